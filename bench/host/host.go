@@ -1,0 +1,265 @@
+// Package host takes the fingerprint of the machine a run executes on: CPU,
+// microcode, kernel, Go, SGX capabilities (CPUID leaf 0x12), SGX device
+// nodes, the Azure VM size and the EGo installation.
+package host
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/klauspost/cpuid/v2"
+	"golang.org/x/sys/unix"
+)
+
+// Fingerprint describes a host.
+type Fingerprint struct {
+	Hostname   string `json:"hostname"`
+	CPUModel   string `json:"cpu_model"`
+	CPUVendor  string `json:"cpu_vendor"`
+	Microcode  string `json:"microcode,omitempty"`
+	Hypervisor string `json:"hypervisor,omitempty"`
+	CPUs       int    `json:"cpus"` // CPUs this process may run on
+	MemBytes   int64  `json:"mem_bytes"`
+	Kernel     string `json:"kernel"`
+	OS         string `json:"os"`
+	Arch       string `json:"arch"`
+	GoVersion  string `json:"go_version"`
+	SGX        SGX    `json:"sgx"`
+	AzureSize  string `json:"azure_vm_size,omitempty"`
+	AzureNote  string `json:"azure_note,omitempty"` // why the size is unknown
+	EGo        EGo    `json:"ego"`
+}
+
+// SGX is what the CPU, the kernel and the devices say about SGX.
+type SGX struct {
+	SGX1          bool     `json:"sgx1"`
+	SGX2          bool     `json:"sgx2"`
+	LaunchControl bool     `json:"launch_control"`
+	EPCBytes      int64    `json:"epc_bytes"`                 // summed over CPUID 0x12 sub-leaves 2+
+	SysfsEPCBytes int64    `json:"sysfs_epc_bytes,omitempty"` // /sys/devices/system/node/node*/x86/sgx_total_bytes
+	CPUFlags      []string `json:"cpuinfo_flags,omitempty"`   // sgx, sgx_lc in /proc/cpuinfo
+	Devices       []string `json:"devices,omitempty"`         // device nodes present
+	// Usable is true when the CPU has SGX and an enclave device node exists.
+	Usable bool `json:"usable"`
+}
+
+// EGo describes the EGo installation found on PATH.
+type EGo struct {
+	Installed bool   `json:"installed"`
+	Path      string `json:"path,omitempty"`
+	GoPath    string `json:"ego_go_path,omitempty"`
+	Version   string `json:"version,omitempty"`
+	Commit    string `json:"commit,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// Options tune Collect.
+type Options struct {
+	// IMDS is the Azure Instance Metadata Service base address; "" or "off"
+	// skips the query.
+	IMDS string
+	// IMDSTimeout bounds the query (the service answers in milliseconds on
+	// Azure; elsewhere the address is unreachable).
+	IMDSTimeout time.Duration
+	// Root prefixes /proc, /sys and /dev paths, for tests.
+	Root string
+}
+
+// DefaultIMDS is the Azure Instance Metadata Service address
+// (MicrosoftDocs/azure-docs articles/virtual-machines/instance-metadata-service.md).
+const DefaultIMDS = "http://169.254.169.254"
+
+// IMDSEnv overrides the IMDS address ("off" disables the query).
+const IMDSEnv = "ENCLAVEBENCH_IMDS"
+
+// DefaultOptions reads the IMDS address from the environment.
+func DefaultOptions() Options {
+	o := Options{IMDS: DefaultIMDS, IMDSTimeout: time.Second}
+	if v, ok := os.LookupEnv(IMDSEnv); ok {
+		o.IMDS = v
+	}
+	return o
+}
+
+// Collect takes the fingerprint of this host.
+func Collect(ctx context.Context, o Options) Fingerprint {
+	f := Fingerprint{
+		OS:        runtime.GOOS,
+		Arch:      runtime.GOARCH,
+		GoVersion: runtime.Version(),
+		CPUModel:  cpuid.CPU.BrandName,
+		CPUVendor: cpuid.CPU.VendorString,
+		CPUs:      runtime.NumCPU(),
+	}
+	if cpuid.CPU.HypervisorVendorString != "" {
+		f.Hypervisor = cpuid.CPU.HypervisorVendorString
+	}
+	f.Hostname, _ = os.Hostname()
+	var u unix.Utsname
+	if unix.Uname(&u) == nil {
+		f.Kernel = unix.ByteSliceToString(u.Release[:]) + " " + unix.ByteSliceToString(u.Version[:])
+	}
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) == nil {
+		f.MemBytes = int64(si.Totalram) * int64(si.Unit)
+	}
+	info := readCPUInfo(filepath.Join(o.Root, "/proc/cpuinfo"))
+	if f.CPUModel == "" {
+		f.CPUModel = info["model name"]
+	}
+	f.Microcode = info["microcode"]
+	f.SGX = detectSGX(o.Root, info["flags"])
+	if o.IMDS != "" && o.IMDS != "off" {
+		size, err := AzureVMSize(ctx, o.IMDS, o.IMDSTimeout)
+		if err != nil {
+			f.AzureNote = err.Error()
+		}
+		f.AzureSize = size
+	} else {
+		f.AzureNote = "instance metadata query disabled"
+	}
+	f.EGo = DetectEGo(ctx)
+	return f
+}
+
+func readCPUInfo(path string) map[string]string {
+	out := map[string]string{}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return out
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			break // first processor only
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out
+}
+
+func detectSGX(root, flags string) SGX {
+	c := cpuid.CPU.SGX
+	s := SGX{
+		SGX1:          c.Available && c.SGX1Supported,
+		SGX2:          c.Available && c.SGX2Supported,
+		LaunchControl: c.LaunchControl,
+	}
+	for _, sec := range c.EPCSections {
+		s.EPCBytes += int64(sec.EPCSize)
+	}
+	for _, fl := range strings.Fields(flags) {
+		if fl == "sgx" || fl == "sgx_lc" {
+			s.CPUFlags = append(s.CPUFlags, fl)
+		}
+	}
+	// In-kernel driver (Linux 5.11+) and the older out-of-tree DCAP driver
+	// still used on AKS nodes (torvalds/linux Documentation/arch/x86/sgx.rst).
+	for _, d := range []string{"/dev/sgx_enclave", "/dev/sgx_provision", "/dev/sgx/enclave", "/dev/sgx/provision"} {
+		if _, err := os.Stat(filepath.Join(root, d)); err == nil {
+			s.Devices = append(s.Devices, d)
+		}
+	}
+	nodes, _ := filepath.Glob(filepath.Join(root, "/sys/devices/system/node/node*/x86/sgx_total_bytes"))
+	for _, n := range nodes {
+		b, err := os.ReadFile(n)
+		if err == nil {
+			v, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+			s.SysfsEPCBytes += v
+		}
+	}
+	hasDev := false
+	for _, d := range s.Devices {
+		if strings.HasSuffix(d, "enclave") {
+			hasDev = true
+		}
+	}
+	s.Usable = (s.SGX1 || s.SGX2 || len(s.CPUFlags) > 0) && hasDev
+	return s
+}
+
+// AzureVMSize asks the instance metadata service at base for compute.vmSize.
+func AzureVMSize(ctx context.Context, base string, timeout time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	url := strings.TrimRight(base, "/") + "/metadata/instance?api-version=2021-02-01"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Metadata", "true")
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}} // IMDS must never go through a proxy
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("not on Azure, or the instance metadata service did not answer within %v", timeout)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("instance metadata service answered %s", resp.Status)
+	}
+	var doc struct {
+		Compute struct {
+			VMSize string `json:"vmSize"`
+		} `json:"compute"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 1<<20)).Decode(&doc); err != nil {
+		return "", fmt.Errorf("instance metadata: %v", err)
+	}
+	if doc.Compute.VMSize == "" {
+		return "", fmt.Errorf("instance metadata has no compute.vmSize")
+	}
+	return doc.Compute.VMSize, nil
+}
+
+var egoVersionRE = regexp.MustCompile(`EGo v?([0-9][0-9A-Za-z.\-+]*)(?: \(([0-9a-f]+)\))?`)
+
+// ParseEGoVersion reads the banner `ego` prints on every invocation,
+// "EGo v1.9.0 (commit)" (edgelesssys/ego ego/main.go).
+func ParseEGoVersion(out string) (version, commit string, ok bool) {
+	m := egoVersionRE.FindStringSubmatch(out)
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], m[2], true
+}
+
+// DetectEGo looks for `ego` and `ego-go` on PATH and reads EGo's version.
+func DetectEGo(ctx context.Context) EGo {
+	var e EGo
+	p, err := exec.LookPath("ego")
+	if err != nil {
+		return e
+	}
+	e.Path = p
+	e.GoPath, _ = exec.LookPath("ego-go")
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	// `ego` has no --version flag; it prints its banner with any command.
+	out, _ := exec.CommandContext(ctx, p, "help").CombinedOutput()
+	v, c, ok := ParseEGoVersion(string(out))
+	if !ok {
+		e.Error = fmt.Sprintf("%s printed no EGo version banner", p)
+		return e
+	}
+	e.Installed = true
+	e.Version, e.Commit = v, c
+	return e
+}

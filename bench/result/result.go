@@ -1,0 +1,170 @@
+// Package result holds the records a run produces (samples, cell outcomes,
+// run metadata) and their codecs: JSON lines, the Go benchmark format and CSV.
+package result
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/host"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
+
+// SchemaVersion is the version of run.json, samples.jsonl and cells.jsonl.
+const SchemaVersion = 1
+
+// File names inside a result directory.
+const (
+	RunFile     = "run.json"
+	SamplesFile = "samples.jsonl"
+	CellsFile   = "cells.jsonl"
+	BenchFile   = "bench.txt"
+	CSVFile     = "results.csv"
+)
+
+// Cell identifies one cell of the matrix: workload x parameters x size x mode.
+type Cell struct {
+	Workload string            `json:"workload"`
+	Params   map[string]string `json:"params,omitempty"`
+	Size     string            `json:"size"`
+	Mode     string            `json:"mode"`
+	// ParamOrder keeps the workload's declaration order for names; it is
+	// not serialised because Key already fixes it.
+	ParamOrder []string `json:"-"`
+}
+
+// Key is the cell's stable name in the Go benchmark format, without the
+// "Benchmark" prefix: Workload/param=value/.../size=S/mode=M. It always ends
+// with the mode, so it never ends in "-<digits>" (which benchfmt would read
+// as GOMAXPROCS).
+func (c Cell) Key() string {
+	var b strings.Builder
+	name := c.Workload
+	if name != "" {
+		b.WriteString(strings.ToUpper(name[:1]) + name[1:])
+	}
+	order := c.ParamOrder
+	if len(order) != len(c.Params) {
+		order = make([]string, 0, len(c.Params))
+		for k := range c.Params {
+			order = append(order, k)
+		}
+		sort.Strings(order)
+	}
+	for _, k := range order {
+		b.WriteString("/" + k + "=" + c.Params[k])
+	}
+	b.WriteString("/size=" + c.Size + "/mode=" + c.Mode)
+	return b.String()
+}
+
+// Sample is one repetition of one cell, as stored in samples.jsonl.
+type Sample struct {
+	Cell      string            `json:"cell"` // Cell.Key()
+	Attempt   int               `json:"attempt"`
+	Workload  string            `json:"workload"`
+	Params    map[string]string `json:"params,omitempty"`
+	Size      string            `json:"size"`
+	Mode      string            `json:"mode"`
+	Rep       int               `json:"rep"`
+	Iters     int               `json:"iters"`
+	ElapsedNS int64             `json:"elapsed_ns"`
+	Values    []protocol.Value  `json:"values"`
+	Events    map[string]int64  `json:"events,omitempty"`
+	Time      time.Time         `json:"time"`
+	// Model is set for figures predicted by the sim mode.
+	Model *Model `json:"model,omitempty"`
+}
+
+// Model describes a predicted (not measured) figure of the sim mode.
+type Model struct {
+	Profile string `json:"profile"` // cost profile name and version
+	// Native is the measured figures the prediction started from.
+	Native []protocol.Value `json:"native"`
+	// EmulationNS is what the emulation itself cost on this host.
+	EmulationNS int64 `json:"emulation_ns,omitempty"`
+	// CountsOnly is set when events could not be counted on this host.
+	CountsOnly string `json:"counts_unavailable,omitempty"`
+}
+
+// Value returns the sample's value in unit.
+func (s *Sample) Value(unit string) (protocol.Value, bool) {
+	for _, v := range s.Values {
+		if v.Unit == unit {
+			return v, true
+		}
+	}
+	return protocol.Value{}, false
+}
+
+// Cell statuses.
+const (
+	StatusOK      = "ok"
+	StatusFailed  = "failed"
+	StatusNA      = "na" // not applicable in this mode (e.g. seal natively)
+	StatusSkipped = "skipped"
+)
+
+// CellResult is the outcome of one attempt at a cell, as stored in cells.jsonl.
+type CellResult struct {
+	Cell     string            `json:"cell"`
+	Attempt  int               `json:"attempt"`
+	Workload string            `json:"workload"`
+	Params   map[string]string `json:"params,omitempty"`
+	Size     string            `json:"size"`
+	Mode     string            `json:"mode"`
+	Status   string            `json:"status"`
+	Reason   string            `json:"reason,omitempty"` // why it failed or does not apply
+	ExitCode int               `json:"exit_code,omitempty"`
+	Stderr   string            `json:"stderr_tail,omitempty"`
+	Samples  int               `json:"samples"`
+	Start    time.Time         `json:"start"`
+	WallNS   int64             `json:"wall_ns"`  // harness-side, process start to exit
+	ChildNS  int64             `json:"child_ns"` // the workload's own lifetime
+	// LoadNS is the enclave load time, from the launcher's start to the
+	// workload's first line (enclave modes only; never part of a sample).
+	LoadNS         int64             `json:"load_ns,omitempty"`
+	GOMAXPROCS     int               `json:"gomaxprocs,omitempty"`
+	CPUs           int               `json:"cpus,omitempty"`
+	Oversubscribed bool              `json:"oversubscribed,omitempty"`
+	Arena          string            `json:"arena,omitempty"`
+	Extra          map[string]string `json:"extra,omitempty"`
+}
+
+// Run is the metadata of a run, stored in run.json.
+type Run struct {
+	SchemaVersion  int              `json:"schema_version"`
+	ID             string           `json:"id"`
+	HarnessVersion string           `json:"harness_version"`
+	HarnessCommit  string           `json:"harness_commit,omitempty"`
+	Command        []string         `json:"command"`
+	Start          time.Time        `json:"start"`
+	End            time.Time        `json:"end,omitzero"`
+	Status         string           `json:"status"` // running, complete, interrupted, failed
+	Plan           Plan             `json:"plan"`
+	Host           host.Fingerprint `json:"host"`
+	Profile        *CostProfileRef  `json:"cost_profile,omitempty"`
+}
+
+// Plan is what a run was asked to do; --resume replays it.
+type Plan struct {
+	Workloads []string            `json:"workloads"`
+	Sizes     []string            `json:"sizes"`
+	Modes     []string            `json:"modes"`
+	Profile   string              `json:"profile"`
+	Overrides map[string][]string `json:"overrides,omitempty"`
+	Reps      int                 `json:"reps"`
+	Warmup    int                 `json:"warmup"`
+	MinTimeNS int64               `json:"min_time_ns"`
+	TimeoutNS int64               `json:"timeout_ns"`
+	Seed      int64               `json:"seed"`
+	Cells     []string            `json:"cells"` // keys in execution order
+}
+
+// CostProfileRef names the sim cost profile a run used.
+type CostProfileRef struct {
+	Name    string `json:"name"`
+	Version int    `json:"version"`
+	Source  string `json:"source,omitempty"`
+}

@@ -1,0 +1,185 @@
+// Package workload defines the contract between a workload and the
+// measurement loop: what a workload declares (its parameters, metrics and
+// units) and what it does (run n operations, reporting extra figures).
+package workload
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
+
+// Env is what a workload knows about the cell it runs in.
+type Env struct {
+	Size       string // VM size name, e.g. DC2s_v2
+	Mode       string // native, sgx, ego-sim or sim
+	VCPUs      int    // the size's vCPUs
+	EPCBytes   int64  // the size's EPC as published in the catalog
+	MemBytes   int64  // the size's memory
+	HostMem    int64  // this host's physical memory (0 when unknown)
+	TempDir    string // a scratch directory on the host file system
+	InEnclave  bool   // running inside an enclave (EGo)
+	MemfsDir   string // a directory on EGo's in-enclave memfs, when in one
+	Addr       string // a loopback address the harness assigned, for servers
+	Parameters map[string]string
+}
+
+// Param describes one parameter of a workload.
+type Param struct {
+	Name  string
+	Doc   string
+	Range string   // the valid values, for error messages and `bench list`
+	Quick []string // grid of the quick profile
+	Full  []string // grid of the full profile
+	// Check validates one value for env; it returns an error that names the
+	// valid range. Nil means any value in Quick or Full.
+	Check func(value string, env Env) error
+}
+
+// Metric describes one figure a workload reports.
+type Metric struct {
+	Unit   string
+	Better string // protocol.Lower or protocol.Higher
+	Doc    string
+}
+
+// Spec declares a workload.
+type Spec struct {
+	Name    string
+	Doc     string // one line: what it measures and why it matters in an enclave
+	Params  []Param
+	Metrics []Metric
+	// EnclaveOnly workloads report "not applicable" outside an enclave.
+	EnclaveOnly bool
+	// New prepares a benchmark for env (allocations, files, servers).
+	New func(env Env) (Bench, error)
+	// Footprint is the enclave memory the workload allocates for env, in
+	// bytes (nil: negligible). It sizes EGo's heap and the software EPC.
+	Footprint func(env Env) int64
+}
+
+// Bench is a prepared workload.
+type Bench interface {
+	// Run performs n operations and may report extra figures on r.
+	Run(n int, r *Report) error
+	// Close releases what New acquired.
+	Close() error
+}
+
+// Report collects what one repetition reports besides its duration.
+type Report struct {
+	BytesPerOp int64 // when set, the loop reports MB/s
+	Values     []protocol.Value
+	Events     map[string]int64
+}
+
+// Metric records an extra figure for the repetition, like testing.B.ReportMetric.
+func (r *Report) Metric(value float64, unit, better string) {
+	for i := range r.Values {
+		if r.Values[i].Unit == unit {
+			r.Values[i] = protocol.Value{Value: value, Unit: unit, Better: better}
+			return
+		}
+	}
+	r.Values = append(r.Values, protocol.Value{Value: value, Unit: unit, Better: better})
+}
+
+// Event adds n to an event count.
+func (r *Report) Event(name string, n int64) {
+	if r.Events == nil {
+		r.Events = map[string]int64{}
+	}
+	r.Events[name] += n
+}
+
+// Reset clears r for the next repetition.
+func (r *Report) Reset() {
+	r.BytesPerOp = 0
+	r.Values = r.Values[:0]
+	clear(r.Events)
+}
+
+// Param returns the named parameter's spec.
+func (s *Spec) Param(name string) (*Param, bool) {
+	for i := range s.Params {
+		if s.Params[i].Name == name {
+			return &s.Params[i], true
+		}
+	}
+	return nil, false
+}
+
+// Validate checks that params names exactly the spec's parameters with
+// valid values for env. Errors name the parameter and its valid range.
+func (s *Spec) Validate(params map[string]string, env Env) error {
+	for k := range params {
+		if _, ok := s.Param(k); !ok {
+			return fmt.Errorf("workload %s has no parameter %q (valid: %s)", s.Name, k, strings.Join(s.ParamNames(), ", "))
+		}
+	}
+	for _, p := range s.Params {
+		v, ok := params[p.Name]
+		if !ok {
+			return fmt.Errorf("workload %s: parameter %s is missing", s.Name, p.Name)
+		}
+		if p.Check != nil {
+			if err := p.Check(v, env); err != nil {
+				return fmt.Errorf("%s.%s=%s: %v (valid: %s)", s.Name, p.Name, v, err, p.Range)
+			}
+		} else if !contains(p.Quick, v) && !contains(p.Full, v) {
+			return fmt.Errorf("%s.%s=%s: unknown value (valid: %s)", s.Name, p.Name, v, p.Range)
+		}
+	}
+	return nil
+}
+
+// ParamNames lists the parameter names in declaration order.
+func (s *Spec) ParamNames() []string {
+	names := make([]string, len(s.Params))
+	for i, p := range s.Params {
+		names[i] = p.Name
+	}
+	return names
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// OneOf returns a Check that accepts exactly the given values.
+func OneOf(values ...string) func(string, Env) error {
+	return func(v string, _ Env) error {
+		if contains(values, v) {
+			return nil
+		}
+		return fmt.Errorf("unknown value")
+	}
+}
+
+// Registry is a set of workloads by name.
+type Registry map[string]*Spec
+
+// Names lists the registry's workloads in order.
+func (r Registry) Names() []string {
+	names := make([]string, 0, len(r))
+	for n := range r {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns the named workload or an error naming the valid ones.
+func (r Registry) Lookup(name string) (*Spec, error) {
+	if s, ok := r[name]; ok {
+		return s, nil
+	}
+	return nil, fmt.Errorf("unknown workload %q (valid: %s)", name, strings.Join(r.Names(), ", "))
+}

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/host"
+)
+
+func init() {
+	register(command{name: "env", summary: "print this host's fingerprint as JSON (CPU, SGX, EPC, EGo, Azure size)", run: envCmd})
+}
+
+func envCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("env", "env [--imds URL|off]", `  bench env
+  bench env --imds off          # skip the Azure instance metadata query
+  ENCLAVEBENCH_IMDS=http://127.0.0.1:8080 bench env
+`, stderr)
+	o := host.DefaultOptions()
+	fs.StringVar(&o.IMDS, "imds", o.IMDS, "Azure instance metadata service address, or off (env "+host.IMDSEnv+")")
+	fs.DurationVar(&o.IMDSTimeout, "imds-timeout", time.Second, "how long to wait for the metadata service")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("env takes no arguments")
+	}
+	fp := host.Collect(ctx, o)
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(fp)
+}

@@ -1,0 +1,208 @@
+// Package plan expands what a user asked for (workloads, parameter grids,
+// sizes, modes, a profile) into the cells of a run, validated before any run
+// starts and put in a randomised, interleaved order.
+package plan
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/workload"
+)
+
+// Profile sets the grids and the repetition scheme of a run.
+type Profile struct {
+	Name    string
+	Doc     string
+	Full    bool // use the workloads' full grids (else quick)
+	Reps    int
+	Warmup  int
+	MinTime time.Duration
+	Timeout time.Duration // per cell
+}
+
+// Profiles are the built-in profiles. quick gives 6 samples per cell, the
+// fewest for which benchmath computes a 95% confidence interval.
+var Profiles = map[string]Profile{
+	"quick": {Name: "quick", Doc: "CI: small grids, 6 repetitions of >= 20ms", Reps: 6, Warmup: 1, MinTime: 20 * time.Millisecond, Timeout: 2 * time.Minute},
+	"full":  {Name: "full", Doc: "publication: full grids, 10 repetitions of >= 200ms", Full: true, Reps: 10, Warmup: 2, MinTime: 200 * time.Millisecond, Timeout: 10 * time.Minute},
+}
+
+// ProfileNames lists the built-in profiles.
+func ProfileNames() []string {
+	var n []string
+	for k := range Profiles {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// LookupProfile returns a built-in profile or an error naming the valid ones.
+func LookupProfile(name string) (Profile, error) {
+	p, ok := Profiles[name]
+	if !ok {
+		return Profile{}, fmt.Errorf("unknown profile %q (valid: %s)", name, strings.Join(ProfileNames(), ", "))
+	}
+	return p, nil
+}
+
+// Cell is one planned cell.
+type Cell struct {
+	result.Cell
+	Spec      *workload.Spec
+	SizeInfo  sizes.Size
+	Footprint int64
+}
+
+// Env is the workload environment of the cell (for validation and sizing).
+func (c Cell) Env(hostMem int64) workload.Env {
+	return workload.Env{
+		Size: c.Size, Mode: c.Mode, VCPUs: c.SizeInfo.VCPUs, EPCBytes: c.SizeInfo.EPCBytes,
+		MemBytes: c.SizeInfo.MemBytes(), HostMem: hostMem, Parameters: c.Params,
+	}
+}
+
+// Request is what to expand.
+type Request struct {
+	Registry  workload.Registry
+	Workloads []string // names; empty: all
+	Sizes     []sizes.Size
+	Modes     []string
+	Profile   Profile
+	// Overrides replace a workload's grid: "kvstore.dataset" -> values.
+	Overrides map[string][]string
+	HostMem   int64
+	Seed      int64
+}
+
+// Expand returns the cells of r in a randomised order. Every error names
+// what is valid, and is returned before anything runs.
+func Expand(r Request) ([]Cell, error) {
+	if len(r.Sizes) == 0 {
+		return nil, fmt.Errorf("no sizes selected")
+	}
+	if len(r.Modes) == 0 {
+		return nil, fmt.Errorf("no modes selected (valid: %s)", strings.Join(mode.Names(), ", "))
+	}
+	for _, m := range r.Modes {
+		if err := mode.Validate(m); err != nil {
+			return nil, err
+		}
+	}
+	names := r.Workloads
+	if len(names) == 0 {
+		names = r.Registry.Names()
+	}
+	specs := make([]*workload.Spec, 0, len(names))
+	seen := map[string]bool{}
+	for _, n := range names {
+		s, err := r.Registry.Lookup(n)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[n] {
+			specs = append(specs, s)
+			seen[n] = true
+		}
+	}
+	for key := range r.Overrides {
+		w, p, ok := strings.Cut(key, ".")
+		if !ok {
+			return nil, fmt.Errorf("--param %q: want workload.parameter=v1,v2", key)
+		}
+		s, err := r.Registry.Lookup(w)
+		if err != nil {
+			return nil, fmt.Errorf("--param %s: %v", key, err)
+		}
+		if _, ok := s.Param(p); !ok {
+			return nil, fmt.Errorf("--param %s: workload %s has no parameter %q (valid: %s)", key, w, p, strings.Join(s.ParamNames(), ", "))
+		}
+		if !seen[w] {
+			return nil, fmt.Errorf("--param %s: workload %s is not selected (add it to --workloads)", key, w)
+		}
+	}
+	var cells []Cell
+	for _, s := range specs {
+		grids := make([][]string, len(s.Params))
+		for i, p := range s.Params {
+			g := p.Quick
+			if r.Profile.Full {
+				g = p.Full
+			}
+			if o, ok := r.Overrides[s.Name+"."+p.Name]; ok {
+				g = o
+			}
+			if len(g) == 0 {
+				return nil, fmt.Errorf("%s.%s: empty grid", s.Name, p.Name)
+			}
+			grids[i] = g
+		}
+		for _, combo := range product(grids) {
+			params := map[string]string{}
+			for i, p := range s.Params {
+				params[p.Name] = combo[i]
+			}
+			for _, sz := range r.Sizes {
+				for _, m := range r.Modes {
+					c := Cell{
+						Cell:     result.Cell{Workload: s.Name, Params: params, Size: sz.Name, Mode: m, ParamOrder: s.ParamNames()},
+						Spec:     s,
+						SizeInfo: sz,
+					}
+					env := c.Env(r.HostMem)
+					if err := s.Validate(params, env); err != nil {
+						return nil, fmt.Errorf("%v (size %s)", err, sz.Name)
+					}
+					if s.Footprint != nil {
+						c.Footprint = s.Footprint(env)
+					}
+					cells = append(cells, c)
+				}
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(uint64(r.Seed), 0x656e636c617665)) // "enclave"
+	rng.Shuffle(len(cells), func(i, j int) { cells[i], cells[j] = cells[j], cells[i] })
+	return cells, nil
+}
+
+// product is the cartesian product of the grids, in order.
+func product(grids [][]string) [][]string {
+	out := [][]string{{}}
+	for _, g := range grids {
+		var next [][]string
+		for _, prefix := range out {
+			for _, v := range g {
+				next = append(next, append(append([]string(nil), prefix...), v))
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+// ParseOverrides reads --param values "workload.param=v1,v2".
+func ParseOverrides(flags []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, f := range flags {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("--param %q: want workload.parameter=v1,v2", f)
+		}
+		var vals []string
+		for _, x := range strings.Split(v, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				vals = append(vals, x)
+			}
+		}
+		out[k] = append(out[k], vals...)
+	}
+	return out, nil
+}

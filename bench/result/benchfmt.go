@@ -1,0 +1,77 @@
+package result
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+)
+
+// EventUnits are the event counts written to bench.txt as per-op units, so
+// benchstat compares them alongside times.
+var EventUnits = []string{"syscalls", "ocalls", "ecalls", "epc_loads", "epc_evictions", "minflt", "majflt"}
+
+// WriteBenchfmt writes samples in the Go benchmark format that benchstat
+// reads: file configuration from the run, then one result line per sample
+// named Benchmark<cell key>, with events per operation as extra units.
+func WriteBenchfmt(w io.Writer, run *Run, samples []Sample) error {
+	bw := benchfmt.NewWriter(w)
+	cfg := []benchfmt.Config{
+		{Key: "goos", Value: []byte(run.Host.OS), File: true},
+		{Key: "goarch", Value: []byte(run.Host.Arch), File: true},
+		{Key: "cpu", Value: []byte(oneLine(run.Host.CPUModel)), File: true},
+		{Key: "pkg", Value: []byte("github.com/enclavebench/enclavebench/workloads"), File: true},
+		{Key: "enclavebench-run", Value: []byte(run.ID), File: true},
+		{Key: "enclavebench-version", Value: []byte(run.HarnessVersion), File: true},
+	}
+	if run.HarnessCommit != "" {
+		cfg = append(cfg, benchfmt.Config{Key: "enclavebench-commit", Value: []byte(run.HarnessCommit), File: true})
+	}
+	if run.Plan.Profile != "" {
+		cfg = append(cfg, benchfmt.Config{Key: "profile", Value: []byte(run.Plan.Profile), File: true})
+	}
+	if run.Profile != nil {
+		cfg = append(cfg, benchfmt.Config{Key: "cost-profile", Value: []byte(fmt.Sprintf("%s/v%d", run.Profile.Name, run.Profile.Version)), File: true})
+	}
+	better := map[string]string{}
+	for _, s := range samples {
+		for _, v := range s.Values {
+			better[v.Unit] = v.Better
+		}
+	}
+	units := make([]string, 0, len(better))
+	for u := range better {
+		units = append(units, u)
+	}
+	sort.Strings(units)
+	for _, u := range units {
+		if u == "ns/op" {
+			continue // benchfmt knows it
+		}
+		if err := bw.Write(&benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u, Key: "better"}, OrigUnit: u, Value: better[u]}); err != nil {
+			return err
+		}
+	}
+	res := &benchfmt.Result{Config: cfg}
+	for _, s := range samples {
+		res.Name = benchfmt.Name(s.Cell) // the writer adds "Benchmark"
+		res.Iters = s.Iters
+		res.Values = res.Values[:0]
+		for _, v := range s.Values {
+			res.Values = append(res.Values, benchfmt.Value{Value: v.Value, Unit: v.Unit})
+		}
+		for _, e := range EventUnits {
+			if n, ok := s.Events[e]; ok {
+				res.Values = append(res.Values, benchfmt.Value{Value: float64(n) / float64(s.Iters), Unit: e + "/op"})
+			}
+		}
+		if err := bw.Write(res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

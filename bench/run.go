@@ -1,0 +1,372 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/host"
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/plan"
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runner"
+	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/suite"
+)
+
+func init() {
+	register(command{name: "run", summary: "run workloads across sizes and modes into a result directory", run: runCmd})
+}
+
+const runExamples = `  # The quick suite on every DCsv2 size, natively, into results/<run-id>/
+  bench run
+
+  # Two workloads, two sizes, native mode, the quick profile, into a chosen directory
+  bench run --workloads syscall,memsweep --sizes DC1s_v2,DC2s_v2 --modes native -o /tmp/r1
+
+  # Override a parameter grid, more repetitions
+  bench run --workloads memsweep --param memsweep.ws=0.25xEPC,1xEPC,2xEPC --reps 10
+
+  # Finish the cells an interrupted or killed run left out
+  bench run --resume results/20261127T040000Z-1a2b
+
+  # Stream records to stdout (pod logs), summary on stderr
+  bench run --sizes DC2s_v2 -o - > run.log
+`
+
+// runOptions are the flags of bench run.
+type runOptions struct {
+	workloads, sizes, modes []string
+	params                  []string
+	profile                 string
+	reps, warmup            int
+	minTime, timeout        time.Duration
+	out, resume             string
+	seed                    int64
+	workloadBin             string
+	progress                string
+	modeOpts                modeOptions
+}
+
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", "run [flags]", runExamples, stderr)
+	var o runOptions
+	fs.StringSliceVar(&o.workloads, "workloads", nil, "workloads to run, comma-separated (default: all; see bench list)")
+	fs.StringSliceVar(&o.sizes, "sizes", []string{"dcsv2"}, "sizes: all, dcsv2, dcsv3, dcdsv3, or names (see bench sizes)")
+	fs.StringSliceVar(&o.modes, "modes", []string{mode.Native}, "modes: "+strings.Join(mode.Names(), ", "))
+	fs.StringVar(&o.profile, "profile", "quick", "profile: "+strings.Join(plan.ProfileNames(), ", "))
+	fs.StringArrayVar(&o.params, "param", nil, "override a grid: workload.param=v1,v2 (repeatable)")
+	fs.IntVar(&o.reps, "reps", 0, "measured repetitions per cell (default: the profile's)")
+	fs.IntVar(&o.warmup, "warmup", -1, "warmup repetitions per cell (default: the profile's)")
+	fs.DurationVar(&o.minTime, "min-time", 0, "minimum duration of a repetition (default: the profile's)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "per-cell timeout (default: the profile's)")
+	fs.StringVarP(&o.out, "out", "o", "", "result directory (default results/<run-id>); - streams records to stdout")
+	fs.StringVar(&o.resume, "resume", "", "finish the missing and failed cells of an earlier run directory")
+	fs.Int64Var(&o.seed, "seed", 0, "seed of the cell order (default: random, recorded in run.json)")
+	fs.StringVar(&o.workloadBin, "workload-bin", "", "the workload binary (default: next to bench, or $ENCLAVEBENCH_WORKLOAD)")
+	fs.StringVar(&o.progress, "progress", "auto", "progress bar: auto (only on a terminal), always, never")
+	o.modeOpts.addFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("run takes no arguments, got %q (did you mean --workloads %s?)", fs.Args(), strings.Join(fs.Args(), ","))
+	}
+	if o.resume != "" {
+		return resumeRun(ctx, o, fs.Changed, stdout, stderr)
+	}
+	return newRun(ctx, o, stdout, stderr)
+}
+
+// newRun plans and executes a fresh run.
+func newRun(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
+	prof, err := plan.LookupProfile(o.profile)
+	if err != nil {
+		return usageError{err}
+	}
+	applyProfileOverrides(&prof, o)
+	if prof.Reps <= 0 || prof.Warmup < 0 || prof.MinTime <= 0 || prof.Timeout <= 0 {
+		return usagef("--reps, --min-time and --timeout must be positive and --warmup not negative")
+	}
+	sz, err := sizes.Select(strings.Join(o.sizes, ","))
+	if err != nil {
+		return usageError{err}
+	}
+	overrides, err := plan.ParseOverrides(o.params)
+	if err != nil {
+		return usageError{err}
+	}
+	seed := o.seed
+	if seed == 0 {
+		seed = randomSeed()
+	}
+	fp := host.Collect(ctx, host.DefaultOptions())
+	req := plan.Request{Registry: suite.Workloads, Workloads: o.workloads, Sizes: sz, Modes: o.modes,
+		Profile: prof, Overrides: overrides, HostMem: fp.MemBytes, Seed: seed}
+	cells, err := plan.Expand(req)
+	if err != nil {
+		return usageError{err}
+	}
+	modes, err := o.modeOpts.build(ctx, o.modes, &fp)
+	if err != nil {
+		return err
+	}
+	bin, err := findWorkloadBin(o.workloadBin)
+	if err != nil {
+		return usageError{err}
+	}
+	id := newRunID()
+	stream := o.out == "-"
+	dir := o.out
+	if dir == "" {
+		dir = filepath.Join("results", id)
+	}
+	if stream {
+		dir, err = os.MkdirTemp("", "enclavebench-run-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	if !stream {
+		if err := checkEmptyDir(dir); err != nil {
+			return usageError{err}
+		}
+	}
+	run := &result.Run{
+		SchemaVersion: result.SchemaVersion, ID: id, HarnessVersion: harnessVersion(), HarnessCommit: harnessCommit(),
+		Command: append([]string{"bench", "run"}, os.Args[min(2, len(os.Args)):]...), Start: time.Now().UTC(),
+		Status: "running", Host: fp,
+		Plan: result.Plan{Workloads: workloadNames(cells, o.workloads), Sizes: sizeNames(sz), Modes: o.modes,
+			Profile: prof.Name, Overrides: overrides, Reps: prof.Reps, Warmup: prof.Warmup,
+			MinTimeNS: prof.MinTime.Nanoseconds(), TimeoutNS: prof.Timeout.Nanoseconds(), Seed: seed},
+	}
+	for _, c := range cells {
+		run.Plan.Cells = append(run.Plan.Cells, c.Key())
+	}
+	o.modeOpts.describe(run, modes)
+	return execute(ctx, run, dir, cells, modes, bin, prof, map[string]int{}, o, stdout, stderr)
+}
+
+// resumeRun replays an earlier run's plan and runs the cells that have no
+// successful or not-applicable outcome yet.
+func resumeRun(ctx context.Context, o runOptions, changed func(string) bool, stdout, stderr io.Writer) error {
+	for _, f := range []string{"workloads", "sizes", "modes", "profile", "param", "seed", "out"} {
+		if changed(f) {
+			return usagef("--resume replays the run's own plan; --%s cannot be changed", f)
+		}
+	}
+	d, err := result.Load(o.resume)
+	if err != nil {
+		return usageError{err}
+	}
+	for _, p := range d.Problems {
+		fmt.Fprintln(stderr, "warning:", p)
+	}
+	run := &d.Run
+	p := run.Plan
+	prof := plan.Profile{Name: p.Profile, Reps: p.Reps, Warmup: p.Warmup, MinTime: time.Duration(p.MinTimeNS), Timeout: time.Duration(p.TimeoutNS)}
+	if bp, err := plan.LookupProfile(p.Profile); err == nil {
+		prof.Full = bp.Full
+	}
+	if o.timeout > 0 {
+		prof.Timeout = o.timeout
+	}
+	sz, err := sizes.Select(strings.Join(p.Sizes, ","))
+	if err != nil {
+		return usageError{fmt.Errorf("%s: %v", o.resume, err)}
+	}
+	fp := host.Collect(ctx, host.DefaultOptions())
+	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Workloads: p.Workloads, Sizes: sz, Modes: p.Modes,
+		Profile: prof, Overrides: p.Overrides, HostMem: fp.MemBytes, Seed: p.Seed})
+	if err != nil {
+		return usageError{fmt.Errorf("%s: the plan no longer expands: %v", o.resume, err)}
+	}
+	samples, cellResults, _ := result.ReadAll(o.resume)
+	attempts := result.MaxAttempts(samples, cellResults)
+	var todo []plan.Cell
+	for _, c := range cells {
+		cr, ok := d.Cells[c.Key()]
+		if ok && (cr.Status == result.StatusOK || cr.Status == result.StatusNA) {
+			continue
+		}
+		todo = append(todo, c)
+	}
+	fmt.Fprintf(stderr, "resuming %s: %d of %d cells to run\n", o.resume, len(todo), len(cells))
+	modes, err := o.modeOpts.build(ctx, p.Modes, &fp)
+	if err != nil {
+		return err
+	}
+	bin, err := findWorkloadBin(o.workloadBin)
+	if err != nil {
+		return usageError{err}
+	}
+	run.Status = "running"
+	run.End = time.Time{}
+	return execute(ctx, run, o.resume, todo, modes, bin, prof, attempts, o, stdout, stderr)
+}
+
+// execute runs cells into dir and writes the derived files and the summary.
+func execute(ctx context.Context, run *result.Run, dir string, cells []plan.Cell, modes map[string]mode.Mode,
+	bin string, prof plan.Profile, attempts map[string]int, o runOptions, stdout, stderr io.Writer) error {
+	stream := o.out == "-"
+	store, err := result.OpenStore(dir)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	summaryOut := stdout
+	if stream {
+		store.Tee = stdout
+		summaryOut = stderr
+	}
+	if err := store.WriteRun(run); err != nil {
+		return err
+	}
+	cfg := &runner.Config{Cells: cells, Modes: modes, WorkloadBin: bin, Store: store,
+		Reps: prof.Reps, Warmup: prof.Warmup, MinTime: prof.MinTime, Timeout: prof.Timeout, Attempts: attempts}
+	launches := make([]mode.Launch, len(cells))
+	for i, c := range cells {
+		launches[i] = cfg.Launch(c, "")
+	}
+	for _, name := range run.Plan.Modes {
+		var these []mode.Launch
+		for _, l := range launches {
+			if l.Cell.Mode == name {
+				these = append(these, l)
+			}
+		}
+		if err := modes[name].Prepare(ctx, these); err != nil {
+			return fmt.Errorf("preparing mode %s: %w", name, err)
+		}
+	}
+	if !stream {
+		fmt.Fprintf(stderr, "run %s: %d cells (%s) into %s\n", run.ID, len(cells), prof.Name, dir)
+	}
+	prog := newProgress(stderr, o.progress)
+	cfg.Progress = prog.update
+	sum, runErr := runner.Run(ctx, cfg)
+	prog.finish()
+	run.End = time.Now().UTC()
+	switch {
+	case sum.Interrupted:
+		run.Status = "interrupted"
+	case runErr != nil:
+		run.Status = "failed"
+	default:
+		run.Status = "complete"
+	}
+	if err := store.WriteRun(run); err != nil {
+		return errors.Join(runErr, err)
+	}
+	d, err := result.Load(dir)
+	if err != nil {
+		return errors.Join(runErr, err)
+	}
+	if !stream {
+		if err := result.WriteDerived(d); err != nil {
+			return errors.Join(runErr, err)
+		}
+	}
+	fmt.Fprintln(summaryOut)
+	printSummary(summaryOut, d)
+	if sum.Interrupted {
+		return exitError{exitSignal, fmt.Sprintf("interrupted: finished cells are in %s; continue with: bench run --resume %s", dir, dir)}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if sum.Failed > 0 {
+		return exitError{exitFailed, fmt.Sprintf("%d of %d cells failed (see above; details in %s)", sum.Failed, len(cells), filepath.Join(dir, result.CellsFile))}
+	}
+	if !stream {
+		fmt.Fprintf(stderr, "\nresults: %s (%s, %s, %s, %s)\n", dir, result.SamplesFile, result.RunFile, result.BenchFile, result.CSVFile)
+	}
+	return nil
+}
+
+func applyProfileOverrides(p *plan.Profile, o runOptions) {
+	if o.reps != 0 {
+		p.Reps = o.reps
+	}
+	if o.warmup >= 0 {
+		p.Warmup = o.warmup
+	}
+	if o.minTime != 0 {
+		p.MinTime = o.minTime
+	}
+	if o.timeout != 0 {
+		p.Timeout = o.timeout
+	}
+}
+
+func checkEmptyDir(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, result.RunFile)); err == nil {
+		return fmt.Errorf("%s already holds a run; use --resume %s to finish it, or another -o", dir, dir)
+	}
+	return nil
+}
+
+func newRunID() string {
+	var b [2]byte
+	rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+func randomSeed() int64 {
+	var b [8]byte
+	rand.Read(b[:])
+	s := int64(0)
+	for _, x := range b {
+		s = s<<8 | int64(x)
+	}
+	if s < 0 {
+		s = -s
+	}
+	return s | 1
+}
+
+func sizeNames(sz []sizes.Size) []string {
+	n := make([]string, len(sz))
+	for i, s := range sz {
+		n[i] = s.Name
+	}
+	return n
+}
+
+func workloadNames(cells []plan.Cell, asked []string) []string {
+	if len(asked) > 0 {
+		return asked
+	}
+	return suite.Workloads.Names()
+}
+
+// WorkloadEnv names the environment variable that points at the workload binary.
+const workloadEnv = "ENCLAVEBENCH_WORKLOAD"
+
+// findWorkloadBin locates the workload binary: the flag, the environment,
+// or next to the bench executable.
+func findWorkloadBin(flag string) (string, error) {
+	for _, p := range []string{flag, os.Getenv(workloadEnv)} {
+		if p != "" {
+			if _, err := os.Stat(p); err != nil {
+				return "", fmt.Errorf("workload binary %s: %v", p, err)
+			}
+			return filepath.Abs(p)
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "workload")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("cannot find the workload binary: build it with `go build -o bin/workload ./workloads/cmd/workload` (./run.sh does), then pass --workload-bin bin/workload or set $" + workloadEnv)
+}

@@ -1,0 +1,384 @@
+// Package runner executes the cells of a run: one workload process per cell,
+// launched by the cell's mode with the size's vCPUs (GOMAXPROCS and CPU
+// affinity), under a timeout, reading the line protocol from its stdout and
+// appending every sample to the store as it arrives.
+package runner
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/plan"
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
+
+// Config configures a run of cells.
+type Config struct {
+	Cells       []plan.Cell
+	Modes       map[string]mode.Mode
+	WorkloadBin string
+	Store       *result.Store
+	Reps        int
+	Warmup      int
+	MinTime     time.Duration
+	Timeout     time.Duration
+	// Attempts holds the attempt numbers already used per cell (resume).
+	Attempts map[string]int
+	// ScratchDir holds per-cell scratch directories (default: os.TempDir()).
+	ScratchDir string
+	// Progress receives progress events (may be nil).
+	Progress func(Event)
+	// ExtraArgs are appended to every workload's arguments (tests).
+	ExtraArgs []string
+	// Env is added to every workload's environment (tests).
+	Env []string
+}
+
+// Event reports progress.
+type Event struct {
+	Index, Total int
+	Cell         string
+	Done         bool              // the cell finished (Result set)
+	Result       result.CellResult // when Done
+	Elapsed      time.Duration     // since the run started
+}
+
+// ExitReporter is implemented by modes that read more from a finished
+// process (OCALL counts, enclave identity): foreign holds the stdout lines
+// that were not protocol lines.
+type ExitReporter interface {
+	AfterExit(l mode.Launch, foreign []string, stderr string, cr *result.CellResult)
+}
+
+// Launch builds the mode.Launch of a cell.
+func (c *Config) Launch(cell plan.Cell, dir string) mode.Launch {
+	args := []string{cell.Workload}
+	for _, k := range cell.ParamOrder {
+		args = append(args, "--param", k+"="+cell.Params[k])
+	}
+	args = append(args,
+		"--size", cell.Size, "--mode", cell.Mode,
+		"--vcpus", strconv.Itoa(cell.SizeInfo.VCPUs),
+		"--epc-bytes", strconv.FormatInt(cell.SizeInfo.EPCBytes, 10),
+		"--mem-bytes", strconv.FormatInt(cell.SizeInfo.MemBytes(), 10),
+		"--reps", strconv.Itoa(c.Reps), "--warmup", strconv.Itoa(c.Warmup),
+		"--min-time", c.MinTime.String(), "--tmpdir", dir)
+	args = append(args, c.ExtraArgs...)
+	env := append([]string{"GOMAXPROCS=" + strconv.Itoa(cell.SizeInfo.VCPUs)}, c.Env...)
+	return mode.Launch{Cell: cell.Cell, Size: cell.SizeInfo, Binary: c.WorkloadBin, Args: args,
+		Footprint: cell.Footprint, Env: env, Dir: dir}
+}
+
+// Summary is what Run did.
+type Summary struct {
+	Done, Failed, NA, Skipped int
+	Interrupted             bool
+}
+
+// Run executes the cells in order. It returns ctx.Err() when interrupted;
+// finished cells and their samples are on disk either way.
+func Run(ctx context.Context, c *Config) (Summary, error) {
+	var sum Summary
+	start := time.Now()
+	for i, cell := range c.Cells {
+		if ctx.Err() != nil {
+			sum.Interrupted = true
+			return sum, ctx.Err()
+		}
+		key := cell.Key()
+		if c.Progress != nil {
+			c.Progress(Event{Index: i, Total: len(c.Cells), Cell: key, Elapsed: time.Since(start)})
+		}
+		c.Attempts[key]++
+		cr, err := c.runCell(ctx, cell, c.Attempts[key])
+		if ctx.Err() != nil {
+			// Interrupted mid-cell: record nothing, so --resume redoes it;
+			// the samples it streamed stay on disk as a partial attempt.
+			sum.Interrupted = true
+			return sum, ctx.Err()
+		}
+		if err != nil {
+			return sum, err // the store failed: nothing more can be kept
+		}
+		if err := c.Store.AppendCell(&cr); err != nil {
+			return sum, err
+		}
+		switch cr.Status {
+		case result.StatusOK:
+			sum.Done++
+		case result.StatusNA:
+			sum.NA++
+		default:
+			sum.Failed++
+		}
+		if c.Progress != nil {
+			c.Progress(Event{Index: i + 1, Total: len(c.Cells), Cell: key, Done: true, Result: cr, Elapsed: time.Since(start)})
+		}
+	}
+	return sum, nil
+}
+
+// stderrTail is how much of a failed workload's stderr is kept.
+const stderrTail = 4 << 10
+
+// maxForeign bounds the foreign stdout lines kept for ExitReporter.
+const maxForeign = 256
+
+func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (result.CellResult, error) {
+	key := cell.Key()
+	cr := result.CellResult{Cell: key, Attempt: attempt, Workload: cell.Workload, Params: cell.Params,
+		Size: cell.Size, Mode: cell.Mode, Start: time.Now().UTC()}
+	m, ok := c.Modes[cell.Mode]
+	if !ok {
+		return fail(cr, "mode "+cell.Mode+" is not available"), nil
+	}
+	scratchRoot := c.ScratchDir
+	if scratchRoot == "" {
+		scratchRoot = os.TempDir()
+	}
+	dir, err := os.MkdirTemp(scratchRoot, "enclavebench-cell-*")
+	if err != nil {
+		return fail(cr, "scratch directory: "+err.Error()), nil
+	}
+	defer os.RemoveAll(dir)
+	l := c.Launch(cell, dir)
+
+	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	cmd, err := m.Command(cctx, l)
+	if err != nil {
+		return fail(cr, err.Error()), nil
+	}
+	// Own process group, so a timeout kills the launcher and everything
+	// it started (ego run's host process, a wrapped shell).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return unix.Kill(-cmd.Process.Pid, unix.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	stderr := &tailBuffer{max: stderrTail}
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return fail(cr, err.Error()), nil
+	}
+	cpus, oversub := cpuSet(cell.SizeInfo.VCPUs)
+	cr.Oversubscribed = oversub
+	started := time.Now()
+	if err := startWithAffinity(cmd, cpus); err != nil {
+		return fail(cr, fmt.Sprintf("starting %s: %v", l.Binary, err)), nil
+	}
+
+	var (
+		foreign   []string
+		protoErr  string
+		naReason  string
+		done      bool
+		storeErr  error
+		helloSeen bool
+	)
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		msg, err := protocol.Parse(line)
+		if errors.Is(err, protocol.ErrForeign) {
+			if len(foreign) < maxForeign {
+				foreign = append(foreign, string(line))
+			}
+			continue
+		}
+		if err != nil {
+			protoErr = err.Error()
+			continue
+		}
+		switch msg.Type {
+		case protocol.TypeHello:
+			helloSeen = true
+			cr.GOMAXPROCS, cr.CPUs, cr.Arena = msg.GOMAXPROCS, msg.CPUs, msg.Arena
+			if cell.Mode == mode.SGX || cell.Mode == mode.EGoSim {
+				cr.LoadNS = time.Since(started).Nanoseconds()
+			}
+		case protocol.TypeSample:
+			s := result.Sample{Cell: key, Attempt: attempt, Workload: cell.Workload, Params: cell.Params,
+				Size: cell.Size, Mode: cell.Mode, Rep: msg.Sample.Rep, Iters: msg.Sample.Iters,
+				ElapsedNS: msg.Sample.ElapsedNS, Values: msg.Sample.Values, Events: msg.Sample.Events,
+				Time: time.Now().UTC()}
+			if err := m.Finish(l, &s, msg.Extra); err != nil {
+				protoErr = err.Error()
+				continue
+			}
+			if storeErr == nil {
+				if storeErr = c.Store.AppendSample(&s); storeErr == nil {
+					cr.Samples++
+				} else {
+					cancel() // nowhere to put samples: stop the workload
+				}
+			}
+		case protocol.TypeNA:
+			naReason = msg.Error
+		case protocol.TypeError:
+			protoErr = msg.Error
+		case protocol.TypeDone:
+			done = true
+			cr.ChildNS = msg.ElapsedNS
+			if len(msg.Extra) > 0 {
+				cr.Extra = msg.Extra
+			}
+		}
+	}
+	if err := sc.Err(); err != nil && protoErr == "" {
+		protoErr = "reading the workload's output: " + err.Error()
+	}
+	waitErr := cmd.Wait()
+	cr.WallNS = time.Since(started).Nanoseconds()
+	cr.Stderr = stderr.String()
+	if ee, ok := waitErr.(*exec.ExitError); ok {
+		cr.ExitCode = ee.ExitCode()
+	}
+	if r, ok := m.(ExitReporter); ok {
+		r.AfterExit(l, foreign, cr.Stderr, &cr)
+	}
+	if storeErr != nil {
+		return cr, storeErr
+	}
+	switch {
+	case ctx.Err() != nil:
+		return cr, nil // the caller sees the interruption
+	case cctx.Err() == context.DeadlineExceeded:
+		cr.Status, cr.Reason = result.StatusFailed, fmt.Sprintf("timed out after %v (raise --timeout, or the workload hangs)", c.Timeout)
+	case waitErr != nil:
+		cr.Status, cr.Reason = result.StatusFailed, describeExit(waitErr, protoErr)
+		if ex := m.Explain(cr.Stderr, cr.ExitCode); ex != "" {
+			cr.Reason += ": " + ex
+		}
+	case naReason != "":
+		cr.Status, cr.Reason = result.StatusNA, naReason
+	case protoErr != "":
+		cr.Status, cr.Reason = result.StatusFailed, protoErr
+	case !helloSeen || !done:
+		cr.Status, cr.Reason = result.StatusFailed, "the workload exited without finishing the protocol (no hello or done line)"
+	default:
+		cr.Status = result.StatusOK
+	}
+	return cr, nil
+}
+
+func fail(cr result.CellResult, reason string) result.CellResult {
+	cr.Status, cr.Reason = result.StatusFailed, reason
+	return cr
+}
+
+func describeExit(err error, protoErr string) string {
+	var ee *exec.ExitError
+	msg := err.Error()
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			msg = "killed by signal " + ws.Signal().String()
+		} else {
+			msg = fmt.Sprintf("exited with status %d", ee.ExitCode())
+		}
+	}
+	if protoErr != "" {
+		msg += ": " + protoErr
+	}
+	return msg
+}
+
+// cpuSet picks the CPUs for a size with vcpus vCPUs: the first vcpus CPUs
+// this process may use. Where the host has fewer, it returns them all and
+// reports the cell as oversubscribed.
+func cpuSet(vcpus int) (cpus []int, oversubscribed bool) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil, runtime.NumCPU() < vcpus
+	}
+	for i := 0; i < len(set)*64 && len(cpus) < vcpus; i++ {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	return cpus, len(cpus) < vcpus
+}
+
+// affinityMu serialises starts: the affinity trick below changes the
+// calling thread's mask for the moment of the fork.
+var affinityMu sync.Mutex
+
+// startWithAffinity starts cmd so that the child and every thread it creates
+// inherit the CPU mask cpus: the fork happens on a locked OS thread whose
+// own mask is set to cpus for that moment (Linux children inherit the
+// forking thread's affinity).
+func startWithAffinity(cmd *exec.Cmd, cpus []int) error {
+	if len(cpus) == 0 {
+		return cmd.Start()
+	}
+	affinityMu.Lock()
+	defer affinityMu.Unlock()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var old, set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		return cmd.Start()
+	}
+	for _, c := range cpus {
+		set.Set(c)
+	}
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return cmd.Start()
+	}
+	err := cmd.Start()
+	if rerr := unix.SchedSetaffinity(0, &old); rerr != nil && err == nil {
+		// The thread stays locked and is discarded with its mask when
+		// we return without unlocking it.
+		runtime.LockOSThread()
+	}
+	return err
+}
+
+// tailBuffer keeps the last max bytes written.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+	cut bool
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+		t.cut = true
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := string(t.buf)
+	if t.cut {
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			s = s[i+1:]
+		}
+		s = "...\n" + s
+	}
+	return s
+}
+
+var _ io.Writer = (*tailBuffer)(nil)

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/stats"
+)
+
+// cellSummary is the statistics of one cell in its primary unit.
+type cellSummary struct {
+	Cell, Unit, Better string
+	stats.Summary
+}
+
+// primaryUnit is the unit a workload's summary line shows: its first
+// higher-is-better throughput unit if any, else ns/op.
+func primaryUnit(s *result.Sample) (string, string) {
+	for _, v := range s.Values {
+		if v.Unit != "ns/op" && v.Better == "higher" {
+			return v.Unit, v.Better
+		}
+	}
+	return "ns/op", "lower"
+}
+
+// summarize computes per-cell statistics of d's selected samples.
+func summarize(d *result.Dir) []cellSummary {
+	type key struct{ cell, unit string }
+	vals := map[key][]float64{}
+	better := map[key]string{}
+	var order []key
+	for i := range d.Samples {
+		s := &d.Samples[i]
+		u, b := primaryUnit(s)
+		v, ok := s.Value(u)
+		if !ok {
+			continue
+		}
+		k := key{s.Cell, u}
+		if _, seen := vals[k]; !seen {
+			order = append(order, k)
+		}
+		vals[k] = append(vals[k], v.Value)
+		better[k] = b
+	}
+	sort.Slice(order, func(i, j int) bool { return order[i].cell < order[j].cell })
+	out := make([]cellSummary, 0, len(order))
+	for _, k := range order {
+		out = append(out, cellSummary{Cell: k.cell, Unit: k.unit, Better: better[k], Summary: stats.Summarize(vals[k])})
+	}
+	return out
+}
+
+// printSummary writes the end-of-run table: median ± CI, n, and warnings.
+func printSummary(w io.Writer, d *result.Dir) {
+	sums := summarize(d)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "cell\tmedian\t95% CI\tn\tnote")
+	var warnings []string
+	for _, s := range sums {
+		note := ""
+		if len(s.Warnings) > 0 {
+			note = "!"
+			for _, wr := range s.Warnings {
+				warnings = append(warnings, s.Cell+": "+wr)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%d\t%s\n", s.Cell, fmtNum(s.Center), s.Unit, ciString(s.Summary), s.N, note)
+	}
+	for _, c := range sortedCells(d) {
+		if c.Status != result.StatusOK {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t%s: %s\n", c.Cell, c.Status, firstLine(c.Reason))
+		}
+	}
+	tw.Flush()
+	for _, p := range d.Partial {
+		warnings = append(warnings, p+": samples from an unfinished attempt (resume the run to complete it)")
+	}
+	if len(warnings) > 0 {
+		fmt.Fprintln(w, "\nwarnings:")
+		for _, wr := range warnings {
+			fmt.Fprintln(w, "  "+wr)
+		}
+	}
+}
+
+func sortedCells(d *result.Dir) []result.CellResult {
+	out := make([]result.CellResult, 0, len(d.Cells))
+	for _, c := range d.Cells {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Cell < out[j].Cell })
+	return out
+}
+
+func ciString(s stats.Summary) string {
+	r := s.RelCI()
+	if r > 10 {
+		return "∞"
+	}
+	return fmt.Sprintf("±%.1f%%", 100*r)
+}
+
+// fmtNum prints a figure with 4 significant digits.
+func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}

@@ -1,0 +1,142 @@
+// Package arena allocates a workload's "enclave memory": the one region that
+// holds its large data. Natively and inside EGo it is plain anonymous memory;
+// in the sim mode (build tag sim) it is backed by the software EPC, whose
+// resident pages are capped at the size's usable EPC, so paging is emulated
+// and counted.
+package arena
+
+import (
+	"fmt"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Arena is one region of enclave memory.
+type Arena struct {
+	mem     []byte
+	backend backend
+}
+
+// backend is implemented by the sim build's software EPC.
+type backend interface {
+	// Kind names the backing, e.g. "swepc(cap=24MiB, clock)".
+	Kind() string
+	// Stats returns event counts (protocol.EventEPCLoads, ...).
+	Stats() map[string]int64
+	Close() error
+}
+
+// Config selects the backing of new arenas. It is set once by the workload
+// binary from its arguments before any workload runs.
+type Config struct {
+	// CapBytes > 0 asks for the software EPC with that many resident bytes.
+	CapBytes int64
+}
+
+var (
+	mu     sync.Mutex
+	config Config
+	// newBackend is set by the sim build (arena_sim.go).
+	newBackend func(size int64, c Config) ([]byte, backend, error)
+	live       []*Arena
+)
+
+// Configure sets how later arenas are backed. It fails when the software
+// EPC is asked for in a build without it.
+func Configure(c Config) error {
+	mu.Lock()
+	defer mu.Unlock()
+	if c.CapBytes > 0 && newBackend == nil {
+		return fmt.Errorf("this workload binary was built without the software EPC (build it with -tags sim)")
+	}
+	config = c
+	return nil
+}
+
+// New allocates size bytes of enclave memory, zeroed.
+func New(size int64) (*Arena, error) {
+	if size <= 0 {
+		return nil, fmt.Errorf("arena: size %d must be positive", size)
+	}
+	mu.Lock()
+	c := config
+	mu.Unlock()
+	if c.CapBytes > 0 {
+		mem, b, err := newBackend(size, c)
+		if err != nil {
+			return nil, err
+		}
+		a := &Arena{mem: mem, backend: b}
+		mu.Lock()
+		live = append(live, a)
+		mu.Unlock()
+		return a, nil
+	}
+	mem, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, fmt.Errorf("arena: mmap %d bytes: %w", size, err)
+	}
+	return &Arena{mem: mem}, nil
+}
+
+// Bytes is the region. It stays valid until Close.
+func (a *Arena) Bytes() []byte { return a.mem }
+
+// Kind names the backing of the arena.
+func (a *Arena) Kind() string {
+	if a.backend != nil {
+		return a.backend.Kind()
+	}
+	return "plain"
+}
+
+// Close releases the region.
+func (a *Arena) Close() error {
+	if a.backend != nil {
+		mu.Lock()
+		for i, x := range live {
+			if x == a {
+				live = append(live[:i], live[i+1:]...)
+				break
+			}
+		}
+		mu.Unlock()
+		err := a.backend.Close()
+		a.backend, a.mem = nil, nil
+		return err
+	}
+	if a.mem == nil {
+		return nil
+	}
+	err := unix.Munmap(a.mem)
+	a.mem = nil
+	return err
+}
+
+// Events sums the event counts of every live software-EPC arena; the
+// measurement loop reads it around each repetition. Nil when none.
+func Events() map[string]int64 {
+	mu.Lock()
+	defer mu.Unlock()
+	if len(live) == 0 {
+		return nil
+	}
+	out := map[string]int64{}
+	for _, a := range live {
+		for k, v := range a.backend.Stats() {
+			out[k] += v
+		}
+	}
+	return out
+}
+
+// Describe names how arenas are backed in this process.
+func Describe() string {
+	mu.Lock()
+	defer mu.Unlock()
+	if config.CapBytes > 0 {
+		return fmt.Sprintf("swepc cap=%d", config.CapBytes)
+	}
+	return "plain"
+}

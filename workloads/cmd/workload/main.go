@@ -1,0 +1,128 @@
+// Command workload runs one workload of the enclavebench suite and reports
+// its samples on stdout in the line protocol (workloads/protocol). The
+// harness starts one workload process per cell; the same binary runs
+// natively, inside EGo (built with ego-go) and in the sim mode (built with
+// -tags sim).
+//
+//	workload NAME --param key=value ... --size DC2s_v2 --vcpus 2 --epc-bytes 58720256 \
+//	    --reps 5 --warmup 1 --min-time 100ms
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
+
+	"github.com/enclavebench/enclavebench/workloads/arena"
+	"github.com/enclavebench/enclavebench/workloads/measure"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+	"github.com/enclavebench/enclavebench/workloads/suite"
+	"github.com/enclavebench/enclavebench/workloads/workload"
+)
+
+var start = time.Now()
+
+func main() {
+	if err := run(os.Stdout, os.Stderr, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "workload:", err)
+		os.Exit(1)
+	}
+}
+
+func run(stdout, stderr io.Writer, args []string) error {
+	fs := pflag.NewFlagSet("workload", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		params   = fs.StringArray("param", nil, "workload parameter key=value (repeatable)")
+		env      workload.Env
+		reps     = fs.Int("reps", 5, "measured repetitions")
+		warmup   = fs.Int("warmup", 1, "warmup repetitions after calibration")
+		minTime  = fs.Duration("min-time", 100*time.Millisecond, "minimum duration of one repetition")
+		swepcCap = fs.Int64("swepc-cap", 0, "sim mode: cap the software EPC's resident bytes (needs -tags sim)")
+	)
+	fs.StringVar(&env.Size, "size", "", "VM size of the cell")
+	fs.StringVar(&env.Mode, "mode", "native", "mode of the cell")
+	fs.IntVar(&env.VCPUs, "vcpus", runtime.NumCPU(), "the size's vCPUs")
+	fs.Int64Var(&env.EPCBytes, "epc-bytes", 0, "the size's EPC in bytes")
+	fs.Int64Var(&env.MemBytes, "mem-bytes", 0, "the size's memory in bytes")
+	fs.StringVar(&env.TempDir, "tmpdir", os.TempDir(), "scratch directory on the host file system")
+	fs.StringVar(&env.MemfsDir, "memfs-dir", "", "scratch directory on EGo's in-enclave memfs")
+	fs.StringVar(&env.Addr, "addr", "127.0.0.1:0", "loopback address for server workloads")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("want exactly one workload name, got %q (valid: %s)", fs.Args(), strings.Join(suite.Workloads.Names(), ", "))
+	}
+	spec, err := suite.Workloads.Lookup(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	env.Parameters = map[string]string{}
+	for _, p := range *params {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok {
+			return fmt.Errorf("--param %q: want key=value", p)
+		}
+		env.Parameters[k] = v
+	}
+	env.HostMem = hostMem()
+	env.InEnclave = inEnclave()
+	if err := spec.Validate(env.Parameters, env); err != nil {
+		return err
+	}
+	if err := arena.Configure(arena.Config{CapBytes: *swepcCap}); err != nil {
+		return err
+	}
+	hello := protocol.Message{
+		Type: protocol.TypeHello, Workload: spec.Name, PID: os.Getpid(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), CPUs: affinityCPUs(),
+		GoVersion: runtime.Version(), InEnclave: env.InEnclave, Arena: arena.Describe(),
+	}
+	if err := protocol.Encode(stdout, hello); err != nil {
+		return err
+	}
+	if spec.EnclaveOnly && !env.InEnclave {
+		return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeNA,
+			Error: spec.Name + " measures an enclave primitive and means nothing outside an enclave"})
+	}
+	b, err := spec.New(env)
+	if err != nil {
+		protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
+		return err
+	}
+	err = measure.Run(b, measure.Options{Reps: *reps, Warmup: *warmup, MinTime: *minTime, Events: arena.Events}, stdout)
+	if cerr := b.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
+		return err
+	}
+	return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeDone, ElapsedNS: time.Since(start).Nanoseconds()})
+}
+
+func hostMem() int64 {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil {
+		return 0
+	}
+	return int64(si.Totalram) * int64(si.Unit)
+}
+
+func affinityCPUs() int {
+	var set unix.CPUSet
+	if unix.SchedGetaffinity(0, &set) != nil {
+		return 0
+	}
+	return set.Count()
+}
+
+// inEnclave is replaced by the EGo build (workloads/enclave).
+var inEnclave = func() bool { return false }

@@ -1,0 +1,162 @@
+// Package measure is the measurement loop that runs inside the workload
+// process: it calibrates the iteration count, warms up, then times
+// repetitions of at least a minimum duration each and emits one protocol
+// sample per repetition, with the events counted during it.
+package measure
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+	"github.com/enclavebench/enclavebench/workloads/workload"
+)
+
+// Options configure a measurement.
+type Options struct {
+	Reps    int           // measured repetitions
+	Warmup  int           // uncounted repetitions after calibration
+	MinTime time.Duration // minimum duration of one repetition
+	// MaxIters bounds the iteration count (0: no bound beyond 1e9).
+	MaxIters int
+	// Events, when set, is read before and after each repetition and the
+	// difference attached to the sample (the software EPC, OCALL counters).
+	Events func() map[string]int64
+	// OnSample, when set, sees each sample line before it is written
+	// (provenance digests).
+	OnLine func(line []byte)
+}
+
+// Run measures b and writes protocol samples to out.
+func Run(b workload.Bench, o Options, out io.Writer) error {
+	if o.Reps <= 0 {
+		return fmt.Errorf("measure: reps must be positive, got %d", o.Reps)
+	}
+	if o.MinTime <= 0 {
+		return fmt.Errorf("measure: min time must be positive, got %v", o.MinTime)
+	}
+	maxIters := o.MaxIters
+	if maxIters <= 0 {
+		maxIters = 1e9
+	}
+	var r workload.Report
+	n, err := calibrate(b, &r, o.MinTime, maxIters)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < o.Warmup; i++ {
+		r.Reset()
+		if err := b.Run(n, &r); err != nil {
+			return fmt.Errorf("warmup: %w", err)
+		}
+	}
+	w := &lineWriter{out: out, on: o.OnLine}
+	for rep := 0; rep < o.Reps; rep++ {
+		s, err := measureOne(b, &r, &n, o, maxIters)
+		if err != nil {
+			return fmt.Errorf("repetition %d: %w", rep, err)
+		}
+		s.Rep = rep
+		if err := protocol.Encode(w, protocol.Message{Type: protocol.TypeSample, Sample: s}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type lineWriter struct {
+	out io.Writer
+	on  func([]byte)
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	if w.on != nil {
+		w.on(p)
+	}
+	return w.out.Write(p)
+}
+
+// calibrate finds an iteration count whose run lasts at least minTime,
+// growing it the way testing.B does (predict from the last run, at most
+// 100x at a time, 1.2x headroom).
+func calibrate(b workload.Bench, r *workload.Report, minTime time.Duration, maxIters int) (int, error) {
+	n := 1
+	for {
+		r.Reset()
+		start := time.Now()
+		if err := b.Run(n, r); err != nil {
+			return 0, fmt.Errorf("calibration: %w", err)
+		}
+		d := time.Since(start)
+		if d >= minTime || n >= maxIters {
+			return n, nil
+		}
+		n = predict(n, d, minTime, maxIters)
+	}
+}
+
+func predict(n int, d, target time.Duration, maxIters int) int {
+	var next int64
+	if d <= 0 {
+		next = int64(n) * 100
+	} else {
+		next = int64(1.2 * float64(n) * float64(target) / float64(d))
+	}
+	next = min(next, int64(n)*100)
+	next = max(next, int64(n)+1)
+	return int(min(next, int64(maxIters)))
+}
+
+// measureOne times one repetition of at least MinTime. A run that comes out
+// shorter (the machine got faster after calibration) is discarded as warmup
+// and redone with more iterations.
+func measureOne(b workload.Bench, r *workload.Report, n *int, o Options, maxIters int) (*protocol.Sample, error) {
+	for {
+		r.Reset()
+		var ev0 map[string]int64
+		if o.Events != nil {
+			ev0 = o.Events()
+		}
+		var ru0, ru1 unix.Rusage
+		_ = unix.Getrusage(unix.RUSAGE_SELF, &ru0)
+		start := time.Now()
+		err := b.Run(*n, r)
+		d := time.Since(start)
+		_ = unix.Getrusage(unix.RUSAGE_SELF, &ru1)
+		if err != nil {
+			return nil, err
+		}
+		if d < o.MinTime && *n < maxIters {
+			*n = predict(*n, d, o.MinTime, maxIters)
+			continue
+		}
+		s := &protocol.Sample{Iters: *n, ElapsedNS: d.Nanoseconds()}
+		nsPerOp := float64(d.Nanoseconds()) / float64(*n)
+		s.Values = append(s.Values, protocol.Value{Value: nsPerOp, Unit: "ns/op", Better: protocol.Lower})
+		if r.BytesPerOp > 0 && d > 0 {
+			mbs := float64(r.BytesPerOp) * float64(*n) / 1e6 / d.Seconds()
+			s.Values = append(s.Values, protocol.Value{Value: mbs, Unit: "MB/s", Better: protocol.Higher})
+		}
+		s.Values = append(s.Values, r.Values...)
+		s.Events = map[string]int64{
+			protocol.EventMinorFaults: ru1.Minflt - ru0.Minflt,
+			protocol.EventMajorFaults: ru1.Majflt - ru0.Majflt,
+			protocol.EventVolCtxSw:    ru1.Nvcsw - ru0.Nvcsw,
+			protocol.EventInvolCtxSw:  ru1.Nivcsw - ru0.Nivcsw,
+		}
+		for k, v := range r.Events {
+			s.Events[k] += v
+		}
+		if o.Events != nil {
+			for k, v := range o.Events() {
+				if d := v - ev0[k]; d != 0 {
+					s.Events[k] += d
+				}
+			}
+		}
+		return s, nil
+	}
+}

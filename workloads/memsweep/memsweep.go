@@ -1,0 +1,206 @@
+// Package memsweep measures memory bandwidth and latency over a working set
+// swept from well below to well above the size's EPC. Inside an SGX1
+// enclave every access that misses the last-level cache goes through the
+// memory encryption engine, and a working set larger than the EPC makes the
+// driver page 4 KiB pages out and back in (EWB/ELDU, published ~40,000
+// cycles per swap: Taassori et al., VAULT, ASPLOS 2018): the curve shows the
+// cliff where the working set crosses the EPC.
+//
+// One operation is one access to a 64-byte cache line:
+//   - seq/read: lines in address order, every word read (streaming bandwidth);
+//   - seq/write: lines in address order, every word written;
+//   - random/read: a dependent pointer chase through a random cyclic
+//     permutation of the lines (latency: no two loads overlap);
+//   - random/write: stores to pseudo-randomly chosen lines (independent).
+package memsweep
+
+import (
+	"fmt"
+	"math/bits"
+	"unsafe"
+
+	"github.com/enclavebench/enclavebench/workloads/arena"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+	"github.com/enclavebench/enclavebench/workloads/workload"
+)
+
+const lineBytes = 64
+const wordsPerLine = lineBytes / 8
+
+// Spec declares the workload.
+var Spec = &workload.Spec{
+	Name: "memsweep",
+	Doc:  "memory bandwidth and latency over a working set from below to above the EPC (the EPC cliff)",
+	Params: []workload.Param{
+		{Name: "ws", Doc: "working set: bytes (64KiB, 16MiB) or a multiple of the size's EPC (0.5xEPC)",
+			Range: "64KiB .. 64GiB, e.g. 0.25xEPC .. 4xEPC, no more than the host's memory",
+			Quick: []string{"0.5xEPC", "2xEPC"},
+			Full:  []string{"0.125xEPC", "0.25xEPC", "0.5xEPC", "0.75xEPC", "0.9xEPC", "1xEPC", "1.1xEPC", "1.5xEPC", "2xEPC", "4xEPC"},
+			Check: workload.BytesInRange(64<<10, 64<<30)},
+		{Name: "access", Doc: "seq: address order; random: random lines", Range: "seq, random",
+			Quick: []string{"seq", "random"}, Full: []string{"seq", "random"}, Check: workload.OneOf("seq", "random")},
+		{Name: "op", Doc: "read or write", Range: "read, write",
+			Quick: []string{"read"}, Full: []string{"read", "write"}, Check: workload.OneOf("read", "write")},
+	},
+	Metrics: []workload.Metric{
+		{Unit: "ns/op", Better: protocol.Lower, Doc: "time per 64-byte line access"},
+		{Unit: "MB/s", Better: protocol.Higher, Doc: "bandwidth (64 bytes per access)"},
+	},
+	New:       newBench,
+	Footprint: footprint,
+}
+
+func footprint(env workload.Env) int64 {
+	n, err := workload.ParseBytes(env.Parameters["ws"], env)
+	if err != nil {
+		return 0
+	}
+	return roundLines(n)
+}
+
+func roundLines(n int64) int64 { return (n + lineBytes - 1) / lineBytes * lineBytes }
+
+type bench struct {
+	a      *arena.Arena
+	words  []uint64
+	lines  int
+	random bool
+	write  bool
+	pos    int    // next line (seq, random/write) or current line (random/read)
+	rng    uint64 // xorshift state for random/write
+	sink   uint64
+}
+
+func newBench(env workload.Env) (workload.Bench, error) {
+	ws, err := workload.ParseBytes(env.Parameters["ws"], env)
+	if err != nil {
+		return nil, err
+	}
+	ws = roundLines(ws)
+	a, err := arena.New(ws)
+	if err != nil {
+		return nil, err
+	}
+	mem := a.Bytes()
+	b := &bench{
+		a:      a,
+		words:  unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(mem))), len(mem)/8),
+		lines:  len(mem) / lineBytes,
+		random: env.Parameters["access"] == "random",
+		write:  env.Parameters["op"] == "write",
+		rng:    0x9e3779b97f4a7c15,
+	}
+	if b.lines < 2 {
+		a.Close()
+		return nil, fmt.Errorf("memsweep: working set of %d bytes is too small", ws)
+	}
+	if b.random && !b.write {
+		b.chain()
+	} else {
+		for i := range b.words {
+			b.words[i] = uint64(i)
+		}
+	}
+	return b, nil
+}
+
+// chain links the lines into one random cycle (Sattolo's algorithm), so a
+// chase visits every line once per lap and the hardware prefetcher cannot
+// guess the next line.
+func (b *bench) chain() {
+	perm := make([]uint32, b.lines)
+	for i := range perm {
+		perm[i] = uint32(i)
+	}
+	x := b.rng
+	for i := b.lines - 1; i > 0; i-- {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		j, _ := bits.Mul64(x, uint64(i)) // uniform in [0, i)
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+	for i := 0; i < b.lines; i++ {
+		b.words[int(perm[i])*wordsPerLine] = uint64(perm[(i+1)%b.lines])
+	}
+	b.pos = int(perm[0])
+}
+
+func (b *bench) Run(n int, r *workload.Report) error {
+	r.BytesPerOp = lineBytes
+	switch {
+	case !b.random && !b.write:
+		b.seqRead(n)
+	case !b.random && b.write:
+		b.seqWrite(n)
+	case b.random && !b.write:
+		b.chase(n)
+	default:
+		b.randWrite(n)
+	}
+	return nil
+}
+
+func (b *bench) seqRead(n int) {
+	var s0, s1, s2, s3, s4, s5, s6, s7 uint64
+	w := b.words
+	for n > 0 {
+		k := min(n, b.lines-b.pos)
+		seg := w[b.pos*wordsPerLine : (b.pos+k)*wordsPerLine]
+		for i := 0; i+8 <= len(seg); i += 8 {
+			v := seg[i : i+8 : i+8]
+			s0 += v[0]
+			s1 += v[1]
+			s2 += v[2]
+			s3 += v[3]
+			s4 += v[4]
+			s5 += v[5]
+			s6 += v[6]
+			s7 += v[7]
+		}
+		n -= k
+		b.pos = (b.pos + k) % b.lines
+	}
+	b.sink += s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7
+}
+
+func (b *bench) seqWrite(n int) {
+	w := b.words
+	v := b.sink + 1
+	for n > 0 {
+		k := min(n, b.lines-b.pos)
+		seg := w[b.pos*wordsPerLine : (b.pos+k)*wordsPerLine]
+		for i := 0; i+8 <= len(seg); i += 8 {
+			l := seg[i : i+8 : i+8]
+			l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7] = v, v, v, v, v, v, v, v
+		}
+		n -= k
+		b.pos = (b.pos + k) % b.lines
+	}
+	b.sink = v
+}
+
+func (b *bench) chase(n int) {
+	w := b.words
+	p := b.pos
+	for i := 0; i < n; i++ {
+		p = int(w[p*wordsPerLine])
+	}
+	b.pos = p
+}
+
+func (b *bench) randWrite(n int) {
+	w := b.words
+	x := b.rng
+	lines := uint64(b.lines)
+	for i := 0; i < n; i++ {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		j, _ := bits.Mul64(x, lines)
+		w[j*wordsPerLine] = x
+	}
+	b.rng = x
+}
+
+func (b *bench) Close() error { return b.a.Close() }

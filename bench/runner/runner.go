@@ -87,7 +87,7 @@ func (c *Config) Launch(cell plan.Cell, dir string) mode.Launch {
 // Summary is what Run did.
 type Summary struct {
 	Done, Failed, NA, Skipped int
-	Interrupted             bool
+	Interrupted               bool
 }
 
 // Run executes the cells in order. It returns ctx.Err() when interrupted;

@@ -80,4 +80,3 @@ func (b *bench) Run(n int, r *workload.Report) error {
 }
 
 func (b *bench) Close() error { return b.f.Close() }
-

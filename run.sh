@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the harness and runs the default suite into results/<run-id>/:
+# the quick profile on the four DCsv2 sizes, natively and in the best
+# enclave mode this machine has (sgx, else ego-sim, else sim), then writes
+# the report. Extra arguments go to `bench run` (e.g. --profile full).
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/install-deps.sh
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
+ldflags="-X main.commit=${commit}"
+go build -ldflags "$ldflags" -o bin/bench ./bench
+go build -o bin/workload ./workloads/cmd/workload
+go build -tags sim -o bin/workload-sim ./workloads/cmd/workload
+out="results/$(date -u +%Y%m%dT%H%M%SZ)"
+status=0
+bin/bench run --modes auto --profile quick --sizes dcsv2 -o "$out" "$@" || status=$?
+if [ -f "$out/run.json" ] && bin/bench help report >/dev/null 2>&1; then
+  bin/bench report "$out" -o "$out/report" || status=$?
+  echo "report: $out/report/report.html"
+fi
+exit $status

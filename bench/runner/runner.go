@@ -175,6 +175,10 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 	if err != nil {
 		return fail(cr, err.Error()), nil
 	}
+	stdin, err := stdinPipe(cmd) // closed to stop a driven workload (driven.go)
+	if err != nil {
+		return fail(cr, err.Error()), nil
+	}
 	cpus, oversub := cpuSet(cell.SizeInfo.VCPUs)
 	cr.Oversubscribed = oversub
 	started := time.Now()
@@ -190,6 +194,23 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 		storeErr  error
 		helloSeen bool
 	)
+	addSample := func(ps *protocol.Sample, extra map[string]string) {
+		s := result.Sample{Cell: key, Attempt: attempt, Workload: cell.Workload, Params: cell.Params,
+			Size: cell.Size, Mode: cell.Mode, Rep: ps.Rep, Iters: ps.Iters,
+			ElapsedNS: ps.ElapsedNS, Values: ps.Values, Events: ps.Events,
+			Time: time.Now().UTC()}
+		if err := m.Finish(l, &s, extra); err != nil {
+			protoErr = err.Error()
+			return
+		}
+		if storeErr == nil {
+			if storeErr = c.Store.AppendSample(&s); storeErr == nil {
+				cr.Samples++
+			} else {
+				cancel() // nowhere to put samples: stop the workload
+			}
+		}
+	}
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -213,20 +234,11 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 				cr.LoadNS = time.Since(started).Nanoseconds()
 			}
 		case protocol.TypeSample:
-			s := result.Sample{Cell: key, Attempt: attempt, Workload: cell.Workload, Params: cell.Params,
-				Size: cell.Size, Mode: cell.Mode, Rep: msg.Sample.Rep, Iters: msg.Sample.Iters,
-				ElapsedNS: msg.Sample.ElapsedNS, Values: msg.Sample.Values, Events: msg.Sample.Events,
-				Time: time.Now().UTC()}
-			if err := m.Finish(l, &s, msg.Extra); err != nil {
-				protoErr = err.Error()
-				continue
-			}
-			if storeErr == nil {
-				if storeErr = c.Store.AppendSample(&s); storeErr == nil {
-					cr.Samples++
-				} else {
-					cancel() // nowhere to put samples: stop the workload
-				}
+			addSample(msg.Sample, msg.Extra)
+		case protocol.TypeReady:
+			emit := func(ps *protocol.Sample) { addSample(ps, nil) }
+			if err := c.drive(cctx, msg, stdin, emit); err != nil && protoErr == "" {
+				protoErr = "driving the workload: " + err.Error()
 			}
 		case protocol.TypeNA:
 			naReason = msg.Error
@@ -242,6 +254,9 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 	}
 	if err := sc.Err(); err != nil && protoErr == "" {
 		protoErr = "reading the workload's output: " + err.Error()
+	}
+	if stdin != nil {
+		stdin.Close()
 	}
 	waitErr := cmd.Wait()
 	cr.WallNS = time.Since(started).Nanoseconds()

@@ -30,7 +30,21 @@ const (
 	TypeNA     = "na"     // the workload does not apply here (e.g. seal outside an enclave)
 	TypeDone   = "done"   // all repetitions finished
 	TypeError  = "error"  // the workload failed; Error says why
+	// TypeReady: a driven workload (a server) listens on Addr; the harness
+	// applies Load from outside the enclave, writes the samples itself,
+	// then closes the workload's stdin, and the workload closes and says done.
+	TypeReady = "ready"
 )
+
+// Load is the load a driven workload asks the harness to apply.
+type Load struct {
+	Kind  string `json:"kind"`           // LoadHTTP
+	Path  string `json:"path,omitempty"` // request target, for LoadHTTP
+	Conns int    `json:"conns"`          // concurrent keep-alive connections
+}
+
+// LoadHTTP is HTTP/1.1 GET requests of Path on keep-alive connections.
+const LoadHTTP = "http"
 
 // Directions of a metric.
 const (
@@ -59,6 +73,10 @@ type Message struct {
 
 	// ElapsedNS is the process's lifetime so far, for TypeDone.
 	ElapsedNS int64 `json:"elapsed_ns,omitempty"`
+
+	// Addr and Load are set for TypeReady.
+	Addr string `json:"addr,omitempty"`
+	Load *Load  `json:"load,omitempty"`
 
 	// Extra carries mode-specific data (provenance, emulation cost...).
 	Extra map[string]string `json:"extra,omitempty"`
@@ -149,6 +167,10 @@ func (m Message) Validate() error {
 	case TypeNA, TypeError:
 		if m.Error == "" {
 			return fmt.Errorf("protocol: %s message without a reason", m.Type)
+		}
+	case TypeReady:
+		if m.Addr == "" || m.Load == nil || m.Load.Kind == "" || m.Load.Conns <= 0 {
+			return errors.New("protocol: ready message without an address, a load kind or connections")
 		}
 	case TypeSample:
 		if m.Sample == nil {

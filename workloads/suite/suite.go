@@ -3,6 +3,7 @@
 package suite
 
 import (
+	"github.com/enclavebench/enclavebench/workloads/httpserver"
 	"github.com/enclavebench/enclavebench/workloads/memsweep"
 	wsyscall "github.com/enclavebench/enclavebench/workloads/syscall"
 	"github.com/enclavebench/enclavebench/workloads/workload"
@@ -10,6 +11,7 @@ import (
 
 // Workloads is every workload in the suite.
 var Workloads = workload.Registry{
-	wsyscall.Spec.Name: wsyscall.Spec,
-	memsweep.Spec.Name: memsweep.Spec,
+	wsyscall.Spec.Name:   wsyscall.Spec,
+	memsweep.Spec.Name:   memsweep.Spec,
+	httpserver.Spec.Name: httpserver.Spec,
 }

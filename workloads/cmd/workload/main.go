@@ -9,6 +9,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -93,11 +94,18 @@ func run(stdout, stderr io.Writer, args []string) error {
 			Error: spec.Name + " measures an enclave primitive and means nothing outside an enclave"})
 	}
 	b, err := spec.New(env)
+	if na := notApplicable(nil); errors.As(err, &na) {
+		return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeNA, Error: err.Error()})
+	}
 	if err != nil {
 		protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
 		return err
 	}
-	err = measure.Run(b, measure.Options{Reps: *reps, Warmup: *warmup, MinTime: *minTime, Events: arena.Events}, stdout)
+	if d, ok := b.(driven); ok {
+		err = serve(d, os.Stdin, stdout)
+	} else {
+		err = measure.Run(b, measure.Options{Reps: *reps, Warmup: *warmup, MinTime: *minTime, Events: arena.Events}, stdout)
+	}
 	if cerr := b.Close(); err == nil {
 		err = cerr
 	}
@@ -106,6 +114,23 @@ func run(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeDone, ElapsedNS: time.Since(start).Nanoseconds()})
+}
+
+// notApplicable is implemented by errors of Spec.New that mean the cell
+// does not apply here (memfs outside an enclave): the cell reports "na".
+type notApplicable interface{ NotApplicable() }
+
+// driven is a workload the harness drives from outside (a server): it
+// announces where it listens (protocol.TypeReady) and serves until its
+// stdin closes; the harness writes the samples.
+type driven interface{ Ready() protocol.Message }
+
+func serve(d driven, stdin io.Reader, stdout io.Writer) error {
+	if err := protocol.Encode(stdout, d.Ready()); err != nil {
+		return err
+	}
+	_, err := io.Copy(io.Discard, stdin)
+	return err
 }
 
 func hostMem() int64 {

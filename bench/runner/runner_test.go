@@ -1,0 +1,85 @@
+package runner
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/plan"
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/suite"
+)
+
+func buildWorkload(tb testing.TB) string {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), "workload")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../workloads/cmd/workload").CombinedOutput(); err != nil {
+		tb.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func syscallCells(tb testing.TB, size string) []plan.Cell {
+	tb.Helper()
+	sz, _ := sizes.Select(size)
+	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Workloads: []string{"syscall"}, Sizes: sz,
+		Modes: []string{mode.Native}, Profile: plan.Profiles["quick"], Overrides: map[string][]string{"syscall.call": {"read"}}, Seed: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cells
+}
+
+func TestTailBuffer(t *testing.T) {
+	t.Parallel()
+	tb := &tailBuffer{max: 10}
+	tb.Write([]byte("line one\nline two\nend\n"))
+	if got := tb.String(); got != "...\nend\n" {
+		t.Errorf("tail = %q", got)
+	}
+	small := &tailBuffer{max: 100}
+	small.Write([]byte("short"))
+	if small.String() != "short" {
+		t.Errorf("tail = %q", small.String())
+	}
+}
+
+// BenchmarkHarnessOverhead runs one native syscall cell and reports what the
+// harness adds around the workload process: the cell's wall time seen by the
+// harness minus the workload's own lifetime, as a percentage of the time the
+// workload spent in measured repetitions (the target is under 1%), for a
+// cell of the full profile (10 repetitions of 200ms).
+func BenchmarkHarnessOverhead(b *testing.B) {
+	bin := buildWorkload(b)
+	cells := syscallCells(b, "DC2s_v2")
+	var overhead, measured float64
+	for i := 0; i < b.N; i++ {
+		dir := b.TempDir()
+		st, err := result.OpenStore(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg := &Config{Cells: cells, Modes: map[string]mode.Mode{mode.Native: mode.NativeMode{}}, WorkloadBin: bin, Store: st,
+			Reps: 10, Warmup: 2, MinTime: 200 * time.Millisecond, Timeout: time.Minute, Attempts: map[string]int{}}
+		if _, err := Run(context.Background(), cfg); err != nil {
+			b.Fatal(err)
+		}
+		st.Close()
+		samples, cellResults, bad := result.ReadAll(dir)
+		if len(bad) > 0 || len(cellResults) != 1 || cellResults[0].Status != result.StatusOK {
+			b.Fatalf("cell: %+v %v", cellResults, bad)
+		}
+		for _, s := range samples {
+			measured += float64(s.ElapsedNS)
+		}
+		overhead += float64(cellResults[0].WallNS - cellResults[0].ChildNS)
+		os.RemoveAll(dir)
+	}
+	b.ReportMetric(100*overhead/measured, "overhead-%")
+	b.ReportMetric(overhead/float64(b.N)/1e6, "harness-ms/cell")
+}

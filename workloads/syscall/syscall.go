@@ -7,8 +7,10 @@
 package syscall
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -19,11 +21,12 @@ import (
 // Spec declares the workload.
 var Spec = &workload.Spec{
 	Name: "syscall",
-	Doc:  "round trip of a syscall EGo forwards to the host as an OCALL (small pread/pwrite on a host file)",
+	Doc:  "round trip of a syscall EGo forwards to the host as an OCALL (file read/write, loopback socket send+recv, raw clock_gettime)",
 	Params: []workload.Param{
-		{Name: "call", Doc: "which call: read = pread of 64 B, write = pwrite of 64 B, on a host file",
-			Range: "read, write", Quick: []string{"read"}, Full: []string{"read", "write"},
-			Check: workload.OneOf("read", "write")},
+		{Name: "call", Doc: "which call: read/write = pread/pwrite of 64 B on a host file; sendrecv = send+recv of 64 B on a loopback TCP pair; clock = raw clock_gettime syscall",
+			Range: "read, write, sendrecv, clock", Quick: []string{"read", "sendrecv", "clock"},
+			Full:  []string{"read", "write", "sendrecv", "clock"},
+			Check: workload.OneOf("read", "write", "sendrecv", "clock")},
 	},
 	Metrics: []workload.Metric{
 		{Unit: "ns/op", Better: protocol.Lower, Doc: "time per call"},
@@ -36,9 +39,32 @@ type bench struct {
 	fd   int
 	buf  []byte
 	call string
+	pair *tcpPair
 }
 
+// vdsoClockEnv makes EGo's clock_gettime an OCALL (edgelessrt).
+const vdsoClockEnv = "ERT_DISABLE_VDSO_CLOCK"
+
+// notApplicable marks a cell that does not apply here (the workload
+// binary reports it as "na").
+type notApplicable struct{ error }
+
+func (notApplicable) NotApplicable() {}
+
 func newBench(env workload.Env) (workload.Bench, error) {
+	switch env.Parameters["call"] {
+	case "clock":
+		if env.InEnclave && os.Getenv(vdsoClockEnv) != "1" {
+			return nil, notApplicable{fmt.Errorf("syscall call=clock: inside EGo clock_gettime is read from the vDSO in the enclave, not an OCALL, unless %s=1 is set in the enclave's environment", vdsoClockEnv)}
+		}
+		return &bench{call: "clock"}, nil
+	case "sendrecv":
+		p, err := newTCPPair()
+		if err != nil {
+			return nil, fmt.Errorf("syscall sendrecv: %w", err)
+		}
+		return &bench{call: "sendrecv", pair: p, buf: make([]byte, 64)}, nil
+	}
 	dir := env.TempDir
 	if dir == "" {
 		dir = os.TempDir()
@@ -68,15 +94,116 @@ func Op(fd int, buf []byte, write bool) error {
 	return err
 }
 
+// Clock reads CLOCK_MONOTONIC with the raw syscall, bypassing the vDSO.
+func Clock(ts *unix.Timespec) error {
+	_, _, e := unix.Syscall(unix.SYS_CLOCK_GETTIME, unix.CLOCK_MONOTONIC, uintptr(unsafe.Pointer(ts)), 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
 func (b *bench) Run(n int, r *workload.Report) error {
-	write := b.call == "write"
-	for i := 0; i < n; i++ {
-		if err := Op(b.fd, b.buf, write); err != nil {
-			return fmt.Errorf("syscall %s: %w", b.call, err)
+	switch b.call {
+	case "clock":
+		var ts unix.Timespec
+		for i := 0; i < n; i++ {
+			if err := Clock(&ts); err != nil {
+				return fmt.Errorf("syscall clock: %w", err)
+			}
+		}
+	case "sendrecv":
+		for i := 0; i < n; i++ {
+			if err := b.pair.sendRecv(b.buf); err != nil {
+				return fmt.Errorf("syscall sendrecv: %w", err)
+			}
+		}
+		n *= 2
+	default:
+		write := b.call == "write"
+		for i := 0; i < n; i++ {
+			if err := Op(b.fd, b.buf, write); err != nil {
+				return fmt.Errorf("syscall %s: %w", b.call, err)
+			}
 		}
 	}
 	r.Event(protocol.EventSyscalls, int64(n))
 	return nil
 }
 
-func (b *bench) Close() error { return b.f.Close() }
+func (b *bench) Close() error {
+	if b.pair != nil {
+		return b.pair.close()
+	}
+	if b.f != nil {
+		return b.f.Close()
+	}
+	return nil
+}
+
+// tcpPair is a connected loopback TCP pair of blocking sockets, made with
+// raw syscalls so that each send and recv is exactly one syscall (Go's net
+// package would add its poller).
+type tcpPair struct{ a, b int }
+
+func newTCPPair() (p *tcpPair, err error) {
+	ln, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	defer unix.Close(ln)
+	loop := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}} // port 0: any free port
+	if err := unix.Bind(ln, loop); err != nil {
+		return nil, fmt.Errorf("bind 127.0.0.1:0: %w", err)
+	}
+	if err := unix.Listen(ln, 1); err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	sa, err := unix.Getsockname(ln)
+	if err != nil {
+		return nil, fmt.Errorf("getsockname: %w", err)
+	}
+	a, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	if err := unix.Connect(a, sa); err != nil {
+		unix.Close(a)
+		return nil, fmt.Errorf("connect %v: %w", sa, err)
+	}
+	b, _, err := unix.Accept4(ln, unix.SOCK_CLOEXEC)
+	if err != nil {
+		unix.Close(a)
+		return nil, fmt.Errorf("accept: %w", err)
+	}
+	for _, fd := range []int{a, b} {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
+			unix.Close(a)
+			unix.Close(b)
+			return nil, fmt.Errorf("TCP_NODELAY: %w", err)
+		}
+	}
+	return &tcpPair{a: a, b: b}, nil
+}
+
+// sendRecv sends buf on a and receives it on b.
+func (p *tcpPair) sendRecv(buf []byte) error {
+	if _, err := unix.Write(p.a, buf); err != nil {
+		return err
+	}
+	for got := 0; got < len(buf); {
+		k, err := unix.Read(p.b, buf[got:])
+		if err != nil {
+			return err
+		}
+		if k == 0 {
+			return errors.New("connection closed")
+		}
+		got += k
+	}
+	return nil
+}
+
+func (p *tcpPair) close() error {
+	return errors.Join(unix.Close(p.a), unix.Close(p.b))
+}

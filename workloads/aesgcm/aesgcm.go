@@ -46,7 +46,7 @@ var Spec = &workload.Spec{
 	Params: []workload.Param{
 		{Name: "record", Doc: "plaintext bytes per record",
 			Range: "64B .. 64KiB", Quick: []string{"64B", "16KiB"},
-			Full:  []string{"64B", "256B", "1KiB", "4KiB", "16KiB", "64KiB"}, Check: checkRecord},
+			Full: []string{"64B", "256B", "1KiB", "4KiB", "16KiB", "64KiB"}, Check: checkRecord},
 		{Name: "dataset", Doc: "encrypted dataset in enclave memory: bytes or a multiple of the size's EPC",
 			Range: "64KiB .. 64GiB, e.g. 0.25xEPC .. 2xEPC, no more than the host's memory",
 			Quick: []string{"0.5xEPC", "2xEPC"}, Full: []string{"0.25xEPC", "0.5xEPC", "1xEPC", "2xEPC"},

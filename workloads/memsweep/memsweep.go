@@ -142,42 +142,50 @@ func (b *bench) Run(n int, r *workload.Report) error {
 }
 
 func (b *bench) seqRead(n int) {
-	var s0, s1, s2, s3, s4, s5, s6, s7 uint64
-	w := b.words
+	var sum uint64
 	for n > 0 {
 		k := min(n, b.lines-b.pos)
-		seg := w[b.pos*wordsPerLine : (b.pos+k)*wordsPerLine]
-		for i := 0; i+8 <= len(seg); i += 8 {
-			v := seg[i : i+8 : i+8]
-			s0 += v[0]
-			s1 += v[1]
-			s2 += v[2]
-			s3 += v[3]
-			s4 += v[4]
-			s5 += v[5]
-			s6 += v[6]
-			s7 += v[7]
-		}
+		sum += sumLines(b.words[b.pos*wordsPerLine : (b.pos+k)*wordsPerLine])
 		n -= k
 		b.pos = (b.pos + k) % b.lines
 	}
-	b.sink += s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7
+	b.sink += sum
 }
 
 func (b *bench) seqWrite(n int) {
-	w := b.words
 	v := b.sink + 1
 	for n > 0 {
 		k := min(n, b.lines-b.pos)
-		seg := w[b.pos*wordsPerLine : (b.pos+k)*wordsPerLine]
-		for i := 0; i+8 <= len(seg); i += 8 {
-			l := seg[i : i+8 : i+8]
-			l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7] = v, v, v, v, v, v, v, v
-		}
+		fillLines(b.words[b.pos*wordsPerLine:(b.pos+k)*wordsPerLine], v)
 		n -= k
 		b.pos = (b.pos + k) % b.lines
 	}
 	b.sink = v
+}
+
+// sumLinesGeneric is the portable read kernel: eight independent
+// accumulators, one line per iteration.
+func sumLinesGeneric(seg []uint64) uint64 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 uint64
+	for i := 0; i+8 <= len(seg); i += 8 {
+		v := seg[i : i+8 : i+8]
+		s0 += v[0]
+		s1 += v[1]
+		s2 += v[2]
+		s3 += v[3]
+		s4 += v[4]
+		s5 += v[5]
+		s6 += v[6]
+		s7 += v[7]
+	}
+	return s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7
+}
+
+func fillLinesGeneric(seg []uint64, v uint64) {
+	for i := 0; i+8 <= len(seg); i += 8 {
+		l := seg[i : i+8 : i+8]
+		l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7] = v, v, v, v, v, v, v, v
+	}
 }
 
 func (b *bench) chase(n int) {

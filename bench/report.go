@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/enclavebench/enclavebench/report"
+	"github.com/enclavebench/enclavebench/workloads/suite"
+)
+
+func init() {
+	register(command{name: "report", summary: "write an HTML and Markdown report with plots from result directories", run: reportCmd})
+}
+
+const reportExamples = `  # One run: report.html, report.md and plots/ into results/<run-id>/report
+  bench report results/20261127T040000Z-1a2b
+
+  # Runs from several machines (one per DCsv2 VM) into one report
+  bench report -o report-dcsv2 results/dc1 results/dc2 results/dc4 results/dc8
+
+  # Sizing advice within 10% of native, PDF plots for a paper
+  bench report --tolerance 10% --pdf results/run1
+
+Merging: samples of the same cell from runs on one host are pooled; runs on
+different hosts are kept apart and labelled by host (--merge run keeps every
+run apart, --merge all pools everything). Directories that cannot be used
+are named on stderr with the reason; the report says what was left out.
+Exit status: 0 when a report was written, 2 when no directory had samples.
+`
+
+// tolerance is a flag.Value for "20%" or "0.2".
+type tolerance float64
+
+func (t *tolerance) String() string {
+	return strconv.FormatFloat(float64(*t)*100, 'f', -1, 64) + "%"
+}
+
+func (t *tolerance) Set(s string) error {
+	s = strings.TrimSpace(s)
+	pct := strings.HasSuffix(s, "%")
+	f, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a tolerance (e.g. 20%% or 0.2)", s)
+	}
+	if pct {
+		f /= 100
+	} else if f >= 1 {
+		return fmt.Errorf("%q is ambiguous: write %s%% for a percentage", s, s)
+	}
+	if f <= 0 || f > 100 {
+		return fmt.Errorf("tolerance %q must be positive", s)
+	}
+	*t = tolerance(f)
+	return nil
+}
+
+func (t *tolerance) Type() string { return "percent" }
+
+func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("report", "report [flags] DIR...", reportExamples, stderr)
+	o := report.DefaultOptions()
+	o.Registry = suite.Workloads
+	tol := tolerance(o.Tolerance)
+	out := fs.StringP("out", "o", "", "report directory (default <first DIR>/report)")
+	fs.Var(&tol, "tolerance", "sizing advice: slowdown accepted against native, e.g. 20% or 0.2")
+	fs.Float64Var(&o.Alpha, "alpha", o.Alpha, "significance level of the comparisons with native")
+	fs.StringVar(&o.Merge, "merge", o.Merge, "pool samples of the same cell from: host (runs on one host), run (never pool), all")
+	fs.BoolVar(&o.MixedVersions, "mixed-versions", false, "keep directories written by another harness version")
+	fs.BoolVar(&o.PDF, "pdf", false, "also write each plot as PDF")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usagef("report needs at least one result directory (e.g. bench report results/<run-id>)")
+	}
+	switch o.Merge {
+	case report.MergeHost, report.MergeRun, report.MergeAll:
+	default:
+		return usagef("--merge %q: valid: host, run, all", o.Merge)
+	}
+	if o.Alpha <= 0 || o.Alpha >= 1 {
+		return usagef("--alpha must be between 0 and 1")
+	}
+	o.Tolerance = float64(tol)
+	dirs := fs.Args()
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join(dirs[0], "report")
+	}
+	in := report.Load(dirs, o)
+	for _, l := range in.LeftOut {
+		fmt.Fprintf(stderr, "bench report: %s: %s\n", l.Dir, l.Reason)
+	}
+	for _, n := range in.Notes {
+		fmt.Fprintf(stderr, "bench report: warning: %s\n", n)
+	}
+	if !in.Reportable() {
+		return exitError{exitUsage, fmt.Sprintf("nothing to report: none of the %d director%s has samples", len(dirs), plural(len(dirs), "y", "ies"))}
+	}
+	r := report.Build(in, o)
+	w, err := report.Write(r, dir)
+	if err != nil {
+		return err
+	}
+	for _, f := range w.Failed {
+		fmt.Fprintf(stderr, "bench report: warning: figure not drawn: %s\n", f)
+	}
+	fmt.Fprintf(stdout, "report: %s (%d samples, %d figures, %d warnings; %s)\n",
+		filepath.Join(dir, report.HTMLFile), r.Samples, w.Figures, len(r.Warnings), report.MarkdownFile)
+	if len(in.LeftOut) > 0 {
+		fmt.Fprintf(stdout, "left out %d director%s (see above and the report)\n", len(in.LeftOut), plural(len(in.LeftOut), "y", "ies"))
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

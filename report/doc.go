@@ -1,0 +1,43 @@
+// Package report turns one or more result directories into a comparison
+// report: report.html (self-contained: plots embedded as data URIs),
+// report.md (the tables, short enough for a pull-request comment), and the
+// plots as SVG and PNG (PDF on request) under plots/, with the data fed to
+// each plot in plotdata.json.
+//
+// # Inputs
+//
+// Load reads each directory with result.Load and leaves out, with a
+// message per directory, those it cannot use: missing or not a result
+// directory, another schema version, a directory given twice or a copy of
+// a run already read (same run ID), a harness version other than the one
+// most directories share (unless Options.MixedVersions), and directories
+// without samples (their failed cells are still listed). A report is made
+// when at least one directory has samples.
+//
+// # Merging
+//
+// Samples are grouped by origin, workload, parameters, size and mode (sim
+// figures also by cost profile). The origin depends on Options.Merge:
+//
+//   - MergeHost (default): the origin is the host fingerprint (hostname,
+//     CPU, microcode, kernel, Azure VM size). Runs on one host pool the
+//     samples of the same cell (the pooling is listed in the warnings);
+//     runs on different hosts are never pooled, and every figure from them
+//     is labelled with its host. Enclave figures are compared with the
+//     native figures of the same host only.
+//   - MergeRun: every run is its own origin; nothing is pooled.
+//   - MergeAll: everything is pooled regardless of host (a warning says so
+//     when hosts differ).
+//
+// # Comparisons
+//
+// Each enclave figure (sgx, ego-sim, sim) is compared with the native
+// figure of the same workload, parameters, size and origin: the ratio of
+// medians in the workload's unit, with a conservative 95% interval from the
+// two medians' intervals ([lo_e/hi_n, hi_e/lo_n]) and a Mann-Whitney U test
+// (stats.Compare). The sim mode's figures are model predictions, compared
+// with the native figures each prediction started from (Sample.Model.Native)
+// when the samples carry them, else with the native cell. The slowdown is
+// the ratio turned into time (throughput ratios inverted), so > 1 always
+// means the enclave is slower.
+package report

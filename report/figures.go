@@ -1,0 +1,726 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/bench/stats"
+	"github.com/enclavebench/enclavebench/report/plot"
+)
+
+// Log scales are used when the data span at least these factors.
+const (
+	logYSpan = 10
+	logXSpan = 8
+)
+
+// figs builds every figure of a report.
+type figs struct {
+	r      *Report
+	b      *builder
+	colors map[string]int // size -> palette index
+	names  map[string]int
+}
+
+func buildFigures(r *Report, b *builder) {
+	f := &figs{r: r, b: b, colors: map[string]int{}, names: map[string]int{}}
+	var szs []string
+	seen := map[string]bool{}
+	for _, g := range b.order {
+		if !seen[g.Size] {
+			seen[g.Size] = true
+			szs = append(szs, g.Size)
+		}
+	}
+	for _, l := range b.loads {
+		if !seen[l.size] {
+			seen[l.size] = true
+			szs = append(szs, l.size)
+		}
+	}
+	sort.Slice(szs, func(i, j int) bool { return lessSize(szs[i], szs[j]) })
+	for i, s := range szs {
+		f.colors[s] = i
+	}
+	sections := []struct {
+		name  string
+		build func() []plot.Figure
+		none  func() string
+	}{
+		{SectionCliff, f.cliff, func() string {
+			return "No EPC-cliff plot: no workload swept its enclave working set (memsweep's ws, kvstore's data set) over two or more values at one size and mode."
+		}},
+		{SectionOverhead, f.overhead, func() string {
+			return "No enclave-overhead plot: no enclave-mode figures (sgx, ego-sim, sim) with a native baseline from the same host (modes here: " + f.modeList() + ")."
+		}},
+		{SectionTransitions, f.transitions, func() string {
+			return "No transition-cost plot: no samples of a workload with a `call` parameter (the syscall workload's OCALL classes)."
+		}},
+		{SectionScaling, f.scaling, func() string {
+			return "No scaling plot: no workload swept `threads` over two or more values (the threads workload)."
+		}},
+		{SectionLoad, f.load, f.noLoad},
+	}
+	for _, s := range sections {
+		out := s.build()
+		kept := 0
+		for _, fig := range out {
+			if fig.Empty() {
+				continue
+			}
+			fig.Section = s.name
+			r.Figures = append(r.Figures, fig)
+			kept++
+		}
+		if kept == 0 {
+			r.Omitted = append(r.Omitted, Omission{s.name, s.none()})
+		}
+	}
+}
+
+func (f *figs) modeList() string {
+	var l []string
+	for _, m := range f.r.Modes {
+		l = append(l, m.Label)
+	}
+	if len(l) == 0 {
+		return "none"
+	}
+	return strings.Join(l, ", ")
+}
+
+func (f *figs) noLoad() string {
+	var enclave []string
+	for _, m := range f.r.Modes {
+		if f.b.modes[m.Label] == mode.SGX || f.b.modes[m.Label] == mode.EGoSim {
+			enclave = append(enclave, m.Label)
+		}
+	}
+	if len(enclave) == 0 {
+		return "No enclave load-time plot: load time is recorded only by enclave modes (sgx, ego-sim), and this report has " + f.modeList() + "."
+	}
+	return "No enclave load-time plot: the " + strings.Join(enclave, ", ") + " cells recorded no load time with a known heap size."
+}
+
+var unsafeName = regexp.MustCompile(`[^a-z0-9]+`)
+
+// name returns a unique file stem made of safe characters.
+func (f *figs) name(parts ...string) string {
+	s := strings.Trim(unsafeName.ReplaceAllString(strings.ToLower(strings.Join(parts, "-")), "-"), "-")
+	if len(s) > 80 {
+		s = strings.TrimRight(s[:80], "-")
+	}
+	if s == "" {
+		s = "figure"
+	}
+	f.names[s]++
+	if n := f.names[s]; n > 1 {
+		s += "-" + strconv.Itoa(n)
+	}
+	return s
+}
+
+func seriesLabel(size, modeLabel, origin string) string {
+	s := size + " · " + modeLabel
+	if origin != "" {
+		s += " · " + origin
+	}
+	return s
+}
+
+// modesCaption says what the figures of the modes drawn are.
+func (f *figs) modesCaption(labels map[string]bool) string {
+	var parts []string
+	for _, m := range f.r.Modes {
+		if !labels[m.Label] {
+			continue
+		}
+		switch m.Kind {
+		case "measured":
+			parts = append(parts, m.Label+": measured")
+		case "simulation":
+			parts = append(parts, m.Label+": EGo simulation, not hardware figures")
+		case "model":
+			parts = append(parts, m.Label+": model prediction, not a measurement")
+		default:
+			parts = append(parts, m.Label)
+		}
+	}
+	return "Modes: " + strings.Join(parts, "; ") + "."
+}
+
+func unitLabel(unit, better string) string {
+	switch better {
+	case "higher":
+		return unit + " (higher is better)"
+	case "lower":
+		return unit + " (lower is better)"
+	}
+	return unit
+}
+
+// point is a median with its interval as a plot point.
+func point(x float64, s stats.Summary, logY bool) plot.Point {
+	p := plot.Point{X: x, Y: s.Center}
+	if !math.IsInf(s.Lo, 0) && !math.IsInf(s.Hi, 0) && !math.IsNaN(s.Lo) && !math.IsNaN(s.Hi) && (!logY || s.Lo > 0) {
+		p.Err, p.Lo, p.Hi = true, s.Lo, s.Hi
+	}
+	return p
+}
+
+// span returns min and max of positive values.
+func spanOf(vals []float64) (float64, float64) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range vals {
+		if v > 0 && !math.IsInf(v, 0) {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	return lo, hi
+}
+
+func wide(vals []float64, factor float64) bool {
+	lo, hi := spanOf(vals)
+	if lo > hi {
+		return false
+	}
+	for _, v := range vals {
+		if v <= 0 {
+			return false // a log axis cannot show it
+		}
+	}
+	return hi/lo >= factor
+}
+
+// seriesSet collects series by key in a stable order.
+type seriesSet struct {
+	byKey map[string]*plot.Series
+	keys  []string
+	rank  map[string][3]int
+	modes map[string]bool
+}
+
+func newSeriesSet() *seriesSet {
+	return &seriesSet{byKey: map[string]*plot.Series{}, rank: map[string][3]int{}, modes: map[string]bool{}}
+}
+
+func (ss *seriesSet) get(f *figs, size, m, modeLabel, origin string) *plot.Series {
+	k := strings.Join([]string{origin, size, modeLabel}, "\x00")
+	s := ss.byKey[k]
+	if s == nil {
+		s = &plot.Series{Label: seriesLabel(size, modeLabel, origin), Color: f.colors[size], Style: modeRank(m), Line: true, ErrAxis: "y"}
+		ss.byKey[k] = s
+		ss.keys = append(ss.keys, k)
+		ss.rank[k] = [3]int{sizeRank(size), modeRank(m), 0}
+		ss.modes[modeLabel] = true
+	}
+	return s
+}
+
+func (ss *seriesSet) list() []plot.Series {
+	keys := append([]string(nil), ss.keys...)
+	sort.SliceStable(keys, func(i, j int) bool {
+		a, b := ss.rank[keys[i]], ss.rank[keys[j]]
+		if a != b {
+			if a[0] != b[0] {
+				return a[0] < b[0]
+			}
+			return a[1] < b[1]
+		}
+		return keys[i] < keys[j]
+	})
+	out := make([]plot.Series, 0, len(keys))
+	for _, k := range keys {
+		s := ss.byKey[k]
+		sort.SliceStable(s.Points, func(i, j int) bool { return s.Points[i].X < s.Points[j].X })
+		out = append(out, *s)
+	}
+	return out
+}
+
+// axisValues lists the Y values (medians and intervals) of series.
+func axisValues(series []plot.Series, axis string) []float64 {
+	var v []float64
+	for _, s := range series {
+		for _, p := range s.Points {
+			if axis == "x" {
+				v = append(v, p.X)
+			} else {
+				v = append(v, p.Y)
+			}
+			if p.Err && s.ErrAxis == axis {
+				v = append(v, p.Lo, p.Hi)
+			}
+		}
+	}
+	return v
+}
+
+// dropErrOnLog removes intervals a log axis cannot draw.
+func dropErrOnLog(series []plot.Series) {
+	for i := range series {
+		for j := range series[i].Points {
+			p := &series[i].Points[j]
+			if p.Err && p.Lo <= 0 {
+				p.Err, p.Lo, p.Hi = false, 0, 0
+			}
+		}
+	}
+}
+
+// otherText is the text of a group's parameters except the named ones.
+func otherText(g *Group, except map[string]bool) string {
+	var parts []string
+	for _, k := range g.ParamOrder {
+		if !except[k] {
+			parts = append(parts, k+"="+g.Params[k])
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func (f *figs) epcMarks(szs map[string]bool) []plot.Mark {
+	var names []string
+	for s := range szs {
+		names = append(names, s)
+	}
+	sort.Slice(names, func(i, j int) bool { return lessSize(names[i], names[j]) })
+	var marks []plot.Mark
+	for _, s := range names {
+		if sz, ok := sizes.Lookup(s); ok {
+			marks = append(marks, plot.Mark{Axis: "x", Value: sz.EPCMiB(), Label: fmt.Sprintf("EPC of %s (%s)", s, fmtMiB(sz.EPCMiB())), Color: f.colors[s]})
+		}
+	}
+	return marks
+}
+
+// cliff: throughput against the working set, per size and mode, for every
+// workload whose footprint varies with a parameter.
+func (f *figs) cliff() []plot.Figure {
+	var out []plot.Figure
+	for _, t := range f.r.Workloads {
+		var gs []*Group
+		for _, g := range t.Rows {
+			if g.Footprint > 0 && g.Summary.N > 0 {
+				gs = append(gs, g)
+			}
+		}
+		if len(gs) < 2 {
+			continue
+		}
+		// The parameters that change the footprint at fixed size.
+		wsParams := map[string]bool{}
+		for _, p := range t.Params {
+			fps := map[string]map[int64]bool{}
+			for _, g := range gs {
+				k := strings.Join([]string{g.Origin, g.Size, g.ModeLabel, otherText(g, map[string]bool{p: true})}, "\x00")
+				if fps[k] == nil {
+					fps[k] = map[int64]bool{}
+				}
+				fps[k][g.Footprint] = true
+			}
+			for _, set := range fps {
+				if len(set) > 1 {
+					wsParams[p] = true
+					break
+				}
+			}
+		}
+		if len(wsParams) == 0 {
+			continue
+		}
+		var wsNames []string
+		for _, p := range t.Params {
+			if wsParams[p] {
+				wsNames = append(wsNames, p)
+			}
+		}
+		byRest := map[string][]*Group{}
+		var rests []string
+		for _, g := range gs {
+			k := otherText(g, wsParams)
+			if _, ok := byRest[k]; !ok {
+				rests = append(rests, k)
+			}
+			byRest[k] = append(byRest[k], g)
+		}
+		for _, rest := range rests {
+			ss := newSeriesSet()
+			szs := map[string]bool{}
+			for _, g := range byRest[rest] {
+				s := ss.get(f, g.Size, g.Mode, g.ModeLabel, g.OriginLabel)
+				s.Points = append(s.Points, point(float64(g.Footprint)/(1<<20), g.Summary, false))
+				szs[g.Size] = true
+			}
+			series := ss.list()
+			swept := false
+			for _, s := range series {
+				xs := map[float64]bool{}
+				for _, p := range s.Points {
+					xs[p.X] = true
+				}
+				if len(xs) >= 2 {
+					swept = true
+				}
+			}
+			if !swept {
+				continue
+			}
+			fig := plot.Figure{
+				Name: f.name("cliff", t.Name, rest), Kind: plot.KindXY,
+				Title: strings.TrimSpace("EPC cliff: " + t.Name + " " + rest),
+				X:     plot.Axis{Label: "working set (MiB; " + strings.Join(wsNames, ", ") + " converted with each size's EPC)"},
+				Y:     plot.Axis{Label: unitLabel(t.Unit, t.Better) + ", median and 95% CI"},
+				Marks: f.epcMarks(szs), Width: 9, Height: 5.5,
+			}
+			marksX := []float64{}
+			for _, m := range fig.Marks {
+				marksX = append(marksX, m.Value)
+			}
+			fig.X.Log = wide(append(axisValues(series, "x"), marksX...), logXSpan)
+			fig.Y.Log = wide(axisValues(series, "y"), logYSpan)
+			if fig.Y.Log {
+				dropErrOnLog(series)
+			}
+			fig.Series = series
+			if fig.X.Log {
+				fig.X.Label += ", log scale"
+			}
+			if fig.Y.Log {
+				fig.Y.Label += ", log scale"
+			}
+			fig.Caption = fmt.Sprintf("%s against the working set (%s, in MiB at each size). Dashed verticals mark each size's EPC: past it, enclave pages are evicted to normal memory. Error bars: 95%% confidence interval of the median. %s",
+				t.Unit, strings.Join(wsNames, ", "), f.modesCaption(ss.modes))
+			out = append(out, fig)
+		}
+	}
+	return out
+}
+
+// overhead: the slowdown of each enclave figure against native, per
+// workload, parameter set, size and mode (a forest plot).
+func (f *figs) overhead() []plot.Figure {
+	var out []plot.Figure
+	for _, t := range f.r.Workloads {
+		var gs []*Group
+		for _, g := range t.Rows {
+			if g.Baseline != nil && !math.IsNaN(g.Baseline.Slowdown) && g.Baseline.Slowdown > 0 {
+				gs = append(gs, g)
+			}
+		}
+		if len(gs) == 0 {
+			continue
+		}
+		rowOf := map[string]int{}
+		var rows []string
+		for _, g := range gs {
+			if _, ok := rowOf[g.ParamText]; !ok {
+				rowOf[g.ParamText] = len(rows)
+				rows = append(rows, g.ParamText)
+			}
+		}
+		ss := newSeriesSet()
+		for _, g := range gs {
+			s := ss.get(f, g.Size, g.Mode, g.ModeLabel, g.OriginLabel)
+			s.Line, s.ErrAxis = false, "x"
+			p := plot.Point{X: g.Baseline.Slowdown, Y: float64(len(rows) - 1 - rowOf[g.ParamText])}
+			if g.Baseline.CI && g.Baseline.SLo > 0 {
+				p.Err, p.Lo, p.Hi = true, g.Baseline.SLo, g.Baseline.SHi
+			}
+			s.Points = append(s.Points, p)
+		}
+		series := ss.list()
+		// Spread the series within a row so intervals do not overlap.
+		n := len(series)
+		step := math.Min(0.7/float64(max(n, 1)), 0.18)
+		for i := range series {
+			off := (float64(i) - float64(n-1)/2) * -step
+			for j := range series[i].Points {
+				series[i].Points[j].Y += off
+			}
+		}
+		var ticks []plot.Tick
+		for i, r := range rows {
+			label := r
+			if label == "" {
+				label = t.Name
+			}
+			ticks = append(ticks, plot.Tick{Value: float64(len(rows) - 1 - i), Label: label})
+		}
+		h := 1.9 + float64(len(rows))*math.Max(0.4, 0.11*float64(n))
+		fig := plot.Figure{
+			Name: f.name("overhead", t.Name), Kind: plot.KindXY,
+			Title:  "Enclave overhead: " + t.Name,
+			X:      plot.Axis{Label: "slowdown vs native (×, log scale; > 1: enclave slower; " + t.Unit + ")", Log: true, Ticks: nil},
+			Y:      plot.Axis{Label: "parameters", Ticks: ticks},
+			Series: series,
+			Marks:  []plot.Mark{{Axis: "x", Value: 1, Label: "native (×1.0)", Color: -1}},
+			Width:  9, Height: math.Min(h, 40),
+		}
+		dropErrOnLog(fig.Series)
+		against := ""
+		if anySim(gs) {
+			against = " Sim ratios compare each prediction with the native figures it started from."
+		}
+		inverted := ""
+		if t.Better == "higher" {
+			inverted = " (" + t.Unit + " is a throughput: slowdown = native ÷ enclave)"
+		}
+		fig.Caption = fmt.Sprintf("Ratio of each enclave figure to native on the same host, as a slowdown%s; the grey line marks 1.0 (as fast as native). Error bars: conservative 95%% interval from both medians' intervals.%s %s",
+			inverted, against, f.modesCaption(ss.modes))
+		out = append(out, fig)
+	}
+	return out
+}
+
+func anySim(gs []*Group) bool {
+	for _, g := range gs {
+		if g.Mode == mode.Sim {
+			return true
+		}
+	}
+	return false
+}
+
+// transitions: per-call-class distributions of the syscall workload (any
+// workload with a "call" parameter), native against the enclave modes.
+func (f *figs) transitions() []plot.Figure {
+	var out []plot.Figure
+	for _, t := range f.r.Workloads {
+		has := false
+		for _, p := range t.Params {
+			has = has || p == "call"
+		}
+		if !has {
+			continue
+		}
+		catOf := map[string]int{}
+		var cats []plot.Tick
+		type sk struct{ origin, label string }
+		boxes := map[sk]*plot.Series{}
+		var keys []sk
+		var all []float64
+		modes := map[string]bool{}
+		for _, g := range t.Rows {
+			if len(g.Values) == 0 {
+				continue
+			}
+			ck := g.ParamText + "\x00" + g.Size
+			c, ok := catOf[ck]
+			if !ok {
+				c = len(cats)
+				catOf[ck] = c
+				label := g.Params["call"]
+				if rest := otherText(g, map[string]bool{"call": true}); rest != "" {
+					label += " " + rest
+				}
+				cats = append(cats, plot.Tick{Value: float64(c), Label: label + "\n" + g.Size})
+			}
+			k := sk{g.OriginLabel, g.ModeLabel}
+			s := boxes[k]
+			if s == nil {
+				l := g.ModeLabel
+				if g.OriginLabel != "" {
+					l += " · " + g.OriginLabel
+				}
+				s = &plot.Series{Label: l, Color: modeRank(g.Mode), Style: modeRank(g.Mode)}
+				boxes[k] = s
+				keys = append(keys, k)
+			}
+			s.Boxes = append(s.Boxes, plot.Box{Pos: float64(c), Values: g.Values})
+			all = append(all, g.Values...)
+			modes[g.ModeLabel] = true
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		var series []plot.Series
+		for _, k := range keys {
+			series = append(series, *boxes[k])
+		}
+		sort.SliceStable(series, func(i, j int) bool { return series[i].Style < series[j].Style })
+		for i := range series {
+			series[i].Color = i
+			if len(keys) <= 4 {
+				series[i].Color = series[i].Style
+			}
+		}
+		fig := plot.Figure{
+			Name: f.name("transitions", t.Name), Kind: plot.KindBox,
+			Title:  "Transition costs: " + t.Name + " per call class",
+			X:      plot.Axis{Label: "call class and size", Ticks: cats},
+			Y:      plot.Axis{Label: unitLabel(t.Unit, t.Better) + ", one value per repetition", Log: wide(all, logYSpan)},
+			Series: series,
+			Width:  math.Min(math.Max(8, 2.5+0.45*float64(len(cats)*len(series))), 22), Height: 5.5,
+		}
+		if fig.Y.Log {
+			fig.Y.Label += ", log scale"
+		}
+		fig.Caption = fmt.Sprintf("Distribution of %s per call class (the `call` parameter: which syscall, forwarded as an OCALL in an enclave) and size: box = quartiles, thick line = median, whiskers to 1.5 IQR, dots = outliers. %s",
+			t.Unit, f.modesCaption(modes))
+		out = append(out, fig)
+	}
+	return out
+}
+
+// scaling: throughput against threads per size, for workloads that sweep
+// a "threads" parameter.
+func (f *figs) scaling() []plot.Figure {
+	var out []plot.Figure
+	for _, t := range f.r.Workloads {
+		param := ""
+		for _, p := range t.Params {
+			if p == "threads" {
+				param = p
+			}
+		}
+		if param == "" {
+			continue
+		}
+		byRest := map[string][]*Group{}
+		var rests []string
+		except := map[string]bool{param: true}
+		for _, g := range t.Rows {
+			n, err := strconv.Atoi(g.Params[param])
+			if err != nil || n <= 0 || g.Summary.N == 0 {
+				continue
+			}
+			k := otherText(g, except)
+			if _, ok := byRest[k]; !ok {
+				rests = append(rests, k)
+			}
+			byRest[k] = append(byRest[k], g)
+		}
+		for _, rest := range rests {
+			ss := newSeriesSet()
+			threads := map[int]bool{}
+			szs := map[string]bool{}
+			for _, g := range byRest[rest] {
+				n, _ := strconv.Atoi(g.Params[param])
+				threads[n] = true
+				szs[g.Size] = true
+				s := ss.get(f, g.Size, g.Mode, g.ModeLabel, g.OriginLabel)
+				s.Points = append(s.Points, point(float64(n), g.Summary, false))
+			}
+			if len(threads) < 2 {
+				continue
+			}
+			series := ss.list()
+			var ns []int
+			for n := range threads {
+				ns = append(ns, n)
+			}
+			sort.Ints(ns)
+			var ticks []plot.Tick
+			for _, n := range ns {
+				ticks = append(ticks, plot.Tick{Value: float64(n), Label: strconv.Itoa(n)})
+			}
+			var marks []plot.Mark
+			var names []string
+			for s := range szs {
+				names = append(names, s)
+			}
+			sort.Slice(names, func(i, j int) bool { return lessSize(names[i], names[j]) })
+			for _, s := range names {
+				if sz, ok := sizes.Lookup(s); ok {
+					marks = append(marks, plot.Mark{Axis: "x", Value: float64(sz.VCPUs), Label: fmt.Sprintf("vCPUs of %s (%d)", s, sz.VCPUs), Color: f.colors[s]})
+				}
+			}
+			fig := plot.Figure{
+				Name: f.name("scaling", t.Name, rest), Kind: plot.KindXY,
+				Title:  strings.TrimSpace("Scaling: " + t.Name + " " + rest),
+				X:      plot.Axis{Label: "threads", Log: float64(ns[len(ns)-1])/float64(ns[0]) >= logXSpan, Ticks: ticks},
+				Y:      plot.Axis{Label: unitLabel(t.Unit, t.Better) + ", median and 95% CI"},
+				Series: series, Marks: marks, Width: 9, Height: 5.5,
+			}
+			fig.Y.Log = wide(axisValues(series, "y"), logYSpan)
+			if fig.Y.Log {
+				dropErrOnLog(fig.Series)
+				fig.Y.Label += ", log scale"
+			}
+			if fig.X.Log {
+				fig.X.Label += " (log scale)"
+			}
+			fig.Caption = fmt.Sprintf("%s against the number of threads, per size; dashed verticals mark each size's vCPUs (more threads than vCPUs oversubscribe). Error bars: 95%% CI of the median. %s",
+				t.Unit, f.modesCaption(ss.modes))
+			out = append(out, fig)
+		}
+	}
+	return out
+}
+
+// load: enclave load time against heap size, per size and mode.
+func (f *figs) load() []plot.Figure {
+	type key struct {
+		origin, size, label string
+		heap                int64
+	}
+	vals := map[key][]float64{}
+	var keys []key
+	mOf := map[string]string{}
+	originOf := map[string]string{}
+	fromExtra, fromFootprint := false, false
+	for _, l := range f.b.loads {
+		if l.heapBytes <= 0 {
+			continue
+		}
+		k := key{l.origin, l.size, l.modeLabel, l.heapBytes}
+		if _, ok := vals[k]; !ok {
+			keys = append(keys, k)
+		}
+		vals[k] = append(vals[k], float64(l.loadNS)/1e6)
+		mOf[l.modeLabel] = l.mode
+		originOf[l.origin] = l.originLabel
+		if l.heapFromExtra {
+			fromExtra = true
+		} else {
+			fromFootprint = true
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	ss := newSeriesSet()
+	szs := map[string]bool{}
+	for _, k := range keys {
+		s := ss.get(f, k.size, mOf[k.label], k.label, originOf[k.origin])
+		s.Points = append(s.Points, point(float64(k.heap)/(1<<20), stats.Summarize(vals[k]), false))
+		szs[k.size] = true
+	}
+	series := ss.list()
+	xl := "enclave heap size (MiB)"
+	switch {
+	case fromExtra && fromFootprint:
+		xl = "enclave heap size (MiB; the workload's footprint where the heap was not recorded)"
+	case fromFootprint:
+		xl = "enclave memory the workload allocates (MiB; heap size not recorded)"
+	}
+	fig := plot.Figure{
+		Name: f.name("load", "time"), Kind: plot.KindXY,
+		Title:  "Enclave load time by size and heap size",
+		X:      plot.Axis{Label: xl},
+		Y:      plot.Axis{Label: "load time (ms, lower is better), median and 95% CI"},
+		Series: series, Marks: f.epcMarks(szs), Width: 9, Height: 5.5,
+	}
+	var mx []float64
+	for _, m := range fig.Marks {
+		mx = append(mx, m.Value)
+	}
+	fig.X.Log = wide(append(axisValues(series, "x"), mx...), logXSpan)
+	fig.Y.Log = wide(axisValues(series, "y"), logYSpan)
+	if fig.Y.Log {
+		dropErrOnLog(fig.Series)
+		fig.Y.Label += ", log scale"
+	}
+	if fig.X.Log {
+		fig.X.Label += ", log scale"
+	}
+	fig.Caption = "Time from the launcher's start to the workload's first line (enclave creation, measurement, heap commit), per cell. Without EDMM the whole heap is committed at creation, so a heap larger than the EPC pages during load; dashed verticals mark each size's EPC. Native and sim cells have no enclave load. " + f.modesCaption(ss.modes)
+	return []plot.Figure{fig}
+}

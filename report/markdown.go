@@ -1,0 +1,212 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// MarkdownLimit bounds report.md so it fits a pull-request comment
+// (GitHub accepts 65,536 characters); longer tables are cut, pointing to
+// report.html.
+const MarkdownLimit = 60000
+
+// mdEscape makes a user-controlled string safe in a Markdown table cell:
+// no HTML, no table breaks, no emphasis or links, one line.
+func mdEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '|', '\\', '`', '*', '_', '[', ']', '#', '~', '!':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '\n', '\r', '\t':
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// WriteMarkdown writes the report's tables in Markdown.
+func WriteMarkdown(w io.Writer, r *Report) error {
+	var out string
+	for _, maxRows := range []int{-1, 60, 30, 12, 4, 0} {
+		out = markdown(r, maxRows)
+		if len(out) <= MarkdownLimit {
+			break
+		}
+	}
+	_, err := io.WriteString(w, out)
+	return err
+}
+
+func markdown(r *Report, maxRows int) string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("## enclavebench report\n\n")
+	p("%d samples from %d run(s); generated %s. Tolerance %s, significance level %g.\n\n",
+		r.Samples, len(r.Runs), r.Generated.UTC().Format("2006-01-02 15:04Z"), fmtPct(r.Options.Tolerance), r.Options.Alpha)
+	if len(r.Modes) > 0 {
+		p("Modes:")
+		for i, m := range r.Modes {
+			sep := ","
+			if i == len(r.Modes)-1 {
+				sep = "."
+			}
+			p(" **%s** (%s)%s", mdEscape(m.Label), m.Kind, sep)
+		}
+		p("\n\n")
+	}
+	if hasMode(r, "model") {
+		p("> sim figures are **predictions** of enclavebench's model, not measurements.\n\n")
+	}
+	if hasMode(r, "simulation") {
+		p("> ego-sim figures come from EGo's simulation mode: not hardware figures.\n\n")
+	}
+	multi := len(r.Origins) > 0
+	p("| run | host | CPU | kernel | EGo | modes | samples |\n|---|---|---|---|---|---|---|\n")
+	for _, ri := range r.Runs {
+		host := ri.Host
+		if ri.AzureSize != "" && !strings.HasPrefix(ri.AzureSize, "unknown") {
+			host += " (" + ri.AzureSize + ")"
+		}
+		modes := ri.Modes
+		if ri.CostProfile != "" {
+			modes += "; cost profile " + ri.CostProfile
+		}
+		p("| %s | %s | %s | %s | %s | %s | %d |\n", mdEscape(ri.ID), mdEscape(host), mdEscape(ri.CPU),
+			mdEscape(firstField(ri.Kernel)), mdEscape(ri.EGo), mdEscape(modes), ri.Samples)
+	}
+	p("\n")
+	for _, l := range r.LeftOut {
+		p("- **left out** %s: %s\n", mdEscape(l.Dir), mdEscape(l.Reason))
+	}
+	if len(r.LeftOut) > 0 {
+		p("\n")
+	}
+
+	if len(r.Sizing) > 0 {
+		p("### Sizing advice (within %s of native)\n\n", fmtPct(r.Options.Tolerance))
+		p("| workload | mode | smallest size | slowdown there | limiting cell | EPC headroom | note |\n|---|---|---|---|---|---|---|\n")
+		for _, a := range r.Sizing {
+			size := a.Size
+			if size == "" {
+				size = "none"
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(a.Workload), mdEscape(a.Mode), mdEscape(size),
+				slowdownAt(a), mdEscape(a.Limiting), mdEscape(fmtHeadroom(a)), mdEscape(a.Note))
+		}
+		p("\n")
+	}
+
+	for _, t := range r.Workloads {
+		p("### %s (%s)\n\n", mdEscape(t.Name), mdEscape(unitLabel(t.Unit, t.Better)))
+		rows := t.Rows
+		cut := 0
+		if maxRows >= 0 && len(rows) > maxRows {
+			cut = len(rows) - maxRows
+			rows = rows[:maxRows]
+		}
+		if len(rows) > 0 {
+			if multi {
+				p("| parameters | size | host | mode | median | 95%% CI | n | vs native | verdict | notes |\n|---|---|---|---|---:|---:|---:|---|---|---|\n")
+			} else {
+				p("| parameters | size | mode | median | 95%% CI | n | vs native | verdict | notes |\n|---|---|---|---:|---:|---:|---|---|---|\n")
+			}
+		}
+		for _, g := range rows {
+			origin := ""
+			if multi {
+				origin = " " + mdEscape(g.OriginLabel) + " |"
+			}
+			p("| %s | %s |%s %s | %s | %s | %d | %s | %s | %s |\n", mdEscape(g.ParamText), mdEscape(g.Size), origin,
+				mdEscape(g.ModeLabel), fmtNum(g.Summary.Center), fmtCI(g.Summary), g.Summary.N,
+				mdEscape(ratioText(g)), mdEscape(verdict(g.Baseline)), mdEscape(strings.Join(g.Notes, ", ")))
+		}
+		if cut > 0 {
+			p("\n… %d more rows in report.html\n", cut)
+		}
+		p("\n")
+	}
+
+	if len(r.Failures) > 0 {
+		p("### Failed cells (%d)\n\n| cell | reason |\n|---|---|\n", len(r.Failures))
+		for i, f := range r.Failures {
+			if maxRows >= 0 && i >= max(maxRows, 5) {
+				p("| … | %d more in report.html |\n", len(r.Failures)-i)
+				break
+			}
+			p("| %s | %s |\n", mdEscape(f.Cell), mdEscape(firstLine(f.Reason)))
+		}
+		p("\n")
+	}
+	if n := len(r.Warnings); n > 0 {
+		p("<details><summary>%d warning(s)</summary>\n\n", n)
+		limit := 30
+		if maxRows >= 0 {
+			limit = min(limit, max(maxRows, 5))
+		}
+		for i, w := range r.Warnings {
+			if i >= limit {
+				p("- … %d more in report.html\n", n-i)
+				break
+			}
+			subj := ""
+			if w.Subject != "" {
+				subj = mdEscape(w.Subject) + ": "
+			}
+			p("- %s: %s%s\n", mdEscape(w.Kind), subj, mdEscape(w.Text))
+		}
+		p("\n</details>\n\n")
+	}
+	for _, o := range r.Omitted {
+		p("- %s\n", mdEscape(o.Reason))
+	}
+	return b.String()
+}
+
+func hasMode(r *Report, kind string) bool {
+	for _, m := range r.Modes {
+		if m.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func ratioText(g *Group) string {
+	if g.Baseline == nil {
+		return ""
+	}
+	s := fmtRatio(g.Baseline)
+	if g.Baseline.Against == "model input" {
+		s += " vs model input"
+	}
+	return s
+}
+
+func slowdownAt(a Advice) string {
+	if a.At == "" {
+		return "—"
+	}
+	s := fmtSlowdown(a.Slowdown)
+	if a.Size == "" {
+		s += " at " + a.At
+	}
+	return mdEscape(s)
+}
+
+func firstField(s string) string {
+	if f := strings.Fields(s); len(f) > 0 {
+		return f[0]
+	}
+	return s
+}

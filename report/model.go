@@ -1,0 +1,908 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/bench/stats"
+	"github.com/enclavebench/enclavebench/report/plot"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+	"github.com/enclavebench/enclavebench/workloads/workload"
+)
+
+// Report is everything the HTML and Markdown renderings show.
+type Report struct {
+	Generated time.Time
+	Options   Options
+	Runs      []RunInfo
+	LeftOut   []LeftOut
+	Notes     []string
+	// Origins are the hosts (or runs) figures are labelled with; empty
+	// when there is only one.
+	Origins   []string
+	Modes     []ModeInfo
+	Workloads []*WorkloadTable
+	Sizing    []Advice
+	Figures   []plot.Figure
+	Omitted   []Omission
+	Warnings  []Warning
+	Failures  []CellOutcome
+	// NotApplicable lists cells that do not apply (na) or were skipped.
+	NotApplicable []CellOutcome
+	// Samples is the number of samples used.
+	Samples int
+}
+
+// RunInfo is the metadata of one input run.
+type RunInfo struct {
+	Dir, ID, Origin              string
+	Host, CPU, Microcode, Kernel string
+	AzureSize, SGX, EGo          string
+	Modes, Profile, CostProfile  string
+	Harness, Start, Status       string
+	Samples, Cells               int
+}
+
+// ModeInfo says what the figures of a mode are.
+type ModeInfo struct {
+	Label string
+	Kind  string // "measured", "simulation" or "model"
+	Doc   string
+}
+
+// WorkloadTable is the summary table of one workload.
+type WorkloadTable struct {
+	Name   string
+	Unit   string
+	Better string
+	Params []string // parameter names in declaration order
+	Rows   []*Group
+}
+
+// Group is the samples of one workload, parameter set, size and mode from
+// one origin: one row of a summary table.
+type Group struct {
+	Origin      string
+	OriginLabel string
+	Workload    string
+	Params      map[string]string
+	ParamOrder  []string
+	ParamText   string // "ws=0.5xEPC access=seq" ("" without parameters)
+	Size        string
+	Mode        string // native, sgx, ego-sim, sim
+	ModeLabel   string // "sim (model, profile X)" for sim
+	Profile     string // sim cost profile
+	Unit        string
+	Better      string
+	Values      []float64
+	// ModelNative are the measured native figures the sim predictions
+	// started from (one per sample, when every sample has one).
+	ModelNative    []float64
+	Summary        stats.Summary
+	Baseline       *Ratio
+	Cells          []string
+	Runs           []string
+	Partial        bool
+	Oversubscribed bool
+	// CPUs is the fewest CPUs an oversubscribed cell of the group ran on.
+	CPUs      int
+	Footprint int64 // enclave memory the workload allocates at this size; -1 unknown
+	Notes     []string
+
+	cellSet map[string]bool
+	runSet  map[string]bool
+	nValues int
+}
+
+// Ratio compares an enclave group with its native baseline.
+type Ratio struct {
+	// Against is "native" or "model input" (the native figures a sim
+	// prediction started from).
+	Against string
+	// Ratio is enclave/native in the workload's unit, with a conservative
+	// 95% interval; CI is false when either median has no interval.
+	Ratio, Lo, Hi float64
+	CI            bool
+	// Slowdown is the ratio in time (throughput ratios inverted): > 1
+	// means the enclave is slower.
+	Slowdown, SLo, SHi float64
+	P                  float64
+	N1, N2             int
+	Significant        bool
+}
+
+// Advice is the sizing advice for one workload and enclave mode.
+type Advice struct {
+	Workload string
+	Mode     string
+	Family   string
+	// Size is the smallest size within the tolerance ("" if none).
+	Size string
+	// Slowdown is the worst median slowdown of the workload's cells at
+	// Size (or at the best size when none is within the tolerance), set
+	// by the cell Limiting.
+	Slowdown float64
+	Limiting string
+	At       string // the size Slowdown and the headroom refer to
+	EPCMiB   float64
+	// FootprintMiB is the largest footprint of the workload's cells at At
+	// (arena memory the workload declares); Known is false when unknown.
+	FootprintMiB float64
+	Known        bool
+	HeadroomMiB  float64
+	Tested       []string
+	Note         string
+}
+
+// Omission is a figure that was not drawn and why.
+type Omission struct {
+	Section string
+	Reason  string
+}
+
+// Warning is one thing the reader should know about the figures.
+type Warning struct {
+	Kind    string
+	Subject string
+	Text    string
+}
+
+// CellOutcome is a failed, not applicable or skipped cell.
+type CellOutcome struct {
+	Origin   string
+	Run      string
+	Cell     string
+	Workload string
+	Params   string
+	Size     string
+	Mode     string
+	Status   string
+	Reason   string
+	ExitCode int
+	Stderr   string
+}
+
+// Section names of figures.
+const (
+	SectionCliff       = "cliff"
+	SectionOverhead    = "overhead"
+	SectionTransitions = "transitions"
+	SectionScaling     = "scaling"
+	SectionLoad        = "load"
+)
+
+// modeRank orders modes: native first, then the enclave modes.
+func modeRank(m string) int {
+	switch m {
+	case mode.Native:
+		return 0
+	case mode.SGX:
+		return 1
+	case mode.EGoSim:
+		return 2
+	case mode.Sim:
+		return 3
+	}
+	return 4
+}
+
+// ModeLabel is how a mode is named in tables and figures: sim figures are
+// always "sim (model, profile X)".
+func ModeLabel(m, profile string) string {
+	if m == mode.Sim {
+		if profile == "" {
+			profile = "unknown"
+		}
+		return "sim (model, profile " + profile + ")"
+	}
+	return m
+}
+
+func modeInfo(m, label string) ModeInfo {
+	switch m {
+	case mode.Native:
+		return ModeInfo{label, "measured", "a plain process on the host: the baseline"}
+	case mode.SGX:
+		return ModeInfo{label, "measured", "an EGo enclave on SGX hardware"}
+	case mode.EGoSim:
+		return ModeInfo{label, "simulation", "EGo's simulation mode: no SGX hardware; OCALLs are real syscalls, so these are not hardware figures"}
+	case mode.Sim:
+		return ModeInfo{label, "model", "predicted by enclavebench's model from native runs and counted enclave events, priced by the cost profile: a prediction, not a measurement"}
+	}
+	return ModeInfo{label, "unknown", "a mode this report does not know"}
+}
+
+// sizeRank orders sizes by the catalog (unknown sizes last).
+var sizeRanks = func() map[string]int {
+	m := map[string]int{}
+	for i, s := range sizes.All() {
+		m[s.Name] = i
+	}
+	return m
+}()
+
+func sizeRank(s string) int {
+	if r, ok := sizeRanks[s]; ok {
+		return r
+	}
+	return len(sizeRanks)
+}
+
+func lessSize(a, b string) bool {
+	ra, rb := sizeRank(a), sizeRank(b)
+	if ra != rb {
+		return ra < rb
+	}
+	return a < b
+}
+
+// primaryUnit picks a workload's headline unit: its first higher-is-better
+// unit other than ns/op (a throughput), else ns/op, else its first unit.
+func primaryUnit(units []protocol.Value) (string, string) {
+	for _, v := range units {
+		if v.Unit != "ns/op" && v.Better == protocol.Higher {
+			return v.Unit, v.Better
+		}
+	}
+	for _, v := range units {
+		if v.Unit == "ns/op" {
+			return v.Unit, v.Better
+		}
+	}
+	if len(units) > 0 {
+		return units[0].Unit, units[0].Better
+	}
+	return "", ""
+}
+
+// Build computes the report from what Load kept.
+func Build(in *Input, o Options) *Report {
+	if o.Tolerance <= 0 {
+		o.Tolerance = DefaultTolerance
+	}
+	if o.Alpha <= 0 {
+		o.Alpha = DefaultAlpha
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	r := &Report{Generated: o.Now, Options: o, LeftOut: in.LeftOut, Notes: in.Notes}
+	b := &builder{r: r, o: o, in: in, groups: map[string]*Group{}, fp: map[string]int64{}}
+	b.units()
+	b.collect()
+	b.baselines()
+	b.tables()
+	b.runs()
+	b.warnings()
+	r.Sizing = sizing(r.Workloads, r.Failures, o.Tolerance)
+	buildFigures(r, b)
+	return r
+}
+
+type builder struct {
+	r      *Report
+	o      Options
+	in     *Input
+	groups map[string]*Group
+	order  []*Group
+	// unit per workload
+	unit map[string]protocol.Value
+	// load-time records
+	loads []loadRecord
+	fp    map[string]int64
+	// the modes seen, by label
+	modes map[string]string
+}
+
+type loadRecord struct {
+	origin, originLabel string
+	workload            string
+	params              string
+	size                string
+	mode, modeLabel     string
+	heapBytes           int64
+	heapFromExtra       bool
+	loadNS              int64
+}
+
+func (b *builder) units() {
+	seen := map[string][]protocol.Value{}
+	for _, s := range b.in.Sources {
+		for i := range s.Dir.Samples {
+			x := &s.Dir.Samples[i]
+			us := seen[x.Workload]
+			for _, v := range x.Values {
+				found := false
+				for _, u := range us {
+					if u.Unit == v.Unit {
+						found = true
+						break
+					}
+				}
+				if !found {
+					us = append(us, protocol.Value{Unit: v.Unit, Better: v.Better})
+				}
+			}
+			seen[x.Workload] = us
+		}
+	}
+	b.unit = map[string]protocol.Value{}
+	for w, us := range seen {
+		u, bt := primaryUnit(us)
+		b.unit[w] = protocol.Value{Unit: u, Better: bt}
+	}
+}
+
+// simProfile names the cost profile of a source's sim figures.
+func simProfile(run *result.Run, s *result.Sample) string {
+	if s != nil && s.Model != nil && s.Model.Profile != "" {
+		return s.Model.Profile
+	}
+	if run.Profile != nil {
+		if run.Profile.Version > 0 {
+			return fmt.Sprintf("%s v%d", run.Profile.Name, run.Profile.Version)
+		}
+		return run.Profile.Name
+	}
+	return ""
+}
+
+func (b *builder) group(src *Source, workloadName string, params map[string]string, cellKey, size, m, profile string) *Group {
+	order := b.paramOrder(workloadName, params, cellKey)
+	text := paramText(params, order)
+	label := ModeLabel(m, profile)
+	key := strings.Join([]string{src.Origin, workloadName, text, size, label}, "\x00")
+	if g, ok := b.groups[key]; ok {
+		return g
+	}
+	u := b.unit[workloadName]
+	g := &Group{Origin: src.Origin, OriginLabel: src.OriginLabel, Workload: workloadName, Params: params,
+		ParamOrder: order, ParamText: text, Size: size, Mode: m, ModeLabel: label, Unit: u.Unit, Better: u.Better,
+		cellSet: map[string]bool{}, runSet: map[string]bool{}}
+	if m == mode.Sim {
+		g.Profile = profile
+	}
+	g.Footprint = b.footprint(workloadName, params, text, size)
+	b.groups[key] = g
+	b.order = append(b.order, g)
+	if b.modes == nil {
+		b.modes = map[string]string{}
+	}
+	b.modes[label] = m
+	return g
+}
+
+// collect groups the samples and attaches cell outcomes.
+func (b *builder) collect() {
+	for _, src := range b.in.Sources {
+		d := src.Dir
+		byCell := map[string]*Group{}
+		profileOf := map[string]string{}
+		for i := range d.Samples {
+			x := &d.Samples[i]
+			g := byCell[x.Cell]
+			if g == nil {
+				prof := ""
+				if x.Mode == mode.Sim {
+					prof = simProfile(&d.Run, x)
+					profileOf[x.Cell] = prof
+				}
+				g = b.group(src, x.Workload, x.Params, x.Cell, x.Size, x.Mode, prof)
+				byCell[x.Cell] = g
+				g.cellSet[x.Cell] = true
+				g.runSet[d.Run.ID] = true
+			}
+			v, ok := x.Value(g.Unit)
+			if !ok {
+				continue
+			}
+			g.Values = append(g.Values, v.Value)
+			if x.Model != nil {
+				for _, nv := range x.Model.Native {
+					if nv.Unit == g.Unit {
+						g.ModelNative = append(g.ModelNative, nv.Value)
+						break
+					}
+				}
+			}
+			b.r.Samples++
+		}
+		for _, c := range d.Partial {
+			if g := byCell[c]; g != nil {
+				g.Partial = true
+			}
+		}
+		cells := make([]result.CellResult, 0, len(d.Cells))
+		for _, c := range d.Cells {
+			cells = append(cells, c)
+		}
+		sort.Slice(cells, func(i, j int) bool { return cells[i].Cell < cells[j].Cell })
+		for _, c := range cells {
+			prof := ""
+			if c.Mode == mode.Sim {
+				prof = profileOf[c.Cell]
+				if prof == "" {
+					prof = simProfile(&d.Run, nil)
+				}
+			}
+			order := b.paramOrder(c.Workload, c.Params, c.Cell)
+			out := CellOutcome{Origin: src.OriginLabel, Run: d.Run.ID, Cell: c.Cell, Workload: c.Workload,
+				Params: paramText(c.Params, order), Size: c.Size, Mode: ModeLabel(c.Mode, prof), Status: c.Status,
+				Reason: c.Reason, ExitCode: c.ExitCode, Stderr: c.Stderr}
+			switch c.Status {
+			case result.StatusFailed:
+				b.r.Failures = append(b.r.Failures, out)
+			case result.StatusNA, result.StatusSkipped:
+				b.r.NotApplicable = append(b.r.NotApplicable, out)
+			}
+			if g := byCell[c.Cell]; g != nil && c.Oversubscribed {
+				if !g.Oversubscribed || c.CPUs > 0 && c.CPUs < g.CPUs {
+					g.CPUs = c.CPUs
+				}
+				g.Oversubscribed = true
+			}
+			if c.LoadNS > 0 && c.Mode != mode.Native {
+				rec := loadRecord{origin: src.Origin, originLabel: src.OriginLabel, workload: c.Workload,
+					params: out.Params, size: c.Size, mode: c.Mode, modeLabel: out.Mode, loadNS: c.LoadNS, heapBytes: -1}
+				if h, ok := heapFromExtra(c.Extra); ok {
+					rec.heapBytes, rec.heapFromExtra = h, true
+				} else {
+					rec.heapBytes = b.footprint(c.Workload, c.Params, out.Params, c.Size)
+				}
+				b.loads = append(b.loads, rec)
+			}
+		}
+	}
+	for _, g := range b.order {
+		g.Summary = stats.Summarize(g.Values)
+		g.nValues = len(g.Values)
+		g.Cells = sortedKeys(g.cellSet)
+		g.Runs = sortedKeys(g.runSet)
+		if len(g.ModelNative) != len(g.Values) {
+			g.ModelNative = nil
+		}
+	}
+}
+
+// HeapKeys are the CellResult.Extra keys read as the enclave heap size, in
+// order: bytes, then MiB ("heap_mb" is EGo's heapSize, in MB as EGo means
+// MiB).
+var HeapKeys = []string{"heap_bytes", "heap_mib", "heap_mb"}
+
+func heapFromExtra(extra map[string]string) (int64, bool) {
+	for _, k := range HeapKeys {
+		v, ok := extra[k]
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f <= 0 || math.IsInf(f, 0) {
+			continue
+		}
+		if k != "heap_bytes" {
+			f *= 1 << 20
+		}
+		return int64(f), true
+	}
+	return 0, false
+}
+
+// footprint is the enclave memory a workload allocates for params at size:
+// the workload's declared Footprint, else its largest byte-valued
+// parameter; -1 when unknown.
+func (b *builder) footprint(w string, params map[string]string, text, size string) int64 {
+	key := w + "\x00" + text + "\x00" + size
+	if v, ok := b.fp[key]; ok {
+		return v
+	}
+	v := footprintOf(b.o.Registry, w, params, size)
+	b.fp[key] = v
+	return v
+}
+
+func footprintOf(reg workload.Registry, w string, params map[string]string, size string) (fp int64) {
+	sz, ok := sizes.Lookup(size)
+	if !ok {
+		return -1
+	}
+	env := workload.Env{Size: sz.Name, VCPUs: sz.VCPUs, EPCBytes: sz.EPCBytes, MemBytes: sz.MemBytes(), Parameters: params}
+	if spec, ok := reg[w]; ok {
+		if spec.Footprint == nil {
+			return 0
+		}
+		defer func() {
+			if recover() != nil {
+				fp = -1
+			}
+		}()
+		if v := spec.Footprint(env); v > 0 {
+			return v
+		}
+		return -1
+	}
+	fp = -1
+	for _, v := range params {
+		if n, err := workload.ParseBytes(v, env); err == nil && n > fp {
+			fp = n
+		}
+	}
+	return fp
+}
+
+// paramOrder is the declaration order of a cell's parameters: the
+// registry's, else the order in the cell key, else sorted.
+func (b *builder) paramOrder(w string, params map[string]string, cellKey string) []string {
+	var order []string
+	if spec, ok := b.o.Registry[w]; ok {
+		for _, p := range spec.Params {
+			if _, ok := params[p.Name]; ok {
+				order = append(order, p.Name)
+			}
+		}
+		if len(order) == len(params) {
+			return order
+		}
+		order = order[:0]
+	}
+	seen := map[string]bool{}
+	for _, seg := range strings.Split(cellKey, "/") {
+		k, v, ok := strings.Cut(seg, "=")
+		if ok && !seen[k] {
+			if pv, ok := params[k]; ok && pv == v {
+				order = append(order, k)
+				seen[k] = true
+			}
+		}
+	}
+	if len(order) == len(params) {
+		return order
+	}
+	order = order[:0]
+	for k := range params {
+		order = append(order, k)
+	}
+	sort.Strings(order)
+	return order
+}
+
+func paramText(params map[string]string, order []string) string {
+	parts := make([]string, 0, len(order))
+	for _, k := range order {
+		parts = append(parts, k+"="+params[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// baselines compares each enclave group with its native baseline.
+func (b *builder) baselines() {
+	native := map[string]*Group{}
+	key := func(g *Group) string {
+		return strings.Join([]string{g.Origin, g.Workload, g.ParamText, g.Size}, "\x00")
+	}
+	for _, g := range b.order {
+		if g.Mode == mode.Native {
+			native[key(g)] = g
+		}
+	}
+	for _, g := range b.order {
+		if g.Mode == mode.Native || len(g.Values) == 0 {
+			continue
+		}
+		var base []float64
+		against := "native"
+		if g.Mode == mode.Sim && len(g.ModelNative) > 0 {
+			base, against = g.ModelNative, "model input"
+		} else if n := native[key(g)]; n != nil && len(n.Values) > 0 {
+			base = n.Values
+		}
+		if base == nil {
+			g.Notes = append(g.Notes, "no native baseline")
+			continue
+		}
+		g.Baseline = compare(base, g.Values, g.Summary, g.Better, b.o.Alpha)
+		g.Baseline.Against = against
+	}
+}
+
+// compare computes the ratio new/old of medians with a conservative
+// interval, the slowdown and the Mann-Whitney U test.
+func compare(old, new []float64, ns stats.Summary, better string, alpha float64) *Ratio {
+	os := stats.Summarize(old)
+	r := &Ratio{Ratio: ns.Center / os.Center}
+	finite := func(v float64) bool { return !math.IsInf(v, 0) && !math.IsNaN(v) }
+	if finite(ns.Lo) && finite(ns.Hi) && finite(os.Lo) && finite(os.Hi) && os.Lo > 0 && ns.Lo > 0 {
+		r.Lo, r.Hi, r.CI = ns.Lo/os.Hi, ns.Hi/os.Lo, true
+	}
+	if !finite(r.Ratio) || r.Ratio <= 0 {
+		r.Ratio, r.CI = math.NaN(), false
+	}
+	r.Slowdown, r.SLo, r.SHi = r.Ratio, r.Lo, r.Hi
+	if better == protocol.Higher {
+		r.Slowdown = 1 / r.Ratio
+		if r.CI {
+			r.SLo, r.SHi = 1/r.Hi, 1/r.Lo
+		}
+	}
+	c := stats.Compare(old, new, alpha)
+	r.P, r.N1, r.N2, r.Significant = c.P, c.N1, c.N2, c.Significant
+	return r
+}
+
+// tables sorts the groups into one table per workload.
+func (b *builder) tables() {
+	by := map[string]*WorkloadTable{}
+	for _, g := range b.order {
+		t := by[g.Workload]
+		if t == nil {
+			t = &WorkloadTable{Name: g.Workload, Unit: g.Unit, Better: g.Better}
+			by[g.Workload] = t
+			b.r.Workloads = append(b.r.Workloads, t)
+		}
+		t.Rows = append(t.Rows, g)
+		if len(g.ParamOrder) > len(t.Params) {
+			t.Params = g.ParamOrder
+		}
+	}
+	sort.Slice(b.r.Workloads, func(i, j int) bool { return b.r.Workloads[i].Name < b.r.Workloads[j].Name })
+	for _, t := range b.r.Workloads {
+		sort.SliceStable(t.Rows, func(i, j int) bool { return lessGroup(t.Rows[i], t.Rows[j]) })
+	}
+	for label, m := range b.modes {
+		b.r.Modes = append(b.r.Modes, modeInfo(m, label))
+	}
+	sort.Slice(b.r.Modes, func(i, j int) bool {
+		mi, mj := b.modes[b.r.Modes[i].Label], b.modes[b.r.Modes[j].Label]
+		if modeRank(mi) != modeRank(mj) {
+			return modeRank(mi) < modeRank(mj)
+		}
+		return b.r.Modes[i].Label < b.r.Modes[j].Label
+	})
+	b.r.Origins = nil
+	for _, l := range originLabels(b.in.Sources) {
+		if l != "" {
+			b.r.Origins = append(b.r.Origins, l)
+		}
+	}
+}
+
+// lessGroup orders rows: parameters (natural order), size (catalog
+// order), origin, mode (native first).
+func lessGroup(a, b *Group) bool {
+	if c := compareParams(a, b); c != 0 {
+		return c < 0
+	}
+	if a.Size != b.Size {
+		return lessSize(a.Size, b.Size)
+	}
+	if a.OriginLabel != b.OriginLabel {
+		return a.OriginLabel < b.OriginLabel
+	}
+	if modeRank(a.Mode) != modeRank(b.Mode) {
+		return modeRank(a.Mode) < modeRank(b.Mode)
+	}
+	return a.ModeLabel < b.ModeLabel
+}
+
+func compareParams(a, b *Group) int {
+	for _, k := range a.ParamOrder {
+		va, vb := a.Params[k], b.Params[k]
+		if va == vb {
+			continue
+		}
+		return compareValues(va, vb)
+	}
+	return strings.Compare(a.ParamText, b.ParamText)
+}
+
+// compareValues orders parameter values naturally: multiples of the EPC,
+// then byte counts and numbers by magnitude, then text.
+func compareValues(a, b string) int {
+	ka, na := valueRank(a)
+	kb, nb := valueRank(b)
+	if ka != kb {
+		return ka - kb
+	}
+	if ka < 3 && na != nb {
+		if na < nb {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+func valueRank(v string) (int, float64) {
+	if f, ok := strings.CutSuffix(v, "xEPC"); ok {
+		if x, err := strconv.ParseFloat(f, 64); err == nil {
+			return 0, x
+		}
+	}
+	if x, err := strconv.ParseFloat(v, 64); err == nil {
+		return 1, x
+	}
+	if n, err := workload.ParseBytes(v, workload.Env{}); err == nil {
+		return 2, float64(n)
+	}
+	return 3, 0
+}
+
+// runs lists the metadata of every input run.
+func (b *builder) runs() {
+	for _, s := range b.in.Sources {
+		r := &s.Dir.Run
+		h := r.Host
+		ego := "not installed"
+		if h.EGo.Installed {
+			ego = strings.TrimSpace("EGo " + h.EGo.Version + " " + h.EGo.Commit)
+		} else if h.EGo.Error != "" {
+			ego = "unusable: " + h.EGo.Error
+		}
+		sgx := "no SGX"
+		switch {
+		case h.SGX.SGX2:
+			sgx = "SGX2"
+		case h.SGX.SGX1:
+			sgx = "SGX1"
+		}
+		if h.SGX.SGX1 || h.SGX.SGX2 {
+			sgx += fmt.Sprintf(", EPC %s", fmtMiB(float64(h.SGX.EPCBytes)/(1<<20)))
+			if !h.SGX.Usable {
+				sgx += ", no enclave device"
+			}
+		}
+		cost := ""
+		if p := r.Profile; p != nil {
+			cost = p.Name
+			if p.Version > 0 {
+				cost += fmt.Sprintf(" v%d", p.Version)
+			}
+			if p.Source != "" {
+				cost += " (" + p.Source + ")"
+			}
+		}
+		harness := r.HarnessVersion
+		if r.HarnessCommit != "" {
+			harness += " (" + shortCommit(r.HarnessCommit) + ")"
+		}
+		azure := h.AzureSize
+		if azure == "" && h.AzureNote != "" {
+			azure = "unknown: " + h.AzureNote
+		}
+		b.r.Runs = append(b.r.Runs, RunInfo{
+			Dir: s.Path, ID: r.ID, Origin: s.OriginLabel, Host: h.Hostname, CPU: oneLine(h.CPUModel),
+			Microcode: h.Microcode, Kernel: oneLine(h.Kernel), AzureSize: azure, SGX: sgx, EGo: ego,
+			Modes: strings.Join(r.Plan.Modes, ", "), Profile: r.Plan.Profile, CostProfile: cost, Harness: harness,
+			Start: r.Start.UTC().Format("2006-01-02 15:04:05Z"), Status: r.Status,
+			Samples: len(s.Dir.Samples), Cells: len(s.Dir.Cells),
+		})
+	}
+}
+
+func shortCommit(c string) string {
+	if len(c) > 12 {
+		return c[:12]
+	}
+	return c
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// warnings collects what the reader should know.
+func (b *builder) warnings() {
+	w := &b.r.Warnings
+	add := func(kind, subject, text string) { *w = append(*w, Warning{kind, subject, text}) }
+	for _, l := range b.in.LeftOut {
+		add("left out", l.Dir, l.Reason)
+	}
+	for _, n := range b.in.Notes {
+		add("input", "", n)
+	}
+	hosts := map[string]bool{}
+	for _, s := range b.in.Sources {
+		r := &s.Dir.Run
+		h := r.Host
+		hosts[strings.Join([]string{h.Hostname, h.CPUModel, h.Microcode, h.Kernel, h.AzureSize}, "\x00")] = true
+		switch r.Status {
+		case "complete", "":
+		default:
+			add("run", s.Path, fmt.Sprintf("run %s is %s: some cells may be missing", r.ID, r.Status))
+		}
+	}
+	if b.o.Merge == MergeAll && len(hosts) > 1 {
+		add("merge", "", fmt.Sprintf("--merge all pooled samples from %d different hosts: figures mix machines", len(hosts)))
+	}
+	type oversub struct{ origin, size string }
+	over := map[oversub][]*Group{}
+	var overKeys []oversub
+	for _, t := range b.r.Workloads {
+		for _, g := range t.Rows {
+			subj := g.subject()
+			if len(g.Runs) > 1 {
+				add("pooled", subj, fmt.Sprintf("samples pooled from %d runs on the same host (%s)", len(g.Runs), strings.Join(g.Runs, ", ")))
+			}
+			if g.Summary.N == 0 {
+				add("no samples", subj, "no samples in the unit "+g.Unit)
+				g.Notes = append(g.Notes, "no samples")
+				continue
+			}
+			if g.Summary.N < 6 {
+				add("few samples", subj, fmt.Sprintf("%d samples: at least 6 are needed for a 95%% confidence interval, 4 to detect a change; use more --reps", g.Summary.N))
+				g.Notes = append(g.Notes, "few samples")
+			}
+			if g.Summary.Outliers > 0 {
+				add("outliers", subj, fmt.Sprintf("%d outlier(s) beyond 1.5 IQR: the machine may be noisy; try more --reps, a longer --min-time or a quieter host", g.Summary.Outliers))
+				g.Notes = append(g.Notes, fmt.Sprintf("%d outlier(s)", g.Summary.Outliers))
+			}
+			if g.Oversubscribed {
+				k := oversub{g.OriginLabel, g.Size}
+				if over[k] == nil {
+					overKeys = append(overKeys, k)
+				}
+				over[k] = append(over[k], g)
+				g.Notes = append(g.Notes, "oversubscribed")
+			}
+			if g.Partial {
+				add("partial", subj, "samples from an attempt that did not finish (bench run --resume completes it)")
+				g.Notes = append(g.Notes, "partial")
+			}
+			if g.Mode == mode.EGoSim {
+				g.Notes = append(g.Notes, "not hardware")
+			}
+			if g.Mode == mode.Sim {
+				g.Notes = append(g.Notes, "predicted")
+			}
+		}
+	}
+	for _, k := range overKeys {
+		gs := over[k]
+		vcpus := "its"
+		if sz, ok := sizes.Lookup(k.size); ok {
+			vcpus = strconv.Itoa(sz.VCPUs)
+		}
+		cpus := "fewer"
+		if n := gs[0].CPUs; n > 0 {
+			cpus = "only " + strconv.Itoa(n)
+		}
+		subj := k.size
+		if k.origin != "" {
+			subj += " @ " + k.origin
+		}
+		add("oversubscribed", subj, fmt.Sprintf("%d group(s) ran on %s CPU(s) for the size's %s vCPUs (the host has fewer CPUs): their figures do not represent the size", len(gs), cpus, vcpus))
+	}
+	for _, f := range b.r.Failures {
+		add("failed", f.Cell, firstLine(f.Reason))
+	}
+}
+
+func (g *Group) subject() string {
+	s := g.Workload
+	if g.ParamText != "" {
+		s += " " + g.ParamText
+	}
+	s += " " + g.Size + " " + g.ModeLabel
+	if g.OriginLabel != "" {
+		s += " @ " + g.OriginLabel
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}

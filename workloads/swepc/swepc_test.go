@@ -1,0 +1,620 @@
+//go:build linux && sim && cgo
+
+package swepc
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unsafe"
+
+	"pgregory.net/rapid"
+)
+
+func newRegion(t testing.TB, pages, capPages int64) *Region {
+	t.Helper()
+	r, err := New(Config{Size: pages * PageSize, CapBytes: capPages * PageSize, quiet: true})
+	if err != nil {
+		if errors.Is(err, ErrDenied) {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func page(mem []byte, p int64) []byte { return mem[p*PageSize : (p+1)*PageSize] }
+
+// clockModel is the specification of the handler's CLOCK (handler.c),
+// replayed in Go for single-threaded access sequences.
+type clockModel struct {
+	cap, used, hand int64
+	frames          []int64
+	state           map[int64]int // 0 never, 1 resident, 2 evicted
+	ref, mapped     map[int64]bool
+	s               Stats
+}
+
+func newClockModel(capPages int64) *clockModel {
+	return &clockModel{cap: capPages, frames: make([]int64, capPages), state: map[int64]int{},
+		ref: map[int64]bool{}, mapped: map[int64]bool{}}
+}
+
+func (m *clockModel) access(p int64) {
+	switch m.state[p] {
+	case 1:
+		if !m.mapped[p] {
+			m.s.Refaults++
+			m.ref[p], m.mapped[p] = true, true
+		}
+		return
+	case 0:
+		m.s.FirstTouch++
+	case 2:
+		m.s.Loads++
+	}
+	var f int64
+	if m.used < m.cap {
+		f = m.used
+		m.used++
+	} else {
+		for {
+			f = m.hand
+			q := m.frames[f]
+			m.hand = (m.hand + 1) % m.cap
+			if m.ref[q] {
+				m.ref[q], m.mapped[q] = false, false
+				m.s.Aged++
+				continue
+			}
+			m.state[q] = 2
+			m.mapped[q] = false
+			m.s.Evictions++
+			break
+		}
+	}
+	m.frames[f] = p
+	m.state[p], m.ref[p], m.mapped[p] = 1, true, true
+}
+
+func checkCounts(t *testing.T, what string, got, want Stats) {
+	t.Helper()
+	if got.Loads != want.Loads || got.Evictions != want.Evictions || got.FirstTouch != want.FirstTouch ||
+		got.Aged != want.Aged || got.Refaults != want.Refaults {
+		t.Errorf("%s: got loads=%d evictions=%d first_touch=%d aged=%d refaults=%d, want %d %d %d %d %d",
+			what, got.Loads, got.Evictions, got.FirstTouch, got.Aged, got.Refaults,
+			want.Loads, want.Evictions, want.FirstTouch, want.Aged, want.Refaults)
+	}
+}
+
+// A sequential sweep of N pages through a cap of C < N pages, done twice:
+// the first pass first-touches every page and evicts N-C of them; in the
+// second every page misses (CLOCK, like LRU, keeps exactly the pages the
+// sweep will need last), so it loads N pages and evicts N.
+func TestSweepCountsExact(t *testing.T) {
+	for _, tc := range []struct{ n, c int64 }{{64, 32}, {40, 32}, {200, 8}, {33, 32}} {
+		t.Run(fmt.Sprintf("N%d_C%d", tc.n, tc.c), func(t *testing.T) {
+			r := newRegion(t, tc.n, tc.c)
+			mem := r.Bytes()
+			m := newClockModel(tc.c)
+			for pass := 1; pass <= 2; pass++ {
+				for p := int64(0); p < tc.n; p++ {
+					b := page(mem, p)
+					if b[17] != byte(pass-1) {
+						t.Fatalf("pass %d page %d: byte %d, want %d", pass, p, b[17], pass-1)
+					}
+					b[17] = byte(pass)
+					m.access(p)
+				}
+				checkCounts(t, fmt.Sprintf("after pass %d", pass), r.Stats(), m.s)
+				if pass == 1 && (m.s.FirstTouch != tc.n || m.s.Evictions != tc.n-tc.c || m.s.Loads != 0) {
+					t.Errorf("model pass 1: %+v", m.s)
+				}
+			}
+			if tc.n >= 2*tc.c && (m.s.Loads != tc.n || m.s.Evictions != 2*tc.n-tc.c) {
+				t.Errorf("model: loads=%d evictions=%d, want %d and %d", m.s.Loads, m.s.Evictions, tc.n, 2*tc.n-tc.c)
+			}
+			s := r.Stats()
+			if s.Resident != tc.c || s.IntegrityFailures != 0 {
+				t.Errorf("resident=%d integrity_failures=%d", s.Resident, s.IntegrityFailures)
+			}
+		})
+	}
+}
+
+// A page read between evictions keeps being referenced (a read re-faults
+// an aged page, which is the emulated accessed bit) and is never evicted.
+func TestClockSecondChanceForReads(t *testing.T) {
+	const n, c = 200, 8
+	r := newRegion(t, n, c)
+	mem := r.Bytes()
+	page(mem, 0)[5] = 42
+	m := newClockModel(c)
+	m.access(0)
+	for p := int64(1); p < n; p++ {
+		page(mem, p)[0] = 1
+		m.access(p)
+		if v := page(mem, 0)[5]; v != 42 { // read only
+			t.Fatalf("page 0 reads %d", v)
+		}
+		m.access(0)
+	}
+	s := r.Stats()
+	checkCounts(t, "hot page", s, m.s)
+	if st := r.pageState(0); st&3 != 1 {
+		t.Errorf("hot page 0 state %#x, want resident", st)
+	}
+	if s.Refaults == 0 || m.state[0] != 1 {
+		t.Errorf("no reference faults recorded: %+v", s)
+	}
+}
+
+// evictPage touches the other pages until all of ps are evicted.
+func evictPage(t *testing.T, r *Region, ps ...int64) {
+	t.Helper()
+	mem := r.Bytes()
+	evicted := func() bool {
+		for _, p := range ps {
+			if r.pageState(p)&3 != 2 {
+				return false
+			}
+		}
+		return true
+	}
+next:
+	for q := int64(0); q < r.Pages() && !evicted(); q++ {
+		for _, p := range ps {
+			if q == p {
+				continue next
+			}
+		}
+		page(mem, q)[1]++
+	}
+	if !evicted() {
+		t.Fatalf("pages %v not evicted", ps)
+	}
+}
+
+// touchExpectFault reads addr and returns the fault address the access
+// raised (SIGBUS from the poisoned page), or 0.
+func touchExpectFault(b *byte) (addr uintptr, val byte) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if e := recover(); e != nil {
+				if a, ok := e.(interface{ Addr() uintptr }); ok {
+					addr = a.Addr()
+				} else {
+					panic(e)
+				}
+			}
+		}()
+		val = *b
+	}()
+	<-done
+	return addr, val
+}
+
+func needPoison(t *testing.T, r *Region) {
+	if !r.Poison() {
+		t.Skip("kernel lacks UFFDIO_POISON (Linux >= 6.6): an integrity failure would end the process")
+	}
+}
+
+func TestTamperedPageDetected(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		off  int64
+	}{{"ciphertext", 100}, {"tag", PageSize + 3}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRegion(t, 32, 8)
+			needPoison(t, r)
+			mem := r.Bytes()
+			copy(page(mem, 3), bytes.Repeat([]byte("secret"), 600))
+			evictPage(t, r, 3)
+			if err := r.flipBacking(3, tc.off); err != nil {
+				t.Fatal(err)
+			}
+			addr, _ := touchExpectFault(&page(mem, 3)[7])
+			want := uintptr(unsafe.Pointer(&page(mem, 3)[0]))
+			if addr < want || addr >= want+PageSize {
+				t.Fatalf("access of tampered page: fault address %#x, want in page at %#x", addr, want)
+			}
+			var ie *IntegrityError
+			if err := r.Err(); !errors.As(err, &ie) || ie.Page != 3 || ie.Version != 1 {
+				t.Fatalf("Err() = %v, want integrity failure of page 3 version 1", r.Err())
+			}
+			if s := r.Stats(); s.IntegrityFailures != 1 || s.Loads != 0 {
+				t.Errorf("stats %+v", s)
+			}
+			// It stays poisoned; other pages still work.
+			if a, _ := touchExpectFault(&page(mem, 3)[0]); a == 0 {
+				t.Error("second access of the poisoned page did not fault")
+			}
+			page(mem, 4)[0] = 9
+			if page(mem, 4)[0] != 9 {
+				t.Error("neighbour page broken")
+			}
+			if err := r.Close(); err == nil || !strings.Contains(err.Error(), "integrity check failed") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("Close() = %v, want the one-line integrity error", err)
+			}
+		})
+	}
+}
+
+// Without SetPanicOnFault, a workload that touches a tampered page dies
+// with the handler's line on stderr and Go's SIGBUS report.
+func TestTamperedPageKillsProcess(t *testing.T) {
+	if os.Getenv("SWEPC_TEST_CHILD") == "1" {
+		r, err := New(Config{Size: 32 * PageSize, CapBytes: 8 * PageSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem := r.Bytes()
+		page(mem, 3)[0] = 1
+		evictPage(t, r, 3)
+		if err := r.flipBacking(3, 0); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Println("CHILD-READ-VALUE", page(mem, 3)[0])
+		t.Fatal("still alive")
+	}
+	probe := newRegion(t, 16, 8)
+	needPoison(t, probe)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestTamperedPageKillsProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SWEPC_TEST_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("swepc: integrity check failed loading page 3")) ||
+		!bytes.Contains(out, []byte("SIGBUS")) || bytes.Contains(out, []byte("CHILD-READ-VALUE")) {
+		t.Fatalf("child output:\n%s", out)
+	}
+}
+
+func TestReplayedPageDetected(t *testing.T) {
+	r := newRegion(t, 32, 8)
+	needPoison(t, r)
+	mem := r.Bytes()
+	page(mem, 2)[0] = 'A'
+	evictPage(t, r, 2)
+	old, err := r.backingSlot(2) // version 1, content A
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page(mem, 2)[0] != 'A' { // load it back, correctly
+		t.Fatal("page 2 lost its content")
+	}
+	page(mem, 2)[0] = 'B'
+	evictPage(t, r, 2) // version 2, content B
+	if err := r.putBackingSlot(2, old); err != nil {
+		t.Fatal(err)
+	}
+	if addr, v := touchExpectFault(&page(mem, 2)[0]); addr == 0 {
+		t.Fatalf("replayed page read without fault, got %q", v)
+	}
+	var ie *IntegrityError
+	if !errors.As(r.Err(), &ie) || ie.Page != 2 || ie.Version != 2 {
+		t.Fatalf("Err() = %v", r.Err())
+	}
+}
+
+func TestSwappedSlotDetected(t *testing.T) {
+	r := newRegion(t, 32, 8)
+	needPoison(t, r)
+	mem := r.Bytes()
+	page(mem, 5)[0], page(mem, 6)[0] = 5, 6
+	evictPage(t, r, 5, 6)
+	s6, err := r.backingSlot(6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.putBackingSlot(5, s6); err != nil { // same version, other page
+		t.Fatal(err)
+	}
+	if addr, _ := touchExpectFault(&page(mem, 5)[0]); addr == 0 {
+		t.Fatal("page 5 with page 6's slot read without fault")
+	}
+	if page(mem, 6)[0] != 6 {
+		t.Fatal("page 6 wrong")
+	}
+}
+
+func TestInvalidConfig(t *testing.T) {
+	for _, c := range []Config{
+		{Size: 0, CapBytes: 1 << 20},
+		{Size: -4096, CapBytes: 1 << 20},
+		{Size: 1 << 20, CapBytes: 0},
+		{Size: 1 << 20, CapBytes: -1},
+		{Size: 1 << 20, CapBytes: MinCapPages*PageSize - 1},
+		{Size: (MaxPages + 1) * PageSize, CapBytes: 1 << 20},
+	} {
+		r, err := New(c)
+		if err == nil {
+			r.Close()
+			t.Errorf("New(%+v) succeeded", c)
+			continue
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "swepc: ") || !strings.Contains(msg, "invalid") || strings.Contains(msg, "\n") {
+			t.Errorf("New(%+v): unclear error %q", c, msg)
+		}
+	}
+	// A cap above the size is fine: nothing is ever evicted.
+	r := newRegion(t, 4, 64)
+	if r.CapPages() != 4 {
+		t.Errorf("cap %d pages, want 4", r.CapPages())
+	}
+	// Odd sizes round up to pages; the slice keeps the asked length.
+	r2, err := New(Config{Size: 3*PageSize + 5, CapBytes: 10*PageSize + 100, quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if len(r2.Bytes()) != 3*PageSize+5 || r2.Pages() != 4 || r2.CapPages() != 4 {
+		t.Errorf("len %d pages %d cap %d", len(r2.Bytes()), r2.Pages(), r2.CapPages())
+	}
+}
+
+func TestDeniedError(t *testing.T) {
+	check := func(err error) {
+		t.Helper()
+		if !errors.Is(err, ErrDenied) {
+			t.Fatalf("err = %v, want ErrDenied", err)
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "\n") || !strings.Contains(msg, "vm.unprivileged_userfaultfd=1") ||
+			!strings.Contains(msg, "CAP_SYS_PTRACE") || !strings.Contains(msg, "/dev/userfaultfd") {
+			t.Errorf("unclear denial: %q", msg)
+		}
+	}
+	_, err := New(Config{Size: 1 << 20, CapBytes: 1 << 16, Open: openDeny})
+	check(err)
+	t.Setenv(EnvOpen, "deny")
+	_, err = New(Config{Size: 1 << 20, CapBytes: 1 << 16})
+	check(err)
+	t.Setenv(EnvOpen, "bogus")
+	if _, err = New(Config{Size: 1 << 20, CapBytes: 1 << 16}); err == nil || !strings.Contains(err.Error(), EnvOpen) {
+		t.Errorf("bad %s accepted: %v", EnvOpen, err)
+	}
+}
+
+// Each way of opening the userfaultfd works (where permitted); the full
+// ones also serve faults taken by the kernel inside a syscall.
+func TestOpenModes(t *testing.T) {
+	for _, m := range []OpenMode{OpenSyscall, OpenDevice, OpenUserMode} {
+		t.Run(m.String(), func(t *testing.T) {
+			r, err := New(Config{Size: 64 * PageSize, CapBytes: 8 * PageSize, Open: m, quiet: true})
+			if err != nil {
+				t.Skip(err)
+			}
+			defer r.Close()
+			if r.Mode() != m || !strings.Contains(r.Kind(), "uffd="+m.String()) {
+				t.Errorf("mode %v kind %q", r.Mode(), r.Kind())
+			}
+			mem := r.Bytes()
+			for p := int64(0); p < 64; p++ {
+				page(mem, p)[9] = byte(p)
+			}
+			for p := int64(0); p < 64; p++ {
+				if page(mem, p)[9] != byte(p) {
+					t.Fatalf("page %d wrong", p)
+				}
+			}
+			// Page 1 is evicted now; hand it to write(2).
+			if st := r.pageState(1); st&3 != 2 {
+				t.Fatalf("page 1 state %#x", st)
+			}
+			f, err := os.CreateTemp(t.TempDir(), "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			_, err = f.Write(page(mem, 1))
+			if m == OpenUserMode {
+				if err == nil {
+					t.Log("kernel-mode access of a non-resident page succeeded in user-mode-only mode")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("write(2) from an evicted page: %v", err)
+			}
+			got := make([]byte, PageSize)
+			if _, err := f.ReadAt(got, 0); err != nil || got[9] != 1 {
+				t.Fatalf("read back %v %d", err, got[9])
+			}
+		})
+	}
+}
+
+// Threads increment their own counters in the same few pages while those
+// pages are evicted and loaded under them: no increment may be lost.
+func TestConcurrentWritesSamePages(t *testing.T) {
+	const pages, capPages, workers, rounds = 24, 8, 4, 60
+	r := newRegion(t, pages, capPages)
+	mem := r.Bytes()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if w%2 == 0 {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+			}
+			for i := 0; i < rounds; i++ {
+				for p := int64(0); p < pages; p++ {
+					c := (*uint64)(unsafe.Pointer(&page(mem, p)[w*64]))
+					*c++
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for p := int64(0); p < pages; p++ {
+		for w := 0; w < workers; w++ {
+			if c := *(*uint64)(unsafe.Pointer(&page(mem, p)[w*64])); c != rounds {
+				t.Errorf("page %d worker %d: counter %d, want %d", p, w, c, rounds)
+			}
+		}
+	}
+	if s := r.Stats(); s.Evictions == 0 || s.Loads == 0 || s.Resident > capPages {
+		t.Errorf("no paging happened: %+v", s)
+	}
+}
+
+type op struct {
+	kind     int // 0 write, 1 read, 2 read shared page, 3 write whole page
+	page     int
+	off, len int
+	seed     byte
+}
+
+var opGen = rapid.Custom(func(t *rapid.T) op {
+	o := op{
+		kind: rapid.IntRange(0, 3).Draw(t, "kind"),
+		page: rapid.IntRange(0, 1<<20).Draw(t, "page"),
+		off:  rapid.IntRange(0, PageSize-1).Draw(t, "off"),
+		seed: rapid.Byte().Draw(t, "seed"),
+	}
+	o.len = rapid.IntRange(1, PageSize-o.off).Draw(t, "len")
+	return o
+})
+
+func sharedPattern(p, i int) byte { return byte(p*7 + i*13 + 1) }
+
+// Several goroutines, some locked to their own OS threads, write and read
+// random pages of a region 16 times larger than its cap, against a shadow
+// copy. Each goroutine writes only its own pages (so the shadow is exact)
+// but evictions triggered by all of them hit all pages; a block of shared
+// pages is read by everyone at once.
+func TestPropertyConcurrentShadow(t *testing.T) {
+	const pages, capPages, shared, workers = 1024, 64, 64, 4
+	rapid.Check(t, func(rt *rapid.T) {
+		procs := rapid.SampledFrom([]int{1, 2, 4}).Draw(rt, "gomaxprocs")
+		ops := make([][]op, workers)
+		for w := range ops {
+			ops[w] = rapid.SliceOfN(opGen, 1, 120).Draw(rt, fmt.Sprintf("ops%d", w))
+		}
+		r, err := New(Config{Size: pages * PageSize, CapBytes: capPages * PageSize, quiet: true})
+		if err != nil {
+			rt.Fatal(err)
+		}
+		defer r.Close()
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		mem := r.Bytes()
+		shadow := make([]byte, len(mem))
+		for p := 0; p < shared; p++ {
+			for i := 0; i < PageSize; i++ {
+				mem[p*PageSize+i] = sharedPattern(p, i)
+			}
+		}
+		own := (pages - shared) / workers
+		written := make([][]int, workers)
+		errs := make(chan string, workers)
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if w%2 == 1 {
+					runtime.LockOSThread()
+					defer runtime.UnlockOSThread()
+				}
+				for i, o := range ops[w] {
+					if o.kind == 2 {
+						p := o.page % shared
+						for j := o.off; j < o.off+o.len; j++ {
+							if mem[p*PageSize+j] != sharedPattern(p, j) {
+								errs <- fmt.Sprintf("worker %d op %d: shared page %d byte %d wrong", w, i, p, j)
+								return
+							}
+						}
+						continue
+					}
+					p := shared + (o.page%own)*workers + w
+					if o.kind != 1 {
+						written[w] = append(written[w], p)
+					}
+					lo, hi := p*PageSize+o.off, p*PageSize+o.off+o.len
+					switch o.kind {
+					case 0:
+						for j := lo; j < hi; j++ {
+							v := o.seed + byte(j)
+							mem[j], shadow[j] = v, v
+						}
+					case 1:
+						if !bytes.Equal(mem[lo:hi], shadow[lo:hi]) {
+							errs <- fmt.Sprintf("worker %d op %d: page %d [%d,%d) differs from the shadow", w, i, p, o.off, o.off+o.len)
+							return
+						}
+					case 3:
+						src := bytes.Repeat([]byte{o.seed, ^o.seed, byte(i)}, PageSize/3+1)[:PageSize]
+						copy(mem[p*PageSize:], src)
+						copy(shadow[p*PageSize:], src)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			rt.Fatal(e)
+		}
+		for _, ps := range written {
+			for _, p := range ps {
+				if !bytes.Equal(page(mem, int64(p)), page(shadow, int64(p))) {
+					rt.Fatalf("page %d differs from the shadow at the end", p)
+				}
+			}
+		}
+		s := r.Stats()
+		if s.IntegrityFailures != 0 || s.Resident > capPages || s.FirstTouch > pages {
+			rt.Fatalf("stats %+v", s)
+		}
+	})
+}
+
+// Faults are served by a C thread: even at GOMAXPROCS=1 a load of an
+// evicted page takes microseconds, not a scheduler tick.
+func TestFaultLatencyGOMAXPROCS1(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const n, c = 512, 64
+	r := newRegion(t, n, c)
+	mem := r.Bytes()
+	for p := int64(0); p < n; p++ {
+		page(mem, p)[0] = 1
+	}
+	before := r.Stats()
+	start := time.Now()
+	for p := int64(0); p < n; p++ {
+		page(mem, p)[0]++
+	}
+	el := time.Since(start)
+	after := r.Stats()
+	loads := after.Loads - before.Loads
+	t.Logf("handler: %d ns/fault, evict %d ns/fault, aged %d", (after.FaultNS-before.FaultNS)/loads, (after.EvictNS-before.EvictNS)/loads, after.Aged-before.Aged)
+	if loads != n {
+		t.Fatalf("%d loads, want %d", loads, n)
+	}
+	per := el / time.Duration(loads)
+	t.Logf("GOMAXPROCS=1: %v per load of an evicted page", per)
+	if per > time.Millisecond {
+		t.Errorf("%v per fault: the fault handler depends on the Go scheduler", per)
+	}
+}

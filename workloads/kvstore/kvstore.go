@@ -121,7 +121,7 @@ func New(datasetBytes int64, zipf bool, readPct int) (*Store, error) {
 	if readPct == 100 {
 		s.readBelow = ^uint32(0)
 	}
-	for r := 0; r < keys; r++ {
+	for _, r := range t.homeOrder(keys) {
 		binaryPut(&s.val, uint64(r))
 		if err := t.Put(KeyOf(uint64(r)), &s.val); err != nil {
 			t.Close()

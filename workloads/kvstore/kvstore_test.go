@@ -2,6 +2,7 @@ package kvstore
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -89,6 +90,19 @@ func TestZipfSkew(t *testing.T) {
 	}
 	if r := float64(counts[0]) / float64(counts[9]); r < 7 || r > 13 {
 		t.Errorf("rank 0 / rank 9 = %.1f, want about 10", r)
+	}
+}
+
+func TestZetaApproximation(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{1, 1000, zetaExact, zetaExact + 1, 300000} {
+		exact := 0.0
+		for i := n; i >= 1; i-- {
+			exact += math.Pow(float64(i), -YCSBTheta)
+		}
+		if got := Zeta(n, YCSBTheta); math.Abs(got-exact)/exact > 1e-10 {
+			t.Errorf("Zeta(%d) = %.15g, want %.15g", n, got, exact)
+		}
 	}
 }
 

@@ -1,0 +1,424 @@
+package fleet
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/result"
+)
+
+// Log is one saved log to collect.
+type Log struct {
+	Name string // for messages: the file name, or "stdin"
+	R    io.Reader
+}
+
+// CollectedRun is one run put back together from stream records.
+type CollectedRun struct {
+	Run     result.Run
+	Samples []result.Sample     // in stream order, duplicates removed
+	Cells   []result.CellResult // in stream order, duplicates removed
+	// Name is the result directory name: the run ID, made safe for a
+	// path, with a suffix when two different runs share an ID.
+	Name string
+	// Files lists the logs the run's records came from.
+	Files []string
+	// First and Last are the positions of the run's first and last run record.
+	First, Last Pos
+	// Finished is false when the log has no final run record (the pod
+	// stopped before the run ended); Run.Status is then "interrupted".
+	Finished bool
+}
+
+// Sizes lists the sizes of the run's plan.
+func (c *CollectedRun) Sizes() []string { return c.Run.Plan.Sizes }
+
+// Collection is what Collect found.
+type Collection struct {
+	Runs []*CollectedRun
+	// Problems are records and lines that could not be used, each with
+	// its file and line (*result.LineError) where it has one.
+	Problems []error
+	// Duplicates counts records seen more than once with identical content
+	// (the same log given twice, or a combined log next to per-pod logs).
+	Duplicates int
+}
+
+// Collect parses logs and puts their records back together into runs.
+//
+// A sample or cell outcome carries no run ID, so it is attributed to a run
+// whose plan has its cell, among the runs that started earlier in the same
+// log: the run of the same kubectl --prefix tag if the log has tags, else
+// the one that started last. Logs of several pods concatenated, or
+// interleaved by `kubectl logs -f`, are therefore taken apart correctly
+// when the pods ran different cells (one size per pod, as `bench plan
+// --k8s` plans them). Records of one run found in several logs are merged.
+func Collect(logs []Log) *Collection {
+	c := &collector{runs: map[runKey]*runState{}}
+	for _, l := range logs {
+		recs, problems := ParseLog(l.R, l.Name)
+		c.problems = append(c.problems, problems...)
+		c.file(l.Name, recs)
+	}
+	return c.finish()
+}
+
+type runKey struct {
+	id    string
+	start int64
+}
+
+type runState struct {
+	CollectedRun
+	schema  int
+	plan    map[string]bool
+	samples map[sampleKey]recordRef
+	cells   map[cellKey]recordRef
+	files   map[string]bool
+	dropped int // records of a run of another schema version
+}
+
+type sampleKey struct {
+	cell    string
+	attempt int
+	rep     int
+}
+
+type cellKey struct {
+	cell    string
+	attempt int
+}
+
+// recordRef remembers a kept record's encoding and position, to tell
+// duplicates from conflicts.
+type recordRef struct {
+	enc []byte
+	pos Pos
+}
+
+type collector struct {
+	runs       map[runKey]*runState
+	ordered    []*runState
+	problems   []error
+	duplicates int
+}
+
+func (c *collector) problem(p Pos, err error) {
+	c.problems = append(c.problems, &result.LineError{File: p.File, Line: p.Line, Err: err})
+}
+
+// file routes the records of one log.
+func (c *collector) file(name string, recs []Record) {
+	// started lists the runs seen in this log, in order of their first
+	// record here; bySource is the last run started under each tag.
+	var started []*runState
+	bySource := map[string]*runState{}
+	ambiguous := map[string]bool{}
+	for i := range recs {
+		r := &recs[i]
+		if r.Kind == KindRun {
+			st := c.run(r)
+			if st == nil {
+				continue
+			}
+			seen := false
+			for _, s := range started {
+				seen = seen || s == st
+			}
+			if !seen {
+				started = append(started, st)
+			}
+			if r.Source != "" {
+				bySource[r.Source] = st
+			}
+			continue
+		}
+		st := c.route(r, started, bySource, ambiguous)
+		if st == nil {
+			continue
+		}
+		c.add(st, r)
+	}
+}
+
+// run registers a run record and returns its run.
+func (c *collector) run(r *Record) *runState {
+	key := runKey{r.RunID, r.Start.UnixNano()}
+	st := c.runs[key]
+	if st == nil {
+		st = &runState{schema: r.Schema, plan: map[string]bool{}, samples: map[sampleKey]recordRef{},
+			cells: map[cellKey]recordRef{}, files: map[string]bool{}}
+		st.First = r.Pos
+		for _, k := range r.Plan {
+			st.plan[k] = true
+		}
+		c.runs[key] = st
+		c.ordered = append(c.ordered, st)
+	}
+	st.files[r.File] = true
+	if r.Err != nil {
+		c.problem(r.Pos, r.Err)
+		return st
+	}
+	if r.Schema != result.SchemaVersion {
+		if st.Last == (Pos{}) {
+			c.problem(r.Pos, fmt.Errorf("run %s was written with result schema version %d; this harness reads version %d: collect it with a matching harness (its records are skipped)", r.RunID, r.Schema, result.SchemaVersion))
+		}
+		st.Last = r.Pos
+		return st
+	}
+	// Keep the most final run record: a finished one over "running", and
+	// among those the later one in the logs.
+	keptFinal := st.Run.ID != "" && st.Run.Status != "running"
+	if !(keptFinal && r.Run.Status == "running") {
+		st.Run = *r.Run
+	}
+	st.Last = r.Pos
+	return st
+}
+
+// route finds the run a sample or cell outcome belongs to.
+func (c *collector) route(r *Record, started []*runState, bySource map[string]*runState, ambiguous map[string]bool) *runState {
+	if st := bySource[r.Source]; r.Source != "" && st != nil && st.plan[r.CellKey] {
+		return st
+	}
+	var found []*runState
+	for i := len(started) - 1; i >= 0; i-- {
+		if started[i].plan[r.CellKey] {
+			found = append(found, started[i])
+		}
+	}
+	if len(found) == 0 {
+		what := "sample"
+		if r.Kind == KindCell {
+			what = "cell outcome"
+		}
+		if r.CellKey == "" {
+			c.problem(r.Pos, fmt.Errorf("%s without a cell: %v", what, r.Err))
+			return nil
+		}
+		c.problem(r.Pos, fmt.Errorf("%s of cell %s belongs to no run started earlier in this log (the log starts after the run's first line, or the run record was cut): skipped", what, r.CellKey))
+		return nil
+	}
+	if len(found) > 1 && r.Source == "" && !ambiguous[r.CellKey] {
+		ambiguous[r.CellKey] = true
+		ids := make([]string, len(found))
+		for i, st := range found {
+			ids[i] = st.runID()
+		}
+		c.problem(r.Pos, fmt.Errorf("cell %s is in the plans of runs %s, all started earlier in this log: records of this cell are attributed to the latest, %s (interleaved logs of pods running the same cells cannot be taken apart; use kubectl logs --prefix or one log per pod)", r.CellKey, strings.Join(ids, ", "), found[0].runID()))
+	}
+	return found[0]
+}
+
+func (st *runState) runID() string {
+	if st.Run.ID != "" {
+		return st.Run.ID
+	}
+	return "(unreadable run)"
+}
+
+// add keeps a sample or cell outcome of st.
+func (c *collector) add(st *runState, r *Record) {
+	st.files[r.File] = true
+	if st.schema != result.SchemaVersion {
+		st.dropped++
+		return
+	}
+	if r.Err != nil {
+		c.problem(r.Pos, r.Err)
+		return
+	}
+	var enc []byte
+	var dupOf recordRef
+	var dup bool
+	switch r.Kind {
+	case KindSample:
+		enc, _ = json.Marshal(r.Sample)
+		k := sampleKey{r.Sample.Cell, r.Sample.Attempt, r.Sample.Rep}
+		if dupOf, dup = st.samples[k]; !dup {
+			st.samples[k] = recordRef{enc, r.Pos}
+			st.Samples = append(st.Samples, *r.Sample)
+			return
+		}
+	case KindCell:
+		enc, _ = json.Marshal(r.Cell)
+		k := cellKey{r.Cell.Cell, r.Cell.Attempt}
+		if dupOf, dup = st.cells[k]; !dup {
+			st.cells[k] = recordRef{enc, r.Pos}
+			st.Cells = append(st.Cells, *r.Cell)
+			return
+		}
+	}
+	if string(enc) == string(dupOf.enc) {
+		c.duplicates++
+		return
+	}
+	c.problem(r.Pos, fmt.Errorf("%s of cell %s (attempt %d) differs from the one at %s for the same run %s: kept the first", r.Kind, r.CellKey, attemptOf(r), dupOf.pos, st.runID()))
+}
+
+func attemptOf(r *Record) int {
+	if r.Sample != nil {
+		return r.Sample.Attempt
+	}
+	if r.Cell != nil {
+		return r.Cell.Attempt
+	}
+	return 0
+}
+
+// finish names the runs and reports what is incomplete.
+func (c *collector) finish() *Collection {
+	out := &Collection{Problems: c.problems, Duplicates: c.duplicates}
+	used := map[string]bool{}
+	for _, st := range c.ordered {
+		if st.schema != result.SchemaVersion {
+			if st.dropped > 0 {
+				c.problemTo(out, st.First, fmt.Errorf("%d record(s) of run %s (schema version %d) skipped", st.dropped, st.Run.ID, st.schema))
+			}
+			continue
+		}
+		if st.Run.ID == "" {
+			// Every run record of it failed strict decoding (reported there).
+			if n := len(st.Samples) + len(st.Cells); n > 0 {
+				c.problemTo(out, st.First, fmt.Errorf("%d record(s) of the run starting here skipped: its run record cannot be read", n))
+			}
+			continue
+		}
+		st.Finished = st.Run.Status != "running"
+		if !st.Finished {
+			st.Run.Status = "interrupted"
+			if st.Run.End.IsZero() && len(st.Cells) > 0 {
+				st.Run.End = latestEnd(st.Cells)
+			}
+			c.problemTo(out, st.Last, fmt.Errorf("run %s has no final run record: the log ends before the run finished (pod stopped by its deadline, evicted, OOM-killed, or the log was cut); its %d sample(s) and %d cell outcome(s) are kept and the run is marked interrupted", st.Run.ID, len(st.Samples), len(st.Cells)))
+		}
+		for f := range st.files {
+			st.Files = append(st.Files, f)
+		}
+		sort.Strings(st.Files)
+		name := SafeName(st.Run.ID)
+		if name != st.Run.ID {
+			c.problemTo(out, st.First, fmt.Errorf("run ID %q is not a safe directory name: collected as %s", st.Run.ID, name))
+		}
+		base := name
+		for n := 2; used[name]; n++ {
+			name = fmt.Sprintf("%s.%d", base, n)
+		}
+		if name != base {
+			c.problemTo(out, st.First, fmt.Errorf("two different runs have the ID %s (same ID, different start times): the one starting here is collected as %s", st.Run.ID, name))
+		}
+		used[name] = true
+		st.Name = name
+		cr := st.CollectedRun
+		out.Runs = append(out.Runs, &cr)
+	}
+	return out
+}
+
+func (c *collector) problemTo(out *Collection, p Pos, err error) {
+	out.Problems = append(out.Problems, &result.LineError{File: p.File, Line: p.Line, Err: err})
+}
+
+func latestEnd(cells []result.CellResult) time.Time {
+	var t time.Time
+	for _, c := range cells {
+		if e := c.Start.Add(time.Duration(c.WallNS)); e.After(t) {
+			t = e
+		}
+	}
+	return t.UTC()
+}
+
+// SafeName turns a run ID read from a log into a directory name: letters,
+// digits, '.', '_' and '-' only, not starting with '.' (a log is input, and
+// its IDs must not escape the output directory).
+func SafeName(id string) string {
+	var b strings.Builder
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	s := b.String()
+	if s == "" || s[0] == '.' {
+		s = "run" + s
+	}
+	if len(s) > 128 {
+		s = s[:128]
+	}
+	return s
+}
+
+// ErrExists is returned by Write when the directory already holds a run.
+var ErrExists = errors.New("already holds a run")
+
+// Write writes the run as a result directory dir/<Name>, exactly as `bench
+// run -o DIR` would have: run.json, samples.jsonl and cells.jsonl with the
+// records in stream order, then the derived bench.txt and results.csv from
+// result.Load (the same selection as every other reader). The directory
+// appears whole or not at all (written aside, then renamed). It returns
+// the directory's path and what result.Load reported.
+func (c *CollectedRun) Write(dir string) (string, []error, error) {
+	path := filepath.Join(dir, c.Name)
+	if _, err := os.Stat(filepath.Join(path, result.RunFile)); err == nil {
+		return path, nil, fmt.Errorf("%s %w: not overwritten (remove it, or collect into another -o)", path, ErrExists)
+	} else if _, err := os.Stat(path); err == nil {
+		return path, nil, fmt.Errorf("%s exists and is not a run directory: not overwritten", path)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return path, nil, err
+	}
+	tmp, err := os.MkdirTemp(dir, "."+c.Name+".collect-*")
+	if err != nil {
+		return path, nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if err := result.WriteJSONFile(filepath.Join(tmp, result.RunFile), &c.Run); err != nil {
+		return path, nil, err
+	}
+	if err := writeLines(filepath.Join(tmp, result.SamplesFile), c.Samples); err != nil {
+		return path, nil, err
+	}
+	if err := writeLines(filepath.Join(tmp, result.CellsFile), c.Cells); err != nil {
+		return path, nil, err
+	}
+	d, err := result.Load(tmp)
+	if err != nil {
+		return path, nil, err
+	}
+	d.Path = tmp
+	if err := result.WriteDerived(d); err != nil {
+		return path, d.Problems, err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return path, d.Problems, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return path, d.Problems, err
+	}
+	return path, d.Problems, nil
+}
+
+// writeLines writes one JSON record per line, as result.Store appends them.
+func writeLines[T any](path string, recs []T) error {
+	var b []byte
+	for i := range recs {
+		enc, err := json.Marshal(&recs[i])
+		if err != nil {
+			return err
+		}
+		b = append(append(b, enc...), '\n')
+	}
+	return os.WriteFile(path, b, 0o644)
+}

@@ -1,0 +1,530 @@
+package compare
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"golang.org/x/perf/benchmath"
+)
+
+// Defaults of Options.
+const (
+	DefaultAlpha      = 0.05
+	DefaultConfidence = 0.95
+	DefaultMinEffect  = 5.0 // percent
+)
+
+// Corrections for multiple comparisons.
+const (
+	CorrectionHolm = "holm"
+	CorrectionNone = "none"
+)
+
+// Gate settings (--fail-on).
+const (
+	FailOnNone       = "none"
+	FailOnRegression = "regression"
+)
+
+// Exit codes of a comparison.
+const (
+	ExitOK         = 0
+	ExitRegression = 1
+	ExitBadInput   = 2
+)
+
+// Verdict statuses.
+const (
+	StatusOK         = "ok"
+	StatusRegression = "regression"
+	StatusBadInput   = "bad_input"
+)
+
+// Changes a row can show.
+const (
+	ChangeRegression       = "regression"       // significant, worse by more than the minimum effect
+	ChangeImprovement      = "improvement"      // significant, better by more than the minimum effect
+	ChangeBelowMinEffect   = "below_min_effect" // significant, but smaller than the minimum effect
+	ChangeNotSignificant   = "not_significant"  // p > alpha: benchstat's "~"
+	ChangeNotSigCorrected  = "not_significant_after_correction"
+	ChangeDirectionUnknown = "direction_unknown" // significant, but the unit has no better=
+)
+
+// Options configure a comparison.
+type Options struct {
+	// Alpha is the significance level of the Mann-Whitney U test.
+	Alpha float64
+	// Confidence is the level of the median's confidence interval.
+	Confidence float64
+	// MinEffect is the smallest change, in percent of the old median, that
+	// can be a regression.
+	MinEffect float64
+	// Correction adjusts p-values for the number of gated comparisons:
+	// "holm" (Holm-Bonferroni: the chance of any false alarm in a whole
+	// comparison stays <= Alpha) or "none" (per-row alpha, like benchstat).
+	Correction string
+	// Ignore lists key components dropped when matching cells ("mode",
+	// "size") and checks waived ("profile").
+	Ignore []string
+	// AllowUnmatched makes cells or units present on one side only a
+	// warning instead of bad input; they are listed either way.
+	AllowUnmatched bool
+	// FailOn is "regression" to exit 1 on a regression, or "none".
+	FailOn string
+}
+
+// DefaultOptions returns the defaults.
+func DefaultOptions() Options {
+	return Options{Alpha: DefaultAlpha, Confidence: DefaultConfidence, MinEffect: DefaultMinEffect,
+		Correction: CorrectionHolm, FailOn: FailOnNone}
+}
+
+// Validate checks o.
+func (o Options) Validate() error {
+	switch {
+	case !(o.Alpha > 0 && o.Alpha < 1):
+		return fmt.Errorf("--alpha %v: want a level between 0 and 1, e.g. 0.05", o.Alpha)
+	case !(o.Confidence > 0 && o.Confidence < 1):
+		return fmt.Errorf("confidence %v: want a level between 0 and 1", o.Confidence)
+	case !(o.MinEffect >= 0) || math.IsInf(o.MinEffect, 0):
+		return fmt.Errorf("--min-effect %v: want a percentage >= 0", o.MinEffect)
+	}
+	switch o.Correction {
+	case CorrectionHolm, CorrectionNone:
+	default:
+		return fmt.Errorf("--correction %q: want %s or %s", o.Correction, CorrectionHolm, CorrectionNone)
+	}
+	switch o.FailOn {
+	case FailOnNone, FailOnRegression:
+	default:
+		return fmt.Errorf("--fail-on %q: want %s or %s", o.FailOn, FailOnRegression, FailOnNone)
+	}
+	_, err := ParseIgnore(o.Ignore)
+	return err
+}
+
+func (o Options) ignores(what string) bool {
+	for _, i := range o.Ignore {
+		if i == what {
+			return true
+		}
+	}
+	return false
+}
+
+// Compare compares the cells of old and new. Problems with the inputs
+// (cells on one side only, cells priced by different cost profiles, cells
+// that collide once components are ignored) are reported in the verdict
+// with ExitBadInput; an error is returned only for invalid options.
+func Compare(old, new *Set, o Options) (*Report, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	o.Ignore, _ = ParseIgnore(o.Ignore)
+	rep := &Report{
+		SchemaVersion: SchemaVersion, Kind: Kind,
+		Old: side(old), New: side(new),
+		Options: ReportOptions{Alpha: o.Alpha, Confidence: o.Confidence, MinEffectPct: o.MinEffect,
+			Correction: o.Correction, Ignore: append([]string{}, o.Ignore...), AllowUnmatched: o.AllowUnmatched, FailOn: o.FailOn},
+	}
+	if rep.Options.Ignore == nil {
+		rep.Options.Ignore = []string{}
+	}
+	for _, w := range old.Warnings {
+		rep.Warnings = append(rep.Warnings, "old: "+w)
+	}
+	for _, w := range new.Warnings {
+		rep.Warnings = append(rep.Warnings, "new: "+w)
+	}
+	var drop []string
+	for _, c := range []string{IgnoreMode, IgnoreSize} {
+		if o.ignores(c) {
+			drop = append(drop, c)
+		}
+	}
+	var problems []string
+	oldBy, p1 := byMatchKey(old, drop, "old")
+	newBy, p2 := byMatchKey(new, drop, "new")
+	problems = append(problems, p1...)
+	problems = append(problems, p2...)
+
+	// Pair the cells, in old's order then new's.
+	type pair struct {
+		key      string
+		old, new *Cell
+	}
+	var pairs []pair
+	for _, c := range old.Cells {
+		k := without(c.Key, drop...)
+		if oldBy[k] != c { // a collision, reported above
+			continue
+		}
+		nc := newBy[k]
+		if nc == nil {
+			rep.Unmatched = append(rep.Unmatched, Unmatched{Side: "old", Cell: c.Key, Reason: missingReason(c.Key, new, drop, "new")})
+			continue
+		}
+		if c.Profile != nc.Profile && c.Profile != "" && nc.Profile != "" && !o.ignores(IgnoreProfile) {
+			rep.Refused = append(rep.Refused, Refused{Cell: k, Reason: fmt.Sprintf(
+				"priced by cost profile %s in old and %s in new: a model change is not a code change (pass --ignore profile to compare anyway)", c.Profile, nc.Profile)})
+			continue
+		}
+		pairs = append(pairs, pair{k, c, nc})
+	}
+	for _, c := range new.Cells {
+		k := without(c.Key, drop...)
+		if newBy[k] != c {
+			continue
+		}
+		if oldBy[k] == nil {
+			rep.Unmatched = append(rep.Unmatched, Unmatched{Side: "new", Cell: c.Key, Reason: missingReason(c.Key, old, drop, "old")})
+		}
+	}
+
+	// Build one table per unit, in order of first appearance.
+	tables := map[string]*Table{}
+	var unitOrder []string
+	table := func(u string) *Table {
+		t, ok := tables[u]
+		if !ok {
+			info := old.Units[u]
+			if info.Better == "" {
+				info.Better = new.Units[u].Better
+			}
+			t = &Table{Unit: u, Better: info.Better, Rows: []Row{}}
+			tables[u] = t
+			unitOrder = append(unitOrder, u)
+		}
+		return t
+	}
+	for _, p := range pairs {
+		for _, u := range p.old.UnitOrder {
+			nv, ok := p.new.Values[u]
+			if !ok {
+				rep.Unmatched = append(rep.Unmatched, Unmatched{Side: "old", Cell: p.old.Key, Unit: u, Reason: "new has no values in " + u})
+				continue
+			}
+			if ob, nb := old.Units[u].Better, new.Units[u].Better; ob != nb && ob != "" && nb != "" {
+				problems = append(problems, fmt.Sprintf("unit %s is better=%s in old and better=%s in new", u, ob, nb))
+				continue
+			}
+			var assume benchmath.Assumption = benchmath.AssumeNothing
+			if old.Units[u].Assume == "exact" || new.Units[u].Assume == "exact" {
+				assume = benchmath.AssumeExact
+			}
+			t := table(u)
+			row := compareRow(p.old.Values[u], nv, assume, o)
+			row.Cell = p.key
+			if p.old.Key != p.key || p.new.Key != p.key {
+				row.OldCell, row.NewCell = p.old.Key, p.new.Key
+			}
+			t.Rows = append(t.Rows, row)
+		}
+		for _, u := range p.new.UnitOrder {
+			if _, ok := p.old.Values[u]; !ok {
+				rep.Unmatched = append(rep.Unmatched, Unmatched{Side: "new", Cell: p.new.Key, Unit: u, Reason: "old has no values in " + u})
+			}
+		}
+	}
+	for _, u := range unitOrder {
+		t := tables[u]
+		t.Geomean = geomean(t.Rows)
+		rep.Tables = append(rep.Tables, *t)
+	}
+	if rep.Tables == nil {
+		rep.Tables = []Table{}
+	}
+	classify(rep, o)
+
+	if len(pairs) == 0 && len(problems) == 0 {
+		problems = append(problems, "no cell in common between old and new"+commonHint(rep.Unmatched))
+	}
+	if n := len(rep.Unmatched); n > 0 && !o.AllowUnmatched {
+		problems = append(problems, fmt.Sprintf("%d cell(s) or unit(s) present on one side only (listed below; --allow-unmatched accepts them)", n))
+	}
+	for _, r := range rep.Refused {
+		problems = append(problems, r.Cell+": "+r.Reason)
+	}
+	verdict(rep, problems, o)
+	return rep, nil
+}
+
+func side(s *Set) Side {
+	runs := s.Runs
+	if runs == nil {
+		runs = []string{}
+	}
+	return Side{Path: s.Label, Runs: runs, Cells: len(s.Cells)}
+}
+
+// byMatchKey indexes the cells of s by key without the dropped components,
+// reporting cells that collide.
+func byMatchKey(s *Set, drop []string, name string) (map[string]*Cell, []string) {
+	by := map[string]*Cell{}
+	var problems []string
+	for _, c := range s.Cells {
+		k := without(c.Key, drop...)
+		if prev, ok := by[k]; ok {
+			problems = append(problems, fmt.Sprintf("with --ignore %s, %s has two cells that match as %s: %s and %s (compare one %s at a time)",
+				strings.Join(drop, ","), name, k, prev.Key, c.Key, strings.Join(drop, "/")))
+			continue
+		}
+		by[k] = c
+	}
+	return by, problems
+}
+
+// missingReason says why key has no counterpart in other.
+func missingReason(key string, other *Set, drop []string, otherName string) string {
+	for _, n := range other.NotRun {
+		if without(n.Cell, drop...) == without(key, drop...) {
+			r := fmt.Sprintf("%s has no samples for it: %s", otherName, n.Status)
+			if n.Reason != "" {
+				r += " (" + firstLine(n.Reason) + ")"
+			}
+			return r
+		}
+	}
+	for _, comp := range []string{IgnoreMode, IgnoreSize} {
+		stripped := without(key, append([]string{comp}, drop...)...)
+		for _, c := range other.Cells {
+			if c.Key != key && without(c.Key, append([]string{comp}, drop...)...) == stripped {
+				return fmt.Sprintf("%s has it with %s=%s, not %s=%s: cells of different %ss are not compared (pass --ignore %s to compare them)",
+					otherName, comp, component(c.Key, comp), comp, component(key, comp), comp, comp)
+			}
+		}
+	}
+	return "not in " + otherName
+}
+
+func commonHint(un []Unmatched) string {
+	for _, u := range un {
+		if strings.Contains(u.Reason, "--ignore") {
+			return ": " + u.Reason
+		}
+	}
+	return ""
+}
+
+// compareRow summarises and tests one cell in one unit.
+func compareRow(oldVals, newVals []float64, assume benchmath.Assumption, o Options) Row {
+	th := benchmath.DefaultThresholds
+	th.CompareAlpha = o.Alpha
+	a := benchmath.NewSample(append([]float64(nil), oldVals...), &th)
+	b := benchmath.NewSample(append([]float64(nil), newVals...), &th)
+	sa, sb := assume.Summary(a, o.Confidence), assume.Summary(b, o.Confidence)
+	c := assume.Compare(a, b)
+	row := Row{
+		Old: summary(sa, len(oldVals)), New: summary(sb, len(newVals)),
+		Delta: c.FormatDelta(sa.Center, sb.Center), PString: c.String(),
+		P: Num(c.P), PAdjusted: Num(math.NaN()), N1: c.N1, N2: c.N2,
+		Significant: !(c.P > c.Alpha), // benchstat's rule (FormatDelta)
+		DeltaPct:    Num(deltaPct(sa.Center, sb.Center)),
+	}
+	for _, w := range append(append(a.Warnings, sa.Warnings...), sb.Warnings...) {
+		row.Warnings = appendUnique(row.Warnings, w.Error())
+	}
+	for _, w := range c.Warnings {
+		row.Warnings = appendUnique(row.Warnings, w.Error())
+	}
+	return row
+}
+
+func summary(s benchmath.Summary, n int) Summary {
+	return Summary{N: n, Median: Num(s.Center), Lo: Num(s.Lo), Hi: Num(s.Hi), Range: s.PctRangeString()}
+}
+
+// deltaPct is the change of the median in percent of the old one: 0 when
+// equal, ±Inf from a zero median.
+func deltaPct(old, new float64) float64 {
+	switch {
+	case old == new:
+		return 0
+	case old == 0:
+		return math.Copysign(math.Inf(1), new)
+	}
+	return (new/old - 1) * 100
+}
+
+func appendUnique(l []string, s string) []string {
+	for _, x := range l {
+		if x == s {
+			return l
+		}
+	}
+	return append(l, s)
+}
+
+// geomean is benchstat's summary row: the geomean of each column and of
+// the ratios, shown for tables of more than one row.
+func geomean(rows []Row) *Geomean {
+	if len(rows) < 2 {
+		return nil
+	}
+	var olds, news, ratios []float64
+	badRatio := false
+	for _, r := range rows {
+		o, n := float64(r.Old.Median), float64(r.New.Median)
+		olds = append(olds, o)
+		news = append(news, n)
+		switch {
+		case o == n:
+			ratios = append(ratios, 1)
+		case o == 0:
+			badRatio = true
+		default:
+			ratios = append(ratios, n/o)
+		}
+	}
+	g := &Geomean{Old: Num(geo(olds)), New: Num(geo(news)), DeltaPct: Num(math.NaN())}
+	if math.IsNaN(float64(g.Old)) || math.IsNaN(float64(g.New)) {
+		g.Warnings = append(g.Warnings, "medians must be > 0 to compute a geomean")
+	}
+	if r := geo(ratios); !badRatio && !math.IsNaN(r) {
+		g.DeltaPct = Num((r - 1) * 100)
+	}
+	return g
+}
+
+func geo(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	m := 0.0
+	for i, x := range xs {
+		if x <= 0 {
+			return math.NaN()
+		}
+		m += (math.Log(x) - m) / float64(i+1)
+	}
+	return math.Exp(m)
+}
+
+// classify adjusts p-values over the gated rows and sets each row's change.
+func classify(rep *Report, o Options) {
+	type ref struct{ t, r int }
+	var gated []ref
+	for ti := range rep.Tables {
+		t := &rep.Tables[ti]
+		for ri := range t.Rows {
+			if t.Better != "" {
+				gated = append(gated, ref{ti, ri})
+			}
+		}
+	}
+	rep.Options.GatedTests = len(gated)
+	// Holm-Bonferroni step-down adjustment.
+	sort.SliceStable(gated, func(i, j int) bool {
+		return rep.Tables[gated[i].t].Rows[gated[i].r].P < rep.Tables[gated[j].t].Rows[gated[j].r].P
+	})
+	m := len(gated)
+	running := 0.0
+	for i, g := range gated {
+		row := &rep.Tables[g.t].Rows[g.r]
+		adj := float64(row.P)
+		if o.Correction == CorrectionHolm {
+			adj = math.Min(1, float64(m-i)*float64(row.P))
+			running = math.Max(running, adj)
+			adj = running
+		}
+		row.PAdjusted = Num(adj)
+	}
+	impossible := 0
+	minN1, minN2 := 0, 0
+	for ti := range rep.Tables {
+		t := &rep.Tables[ti]
+		for ri := range t.Rows {
+			row := &t.Rows[ri]
+			if o.Correction == CorrectionHolm && m > 1 && t.Better != "" && minUTestP(row.N1, row.N2) > o.Alpha/float64(m) {
+				impossible++
+				if minN1 == 0 || row.N1+row.N2 < minN1+minN2 {
+					minN1, minN2 = row.N1, row.N2
+				}
+			}
+			switch {
+			case !row.Significant:
+				row.Change = ChangeNotSignificant
+			case t.Better == "":
+				row.Change = ChangeDirectionUnknown
+			case float64(row.PAdjusted) > o.Alpha:
+				row.Change = ChangeNotSigCorrected
+			default:
+				d := float64(row.DeltaPct)
+				worse := (t.Better == Lower && d > 0) || (t.Better == Higher && d < 0)
+				switch {
+				case !(math.Abs(d) > o.MinEffect):
+					row.Change = ChangeBelowMinEffect
+				case worse:
+					row.Change = ChangeRegression
+				default:
+					row.Change = ChangeImprovement
+				}
+			}
+		}
+	}
+	if impossible > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf(
+			"the Holm correction over %d gated comparisons needs p <= %.2g, but with n=%d+%d the smallest possible p is %.2g: %d row(s) cannot be flagged whatever the change; run more repetitions or compare fewer cells",
+			m, o.Alpha/float64(m), minN1, minN2, minUTestP(minN1, minN2), impossible))
+	}
+}
+
+// minUTestP is the smallest two-sided p-value of a Mann-Whitney U test with
+// samples of n1 and n2 values: complete separation, 2/C(n1+n2, n1).
+func minUTestP(n1, n2 int) float64 {
+	if n1 == 0 || n2 == 0 {
+		return 1
+	}
+	// log C(n1+n2, n1)
+	lc, _ := math.Lgamma(float64(n1 + n2 + 1))
+	l1, _ := math.Lgamma(float64(n1 + 1))
+	l2, _ := math.Lgamma(float64(n2 + 1))
+	return math.Min(1, 2*math.Exp(-(lc-l1-l2)))
+}
+
+// verdict fills rep.Verdict from the rows and the input problems.
+func verdict(rep *Report, problems []string, o Options) {
+	v := &rep.Verdict
+	v.Problems = problems
+	if v.Problems == nil {
+		v.Problems = []string{}
+	}
+	v.Regressions = []Ref{}
+	v.Improvements = []Ref{}
+	for _, t := range rep.Tables {
+		for _, r := range t.Rows {
+			ref := Ref{Cell: r.Cell, Unit: t.Unit, DeltaPct: r.DeltaPct, P: r.P, PAdjusted: r.PAdjusted, N1: r.N1, N2: r.N2}
+			switch r.Change {
+			case ChangeRegression:
+				v.Regressions = append(v.Regressions, ref)
+			case ChangeImprovement:
+				v.Improvements = append(v.Improvements, ref)
+			}
+			v.Compared++
+		}
+	}
+	corr := ""
+	if o.Correction == CorrectionHolm && rep.Options.GatedTests > 1 {
+		corr = fmt.Sprintf(" (Holm-adjusted over %d tests)", rep.Options.GatedTests)
+	}
+	crit := fmt.Sprintf("significant at alpha=%g%s and worse by more than %g%%", o.Alpha, corr, o.MinEffect)
+	switch {
+	case len(problems) > 0:
+		v.Status, v.ExitCode = StatusBadInput, ExitBadInput
+		v.Summary = fmt.Sprintf("bad input: %s", problems[0])
+		if len(problems) > 1 {
+			v.Summary += fmt.Sprintf(" (and %d more problem(s))", len(problems)-1)
+		}
+	case len(v.Regressions) > 0:
+		v.Status = StatusRegression
+		if o.FailOn == FailOnRegression {
+			v.ExitCode = ExitRegression
+		}
+		v.Summary = fmt.Sprintf("%d regression(s): %s", len(v.Regressions), crit)
+	default:
+		v.Status, v.ExitCode = StatusOK, ExitOK
+		v.Summary = fmt.Sprintf("no regression: none of %d rows is %s", v.Compared, crit)
+	}
+}

@@ -1,0 +1,562 @@
+package compare
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
+
+// synthCell describes a synthetic cell: a lognormal time per op around
+// median ns with coefficient of variation cv.
+type synthCell struct {
+	key string
+	ns  float64
+	cv  float64
+	mbs bool // also report MB/s (bytes per op / time): a correlated second unit
+}
+
+var synthCells = []synthCell{
+	{"Syscall/call=read/size=DC1s_v2/mode=native", 2600, 0.15, false},
+	{"Syscall/call=write/size=DC1s_v2/mode=native", 3100, 0.10, false},
+	{"Syscall/call=read/size=DC2s_v2/mode=native", 2500, 0.20, false},
+	{"Memsweep/ws=0.5xEPC/access=seq/op=read/size=DC1s_v2/mode=native", 1.6, 0.05, true},
+	{"Memsweep/ws=0.5xEPC/access=random/op=read/size=DC1s_v2/mode=native", 170, 0.08, true},
+	{"Memsweep/ws=2xEPC/access=seq/op=read/size=DC1s_v2/mode=native", 3.1, 0.30, true},
+	{"Memsweep/ws=2xEPC/access=random/op=read/size=DC1s_v2/mode=native", 207, 0.04, true},
+}
+
+// synthBench writes n samples per cell in the Go benchmark format; slow
+// multiplies the time of the cells whose key has that prefix.
+func synthBench(rng *rand.Rand, n int, slowPrefix string, slow float64) string {
+	var b strings.Builder
+	b.WriteString("Unit MB/s better=higher\n")
+	for _, c := range synthCells {
+		f := 1.0
+		if slowPrefix != "" && strings.HasPrefix(c.key, slowPrefix) {
+			f = slow
+		}
+		sigma := math.Sqrt(math.Log(1 + c.cv*c.cv))
+		for i := 0; i < n; i++ {
+			ns := c.ns * f * math.Exp(sigma*rng.NormFloat64())
+			fmt.Fprintf(&b, "Benchmark%s 1000 %.6g ns/op", c.key, ns)
+			if c.mbs {
+				fmt.Fprintf(&b, " %.6g MB/s", 64/ns*1e3)
+			}
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func mustRead(t testing.TB, text, name string) *Set {
+	t.Helper()
+	s, err := ReadBenchfmt(strings.NewReader(text), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func gate() Options {
+	o := DefaultOptions()
+	o.FailOn = FailOnRegression
+	return o
+}
+
+// TestSameDistributionFalseAlarms: 20 comparisons of two sets drawn from
+// the same distributions (7 cells, 11 gated rows, n=6 as in the quick
+// profile) raise at most 1 false alarm.
+func TestSameDistributionFalseAlarms(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20261127, 1))
+	alarms := 0
+	for i := 0; i < 20; i++ {
+		old := mustRead(t, synthBench(rng, 6, "", 1), "old")
+		new := mustRead(t, synthBench(rng, 6, "", 1), "new")
+		rep, err := Compare(old, new, gate())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Verdict.ExitCode == ExitBadInput {
+			t.Fatalf("bad input: %v", rep.Verdict.Problems)
+		}
+		if rep.Verdict.ExitCode == ExitRegression {
+			alarms++
+			t.Logf("comparison %d: false alarm: %+v", i, rep.Verdict.Regressions)
+		}
+	}
+	if alarms > 1 {
+		t.Fatalf("%d false alarms in 20 comparisons of the same distribution, want <= 1", alarms)
+	}
+}
+
+// TestFalseAlarmRate checks the rate behind the 20-comparison test on
+// many comparisons, so that the seed above is not a lucky one: with the
+// Holm correction the family-wise rate stays below alpha; without it, the
+// same data alarms several times more often.
+func TestFalseAlarmRate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	const trials = 2000
+	rng := rand.New(rand.NewPCG(7, 7))
+	count := func(o Options) int {
+		n := 0
+		for i := 0; i < trials; i++ {
+			old := mustRead(t, synthBench(rng, 6, "", 1), "old")
+			new := mustRead(t, synthBench(rng, 6, "", 1), "new")
+			rep, _ := Compare(old, new, o)
+			if rep.Verdict.ExitCode == ExitRegression {
+				n++
+			}
+		}
+		return n
+	}
+	holm := count(gate())
+	none := gate()
+	none.Correction = CorrectionNone
+	raw := count(none)
+	t.Logf("false alarms in %d comparisons: holm %d (%.2f%%), none %d (%.2f%%)", trials, holm, 100*float64(holm)/trials, raw, 100*float64(raw)/trials)
+	// alpha=0.05; the binomial 99.9% upper bound at 5% of 2000 is ~132.
+	if holm > 132 {
+		t.Errorf("holm: %d false alarms in %d, want a rate <= alpha", holm, trials)
+	}
+	if raw <= holm {
+		t.Errorf("without correction %d false alarms, with %d: the correction should matter", raw, holm)
+	}
+}
+
+// TestSlowdownDetected: a 20% slowdown of one workload (10% noise, 15
+// samples a side, e.g. 3 rounds of 5 repetitions) is flagged, with p < 0.05
+// and exit 1, and nothing else is.
+func TestSlowdownDetected(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	misses := 0
+	for i := 0; i < 20; i++ {
+		old := mustRead(t, synthBench(rng, 15, "", 1), "old")
+		new := mustRead(t, synthBench(rng, 15, "Syscall/call=write", 1.2), "new")
+		rep, err := Compare(old, new, gate())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rep.Verdict.Regressions {
+			if !strings.HasPrefix(r.Cell, "Syscall/call=write") {
+				t.Errorf("comparison %d: %s flagged, only Syscall/call=write is slower", i, r.Cell)
+			}
+			if !(r.P < 0.05 && r.PAdjusted <= 0.05) || r.DeltaPct < 5 {
+				t.Errorf("comparison %d: flagged with p=%v adjusted %v delta %v", i, r.P, r.PAdjusted, r.DeltaPct)
+			}
+		}
+		if rep.Verdict.ExitCode != ExitRegression || len(rep.Verdict.Regressions) != 1 {
+			misses++
+			t.Logf("comparison %d: exit %d, %d regressions", i, rep.Verdict.ExitCode, len(rep.Verdict.Regressions))
+		}
+	}
+	if misses > 1 {
+		t.Fatalf("the 20%% slowdown was missed in %d of 20 comparisons", misses)
+	}
+}
+
+func TestDirectionAndMinEffect(t *testing.T) {
+	base := []float64{100, 101, 99, 100.5, 99.5, 100.2, 99.8, 100.1}
+	scale := func(f float64) []float64 {
+		out := make([]float64, len(base))
+		for i, v := range base {
+			out[i] = v * f
+		}
+		return out
+	}
+	write := func(unit, better string, vals []float64) string {
+		var b strings.Builder
+		if better != "" {
+			fmt.Fprintf(&b, "Unit %s better=%s\n", unit, better)
+		}
+		for _, v := range vals {
+			fmt.Fprintf(&b, "BenchmarkX/size=S/mode=native 1 %g %s\n", v, unit)
+		}
+		return b.String()
+	}
+	cases := []struct {
+		name, unit, better string
+		factor             float64
+		minEffect          float64
+		want               string
+		exit               int
+	}{
+		{"slower time", "ns/op", "", 1.10, 5, ChangeRegression, 1},
+		{"faster time", "ns/op", "", 0.90, 5, ChangeImprovement, 0},
+		{"small slowdown", "ns/op", "", 1.03, 5, ChangeBelowMinEffect, 0},
+		{"small slowdown, no minimum", "ns/op", "", 1.03, 0, ChangeRegression, 1},
+		{"less throughput", "MB/s", "", 0.9, 5, ChangeRegression, 1},
+		{"more throughput", "MB/s", "", 1.1, 5, ChangeImprovement, 0},
+		{"custom higher", "ops/s", "higher", 0.9, 5, ChangeRegression, 1},
+		{"custom lower", "epc_loads/op", "lower", 1.2, 5, ChangeRegression, 1},
+		{"unknown direction", "widgets/op", "", 1.5, 5, ChangeDirectionUnknown, 0},
+		{"same", "ns/op", "", 1, 5, ChangeNotSignificant, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			old := mustRead(t, write(c.unit, c.better, base), "old")
+			new := mustRead(t, write(c.unit, c.better, scale(c.factor)), "new")
+			o := gate()
+			o.MinEffect = c.minEffect
+			rep, err := Compare(old, new, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			row := rep.Tables[0].Rows[0]
+			if row.Change != c.want || rep.Verdict.ExitCode != c.exit {
+				t.Fatalf("change %s exit %d, want %s exit %d (row %+v)", row.Change, rep.Verdict.ExitCode, c.want, c.exit, row)
+			}
+		})
+	}
+}
+
+func TestFailOnNoneExitsZero(t *testing.T) {
+	old := mustRead(t, "BenchmarkX/mode=native 1 100 ns/op\n"+strings.Repeat("BenchmarkX/mode=native 1 100 ns/op\n", 7), "old")
+	new := mustRead(t, strings.Repeat("BenchmarkX/mode=native 1 200 ns/op\n", 8), "new")
+	rep, _ := Compare(old, new, DefaultOptions())
+	if rep.Verdict.Status != StatusRegression || rep.Verdict.ExitCode != 0 {
+		t.Fatalf("status %s exit %d, want regression with exit 0 under --fail-on none", rep.Verdict.Status, rep.Verdict.ExitCode)
+	}
+}
+
+// TestMatching: modes, sizes and cost profiles are never compared across
+// unless ignored, and the reason says so; one-sided cells are listed.
+func TestMatching(t *testing.T) {
+	vals := func(key string, v float64, extra string) string {
+		return extra + strings.Repeat(fmt.Sprintf("Benchmark%s 1 %g ns/op\n", key, v), 6)
+	}
+	nat := vals("W/p=1/size=DC1s_v2/mode=native", 100, "")
+	sim := vals("W/p=1/size=DC1s_v2/mode=sim", 100, "cost-profile: hotcalls/v1\n")
+	sim2 := vals("W/p=1/size=DC1s_v2/mode=sim", 100, "cost-profile: hotcalls/v2\n")
+	big := vals("W/p=1/size=DC4s_v2/mode=native", 100, "")
+	t.Run("modes differ", func(t *testing.T) {
+		rep, _ := Compare(mustRead(t, nat, "old"), mustRead(t, sim, "new"), gate())
+		if rep.Verdict.ExitCode != ExitBadInput || len(rep.Unmatched) != 2 {
+			t.Fatalf("exit %d unmatched %+v", rep.Verdict.ExitCode, rep.Unmatched)
+		}
+		if !strings.Contains(rep.Unmatched[0].Reason, "--ignore mode") || !strings.Contains(rep.Verdict.Summary, "--ignore mode") {
+			t.Fatalf("reason does not say how: %q / %q", rep.Unmatched[0].Reason, rep.Verdict.Summary)
+		}
+		o := gate()
+		o.Ignore = []string{"mode"}
+		rep, _ = Compare(mustRead(t, nat, "old"), mustRead(t, sim, "new"), o)
+		if rep.Verdict.ExitCode != ExitOK || len(rep.Tables) != 1 || rep.Tables[0].Rows[0].Cell != "W/p=1/size=DC1s_v2" ||
+			rep.Tables[0].Rows[0].NewCell != "W/p=1/size=DC1s_v2/mode=sim" {
+			t.Fatalf("with --ignore mode: %+v", rep)
+		}
+	})
+	t.Run("sizes differ", func(t *testing.T) {
+		rep, _ := Compare(mustRead(t, nat, "old"), mustRead(t, big, "new"), gate())
+		if rep.Verdict.ExitCode != ExitBadInput || !strings.Contains(rep.Unmatched[0].Reason, "--ignore size") {
+			t.Fatalf("exit %d unmatched %+v", rep.Verdict.ExitCode, rep.Unmatched)
+		}
+		o := gate()
+		o.Ignore = []string{"size"}
+		rep, _ = Compare(mustRead(t, nat, "old"), mustRead(t, big, "new"), o)
+		if rep.Verdict.ExitCode != ExitOK {
+			t.Fatalf("with --ignore size: %+v", rep.Verdict)
+		}
+	})
+	t.Run("profiles differ", func(t *testing.T) {
+		rep, _ := Compare(mustRead(t, sim, "old"), mustRead(t, sim2, "new"), gate())
+		if rep.Verdict.ExitCode != ExitBadInput || len(rep.Refused) != 1 || !strings.Contains(rep.Refused[0].Reason, "hotcalls/v1") {
+			t.Fatalf("exit %d refused %+v", rep.Verdict.ExitCode, rep.Refused)
+		}
+		o := gate()
+		o.Ignore = []string{"profile"}
+		rep, _ = Compare(mustRead(t, sim, "old"), mustRead(t, sim2, "new"), o)
+		if rep.Verdict.ExitCode != ExitOK || len(rep.Tables) != 1 {
+			t.Fatalf("with --ignore profile: %+v", rep.Verdict)
+		}
+	})
+	t.Run("collision", func(t *testing.T) {
+		o := gate()
+		o.Ignore = []string{"mode"}
+		rep, _ := Compare(mustRead(t, nat+sim, "old"), mustRead(t, nat, "new"), o)
+		if rep.Verdict.ExitCode != ExitBadInput || !strings.Contains(rep.Verdict.Summary, "two cells") {
+			t.Fatalf("verdict %+v", rep.Verdict)
+		}
+	})
+	t.Run("one side only", func(t *testing.T) {
+		other := vals("V/size=DC1s_v2/mode=native", 5, "")
+		rep, _ := Compare(mustRead(t, nat, "old"), mustRead(t, nat+other, "new"), gate())
+		if rep.Verdict.ExitCode != ExitBadInput || len(rep.Unmatched) != 1 || rep.Unmatched[0].Side != "new" ||
+			rep.Unmatched[0].Cell != "V/size=DC1s_v2/mode=native" {
+			t.Fatalf("exit %d unmatched %+v", rep.Verdict.ExitCode, rep.Unmatched)
+		}
+		o := gate()
+		o.AllowUnmatched = true
+		rep, _ = Compare(mustRead(t, nat, "old"), mustRead(t, nat+other, "new"), o)
+		if rep.Verdict.ExitCode != ExitOK || len(rep.Unmatched) != 1 {
+			t.Fatalf("--allow-unmatched: exit %d unmatched %+v", rep.Verdict.ExitCode, rep.Unmatched)
+		}
+		var b bytes.Buffer
+		WriteText(&b, rep)
+		if !strings.Contains(b.String(), "V/size=DC1s_v2/mode=native") {
+			t.Fatalf("the one-sided cell is not listed:\n%s", b.String())
+		}
+	})
+	t.Run("unit on one side", func(t *testing.T) {
+		withMB := strings.Repeat("BenchmarkW/p=1/size=DC1s_v2/mode=native 1 100 ns/op 5 MB/s\n", 6)
+		rep, _ := Compare(mustRead(t, nat, "old"), mustRead(t, withMB, "new"), gate())
+		if rep.Verdict.ExitCode != ExitBadInput || len(rep.Unmatched) != 1 || rep.Unmatched[0].Unit != "MB/s" {
+			t.Fatalf("exit %d unmatched %+v", rep.Verdict.ExitCode, rep.Unmatched)
+		}
+	})
+}
+
+// writeResultDir makes a result directory with samples of cells.
+func writeResultDir(t *testing.T, dir string, schema int, cells map[string][]float64, failed map[string]string) {
+	t.Helper()
+	st, err := result.OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run := &result.Run{SchemaVersion: schema, ID: filepath.Base(dir), Status: "complete"}
+	if err := st.WriteRun(run); err != nil {
+		t.Fatal(err)
+	}
+	for key, vals := range cells {
+		w, _, _ := strings.Cut(key, "/")
+		for i, v := range vals {
+			s := &result.Sample{Cell: key, Attempt: 1, Workload: strings.ToLower(w), Size: component(key, "size"), Mode: modeOf(key),
+				Rep: i, Iters: 10, ElapsedNS: int64(v * 10), Time: time.Unix(0, 0).UTC(),
+				Values: []protocol.Value{{Value: v, Unit: "ns/op", Better: protocol.Lower}},
+				Events: map[string]int64{"minflt": 0}}
+			if err := st.AppendSample(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.AppendCell(&result.CellResult{Cell: key, Attempt: 1, Status: result.StatusOK, Samples: len(vals)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for key, reason := range failed {
+		if err := st.AppendCell(&result.CellResult{Cell: key, Attempt: 1, Status: result.StatusFailed, Reason: reason}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	tmp := t.TempDir()
+	good := filepath.Join(tmp, "good")
+	writeResultDir(t, good, result.SchemaVersion, map[string][]float64{"A/size=S/mode=native": {1, 2, 3, 4, 5, 6}}, nil)
+	v2 := filepath.Join(tmp, "v2")
+	writeResultDir(t, v2, result.SchemaVersion+1, map[string][]float64{"A/size=S/mode=native": {1, 2, 3}}, nil)
+	empty := filepath.Join(tmp, "empty")
+	writeResultDir(t, empty, result.SchemaVersion, nil, map[string]string{"A/size=S/mode=native": "exit status 1: boom"})
+	notDir := filepath.Join(tmp, "plain")
+	os.Mkdir(notDir, 0o755)
+	noBench := filepath.Join(tmp, "notes.txt")
+	os.WriteFile(noBench, []byte("hello\nPASS\n"), 0o644)
+	badLine := filepath.Join(tmp, "bad.txt")
+	os.WriteFile(badLine, []byte("BenchmarkA 1 2 ns/op\nBenchmarkA x 2 ns/op\n"), 0o644)
+	nan := filepath.Join(tmp, "nan.txt")
+	os.WriteFile(nan, []byte("BenchmarkA 1 NaN ns/op\n"), 0o644)
+	unreadable := filepath.Join(tmp, "secret.txt")
+	os.WriteFile(unreadable, []byte("BenchmarkA 1 2 ns/op\n"), 0o000)
+
+	cases := []struct{ path, want string }{
+		{filepath.Join(tmp, "missing"), "no such file or directory"},
+		{v2, "schema version 2"},
+		{empty, "no samples: all 1 cells have none (first: A/size=S/mode=native failed: exit status 1: boom)"},
+		{notDir, "no run.json"},
+		{noBench, "no samples (not a result directory or a Go benchmark format file"},
+		{badLine, "line 2: parsing iteration count"},
+		{nan, "not a finite number"},
+	}
+	if os.Geteuid() != 0 { // root reads anything
+		cases = append(cases, struct{ path, want string }{unreadable, "permission denied"})
+	}
+	for _, c := range cases {
+		_, err := Load(c.path)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), c.path) {
+			t.Errorf("Load(%s) = %v, want an error naming the path and %q", filepath.Base(c.path), err, c.want)
+		}
+	}
+	if _, err := Load(good); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFailedCellExplained: a cell that failed on one side is listed with
+// the failure, not dropped.
+func TestFailedCellExplained(t *testing.T) {
+	tmp := t.TempDir()
+	a, b := filepath.Join(tmp, "a"), filepath.Join(tmp, "b")
+	vals := []float64{1, 2, 3, 4, 5, 6}
+	writeResultDir(t, a, result.SchemaVersion, map[string][]float64{"A/size=S/mode=native": vals, "B/size=S/mode=native": vals}, nil)
+	writeResultDir(t, b, result.SchemaVersion, map[string][]float64{"A/size=S/mode=native": vals}, map[string]string{"B/size=S/mode=native": "timeout after 2m0s"})
+	old, err := Load(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	new, err := Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := Compare(old, new, gate())
+	if rep.Verdict.ExitCode != ExitBadInput || len(rep.Unmatched) != 1 || !strings.Contains(rep.Unmatched[0].Reason, "failed (timeout after 2m0s)") {
+		t.Fatalf("verdict %+v unmatched %+v", rep.Verdict, rep.Unmatched)
+	}
+}
+
+// TestDirEqualsBenchTxt: a result directory reads exactly as its bench.txt,
+// and directories of result directories pool their rounds.
+func TestDirEqualsBenchTxt(t *testing.T) {
+	tmp := t.TempDir()
+	r1, r2 := filepath.Join(tmp, "rounds", "r1"), filepath.Join(tmp, "rounds", "r2")
+	writeResultDir(t, r1, result.SchemaVersion, map[string][]float64{"A/size=S/mode=native": {1, 2, 3}}, nil)
+	writeResultDir(t, r2, result.SchemaVersion, map[string][]float64{"A/size=S/mode=native": {4, 5, 6}}, nil)
+	d, err := result.Load(r1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := result.WriteDerived(d); err != nil {
+		t.Fatal(err)
+	}
+	fromDir, err := Load(r1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromTxt, err := Load(filepath.Join(r1, result.BenchFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameSet(fromDir, fromTxt) {
+		t.Fatalf("dir %+v\ntxt %+v", fromDir.Cells[0], fromTxt.Cells[0])
+	}
+	pooled, err := Load(filepath.Join(tmp, "rounds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pooled.Cell("A/size=S/mode=native").Values["ns/op"]; len(got) != 6 || len(pooled.Runs) != 2 {
+		t.Fatalf("pooled %v runs %v", got, pooled.Runs)
+	}
+}
+
+func sameSet(a, b *Set) bool {
+	if len(a.Cells) != len(b.Cells) {
+		return false
+	}
+	for _, c := range a.Cells {
+		d := b.Cell(c.Key)
+		if d == nil || d.Profile != c.Profile || strings.Join(d.UnitOrder, ",") != strings.Join(c.UnitOrder, ",") {
+			return false
+		}
+		for u, vs := range c.Values {
+			ws := d.Values[u]
+			if len(ws) != len(vs) {
+				return false
+			}
+			for i := range vs {
+				if vs[i] != ws[i] && !(math.IsNaN(vs[i]) && math.IsNaN(ws[i])) {
+					return false
+				}
+			}
+			if a.Units[u] != b.Units[u] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func TestHolmAdjustment(t *testing.T) {
+	// Three rows with p = 0.01, 0.02, 0.04 (by construction of the rows):
+	// Holm gives 0.03, 0.04, 0.04.
+	rep := &Report{Tables: []Table{{Unit: "ns/op", Better: Lower, Rows: []Row{
+		{P: 0.04, Significant: true, DeltaPct: 10}, {P: 0.01, Significant: true, DeltaPct: 10}, {P: 0.02, Significant: true, DeltaPct: 10},
+	}}}}
+	classify(rep, gate())
+	got := []float64{float64(rep.Tables[0].Rows[0].PAdjusted), float64(rep.Tables[0].Rows[1].PAdjusted), float64(rep.Tables[0].Rows[2].PAdjusted)}
+	want := []float64{0.04, 0.03, 0.04}
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Fatalf("adjusted %v, want %v", got, want)
+		}
+	}
+}
+
+func TestMinUTestP(t *testing.T) {
+	// benchmath's table for equal sizes.
+	for n, want := range map[int]float64{4: 0.02857142857142857, 6: 0.0021645021645021645, 9: 4.113533525298231e-05} {
+		if got := minUTestP(n, n); math.Abs(got-want)/want > 1e-9 {
+			t.Errorf("minUTestP(%d, %d) = %v, want %v", n, n, got, want)
+		}
+	}
+}
+
+func TestFormats(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	old := mustRead(t, synthBench(rng, 6, "", 1), "old.txt")
+	new := mustRead(t, synthBench(rng, 6, "Syscall/call=read", 1.5), "new.txt")
+	rep, err := Compare(old, new, gate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Formats {
+		var b bytes.Buffer
+		if err := Write(&b, rep, f); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		switch f {
+		case FormatText:
+			if !strings.HasPrefix(out, "verdict: ") {
+				t.Errorf("text does not start with the verdict:\n%s", out)
+			}
+		case FormatMarkdown:
+			if !strings.HasPrefix(out, MarkdownMarker+"\n### enclavebench: ") || !strings.Contains(out, "|:--|--:|") {
+				t.Errorf("markdown:\n%s", out)
+			}
+		case FormatJSON:
+			back, err := ReadJSON(&b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if back.Verdict.Status != rep.Verdict.Status || len(back.Tables) != len(rep.Tables) {
+				t.Errorf("json round trip: %+v", back.Verdict)
+			}
+		}
+		if strings.Index(out, "Syscall/call=read/size=DC1s_v2") < 0 {
+			t.Errorf("%s output lacks the slowed cell", f)
+		}
+	}
+	if err := Write(&bytes.Buffer{}, rep, "yaml"); err == nil {
+		t.Error("format yaml accepted")
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	for _, o := range []func(*Options){
+		func(o *Options) { o.Alpha = 0 },
+		func(o *Options) { o.Alpha = 1 },
+		func(o *Options) { o.MinEffect = -1 },
+		func(o *Options) { o.MinEffect = math.NaN() },
+		func(o *Options) { o.Correction = "bonferroni" },
+		func(o *Options) { o.FailOn = "improvement" },
+		func(o *Options) { o.Ignore = []string{"host"} },
+	} {
+		opts := DefaultOptions()
+		o(&opts)
+		if opts.Validate() == nil {
+			t.Errorf("%+v accepted", opts)
+		}
+	}
+	if _, err := ParseIgnore([]string{"mode,size", "profile", "mode"}); err != nil {
+		t.Error(err)
+	}
+}

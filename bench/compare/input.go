@@ -1,0 +1,370 @@
+package compare
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+
+	"github.com/enclavebench/enclavebench/bench/result"
+)
+
+// Set is one side of a comparison: the values of every cell in every unit,
+// as read from a result directory, a Go benchmark format file (bench.txt),
+// or several result directories pooled.
+type Set struct {
+	// Label names what was read, for messages.
+	Label string
+	// Runs are the run IDs the values come from (enclavebench-run).
+	Runs []string
+	// Cells are in order of first appearance.
+	Cells []*Cell
+	// Units holds what is known about each unit, by unit name.
+	Units map[string]Unit
+	// NotRun lists cells a result directory planned but holds no values
+	// for (failed, not applicable, skipped), with the reason.
+	NotRun []NotRun
+	// Warnings are things left out or worth knowing (bad record lines,
+	// cells from unfinished attempts).
+	Warnings []string
+
+	index map[string]*Cell
+}
+
+// Cell is one benchmark (cell key) and its values per unit.
+type Cell struct {
+	// Key is the cell's full benchmark name without "Benchmark", e.g.
+	// Syscall/call=read/size=DC1s_v2/mode=native.
+	Key string
+	// Profile is the sim cost profile that priced the figures ("name/vN"),
+	// "" for measured figures.
+	Profile string
+	// Values holds the values per unit, in the order read.
+	Values map[string][]float64
+	// UnitOrder lists the units in order of first appearance.
+	UnitOrder []string
+}
+
+// Unit is what a file says about a unit.
+type Unit struct {
+	Name string
+	// Better is "lower", "higher", or "" when unknown: changes of a unit of
+	// unknown direction are shown but never gate.
+	Better string
+	// Assume is "exact" when values are exact (benchmath AssumeExact), else
+	// "" (AssumeNothing: median, Mann-Whitney U).
+	Assume string
+}
+
+// NotRun is a cell without values and why.
+type NotRun struct {
+	Cell   string `json:"cell"`
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Directions of a unit.
+const (
+	Lower  = "lower"
+	Higher = "higher"
+)
+
+// InputError is bad input: a missing or unreadable file, a file that is not
+// a result, a schema version this harness cannot read, no samples.
+type InputError struct {
+	Path string
+	Err  error
+}
+
+func (e *InputError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// ErrNoSamples is the error of an input without a single sample.
+var ErrNoSamples = errors.New("no samples")
+
+// Load reads one side of a comparison: a result directory (run.json), a
+// file in the Go benchmark format (bench.txt, `go test -bench` output,
+// concatenations of those), or a directory whose subdirectories are result
+// directories (rounds of an interleaved run), which are pooled.
+func Load(path string) (*Set, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, &InputError{path, unwrapPath(err)}
+	}
+	var s *Set
+	switch {
+	case !st.IsDir():
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, &InputError{path, unwrapPath(err)}
+		}
+		defer f.Close()
+		s, err = ReadBenchfmt(f, path)
+		if err != nil {
+			return nil, err
+		}
+	case exists(filepath.Join(path, result.RunFile)):
+		s, err = LoadDir(path)
+		if err != nil {
+			return nil, err
+		}
+	default:
+		s, err = loadRounds(path)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(s.Cells) == 0 {
+		return nil, &InputError{path, noSamplesErr(s)}
+	}
+	return s, nil
+}
+
+func noSamplesErr(s *Set) error {
+	if len(s.NotRun) > 0 {
+		return fmt.Errorf("%w: all %d cells have none (first: %s %s: %s)", ErrNoSamples, len(s.NotRun),
+			s.NotRun[0].Cell, s.NotRun[0].Status, firstLine(s.NotRun[0].Reason))
+	}
+	return fmt.Errorf("%w (not a result directory or a Go benchmark format file with Benchmark lines?)", ErrNoSamples)
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// loadRounds pools the result directories directly under dir.
+func loadRounds(dir string) (*Set, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, &InputError{dir, unwrapPath(err)}
+	}
+	var sets []*Set
+	for _, e := range entries {
+		sub := filepath.Join(dir, e.Name())
+		if !e.IsDir() || !exists(filepath.Join(sub, result.RunFile)) {
+			continue
+		}
+		s, err := LoadDir(sub)
+		if err != nil {
+			return nil, err
+		}
+		sets = append(sets, s)
+	}
+	if len(sets) == 0 {
+		return nil, &InputError{dir, fmt.Errorf("%w: neither a result directory (no %s) nor a directory of result directories", result.ErrNoRun, result.RunFile)}
+	}
+	return Pool(dir, sets...)
+}
+
+// LoadDir reads a result directory: its selected samples, exactly as
+// bench.txt has them (values, and event counts per operation), plus the
+// cells that have no samples and why.
+func LoadDir(dir string) (*Set, error) {
+	d, err := result.Load(dir)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, &InputError{dir, pe.Err}
+		}
+		// result.Load names the directory itself.
+		return nil, &InputError{dir, errors.New(strings.TrimPrefix(err.Error(), dir+": "))}
+	}
+	var b bytes.Buffer
+	if err := result.WriteBenchfmt(&b, &d.Run, d.Samples); err != nil {
+		return nil, &InputError{dir, err}
+	}
+	s, err := ReadBenchfmt(&b, dir)
+	if err != nil {
+		return nil, err
+	}
+	s.Label = dir
+	if len(s.Runs) == 0 && d.Run.ID != "" {
+		s.Runs = []string{d.Run.ID}
+	}
+	for _, p := range d.Problems {
+		s.Warnings = append(s.Warnings, "left out: "+p.Error())
+	}
+	for _, p := range d.Partial {
+		s.Warnings = append(s.Warnings, p+": samples from an unfinished attempt")
+	}
+	keys := make([]string, 0, len(d.Cells))
+	for k := range d.Cells {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, ok := s.index[k]; ok {
+			continue
+		}
+		c := d.Cells[k]
+		s.NotRun = append(s.NotRun, NotRun{Cell: k, Status: c.Status, Reason: c.Reason})
+	}
+	return s, nil
+}
+
+// ReadBenchfmt reads values in the Go benchmark format. Lines that are not
+// benchmark, unit or configuration lines are ignored, as benchstat does; a
+// malformed benchmark line or a value that is not finite is an error.
+func ReadBenchfmt(r io.Reader, name string) (*Set, error) {
+	s := newSet(name)
+	rd := benchfmt.NewReader(r, name)
+	runs := map[string]bool{}
+	for rd.Scan() {
+		switch rec := rd.Result().(type) {
+		case *benchfmt.SyntaxError:
+			return nil, &InputError{name, fmt.Errorf("line %d: %s", rec.Line, rec.Msg)}
+		case *benchfmt.Result:
+			key := string(rec.Name)
+			if key == "" {
+				_, line := rec.Pos()
+				return nil, &InputError{name, fmt.Errorf("line %d: benchmark without a name", line)}
+			}
+			if id := rec.GetConfig("enclavebench-run"); id != "" && !runs[id] {
+				runs[id] = true
+				s.Runs = append(s.Runs, id)
+			}
+			profile := ""
+			if modeOf(key) == "sim" {
+				profile = rec.GetConfig("cost-profile")
+			}
+			c, err := s.cell(key, profile)
+			if err != nil {
+				_, line := rec.Pos()
+				return nil, &InputError{name, fmt.Errorf("line %d: %v", line, err)}
+			}
+			for _, v := range rec.Values {
+				unit, val := v.Unit, v.Value
+				if v.OrigUnit != "" {
+					unit, val = v.OrigUnit, v.OrigValue
+				}
+				if math.IsNaN(val) || math.IsInf(val, 0) {
+					_, line := rec.Pos()
+					return nil, &InputError{name, fmt.Errorf("line %d: %s: value %v %s is not a finite number", line, key, val, unit)}
+				}
+				c.add(unit, val)
+				if _, ok := s.Units[unit]; !ok {
+					s.Units[unit] = Unit{Name: unit}
+				}
+			}
+		}
+	}
+	if err := rd.Err(); err != nil {
+		return nil, &InputError{name, err}
+	}
+	md := rd.Units()
+	for u, info := range s.Units {
+		switch md.GetBetter(u) {
+		case 1:
+			info.Better = Higher
+		case -1:
+			info.Better = Lower
+		}
+		if a := md.Get(u, "assume"); a != nil && a.Value == "exact" {
+			info.Assume = "exact"
+		}
+		s.Units[u] = info
+	}
+	return s, nil
+}
+
+func newSet(label string) *Set {
+	return &Set{Label: label, Units: map[string]Unit{}, index: map[string]*Cell{}}
+}
+
+// cell returns the cell for key, creating it.
+func (s *Set) cell(key, profile string) (*Cell, error) {
+	c, ok := s.index[key]
+	if !ok {
+		c = &Cell{Key: key, Profile: profile, Values: map[string][]float64{}}
+		s.index[key] = c
+		s.Cells = append(s.Cells, c)
+		return c, nil
+	}
+	if c.Profile != profile {
+		return nil, fmt.Errorf("%s: values priced by two cost profiles (%s and %s) in one input", key, orNone(c.Profile), orNone(profile))
+	}
+	return c, nil
+}
+
+func (c *Cell) add(unit string, v float64) {
+	if _, ok := c.Values[unit]; !ok {
+		c.UnitOrder = append(c.UnitOrder, unit)
+	}
+	c.Values[unit] = append(c.Values[unit], v)
+}
+
+// Cell returns the cell with key, or nil.
+func (s *Set) Cell(key string) *Cell { return s.index[key] }
+
+// Pool merges the sets of several runs of one side into one: the values of
+// a cell are the values of all of them.
+func Pool(label string, sets ...*Set) (*Set, error) {
+	out := newSet(label)
+	notRun := map[string]NotRun{}
+	for _, s := range sets {
+		out.Runs = append(out.Runs, s.Runs...)
+		for _, w := range s.Warnings {
+			out.Warnings = append(out.Warnings, s.Label+": "+w)
+		}
+		for u, info := range s.Units {
+			have, ok := out.Units[u]
+			if ok && (have.Better != info.Better || have.Assume != info.Assume) {
+				return nil, &InputError{label, fmt.Errorf("unit %s is better=%s in one input and better=%s in %s", u, orNone(have.Better), orNone(info.Better), s.Label)}
+			}
+			out.Units[u] = info
+		}
+		for _, c := range s.Cells {
+			oc, err := out.cell(c.Key, c.Profile)
+			if err != nil {
+				return nil, &InputError{label, err}
+			}
+			for _, u := range c.UnitOrder {
+				for _, v := range c.Values[u] {
+					oc.add(u, v)
+				}
+			}
+		}
+		for _, n := range s.NotRun {
+			notRun[n.Cell] = n
+		}
+	}
+	keys := make([]string, 0, len(notRun))
+	for k := range notRun {
+		if out.index[k] == nil {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out.NotRun = append(out.NotRun, notRun[k])
+	}
+	return out, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}

@@ -1,0 +1,210 @@
+package compare
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+)
+
+// SchemaVersion is the version of the JSON report (docs/ci.md documents
+// it). Fields may be added within a version; none are removed or renamed.
+const SchemaVersion = 1
+
+// Kind identifies the JSON document.
+const Kind = "enclavebench.compare"
+
+// Report is the result of a comparison; its JSON form is stable.
+type Report struct {
+	SchemaVersion int           `json:"schema_version"`
+	Kind          string        `json:"kind"`
+	Verdict       Verdict       `json:"verdict"`
+	Old           Side          `json:"old"`
+	New           Side          `json:"new"`
+	Options       ReportOptions `json:"options"`
+	// Tables holds one table per unit, in order of first appearance.
+	Tables []Table `json:"tables"`
+	// Unmatched lists cells (or units of a cell) present on one side only.
+	Unmatched []Unmatched `json:"unmatched"`
+	// Refused lists cells that match but must not be compared.
+	Refused  []Refused `json:"refused"`
+	Warnings []string  `json:"warnings"`
+}
+
+// Verdict is the outcome of the gate.
+type Verdict struct {
+	// Status is "ok", "regression" or "bad_input".
+	Status string `json:"status"`
+	// ExitCode is what bench compare exits with: 0, 1 (a regression and
+	// --fail-on regression) or 2 (bad input).
+	ExitCode int    `json:"exit_code"`
+	Summary  string `json:"summary"`
+	// Compared counts the rows of all tables.
+	Compared     int      `json:"compared"`
+	Regressions  []Ref    `json:"regressions"`
+	Improvements []Ref    `json:"improvements"`
+	Problems     []string `json:"problems"`
+}
+
+// Ref points at one row of a table.
+type Ref struct {
+	Cell      string `json:"cell"`
+	Unit      string `json:"unit"`
+	DeltaPct  Num    `json:"delta_pct"`
+	P         Num    `json:"p"`
+	PAdjusted Num    `json:"p_adjusted"`
+	N1        int    `json:"n_old"`
+	N2        int    `json:"n_new"`
+}
+
+// Side describes one input.
+type Side struct {
+	Path  string   `json:"path"`
+	Runs  []string `json:"runs"`
+	Cells int      `json:"cells"`
+}
+
+// ReportOptions are the options the comparison ran with.
+type ReportOptions struct {
+	Alpha          float64  `json:"alpha"`
+	Confidence     float64  `json:"confidence"`
+	MinEffectPct   float64  `json:"min_effect_pct"`
+	Correction     string   `json:"correction"`
+	GatedTests     int      `json:"gated_tests"`
+	Ignore         []string `json:"ignore"`
+	AllowUnmatched bool     `json:"allow_unmatched"`
+	FailOn         string   `json:"fail_on"`
+}
+
+// Table compares the cells in one unit.
+type Table struct {
+	Unit string `json:"unit"`
+	// Better is "lower", "higher" or "" (unknown: shown, never gated).
+	Better  string   `json:"better"`
+	Rows    []Row    `json:"rows"`
+	Geomean *Geomean `json:"geomean"`
+}
+
+// Row is one cell compared in one unit.
+type Row struct {
+	// Cell is the matching key: the cell key minus ignored components.
+	Cell string `json:"cell"`
+	// OldCell and NewCell are the full keys when they differ from Cell.
+	OldCell string  `json:"old_cell,omitempty"`
+	NewCell string  `json:"new_cell,omitempty"`
+	Old     Summary `json:"old"`
+	New     Summary `json:"new"`
+	// DeltaPct is the change of the median in percent (null when the old
+	// median is 0 and the new is not).
+	DeltaPct Num `json:"delta_pct"`
+	// Delta is benchstat's rendering: "~" when not significant, else
+	// "+1.23%".
+	Delta string `json:"delta"`
+	// P is the p-value of the Mann-Whitney U test (exact-value units: 0 or 1).
+	P Num `json:"p"`
+	// PAdjusted is P after the correction over the gated rows (null for
+	// units of unknown direction).
+	PAdjusted Num `json:"p_adjusted"`
+	// PString is benchstat's "p=0.002 n=6".
+	PString     string   `json:"p_n"`
+	N1          int      `json:"n_old"`
+	N2          int      `json:"n_new"`
+	Significant bool     `json:"significant"`
+	Change      string   `json:"change"`
+	Warnings    []string `json:"warnings,omitempty"`
+}
+
+// Summary is a median and its confidence interval (null bounds: too few
+// samples for an interval).
+type Summary struct {
+	N      int    `json:"n"`
+	Median Num    `json:"median"`
+	Lo     Num    `json:"lo"`
+	Hi     Num    `json:"hi"`
+	Range  string `json:"range"` // benchstat's "±3%"
+}
+
+// Geomean is the summary row of a table.
+type Geomean struct {
+	Old      Num      `json:"old"`
+	New      Num      `json:"new"`
+	DeltaPct Num      `json:"delta_pct"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Unmatched is a cell, or a unit of a cell, present on one side only.
+type Unmatched struct {
+	Side   string `json:"side"` // where it is: "old" or "new"
+	Cell   string `json:"cell"`
+	Unit   string `json:"unit,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Refused is a pair of cells that must not be compared, and why.
+type Refused struct {
+	Cell   string `json:"cell"`
+	Reason string `json:"reason"`
+}
+
+// Num is a float64 whose JSON form is a number, or null when it is not
+// finite (an unbounded interval, an undefined change).
+type Num float64
+
+// MarshalJSON implements json.Marshaler.
+func (n Num) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler; null reads as NaN.
+func (n *Num) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = Num(math.NaN())
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*n = Num(f)
+	return nil
+}
+
+// Finite reports whether n is a number (not null in JSON).
+func (n Num) Finite() bool { return !math.IsNaN(float64(n)) && !math.IsInf(float64(n), 0) }
+
+// WriteJSON writes the report as indented JSON.
+func WriteJSON(w io.Writer, r *Report) error {
+	r.Kind = Kind
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// ReadJSON decodes a report written by WriteJSON. It rejects unknown
+// fields, other kinds and newer schema versions.
+func ReadJSON(r io.Reader) (*Report, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var rep Report
+	if err := dec.Decode(&rep); err != nil {
+		return nil, fmt.Errorf("compare report: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("compare report: trailing data after the report")
+	}
+	if rep.Kind != Kind {
+		return nil, fmt.Errorf("compare report: kind %q, want %q", rep.Kind, Kind)
+	}
+	if rep.SchemaVersion < 1 || rep.SchemaVersion > SchemaVersion {
+		return nil, fmt.Errorf("compare report: schema version %d, this harness reads version %d", rep.SchemaVersion, SchemaVersion)
+	}
+	return &rep, nil
+}

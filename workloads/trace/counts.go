@@ -1,0 +1,135 @@
+package trace
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// Counts are the transitions counted so far.
+type Counts struct {
+	OCalls int64 `json:"ocalls"`
+	ECalls int64 `json:"ecalls"`
+	// Notifications is every system call the supervisor saw, counted or not
+	// (futex calls that stay inside the enclave included).
+	Notifications int64 `json:"notifications"`
+	// BySyscall splits OCalls by cause: the system call's name, or
+	// futex_wait, futex_wake, thread_create.
+	BySyscall map[string]int64 `json:"by_syscall,omitempty"`
+}
+
+// Sub returns c - o.
+func (c Counts) Sub(o Counts) Counts {
+	d := Counts{OCalls: c.OCalls - o.OCalls, ECalls: c.ECalls - o.ECalls, Notifications: c.Notifications - o.Notifications}
+	for k, v := range c.BySyscall {
+		if x := v - o.BySyscall[k]; x != 0 {
+			if d.BySyscall == nil {
+				d.BySyscall = map[string]int64{}
+			}
+			d.BySyscall[k] = x
+		}
+	}
+	return d
+}
+
+// Add returns c + o.
+func (c Counts) Add(o Counts) Counts {
+	d := Counts{OCalls: c.OCalls + o.OCalls, ECalls: c.ECalls + o.ECalls, Notifications: c.Notifications + o.Notifications}
+	for _, m := range []map[string]int64{c.BySyscall, o.BySyscall} {
+		for k, v := range m {
+			if d.BySyscall == nil {
+				d.BySyscall = map[string]int64{}
+			}
+			d.BySyscall[k] += v
+		}
+	}
+	return d
+}
+
+// Top lists the n largest causes as "name=count", largest first.
+func (c Counts) Top(n int) []string {
+	type kv struct {
+		k string
+		v int64
+	}
+	var all []kv
+	for k, v := range c.BySyscall {
+		all = append(all, kv{k, v})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v || all[i].v == all[j].v && all[i].k < all[j].k })
+	var out []string
+	for i := 0; i < len(all) && i < n; i++ {
+		out = append(out, fmt.Sprintf("%s=%d", all[i].k, all[i].v))
+	}
+	return out
+}
+
+// PassVersion is the version of the Pass record.
+const PassVersion = 1
+
+// PassFile is the name of the file, in the cell's scratch directory
+// (--tmpdir), where the sim workload binary writes its counting pass.
+const PassFile = "sim-pass.json"
+
+// Pass is the result of a counting pass: the transitions counted while the
+// workload performed Ops operations. The sim mode turns them into
+// per-operation rates and multiplies them by each timed repetition's
+// operations.
+type Pass struct {
+	Version int    `json:"version"`
+	Method  string `json:"method"`
+	// Ops is how many operations the counted repetitions performed
+	// (requests, for a driven workload).
+	Ops int64 `json:"ops"`
+	// ElapsedNS is their duration, inflated by the notifications.
+	ElapsedNS int64  `json:"elapsed_ns"`
+	Counts    Counts `json:"counts"`
+	// Unavailable says why nothing was counted (seccomp denied...); the
+	// other fields are then zero.
+	Unavailable string `json:"unavailable,omitempty"`
+	// LLC says how LLC misses were counted in the timed pass, or why they
+	// were not ("unavailable: ...").
+	LLC string `json:"llc,omitempty"`
+	// HostLLCMissNS is the measured latency of one LLC miss on this host
+	// (set only when LLC misses are counted).
+	HostLLCMissNS float64 `json:"host_llc_miss_ns,omitempty"`
+}
+
+// Rate is the counted transitions per operation.
+func (p *Pass) Rate() (ocalls, ecalls float64) {
+	if p == nil || p.Ops <= 0 {
+		return 0, 0
+	}
+	return float64(p.Counts.OCalls) / float64(p.Ops), float64(p.Counts.ECalls) / float64(p.Ops)
+}
+
+// WritePass writes p to dir/PassFile atomically.
+func WritePass(dir string, p *Pass) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, PassFile+".tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, PassFile))
+}
+
+// ReadPass reads dir/PassFile.
+func ReadPass(dir string) (*Pass, error) {
+	b, err := os.ReadFile(filepath.Join(dir, PassFile))
+	if err != nil {
+		return nil, err
+	}
+	var p Pass
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, PassFile), err)
+	}
+	if p.Version != PassVersion {
+		return nil, fmt.Errorf("%s: version %d, this harness reads %d", filepath.Join(dir, PassFile), p.Version, PassVersion)
+	}
+	return &p, nil
+}

@@ -1,0 +1,490 @@
+//go:build linux && amd64 && sim
+
+package trace
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// SockFD is the descriptor of the unix socket between a counted process
+// and its supervisor (os/exec ExtraFiles[0]).
+const SockFD = 3
+
+// Messages on the socket, child to supervisor: msgListener carries the
+// listener (SCM_RIGHTS), msgFail a reason, msgSnap asks for a snapshot,
+// which the supervisor answers with snapWords little-endian int64s.
+const (
+	msgListener = 'L'
+	msgFail     = 'F'
+	msgSnap     = 'S'
+	snapWords   = 4 // ocalls, ecalls, notifications, snapshot number
+)
+
+// Kernel ABI (include/uapi/linux/seccomp.h, audit.h, futex.h, sched.h).
+const (
+	auditArchX8664      = 0xc000003e
+	ioctlNotifIDValid   = 0x40082102 // SECCOMP_IOCTL_NOTIF_ID_VALID = _IOW('!', 2, __u64)
+	ioctlNotifSetFlags  = 0x40082104 // SECCOMP_IOCTL_NOTIF_SET_FLAGS = _IOW('!', 4, __u64)
+	futexCmdMask        = 0x7f       // ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
+	futexWait           = 0
+	futexWake           = 1
+	futexRequeue        = 3
+	futexCmpRequeue     = 4
+	futexWaitBitset     = 9
+	futexWakeBitset     = 10
+	cloneThread         = 0x10000
+	x32SyscallBit       = 0x40000000
+	seccompDataArgsOff  = 16
+	seccompDataNrOff    = 0
+	seccompDataArchOff  = 4
+	bpfMaxJump          = 255
+	notifyFilterFlags   = unix.SECCOMP_FILTER_FLAG_TSYNC | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH | unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+	seccompNotifSize    = 80
+	seccompNotifRespLen = 24
+)
+
+// seccompNotif is struct seccomp_notif.
+type seccompNotif struct {
+	ID    uint64
+	PID   uint32
+	Flags uint32
+	Nr    int32
+	Arch  uint32
+	IP    uint64
+	Args  [6]uint64
+}
+
+// seccompNotifResp is struct seccomp_notif_resp.
+type seccompNotifResp struct {
+	ID    uint64
+	Val   int64
+	Error int32
+	Flags uint32
+}
+
+func init() {
+	if unsafe.Sizeof(seccompNotif{}) != seccompNotifSize || unsafe.Sizeof(seccompNotifResp{}) != seccompNotifRespLen {
+		panic("trace: seccomp notification structs have the wrong size")
+	}
+}
+
+// Filter returns the counting filter: allow everything but the notified
+// system calls; calls of read, write, sendmsg and recvmsg on SockFD are
+// allowed (the snapshot channel).
+func Filter() ([]unix.SockFilter, error) {
+	stmt := func(code uint16, k uint32) unix.SockFilter { return unix.SockFilter{Code: code, K: k} }
+	jeq := func(k uint32, jt, jf uint8) unix.SockFilter {
+		return unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: jt, Jf: jf, K: k}
+	}
+	notified := Notified()
+	exempt := []uintptr{unix.SYS_READ, unix.SYS_WRITE, unix.SYS_SENDMSG, unix.SYS_RECVMSG}
+	// Layout:
+	//   0 ld arch; 1 jeq x86_64 ? next : ALLOW; 2 ld nr; 3 jge x32 ? ALLOW : next
+	//   exempt checks (jeq -> FDCHECK), notified checks (jeq -> NOTIFY)
+	//   ALLOW; NOTIFY; FDCHECK: ld arg0 lo; jeq SockFD ? next : NOTIFY; ld arg0 hi; jeq 0 ? ALLOW : NOTIFY
+	nChecks := len(exempt) + len(notified)
+	allow := 4 + nChecks
+	notify := allow + 1
+	fdcheck := notify + 1
+	prog := []unix.SockFilter{
+		stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, seccompDataArchOff),
+		jeq(auditArchX8664, 0, uint8(allow-2)),
+		stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, seccompDataNrOff),
+		{Code: unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K, Jt: uint8(allow - 4), Jf: 0, K: x32SyscallBit},
+	}
+	if fdcheck-4 > bpfMaxJump {
+		return nil, fmt.Errorf("trace: filter too long for BPF jumps (%d checks)", nChecks)
+	}
+	for _, nr := range exempt {
+		i := len(prog)
+		prog = append(prog, jeq(uint32(nr), uint8(fdcheck-i-1), 0))
+	}
+	for _, nr := range notified {
+		i := len(prog)
+		prog = append(prog, jeq(uint32(nr), uint8(notify-i-1), 0))
+	}
+	prog = append(prog,
+		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ALLOW),         // allow
+		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_USER_NOTIF),    // notify
+		stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, seccompDataArgsOff), // fdcheck: arg0, low word
+		jeq(SockFD, 0, 3),
+		stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, seccompDataArgsOff+4), // arg0, high word
+		jeq(0, 0, 1),
+		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ALLOW),
+		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_USER_NOTIF),
+	)
+	return prog, nil
+}
+
+// DeniedError says that this host does not let a process count its own
+// system calls with seccomp user notification.
+type DeniedError struct{ Reason string }
+
+func (e *DeniedError) Error() string { return e.Reason }
+
+// InstallChild installs the counting filter on every thread of this process
+// and hands the listener to the supervisor over SockFD. A failure is also
+// reported to the supervisor, which then stops waiting.
+func InstallChild() error {
+	err := install()
+	if err != nil {
+		msg := append([]byte{msgFail}, err.Error()...)
+		unix.Write(SockFD, msg)
+	}
+	return err
+}
+
+func install() error {
+	prog, err := Filter()
+	if err != nil {
+		return err
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return &DeniedError{"prctl(PR_SET_NO_NEW_PRIVS): " + err.Error()}
+	}
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, notifyFilterFlags, uintptr(unsafe.Pointer(&fprog)))
+	if errno != 0 {
+		return &DeniedError{deniedReason(errno)}
+	}
+	listener := int(r)
+	// Sendmsg and close of other descriptors are notified from here on:
+	// the supervisor answers them once it has the listener.
+	if err := unix.Sendmsg(SockFD, []byte{msgListener}, unix.UnixRights(listener), nil, 0); err != nil {
+		return fmt.Errorf("trace: passing the seccomp listener to the supervisor: %v", err)
+	}
+	unix.Close(listener)
+	return nil
+}
+
+func deniedReason(errno unix.Errno) string {
+	switch errno {
+	case unix.EINVAL:
+		return "seccomp user notification is not supported by this kernel (needs Linux >= 5.0 with CONFIG_SECCOMP_FILTER; TSYNC_ESRCH needs >= 5.7): " + errno.Error()
+	case unix.EACCES, unix.EPERM:
+		return "seccomp(SECCOMP_SET_MODE_FILTER) denied: the process needs no_new_privs or CAP_SYS_ADMIN, and a container's seccomp profile must allow seccomp(2): " + errno.Error()
+	case unix.EBUSY:
+		return "seccomp user notification is already in use for this process (a container runtime's listener): " + errno.Error()
+	case unix.ESRCH:
+		return "seccomp TSYNC failed: a thread of this process runs under another filter: " + errno.Error()
+	}
+	return "seccomp(SECCOMP_SET_MODE_FILTER|NEW_LISTENER): " + errno.Error()
+}
+
+// Snapshot asks the supervisor for the counts so far (child side; only
+// after InstallChild). The supervisor also keeps the full Counts of every
+// snapshot (Supervisor.Snapshots).
+func Snapshot() (ocalls, ecalls int64, err error) {
+	if _, err := unix.Write(SockFD, []byte{msgSnap}); err != nil {
+		return 0, 0, fmt.Errorf("trace: snapshot request: %v", err)
+	}
+	var buf [8 * snapWords]byte
+	for got := 0; got < len(buf); {
+		n, err := unix.Read(SockFD, buf[got:])
+		if err != nil {
+			return 0, 0, fmt.Errorf("trace: snapshot reply: %v", err)
+		}
+		if n == 0 {
+			return 0, 0, errors.New("trace: snapshot reply: the supervisor went away")
+		}
+		got += n
+	}
+	return int64(binary.LittleEndian.Uint64(buf[0:])), int64(binary.LittleEndian.Uint64(buf[8:])), nil
+}
+
+// Supervisor counts the notified system calls of one process.
+type Supervisor struct {
+	listener int
+	sock     int
+
+	mu        sync.Mutex
+	c         Counts
+	snaps     []Counts
+	waitAddr  map[uint32]uint64   // tid -> futex word it waits on
+	waiters   map[uint64][]uint32 // futex word -> waiting tids, oldest first
+	byNr      map[int32]int64
+	done      chan struct{}
+	loopErr   error
+	sockDone  chan struct{}
+	startTime time.Time
+}
+
+// Supervise waits on sock (the supervisor's end of the socket whose other
+// end is the child's SockFD) for the child's listener, then counts until the
+// child exits. It fails with *DeniedError when the child could not install
+// its filter, and when the child exits or timeout passes first.
+func Supervise(sock *os.File, timeout time.Duration) (*Supervisor, error) {
+	raw, err := sock.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var fd int
+	raw.Control(func(f uintptr) { fd = int(f) })
+	// Blocking, raw reads: the socket is served by its own goroutine.
+	if err := unix.SetNonblock(fd, false); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(timeout)
+	tv := unix.NsecToTimeval(timeout.Nanoseconds())
+	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		if time.Now().After(deadline) || err == unix.EAGAIN {
+			return nil, fmt.Errorf("trace: the counted process sent no seccomp listener within %v", timeout)
+		}
+		return nil, fmt.Errorf("trace: receiving the seccomp listener: %v", err)
+	}
+	if n == 0 {
+		return nil, errors.New("trace: the counted process exited before it installed its seccomp filter")
+	}
+	if buf[0] == msgFail {
+		return nil, &DeniedError{string(buf[1:n])}
+	}
+	if buf[0] != msgListener {
+		return nil, fmt.Errorf("trace: unexpected message %q from the counted process", buf[0])
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return nil, fmt.Errorf("trace: no listener in the counted process's message (%v)", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return nil, fmt.Errorf("trace: no listener in the counted process's message (%v)", err)
+	}
+	tv = unix.Timeval{}
+	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	s := &Supervisor{listener: fds[0], sock: fd, waitAddr: map[uint32]uint64{}, waiters: map[uint64][]uint32{},
+		byNr: map[int32]int64{}, done: make(chan struct{}), sockDone: make(chan struct{}), startTime: time.Now()}
+	go s.loop()
+	go s.serveSnapshots(sock)
+	return s, nil
+}
+
+// Counts returns the counts so far.
+func (s *Supervisor) Counts() Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.countsLocked()
+}
+
+func (s *Supervisor) countsLocked() Counts {
+	c := s.c
+	c.BySyscall = map[string]int64{}
+	for k, v := range s.c.BySyscall {
+		c.BySyscall[k] = v
+	}
+	return c
+}
+
+// Snapshots returns the counts at each of the child's Snapshot calls.
+func (s *Supervisor) Snapshots() []Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Counts(nil), s.snaps...)
+}
+
+// Wait returns when the counted process (every thread under the filter)
+// has exited, or after timeout; it reports a failure of the counting loop.
+func (s *Supervisor) Wait(timeout time.Duration) error {
+	select {
+	case <-s.done:
+	case <-time.After(timeout):
+		return fmt.Errorf("trace: the counted process did not exit within %v", timeout)
+	}
+	<-s.sockDone
+	return s.loopErr
+}
+
+func (s *Supervisor) serveSnapshots(sock *os.File) {
+	defer close(s.sockDone)
+	defer sock.Close()
+	var b [1]byte
+	for {
+		n, err := unix.Read(s.sock, b[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n == 0 {
+			return
+		}
+		if b[0] != msgSnap {
+			continue
+		}
+		s.mu.Lock()
+		c := s.countsLocked()
+		s.snaps = append(s.snaps, c)
+		num := len(s.snaps)
+		s.mu.Unlock()
+		var out [8 * snapWords]byte
+		for i, v := range []int64{c.OCalls, c.ECalls, c.Notifications, int64(num)} {
+			binary.LittleEndian.PutUint64(out[8*i:], uint64(v))
+		}
+		if _, err := unix.Write(s.sock, out[:]); err != nil {
+			return
+		}
+	}
+}
+
+func (s *Supervisor) loop() {
+	defer close(s.done)
+	defer unix.Close(s.listener)
+	runtime.LockOSThread()
+	// Linux >= 6.6: wake the supervisor and the notifying thread on the
+	// current CPU; older kernels refuse the flag, which only costs latency.
+	_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(s.listener), ioctlNotifSetFlags, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+	fds := []unix.PollFd{{Fd: int32(s.listener), Events: unix.POLLIN}}
+	for {
+		// Poll before receiving: a blocking receive would never return
+		// once the counted process has exited, poll reports POLLHUP.
+		fds[0].Revents = 0
+		_, err := unix.Poll(fds, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			s.loopErr = fmt.Errorf("trace: poll on the seccomp listener: %v", err)
+			return
+		}
+		if fds[0].Revents&unix.POLLIN == 0 {
+			return // POLLHUP: no thread uses the filter any more
+		}
+		var n seccompNotif
+		if err := ioctlPtr(s.listener, unix.SECCOMP_IOCTL_NOTIF_RECV, unsafe.Pointer(&n)); err != nil {
+			if err == unix.EINTR || err == unix.ENOENT {
+				continue
+			}
+			s.loopErr = fmt.Errorf("trace: SECCOMP_IOCTL_NOTIF_RECV: %v", err)
+			return
+		}
+		s.handle(&n)
+		resp := seccompNotifResp{ID: n.ID, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
+		if err := ioctlPtr(s.listener, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&resp)); err != nil && err != unix.ENOENT && err != unix.EINTR {
+			s.loopErr = fmt.Errorf("trace: SECCOMP_IOCTL_NOTIF_SEND: %v", err)
+			return
+		}
+	}
+}
+
+func ioctlPtr(fd int, req uint, p unsafe.Pointer) error {
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(p))
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// readChild reads 8 bytes at addr of the notifying thread, then checks
+// that the notification is still pending (so the memory was the caller's).
+func (s *Supervisor) readChild(n *seccompNotif, addr uint64, size int) (uint64, bool) {
+	var buf [8]byte
+	local := []unix.Iovec{{Base: &buf[0], Len: uint64(size)}}
+	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: size}}
+	if got, err := unix.ProcessVMReadv(int(n.PID), local, remote, 0); err != nil || got != size {
+		return 0, false
+	}
+	id := n.ID
+	if ioctlPtr(s.listener, ioctlNotifIDValid, unsafe.Pointer(&id)) != nil {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint64(buf[:]), true
+}
+
+func (s *Supervisor) handle(n *seccompNotif) {
+	// Read the child's memory before taking the lock.
+	var word uint64
+	var wordOK bool
+	nr := uintptr(n.Nr)
+	class := Classify(nr)
+	var cmd uint64
+	switch class {
+	case Futex:
+		cmd = n.Args[1] & futexCmdMask
+		if cmd == futexWait || cmd == futexWaitBitset {
+			word, wordOK = s.readChild(n, n.Args[0], 4)
+		}
+	case Thread:
+		if nr == unix.SYS_CLONE3 {
+			word, wordOK = s.readChild(n, n.Args[0], 8) // struct clone_args.flags
+		} else {
+			word, wordOK = n.Args[0], true
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.c.Notifications++
+	tid := n.PID
+	if addr, ok := s.waitAddr[tid]; ok {
+		// The thread makes another system call: its wait has ended.
+		delete(s.waitAddr, tid)
+		s.removeWaiter(addr, tid)
+	}
+	switch class {
+	case OCall:
+		s.ocall(Name(nr))
+	case Thread:
+		if wordOK && word&cloneThread != 0 {
+			s.ocall("thread_create")
+			s.c.ECalls++
+		}
+	case Futex:
+		switch cmd {
+		case futexWait, futexWaitBitset:
+			// Edgeless RT checks the word under its lock and calls out only
+			// when it still holds the expected value.
+			if wordOK && uint32(word) == uint32(n.Args[2]) {
+				s.ocall("futex_wait")
+				addr := n.Args[0]
+				s.waitAddr[tid] = addr
+				s.waiters[addr] = append(s.waiters[addr], tid)
+			}
+		case futexWake, futexWakeBitset, futexRequeue, futexCmpRequeue:
+			addr := n.Args[0]
+			want := int(uint32(n.Args[2]))
+			woken := 0
+			for woken < want && len(s.waiters[addr]) > 0 {
+				t := s.waiters[addr][0]
+				s.waiters[addr] = s.waiters[addr][1:]
+				delete(s.waitAddr, t)
+				woken++
+			}
+			if len(s.waiters[addr]) == 0 {
+				delete(s.waiters, addr)
+			}
+			if woken > 0 {
+				s.ocall("futex_wake") // one oe_sgx_thread_wake_multiple_ocall
+			}
+		}
+	}
+}
+
+func (s *Supervisor) ocall(cause string) {
+	s.c.OCalls++
+	if s.c.BySyscall == nil {
+		s.c.BySyscall = map[string]int64{}
+	}
+	s.c.BySyscall[cause]++
+}
+
+func (s *Supervisor) removeWaiter(addr uint64, tid uint32) {
+	w := s.waiters[addr]
+	for i, t := range w {
+		if t == tid {
+			s.waiters[addr] = append(w[:i], w[i+1:]...)
+			break
+		}
+	}
+	if len(s.waiters[addr]) == 0 {
+		delete(s.waiters, addr)
+	}
+}

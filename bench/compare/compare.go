@@ -528,3 +528,18 @@ func verdict(rep *Report, problems []string, o Options) {
 		v.Summary = fmt.Sprintf("no regression: none of %d rows is %s", v.Compared, crit)
 	}
 }
+
+// Summarize returns the median of the cell's values in unit and its
+// confidence interval at level confidence (benchstat's summary).
+func (s *Set) Summarize(c *Cell, unit string, confidence float64) Summary {
+	var assume benchmath.Assumption = benchmath.AssumeNothing
+	if s.Units[unit].Assume == "exact" {
+		assume = benchmath.AssumeExact
+	}
+	vals := c.Values[unit]
+	if len(vals) == 0 {
+		return Summary{Median: Num(math.NaN()), Lo: Num(math.NaN()), Hi: Num(math.NaN())}
+	}
+	smp := benchmath.NewSample(append([]float64(nil), vals...), &benchmath.DefaultThresholds)
+	return summary(assume.Summary(smp, confidence), len(vals))
+}

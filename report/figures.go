@@ -12,6 +12,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/bench/stats"
 	"github.com/enclavebench/enclavebench/report/plot"
+	"github.com/enclavebench/enclavebench/workloads/threads"
 )
 
 // Log scales are used when the data span at least these factors.
@@ -204,10 +205,13 @@ type seriesSet struct {
 	keys  []string
 	rank  map[string][3]int
 	modes map[string]bool
+	meta  map[string]seriesMeta
 }
 
+type seriesMeta struct{ size, mode, modeLabel, origin string }
+
 func newSeriesSet() *seriesSet {
-	return &seriesSet{byKey: map[string]*plot.Series{}, rank: map[string][3]int{}, modes: map[string]bool{}}
+	return &seriesSet{byKey: map[string]*plot.Series{}, rank: map[string][3]int{}, modes: map[string]bool{}, meta: map[string]seriesMeta{}}
 }
 
 func (ss *seriesSet) get(f *figs, size, m, modeLabel, origin string) *plot.Series {
@@ -219,6 +223,7 @@ func (ss *seriesSet) get(f *figs, size, m, modeLabel, origin string) *plot.Serie
 		ss.keys = append(ss.keys, k)
 		ss.rank[k] = [3]int{sizeRank(size), modeRank(m), 0}
 		ss.modes[modeLabel] = true
+		ss.meta[k] = seriesMeta{size, m, modeLabel, origin}
 	}
 	return s
 }
@@ -235,13 +240,78 @@ func (ss *seriesSet) list() []plot.Series {
 		}
 		return keys[i] < keys[j]
 	})
+	origins := map[string]bool{}
+	for _, m := range ss.meta {
+		origins[m.origin] = true
+	}
 	out := make([]plot.Series, 0, len(keys))
 	for _, k := range keys {
 		s := ss.byKey[k]
+		if len(origins) == 1 { // the figure names its one host instead
+			s.Label = seriesLabel(ss.meta[k].size, ss.meta[k].modeLabel, "")
+		}
 		sort.SliceStable(s.Points, func(i, j int) bool { return s.Points[i].X < s.Points[j].X })
 		out = append(out, *s)
 	}
 	return out
+}
+
+// origin is the one origin of the figure's series ("" if none or several).
+func (ss *seriesSet) origin() (string, bool) {
+	o, n := "", 0
+	seen := map[string]bool{}
+	for _, m := range ss.meta {
+		if !seen[m.origin] {
+			seen[m.origin] = true
+			o = m.origin
+			n++
+		}
+	}
+	return o, n <= 1
+}
+
+// legend factors the legend of a figure from one origin: a colour per
+// size, a line style per mode, and the marks; with several origins each
+// series keeps its own entry. It also names the figure's host.
+func (f *figs) legend(fig *plot.Figure, ss *seriesSet, mark string, solidMark bool) {
+	origin, single := ss.origin()
+	if origin != "" && single {
+		fig.Caption += " Host: " + origin + "."
+	}
+	if !single {
+		return
+	}
+	szs := map[string]bool{}
+	modes := map[string]string{}
+	for _, m := range ss.meta {
+		szs[m.size] = true
+		modes[m.modeLabel] = m.mode
+	}
+	var names []string
+	for s := range szs {
+		names = append(names, s)
+	}
+	sort.Slice(names, func(i, j int) bool { return lessSize(names[i], names[j]) })
+	for _, s := range names {
+		fig.Legend = append(fig.Legend, plot.LegendEntry{Kind: plot.LegendColor, Label: s, Color: f.colors[s]})
+	}
+	var labels []string
+	for l := range modes {
+		labels = append(labels, l)
+	}
+	sort.Slice(labels, func(i, j int) bool {
+		ri, rj := modeRank(modes[labels[i]]), modeRank(modes[labels[j]])
+		if ri != rj {
+			return ri < rj
+		}
+		return labels[i] < labels[j]
+	})
+	for _, l := range labels {
+		fig.Legend = append(fig.Legend, plot.LegendEntry{Kind: plot.LegendStyle, Label: l, Style: modeRank(modes[l])})
+	}
+	if mark != "" && len(fig.Marks) > 0 {
+		fig.Legend = append(fig.Legend, plot.LegendEntry{Kind: plot.LegendMark, Label: mark, Solid: solidMark})
+	}
 }
 
 // axisValues lists the Y values (medians and intervals) of series.
@@ -395,8 +465,9 @@ func (f *figs) cliff() []plot.Figure {
 			if fig.Y.Log {
 				fig.Y.Label += ", log scale"
 			}
-			fig.Caption = fmt.Sprintf("%s against the working set (%s, in MiB at each size). Dashed verticals mark each size's EPC: past it, enclave pages are evicted to normal memory. Error bars: 95%% confidence interval of the median. %s",
+			fig.Caption = fmt.Sprintf("%s against the working set (%s, in MiB at each size). Dashed verticals mark each size's EPC, in the size's colour: past it, enclave pages are evicted to normal memory. Error bars: 95%% confidence interval of the median. %s",
 				t.Unit, strings.Join(wsNames, ", "), f.modesCaption(ss.modes))
+			f.legend(&fig, ss, "EPC of the size", false)
 			out = append(out, fig)
 		}
 	}
@@ -474,6 +545,7 @@ func (f *figs) overhead() []plot.Figure {
 		}
 		fig.Caption = fmt.Sprintf("Ratio of each enclave figure to native on the same host, as a slowdown%s; the grey line marks 1.0 (as fast as native). Error bars: conservative 95%% interval from both medians' intervals.%s %s",
 			inverted, against, f.modesCaption(ss.modes))
+		f.legend(&fig, ss, "native (×1.0)", true)
 		out = append(out, fig)
 	}
 	return out
@@ -557,7 +629,7 @@ func (f *figs) transitions() []plot.Figure {
 			X:      plot.Axis{Label: "call class and size", Ticks: cats},
 			Y:      plot.Axis{Label: unitLabel(t.Unit, t.Better) + ", one value per repetition", Log: wide(all, logYSpan)},
 			Series: series,
-			Width:  math.Min(math.Max(8, 2.5+0.45*float64(len(cats)*len(series))), 22), Height: 5.5,
+			Width:  math.Min(math.Max(8, 2.5+0.3*float64(len(cats)*len(series))), 14), Height: 5.5,
 		}
 		if fig.Y.Log {
 			fig.Y.Label += ", log scale"
@@ -587,8 +659,8 @@ func (f *figs) scaling() []plot.Figure {
 		var rests []string
 		except := map[string]bool{param: true}
 		for _, g := range t.Rows {
-			n, err := strconv.Atoi(g.Params[param])
-			if err != nil || n <= 0 || g.Summary.N == 0 {
+			_, err := threadCount(g)
+			if err != nil || g.Summary.N == 0 {
 				continue
 			}
 			k := otherText(g, except)
@@ -602,7 +674,7 @@ func (f *figs) scaling() []plot.Figure {
 			threads := map[int]bool{}
 			szs := map[string]bool{}
 			for _, g := range byRest[rest] {
-				n, _ := strconv.Atoi(g.Params[param])
+				n, _ := threadCount(g)
 				threads[n] = true
 				szs[g.Size] = true
 				s := ss.get(f, g.Size, g.Mode, g.ModeLabel, g.OriginLabel)
@@ -647,12 +719,23 @@ func (f *figs) scaling() []plot.Figure {
 			if fig.X.Log {
 				fig.X.Label += " (log scale)"
 			}
-			fig.Caption = fmt.Sprintf("%s against the number of threads, per size; dashed verticals mark each size's vCPUs (more threads than vCPUs oversubscribe). Error bars: 95%% CI of the median. %s",
+			fig.Caption = fmt.Sprintf("%s against the number of threads, per size; dashed verticals mark each size's vCPUs, in the size's colour (more threads than vCPUs oversubscribe). Error bars: 95%% CI of the median. %s",
 				t.Unit, f.modesCaption(ss.modes))
+			f.legend(&fig, ss, "vCPUs of the size", false)
 			out = append(out, fig)
 		}
 	}
 	return out
+}
+
+// threadCount resolves a group's threads parameter ("8", "vcpus",
+// "2xvcpus") with its size's vCPUs.
+func threadCount(g *Group) (int, error) {
+	vcpus := 0
+	if sz, ok := sizes.Lookup(g.Size); ok {
+		vcpus = sz.VCPUs
+	}
+	return threads.ParseThreads(g.Params["threads"], vcpus)
 }
 
 // load: enclave load time against heap size, per size and mode.
@@ -721,6 +804,7 @@ func (f *figs) load() []plot.Figure {
 	if fig.X.Log {
 		fig.X.Label += ", log scale"
 	}
-	fig.Caption = "Time from the launcher's start to the workload's first line (enclave creation, measurement, heap commit), per cell. Without EDMM the whole heap is committed at creation, so a heap larger than the EPC pages during load; dashed verticals mark each size's EPC. Native and sim cells have no enclave load. " + f.modesCaption(ss.modes)
+	fig.Caption = "Time from the launcher's start to the workload's first line (enclave creation, measurement, heap commit), per cell. Without EDMM the whole heap is committed at creation, so a heap larger than the EPC pages during load; dashed verticals mark each size's EPC, in the size's colour. Native and sim cells have no enclave load. " + f.modesCaption(ss.modes)
+	f.legend(&fig, ss, "EPC of the size", false)
 	return []plot.Figure{fig}
 }

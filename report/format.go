@@ -22,16 +22,13 @@ func fmtNum(v float64) string {
 		return "0"
 	case av >= 1e12 || av < 1e-4:
 		return strconv.FormatFloat(v, 'e', 3, 64)
-	case av >= 1e4:
+	case av >= 999.95:
 		return group(strconv.FormatFloat(math.Round(v), 'f', 0, 64))
 	}
 	digits := 3 - int(math.Floor(math.Log10(av)))
 	s := strconv.FormatFloat(v, 'f', max(digits, 0), 64)
 	if strings.Contains(s, ".") {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	if av >= 1000 {
-		return group(s)
 	}
 	return s
 }

@@ -61,6 +61,7 @@ var funcs = template.FuncMap{
 	"ratio":     ratioText,
 	"verdict":   verdict,
 	"slowdown":  fmtSlowdown,
+	"ratioNum":  fmtRatioNum,
 	"headroom":  fmtHeadroom,
 	"mib":       fmtMiB,
 	"first":     firstLine,

@@ -93,6 +93,16 @@ func markdown(r *Report, maxRows int) string {
 		p("\n")
 	}
 
+	if len(r.Headlines) > 0 {
+		p("### Enclave overhead (slowdown vs native: geometric mean over the workload's cells, range, worst cell)\n\n")
+		p("| workload | mode | geomean | range | worst cell | significant |\n|---|---|---:|---|---|---|\n")
+		for _, h := range r.Headlines {
+			p("| %s | %s | %s | %s – %s | %s | %d slower, %d faster of %d |\n", mdEscape(h.Workload), mdEscape(h.Mode),
+				fmtSlowdown(h.GeoMean), fmtRatioNum(h.Min)+"×", fmtRatioNum(h.Max)+"×", mdEscape(h.Worst), h.Slower, h.Faster, h.Compared)
+		}
+		p("\n")
+	}
+
 	if len(r.Sizing) > 0 {
 		p("### Sizing advice (within %s of native)\n\n", fmtPct(r.Options.Tolerance))
 		p("| workload | mode | smallest size | slowdown there | limiting cell | EPC headroom | note |\n|---|---|---|---|---|---|---|\n")
@@ -108,7 +118,7 @@ func markdown(r *Report, maxRows int) string {
 	}
 
 	for _, t := range r.Workloads {
-		p("### %s (%s)\n\n", mdEscape(t.Name), mdEscape(unitLabel(t.Unit, t.Better)))
+		p("<details><summary><b>%s</b> (%s): %d rows</summary>\n\n", mdEscape(t.Name), mdEscape(unitLabel(t.Unit, t.Better)), len(t.Rows))
 		rows := t.Rows
 		cut := 0
 		if maxRows >= 0 && len(rows) > maxRows {
@@ -134,7 +144,7 @@ func markdown(r *Report, maxRows int) string {
 		if cut > 0 {
 			p("\n… %d more rows in report.html\n", cut)
 		}
-		p("\n")
+		p("\n</details>\n\n")
 	}
 
 	if len(r.Failures) > 0 {

@@ -29,6 +29,7 @@ type Report struct {
 	Origins   []string
 	Modes     []ModeInfo
 	Workloads []*WorkloadTable
+	Headlines []Headline
 	Sizing    []Advice
 	Figures   []plot.Figure
 	Omitted   []Omission
@@ -116,6 +117,17 @@ type Ratio struct {
 	P                  float64
 	N1, N2             int
 	Significant        bool
+}
+
+// Headline summarises one workload in one enclave mode: the geometric
+// mean and the range of its slowdowns against native.
+type Headline struct {
+	Workload, Mode string
+	// Compared is the number of cells with a native baseline; Slower and
+	// Faster count the significant differences.
+	Compared, Slower, Faster int
+	GeoMean, Min, Max        float64
+	Worst                    string // the cell with the largest slowdown
 }
 
 // Advice is the sizing advice for one workload and enclave mode.
@@ -281,6 +293,7 @@ func Build(in *Input, o Options) *Report {
 	b.tables()
 	b.runs()
 	b.warnings()
+	r.Headlines = headlines(r.Workloads)
 	r.Sizing = sizing(r.Workloads, r.Failures, o.Tolerance)
 	buildFigures(r, b)
 	return r
@@ -472,9 +485,9 @@ func (b *builder) collect() {
 }
 
 // HeapKeys are the CellResult.Extra keys read as the enclave heap size, in
-// order: bytes, then MiB ("heap_mb" is EGo's heapSize, in MB as EGo means
-// MiB).
-var HeapKeys = []string{"heap_bytes", "heap_mib", "heap_mb"}
+// order. The ego modes record "ego_heap_mb", enclave.json's heapSize: EGo's
+// MB are MiB (ego sign writes heapSize*256 pages of 4 KiB).
+var HeapKeys = []string{"ego_heap_mb", "heap_bytes", "heap_mib", "heap_mb"}
 
 func heapFromExtra(extra map[string]string) (int64, bool) {
 	for _, k := range HeapKeys {
@@ -905,4 +918,49 @@ func (g *Group) subject() string {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	return s
+}
+
+// headlines summarises each workload's slowdowns per enclave mode.
+func headlines(tables []*WorkloadTable) []Headline {
+	var out []Headline
+	for _, t := range tables {
+		by := map[string]*Headline{}
+		var order []string
+		logSum := map[string]float64{}
+		for _, g := range t.Rows {
+			b := g.Baseline
+			if b == nil || math.IsNaN(b.Slowdown) || b.Slowdown <= 0 {
+				continue
+			}
+			h := by[g.ModeLabel]
+			if h == nil {
+				h = &Headline{Workload: t.Name, Mode: g.ModeLabel, Min: math.Inf(1), Max: math.Inf(-1)}
+				by[g.ModeLabel] = h
+				order = append(order, g.ModeLabel)
+			}
+			h.Compared++
+			logSum[g.ModeLabel] += math.Log(b.Slowdown)
+			h.Min = math.Min(h.Min, b.Slowdown)
+			if b.Slowdown > h.Max {
+				h.Max = b.Slowdown
+				h.Worst = strings.TrimSpace(g.ParamText + " " + g.Size)
+				if g.OriginLabel != "" {
+					h.Worst += " @ " + g.OriginLabel
+				}
+			}
+			if b.Significant {
+				if b.Slowdown > 1 {
+					h.Slower++
+				} else {
+					h.Faster++
+				}
+			}
+		}
+		for _, m := range order {
+			h := by[m]
+			h.GeoMean = math.Exp(logSum[m] / float64(h.Compared))
+			out = append(out, *h)
+		}
+	}
+	return out
 }

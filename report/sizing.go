@@ -64,6 +64,7 @@ func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[
 		size     string
 		worst    float64
 		limiting string
+		lim      *Group
 		ok       bool
 		reason   string
 	}
@@ -77,7 +78,7 @@ func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[
 			}
 			compared++
 			if g.Baseline.Slowdown > v.worst {
-				v.worst, v.limiting = g.Baseline.Slowdown, g.ParamText
+				v.worst, v.limiting, v.lim = g.Baseline.Slowdown, g.ParamText, g
 			}
 		}
 		switch {
@@ -116,6 +117,10 @@ func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[
 		a.Note = fmt.Sprintf("no %s size stays within %s of native", family, tolText)
 		if pick != nil {
 			a.Note += fmt.Sprintf("; the best is %s at %s", pick.size, fmtSlowdown(pick.worst))
+			if sz, ok := sizes.Lookup(pick.size); ok && pick.lim != nil && pick.lim.Footprint > sz.EPCBytes {
+				a.Note += fmt.Sprintf(", where the limiting cell's working set (%s) exceeds the EPC (%s)",
+					fmtMiB(float64(pick.lim.Footprint)/(1<<20)), fmtMiB(sz.EPCMiB()))
+			}
 		}
 		if len(why) > 0 {
 			a.Note += " (" + strings.Join(why, "; ") + ")"

@@ -38,6 +38,10 @@ type Figure struct {
 	Series []Series `json:"series"`
 	// Marks are reference lines (the EPC of a size, ratio 1.0).
 	Marks []Mark `json:"marks,omitempty"`
+	// Legend, when set, replaces the per-series and per-mark legend
+	// entries with a factored one: colours name sizes, line styles name
+	// modes.
+	Legend []LegendEntry `json:"legend,omitempty"`
 	// Width and Height are the figure's size in inches.
 	Width  float64 `json:"width_in"`
 	Height float64 `json:"height_in"`
@@ -97,6 +101,23 @@ type Mark struct {
 	Label string  `json:"label"`
 	Color int     `json:"color"`
 	// Color -1 draws the mark in grey.
+}
+
+// Legend entry kinds.
+const (
+	LegendColor = "color" // a palette colour (Color)
+	LegendStyle = "style" // a dash and glyph (Style)
+	LegendMark  = "mark"  // the dashed reference lines
+)
+
+// LegendEntry is one entry of a factored legend.
+type LegendEntry struct {
+	Kind  string `json:"kind"`
+	Label string `json:"label"`
+	Color int    `json:"color,omitempty"`
+	Style int    `json:"style,omitempty"`
+	// Solid draws a mark entry as a solid line (as marks with Color -1).
+	Solid bool `json:"solid,omitempty"`
 }
 
 // MarshalFigures encodes figures as indented JSON with a trailing newline

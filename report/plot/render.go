@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 
-	xfont "golang.org/x/image/font"
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
@@ -67,10 +66,7 @@ var styles = []struct {
 	{[]vg.Length{vg.Points(4), vg.Points(4)}, draw.CrossGlyph{}},
 }
 
-var (
-	sans     = font.Font{Typeface: "Liberation", Variant: "Sans"}
-	sansBold = font.Font{Typeface: "Liberation", Variant: "Sans", Weight: xfont.WeightBold}
-)
+var sans = font.Font{Typeface: "Liberation", Variant: "Sans"}
 
 // Render draws f in each format (SVG, PNG, PDF) and returns the encoded
 // bytes by format.
@@ -143,7 +139,8 @@ func drawWithLegend(dc draw.Canvas, p *gplot.Plot, leg *gplot.Legend) {
 func build(f *Figure) (*gplot.Plot, *gplot.Legend, error) {
 	p := gplot.New()
 	p.Title.Text = f.Title
-	p.Title.TextStyle.Font = font.From(sansBold, 12)
+	// Regular weight: gonum's PDF backend cannot embed the bold face.
+	p.Title.TextStyle.Font = font.From(sans, 13)
 	p.Title.Padding = vg.Points(8)
 	for _, a := range []*gplot.Axis{&p.X, &p.Y} {
 		a.Label.TextStyle.Font = font.From(sans, 11)
@@ -224,7 +221,7 @@ func build(f *Figure) (*gplot.Plot, *gplot.Legend, error) {
 			ml.style.Width = vg.Points(1)
 		}
 		p.Add(ml)
-		if m.Label != "" {
+		if m.Label != "" && len(f.Legend) == 0 {
 			leg.Add(m.Label, ml)
 		}
 	}
@@ -265,7 +262,9 @@ func build(f *Figure) (*gplot.Plot, *gplot.Legend, error) {
 			}
 			boxIdx++
 			thumbs = append(thumbs, boxThumb{fill: lighten(col), line: col})
-			leg.Add(s.Label, thumbs...)
+			if len(f.Legend) == 0 {
+				leg.Add(s.Label, thumbs...)
+			}
 			continue
 		}
 		pts := make([]Point, len(s.Points))
@@ -296,7 +295,26 @@ func build(f *Figure) (*gplot.Plot, *gplot.Legend, error) {
 		sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(3), Shape: st.glyph}
 		p.Add(sc)
 		thumbs = append(thumbs, sc)
-		leg.Add(s.Label, thumbs...)
+		if len(f.Legend) == 0 {
+			leg.Add(s.Label, thumbs...)
+		}
+	}
+	for _, e := range f.Legend {
+		switch e.Kind {
+		case LegendColor:
+			leg.Add(e.Label, lineThumb{draw.LineStyle{Color: Color(e.Color), Width: vg.Points(3)}, nil})
+		case LegendStyle:
+			st := styles[e.Style%len(styles)]
+			ink := color.Gray{0x33}
+			leg.Add(e.Label, lineThumb{draw.LineStyle{Color: ink, Width: vg.Points(1.5), Dashes: st.dashes},
+				&draw.GlyphStyle{Color: ink, Radius: vg.Points(3), Shape: st.glyph}})
+		case LegendMark:
+			ls := draw.LineStyle{Color: grey, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
+			if e.Solid {
+				ls.Dashes, ls.Width = nil, vg.Points(1)
+			}
+			leg.Add(e.Label, lineThumb{ls, nil})
+		}
 	}
 	return p, &leg, nil
 }
@@ -583,6 +601,20 @@ func (m *markLine) Plot(c draw.Canvas, p *gplot.Plot) {
 func (m *markLine) Thumbnail(c *draw.Canvas) {
 	y := c.Center().Y
 	c.StrokeLine2(m.style, c.Min.X, y, c.Max.X, y)
+}
+
+// lineThumb is a legend thumbnail: a line, optionally with a glyph.
+type lineThumb struct {
+	line  draw.LineStyle
+	glyph *draw.GlyphStyle
+}
+
+func (l lineThumb) Thumbnail(c *draw.Canvas) {
+	y := c.Center().Y
+	c.StrokeLine2(l.line, c.Min.X, y, c.Max.X, y)
+	if l.glyph != nil {
+		c.DrawGlyph(*l.glyph, c.Center())
+	}
 }
 
 // boxThumb is the legend thumbnail of a box series.

@@ -1,0 +1,452 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/report/plot"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
+
+var (
+	update        = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+	regenFixtures = flag.Bool("fixtures", false, "rewrite the synthetic result directories in testdata/fixtures")
+)
+
+var goldenNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+func testOptions() Options {
+	o := DefaultOptions()
+	o.Now = goldenNow
+	return o
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < len(gl) || i < len(wl); i++ {
+			var g, w string
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if g != w {
+				t.Fatalf("%s differs from the golden file at line %d:\n got: %s\nwant: %s\n(go test ./report -update rewrites it after a deliberate change)", name, i+1, g, w)
+			}
+		}
+	}
+}
+
+func loadFixtures(t *testing.T, o Options, names ...string) (*Input, *Report) {
+	t.Helper()
+	var dirs []string
+	for _, n := range names {
+		dirs = append(dirs, fixturePath(n))
+	}
+	in := Load(dirs, o)
+	return in, Build(in, o)
+}
+
+// TestGolden compares the tables (report.md) and the plot data (the series
+// fed to gonum) with the golden files.
+func TestGolden(t *testing.T) {
+	o := testOptions()
+	in, r := loadFixtures(t, o, fixtureDirs...)
+	if !in.Reportable() {
+		t.Fatal("fixtures not reportable")
+	}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.md", md.Bytes())
+	data, err := plot.MarshalFigures(r.Figures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "plotdata.json", data)
+}
+
+func TestLeftOut(t *testing.T) {
+	in, r := loadFixtures(t, testOptions(), fixtureDirs...)
+	want := map[string]string{
+		"bad-schema":  "schema version 2, this harness reads version 1",
+		"old-harness": `harness version "0.9.0" differs from "1.0.0"`,
+		"empty":       "no samples (cells: 1 failed)",
+		"missing":     "no such file or directory",
+	}
+	got := map[string]string{}
+	for _, l := range in.LeftOut {
+		got[filepath.Base(l.Dir)] = l.Reason
+	}
+	for dir, frag := range want {
+		if !strings.Contains(got[dir], frag) {
+			t.Errorf("%s: left out with %q, want it to mention %q", dir, got[dir], frag)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("left out %v, want exactly %d directories", got, len(want))
+	}
+	// The empty directory's failed cell and bad line still reach the report.
+	found := false
+	for _, f := range r.Failures {
+		found = found || strings.Contains(f.Reason, "permission denied")
+	}
+	if !found {
+		t.Error("the failed cell of the directory without samples is not listed")
+	}
+	if len(in.Notes) == 0 || !strings.Contains(strings.Join(in.Notes, "\n"), "samples.jsonl:1") {
+		t.Errorf("notes %q do not report the truncated line", in.Notes)
+	}
+	// --mixed-versions keeps the old harness's directory.
+	o := testOptions()
+	o.MixedVersions = true
+	in, _ = loadFixtures(t, o, fixtureDirs...)
+	for _, l := range in.LeftOut {
+		if filepath.Base(l.Dir) == "old-harness" {
+			t.Error("old-harness left out despite MixedVersions")
+		}
+	}
+}
+
+func TestNothingReportable(t *testing.T) {
+	in := Load([]string{fixturePath("bad-schema"), fixturePath("empty"), fixturePath("missing")}, testOptions())
+	if in.Reportable() {
+		t.Fatal("reportable without samples")
+	}
+	if len(in.LeftOut) != 3 {
+		t.Errorf("left out %d directories, want 3: %+v", len(in.LeftOut), in.LeftOut)
+	}
+}
+
+func TestDuplicates(t *testing.T) {
+	tmp := t.TempDir()
+	cp := filepath.Join(tmp, "copy")
+	copyDir(t, fixturePath("dc-b"), cp)
+	in := Load([]string{fixturePath("dc-b"), fixturePath("dc-b"), cp}, testOptions())
+	if len(in.Sources) != 1 || len(in.LeftOut) != 2 {
+		t.Fatalf("kept %d, left out %+v; want the directory once", len(in.Sources), in.LeftOut)
+	}
+	if !strings.Contains(in.LeftOut[1].Reason, "already read") {
+		t.Errorf("copy left out with %q", in.LeftOut[1].Reason)
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(to, e.Name()), b, 0o644)
+	}
+}
+
+// TestMerge checks the merge policies on two runs of the same cells: on
+// one host they pool (MergeHost) or stay apart (MergeRun); on two hosts
+// they stay apart unless MergeAll.
+func TestMerge(t *testing.T) {
+	tmp := t.TempDir()
+	mk := func(name, hostName string, seed uint64, center float64) string {
+		dir := filepath.Join(tmp, name)
+		run := result.Run{ID: "run-" + name, Host: fixtureHost(hostName, "DC2s_v2", 2),
+			Plan: result.Plan{Modes: []string{"native", "sgx"}, Sizes: []string{"DC2s_v2"}}}
+		g := newGen(t, dir, seed, run, 6)
+		for _, m := range []string{mode.Native, mode.SGX} {
+			c := center
+			if m == mode.SGX {
+				c *= 20
+			}
+			g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": "read"}, Size: "DC2s_v2", Mode: m}, 6, result.StatusOK,
+				func() ([]protocol.Value, []protocol.Value) {
+					return []protocol.Value{v(g.noisy(c, 0.02), "ns/op", "lower")}, nil
+				}, result.CellResult{})
+		}
+		g.close(t)
+		return dir
+	}
+	a := mk("a", "vm1", 1, 300)
+	b := mk("b", "vm1", 2, 310)
+	c := mk("c", "vm2", 3, 500)
+	rows := func(merge string, dirs ...string) []*Group {
+		o := testOptions()
+		o.Merge = merge
+		r := Build(Load(dirs, o), o)
+		if len(r.Workloads) != 1 {
+			t.Fatalf("%d workloads", len(r.Workloads))
+		}
+		return r.Workloads[0].Rows
+	}
+	if g := rows(MergeHost, a, b); len(g) != 2 || g[0].Summary.N != 12 || g[0].OriginLabel != "" {
+		t.Errorf("same host, merge host: %d rows, n=%d, origin %q; want 2 pooled rows of 12", len(g), g[0].Summary.N, g[0].OriginLabel)
+	}
+	if g := rows(MergeRun, a, b); len(g) != 4 || g[0].Summary.N != 6 {
+		t.Errorf("merge run: %d rows; want 4 of 6", len(g))
+	}
+	g := rows(MergeHost, a, c)
+	if len(g) != 4 || g[0].OriginLabel == "" {
+		t.Fatalf("two hosts: %d rows (origin %q); want 4 labelled rows", len(g), g[0].OriginLabel)
+	}
+	for _, x := range g {
+		if x.Mode == mode.SGX && (x.Baseline == nil || math.Abs(x.Baseline.Ratio-20) > 2) {
+			t.Errorf("%s: ratio %+v, want ~20 against its own host's native", x.subject(), x.Baseline)
+		}
+	}
+	if g := rows(MergeAll, a, c); len(g) != 2 || g[0].Summary.N != 12 {
+		t.Errorf("merge all: %d rows; want 2 pooled", len(g))
+	}
+}
+
+// TestHostile renders a directory whose every name is markup and checks
+// that nothing reaches the HTML or the Markdown unescaped.
+func TestHostile(t *testing.T) {
+	in, r := loadFixtures(t, testOptions(), "hostile")
+	if !in.Reportable() {
+		t.Fatal("hostile fixture not reportable")
+	}
+	out := t.TempDir()
+	if _, err := Write(r, out); err != nil {
+		t.Fatal(err)
+	}
+	html, _ := os.ReadFile(filepath.Join(out, HTMLFile))
+	md, _ := os.ReadFile(filepath.Join(out, MarkdownFile))
+	for _, bad := range []string{"<script>alert", "<img src=x", "<svg onload", "<iframe", "<i>prof</i>", "wl<b>", `"><script>`, "</pre><script>"} {
+		if bytes.Contains(html, []byte(bad)) {
+			t.Errorf("report.html contains %q unescaped", bad)
+		}
+		if bytes.Contains(md, []byte(bad)) {
+			t.Errorf("report.md contains %q unescaped", bad)
+		}
+	}
+	for _, want := range []string{"&lt;script&gt;alert(&#34;host&#34;)&lt;/script&gt;", "&lt;iframe"} {
+		if !bytes.Contains(html, []byte(want)) {
+			t.Errorf("report.html lacks the escaped %q", want)
+		}
+	}
+	if !bytes.Contains(md, []byte(`evil\|wl&lt;b&gt;`)) {
+		t.Error("report.md does not escape the workload name")
+	}
+	// Every Markdown table row keeps its table's column count.
+	want := -1
+	for _, line := range strings.Split(string(md), "\n") {
+		if !strings.HasPrefix(line, "|") {
+			want = -1
+			continue
+		}
+		n := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|")
+		if want < 0 {
+			want = n
+		} else if n != want {
+			t.Errorf("table row with %d separators, its table has %d: %s", n, want, line)
+		}
+	}
+	// Plot files have safe names, and SVG text is escaped.
+	ents, _ := os.ReadDir(filepath.Join(out, PlotsDir))
+	for _, e := range ents {
+		if strings.ContainsAny(e.Name(), `<>"|`) {
+			t.Errorf("unsafe plot file name %q", e.Name())
+		}
+		if strings.HasSuffix(e.Name(), ".svg") {
+			b, _ := os.ReadFile(filepath.Join(out, PlotsDir, e.Name()))
+			if bytes.Contains(b, []byte("<img")) || bytes.Contains(b, []byte("<script")) {
+				t.Errorf("%s contains unescaped markup", e.Name())
+			}
+		}
+	}
+}
+
+// TestModeLabels checks that sim figures are never presented as
+// measurements.
+func TestModeLabels(t *testing.T) {
+	_, r := loadFixtures(t, testOptions(), "dc-a")
+	for _, tb := range r.Workloads {
+		for _, g := range tb.Rows {
+			if g.Mode == mode.Sim && g.ModeLabel != "sim (model, profile published v1)" {
+				t.Errorf("sim row labelled %q", g.ModeLabel)
+			}
+			if g.Mode == mode.Sim && (g.Baseline == nil || g.Baseline.Against != "model input") {
+				t.Errorf("%s: sim compared with %+v, want the model's own native input", g.subject(), g.Baseline)
+			}
+		}
+	}
+	for _, f := range r.Figures {
+		for _, s := range f.Series {
+			if strings.Contains(s.Label, "sim") && !strings.Contains(s.Label, "sim (model, profile published v1)") {
+				t.Errorf("figure %s: series %q", f.Name, s.Label)
+			}
+		}
+		if strings.Contains(f.Caption, "sim (model") && !strings.Contains(f.Caption, "model prediction, not a measurement") {
+			t.Errorf("figure %s: caption does not say sim is modelled: %s", f.Name, f.Caption)
+		}
+	}
+}
+
+func TestFiguresAndOmissions(t *testing.T) {
+	_, r := loadFixtures(t, testOptions(), "dc-a", "dc-b")
+	count := map[string]int{}
+	for _, f := range r.Figures {
+		count[f.Section]++
+		if f.Empty() {
+			t.Errorf("figure %s is empty", f.Name)
+		}
+	}
+	// memsweep seq/random and kvstore; overhead per workload; syscall;
+	// threads; load time.
+	want := map[string]int{SectionCliff: 3, SectionOverhead: 4, SectionTransitions: 1, SectionScaling: 1, SectionLoad: 1}
+	for s, n := range want {
+		if count[s] != n {
+			t.Errorf("%d %s figures, want %d", count[s], s, n)
+		}
+	}
+	if len(r.Omitted) != 0 {
+		t.Errorf("omitted %+v", r.Omitted)
+	}
+	// Native only: every enclave figure is omitted with a note, none drawn empty.
+	_, r = loadFixtures(t, testOptions(), "old-harness")
+	sections := map[string]bool{}
+	for _, o := range r.Omitted {
+		sections[o.Section] = true
+	}
+	for _, s := range []string{SectionCliff, SectionOverhead, SectionScaling, SectionLoad} {
+		if !sections[s] {
+			t.Errorf("section %s neither drawn nor omitted with a note", s)
+		}
+	}
+	for _, o := range r.Omitted {
+		if o.Section == SectionLoad && !strings.Contains(o.Reason, "native") {
+			t.Errorf("load omission does not name the modes: %s", o.Reason)
+		}
+	}
+}
+
+func TestSizing(t *testing.T) {
+	_, r := loadFixtures(t, testOptions(), "dc-a")
+	by := map[string]Advice{}
+	for _, a := range r.Sizing {
+		by[a.Workload+"/"+a.Mode] = a
+	}
+	// threads stays within 20% everywhere: the smallest size qualifies.
+	if a := by["threads/sgx"]; a.Size != "DC1s_v2" || !a.Known || a.HeadroomMiB != 28 {
+		t.Errorf("threads/sgx: %+v", a)
+	}
+	// memsweep at 2xEPC pages at every size: none qualifies.
+	if a := by["memsweep/sgx"]; a.Size != "" || !strings.Contains(a.Note, "no DCsv2 size stays within 20% of native") {
+		t.Errorf("memsweep/sgx: %+v", a)
+	}
+	// kvstore's failed cell on DC1s_v2 disqualifies that size.
+	if a := by["kvstore/sgx"]; !strings.Contains(a.Note, "DC1s_v2: failed cells") {
+		t.Errorf("kvstore/sgx: %+v", a)
+	}
+	// A looser tolerance admits syscall's clock but not its read.
+	o := testOptions()
+	o.Tolerance = 100
+	_, r = loadFixtures(t, o, "dc-a")
+	for _, a := range r.Sizing {
+		if a.Workload == "syscall" && a.Mode == mode.SGX && a.Size != "DC1s_v2" {
+			t.Errorf("syscall/sgx at tolerance 10000%%: %+v", a)
+		}
+	}
+}
+
+func TestFormat(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"}, {1.23456, "1.235"}, {0.012345, "0.01235"}, {999.94, "999.9"}, {1234.5, "1,235"},
+		{39042.7, "39,043"}, {3.1e6, "3,100,000"}, {2e13, "2.000e+13"}, {math.NaN(), "—"}, {-1234.5, "-1,235"},
+	} {
+		if got := fmtNum(tc.v); got != tc.want {
+			t.Errorf("fmtNum(%v) = %q, want %q", tc.v, got, tc.want)
+		}
+	}
+	if got := fmtSlowdown(0.5); got != "2× faster" {
+		t.Errorf("fmtSlowdown(0.5) = %q", got)
+	}
+	if got := fmtPct(0.2); got != "20%" {
+		t.Errorf("fmtPct(0.2) = %q", got)
+	}
+	if got := mdEscape("a|b<c>\n`d`"); got != `a\|b&lt;c&gt; \`+"`"+`d\`+"`" {
+		t.Errorf("mdEscape = %q", got)
+	}
+}
+
+// TestWrite writes a full report and checks its files.
+func TestWrite(t *testing.T) {
+	o := testOptions()
+	o.PDF = true
+	_, r := loadFixtures(t, o, "dc-a", "dc-b")
+	out := t.TempDir()
+	// A stale plot from an earlier report is removed.
+	os.MkdirAll(filepath.Join(out, PlotsDir), 0o755)
+	os.WriteFile(filepath.Join(out, PlotsDir, "stale.svg"), []byte("<svg/>"), 0o644)
+	w, err := Write(r, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Failed) > 0 || w.Figures != len(r.Figures) {
+		t.Fatalf("drew %d of %d figures; failed: %v", w.Figures, len(r.Figures), w.Failed)
+	}
+	for _, f := range r.Figures {
+		for _, ext := range []string{"svg", "png", "pdf"} {
+			st, err := os.Stat(filepath.Join(out, PlotsDir, f.Name+"."+ext))
+			if err != nil || st.Size() < 1000 {
+				t.Errorf("%s.%s: %v", f.Name, ext, err)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, PlotsDir, "stale.svg")); err == nil {
+		t.Error("stale plot kept")
+	}
+	html, _ := os.ReadFile(filepath.Join(out, HTMLFile))
+	if n := bytes.Count(html, []byte(`src="data:image/png;base64,`)); n != len(r.Figures) {
+		t.Errorf("%d embedded images, want %d", n, len(r.Figures))
+	}
+	for _, bad := range []string{"http://", "https://", "ZgotmplZ"} {
+		if bytes.Contains(html, []byte(bad)) {
+			t.Errorf("report.html contains %q (must be self-contained and valid)", bad)
+		}
+	}
+	for _, want := range []string{"sim (model, profile published v1)", "dc-b (Standard_DC8_v2)", "microcode", "0xf8", "EGo 1.9.0", "published v1 (docs/sgx-facts.md)", "heap is exhausted"} {
+		if !bytes.Contains(html, []byte(want)) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(out, MarkdownFile))
+	if len(md) > MarkdownLimit {
+		t.Errorf("report.md has %d bytes, more than %d", len(md), MarkdownLimit)
+	}
+}

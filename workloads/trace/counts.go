@@ -133,3 +133,26 @@ func ReadPass(dir string) (*Pass, error) {
 	}
 	return &p, nil
 }
+
+// Probe is what the sim workload binary's --sim-probe reports about this
+// host: "" means available, otherwise the one-line reason naming what is
+// missing.
+type Probe struct {
+	Seccomp string `json:"seccomp"`
+	UFFD    string `json:"uffd"`
+	LLC     string `json:"llc"`
+	// RSSBytes is the binary's own resident memory after start-up: its
+	// executable's pages, heap, stacks and anonymous memory; shared
+	// libraries (libc, libcrypto of the software EPC) are left out.
+	RSSBytes int64 `json:"rss_bytes"`
+	// NotifyNS is what one notified system call costs on this host.
+	NotifyNS float64 `json:"notify_ns,omitempty"`
+	// FaultTrapNS is the software EPC's cost per fault beyond its handler's
+	// own time (the kernel's userfault round trip), per fault.
+	FaultTrapNS float64 `json:"fault_trap_ns,omitempty"`
+}
+
+// TimeDriven lists the OCALL causes that follow the clock rather than the
+// workload's operations (the Go runtime's sysmon sleeps with nanosleep):
+// they are scaled by time, not by operations.
+var TimeDriven = []string{"nanosleep", "clock_nanosleep"}

@@ -40,9 +40,12 @@
 // The counted process installs a filter on all its threads (TSYNC, with
 // TSYNC_ESRCH so that the listener descriptor is the return value) that
 // sends the forwarded system calls, futex and clone/clone3 to a listener,
-// lets everything else run, and hands the listener to its supervisor over a
-// unix socket at descriptor SockFD (SCM_RIGHTS). System calls on SockFD
-// itself are let through, so the counted process can ask for snapshots.
+// lets everything else run. The supervisor takes the listener out of the
+// child's descriptor table itself (pidfd_getfd), so nothing has to run in
+// the child between installing the filter and being supervised: a Go
+// runtime thread that makes a notified call in that moment simply waits.
+// System calls on descriptor SockFD (a unix socket to the supervisor) are
+// let through, so the counted process can ask for snapshots.
 //
 // The supervisor must be another process. A goroutine blocked in a
 // notified system call holds its thread in the kernel; a supervisor

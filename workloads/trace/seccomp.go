@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 	"unsafe"
@@ -19,14 +20,13 @@ import (
 // and its supervisor (os/exec ExtraFiles[0]).
 const SockFD = 3
 
-// Messages on the socket, child to supervisor: msgListener carries the
-// listener (SCM_RIGHTS), msgFail a reason, msgSnap asks for a snapshot,
-// which the supervisor answers with snapWords little-endian int64s.
+// Messages on the socket, child to supervisor: msgFail carries the reason
+// the filter could not be installed, msgSnap asks for a snapshot, which the
+// supervisor answers with snapWords little-endian int64s.
 const (
-	msgListener = 'L'
-	msgFail     = 'F'
-	msgSnap     = 'S'
-	snapWords   = 4 // ocalls, ecalls, notifications, snapshot number
+	msgFail   = 'F'
+	msgSnap   = 'S'
+	snapWords = 4 // ocalls, ecalls, notifications, snapshot number
 )
 
 // Kernel ABI (include/uapi/linux/seccomp.h, audit.h, futex.h, sched.h).
@@ -132,8 +132,8 @@ type DeniedError struct{ Reason string }
 func (e *DeniedError) Error() string { return e.Reason }
 
 // InstallChild installs the counting filter on every thread of this process
-// and hands the listener to the supervisor over SockFD. A failure is also
-// reported to the supervisor, which then stops waiting.
+// and closes its own copy of the listener once the supervisor has taken it
+// (Supervise). A failure is reported to the supervisor over SockFD.
 func InstallChild() error {
 	err := install()
 	if err != nil {
@@ -156,13 +156,14 @@ func install() error {
 	if errno != 0 {
 		return &DeniedError{deniedReason(errno)}
 	}
-	listener := int(r)
-	// Sendmsg and close of other descriptors are notified from here on:
-	// the supervisor answers them once it has the listener.
-	if err := unix.Sendmsg(SockFD, []byte{msgListener}, unix.UnixRights(listener), nil, 0); err != nil {
-		return fmt.Errorf("trace: passing the seccomp listener to the supervisor: %v", err)
-	}
-	unix.Close(listener)
+	// From here on, notified system calls of any thread of this process
+	// wait for the supervisor, which takes the listener from this process's
+	// descriptor table itself (pidfd_getfd): no step of ours has to run
+	// between the filter and the supervisor, so the Go scheduler cannot
+	// deadlock on a notified futex or nanosleep in between. Closing our copy
+	// is itself notified: when it returns, the supervisor is counting, and
+	// if the supervisor dies, notified calls fail instead of hanging.
+	unix.Close(int(r))
 	return nil
 }
 
@@ -218,57 +219,90 @@ type Supervisor struct {
 	startTime time.Time
 }
 
-// Supervise waits on sock (the supervisor's end of the socket whose other
-// end is the child's SockFD) for the child's listener, then counts until the
-// child exits. It fails with *DeniedError when the child could not install
-// its filter, and when the child exits or timeout passes first.
-func Supervise(sock *os.File, timeout time.Duration) (*Supervisor, error) {
+// Supervise takes the listener of process pid (the child whose SockFD is
+// the other end of sock) as soon as it has installed its filter, then
+// counts until the child exits. It fails with *DeniedError when the child
+// could not install the filter, and when the child exits or timeout passes
+// first. Taking another process's descriptor needs ptrace access to it
+// (the parent of a child has it unless kernel.yama.ptrace_scope >= 2).
+func Supervise(sock *os.File, pid int, timeout time.Duration) (*Supervisor, error) {
 	raw, err := sock.SyscallConn()
 	if err != nil {
 		return nil, err
 	}
 	var fd int
 	raw.Control(func(f uintptr) { fd = int(f) })
-	// Blocking, raw reads: the socket is served by its own goroutine.
-	if err := unix.SetNonblock(fd, false); err != nil {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return nil, &DeniedError{"pidfd_open of the counted process: " + err.Error() + " (needs Linux >= 5.3)"}
+	}
+	defer unix.Close(pidfd)
+	if err := unix.SetNonblock(fd, true); err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(timeout)
-	tv := unix.NsecToTimeval(timeout.Nanoseconds())
-	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
-	if err != nil {
-		if time.Now().After(deadline) || err == unix.EAGAIN {
-			return nil, fmt.Errorf("trace: the counted process sent no seccomp listener within %v", timeout)
+	listener := -1
+	for listener < 0 {
+		var buf [4096]byte
+		n, err := unix.Read(fd, buf[:])
+		switch {
+		case err == nil && n == 0:
+			return nil, errors.New("trace: the counted process exited before it installed its seccomp filter")
+		case err == nil && buf[0] == msgFail:
+			return nil, &DeniedError{string(buf[1:n])}
+		case err == nil:
+			return nil, fmt.Errorf("trace: unexpected message %q from the counted process", buf[0])
+		case err != unix.EAGAIN && err != unix.EINTR:
+			return nil, fmt.Errorf("trace: reading from the counted process: %v", err)
 		}
-		return nil, fmt.Errorf("trace: receiving the seccomp listener: %v", err)
+		if l, err := takeListener(pid, pidfd); err != nil {
+			return nil, err
+		} else if l >= 0 {
+			listener = l
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("trace: the counted process installed no seccomp filter within %v", timeout)
+		}
+		time.Sleep(200 * time.Microsecond)
 	}
-	if n == 0 {
-		return nil, errors.New("trace: the counted process exited before it installed its seccomp filter")
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(listener)
+		return nil, err
 	}
-	if buf[0] == msgFail {
-		return nil, &DeniedError{string(buf[1:n])}
-	}
-	if buf[0] != msgListener {
-		return nil, fmt.Errorf("trace: unexpected message %q from the counted process", buf[0])
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return nil, fmt.Errorf("trace: no listener in the counted process's message (%v)", err)
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		return nil, fmt.Errorf("trace: no listener in the counted process's message (%v)", err)
-	}
-	tv = unix.Timeval{}
-	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-	s := &Supervisor{listener: fds[0], sock: fd, waitAddr: map[uint32]uint64{}, waiters: map[uint64][]uint32{},
+	s := &Supervisor{listener: listener, sock: fd, waitAddr: map[uint32]uint64{}, waiters: map[uint64][]uint32{},
 		byNr: map[int32]int64{}, done: make(chan struct{}), sockDone: make(chan struct{}), startTime: time.Now()}
 	go s.loop()
 	go s.serveSnapshots(sock)
 	return s, nil
+}
+
+// takeListener looks for a seccomp listener in pid's descriptor table and
+// duplicates it into this process; -1 when there is none yet.
+func takeListener(pid, pidfd int) (int, error) {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return -1, nil // exiting or not started: the caller's checks decide
+	}
+	for _, e := range ents {
+		link, err := os.Readlink(dir + "/" + e.Name())
+		if err != nil || link != "anon_inode:seccomp notify" {
+			continue
+		}
+		target, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		l, err := unix.PidfdGetfd(pidfd, target, 0)
+		if err != nil {
+			return -1, &DeniedError{"pidfd_getfd of the counted process's seccomp listener: " + err.Error() +
+				" (needs Linux >= 5.6 and ptrace access to the child: kernel.yama.ptrace_scope <= 1 or CAP_SYS_PTRACE)"}
+		}
+		unix.CloseOnExec(l)
+		return l, nil
+	}
+	return -1, nil
 }
 
 // Counts returns the counts so far.

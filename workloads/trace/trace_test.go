@@ -64,7 +64,7 @@ func runCounted(t *testing.T, prog string, args ...string) (*Supervisor, string)
 		t.Fatal(err)
 	}
 	theirs.Close()
-	sup, err := Supervise(mine, 10*time.Second)
+	sup, err := Supervise(mine, cmd.Process.Pid, 10*time.Second)
 	if err != nil {
 		cmd.Wait()
 		t.Fatalf("Supervise: %v (stderr: %s)", err, stderr.String())
@@ -133,7 +133,7 @@ func TestDeniedIsReported(t *testing.T) {
 		unix.Write(int(theirs.Fd()), append([]byte{msgFail}, "seccomp denied for the test"...))
 		theirs.Close()
 	}()
-	_, err = Supervise(mine, 5*time.Second)
+	_, err = Supervise(mine, os.Getpid(), 5*time.Second)
 	if _, ok := err.(*DeniedError); !ok || !strings.Contains(err.Error(), "denied for the test") {
 		t.Fatalf("Supervise = %v, want the child's DeniedError", err)
 	}

@@ -55,6 +55,10 @@ func run(stdout, stderr io.Writer, args []string) error {
 	fs.StringVar(&env.TempDir, "tmpdir", os.TempDir(), "scratch directory on the host file system")
 	fs.StringVar(&env.MemfsDir, "memfs-dir", "", "scratch directory on EGo's in-enclave memfs")
 	fs.StringVar(&env.Addr, "addr", "127.0.0.1:0", "loopback address for server workloads")
+	var simBefore func([]string, workload.Env, *measure.Options) error
+	if simHooks != nil {
+		simBefore = simHooks(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,6 +97,13 @@ func run(stdout, stderr io.Writer, args []string) error {
 		return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeNA,
 			Error: spec.Name + " measures an enclave primitive and means nothing outside an enclave"})
 	}
+	opts := measure.Options{Reps: *reps, Warmup: *warmup, MinTime: *minTime, Events: arena.Events}
+	if simBefore != nil {
+		if err := simBefore(args, env, &opts); err != nil {
+			protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
+			return err
+		}
+	}
 	b, err := spec.New(env)
 	if na := notApplicable(nil); errors.As(err, &na) {
 		return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeNA, Error: err.Error()})
@@ -104,7 +115,7 @@ func run(stdout, stderr io.Writer, args []string) error {
 	if d, ok := b.(driven); ok {
 		err = serve(d, os.Stdin, stdout)
 	} else {
-		err = measure.Run(b, measure.Options{Reps: *reps, Warmup: *warmup, MinTime: *minTime, Events: arena.Events}, stdout)
+		err = measure.Run(b, opts, stdout)
 	}
 	if cerr := b.Close(); err == nil {
 		err = cerr
@@ -148,6 +159,11 @@ func affinityCPUs() int {
 	}
 	return set.Count()
 }
+
+// simHooks is set by the sim build (sim_linux.go): it adds the sim flags
+// to fs and returns what runs before the workload is prepared (the counting
+// pass), which may change the measurement options.
+var simHooks func(fs *pflag.FlagSet) func(args []string, env workload.Env, o *measure.Options) error
 
 // inEnclave is replaced by the EGo build (workloads/enclave).
 var inEnclave = func() bool { return false }

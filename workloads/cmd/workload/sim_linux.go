@@ -1,0 +1,460 @@
+//go:build sim && amd64
+
+// The sim build's additions to the workload binary (bench/sim drives them):
+//
+//	--sim-probe            (first argument) print what this host permits as
+//	                       JSON (SimProbe) and exit: userfaultfd, seccomp user
+//	                       notification, LLC-miss counters, baseline RSS,
+//	                       per-notification overhead
+//	--sim-count            before the timed pass, count OCALLs/ECALLs in a
+//	                       separate pass (a child of this process, under
+//	                       seccomp user notification) and write the result to
+//	                       <tmpdir>/sim-pass.json (trace.Pass)
+//	--sim-count-child      internal: be that counted child
+//
+// The timed pass is the normal one (software EPC arena when --swepc-cap is
+// set); it is never instrumented with seccomp. When LLC-miss counters are
+// available, it also reports llc_misses per repetition.
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
+
+	"github.com/enclavebench/enclavebench/bench/loadgen"
+	"github.com/enclavebench/enclavebench/workloads/arena"
+	"github.com/enclavebench/enclavebench/workloads/measure"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+	"github.com/enclavebench/enclavebench/workloads/trace"
+	"github.com/enclavebench/enclavebench/workloads/workload"
+)
+
+func init() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "--sim-probe":
+			p := probe()
+			json.NewEncoder(os.Stdout).Encode(p)
+			os.Exit(0)
+		case "--sim-probe-child":
+			os.Exit(probeChild())
+		}
+	}
+	simHooks = addSimFlags
+}
+
+func addSimFlags(fs *pflag.FlagSet) func([]string, workload.Env, *measure.Options) error {
+	count := fs.Bool("sim-count", false, "sim mode: count OCALLs and ECALLs in a separate pass before the timed one")
+	child := fs.Bool("sim-count-child", false, "sim mode, internal: be the counted child")
+	return func(args []string, env workload.Env, o *measure.Options) error {
+		switch {
+		case *child:
+			return beCountedChild(o)
+		case *count:
+			pass := countingPass(args, env, o.MinTime)
+			llc, reason := openLLC()
+			if llc == nil {
+				pass.LLC = "unavailable: " + reason
+			} else {
+				pass.LLC = "perf_event_open PERF_COUNT_HW_CACHE_MISSES, user mode, every thread"
+				pass.HostLLCMissNS = llcMissNS()
+				events := o.Events
+				o.Events = func() map[string]int64 {
+					m := map[string]int64{}
+					if events != nil {
+						for k, v := range events() {
+							m[k] = v
+						}
+					}
+					m["llc_misses"] = llc.read()
+					return m
+				}
+			}
+			return trace.WritePass(env.TempDir, pass)
+		}
+		return nil
+	}
+}
+
+// countingPass runs the workload in a counted child of this process and
+// returns its counts. It never fails: what went wrong is the Pass's reason.
+func countingPass(args []string, env workload.Env, minTime time.Duration) *trace.Pass {
+	pass := &trace.Pass{Version: trace.PassVersion,
+		Method: "seccomp user notification in a separate, untimed pass (counts per operation x the timed pass's operations)"}
+	fail := func(format string, a ...any) *trace.Pass {
+		pass.Unavailable = fmt.Sprintf(format, a...)
+		fmt.Fprintln(os.Stderr, "workload: sim: OCALLs not counted:", pass.Unavailable)
+		return pass
+	}
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fail("socketpair: %v", err)
+	}
+	mine, theirs := os.NewFile(uintptr(pair[0]), "supervisor"), os.NewFile(uintptr(pair[1]), "counted")
+	defer mine.Close()
+	exe, err := os.Executable()
+	if err != nil {
+		return fail("finding this executable: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, append(append([]string(nil), args...), "--sim-count-child", "--swepc-cap=0")...)
+	cmd.ExtraFiles = []*os.File{theirs}
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return fail("%v", err)
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return fail("%v", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return fail("starting the counted pass: %v", err)
+	}
+	theirs.Close()
+	sup, err := trace.Supervise(mine, cmd.Process.Pid, 60*time.Second)
+	if err != nil {
+		cancel()
+		cmd.Wait()
+		var de *trace.DeniedError
+		if errors.As(err, &de) {
+			return fail("%s", de.Reason)
+		}
+		return fail("%v", err)
+	}
+	var (
+		protoErr string
+		sawDone  bool
+	)
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		msg, err := protocol.Parse(sc.Bytes())
+		if err != nil {
+			continue
+		}
+		switch msg.Type {
+		case protocol.TypeSample:
+			// The child took one snapshot before and one after each
+			// repetition; a repetition redone for being too short took
+			// more, so the last two bracket the reported one.
+			snaps := sup.Snapshots()
+			if len(snaps) >= 2 {
+				pass.Counts = snaps[len(snaps)-1].Sub(snaps[len(snaps)-2])
+			}
+			pass.Ops = int64(msg.Sample.Iters)
+			pass.ElapsedNS = msg.Sample.ElapsedNS
+		case protocol.TypeReady:
+			n, d, c, err := driveCounted(ctx, msg, sup, minTime)
+			stdin.Close()
+			if err != nil {
+				protoErr = "driving the counted pass: " + err.Error()
+				continue
+			}
+			pass.Ops, pass.ElapsedNS, pass.Counts = n, d, c
+		case protocol.TypeError, protocol.TypeNA:
+			protoErr = msg.Error
+		case protocol.TypeDone:
+			sawDone = true
+		}
+	}
+	stdin.Close()
+	werr := cmd.Wait()
+	if err := sup.Wait(10 * time.Second); err != nil && protoErr == "" {
+		protoErr = err.Error()
+	}
+	switch {
+	case protoErr != "":
+		return fail("the counted pass failed: %s", protoErr)
+	case werr != nil || !sawDone:
+		return fail("the counted pass exited early: %v", werr)
+	case pass.Ops <= 0:
+		return fail("the counted pass performed no operation")
+	}
+	return pass
+}
+
+// driveCounted applies a driven workload's load to the counted child for
+// minTime and returns the requests, the time and the counts in between.
+func driveCounted(ctx context.Context, ready protocol.Message, sup *trace.Supervisor, minTime time.Duration) (int64, int64, trace.Counts, error) {
+	if ready.Load == nil || ready.Load.Kind != protocol.LoadHTTP {
+		return 0, 0, trace.Counts{}, fmt.Errorf("unknown load %+v", ready.Load)
+	}
+	g, err := loadgen.Dial(ctx, loadgen.Options{Addr: ready.Addr, Path: ready.Load.Path, Conns: ready.Load.Conns})
+	if err != nil {
+		return 0, 0, trace.Counts{}, err
+	}
+	defer g.Close()
+	if _, err := g.Run(ctx, minTime/4+time.Millisecond); err != nil { // warm the connections up
+		return 0, 0, trace.Counts{}, err
+	}
+	c0 := sup.Counts()
+	res, err := g.Run(ctx, minTime)
+	c1 := sup.Counts()
+	if err != nil {
+		return 0, 0, trace.Counts{}, err
+	}
+	return res.Requests, res.Elapsed.Nanoseconds(), c1.Sub(c0), nil
+}
+
+// beCountedChild sets this process up as the counted child: plain memory,
+// the filter, one repetition bracketed by snapshots.
+func beCountedChild(o *measure.Options) error {
+	if err := arena.Configure(arena.Config{}); err != nil {
+		return err
+	}
+	if err := trace.InstallChild(); err != nil {
+		return err
+	}
+	o.Reps, o.Warmup = 1, 0
+	o.Events = func() map[string]int64 {
+		oc, ec, err := trace.Snapshot()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "workload: sim:", err)
+			return nil
+		}
+		return map[string]int64{protocol.EventOCalls: oc, protocol.EventECalls: ec}
+	}
+	return nil
+}
+
+// ---- probe ----
+
+const probeCalls = 2000
+
+func probe() trace.Probe {
+	p := trace.Probe{RSSBytes: rssBytes()}
+	// userfaultfd: a small software EPC region that must evict; its faults
+	// also give the kernel's round trip beyond the handler's own time.
+	p.UFFD, p.FaultTrapNS = probeUFFD()
+	arena.Configure(arena.Config{})
+	p.Seccomp, p.NotifyNS = probeSeccomp()
+	if c, reason := openLLC(); c == nil {
+		p.LLC = reason
+	} else {
+		c.close()
+	}
+	return p
+}
+
+// probeSeccomp runs a counted child that times getppid before and after its
+// filter, and checks that every call was seen.
+func probeSeccomp() (string, float64) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return "socketpair: " + err.Error(), 0
+	}
+	mine, theirs := os.NewFile(uintptr(pair[0]), "supervisor"), os.NewFile(uintptr(pair[1]), "counted")
+	defer mine.Close()
+	exe, err := os.Executable()
+	if err != nil {
+		return err.Error(), 0
+	}
+	cmd := exec.Command(exe, "--sim-probe-child")
+	cmd.ExtraFiles = []*os.File{theirs}
+	cmd.Stderr = os.Stderr
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		return err.Error(), 0
+	}
+	theirs.Close()
+	sup, err := trace.Supervise(mine, cmd.Process.Pid, 20*time.Second)
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return err.Error(), 0
+	}
+	werr := cmd.Wait()
+	if err := sup.Wait(10 * time.Second); err != nil {
+		return err.Error(), 0
+	}
+	if werr != nil {
+		return "the counted probe failed: " + werr.Error(), 0
+	}
+	if got := sup.Counts().BySyscall["getppid"]; got != probeCalls {
+		return fmt.Sprintf("seccomp user notification saw %d of %d system calls", got, probeCalls), 0
+	}
+	f := strings.Fields(out.String())
+	if len(f) != 2 {
+		return fmt.Sprintf("the counted probe printed %q", out.String()), 0
+	}
+	plain, _ := strconv.ParseFloat(f[0], 64)
+	notified, _ := strconv.ParseFloat(f[1], 64)
+	return "", notified - plain
+}
+
+func probeChild() int {
+	perCall := func() float64 {
+		t0 := time.Now()
+		for i := 0; i < probeCalls; i++ {
+			unix.Getppid()
+		}
+		return float64(time.Since(t0).Nanoseconds()) / probeCalls
+	}
+	plain := perCall()
+	if err := trace.InstallChild(); err != nil {
+		return 3
+	}
+	notified := perCall()
+	fmt.Printf("%.1f %.1f\n", plain, notified)
+	return 0
+}
+
+func probeUFFD() (string, float64) {
+	const capPages, pages, laps = 8, 64, 40
+	if err := arena.Configure(arena.Config{CapBytes: capPages << 12}); err != nil {
+		return err.Error(), 0
+	}
+	defer arena.Configure(arena.Config{})
+	a, err := arena.New(pages << 12)
+	if err != nil {
+		return err.Error(), 0
+	}
+	b := a.Bytes()
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1 // first touch
+	}
+	ev0 := arena.Events()
+	t0 := time.Now()
+	for l := 0; l < laps; l++ {
+		for i := 0; i < len(b); i += 4096 {
+			b[i]++ // every access loads a page and evicts another
+		}
+	}
+	wall := time.Since(t0).Nanoseconds()
+	ev1 := arena.Events()
+	if err := a.Close(); err != nil {
+		return err.Error(), 0
+	}
+	faults := ev1["epc_faults"] - ev0["epc_faults"]
+	if faults <= 0 {
+		return "the software EPC took no fault in its probe", 0
+	}
+	trap := float64(wall-(ev1["epc_fault_ns"]-ev0["epc_fault_ns"])) / float64(faults)
+	return "", max(trap, 0)
+}
+
+// rssBytes is this process's resident memory that an enclave would hold:
+// everything but the pages of shared libraries and the vDSO.
+func rssBytes() int64 {
+	b, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		return 0
+	}
+	var total int64
+	skip := false
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if strings.Contains(f[0], "-") && len(f) >= 5 { // a mapping's header line
+			path := ""
+			if len(f) >= 6 {
+				path = f[5]
+			}
+			skip = strings.Contains(path, ".so") || path == "[vdso]" || path == "[vvar]" || path == "[vsyscall]"
+			continue
+		}
+		if f[0] == "Rss:" && !skip && len(f) >= 2 {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			total += kb << 10
+		}
+	}
+	return total
+}
+
+// ---- LLC misses ----
+
+// llcCounter counts LLC misses of every thread of this process (one
+// inherited counter per thread that exists when it is opened).
+type llcCounter struct{ fds []int }
+
+func openLLC() (*llcCounter, string) {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return nil, err.Error()
+	}
+	c := &llcCounter{}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		attr := unix.PerfEventAttr{Type: unix.PERF_TYPE_HARDWARE, Config: unix.PERF_COUNT_HW_CACHE_MISSES,
+			Size: uint32(unsafe.Sizeof(unix.PerfEventAttr{})), Bits: unix.PerfBitInherit | unix.PerfBitExcludeKernel | unix.PerfBitExcludeHv}
+		fd, err := unix.PerfEventOpen(&attr, tid, -1, -1, unix.PERF_FLAG_FD_CLOEXEC)
+		if err != nil {
+			c.close()
+			return nil, fmt.Sprintf("perf_event_open(PERF_COUNT_HW_CACHE_MISSES): %v (needs a PMU exposed to this machine, kernel.perf_event_paranoid <= 2 or CAP_PERFMON); the memory-encryption factor is not applied", err)
+		}
+		c.fds = append(c.fds, fd)
+	}
+	return c, ""
+}
+
+func (c *llcCounter) read() int64 {
+	var sum int64
+	var buf [8]byte
+	for _, fd := range c.fds {
+		if n, err := unix.Read(fd, buf[:]); err == nil && n == 8 {
+			sum += int64(*(*uint64)(unsafe.Pointer(&buf[0])))
+		}
+	}
+	return sum
+}
+
+func (c *llcCounter) close() {
+	for _, fd := range c.fds {
+		unix.Close(fd)
+	}
+}
+
+// llcMissNS measures this host's time for one dependent access that misses
+// the LLC: a pointer chase through a random cycle over 128 MiB.
+func llcMissNS() float64 {
+	const lines = 128 << 20 / 64
+	next := make([]uint32, lines*16) // one uint32 used per 64-byte line
+	perm := make([]uint32, lines)
+	for i := range perm {
+		perm[i] = uint32(i)
+	}
+	x := uint64(0x9e3779b97f4a7c15)
+	for i := lines - 1; i > 0; i-- {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		j := int(x % uint64(i))
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+	for i := 0; i < lines; i++ {
+		next[int(perm[i])*16] = perm[(i+1)%lines] * 16
+	}
+	p := uint32(0)
+	const steps = 1 << 20
+	t0 := time.Now()
+	for i := 0; i < steps; i++ {
+		p = next[p]
+	}
+	d := time.Since(t0)
+	if p == 1<<31 {
+		fmt.Fprint(io.Discard, p)
+	}
+	return float64(d.Nanoseconds()) / steps
+}

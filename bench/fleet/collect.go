@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -360,8 +361,12 @@ func SafeName(id string) string {
 	return s
 }
 
-// ErrExists is returned by Write when the directory already holds a run.
-var ErrExists = errors.New("already holds a run")
+// ErrExists is returned by Write when the directory already holds the run
+// with other records; ErrSame when it holds exactly these (collected before).
+var (
+	ErrExists = errors.New("already holds the run")
+	ErrSame   = errors.New("already collected, identical")
+)
 
 // Write writes the run as a result directory dir/<Name>, exactly as `bench
 // run -o DIR` would have: run.json, samples.jsonl and cells.jsonl with the
@@ -371,8 +376,20 @@ var ErrExists = errors.New("already holds a run")
 // the directory's path and what result.Load reported.
 func (c *CollectedRun) Write(dir string) (string, []error, error) {
 	path := filepath.Join(dir, c.Name)
+	files, err := c.files()
+	if err != nil {
+		return path, nil, err
+	}
 	if _, err := os.Stat(filepath.Join(path, result.RunFile)); err == nil {
-		return path, nil, fmt.Errorf("%s %w: not overwritten (remove it, or collect into another -o)", path, ErrExists)
+		same := true
+		for name, b := range files {
+			old, err := os.ReadFile(filepath.Join(path, name))
+			same = same && err == nil && bytes.Equal(old, b)
+		}
+		if same {
+			return path, nil, ErrSame
+		}
+		return path, nil, fmt.Errorf("%s %w with other records (collected earlier from a shorter log?): not overwritten (remove it, or collect into another -o)", path, ErrExists)
 	} else if _, err := os.Stat(path); err == nil {
 		return path, nil, fmt.Errorf("%s exists and is not a run directory: not overwritten", path)
 	}
@@ -384,14 +401,10 @@ func (c *CollectedRun) Write(dir string) (string, []error, error) {
 		return path, nil, err
 	}
 	defer os.RemoveAll(tmp)
-	if err := result.WriteJSONFile(filepath.Join(tmp, result.RunFile), &c.Run); err != nil {
-		return path, nil, err
-	}
-	if err := writeLines(filepath.Join(tmp, result.SamplesFile), c.Samples); err != nil {
-		return path, nil, err
-	}
-	if err := writeLines(filepath.Join(tmp, result.CellsFile), c.Cells); err != nil {
-		return path, nil, err
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
+			return path, nil, err
+		}
 	}
 	d, err := result.Load(tmp)
 	if err != nil {
@@ -410,15 +423,33 @@ func (c *CollectedRun) Write(dir string) (string, []error, error) {
 	return path, d.Problems, nil
 }
 
-// writeLines writes one JSON record per line, as result.Store appends them.
-func writeLines[T any](path string, recs []T) error {
+// files encodes the run's record files as the harness writes them:
+// run.json as result.WriteJSONFile does, the records one JSON line each as
+// result.Store appends them.
+func (c *CollectedRun) files() (map[string][]byte, error) {
+	run, err := json.MarshalIndent(&c.Run, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	samples, err := jsonLines(c.Samples)
+	if err != nil {
+		return nil, err
+	}
+	cells, err := jsonLines(c.Cells)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{result.RunFile: append(run, '\n'), result.SamplesFile: samples, result.CellsFile: cells}, nil
+}
+
+func jsonLines[T any](recs []T) ([]byte, error) {
 	var b []byte
 	for i := range recs {
 		enc, err := json.Marshal(&recs[i])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		b = append(append(b, enc...), '\n')
 	}
-	return os.WriteFile(path, b, 0o644)
+	return b, nil
 }

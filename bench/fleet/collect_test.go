@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -392,8 +393,12 @@ func TestCollectBadInput(t *testing.T) {
 		if _, _, err := c.Runs[0].Write(out); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := c.Runs[0].Write(out); err == nil || !strings.Contains(err.Error(), "already holds a run") {
-			t.Errorf("second write: %v", err)
+		if _, _, err := c.Runs[0].Write(out); !errors.Is(err, ErrSame) {
+			t.Errorf("second write of the same run: %v, want ErrSame", err)
+		}
+		short := Collect([]Log{{"short.log", strings.NewReader(strings.Join(dc2Lines[:8], ""))}})
+		if _, _, err := short.Runs[0].Write(out); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "not overwritten") {
+			t.Errorf("write of other records of the run: %v, want ErrExists", err)
 		}
 	})
 }

@@ -1,0 +1,461 @@
+package fleet
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"sigs.k8s.io/yaml"
+
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/plan"
+	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/suite"
+)
+
+// Kubernetes names the manifests rely on.
+const (
+	// InstanceTypeLabel is the well-known node label holding the Azure VM
+	// size (kubernetes/api core/v1 well_known_labels.go LabelInstanceTypeStable);
+	// AKS sets it to "Standard_<size>".
+	InstanceTypeLabel = "node.kubernetes.io/instance-type"
+	// instanceTypeLabelBeta is its deprecated predecessor, still read.
+	instanceTypeLabelBeta = "beta.kubernetes.io/instance-type"
+
+	// EPCResource is the extended resource through which the SGX device
+	// plugin hands out EPC: Intel's plugin and the one of AKS's confcom
+	// add-on. Requesting it places the pod on an SGX node and makes the
+	// plugin mount the SGX device nodes (/dev/sgx_enclave, /dev/sgx_provision)
+	// into the container (MicrosoftDocs/azure-docs
+	// articles/confidential-computing/confidential-enclave-nodes-aks-get-started.md,
+	// the sgx-test Job: "sgx.intel.com/epc: 5Mi # This limit will
+	// automatically place the job into a confidential computing node and
+	// mount the required driver volumes").
+	EPCResource = "sgx.intel.com/epc"
+
+	// AESMDir is the host directory of the AESM socket of AKS's SGX quote
+	// helper (articles/confidential-computing/confidential-nodes-aks-addon.md,
+	// "out-of-proc attestation"); AESMEnv makes Intel's quote library use it.
+	AESMDir = "/var/run/aesmd"
+	AESMEnv = "SGX_AESM_ADDR"
+
+	// Paths inside the image built by deploy/Dockerfile.
+	ImageBench  = "/opt/enclavebench/bin/bench"
+	ImageSource = "/opt/enclavebench/src"
+
+	// Labels of every object of a plan.
+	LabelName     = "app.kubernetes.io/name"
+	LabelPart     = "app.kubernetes.io/component"
+	LabelVersion  = "app.kubernetes.io/version"
+	LabelPlan     = "enclavebench.io/plan"
+	LabelSize     = "enclavebench.io/size"
+	LabelProfile  = "enclavebench.io/profile"
+	AppName       = "enclavebench"
+	containerName = "bench"
+)
+
+// DeadlineMargin is added to a Job's worst case (every cell hitting its
+// timeout): scheduling, pulling the image (EGo's dev image is over 1 GB),
+// and the sgx mode's ego-go build and signatures before the first cell.
+const DeadlineMargin = 15 * time.Minute
+
+// Suite is what each host runs: the arguments of `bench run` other than
+// the size and the output.
+type Suite struct {
+	Workloads []string // empty: all
+	Modes     []string // default: sgx
+	Profile   string   // default: quick
+	Params    []string // --param values, passed on as given
+	Reps      int      // 0: the profile's
+	Warmup    *int     // nil: the profile's
+	MinTime   time.Duration
+	Timeout   time.Duration
+}
+
+func (s Suite) modes() []string {
+	if len(s.Modes) == 0 {
+		return []string{mode.SGX}
+	}
+	return s.Modes
+}
+
+func (s Suite) profileName() string {
+	if s.Profile == "" {
+		return "quick"
+	}
+	return s.Profile
+}
+
+// RunArgs returns the arguments of `bench run` for one size, writing its
+// results to out ("-" streams them to stdout, as pod logs need).
+func (s Suite) RunArgs(size sizes.Size, out string) []string {
+	args := []string{"run", "--modes", strings.Join(s.modes(), ","), "--sizes", size.Name, "--profile", s.profileName()}
+	if len(s.Workloads) > 0 {
+		args = append(args, "--workloads", strings.Join(s.Workloads, ","))
+	}
+	for _, p := range s.Params {
+		args = append(args, "--param", p)
+	}
+	if s.Reps > 0 {
+		args = append(args, "--reps", strconv.Itoa(s.Reps))
+	}
+	if s.Warmup != nil {
+		args = append(args, "--warmup", strconv.Itoa(*s.Warmup))
+	}
+	if s.MinTime > 0 {
+		args = append(args, "--min-time", s.MinTime.String())
+	}
+	if s.Timeout > 0 {
+		args = append(args, "--timeout", s.Timeout.String())
+	}
+	return append(args, "--progress", "never", "-o", out)
+}
+
+// Expand plans the suite for one size as `bench run` will, on a host with
+// the size's memory, so that a bad workload, parameter or mode is reported
+// at plan time and the cells can be counted and sized.
+func (s Suite) Expand(size sizes.Size) ([]plan.Cell, plan.Profile, error) {
+	prof, err := plan.LookupProfile(s.profileName())
+	if err != nil {
+		return nil, prof, err
+	}
+	if s.Reps > 0 {
+		prof.Reps = s.Reps
+	}
+	if s.Warmup != nil {
+		prof.Warmup = *s.Warmup
+	}
+	if s.MinTime > 0 {
+		prof.MinTime = s.MinTime
+	}
+	if s.Timeout > 0 {
+		prof.Timeout = s.Timeout
+	}
+	overrides, err := plan.ParseOverrides(s.Params)
+	if err != nil {
+		return nil, prof, err
+	}
+	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Workloads: s.Workloads,
+		Sizes: []sizes.Size{size}, Modes: s.modes(), Profile: prof, Overrides: overrides,
+		HostMem: size.MemBytes(), Seed: 1})
+	return cells, prof, err
+}
+
+// JobOptions configure the Jobs of a plan.
+type JobOptions struct {
+	Suite Suite
+	Image string
+	// Namespace of the Jobs; "" leaves it to kubectl's context.
+	Namespace string
+	// PlanID labels every Job of the plan and ends their names, so that
+	// `kubectl logs -l enclavebench.io/plan=ID` gathers one plan's pods.
+	PlanID string
+	// HarnessVersion is recorded as app.kubernetes.io/version.
+	HarnessVersion string
+	// EPC overrides the EPC request (default: the size's whole EPC).
+	EPC *resource.Quantity
+	// CPURequest overrides the CPU request (default: see cpuRequest).
+	CPURequest *resource.Quantity
+	// Deadline overrides activeDeadlineSeconds (default: see deadline).
+	Deadline time.Duration
+	// AESM mounts the host's AESM socket directory and sets SGX_AESM_ADDR=1
+	// for out-of-proc quote generation through AKS's SGX quote helper.
+	AESM bool
+	// Resources are extra extended resources requested (and limited) as
+	// given, e.g. sgx.intel.com/enclave=1 for Intel's plugin without its
+	// admission webhook.
+	Resources corev1.ResourceList
+	// Tolerations let the pods onto tainted (dedicated) node pools.
+	Tolerations []corev1.Toleration
+}
+
+// JobPlan is the Job of one size and how it was sized.
+type JobPlan struct {
+	Size     sizes.Size
+	Job      *batchv1.Job
+	Cells    int
+	Deadline time.Duration
+	// Notes explain choices a reader should know (capped requests, sizes
+	// AKS does not offer).
+	Notes []string
+}
+
+// usesSGX tells whether the suite needs SGX hardware (the sgx mode).
+func (s Suite) usesSGX() bool {
+	for _, m := range s.modes() {
+		if m == mode.SGX {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidPlanID checks a plan ID: a DNS-1123 label of at most 20 characters
+// (it ends Job names and is a label value).
+func ValidPlanID(id string) error {
+	if len(id) == 0 || len(id) > 20 || len(validation.IsDNS1123Label(id)) > 0 {
+		return fmt.Errorf("plan ID %q: want 1-20 lower-case letters, digits and '-', starting and ending with a letter or digit", id)
+	}
+	return nil
+}
+
+// NewPlanID makes a plan ID from a time: "20261127-041121".
+func NewPlanID(t time.Time) string { return t.UTC().Format("20060102-150405") }
+
+// JobName is the name of a size's Job: enclavebench-<size>-<plan>.
+func JobName(size sizes.Size, planID string) string {
+	return AppName + "-" + strings.ToLower(strings.ReplaceAll(size.Name, "_", "-")) + "-" + planID
+}
+
+// Job builds the Job that runs the suite on one size.
+func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
+	if o.Image == "" {
+		return nil, fmt.Errorf("no image: build deploy/Dockerfile, push it, and pass --image")
+	}
+	if err := ValidPlanID(o.PlanID); err != nil {
+		return nil, err
+	}
+	if o.Namespace != "" {
+		if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
+			return nil, fmt.Errorf("namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
+		}
+	}
+	cells, prof, err := o.Suite.Expand(size)
+	if err != nil {
+		return nil, err
+	}
+	jp := &JobPlan{Size: size, Cells: len(cells)}
+
+	labels := map[string]string{
+		LabelName:    AppName,
+		LabelPart:    "suite-run",
+		LabelPlan:    o.PlanID,
+		LabelSize:    size.Name,
+		LabelProfile: prof.Name,
+	}
+	if v := o.HarnessVersion; v != "" && len(validation.IsValidLabelValue(v)) == 0 {
+		labels[LabelVersion] = v
+	}
+
+	// Requests and limits.
+	requests := corev1.ResourceList{}
+	limits := corev1.ResourceList{}
+
+	// CPU: the limit is the size's vCPUs, so the harness's GOMAXPROCS and
+	// affinity (= vCPUs) are never throttled by the CFS quota. The request
+	// cannot be all of them: a node's allocatable CPU is its capacity less
+	// kube-reserved, and the node's DaemonSets take some more, so a pod
+	// requesting every vCPU would never be scheduled. The node is the
+	// pod's through the EPC request (all of it), the anti-affinity below,
+	// and a dedicated node pool.
+	cpuReq := cpuRequest(size)
+	if o.CPURequest != nil {
+		cpuReq = o.CPURequest.DeepCopy()
+	}
+	requests[corev1.ResourceCPU] = cpuReq
+	limits[corev1.ResourceCPU] = *resource.NewQuantity(int64(size.VCPUs), resource.DecimalSI)
+
+	// Memory: see memoryRequest.
+	var biggest plan.Cell
+	for _, c := range cells {
+		if c.Footprint > biggest.Footprint {
+			biggest = c
+		}
+	}
+	memReq := memoryRequest(biggest.Footprint, o.Suite.usesEGo())
+	memLim := size.MemBytes() / 4 * 3
+	if memReq > memLim {
+		return nil, fmt.Errorf("size %s: the suite needs %d MiB of memory for its largest cell, %s (footprint %d MiB), more than the %d MiB a pod can have on a %d GiB node: leave that cell out, e.g. with --param %s.<param>=<smaller values>",
+			size.Name, memReq>>20, biggest.Key(), biggest.Footprint>>20, memLim>>20, size.MemoryGiB, biggest.Workload)
+	}
+	requests[corev1.ResourceMemory] = *resource.NewQuantity(memReq, resource.BinarySI)
+	limits[corev1.ResourceMemory] = *resource.NewQuantity(memLim, resource.BinarySI)
+
+	// EPC: the size's whole EPC. The device plugin's EPC is an accounting
+	// resource for the scheduler (the kernel does not cap one container's
+	// EPC), so asking for all of it keeps every other enclave pod off the
+	// node while the suite runs: the suite measures EPC paging, and another
+	// enclave's pages would move the cliff. The suite's own need is no
+	// better a figure: memsweep deliberately goes past the EPC (2x, 4x),
+	// and EGo commits a heap of twice the footprint at enclave creation,
+	// so a request of "what the suite uses" would exceed what the node
+	// advertises and never schedule.
+	if o.Suite.usesSGX() {
+		epc := *resource.NewQuantity(size.EPCBytes, resource.BinarySI)
+		if o.EPC != nil {
+			epc = o.EPC.DeepCopy()
+		}
+		requests[EPCResource] = epc
+		limits[EPCResource] = epc
+	}
+	for name, q := range o.Resources {
+		requests[name] = q.DeepCopy()
+		limits[name] = q.DeepCopy()
+	}
+
+	deadline := o.Deadline
+	if deadline <= 0 {
+		deadline = time.Duration(len(cells))*prof.Timeout + DeadlineMargin
+	}
+	jp.Deadline = deadline
+	deadlineSec := int64((deadline + time.Second - 1) / time.Second)
+
+	container := corev1.Container{
+		Name:       containerName,
+		Image:      o.Image,
+		Command:    []string{ImageBench},
+		Args:       o.Suite.RunArgs(size, "-"),
+		WorkingDir: ImageSource,
+		Resources:  corev1.ResourceRequirements{Requests: requests, Limits: limits},
+		// The log is the result stream: keep the last lines of a failed
+		// container in its status too.
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+	}
+	var volumes []corev1.Volume
+	if o.AESM {
+		dir := corev1.HostPathDirectory
+		volumes = append(volumes, corev1.Volume{Name: "var-run-aesmd",
+			VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: AESMDir, Type: &dir}}})
+		container.VolumeMounts = append(container.VolumeMounts, corev1.VolumeMount{Name: "var-run-aesmd", MountPath: AESMDir})
+		container.Env = append(container.Env, corev1.EnvVar{Name: AESMEnv, Value: "1"})
+	}
+
+	backoff := int32(0)
+	noToken := false
+	job := &batchv1.Job{
+		TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      JobName(size, o.PlanID),
+			Namespace: o.Namespace,
+			Labels:    labels,
+			Annotations: map[string]string{
+				"enclavebench.io/command": "bench " + strings.Join(container.Args, " "),
+				"enclavebench.io/cells":   strconv.Itoa(len(cells)),
+			},
+		},
+		Spec: batchv1.JobSpec{
+			// A failed run is not retried: a second attempt would start a
+			// new run on a node whose state the first one changed, and its
+			// log would replace the first one's.
+			BackoffLimit:          &backoff,
+			ActiveDeadlineSeconds: &deadlineSec,
+			// No ttlSecondsAfterFinished: deleting the Job deletes the
+			// pod's log, which is the result. Collect first, then delete.
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					RestartPolicy: corev1.RestartPolicyNever,
+					NodeSelector: map[string]string{
+						InstanceTypeLabel:  size.InstanceType(),
+						"kubernetes.io/os": "linux",
+					},
+					Affinity: &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+						// One suite pod per node, across plans.
+						RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+							LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelName: AppName}},
+							TopologyKey:   "kubernetes.io/hostname",
+						}},
+					}},
+					Tolerations:                  o.Tolerations,
+					AutomountServiceAccountToken: &noToken,
+					Containers:                   []corev1.Container{container},
+					Volumes:                      volumes,
+				},
+			},
+		},
+	}
+	for _, e := range validation.IsDNS1123Label(job.Name) {
+		return nil, fmt.Errorf("job name %q: %s", job.Name, e)
+	}
+	jp.Job = job
+	if size.VCPUs < 2 {
+		jp.Notes = append(jp.Notes, fmt.Sprintf("%s has %d vCPU: AKS does not accept VM sizes with fewer than two vCPUs as nodes (MicrosoftDocs/azure-docs articles/aks/quotas-skus-regions.md, \"Restricted VM sizes\"); this Job needs a cluster you run yourself, or use bench plan --ssh for this size", size.Name, size.VCPUs))
+	}
+	return jp, nil
+}
+
+// cpuRequest is the default CPU request: the size's vCPUs less one core,
+// and at least half a core. AKS reserves 60-180m per node
+// (articles/aks/node-resource-reservations.md) and its DaemonSets
+// (kube-proxy, CNI, CSI drivers, the SGX device plugin) request a few
+// hundred millicores more; one core of headroom fits both on every DCsv2
+// size. Check the real figure with --nodes.
+func cpuRequest(size sizes.Size) resource.Quantity {
+	m := int64(size.VCPUs)*1000 - 1000
+	return *resource.NewMilliQuantity(max(m, 500), resource.DecimalSI)
+}
+
+// memoryRequest is the memory the suite needs, from the largest cell
+// footprint: in the EGo modes the enclave's heap is twice the footprint
+// plus 64 MiB, with 32 thread stacks of 4 MiB, all committed when the
+// enclave is created (bench/ego config.go; ego sign), and what does not
+// fit in the EPC is paged to ordinary memory charged to the pod; natively
+// the footprint itself. 256 MiB more for the harness and the host side of
+// the launcher. Rounded up to 64 MiB.
+func memoryRequest(footprint int64, ego bool) int64 {
+	const mib = 1 << 20
+	n := footprint + 256*mib
+	if ego {
+		n = 2*footprint + 64*mib + 32*4*mib + 256*mib
+	}
+	return (n + 64*mib - 1) / (64 * mib) * (64 * mib)
+}
+
+// Manifest is a Job as YAML, with a comment saying what it runs.
+func Manifest(jp *JobPlan) ([]byte, error) {
+	b, err := json.Marshal(jp.Job)
+	if err != nil {
+		return nil, err
+	}
+	// Drop what the typed objects always carry and kubectl does not need:
+	// "creationTimestamp": null and an empty "status".
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	pruneNullTimestamps(m)
+	if st, ok := m["status"].(map[string]any); ok && len(st) == 0 {
+		delete(m, "status")
+	}
+	y, err := yaml.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	epc := "none (no sgx mode)"
+	if q, ok := jp.Job.Spec.Template.Spec.Containers[0].Resources.Requests[EPCResource]; ok {
+		epc = q.String()
+	}
+	fmt.Fprintf(&out, "# enclavebench: the suite on %s (%s): %d cells, EPC %s, deadline %s\n",
+		jp.Size.Name, jp.Size.InstanceType(), jp.Cells, epc, jp.Deadline)
+	for _, n := range jp.Notes {
+		fmt.Fprintf(&out, "# note: %s\n", n)
+	}
+	out.Write(y)
+	return out.Bytes(), nil
+}
+
+func pruneNullTimestamps(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if k == "creationTimestamp" && e == nil {
+				delete(x, k)
+				continue
+			}
+			pruneNullTimestamps(e)
+		}
+	case []any:
+		for _, e := range x {
+			pruneNullTimestamps(e)
+		}
+	}
+}

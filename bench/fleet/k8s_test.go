@@ -295,9 +295,9 @@ func TestReadNodesErrors(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
 		"{\"kind\": \"List\",\n \"items\": [\n {\"metadata\": {\"name\": 3}}]}": "n.json:3: ",
-		"{\"kind\": \"List\",\n\n \"items\": [,]}":                                 "n.json:3: ",
-		`{"kind": "PodList", "items": []}`:                                          `kind "PodList"`,
-		"kind: List\nitems:\n- kind: Pod\n  metadata: {name: p}\n":                  `item "p" is a Pod`,
+		"{\"kind\": \"List\",\n\n \"items\": [,]}":                              "n.json:3: ",
+		`{"kind": "PodList", "items": []}`:                                      `kind "PodList"`,
+		"kind: List\nitems:\n- kind: Pod\n  metadata: {name: p}\n":              `item "p" is a Pod`,
 	} {
 		_, err := ReadNodes(strings.NewReader(in), "n.json")
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -238,7 +238,7 @@ func (s Step) Line() string {
 func Script(w io.Writer, plans []HostPlan, logDir string) error {
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n# enclavebench: the suite on each host over ssh, results copied back.\n")
-	fmt.Fprintf(&b, "# Run it, or run `bench plan --ssh ... --exec`, which does the same with a summary.\nset -u\nmkdir -p %s\n", shellQuote(logDir))
+	fmt.Fprintf(&b, "# Run it, or run `bench plan --ssh ... --exec`, which does the same with a summary.\nset -u\npids=\nmkdir -p %s\n", shellQuote(logDir))
 	for i, hp := range plans {
 		fmt.Fprintf(&b, "\n# %s on %s -> %s\nhost%d() {\n", hp.Host.Size.Name, hp.Host.Addr, hp.LocalOut, i+1)
 		ran := false
@@ -256,9 +256,9 @@ func Script(w io.Writer, plans []HostPlan, logDir string) error {
 		if ran {
 			b.WriteString("  return $rc\n")
 		}
-		fmt.Fprintf(&b, "}\nhost%d > %s 2>&1 &\n", i+1, shellQuote(filepath.Join(logDir, LogName(hp))))
+		fmt.Fprintf(&b, "}\nhost%d > %s 2>&1 &\npids=\"$pids $!\"\n", i+1, shellQuote(filepath.Join(logDir, LogName(hp))))
 	}
-	b.WriteString("\nfail=0\nfor job in $(jobs -p); do wait \"$job\" || fail=1; done\nexit $fail\n")
+	b.WriteString("\nfail=0\nfor pid in $pids; do wait \"$pid\" || fail=1; done\nexit $fail\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -303,8 +303,8 @@ func Exec(ctx context.Context, plans []HostPlan, logDir string) []HostResult {
 	return out
 }
 
-func execHost(ctx context.Context, hp HostPlan, logDir string) HostResult {
-	res := HostResult{Plan: hp, Log: filepath.Join(logDir, LogName(hp))}
+func execHost(ctx context.Context, hp HostPlan, logDir string) (res HostResult) {
+	res = HostResult{Plan: hp, Log: filepath.Join(logDir, LogName(hp))}
 	f, err := os.Create(res.Log)
 	if err != nil {
 		res.Failed, res.Err = "log", err
@@ -312,7 +312,9 @@ func execHost(ctx context.Context, hp HostPlan, logDir string) HostResult {
 	}
 	defer func() {
 		f.Close()
-		res.Tail = tail(res.Log, 5)
+		if res.Failed != "" {
+			res.Tail = tail(res.Log, 5)
+		}
 	}()
 	ran := false
 	for _, s := range hp.Steps {

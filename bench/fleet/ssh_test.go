@@ -1,0 +1,93 @@
+package fleet
+
+import (
+	"math/rand/v2"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/enclavebench/enclavebench/bench/sizes"
+)
+
+// TestShellQuote has sh read back every quoted word, including random ones.
+func TestShellQuote(t *testing.T) {
+	t.Parallel()
+	words := []string{"", "plain", "a b", "it's", `"dq"`, "$HOME", "`id`", "a\nb", "--flag", "x;rm -rf /", "'", "''", `\`, "*", "~/key", "日本"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 200 {
+		b := make([]byte, rng.IntN(12))
+		for i := range b {
+			b[i] = byte(1 + rng.IntN(126)) // no NUL: argv cannot hold one
+		}
+		words = append(words, string(b))
+	}
+	var script strings.Builder
+	for _, w := range words {
+		script.WriteString("printf '%s\\000' " + shellQuote(w) + "\n")
+	}
+	out, err := exec.Command("sh", "-c", script.String()).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	if len(got) != len(words) {
+		t.Fatalf("%d words back, want %d", len(got), len(words))
+	}
+	for i := range words {
+		if got[i] != words[i] {
+			t.Errorf("%q came back as %q (quoted %s)", words[i], got[i], shellQuote(words[i]))
+		}
+	}
+}
+
+func TestSSHPlanValidation(t *testing.T) {
+	t.Parallel()
+	dc2, _ := sizes.Lookup("DC2s_v2")
+	ok := SSHOptions{PlanID: "p1", Hosts: []Host{{"azureuser@dc2", dc2}}, Suite: Suite{Workloads: []string{"syscall"}}}
+	if _, err := SSHPlan(ok); err != nil {
+		t.Fatal(err)
+	}
+	for name, mut := range map[string]func(*SSHOptions){
+		"option host":      func(o *SSHOptions) { o.Hosts[0].Addr = "-oProxyCommand=touch /tmp/x" },
+		"shell host":       func(o *SSHOptions) { o.Hosts[0].Addr = "h;id" },
+		"port in host":     func(o *SSHOptions) { o.Hosts[0].Addr = "h:2222" },
+		"absolute remote":  func(o *SSHOptions) { o.RemoteDir = "/tmp/x" },
+		"escaping remote":  func(o *SSHOptions) { o.RemoteDir = "a/../../b" },
+		"quoted remote":    func(o *SSHOptions) { o.RemoteDir = "a'b" },
+		"option local bin": func(o *SSHOptions) { o.LocalBin = "-rf" },
+		"no hosts":         func(o *SSHOptions) { o.Hosts = nil },
+		"bad workload":     func(o *SSHOptions) { o.Suite.Workloads = []string{"nosuch"} },
+	} {
+		o := ok
+		o.Hosts = append([]Host(nil), ok.Hosts...)
+		mut(&o)
+		if _, err := SSHPlan(o); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestSSHPlanSteps(t *testing.T) {
+	t.Parallel()
+	dc2, _ := sizes.Lookup("DC2s_v2")
+	plans, err := SSHPlan(SSHOptions{PlanID: "p1", Hosts: []Host{{"vm1", dc2}, {"vm2", dc2}}, Options: []string{"Port=2222"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two hosts of one size get distinct result directories.
+	if plans[0].LocalOut == plans[1].LocalOut {
+		t.Errorf("same result directory %s", plans[0].LocalOut)
+	}
+	var names []string
+	for _, s := range plans[0].Steps {
+		names = append(names, s.Name)
+	}
+	// sgx (the default mode) builds on the host: the source goes there too.
+	if got := strings.Join(names, ","); got != "prepare,upload source,upload binaries,run,copy results back" {
+		t.Errorf("steps %s", got)
+	}
+	// The user's options come first: ssh keeps the first value.
+	if line := plans[0].Steps[0].Line(); !strings.HasPrefix(line, "ssh -o Port=2222 -o BatchMode=yes") {
+		t.Errorf("prepare: %s", line)
+	}
+}

@@ -9,14 +9,14 @@
 // (EnclaveOnly): outside an enclave the workload binary reports na, and so
 // does New in EGo's simulation mode, which has no reports.
 //
-// The enclave facilities come from package workloads/enclave through
-// Enclave, which the EGo build wires up (see Enclave).
+// The enclave facilities come from package workloads/enclave.
 package attest
 
 import (
 	"errors"
 	"fmt"
 
+	"github.com/enclavebench/enclavebench/workloads/enclave"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
@@ -27,11 +27,9 @@ type Primitives struct {
 	Simulated    func() bool // EGo's simulation mode: no reports
 }
 
-// Enclave is set by the build that links workloads/enclave (NOTE: until
-// that package lands, nothing sets it and the workload fails with a clear
-// error inside an enclave; wire it as attest.Enclave =
-// attest.Primitives{RemoteReport: enclave.RemoteReport, Simulated: enclave.Simulated}).
-var Enclave Primitives
+// Enclave is what the workload calls: workloads/enclave, which refuses
+// outside an enclave and in builds without -tags ego (tests replace it).
+var Enclave = Primitives{RemoteReport: enclave.RemoteReport, Simulated: enclave.Simulated}
 
 // Spec declares the workload.
 var Spec = &workload.Spec{

@@ -19,6 +19,9 @@ func TestNoFigureOutsideEnclaveOrInSimulation(t *testing.T) {
 	if _, err := New(sim); !errors.As(err, &na) {
 		t.Fatalf("simulation: want na, got %v", err)
 	}
+	if _, err := Spec.New(workload.Env{InEnclave: true}); err == nil || errors.As(err, &na) {
+		t.Fatalf("plain build told it is in an enclave: want workloads/enclave's refusal, got %v", err)
+	}
 	if _, err := New(Primitives{}); err == nil || !strings.Contains(err.Error(), "workloads/enclave") {
 		t.Fatalf("no facilities: got %v", err)
 	}

@@ -10,8 +10,7 @@
 // produce a figure there (na), twice over: the workload binary reports na
 // before New, and New refuses when not in an enclave.
 //
-// The enclave facilities come from package workloads/enclave through
-// Enclave, which the EGo build wires up (see Enclave).
+// The enclave facilities come from package workloads/enclave.
 package seal
 
 import (
@@ -19,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/enclavebench/enclavebench/workloads/enclave"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
@@ -29,11 +29,9 @@ type Primitives struct {
 	Unseal func(sealed []byte) ([]byte, error)
 }
 
-// Enclave is set by the build that links workloads/enclave (NOTE: until
-// that package lands, nothing sets it and the workload fails with a clear
-// error inside an enclave; wire it as
-// seal.Enclave = seal.Primitives{Seal: enclave.Seal, Unseal: enclave.Unseal}).
-var Enclave Primitives
+// Enclave is what the workload calls: workloads/enclave, which refuses
+// outside an enclave and in builds without -tags ego (tests replace it).
+var Enclave = Primitives{Seal: enclave.Seal, Unseal: enclave.Unseal}
 
 // Spec declares the workload.
 var Spec = &workload.Spec{

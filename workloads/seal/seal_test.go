@@ -32,11 +32,13 @@ func TestNoFigureOutsideEnclave(t *testing.T) {
 	if !errors.As(err, &na) {
 		t.Fatalf("want not applicable outside an enclave, got %v", err)
 	}
+	// A plain build told it is in an enclave still gives no figure:
+	// workloads/enclave refuses.
 	env.InEnclave = true
-	if Enclave.Seal != nil {
-		return // wired: a plain build still refuses inside workloads/enclave
+	if _, err := Spec.New(env); err == nil || !strings.Contains(err.Error(), "not in an enclave") {
+		t.Fatalf("want workloads/enclave's refusal, got %v", err)
 	}
-	if _, err := Spec.New(env); err == nil || !strings.Contains(err.Error(), "workloads/enclave") {
+	if _, err := New(Primitives{}, 10, false); err == nil || !strings.Contains(err.Error(), "workloads/enclave") {
 		t.Fatalf("want an error naming the missing facilities, got %v", err)
 	}
 }

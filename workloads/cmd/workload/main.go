@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/enclavebench/enclavebench/workloads/arena"
+	"github.com/enclavebench/enclavebench/workloads/enclave"
 	"github.com/enclavebench/enclavebench/workloads/measure"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/suite"
@@ -79,6 +80,9 @@ func run(stdout, stderr io.Writer, args []string) error {
 	}
 	env.HostMem = hostMem()
 	env.InEnclave = inEnclave()
+	if env.MemfsDir == "" {
+		env.MemfsDir = enclave.Memfs() // where bench/ego's enclave.json mounts memfs; "" outside
+	}
 	if err := spec.Validate(env.Parameters, env); err != nil {
 		return err
 	}
@@ -165,5 +169,6 @@ func affinityCPUs() int {
 // pass), which may change the measurement options.
 var simHooks func(fs *pflag.FlagSet) func(args []string, env workload.Env, o *measure.Options) error
 
-// inEnclave is replaced by the EGo build (workloads/enclave).
-var inEnclave = func() bool { return false }
+// inEnclave tells whether the process runs in an EGo enclave (always false
+// in a build without -tags ego).
+var inEnclave = enclave.InEnclave

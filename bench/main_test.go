@@ -53,6 +53,9 @@ func runBench(t *testing.T, ctx context.Context, args ...string) (string, string
 func quick(workloads string, extra ...string) []string {
 	base := []string{"run", "--workload-bin", workloadBin, "--min-time", "2ms", "--reps", "3", "--warmup", "0",
 		"--progress", "never", "--workloads", workloads}
+	if strings.Contains(workloads, "syscall") {
+		base = append(base, "--param", "syscall.call=read")
+	}
 	if strings.Contains(workloads, "memsweep") {
 		base = append(base, "--param", "memsweep.ws=256KiB", "--param", "memsweep.access=seq,random")
 	}
@@ -235,7 +238,7 @@ func TestRunFaultsAreRecorded(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	_, stderr, code := runBench(t, context.Background(),
-		"run", "--workload-bin", "testdata/faulty-workload.sh", "--workloads", "syscall", "--sizes", "dcsv2",
+		"run", "--workload-bin", "testdata/faulty-workload.sh", "--workloads", "syscall", "--param", "syscall.call=read", "--sizes", "dcsv2",
 		"--timeout", "1s", "--min-time", "2ms", "--reps", "3", "-o", dir, "--progress", "never")
 	if code != exitFailed {
 		t.Fatalf("exit %d, want %d:\n%s", code, exitFailed, stderr)

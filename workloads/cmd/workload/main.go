@@ -101,7 +101,10 @@ func run(stdout, stderr io.Writer, args []string) error {
 		return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeNA,
 			Error: spec.Name + " measures an enclave primitive and means nothing outside an enclave"})
 	}
-	opts := measure.Options{Reps: *reps, Warmup: *warmup, MinTime: *minTime, Events: arena.Events}
+	// The provenance digest binds the emitted sample lines to the enclave's
+	// remote report in the done message (bench verify checks it).
+	digest := enclave.NewDigester()
+	opts := measure.Options{Reps: *reps, Warmup: *warmup, MinTime: *minTime, Events: arena.Events, OnLine: digest.Add}
 	if simBefore != nil {
 		if err := simBefore(args, env, &opts); err != nil {
 			protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
@@ -128,7 +131,8 @@ func run(stdout, stderr io.Writer, args []string) error {
 		protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
 		return err
 	}
-	return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeDone, ElapsedNS: time.Since(start).Nanoseconds()})
+	return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeDone, ElapsedNS: time.Since(start).Nanoseconds(),
+		Extra: enclave.Provenance(digest)})
 }
 
 // notApplicable is implemented by errors of Spec.New that mean the cell

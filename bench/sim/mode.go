@@ -1,0 +1,314 @@
+// Package sim is the sim mode: what a workload would cost in an SGX enclave
+// on an Azure DCsv2/DCsv3 size, predicted on any Linux x86-64 machine. It is
+// a model, and every figure it stores says so (result.Sample.Model).
+//
+// A sim cell runs the sim build of the workload binary (go build -tags sim)
+// twice over, in one process tree:
+//
+//  1. a counting pass: the workload runs in a child under seccomp user
+//     notification, and its parent counts the system calls EGo would
+//     forward to the host (OCALLs) and the threads it would create (ECALLs)
+//     (workloads/trace). Notifications cost microseconds, so this pass is
+//     never timed: it yields transitions per operation;
+//  2. the timed pass: the workload's enclave memory (workloads/arena) is
+//     the software EPC (workloads/swepc), whose resident pages are capped
+//     at the size's usable EPC (UsableEPC), so pages are really evicted
+//     and loaded, and counted.
+//
+// Finish then predicts each sample (Predict): the measured time, minus what
+// the emulation itself cost on this host (the software EPC's fault handling),
+// plus every counted event priced by the cost profile (OCALLs and ECALLs at
+// the counting pass's rates times the sample's operations, EPC loads and
+// evictions as counted, and LLC misses times the memory-encryption factor
+// where the host can count them). Where this host denies userfaultfd or
+// seccomp, the mode says so once and falls back to counts-free samples:
+// measured values, no prediction, Model.CountsOnly = the reason.
+package sim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/trace"
+)
+
+// BuildCommand builds the sim workload binary.
+const BuildCommand = "go build -tags sim -o bin/workload-sim ./workloads/cmd/workload"
+
+// SimBinName is the sim workload binary's default name, next to the workload binary.
+const SimBinName = "workload-sim"
+
+// SimBinEnv names the environment variable that points at the sim workload binary.
+const SimBinEnv = "ENCLAVEBENCH_WORKLOAD_SIM"
+
+// minCapBytes is the smallest software EPC (swepc.MinCapPages pages).
+const minCapBytes = 8 << 12
+
+// Options configure the sim mode.
+type Options struct {
+	// Profile prices the events; nil: Default() (published figures).
+	Profile *Profile
+	// ProfileSource says where Profile came from (a file path), for run.json.
+	ProfileSource string
+	// WorkloadSimBin is the sim build of the workload binary. Default:
+	// $ENCLAVEBENCH_WORKLOAD_SIM, else "workload-sim" next to WorkloadBin,
+	// next to $ENCLAVEBENCH_WORKLOAD, or next to the running executable.
+	WorkloadSimBin string
+	// WorkloadBin is the plain workload binary, to find WorkloadSimBin.
+	WorkloadBin string
+	// Stderr receives the one-line notices (fallbacks); default os.Stderr.
+	Stderr io.Writer
+}
+
+// Mode is the sim mode (mode.Mode).
+type Mode struct {
+	o       Options
+	prof    *Profile
+	bin     string
+	probe   trace.Probe
+	checked bool
+	// denied is why predictions are impossible here ("" when they are not).
+	denied string
+
+	mu     sync.Mutex
+	passes map[string]*trace.Pass
+}
+
+// New returns the sim mode.
+func New(o Options) *Mode {
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	p := o.Profile
+	if p == nil {
+		p = Default()
+		if o.ProfileSource == "" {
+			o.ProfileSource = "built-in"
+		}
+	}
+	return &Mode{o: o, prof: p, passes: map[string]*trace.Pass{}}
+}
+
+// Name implements mode.Mode.
+func (m *Mode) Name() string { return mode.Sim }
+
+// Profile is the cost profile in use.
+func (m *Mode) Profile() *Profile { return m.prof }
+
+// Probe is what Check found about this host.
+func (m *Mode) Probe() trace.Probe { return m.probe }
+
+// ProfileRef is the run.json record of the profile, with what this host
+// let the model use.
+func (m *Mode) ProfileRef() *result.CostProfileRef {
+	src := m.o.ProfileSource
+	var notes []string
+	if m.denied != "" {
+		notes = append(notes, "counts-free: "+m.denied)
+	}
+	if m.checked && m.probe.LLC != "" {
+		notes = append(notes, "memory-encryption factor not applied (no LLC-miss counter on this host)")
+	}
+	if len(notes) > 0 {
+		src += "; " + strings.Join(notes, "; ")
+	}
+	return &result.CostProfileRef{Name: m.prof.Name, Version: m.prof.Version, Source: src}
+}
+
+// findBin locates the sim workload binary.
+func (m *Mode) findBin() (string, error) {
+	cands := []string{m.o.WorkloadSimBin, os.Getenv(SimBinEnv)}
+	explicit := cands[0] != "" || cands[1] != ""
+	for _, w := range []string{m.o.WorkloadBin, os.Getenv("ENCLAVEBENCH_WORKLOAD")} {
+		if w != "" {
+			cands = append(cands, filepath.Join(filepath.Dir(w), SimBinName))
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		cands = append(cands, filepath.Join(filepath.Dir(exe), SimBinName))
+	}
+	for i, c := range cands {
+		if c == "" {
+			continue
+		}
+		st, err := os.Stat(c)
+		if err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return filepath.Abs(c)
+		}
+		if i < 2 && explicit {
+			return "", fmt.Errorf("the sim workload binary %s is not usable (%v); build it with `%s`", c, err, BuildCommand)
+		}
+	}
+	return "", fmt.Errorf("the sim mode needs the sim build of the workload binary (%s, next to the workload binary or $%s): build it with `%s`", SimBinName, SimBinEnv, BuildCommand)
+}
+
+// Check implements mode.Mode: it finds the sim workload binary and probes
+// what this host permits (userfaultfd, seccomp user notification, LLC-miss
+// counters). A missing binary is an error; a denied permission is a
+// one-line notice and the counts-free fallback.
+func (m *Mode) Check(ctx context.Context) error {
+	bin, err := m.findBin()
+	if err != nil {
+		return err
+	}
+	m.bin = bin
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(pctx, bin, "--sim-probe")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("probing %s --sim-probe: %v: %s (rebuild it with `%s`)", bin, err, strings.TrimSpace(errb.String()), BuildCommand)
+	}
+	dec := json.NewDecoder(&out)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m.probe); err != nil {
+		return fmt.Errorf("%s --sim-probe printed no probe result (%v): is it the sim build of this harness's version? rebuild it with `%s`", bin, err, BuildCommand)
+	}
+	m.checked = true
+	var why []string
+	if m.probe.UFFD != "" {
+		why = append(why, "software EPC unavailable: "+m.probe.UFFD)
+	}
+	if m.probe.Seccomp != "" {
+		why = append(why, "OCALL counting unavailable: "+m.probe.Seccomp)
+	}
+	if len(why) > 0 {
+		m.denied = strings.Join(why, "; ")
+		fmt.Fprintf(m.o.Stderr, "sim: no prediction on this host, samples are counts-free and labelled so (%s)\n", m.denied)
+	}
+	return nil
+}
+
+// Prepare implements mode.Mode: every cell's VM family must have prices.
+func (m *Mode) Prepare(_ context.Context, cells []mode.Launch) error {
+	for _, l := range cells {
+		if _, err := m.prof.For(l.Size.Family); err != nil {
+			return fmt.Errorf("%v: pass --profile-file with prices for %s, or leave out its sizes", err, l.Size.Family)
+		}
+	}
+	return nil
+}
+
+// UsableEPC is the software EPC's cap for a size: the catalog EPC minus the
+// enclave's own baseline footprint, which is the workload binary's resident
+// memory before it allocates its arena (baseline, measured by the probe:
+// Go runtime, heap, stacks, the executable's pages) plus the runtime
+// overhead the profile names (EGo's own pages).
+func UsableEPC(s sizes.Size, baseline int64, pr *Prices) (int64, error) {
+	c := s.EPCBytes - baseline - pr.EnclaveOverheadBytes
+	if c < minCapBytes {
+		return 0, fmt.Errorf("%s's EPC (%d bytes) is smaller than the enclave's baseline (%d bytes measured + %d bytes of runtime overhead)",
+			s.Name, s.EPCBytes, baseline, pr.EnclaveOverheadBytes)
+	}
+	return c, nil
+}
+
+// Command implements mode.Mode: the sim workload binary with the software
+// EPC capped at the usable EPC and the counting pass.
+func (m *Mode) Command(ctx context.Context, l mode.Launch) (*exec.Cmd, error) {
+	if m.bin == "" {
+		if err := m.Check(ctx); err != nil {
+			return nil, err
+		}
+	}
+	pr, err := m.prof.For(l.Size.Family)
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string(nil), l.Args...)
+	if m.probe.UFFD == "" {
+		c, err := UsableEPC(l.Size, m.probe.RSSBytes, pr)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "--swepc-cap", strconv.FormatInt(c, 10))
+	}
+	if m.probe.Seccomp == "" {
+		args = append(args, "--sim-count")
+	}
+	cmd := exec.CommandContext(ctx, m.bin, args...)
+	cmd.Env = append(cmd.Environ(), l.Env...)
+	cmd.Dir = l.Dir
+	return cmd, nil
+}
+
+// Explain implements mode.Mode.
+func (m *Mode) Explain(stderr string, _ int) string {
+	switch {
+	case strings.Contains(stderr, "integrity check failed"):
+		return "the software EPC refused a tampered page (a bug of the emulation: please report it)"
+	case strings.Contains(stderr, "userfaultfd"):
+		return "the software EPC needs userfaultfd: set vm.unprivileged_userfaultfd=1 or grant CAP_SYS_PTRACE"
+	case strings.Contains(stderr, "built without the software EPC"):
+		return "the sim mode needs the sim build: " + BuildCommand
+	}
+	return ""
+}
+
+// pass returns the counting pass of a cell's process (cached per scratch dir).
+func (m *Mode) pass(dir string) (*trace.Pass, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p, ok := m.passes[dir]; ok {
+		return p, nil
+	}
+	p, err := trace.ReadPass(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.passes) > 64 {
+		clear(m.passes) // scratch directories are per cell: no reuse
+	}
+	m.passes[dir] = p
+	return p, nil
+}
+
+// Finish implements mode.Mode: it replaces the sample's values by the
+// predicted ones and records the measured ones, the events and the
+// emulation's cost in s.Model.
+func (m *Mode) Finish(l mode.Launch, s *result.Sample, _ map[string]string) error {
+	ref := m.prof.Ref()
+	if m.denied != "" {
+		var pass *trace.Pass
+		if m.probe.Seccomp == "" {
+			pass, _ = m.pass(l.Dir)
+		}
+		CountsOnly(s, pass, ref, m.denied)
+		return nil
+	}
+	pr, err := m.prof.For(l.Size.Family)
+	if err != nil {
+		return err
+	}
+	pass, err := m.pass(l.Dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			CountsOnly(s, nil, ref, "the sim workload wrote no counting pass ("+trace.PassFile+")")
+			return nil
+		}
+		return err
+	}
+	if pass.Unavailable != "" {
+		CountsOnly(s, nil, ref, "OCALLs not counted: "+pass.Unavailable)
+		return nil
+	}
+	Predict(s, pass, pr, Emulation{FaultTrapNS: m.probe.FaultTrapNS}, ref)
+	return nil
+}
+
+var _ mode.Mode = (*Mode)(nil)

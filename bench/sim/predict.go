@@ -1,0 +1,170 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+	"github.com/enclavebench/enclavebench/workloads/trace"
+)
+
+// Event names the sim mode adds to a sample (besides ocalls and ecalls,
+// which are the counting pass's rates times the repetition's operations).
+const (
+	EventCountOps    = "count_pass_ops"    // operations of the counting pass
+	EventCountOCalls = "count_pass_ocalls" // OCALLs it counted
+	EventCountECalls = "count_pass_ecalls" // ECALLs it counted
+	EventCostOCalls  = "model_ocall_ns"    // predicted time of the OCALLs
+	EventCostECalls  = "model_ecall_ns"    // predicted time of the ECALLs
+	EventCostEPC     = "model_epc_ns"      // predicted time of EPC loads and evictions
+	EventCostMEE     = "model_mee_ns"      // predicted extra time of LLC misses
+	EventLLCMisses   = "llc_misses"        // counted by the timed pass, when the host allows
+)
+
+// Emulation is what the software EPC costs on this host beyond what SGX
+// would: its handler's time plus FaultTrapNS per fault.
+type Emulation struct {
+	FaultTrapNS float64
+}
+
+// Prediction is the model's account of one sample.
+type Prediction struct {
+	BaseNS      float64 // measured time minus the emulation's
+	EmulationNS float64
+	OCalls      float64
+	ECalls      float64
+	OCallNS     float64
+	ECallNS     float64
+	EPCNS       float64
+	MEENS       float64
+	PredictedNS float64 // of the whole repetition
+}
+
+// Predict turns a measured sample of the sim build into the predicted
+// enclave figures: the measured time minus the emulation's own cost plus
+// every counted event priced by pr; every value is converted (ns/op and
+// latencies up, throughputs down). It fills s.Model; s.Values become the
+// predicted ones.
+func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref string) Prediction {
+	var p Prediction
+	n := float64(s.Iters)
+	elapsed := float64(s.ElapsedNS)
+	ev := s.Events
+	if s.Events == nil {
+		s.Events = map[string]int64{}
+	}
+	p.EmulationNS = float64(ev["epc_fault_ns"]) + em.FaultTrapNS*float64(ev["epc_faults"])
+	p.BaseNS = math.Max(elapsed-p.EmulationNS, 0)
+
+	// Transitions: the counting pass's rates. Causes that follow the clock
+	// (sysmon's sleeps) scale with time, the rest with operations.
+	if pass != nil && pass.Ops > 0 {
+		timed := int64(0)
+		for _, c := range trace.TimeDriven {
+			timed += pass.Counts.BySyscall[c]
+		}
+		opDriven := float64(pass.Counts.OCalls - timed)
+		p.OCalls = opDriven / float64(pass.Ops) * n
+		if pass.ElapsedNS > 0 {
+			p.OCalls += float64(timed) / float64(pass.ElapsedNS) * p.BaseNS
+		}
+		p.ECalls = float64(pass.Counts.ECalls) / float64(pass.Ops) * n
+		s.Events[protocol.EventOCalls] = int64(math.Round(p.OCalls))
+		s.Events[protocol.EventECalls] = int64(math.Round(p.ECalls))
+		s.Events[EventCountOps] = pass.Ops
+		s.Events[EventCountOCalls] = pass.Counts.OCalls
+		s.Events[EventCountECalls] = pass.Counts.ECalls
+	}
+	p.OCallNS = p.OCalls * pr.NS(pr.OCallCycles)
+	p.ECallNS = p.ECalls * pr.NS(pr.ECallCycles)
+	p.EPCNS = float64(ev[protocol.EventEPCLoads])*pr.NS(pr.EPCLoadCycles) + float64(ev[protocol.EventEPCEvicts])*pr.NS(pr.EPCEvictionCycles)
+	if misses, ok := ev[EventLLCMisses]; ok && pass != nil && pass.HostLLCMissNS > 0 {
+		p.MEENS = float64(misses) * pass.HostLLCMissNS * (pr.MEEFactor - 1)
+	}
+	p.PredictedNS = p.BaseNS + p.OCallNS + p.ECallNS + p.EPCNS + p.MEENS
+	for name, v := range map[string]float64{EventCostOCalls: p.OCallNS, EventCostECalls: p.ECallNS, EventCostEPC: p.EPCNS, EventCostMEE: p.MEENS} {
+		if v > 0 {
+			s.Events[name] = int64(math.Round(v))
+		}
+	}
+
+	native := append([]protocol.Value(nil), s.Values...)
+	s.Values = convert(s.Values, elapsed, p.PredictedNS, n)
+	s.Model = &result.Model{Profile: ref, Native: native, EmulationNS: int64(math.Round(p.EmulationNS))}
+	return p
+}
+
+// convert rescales measured values from a repetition that took elapsed ns
+// to one that takes predicted ns, for n operations.
+func convert(vals []protocol.Value, elapsed, predicted, n float64) []protocol.Value {
+	out := make([]protocol.Value, len(vals))
+	ratio := 1.0
+	if elapsed > 0 {
+		ratio = predicted / elapsed
+	}
+	deltaPerOp := 0.0
+	if n > 0 {
+		deltaPerOp = (predicted - elapsed) / n // ns
+	}
+	for i, v := range vals {
+		out[i] = v
+		switch {
+		case v.Unit == "ns/op":
+			if n > 0 {
+				out[i].Value = predicted / n
+			}
+		case v.Better == protocol.Higher && strings.HasSuffix(v.Unit, "/s"):
+			if ratio > 0 {
+				out[i].Value = v.Value / ratio
+			}
+		case v.Better == protocol.Lower:
+			if scale, ok := timeUnit(v.Unit); ok {
+				out[i].Value = math.Max(v.Value+deltaPerOp/scale, 0)
+			}
+		}
+	}
+	return out
+}
+
+// timeUnit reports the nanoseconds per unit of a latency unit such as
+// "p99-ns", "ns", "us", "ms", "s", "latency-us".
+func timeUnit(unit string) (float64, bool) {
+	u := unit
+	if i := strings.LastIndexAny(u, "-_"); i >= 0 {
+		u = u[i+1:]
+	}
+	switch u {
+	case "ns":
+		return 1, true
+	case "us", "µs":
+		return 1e3, true
+	case "ms":
+		return 1e6, true
+	case "s", "sec":
+		return 1e9, true
+	}
+	return 0, false
+}
+
+// CountsOnly labels a sample that could not be predicted: its values stay
+// the measured ones and Model.CountsOnly says why.
+func CountsOnly(s *result.Sample, pass *trace.Pass, ref, reason string) {
+	if pass != nil && pass.Ops > 0 && pass.Unavailable == "" {
+		oc, ec := pass.Rate()
+		if s.Events == nil {
+			s.Events = map[string]int64{}
+		}
+		s.Events[protocol.EventOCalls] = int64(math.Round(oc * float64(s.Iters)))
+		s.Events[protocol.EventECalls] = int64(math.Round(ec * float64(s.Iters)))
+		s.Events[EventCountOps] = pass.Ops
+	}
+	s.Model = &result.Model{Profile: ref, Native: append([]protocol.Value(nil), s.Values...), CountsOnly: reason}
+}
+
+// Describe is a one-line account of a prediction, for logs and tests.
+func (p Prediction) Describe() string {
+	return fmt.Sprintf("base %.0f ns (emulation %.0f ns removed) + %.0f OCALLs %.0f ns + %.0f ECALLs %.0f ns + EPC %.0f ns + MEE %.0f ns = %.0f ns",
+		p.BaseNS, p.EmulationNS, p.OCalls, p.OCallNS, p.ECalls, p.ECallNS, p.EPCNS, p.MEENS, p.PredictedNS)
+}

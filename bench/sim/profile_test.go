@@ -1,0 +1,97 @@
+package sim
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDefaultProfile(t *testing.T) {
+	p := Default()
+	if p.Ref() != "published/v1" {
+		t.Fatalf("Ref = %q", p.Ref())
+	}
+	for _, fam := range []string{"DCsv2", "DCsv3", "DCdsv3"} {
+		pr, err := p.For(fam)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The published ranges bound the chosen prices (HotCalls, VAULT).
+		if pr.OCallCycles < 8200 || pr.OCallCycles > 17000 || pr.ECallCycles < 8200 || pr.ECallCycles > 17000 {
+			t.Errorf("%s: transition prices %v/%v outside HotCalls' 8,200-17,000 cycles", fam, pr.OCallCycles, pr.ECallCycles)
+		}
+		if s := pr.EPCLoadCycles + pr.EPCEvictionCycles; s != 40000 {
+			t.Errorf("%s: a swap costs %v cycles, VAULT publishes ~40,000", fam, s)
+		}
+	}
+	if _, err := p.For("DCasv5"); err == nil || !strings.Contains(err.Error(), "DCsv2") {
+		t.Errorf("For(unknown) = %v, want an error listing the families", err)
+	}
+}
+
+func TestLoadProfileRejectsNamingTheField(t *testing.T) {
+	base := func() map[string]any {
+		var m map[string]any
+		if err := json.Unmarshal(DefaultJSON(), &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	plat := func(m map[string]any) map[string]any {
+		return m["platforms"].(map[string]any)["DCsv2"].(map[string]any)
+	}
+	cases := []struct {
+		name   string
+		edit   func(m map[string]any)
+		raw    string
+		wantIn string
+	}{
+		{name: "missing price", edit: func(m map[string]any) { delete(plat(m), "ocall_cycles") }, wantIn: "platforms.DCsv2.ocall_cycles is missing"},
+		{name: "unknown field", edit: func(m map[string]any) { plat(m)["ocall_cycle"] = 1 }, wantIn: "platforms.DCsv2.ocall_cycle: unknown field"},
+		{name: "wrong type", edit: func(m map[string]any) { plat(m)["clock_hz"] = "fast" }, wantIn: "platforms.DCsv2.clock_hz: wrong type"},
+		{name: "negative", edit: func(m map[string]any) { plat(m)["epc_load_cycles"] = -1 }, wantIn: "platforms.DCsv2.epc_load_cycles is -1"},
+		{name: "mee below 1", edit: func(m map[string]any) { plat(m)["mee_factor"] = 0.5 }, wantIn: "platforms.DCsv2.mee_factor"},
+		{name: "no source", edit: func(m map[string]any) { delete(plat(m)["sources"].(map[string]any), "epc_eviction_cycles") }, wantIn: "platforms.DCsv2.sources.epc_eviction_cycles is missing"},
+		{name: "no version", edit: func(m map[string]any) { delete(m, "version") }, wantIn: "version is missing"},
+		{name: "bad format", edit: func(m map[string]any) { m["format"] = "other" }, wantIn: "format is \"other\""},
+		{name: "top-level unknown", edit: func(m map[string]any) { m["prices"] = 1 }, wantIn: "prices: unknown field"},
+		{name: "no platforms", edit: func(m map[string]any) { m["platforms"] = map[string]any{} }, wantIn: "platforms is missing or empty"},
+		{name: "malformed", raw: `{"format": `, wantIn: "unexpected EOF"},
+		{name: "trailing", raw: string(DefaultJSON()) + "{}", wantIn: "trailing data"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			data := []byte(c.raw)
+			if c.edit != nil {
+				m := base()
+				c.edit(m)
+				data, _ = json.Marshal(m)
+			}
+			path := filepath.Join(t.TempDir(), "p.json")
+			os.WriteFile(path, data, 0o644)
+			_, err := LoadProfile(path)
+			if err == nil || !strings.Contains(err.Error(), c.wantIn) {
+				t.Fatalf("LoadProfile = %v, want an error containing %q", err, c.wantIn)
+			}
+		})
+	}
+}
+
+func TestProfileRoundTrip(t *testing.T) {
+	p := Default()
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := ParseProfile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(p)
+	c, _ := json.Marshal(q)
+	if string(a) != string(c) {
+		t.Fatalf("round trip changed the profile:\n%s\n%s", a, c)
+	}
+}

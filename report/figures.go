@@ -488,68 +488,91 @@ func (f *figs) overhead() []plot.Figure {
 		if len(gs) == 0 {
 			continue
 		}
-		rowOf := map[string]int{}
-		var rows []string
+		var allRows []string
+		seen := map[string]bool{}
 		for _, g := range gs {
-			if _, ok := rowOf[g.ParamText]; !ok {
-				rowOf[g.ParamText] = len(rows)
-				rows = append(rows, g.ParamText)
+			if !seen[g.ParamText] {
+				seen[g.ParamText] = true
+				allRows = append(allRows, g.ParamText)
 			}
 		}
-		ss := newSeriesSet()
-		for _, g := range gs {
-			s := ss.get(f, g.Size, g.Mode, g.ModeLabel, g.OriginLabel)
-			s.Line, s.ErrAxis = false, "x"
-			p := plot.Point{X: g.Baseline.Slowdown, Y: float64(len(rows) - 1 - rowOf[g.ParamText])}
-			if g.Baseline.CI && g.Baseline.SLo > 0 {
-				p.Err, p.Lo, p.Hi = true, g.Baseline.SLo, g.Baseline.SHi
+		// At most overheadRows parameter sets per figure, so each stays legible.
+		parts := (len(allRows) + overheadRows - 1) / overheadRows
+		per := (len(allRows) + parts - 1) / parts
+		for part := 0; part < parts; part++ {
+			rows := allRows[part*per : min(len(allRows), (part+1)*per)]
+			rowOf := map[string]int{}
+			for i, r := range rows {
+				rowOf[r] = i
 			}
-			s.Points = append(s.Points, p)
-		}
-		series := ss.list()
-		// Spread the series within a row so intervals do not overlap.
-		n := len(series)
-		step := math.Min(0.7/float64(max(n, 1)), 0.18)
-		for i := range series {
-			off := (float64(i) - float64(n-1)/2) * -step
-			for j := range series[i].Points {
-				series[i].Points[j].Y += off
+			ss := newSeriesSet()
+			var these []*Group
+			for _, g := range gs {
+				i, ok := rowOf[g.ParamText]
+				if !ok {
+					continue
+				}
+				these = append(these, g)
+				s := ss.get(f, g.Size, g.Mode, g.ModeLabel, g.OriginLabel)
+				s.Line, s.ErrAxis = false, "x"
+				p := plot.Point{X: g.Baseline.Slowdown, Y: float64(len(rows) - 1 - i)}
+				if g.Baseline.CI && g.Baseline.SLo > 0 {
+					p.Err, p.Lo, p.Hi = true, g.Baseline.SLo, g.Baseline.SHi
+				}
+				s.Points = append(s.Points, p)
 			}
-		}
-		var ticks []plot.Tick
-		for i, r := range rows {
-			label := r
-			if label == "" {
-				label = t.Name
+			series := ss.list()
+			// Spread the series within a row so intervals do not overlap.
+			n := len(series)
+			step := math.Min(0.7/float64(max(n, 1)), 0.18)
+			for i := range series {
+				off := (float64(i) - float64(n-1)/2) * -step
+				for j := range series[i].Points {
+					series[i].Points[j].Y += off
+				}
 			}
-			ticks = append(ticks, plot.Tick{Value: float64(len(rows) - 1 - i), Label: label})
+			var ticks []plot.Tick
+			for i, r := range rows {
+				label := r
+				if label == "" {
+					label = t.Name
+				}
+				ticks = append(ticks, plot.Tick{Value: float64(len(rows) - 1 - i), Label: label})
+			}
+			title := "Enclave overhead: " + t.Name
+			name := f.name("overhead", t.Name)
+			if parts > 1 {
+				title += fmt.Sprintf(" (%d of %d)", part+1, parts)
+			}
+			h := 1.9 + float64(len(rows))*math.Max(0.4, 0.1*float64(n))
+			fig := plot.Figure{
+				Name: name, Kind: plot.KindXY, Title: title,
+				X:      plot.Axis{Label: "slowdown vs native (×, log scale; > 1: enclave slower; " + t.Unit + ")", Log: true},
+				Y:      plot.Axis{Label: "parameters", Ticks: ticks},
+				Series: series,
+				Marks:  []plot.Mark{{Axis: "x", Value: 1, Label: "native (×1.0)", Color: -1}},
+				Width:  9, Height: math.Min(h, 20),
+			}
+			dropErrOnLog(fig.Series)
+			against := ""
+			if anySim(these) {
+				against = " Sim ratios compare each prediction with the native figures it started from."
+			}
+			inverted := ""
+			if t.Better == "higher" {
+				inverted = " (" + t.Unit + " is a throughput: slowdown = native ÷ enclave)"
+			}
+			fig.Caption = fmt.Sprintf("Ratio of each enclave figure to native on the same host, as a slowdown%s; the grey line marks 1.0 (as fast as native). Error bars: conservative 95%% interval from both medians' intervals.%s %s",
+				inverted, against, f.modesCaption(ss.modes))
+			f.legend(&fig, ss, "native (×1.0)", true)
+			out = append(out, fig)
 		}
-		h := 1.9 + float64(len(rows))*math.Max(0.4, 0.11*float64(n))
-		fig := plot.Figure{
-			Name: f.name("overhead", t.Name), Kind: plot.KindXY,
-			Title:  "Enclave overhead: " + t.Name,
-			X:      plot.Axis{Label: "slowdown vs native (×, log scale; > 1: enclave slower; " + t.Unit + ")", Log: true, Ticks: nil},
-			Y:      plot.Axis{Label: "parameters", Ticks: ticks},
-			Series: series,
-			Marks:  []plot.Mark{{Axis: "x", Value: 1, Label: "native (×1.0)", Color: -1}},
-			Width:  9, Height: math.Min(h, 40),
-		}
-		dropErrOnLog(fig.Series)
-		against := ""
-		if anySim(gs) {
-			against = " Sim ratios compare each prediction with the native figures it started from."
-		}
-		inverted := ""
-		if t.Better == "higher" {
-			inverted = " (" + t.Unit + " is a throughput: slowdown = native ÷ enclave)"
-		}
-		fig.Caption = fmt.Sprintf("Ratio of each enclave figure to native on the same host, as a slowdown%s; the grey line marks 1.0 (as fast as native). Error bars: conservative 95%% interval from both medians' intervals.%s %s",
-			inverted, against, f.modesCaption(ss.modes))
-		f.legend(&fig, ss, "native (×1.0)", true)
-		out = append(out, fig)
 	}
 	return out
 }
+
+// overheadRows bounds the parameter sets of one overhead figure.
+const overheadRows = 10
 
 func anySim(gs []*Group) bool {
 	for _, g := range gs {

@@ -144,3 +144,11 @@ func fmtHeadroom(a Advice) string {
 func fmtPct(f float64) string {
 	return strconv.FormatFloat(math.Round(f*100*1000)/1000, 'f', -1, 64) + "%"
 }
+
+// fmtMedian prints a group's median ("—" without samples).
+func fmtMedian(g *Group) string {
+	if g.Summary.N == 0 {
+		return "—"
+	}
+	return fmtNum(g.Summary.Center)
+}

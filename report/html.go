@@ -57,6 +57,7 @@ var sectionTitles = []struct{ id, title, intro string }{
 
 var funcs = template.FuncMap{
 	"num":       fmtNum,
+	"median":    fmtMedian,
 	"ci":        fmtCI,
 	"ratio":     ratioText,
 	"verdict":   verdict,

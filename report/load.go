@@ -3,8 +3,10 @@ package report
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/enclavebench/enclavebench/bench/result"
@@ -91,7 +93,26 @@ func Load(dirs []string, o Options) *Input {
 	seenPath := map[string]string{}
 	seenRun := map[string]string{}
 	var loaded []*Source
-	for _, p := range dirs {
+	// Read the directories in parallel; decide in argument order.
+	type loadResult struct {
+		d   *result.Dir
+		err error
+	}
+	results := make([]loadResult, len(dirs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	for i, p := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d, err := result.Load(p)
+			results[i] = loadResult{d, err}
+		}()
+	}
+	wg.Wait()
+	for i, p := range dirs {
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			abs = p
@@ -101,7 +122,7 @@ func Load(dirs []string, o Options) *Input {
 			continue
 		}
 		seenPath[abs] = p
-		d, err := result.Load(p)
+		d, err := results[i].d, results[i].err
 		if err != nil {
 			in.LeftOut = append(in.LeftOut, LeftOut{p, trimDirPrefix(err.Error(), p)})
 			continue

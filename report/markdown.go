@@ -138,7 +138,7 @@ func markdown(r *Report, maxRows int) string {
 				origin = " " + mdEscape(g.OriginLabel) + " |"
 			}
 			p("| %s | %s |%s %s | %s | %s | %d | %s | %s | %s |\n", mdEscape(g.ParamText), mdEscape(g.Size), origin,
-				mdEscape(g.ModeLabel), fmtNum(g.Summary.Center), fmtCI(g.Summary), g.Summary.N,
+				mdEscape(g.ModeLabel), fmtMedian(g), fmtCI(g.Summary), g.Summary.N,
 				mdEscape(ratioText(g)), mdEscape(verdict(g.Baseline)), mdEscape(strings.Join(g.Notes, ", ")))
 		}
 		if cut > 0 {

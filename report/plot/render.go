@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"image/png"
+	"io"
 	"math"
 	"sort"
 	"strconv"
@@ -97,7 +99,7 @@ func Render(f *Figure, formats ...string) (out map[string][]byte, err error) {
 		case SVG:
 			c = vgsvg.New(w, h)
 		case PNG:
-			c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(PNGDPI))}
+			c = fastPNG{vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(PNGDPI))}
 		case PDF:
 			pc := vgpdf.New(w, h)
 			pc.EmbedFonts(true)
@@ -601,6 +603,19 @@ func (m *markLine) Plot(c draw.Canvas, p *gplot.Plot) {
 func (m *markLine) Thumbnail(c *draw.Canvas) {
 	y := c.Center().Y
 	c.StrokeLine2(m.style, c.Min.X, y, c.Max.X, y)
+}
+
+// fastPNG encodes the canvas with fast compression: plots are flat colour,
+// so the files stay small, and encoding is a large part of a report's time.
+type fastPNG struct{ *vgimg.Canvas }
+
+func (c fastPNG) WriteTo(w io.Writer) (int64, error) {
+	var b bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(&b, c.Image()); err != nil {
+		return 0, err
+	}
+	return b.WriteTo(w)
 }
 
 // lineThumb is a legend thumbnail: a line, optionally with a glyph.

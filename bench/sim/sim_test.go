@@ -1,0 +1,218 @@
+//go:build sim && linux && amd64
+
+package sim
+
+// End-to-end tests of the sim mode with the real sim workload binary: the
+// EPC cliff of memsweep at each DCsv2 size's usable EPC, OCALL-dominated
+// syscall, compute at ~1.0x. They build the binary once (cgo, OpenSSL).
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
+
+var (
+	buildOnce sync.Once
+	simBin    string
+	buildErr  error
+)
+
+func simMode(t *testing.T) *Mode {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "enclavebench-sim-test-*")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		simBin = filepath.Join(dir, SimBinName)
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		cmd := exec.Command("go", "build", "-tags", "sim", "-o", simBin, "./workloads/cmd/workload")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("%v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building the sim workload binary: %v", buildErr)
+	}
+	var notice bytes.Buffer
+	m := New(Options{WorkloadSimBin: simBin, Stderr: &notice})
+	if err := m.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if m.denied != "" {
+		t.Skipf("this host denies what the sim mode needs: %s", notice.String())
+	}
+	return m
+}
+
+// runCell runs one cell the way the runner does and returns its finished samples.
+func runCell(t *testing.T, m *Mode, workload string, params map[string]string, size string, reps int, minTime time.Duration) []result.Sample {
+	t.Helper()
+	sz, ok := sizes.Lookup(size)
+	if !ok {
+		t.Fatalf("size %s", size)
+	}
+	dir := t.TempDir()
+	args := []string{workload}
+	for k, v := range params {
+		args = append(args, "--param", k+"="+v)
+	}
+	args = append(args, "--size", sz.Name, "--mode", mode.Sim, "--vcpus", strconv.Itoa(sz.VCPUs),
+		"--epc-bytes", strconv.FormatInt(sz.EPCBytes, 10), "--mem-bytes", strconv.FormatInt(sz.MemBytes(), 10),
+		"--reps", strconv.Itoa(reps), "--warmup", "1", "--min-time", minTime.String(), "--tmpdir", dir)
+	l := mode.Launch{Cell: result.Cell{Workload: workload, Params: params, Size: sz.Name, Mode: mode.Sim}, Size: sz,
+		Args: args, Env: []string{"GOMAXPROCS=" + strconv.Itoa(min(sz.VCPUs, runtime.NumCPU()))}, Dir: dir}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd, err := m.Command(ctx, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var samples []result.Sample
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		msg, err := protocol.Parse(sc.Bytes())
+		if err != nil || msg.Type != protocol.TypeSample {
+			continue
+		}
+		s := result.Sample{Workload: workload, Params: params, Size: sz.Name, Mode: mode.Sim, Rep: msg.Sample.Rep,
+			Iters: msg.Sample.Iters, ElapsedNS: msg.Sample.ElapsedNS, Values: msg.Sample.Values, Events: msg.Sample.Events}
+		if err := m.Finish(l, &s, msg.Extra); err != nil {
+			t.Fatal(err)
+		}
+		samples = append(samples, s)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%s: %v\n%s", workload, err, stderr.String())
+	}
+	if len(samples) != reps {
+		t.Fatalf("%s: %d samples, want %d\n%s", workload, len(samples), reps, stderr.String())
+	}
+	return samples
+}
+
+func value(s result.Sample, unit string, native bool) float64 {
+	vals := s.Values
+	if native {
+		vals = s.Model.Native
+	}
+	for _, v := range vals {
+		if v.Unit == unit {
+			return v.Value
+		}
+	}
+	return 0
+}
+
+func median(xs []float64) float64 {
+	c := append([]float64(nil), xs...)
+	for i := range c {
+		for j := i + 1; j < len(c); j++ {
+			if c[j] < c[i] {
+				c[i], c[j] = c[j], c[i]
+			}
+		}
+	}
+	return c[len(c)/2]
+}
+
+// TestEPCCliff: a sequential sweep at 0.95x a size's usable EPC loads no
+// page back; at 1.05x it pages, and the predicted throughput falls off the
+// cliff. So the cliff lies within 5% of the usable EPC.
+func TestEPCCliff(t *testing.T) {
+	m := simMode(t)
+	sizeNames := []string{"DC1s_v2", "DC2s_v2", "DC4s_v2", "DC8_v2"}
+	if testing.Short() {
+		sizeNames = sizeNames[:2]
+	}
+	for _, name := range sizeNames {
+		sz, _ := sizes.Lookup(name)
+		pr, _ := m.prof.For(sz.Family)
+		usable, err := UsableEPC(sz, m.probe.RSSBytes, pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mbs := map[float64]float64{}
+		for _, x := range []float64{0.95, 1.05} {
+			ws := int64(x * float64(usable))
+			ss := runCell(t, m, "memsweep", map[string]string{"ws": strconv.FormatInt(ws, 10), "access": "seq", "op": "read"}, name, 3, 20*time.Millisecond)
+			var loads, pages int64
+			var v []float64
+			for _, s := range ss {
+				loads += s.Events[protocol.EventEPCLoads]
+				pages += int64(s.Iters) * 64 / 4096
+				v = append(v, value(s, "MB/s", false))
+			}
+			mbs[x] = median(v)
+			t.Logf("%s usable EPC %.1f MiB, ws %.2fx = %.1f MiB: %d EPC loads over %d pages swept, predicted %.0f MB/s",
+				name, float64(usable)/(1<<20), x, float64(ws)/(1<<20), loads, pages, mbs[x])
+			if x < 1 && loads != 0 {
+				t.Errorf("%s: %d EPC loads below the usable EPC", name, loads)
+			}
+			if x > 1 && loads < pages/2 {
+				t.Errorf("%s: only %d EPC loads for %d pages swept above the usable EPC", name, loads, pages)
+			}
+		}
+		if mbs[1.05] > mbs[0.95]/5 {
+			t.Errorf("%s: no cliff: %.0f MB/s at 0.95x, %.0f MB/s at 1.05x the usable EPC", name, mbs[0.95], mbs[1.05])
+		}
+	}
+}
+
+// TestSyscallIsOCallBound: the predicted overhead of pread is its counted
+// OCALLs, about one per operation.
+func TestSyscallIsOCallBound(t *testing.T) {
+	m := simMode(t)
+	for _, s := range runCell(t, m, "syscall", map[string]string{"call": "read"}, "DC2s_v2", 3, 20*time.Millisecond) {
+		perOp := float64(s.Events[protocol.EventOCalls]) / float64(s.Iters)
+		extra := value(s, "ns/op", false)*float64(s.Iters) - float64(s.ElapsedNS-s.Model.EmulationNS)
+		if perOp < 0.99 || perOp > 1.2 {
+			t.Errorf("%.3f OCALLs per pread, want ~1", perOp)
+		}
+		if frac := float64(s.Events[EventCostOCalls]) / extra; frac < 0.95 {
+			t.Errorf("OCALLs explain %.0f%% of the predicted overhead, want nearly all", 100*frac)
+		}
+		t.Logf("syscall read: %.0f -> %.0f ns/op, %.3f OCALLs/op", value(s, "ns/op", true), value(s, "ns/op", false), perOp)
+	}
+}
+
+// TestComputeNearOneX: a computation without system calls or paging is
+// predicted at about its native time.
+func TestComputeNearOneX(t *testing.T) {
+	m := simMode(t)
+	for _, s := range runCell(t, m, "compute", map[string]string{"task": "sha256"}, "DC2s_v2", 3, 20*time.Millisecond) {
+		r := value(s, "ns/op", false) / value(s, "ns/op", true)
+		if r < 1 || r > 1.05 {
+			t.Errorf("compute predicted at %.3fx native, want ~1.0x (events %v)", r, s.Events)
+		}
+		t.Logf("compute sha256: %.3fx", r)
+	}
+}

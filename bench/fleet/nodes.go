@@ -190,15 +190,17 @@ func (ns *Nodes) Check(jp *JobPlan, epcOverridden bool) ([]string, error) {
 			notes = append(notes, fmt.Sprintf("%s: --epc %s is more than the %s nodes of size %s offer: the Job would stay Pending", ns.File, want.String(), best.String(), size.Name))
 		}
 	}
-	cpu := res.Requests[corev1.ResourceCPU]
-	fits := false
+	cpu, mem := res.Requests[corev1.ResourceCPU], res.Requests[corev1.ResourceMemory]
+	cpuFits, memFits := false, false
 	for _, n := range nodes {
-		if n.CPU.IsZero() || n.CPU.Cmp(cpu) >= 0 {
-			fits = true
-		}
+		cpuFits = cpuFits || n.CPU.IsZero() || n.CPU.Cmp(cpu) >= 0
+		memFits = memFits || n.Memory.IsZero() || n.Memory.Cmp(mem) >= 0
 	}
-	if !fits {
-		notes = append(notes, fmt.Sprintf("%s: the CPU request %s is more than any node of size %s can allocate; lower it with --cpu-request", ns.File, cpu.String(), size.Name))
+	if !cpuFits {
+		notes = append(notes, fmt.Sprintf("%s: the CPU request %s is more than any node of size %s can allocate: the Job would stay Pending; lower it with --cpu-request", ns.File, cpu.String(), size.Name))
+	}
+	if !memFits {
+		notes = append(notes, fmt.Sprintf("%s: the memory request %s (the suite's largest cell) is more than any node of size %s can allocate: the Job would stay Pending; leave the largest cells out with --param", ns.File, mem.String(), size.Name))
 	}
 	return notes, nil
 }

@@ -97,6 +97,11 @@ type Group struct {
 	Footprint int64 // enclave memory the workload allocates at this size; -1 unknown
 	Notes     []string
 
+	// NotPredicted counts sim samples the model could not predict
+	// (Model.CountsOnly: their values are native measurements), left out.
+	NotPredicted    int
+	NotPredictedWhy string
+
 	cellSet map[string]bool
 	runSet  map[string]bool
 	nValues int
@@ -360,7 +365,7 @@ func simProfile(run *result.Run, s *result.Sample) string {
 	}
 	if run.Profile != nil {
 		if run.Profile.Version > 0 {
-			return fmt.Sprintf("%s v%d", run.Profile.Name, run.Profile.Version)
+			return fmt.Sprintf("%s/v%d", run.Profile.Name, run.Profile.Version) // as bench/sim's Profile.Ref
 		}
 		return run.Profile.Name
 	}
@@ -411,6 +416,11 @@ func (b *builder) collect() {
 				byCell[x.Cell] = g
 				g.cellSet[x.Cell] = true
 				g.runSet[d.Run.ID] = true
+			}
+			if x.Mode == mode.Sim && x.Model != nil && x.Model.CountsOnly != "" {
+				g.NotPredicted++
+				g.NotPredictedWhy = x.Model.CountsOnly
+				continue
 			}
 			v, ok := x.Value(g.Unit)
 			if !ok {
@@ -783,7 +793,7 @@ func (b *builder) runs() {
 		if p := r.Profile; p != nil {
 			cost = p.Name
 			if p.Version > 0 {
-				cost += fmt.Sprintf(" v%d", p.Version)
+				cost += fmt.Sprintf("/v%d", p.Version)
 			}
 			if p.Source != "" {
 				cost += " (" + p.Source + ")"
@@ -848,6 +858,10 @@ func (b *builder) warnings() {
 			subj := g.subject()
 			if len(g.Runs) > 1 {
 				add("pooled", subj, fmt.Sprintf("samples pooled from %d runs on the same host (%s)", len(g.Runs), strings.Join(g.Runs, ", ")))
+			}
+			if g.NotPredicted > 0 {
+				add("not predicted", subj, fmt.Sprintf("%d sim sample(s) could not be predicted (%s): their values are native measurements, left out", g.NotPredicted, g.NotPredictedWhy))
+				g.Notes = append(g.Notes, fmt.Sprintf("%d not predicted", g.NotPredicted))
 			}
 			if g.Summary.N == 0 {
 				add("no samples", subj, "no samples in the unit "+g.Unit)

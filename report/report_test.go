@@ -294,22 +294,44 @@ func TestModeLabels(t *testing.T) {
 	_, r := loadFixtures(t, testOptions(), "dc-a")
 	for _, tb := range r.Workloads {
 		for _, g := range tb.Rows {
-			if g.Mode == mode.Sim && g.ModeLabel != "sim (model, profile published v1)" {
+			if g.Mode == mode.Sim && g.ModeLabel != "sim (model, profile published/v1)" {
 				t.Errorf("sim row labelled %q", g.ModeLabel)
 			}
-			if g.Mode == mode.Sim && (g.Baseline == nil || g.Baseline.Against != "model input") {
+			if g.Mode == mode.Sim && g.Summary.N > 0 && (g.Baseline == nil || g.Baseline.Against != "model input") {
 				t.Errorf("%s: sim compared with %+v, want the model's own native input", g.subject(), g.Baseline)
 			}
 		}
 	}
 	for _, f := range r.Figures {
 		for _, s := range f.Series {
-			if strings.Contains(s.Label, "sim") && !strings.Contains(s.Label, "sim (model, profile published v1)") {
+			if strings.Contains(s.Label, "sim") && !strings.Contains(s.Label, "sim (model, profile published/v1)") {
 				t.Errorf("figure %s: series %q", f.Name, s.Label)
 			}
 		}
 		if strings.Contains(f.Caption, "sim (model") && !strings.Contains(f.Caption, "model prediction, not a measurement") {
 			t.Errorf("figure %s: caption does not say sim is modelled: %s", f.Name, f.Caption)
+		}
+	}
+}
+
+// TestNotPredicted checks that sim samples the model could not predict
+// (their values are native measurements) are left out with a warning.
+func TestNotPredicted(t *testing.T) {
+	_, r := loadFixtures(t, testOptions(), "dc-a")
+	found := false
+	for _, w := range r.Warnings {
+		if w.Kind == "not predicted" && strings.Contains(w.Subject, "call=clock DC1s_v2 sim") && strings.Contains(w.Text, "perf_event_open") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no warning for the unpredicted sim samples")
+	}
+	for _, tb := range r.Workloads {
+		for _, g := range tb.Rows {
+			if g.NotPredicted > 0 && (g.Summary.N != 0 || g.Baseline != nil) {
+				t.Errorf("%s: unpredicted samples used: n=%d", g.subject(), g.Summary.N)
+			}
 		}
 	}
 }
@@ -440,7 +462,7 @@ func TestWrite(t *testing.T) {
 			t.Errorf("report.html contains %q (must be self-contained and valid)", bad)
 		}
 	}
-	for _, want := range []string{"sim (model, profile published v1)", "dc-b (Standard_DC8_v2)", "microcode", "0xf8", "EGo 1.9.0", "published v1 (docs/sgx-facts.md)", "heap is exhausted"} {
+	for _, want := range []string{"sim (model, profile published/v1)", "dc-b (Standard_DC8_v2)", "microcode", "0xf8", "EGo 1.9.0", "published/v1 (docs/sgx-facts.md)", "heap is exhausted"} {
 		if !bytes.Contains(html, []byte(want)) {
 			t.Errorf("report.html lacks %q", want)
 		}

@@ -1,0 +1,164 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
+
+// The cells bench calibrate runs in native, sgx and sim mode on one size.
+var (
+	CalibrationWorkloads = []string{"syscall", "memsweep"}
+	CalibrationParams    = []string{"syscall.call=read", "memsweep.ws=0.5xEPC,2xEPC", "memsweep.access=random", "memsweep.op=read"}
+)
+
+// Calibrate derives prices for size's platform from the samples of a
+// calibration run on SGX hardware (native and sgx, and sim for the EPC
+// counts):
+//
+//   - ocall_cycles = (sgx - native) ns/op of syscall call=read, divided by
+//     the OCALLs per pread the sim mode counted (1 without sim samples),
+//     times the clock;
+//   - ecall_cycles = ocall_cycles (a round trip either way; not measured
+//     separately);
+//   - a page swap = the extra (sgx - native) ns/op of memsweep random read
+//     at 2xEPC beyond that at 0.5xEPC, divided by the EPC loads per
+//     operation the sim mode counted (without sim samples: 1 - EPC/ws =
+//     0.5, every access to a page that is not resident), half priced per
+//     load and half per eviction;
+//   - mee_factor = sgx / native ns/op of memsweep random read at 0.5xEPC
+//     (dependent loads over a working set that fits the EPC; it is mostly
+//     LLC misses when 0.5xEPC is several times the LLC);
+//   - clock_hz and enclave_overhead_bytes are kept from base.
+//
+// Medians over repetitions are used throughout. notes say what was assumed.
+func Calibrate(samples []result.Sample, size sizes.Size, base *Prices, hostCPU string, when time.Time) (*Prices, []string, error) {
+	med := func(workload string, params map[string]string, m string, f func(result.Sample) (float64, bool)) (float64, int) {
+		var xs []float64
+		for _, s := range samples {
+			if s.Workload != workload || s.Mode != m || s.Size != size.Name || !match(s.Params, params) {
+				continue
+			}
+			if v, ok := f(s); ok {
+				xs = append(xs, v)
+			}
+		}
+		if len(xs) == 0 {
+			return 0, 0
+		}
+		sort.Float64s(xs)
+		return xs[len(xs)/2], len(xs)
+	}
+	// In sim samples Values are predictions: the measured ones are in Model.Native.
+	nsop := func(s result.Sample) (float64, bool) {
+		vals := s.Values
+		if s.Model != nil {
+			vals = s.Model.Native
+		}
+		for _, v := range vals {
+			if v.Unit == "ns/op" {
+				return v.Value, true
+			}
+		}
+		return 0, false
+	}
+	perOp := func(event string) func(result.Sample) (float64, bool) {
+		return func(s result.Sample) (float64, bool) {
+			if s.Iters <= 0 || s.Model == nil || s.Model.CountsOnly != "" {
+				return 0, false
+			}
+			return float64(s.Events[event]) / float64(s.Iters), true
+		}
+	}
+	need := func(workload string, params map[string]string, m string) (float64, error) {
+		v, n := med(workload, params, m, nsop)
+		if n == 0 {
+			return 0, fmt.Errorf("calibration needs %s %v in mode %s on %s: no sample", workload, params, m, size.Name)
+		}
+		return v, nil
+	}
+	var notes []string
+	clock := base.ClockHz
+	out := *base
+	out.Sources = map[string]string{}
+	out.Ranges = nil
+	src := fmt.Sprintf("measured by bench calibrate on %s (%s), %s: ", size.Name, hostCPU, when.UTC().Format("2006-01-02"))
+
+	read := map[string]string{"call": "read"}
+	nat, err := need("syscall", read, "native")
+	if err != nil {
+		return nil, nil, err
+	}
+	sgx, err := need("syscall", read, "sgx")
+	if err != nil {
+		return nil, nil, err
+	}
+	ocPerOp, n := med("syscall", read, "sim", perOp(protocol.EventOCalls))
+	if n == 0 || ocPerOp <= 0 {
+		ocPerOp = 1
+		notes = append(notes, "no sim samples of syscall call=read: 1 OCALL per pread assumed")
+	}
+	ocNS := (sgx - nat) / ocPerOp
+	if ocNS <= 0 {
+		return nil, nil, fmt.Errorf("syscall call=read is not slower in sgx (%.0f ns/op) than natively (%.0f ns/op): no OCALL cost to derive", sgx, nat)
+	}
+	out.OCallCycles = ocNS * clock / 1e9
+	out.ECallCycles = out.OCallCycles
+	out.Sources["ocall_cycles"] = src + fmt.Sprintf("(sgx %.0f - native %.0f ns/op of syscall call=read) / %.3f OCALLs per op x %.3g Hz", sgx, nat, ocPerOp, clock)
+	out.Sources["ecall_cycles"] = "assumed equal to the measured OCALL round trip (" + out.Sources["ocall_cycles"] + ")"
+
+	small := map[string]string{"ws": "0.5xEPC", "access": "random", "op": "read"}
+	big := map[string]string{"ws": "2xEPC", "access": "random", "op": "read"}
+	nat05, err := need("memsweep", small, "native")
+	if err != nil {
+		return nil, nil, err
+	}
+	sgx05, err := need("memsweep", small, "sgx")
+	if err != nil {
+		return nil, nil, err
+	}
+	nat2, err := need("memsweep", big, "native")
+	if err != nil {
+		return nil, nil, err
+	}
+	sgx2, err := need("memsweep", big, "sgx")
+	if err != nil {
+		return nil, nil, err
+	}
+	loads, n := med("memsweep", big, "sim", perOp(protocol.EventEPCLoads))
+	if n == 0 || loads <= 0 {
+		loads = 0.5
+		notes = append(notes, "no sim samples of memsweep random 2xEPC: 0.5 EPC loads per access assumed (1 - EPC/ws)")
+	}
+	swapNS := ((sgx2 - nat2) - (sgx05 - nat05)) / loads
+	if swapNS <= 0 {
+		return nil, nil, fmt.Errorf("memsweep random read is not slower beyond the EPC (2xEPC: sgx %.0f, native %.0f ns/op; 0.5xEPC: sgx %.0f, native %.0f ns/op): no paging cost to derive", sgx2, nat2, sgx05, nat05)
+	}
+	out.EPCLoadCycles = swapNS / 2 * clock / 1e9
+	out.EPCEvictionCycles = out.EPCLoadCycles
+	swapSrc := src + fmt.Sprintf("((sgx %.1f - native %.1f ns/op at 2xEPC) - (sgx %.1f - native %.1f ns/op at 0.5xEPC)) / %.3f EPC loads per access = %.0f ns per swap, half per load and half per eviction",
+		sgx2, nat2, sgx05, nat05, loads, swapNS)
+	out.Sources["epc_load_cycles"] = swapSrc
+	out.Sources["epc_eviction_cycles"] = swapSrc
+	out.MEEFactor = max(sgx05/nat05, 1)
+	out.Sources["mee_factor"] = src + fmt.Sprintf("sgx %.1f / native %.1f ns/op of memsweep random read at 0.5xEPC (%.0f MiB)", sgx05, nat05, size.EPCMiB()/2)
+	if size.EPCMiB()/2 < 64 {
+		notes = append(notes, fmt.Sprintf("mee_factor from a %.0f MiB working set: part of it may hit the LLC, so it understates the factor; calibrate on a size with more EPC", size.EPCMiB()/2))
+	}
+	out.Sources["clock_hz"] = "kept from the base profile: " + base.Sources["clock_hz"]
+	out.Sources["enclave_overhead_bytes"] = "kept from the base profile: " + base.Sources["enclave_overhead_bytes"]
+	return &out, notes, nil
+}
+
+func match(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}

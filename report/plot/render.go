@@ -549,10 +549,8 @@ func logTicks(lo, hi float64) []gplot.Tick {
 			n++
 		}
 	}
-	if n < 2 { // a narrow range: label every tick
-		for i := range ticks {
-			ticks[i].Label = fmtTick(ticks[i].Value)
-		}
+	if n < 2 { // a narrow range: linear steps read better
+		return linearTicks(lo, hi)
 	}
 	return ticks
 }

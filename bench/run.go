@@ -60,7 +60,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var o runOptions
 	fs.StringSliceVar(&o.workloads, "workloads", nil, "workloads to run, comma-separated (default: all; see bench list)")
 	fs.StringSliceVar(&o.sizes, "sizes", []string{"dcsv2"}, "sizes: all, dcsv2, dcsv3, dcdsv3, or names (see bench sizes)")
-	fs.StringSliceVar(&o.modes, "modes", []string{mode.Native}, "modes: "+strings.Join(mode.Names(), ", "))
+	fs.StringSliceVar(&o.modes, "modes", []string{mode.Native}, "modes: "+strings.Join(mode.Names(), ", ")+", or auto (native + the best enclave mode here)")
 	fs.StringVar(&o.profile, "profile", "quick", "profile: "+strings.Join(plan.ProfileNames(), ", "))
 	fs.StringArrayVar(&o.params, "param", nil, "override a grid: workload.param=v1,v2 (repeatable)")
 	fs.IntVar(&o.reps, "reps", 0, "measured repetitions per cell (default: the profile's)")
@@ -108,19 +108,21 @@ func newRun(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
 		seed = randomSeed()
 	}
 	fp := host.Collect(ctx, host.DefaultOptions())
+	o.modes = expandModes(o.modes, &fp, stderr)
 	req := plan.Request{Registry: suite.Workloads, Workloads: o.workloads, Sizes: sz, Modes: o.modes,
 		Profile: prof, Overrides: overrides, HostMem: fp.MemBytes, Seed: seed}
 	cells, err := plan.Expand(req)
 	if err != nil {
 		return usageError{err}
 	}
-	modes, err := o.modeOpts.build(ctx, o.modes, &fp)
-	if err != nil {
-		return err
-	}
 	bin, err := findWorkloadBin(o.workloadBin)
 	if err != nil {
 		return usageError{err}
+	}
+	o.modeOpts.stderr = stderr
+	modes, err := o.modeOpts.build(ctx, o.modes, &fp, bin)
+	if err != nil {
+		return err
 	}
 	id := newRunID()
 	stream := o.out == "-"
@@ -200,13 +202,14 @@ func resumeRun(ctx context.Context, o runOptions, changed func(string) bool, std
 		todo = append(todo, c)
 	}
 	fmt.Fprintf(stderr, "resuming %s: %d of %d cells to run\n", o.resume, len(todo), len(cells))
-	modes, err := o.modeOpts.build(ctx, p.Modes, &fp)
-	if err != nil {
-		return err
-	}
 	bin, err := findWorkloadBin(o.workloadBin)
 	if err != nil {
 		return usageError{err}
+	}
+	o.modeOpts.stderr = stderr
+	modes, err := o.modeOpts.build(ctx, p.Modes, &fp, bin)
+	if err != nil {
+		return err
 	}
 	run.Status = "running"
 	run.End = time.Time{}
@@ -217,21 +220,11 @@ func resumeRun(ctx context.Context, o runOptions, changed func(string) bool, std
 func execute(ctx context.Context, run *result.Run, dir string, cells []plan.Cell, modes map[string]mode.Mode,
 	bin string, prof plan.Profile, attempts map[string]int, o runOptions, stdout, stderr io.Writer) error {
 	stream := o.out == "-"
-	store, err := result.OpenStore(dir)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	summaryOut := stdout
-	if stream {
-		store.Tee = stdout
-		summaryOut = stderr
-	}
-	if err := store.WriteRun(run); err != nil {
-		return err
-	}
-	cfg := &runner.Config{Cells: cells, Modes: modes, WorkloadBin: bin, Store: store,
-		Reps: prof.Reps, Warmup: prof.Warmup, MinTime: prof.MinTime, Timeout: prof.Timeout, Attempts: attempts}
+	cfg := &runner.Config{Cells: cells, Modes: modes, WorkloadBin: bin,
+		Reps: prof.Reps, Warmup: prof.Warmup, MinTime: prof.MinTime, Timeout: prof.Timeout, Attempts: attempts,
+		ProvenancePath: provenancePath(modes)}
+	// Prepare (build, sign) before anything is written: a mode that cannot
+	// prepare leaves no half-made result directory behind.
 	launches := make([]mode.Launch, len(cells))
 	for i, c := range cells {
 		launches[i] = cfg.Launch(c, "")
@@ -244,8 +237,25 @@ func execute(ctx context.Context, run *result.Run, dir string, cells []plan.Cell
 			}
 		}
 		if err := modes[name].Prepare(ctx, these); err != nil {
+			if isConfigError(err) {
+				return usagef("mode %s: %v", name, err)
+			}
 			return fmt.Errorf("preparing mode %s: %w", name, err)
 		}
+	}
+	store, err := result.OpenStore(dir)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	cfg.Store = store
+	summaryOut := stdout
+	if stream {
+		store.Tee = stdout
+		summaryOut = stderr
+	}
+	if err := store.WriteRun(run); err != nil {
+		return err
 	}
 	if !stream {
 		fmt.Fprintf(stderr, "run %s: %d cells (%s) into %s\n", run.ID, len(cells), prof.Name, dir)

@@ -1,9 +1,10 @@
 package ego
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/enclavebench/enclavebench/bench/host"
 )
 
 // MinVersion is the oldest EGo release the harness accepts. The workload
@@ -14,26 +15,9 @@ import (
 // enclave library in go.mod, whose syscalls the runtime must serve.
 const MinVersion = "1.9.0"
 
-// The banner `ego` prints on stderr at every invocation. Up to v1.6.0:
-// fmt.Fprintf(os.Stderr, "EGo v%v (%v)\n", ...); since v1.6.1:
-// slog.Info("EGo", "version", ..., "git_commit", ...), as text
-// ("... INFO EGo version=1.9.0 git_commit=...") or, with
-// EDG_LOG_FORMAT=json, as JSON (edgelesssys/ego ego/ego/main.go).
-var bannerREs = []*regexp.Regexp{
-	regexp.MustCompile(`\bEGo version=v?([0-9][0-9A-Za-z.+\-]*) git_commit=([0-9a-fA-F]+)`),
-	regexp.MustCompile(`"msg":"EGo","version":"v?([0-9][0-9A-Za-z.+\-]*)","git_commit":"([0-9a-fA-F]+)"`),
-	regexp.MustCompile(`\bEGo v([0-9][0-9A-Za-z.+\-]*) \(([0-9a-fA-F]+)\)`),
-}
-
-// ParseBanner finds EGo's version banner in a launcher's output.
-func ParseBanner(out string) (version, commit string, ok bool) {
-	for _, re := range bannerREs {
-		if m := re.FindStringSubmatch(out); m != nil {
-			return m[1], m[2], true
-		}
-	}
-	return "", "", false
-}
+// ParseBanner finds EGo's version banner in a launcher's output (all the
+// forms EGo has printed: see host.ParseEGoVersion).
+func ParseBanner(out string) (version, commit string, ok bool) { return host.ParseEGoVersion(out) }
 
 // CompareVersions compares dotted release numbers ("1.9.0" < "1.10.0");
 // a pre-release suffix ("1.9.0-rc1") sorts before its release.

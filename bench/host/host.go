@@ -229,16 +229,26 @@ func AzureVMSize(ctx context.Context, base string, timeout time.Duration) (strin
 	return doc.Compute.VMSize, nil
 }
 
-var egoVersionRE = regexp.MustCompile(`EGo v?([0-9][0-9A-Za-z.\-+]*)(?: \(([0-9a-f]+)\))?`)
+// The banner `ego` prints on stderr at every invocation. Up to v1.6.0:
+// fmt.Fprintf(os.Stderr, "EGo v%v (%v)\n", ...); since v1.6.1:
+// slog.Info("EGo", "version", ..., "git_commit", ...), as text
+// ("... INFO EGo version=1.9.0 git_commit=...") or, with
+// EDG_LOG_FORMAT=json, as JSON (edgelesssys/ego ego/ego/main.go).
+var egoBannerREs = []*regexp.Regexp{
+	regexp.MustCompile(`\bEGo version=v?([0-9][0-9A-Za-z.+\-]*) git_commit=([0-9a-fA-F]+)`),
+	regexp.MustCompile(`"msg":"EGo","version":"v?([0-9][0-9A-Za-z.+\-]*)","git_commit":"([0-9a-fA-F]+)"`),
+	regexp.MustCompile(`\bEGo v([0-9][0-9A-Za-z.+\-]*) \(([0-9a-fA-F]+)\)`),
+}
 
-// ParseEGoVersion reads the banner `ego` prints on every invocation,
-// "EGo v1.9.0 (commit)" (edgelesssys/ego ego/main.go).
+// ParseEGoVersion reads the version banner `ego` prints on every
+// invocation, in any of the forms EGo has used.
 func ParseEGoVersion(out string) (version, commit string, ok bool) {
-	m := egoVersionRE.FindStringSubmatch(out)
-	if m == nil {
-		return "", "", false
+	for _, re := range egoBannerREs {
+		if m := re.FindStringSubmatch(out); m != nil {
+			return m[1], m[2], true
+		}
 	}
-	return m[1], m[2], true
+	return "", "", false
 }
 
 // DetectEGo looks for `ego` and `ego-go` on PATH and reads EGo's version.

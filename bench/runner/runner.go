@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -47,6 +48,10 @@ type Config struct {
 	ExtraArgs []string
 	// Env is added to every workload's environment (tests).
 	Env []string
+	// ProvenancePath, when set, names the file that keeps the raw sample
+	// lines of a cell whose workload reported an enclave report over them
+	// (bench verify recomputes the digest from it).
+	ProvenancePath func(dir, cellKey string) string
 }
 
 // Event reports progress.
@@ -136,8 +141,12 @@ func Run(ctx context.Context, c *Config) (Summary, error) {
 // stderrTail is how much of a failed workload's stderr is kept.
 const stderrTail = 4 << 10
 
-// maxForeign bounds the foreign stdout lines kept for ExitReporter.
-const maxForeign = 256
+// The foreign stdout lines kept for ExitReporter: the first ones (launcher
+// banners) and the last ones (EGo prints its OCALL table at exit).
+const (
+	maxForeignHead = 192
+	maxForeignTail = 64
+)
 
 func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (result.CellResult, error) {
 	key := cell.Key()
@@ -187,12 +196,14 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 	}
 
 	var (
-		foreign   []string
-		protoErr  string
-		naReason  string
-		done      bool
-		storeErr  error
-		helloSeen bool
+		foreign     []string
+		foreignTail []string
+		sampleLines [][]byte
+		protoErr    string
+		naReason    string
+		done        bool
+		storeErr    error
+		helloSeen   bool
 	)
 	addSample := func(ps *protocol.Sample, extra map[string]string) {
 		s := result.Sample{Cell: key, Attempt: attempt, Workload: cell.Workload, Params: cell.Params,
@@ -217,8 +228,13 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 		line := sc.Bytes()
 		msg, err := protocol.Parse(line)
 		if errors.Is(err, protocol.ErrForeign) {
-			if len(foreign) < maxForeign {
+			if len(foreign) < maxForeignHead {
 				foreign = append(foreign, string(line))
+			} else {
+				if len(foreignTail) == maxForeignTail {
+					foreignTail = foreignTail[1:]
+				}
+				foreignTail = append(foreignTail, string(line))
 			}
 			continue
 		}
@@ -235,6 +251,9 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 			}
 		case protocol.TypeSample:
 			addSample(msg.Sample, msg.Extra)
+			if c.ProvenancePath != nil {
+				sampleLines = append(sampleLines, append([]byte(nil), line...))
+			}
 		case protocol.TypeReady:
 			emit := func(ps *protocol.Sample) { addSample(ps, nil) }
 			if err := c.drive(cctx, msg, stdin, emit); err != nil && protoErr == "" {
@@ -265,7 +284,7 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 		cr.ExitCode = ee.ExitCode()
 	}
 	if r, ok := m.(ExitReporter); ok {
-		r.AfterExit(l, foreign, cr.Stderr, &cr)
+		r.AfterExit(l, append(foreign, foreignTail...), cr.Stderr, &cr)
 	}
 	if storeErr != nil {
 		return cr, storeErr
@@ -280,6 +299,9 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 		if ex := m.Explain(cr.Stderr, cr.ExitCode); ex != "" {
 			cr.Reason += ": " + ex
 		}
+	case cr.Status == result.StatusFailed:
+		// The mode's AfterExit failed the cell (e.g. an sgx cell that ran
+		// in simulation): keep its reason.
 	case naReason != "":
 		cr.Status, cr.Reason = result.StatusNA, naReason
 	case protoErr != "":
@@ -288,8 +310,25 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 		cr.Status, cr.Reason = result.StatusFailed, "the workload exited without finishing the protocol (no hello or done line)"
 	default:
 		cr.Status = result.StatusOK
+		if c.ProvenancePath != nil && cr.Extra["report_data"] != "" {
+			if err := writeLines(c.ProvenancePath(c.Store.Dir, key), sampleLines); err != nil {
+				return cr, err
+			}
+		}
 	}
 	return cr, nil
+}
+
+// writeLines replaces path with lines, one per line.
+func writeLines(path string, lines [][]byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	var b []byte
+	for _, l := range lines {
+		b = append(append(b, l...), '\n')
+	}
+	return result.WriteFileAtomic(path, b)
 }
 
 func fail(cr result.CellResult, reason string) result.CellResult {

@@ -130,9 +130,21 @@ func (f *figs) name(parts ...string) string {
 func seriesLabel(size, modeLabel, origin string) string {
 	s := size + " · " + modeLabel
 	if origin != "" {
-		s += " · " + origin
+		s += " · " + shortOrigin(origin)
 	}
 	return s
+}
+
+// shortOrigin drops the Azure size from an origin label in legends
+// ("vm1 (Standard_DC2s_v2)" -> "vm1"); the runs table has it.
+func shortOrigin(label string) string {
+	if i := strings.Index(label, " (Standard_"); i > 0 {
+		rest := label[i:]
+		if j := strings.Index(rest, ")"); j > 0 {
+			return label[:i] + rest[j+1:]
+		}
+	}
+	return label
 }
 
 // modesCaption says what the figures of the modes drawn are.
@@ -622,7 +634,7 @@ func (f *figs) transitions() []plot.Figure {
 			if s == nil {
 				l := g.ModeLabel
 				if g.OriginLabel != "" {
-					l += " · " + g.OriginLabel
+					l += " · " + shortOrigin(g.OriginLabel)
 				}
 				s = &plot.Series{Label: l, Color: modeRank(g.Mode), Style: modeRank(g.Mode)}
 				boxes[k] = s

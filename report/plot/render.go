@@ -124,12 +124,13 @@ func drawWithLegend(dc draw.Canvas, p *gplot.Plot, leg *gplot.Legend) {
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
 	pad := vg.Points(6)
-	r := leg.Rectangle(dc)
-	lw := r.Max.X - r.Min.X
 	maxW := (dc.Max.X - dc.Min.X) * 0.42
-	if lw > maxW {
-		lw = maxW
+	width := func() vg.Length { r := leg.Rectangle(dc); return r.Max.X - r.Min.X }
+	// Long labels get a smaller font rather than being cut off.
+	for width() > maxW && leg.TextStyle.Font.Size > vg.Points(6.5) {
+		leg.TextStyle.Font.Size -= vg.Points(0.5)
 	}
+	lw := min(width(), maxW)
 	plotC := draw.Crop(dc, pad, -(lw + 3*pad), pad, -pad)
 	p.Draw(plotC)
 	if lw > 0 {

@@ -173,15 +173,22 @@ func keys[V any](m map[string]V) []string {
 // TestBenchstatAgreement: on the same two files, every row of our table
 // agrees with benchstat's CSV (median, CI, delta or "~", p and n).
 //
-// ENCLAVEBENCH_AGREE_OLD and ENCLAVEBENCH_AGREE_NEW, when set, name two
-// bench.txt files to check instead (scripts/check-compare.sh passes real
-// runs); otherwise synthetic files cover slow and equal cells, tiny and
+// ENCLAVEBENCH_AGREE_OLD and ENCLAVEBENCH_AGREE_NEW, when set, are lists
+// (separated like $PATH) of bench.txt files to compare pairwise instead
+// (scripts/check-compare.sh passes real runs); otherwise synthetic files cover slow and equal cells, tiny and
 // unequal sample sizes, zero values and a unit of unknown direction.
 func TestBenchstatAgreement(t *testing.T) {
 	bin := findBenchstat(t)
 	if o, n := os.Getenv("ENCLAVEBENCH_AGREE_OLD"), os.Getenv("ENCLAVEBENCH_AGREE_NEW"); o != "" || n != "" {
-		rows := agree(t, bin, o, n)
-		t.Logf("%d rows agree with benchstat", rows)
+		olds, news := filepath.SplitList(o), filepath.SplitList(n)
+		if len(olds) != len(news) {
+			t.Fatalf("ENCLAVEBENCH_AGREE_OLD has %d files, ENCLAVEBENCH_AGREE_NEW %d", len(olds), len(news))
+		}
+		rows := 0
+		for i := range olds {
+			rows += agree(t, bin, olds[i], news[i])
+		}
+		t.Logf("%d rows of %d comparisons agree with benchstat", rows, len(olds))
 		if rows == 0 {
 			t.Fatal("no rows compared")
 		}

@@ -138,6 +138,10 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 	for _, w := range new.Warnings {
 		rep.Warnings = append(rep.Warnings, "new: "+w)
 	}
+	if len(old.CPUs) > 0 && len(new.CPUs) > 0 && !overlap(old.CPUs, new.CPUs) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("old ran on %s, new on %s: differences between machines show up as changes",
+			strings.Join(old.CPUs, ", "), strings.Join(new.CPUs, ", ")))
+	}
 	var drop []string
 	for _, c := range []string{IgnoreMode, IgnoreSize} {
 		if o.ignores(c) {
@@ -228,6 +232,17 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 			}
 		}
 	}
+	single := 0
+	for _, p := range pairs {
+		if p.old.Runs == 1 && p.new.Runs == 1 {
+			single++
+		}
+	}
+	if single > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf(
+			"%d cell(s) have their values from one run (one process) per side: repetitions in one process share its luck (memory placement, CPU, neighbours), which the p-values do not see; "+
+				"compare several interleaved rounds per side for a sound gate (docs/ci.md)", single))
+	}
 	for _, u := range unitOrder {
 		t := tables[u]
 		t.Geomean = geomean(t.Rows)
@@ -249,6 +264,15 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 	}
 	verdict(rep, problems, o)
 	return rep, nil
+}
+
+func overlap(a, b []string) bool {
+	for _, x := range a {
+		if contains(b, x) {
+			return true
+		}
+	}
+	return false
 }
 
 func side(s *Set) Side {

@@ -560,3 +560,23 @@ func TestOptionsValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestWarnings: one run per side and different CPU models are named.
+func TestWarnings(t *testing.T) {
+	one := func(run, cpu string) string {
+		return "cpu: " + cpu + "\nenclavebench-run: " + run + "\n" + strings.Repeat("BenchmarkA/size=S/mode=native 1 100 ns/op\n", 6)
+	}
+	rep, _ := Compare(mustRead(t, one("r1", "X"), "old"), mustRead(t, one("r2", "Y"), "new"), gate())
+	w := strings.Join(rep.Warnings, "\n")
+	if !strings.Contains(w, "from one run (one process) per side") || !strings.Contains(w, "old ran on X, new on Y") {
+		t.Fatalf("warnings: %s", w)
+	}
+	pooled, _ := Pool("old", mustRead(t, one("r1", "X"), "a"), mustRead(t, one("r3", "X"), "b"))
+	rep, _ = Compare(pooled, mustRead(t, one("r2", "X"), "new"), gate())
+	if w := strings.Join(rep.Warnings, "\n"); strings.Contains(w, "one run") || strings.Contains(w, "ran on") {
+		t.Fatalf("warnings for pooled rounds on one CPU: %s", w)
+	}
+	if c := pooled.Cell("A/size=S/mode=native"); c.Runs != 2 || len(c.Values["ns/op"]) != 12 {
+		t.Fatalf("pooled cell: %d runs, %d values", c.Runs, len(c.Values["ns/op"]))
+	}
+}

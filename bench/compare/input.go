@@ -24,6 +24,8 @@ type Set struct {
 	Label string
 	// Runs are the run IDs the values come from (enclavebench-run).
 	Runs []string
+	// CPUs are the CPU models the values were measured on ("cpu:").
+	CPUs []string
 	// Cells are in order of first appearance.
 	Cells []*Cell
 	// Units holds what is known about each unit, by unit name.
@@ -50,6 +52,11 @@ type Cell struct {
 	Values map[string][]float64
 	// UnitOrder lists the units in order of first appearance.
 	UnitOrder []string
+	// Runs counts the runs (processes, rounds) the values come from, when
+	// known (enclavebench-run); 0 when not.
+	Runs int
+
+	runIDs map[string]bool
 }
 
 // Unit is what a file says about a unit.
@@ -235,6 +242,9 @@ func ReadBenchfmt(r io.Reader, name string) (*Set, error) {
 				_, line := rec.Pos()
 				return nil, &InputError{name, fmt.Errorf("line %d: benchmark without a name", line)}
 			}
+			if cpu := rec.GetConfig("cpu"); cpu != "" && !contains(s.CPUs, cpu) {
+				s.CPUs = append(s.CPUs, cpu)
+			}
 			if id := rec.GetConfig("enclavebench-run"); id != "" && !runs[id] {
 				runs[id] = true
 				s.Runs = append(s.Runs, id)
@@ -248,6 +258,7 @@ func ReadBenchfmt(r io.Reader, name string) (*Set, error) {
 				_, line := rec.Pos()
 				return nil, &InputError{name, fmt.Errorf("line %d: %v", line, err)}
 			}
+			c.addRun(rec.GetConfig("enclavebench-run"))
 			for _, v := range rec.Values {
 				unit, val := v.Unit, v.Value
 				if v.OrigUnit != "" {
@@ -302,6 +313,17 @@ func (s *Set) cell(key, profile string) (*Cell, error) {
 	return c, nil
 }
 
+func (c *Cell) addRun(id string) {
+	if id == "" || c.runIDs[id] {
+		return
+	}
+	if c.runIDs == nil {
+		c.runIDs = map[string]bool{}
+	}
+	c.runIDs[id] = true
+	c.Runs++
+}
+
 func (c *Cell) add(unit string, v float64) {
 	if _, ok := c.Values[unit]; !ok {
 		c.UnitOrder = append(c.UnitOrder, unit)
@@ -319,6 +341,11 @@ func Pool(label string, sets ...*Set) (*Set, error) {
 	notRun := map[string]NotRun{}
 	for _, s := range sets {
 		out.Runs = append(out.Runs, s.Runs...)
+		for _, cpu := range s.CPUs {
+			if !contains(out.CPUs, cpu) {
+				out.CPUs = append(out.CPUs, cpu)
+			}
+		}
 		for _, w := range s.Warnings {
 			out.Warnings = append(out.Warnings, s.Label+": "+w)
 		}
@@ -333,6 +360,9 @@ func Pool(label string, sets ...*Set) (*Set, error) {
 			oc, err := out.cell(c.Key, c.Profile)
 			if err != nil {
 				return nil, &InputError{label, err}
+			}
+			for id := range c.runIDs {
+				oc.addRun(id)
 			}
 			for _, u := range c.UnitOrder {
 				for _, v := range c.Values[u] {
@@ -367,4 +397,13 @@ func orNone(s string) string {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	return s
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

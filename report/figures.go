@@ -291,7 +291,30 @@ func (f *figs) legend(fig *plot.Figure, ss *seriesSet, mark string, solidMark bo
 		fig.Caption += " Host: " + origin + "."
 	}
 	if !single {
-		return
+		// Runs from one VM per size (a fleet): the size names the host,
+		// so the legend can still be factored.
+		hostOf := map[string]map[string]bool{}
+		for _, m := range ss.meta {
+			if hostOf[m.size] == nil {
+				hostOf[m.size] = map[string]bool{}
+			}
+			hostOf[m.size][m.origin] = true
+		}
+		var names []string
+		for s, hs := range hostOf {
+			if len(hs) > 1 {
+				return // a size measured on several hosts: one entry per series
+			}
+			names = append(names, s)
+		}
+		sort.Slice(names, func(i, j int) bool { return lessSize(names[i], names[j]) })
+		var parts []string
+		for _, s := range names {
+			for h := range hostOf[s] {
+				parts = append(parts, s+" on "+h)
+			}
+		}
+		fig.Caption += " Hosts: " + strings.Join(parts, "; ") + "."
 	}
 	szs := map[string]bool{}
 	modes := map[string]string{}

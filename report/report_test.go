@@ -472,3 +472,39 @@ func TestWrite(t *testing.T) {
 		t.Errorf("report.md has %d bytes, more than %d", len(md), MarkdownLimit)
 	}
 }
+
+// TestFleet reads one run per VM size, each from its own host: figures
+// keep the hosts apart but still factor the legend (the size names the
+// host), and the sizing advice spans the hosts.
+func TestFleet(t *testing.T) {
+	tmp := t.TempDir()
+	var dirs []string
+	for i, sz := range []string{"DC1s_v2", "DC2s_v2", "DC4s_v2"} {
+		dir := filepath.Join(tmp, sz)
+		writeMainFixture(t, dir, uint64(100+i), "vm-"+strings.ToLower(sz[:3]), []string{sz}, []string{mode.Native, mode.SGX}, 6, []string{"0.5xEPC", "2xEPC"})
+		dirs = append(dirs, dir)
+	}
+	o := testOptions()
+	r := Build(Load(dirs, o), o)
+	if len(r.Origins) != 3 {
+		t.Fatalf("origins %v, want 3 hosts", r.Origins)
+	}
+	cliffs := 0
+	for _, f := range r.Figures {
+		if f.Section != SectionCliff {
+			continue
+		}
+		cliffs++
+		if len(f.Legend) == 0 || !strings.Contains(f.Caption, "Hosts: DC1s_v2 on vm-dc1") {
+			t.Errorf("%s: legend %v, caption %q", f.Name, f.Legend, f.Caption)
+		}
+	}
+	if cliffs == 0 {
+		t.Error("no cliff figure")
+	}
+	for _, a := range r.Sizing {
+		if a.Workload == "threads" && (a.Size != "DC1s_v2" || len(a.Tested) != 3) {
+			t.Errorf("threads advice across hosts: %+v", a)
+		}
+	}
+}

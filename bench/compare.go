@@ -83,7 +83,7 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case compare.ExitRegression:
 		return exitError{exitFailed, fmt.Sprintf("%d regression(s)", len(rep.Verdict.Regressions))}
 	default:
-		return exitError{exitUsage, rep.Verdict.Summary}
+		return exitError{exitUsage, "bad input: " + rep.Verdict.Summary}
 	}
 }
 

@@ -537,7 +537,7 @@ func verdict(rep *Report, problems []string, o Options) {
 	switch {
 	case len(problems) > 0:
 		v.Status, v.ExitCode = StatusBadInput, ExitBadInput
-		v.Summary = fmt.Sprintf("bad input: %s", problems[0])
+		v.Summary = problems[0]
 		if len(problems) > 1 {
 			v.Summary += fmt.Sprintf(" (and %d more problem(s))", len(problems)-1)
 		}

@@ -355,6 +355,8 @@ func TestBadInput(t *testing.T) {
 	writeResultDir(t, good, result.SchemaVersion, map[string][]float64{"A/size=S/mode=native": {1, 2, 3, 4, 5, 6}}, nil)
 	v2 := filepath.Join(tmp, "v2")
 	writeResultDir(t, v2, result.SchemaVersion+1, map[string][]float64{"A/size=S/mode=native": {1, 2, 3}}, nil)
+	none := filepath.Join(tmp, "none")
+	writeResultDir(t, none, result.SchemaVersion, nil, nil)
 	empty := filepath.Join(tmp, "empty")
 	writeResultDir(t, empty, result.SchemaVersion, nil, map[string]string{"A/size=S/mode=native": "exit status 1: boom"})
 	notDir := filepath.Join(tmp, "plain")
@@ -373,6 +375,7 @@ func TestBadInput(t *testing.T) {
 		{v2, "schema version 2"},
 		{empty, "no samples: all 1 cells have none (first: A/size=S/mode=native failed: exit status 1: boom)"},
 		{notDir, "no run.json"},
+		{none, `no samples: the run (status "complete", 0 cells planned) recorded no cell yet`},
 		{noBench, "no samples (not a result directory or a Go benchmark format file"},
 		{badLine, "line 2: parsing iteration count"},
 		{nan, "not a finite number"},

@@ -222,6 +222,9 @@ func LoadDir(dir string) (*Set, error) {
 		c := d.Cells[k]
 		s.NotRun = append(s.NotRun, NotRun{Cell: k, Status: c.Status, Reason: c.Reason})
 	}
+	if len(s.Cells) == 0 && len(s.NotRun) == 0 {
+		return nil, &InputError{dir, fmt.Errorf("%w: the run (status %q, %d cells planned) recorded no cell yet", ErrNoSamples, d.Run.Status, len(d.Run.Plan.Cells))}
+	}
 	return s, nil
 }
 

@@ -32,9 +32,11 @@ type modeOptions struct {
 	egoCache     string
 	stderr       io.Writer
 
-	// hostSGX overrides SGX detection (tests only).
-	hostSGX func() bool
 }
+
+// testHostSGX overrides SGX detection in the enclave modes (tests only,
+// with the stand-in ego in bench/testdata/ego-standin).
+var testHostSGX func() bool
 
 func (m *modeOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&m.profileFile, "profile-file", "", "sim: cost profile JSON (default: the built-in published DCsv2 profile)")
@@ -109,7 +111,7 @@ func (m *modeOptions) build(ctx context.Context, names []string, fp *host.Finger
 				return nil, usagef("mode %s: %v", n, err)
 			}
 			md = ego.New(ego.Options{Sim: n == mode.EGoSim, SourceDir: src, CacheDir: m.egoCache, Debug: m.egoDebug,
-				TraceOCalls: m.egoTrace, PreciseClock: m.preciseClock, Log: m.stderr, HostSGX: m.hostSGX})
+				TraceOCalls: m.egoTrace, PreciseClock: m.preciseClock, Log: m.stderr, HostSGX: testHostSGX})
 		case mode.Sim:
 			var prof *sim.Profile
 			if m.profileFile != "" {

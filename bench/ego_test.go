@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/enclavebench/enclavebench/bench/result"
+)
+
+// installStandIn puts the test-only stand-in for ego and ego-go
+// (testdata/ego-standin) first on PATH.
+func installStandIn(t *testing.T) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bin")
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "ego"), "./testdata/ego-standin").CombinedOutput(); err != nil {
+		t.Fatalf("building the stand-in: %v\n%s", err, out)
+	}
+	if err := os.Symlink("ego", filepath.Join(bin, "ego-go")); err != nil {
+		t.Fatal(err)
+	}
+	goBin, _ := exec.LookPath("go")
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("EGO_STANDIN_GO", goBin)
+	t.Setenv("EGO_STANDIN_LOG", filepath.Join(t.TempDir(), "invocations.log"))
+	t.Setenv("EGO_STANDIN_SIGNED", filepath.Join(t.TempDir(), "signed.jsonl"))
+	// The signing key and the build cache go under $HOME; Go's own caches
+	// stay where they are.
+	for _, v := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+		out, err := exec.Command("go", "env", v).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv(v, strings.TrimSpace(string(out)))
+	}
+	t.Setenv("HOME", t.TempDir())
+}
+
+// TestRunEnclaveModesWithStandIn drives `bench run --modes sgx,ego-sim`
+// end to end up to the ego command boundary: the workload is built by
+// "ego-go", signed by "ego sign" (the stand-in checks enclave.json and the
+// key) and run by "ego run" (the stand-in runs it natively).
+func TestRunEnclaveModesWithStandIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the workload with the stand-in ego-go")
+	}
+	installStandIn(t)
+	testHostSGX = func() bool { return true }
+	defer func() { testHostSGX = nil }()
+	dir := filepath.Join(t.TempDir(), "run")
+	_, stderr, code := runBench(t, context.Background(), "run", "--workload-bin", workloadBin, "--modes", "native,sgx,ego-sim",
+		"--workloads", "syscall", "--param", "syscall.call=read", "--sizes", "DC1s_v2", "--min-time", "2ms", "--reps", "3",
+		"--source-dir", "..", "-o", dir, "--progress", "never")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	d, err := result.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modes := map[string]bool{}
+	for _, c := range d.Cells {
+		modes[c.Mode] = true
+		if c.Status != result.StatusOK {
+			t.Errorf("%s: %s %s", c.Cell, c.Status, c.Reason)
+		}
+		if c.Mode != "native" {
+			if c.Extra["ego_version"] == "" || c.Extra["ego_heap_mb"] == "" {
+				t.Errorf("%s: no EGo metadata in %v", c.Cell, c.Extra)
+			}
+			if c.LoadNS <= 0 {
+				t.Errorf("%s: no enclave load time", c.Cell)
+			}
+		}
+	}
+	if !modes["sgx"] || !modes["ego-sim"] || !modes["native"] {
+		t.Errorf("modes run: %v", modes)
+	}
+	out, stderr, code := runBench(t, context.Background(), "verify", dir)
+	if code != 0 || !strings.Contains(out+stderr, "unverified") && !strings.Contains(out+stderr, "no report") {
+		t.Errorf("verify: exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+// TestEnclaveModesMissing: asking for an enclave mode the host cannot run
+// is bad input, reported before any cell runs, with how to get it.
+func TestEnclaveModesMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no ego anywhere
+	for _, m := range []string{"sgx", "ego-sim"} {
+		dir := filepath.Join(t.TempDir(), "run")
+		_, stderr, code := runBench(t, context.Background(), "run", "--workload-bin", workloadBin, "--modes", m,
+			"--workloads", "syscall", "--sizes", "DC1s_v2", "--source-dir", "..", "-o", dir)
+		if code != exitUsage || !strings.Contains(stderr, "EGo") {
+			t.Errorf("--modes %s without EGo: exit %d\n%s", m, code, stderr)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("--modes %s: a result directory was left behind", m)
+		}
+	}
+}

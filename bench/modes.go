@@ -31,7 +31,6 @@ type modeOptions struct {
 	preciseClock bool
 	egoCache     string
 	stderr       io.Writer
-
 }
 
 // testHostSGX overrides SGX detection in the enclave modes (tests only,

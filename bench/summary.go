@@ -84,8 +84,13 @@ func printSummary(w io.Writer, d *result.Dir) {
 	}
 	if len(warnings) > 0 {
 		fmt.Fprintln(w, "\nwarnings:")
+		outliers := false
 		for _, wr := range warnings {
 			fmt.Fprintln(w, "  "+wr)
+			outliers = outliers || strings.Contains(wr, "outlier")
+		}
+		if outliers {
+			fmt.Fprintln(w, "hint: "+stats.OutlierHint)
 		}
 	}
 }

@@ -38,10 +38,13 @@ func Summarize(values []float64) Summary {
 	}
 	if n := Outliers(s.Values); n > 0 {
 		out.Outliers = n
-		out.Warnings = append(out.Warnings, fmt.Sprintf("%d outlier(s) beyond 1.5 IQR: the machine may be noisy; try more --reps, a longer --min-time or a quieter host", n))
+		out.Warnings = append(out.Warnings, fmt.Sprintf("%d outlier(s) beyond 1.5 IQR", n))
 	}
 	return out
 }
+
+// OutlierHint is what to do about outliers, printed once under a table.
+const OutlierHint = "outliers suggest a noisy machine: try more --reps, a longer --min-time, or a quieter host"
 
 // RelCI is the half-width of the interval relative to the median, e.g. 0.03 for ±3%.
 func (s Summary) RelCI() float64 {

@@ -43,11 +43,12 @@ const planExamples = `  # One Job per DCsv2 size, to stdout
 `
 
 type planOptions struct {
-	k8s, sshHosts string
-	sizes         []string
-	suite         fleet.Suite
-	warmup        int
-	planID        string
+	k8s      bool
+	sshHosts string
+	sizes    []string
+	suite    fleet.Suite
+	warmup   int
+	planID   string
 
 	image, namespace, out, nodes string
 	epc, cpuRequest              string
@@ -64,7 +65,7 @@ type planOptions struct {
 func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("plan", "plan (--k8s --image IMAGE | --ssh HOSTS) [flags]", planExamples, stderr)
 	var o planOptions
-	fs.BoolVar(new(bool), "k8s", false, "write Kubernetes Jobs, one per size")
+	fs.BoolVar(&o.k8s, "k8s", false, "write Kubernetes Jobs, one per size")
 	fs.StringVar(&o.sshHosts, "ssh", "", "hosts to run on over ssh: HOST[=SIZE],... (user@host or an ssh alias)")
 	fs.StringSliceVar(&o.sizes, "sizes", []string{"dcsv2"}, "sizes: dcsv2, dcsv3, dcdsv3, all, or names; with --ssh, paired in order with hosts that have no =SIZE")
 	fs.StringSliceVar(&o.suite.Workloads, "workloads", nil, "workloads (default: all)")
@@ -100,8 +101,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() > 0 {
 		return usagef("plan takes no arguments, got %q", fs.Args())
 	}
-	k8s, _ := fs.GetBool("k8s")
-	if k8s == (o.sshHosts != "") {
+	if o.k8s == (o.sshHosts != "") {
 		return usagef("give exactly one of --k8s (Kubernetes Jobs) or --ssh HOSTS")
 	}
 	if fs.Changed("warmup") {
@@ -118,7 +118,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usageError{err}
 		}
 	}
-	if k8s {
+	if o.k8s {
 		for _, f := range []string{"exec", "remote-dir", "bin", "results", "logs", "ssh-option"} {
 			if fs.Changed(f) {
 				return usagef("--%s goes with --ssh, not --k8s", f)

@@ -337,7 +337,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 			Namespace: o.Namespace,
 			Labels:    labels,
 			Annotations: map[string]string{
-				"enclavebench.io/command": "bench " + strings.Join(container.Args, " "),
+				"enclavebench.io/command": "bench " + shellJoin(container.Args),
 				"enclavebench.io/cells":   strconv.Itoa(len(cells)),
 			},
 		},

@@ -40,6 +40,9 @@ const planExamples = `  # One Job per DCsv2 size, to stdout
   # Then: pod logs or copied directories -> one cross-size report
   kubectl logs -l enclavebench.io/plan=PLAN --prefix --tail=-1 > pods.log
   bench collect pods.log -o results/
+  bench report -o report-dcsv2 results/<run-id> results/<run-id> ...
+
+The walk-through from an empty AKS cluster to the report: docs/fleet.md.
 `
 
 type planOptions struct {
@@ -81,7 +84,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&o.image, "image", "", "--k8s: the container image (deploy/Dockerfile)")
 	fs.StringVar(&o.namespace, "namespace", "", "--k8s: namespace of the Jobs (default: kubectl's)")
 	fs.StringVarP(&o.out, "out", "o", "", "--k8s: write one manifest per size into this directory (default: all to stdout)")
-	fs.StringVar(&o.nodes, "nodes", "", "--k8s: `kubectl get nodes -o json` output: skip and report sizes without nodes")
+	fs.StringVar(&o.nodes, "nodes", "", "--k8s: `FILE` holding the output of kubectl get nodes -o json: sizes without a node are reported and left out")
 	fs.StringVar(&o.epc, "epc", "", "--k8s: EPC to request, e.g. 10Mi (default: the size's whole EPC)")
 	fs.StringVar(&o.cpuRequest, "cpu-request", "", "--k8s: CPU request (default: the size's vCPUs less one, at least 500m; the limit is the vCPUs)")
 	fs.DurationVar(&o.deadline, "deadline", 0, "--k8s: activeDeadlineSeconds (default: every cell at its timeout, plus 15m)")

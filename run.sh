@@ -14,8 +14,12 @@ go build -tags sim -o bin/workload-sim ./workloads/cmd/workload
 out="results/$(date -u +%Y%m%dT%H%M%SZ)"
 status=0
 bin/bench run --modes auto --profile quick --sizes dcsv2 -o "$out" "$@" || status=$?
-if [ -f "$out/run.json" ] && bin/bench help report >/dev/null 2>&1; then
-  bin/bench report "$out" -o "$out/report" || status=$?
-  echo "report: $out/report/report.html"
+if [ -f "$out/run.json" ]; then
+  # A run with failed cells still gets its report, made from what finished.
+  if bin/bench report "$out" -o "$out/report"; then
+    echo "report: $out/report/report.html (and report.md)"
+  else
+    status=$((status ? status : $?))
+  fi
 fi
 exit $status

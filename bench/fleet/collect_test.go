@@ -19,11 +19,17 @@ import (
 // run wrote.
 var fixtureSizes = []string{"DC1s_v2", "DC2s_v2", "DC4s_v2", "DC8_v2"}
 
+// fixtures is the native set; fixtureSets adds the native+sim set, whose
+// samples carry the sim model's predictions.
 const fixtures = "testdata/fourSizes"
 
-func readFixtureLog(t *testing.T, size string) []byte {
+var fixtureSets = []string{fixtures, "testdata/fourSizesSim"}
+
+func readFixtureLog(t *testing.T, size string) []byte { return readSetLog(t, fixtures, size) }
+
+func readSetLog(t *testing.T, set, size string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtures, "logs", size+".log"))
+	b, err := os.ReadFile(filepath.Join(set, "logs", size+".log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,14 +42,14 @@ func lines(b []byte) []string {
 
 // derive writes bench.txt and results.csv of a copy of the directory the
 // run itself wrote, the same way collect derives them.
-func derive(t *testing.T, size string) string {
+func derive(t *testing.T, set, size string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), size)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{result.RunFile, result.SamplesFile, result.CellsFile} {
-		b, err := os.ReadFile(filepath.Join(fixtures, "want", size, f))
+		b, err := os.ReadFile(filepath.Join(set, "want", size, f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +92,7 @@ func collectInto(t *testing.T, logs []Log, allowProblems bool) (*Collection, str
 
 // checkSameAsRuns checks that out holds one directory per fixture run,
 // byte-identical to what the runs wrote, with identical derived files.
-func checkSameAsRuns(t *testing.T, c *Collection, out string) {
+func checkSameAsRuns(t *testing.T, set string, c *Collection, out string) {
 	t.Helper()
 	if len(c.Runs) != len(fixtureSizes) {
 		t.Fatalf("collected %d runs, want %d", len(c.Runs), len(fixtureSizes))
@@ -106,7 +112,7 @@ func checkSameAsRuns(t *testing.T, c *Collection, out string) {
 		if !r.Finished {
 			t.Errorf("%s: run not finished", size)
 		}
-		derived := derive(t, size)
+		derived := derive(t, set, size)
 		for _, f := range []string{result.RunFile, result.SamplesFile, result.CellsFile, result.BenchFile, result.CSVFile} {
 			got, err := os.ReadFile(filepath.Join(out, r.Name, f))
 			if err != nil {
@@ -123,10 +129,12 @@ func checkSameAsRuns(t *testing.T, c *Collection, out string) {
 	}
 }
 
-func fixtureLogs(t *testing.T) []Log {
+func fixtureLogs(t *testing.T) []Log { return setLogs(t, fixtures) }
+
+func setLogs(t *testing.T, set string) []Log {
 	var logs []Log
 	for _, size := range fixtureSizes {
-		logs = append(logs, Log{Name: size + ".log", R: bytes.NewReader(readFixtureLog(t, size))})
+		logs = append(logs, Log{Name: size + ".log", R: bytes.NewReader(readSetLog(t, set, size))})
 	}
 	return logs
 }
@@ -136,21 +144,21 @@ func TestCollectReproducesRuns(t *testing.T) {
 	stamp := func(i int) string {
 		return time.Date(2026, 11, 27, 4, 0, 0, i*1000, time.UTC).Format(time.RFC3339Nano) + " "
 	}
-	variants := map[string]func(t *testing.T) []Log{
-		"one log per size": fixtureLogs,
-		"concatenated": func(t *testing.T) []Log {
+	variants := map[string]func(t *testing.T, set string) []Log{
+		"one log per size": setLogs,
+		"concatenated": func(t *testing.T, set string) []Log {
 			var b bytes.Buffer
 			for _, size := range fixtureSizes {
-				b.Write(readFixtureLog(t, size))
+				b.Write(readSetLog(t, set, size))
 			}
 			return []Log{{"all.log", &b}}
 		},
-		"kubectl --timestamps, with other output": func(t *testing.T) []Log {
+		"kubectl --timestamps, with other output": func(t *testing.T, set string) []Log {
 			var b bytes.Buffer
 			n := 0
 			for _, size := range fixtureSizes {
 				b.WriteString(stamp(n) + "[erthost] loading enclave ...\n")
-				for _, l := range lines(readFixtureLog(t, size)) {
+				for _, l := range lines(readSetLog(t, set, size)) {
 					n++
 					b.WriteString(stamp(n) + l)
 				}
@@ -158,11 +166,11 @@ func TestCollectReproducesRuns(t *testing.T) {
 			}
 			return []Log{{"stamped.log", &b}}
 		},
-		"kubectl -f --prefix, interleaved": func(t *testing.T) []Log {
+		"kubectl -f --prefix, interleaved": func(t *testing.T, set string) []Log {
 			var b bytes.Buffer
 			all := make([][]string, len(fixtureSizes))
 			for i, size := range fixtureSizes {
-				all[i] = lines(readFixtureLog(t, size))
+				all[i] = lines(readSetLog(t, set, size))
 			}
 			rng := rand.New(rand.NewPCG(1, 2))
 			for {
@@ -181,13 +189,13 @@ func TestCollectReproducesRuns(t *testing.T) {
 			}
 			return []Log{{"interleaved.log", &b}}
 		},
-		"interleaved without prefixes": func(t *testing.T) []Log {
+		"interleaved without prefixes": func(t *testing.T, set string) []Log {
 			// Pods of different sizes run different cells, so their
 			// records are told apart by the plans.
 			var b bytes.Buffer
 			all := make([][]string, len(fixtureSizes))
 			for i, size := range fixtureSizes {
-				all[i] = lines(readFixtureLog(t, size))
+				all[i] = lines(readSetLog(t, set, size))
 			}
 			// Run records first (every pod starts with one), then round-robin.
 			for i := range all {
@@ -206,13 +214,13 @@ func TestCollectReproducesRuns(t *testing.T) {
 			}
 			return []Log{{"roundrobin.log", &b}}
 		},
-		"CRI log files with partial lines": func(t *testing.T) []Log {
+		"CRI log files with partial lines": func(t *testing.T, set string) []Log {
 			var logs []Log
 			rng := rand.New(rand.NewPCG(3, 4))
 			for _, size := range fixtureSizes {
 				var b bytes.Buffer
 				n := 0
-				for _, l := range lines(readFixtureLog(t, size)) {
+				for _, l := range lines(readSetLog(t, set, size)) {
 					l = strings.TrimSuffix(l, "\n")
 					for len(l) > 0 {
 						cut := min(len(l), 1+rng.IntN(700))
@@ -232,23 +240,25 @@ func TestCollectReproducesRuns(t *testing.T) {
 			}
 			return logs
 		},
-		"the same logs twice": func(t *testing.T) []Log {
-			return append(fixtureLogs(t), fixtureLogs(t)...)
+		"the same logs twice": func(t *testing.T, set string) []Log {
+			return append(setLogs(t, set), setLogs(t, set)...)
 		},
-		"CRLF line ends": func(t *testing.T) []Log {
+		"CRLF line ends": func(t *testing.T, set string) []Log {
 			var logs []Log
 			for _, size := range fixtureSizes {
-				logs = append(logs, Log{size, strings.NewReader(strings.ReplaceAll(string(readFixtureLog(t, size)), "\n", "\r\n"))})
+				logs = append(logs, Log{size, strings.NewReader(strings.ReplaceAll(string(readSetLog(t, set, size)), "\n", "\r\n"))})
 			}
 			return logs
 		},
 	}
-	for name, logs := range variants {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			c, out := collectInto(t, logs(t), false)
-			checkSameAsRuns(t, c, out)
-		})
+	for _, set := range fixtureSets {
+		for name, logs := range variants {
+			t.Run(filepath.Base(set)+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				c, out := collectInto(t, logs(t, set), false)
+				checkSameAsRuns(t, set, c, out)
+			})
+		}
 	}
 }
 

@@ -9,6 +9,8 @@
 // saves its stdout (the stream, as a pod log holds it) as
 // fourSizes/logs/SIZE.log, and copies the result directory that very run
 // wrote (run.json, samples.jsonl, cells.jsonl) to fourSizes/want/SIZE/.
+// fourSizesSim is the same with the native and sim modes (samples with
+// the sim model's predictions) and a smaller memsweep grid.
 //
 // `bench run -o -` writes into a temporary directory and removes it when
 // it exits. To copy it first, the run's stderr is a pipe filled to the brim
@@ -16,10 +18,11 @@
 // summary, which comes after the final run.json is written, and it blocks
 // there until the copy is done and the pipe is drained.
 //
-// Usage, from the repository root:
+// Usage, from the repository root (the sim mode needs the workload's sim
+// build next to it: see bench/sim):
 //
 //	go build -o bin/bench ./bench && go build -o bin/workload ./workloads/cmd/workload
-//	go run bench/fleet/testdata/mkfixtures.go
+//	go run bench/fleet/testdata/mkfixtures.go [fourSizes|fourSizesSim]
 package main
 
 import (
@@ -35,19 +38,35 @@ import (
 
 var sizes = []string{"DC1s_v2", "DC2s_v2", "DC4s_v2", "DC8_v2"}
 
-const out = "bench/fleet/testdata/fourSizes"
+var sets = []struct {
+	out  string
+	args []string
+}{
+	{"bench/fleet/testdata/fourSizes", []string{"--modes", "native", "--workloads", "syscall,memsweep"}},
+	{"bench/fleet/testdata/fourSizesSim", []string{"--modes", "native,sim", "--workloads", "syscall,memsweep",
+		"--param", "memsweep.ws=0.5xEPC,1.5xEPC", "--param", "memsweep.access=seq"}},
+}
 
 func main() {
-	for _, size := range sizes {
-		if err := record(size); err != nil {
-			fmt.Fprintf(os.Stderr, "mkfixtures: %s: %v\n", size, err)
-			os.Exit(1)
+	only := ""
+	if len(os.Args) > 1 {
+		only = os.Args[1] // a set's directory name, e.g. fourSizesSim
+	}
+	for _, set := range sets {
+		if only != "" && filepath.Base(set.out) != only {
+			continue
 		}
-		fmt.Println("recorded", size)
+		for _, size := range sizes {
+			if err := record(set.out, set.args, size); err != nil {
+				fmt.Fprintf(os.Stderr, "mkfixtures: %s %s: %v\n", set.out, size, err)
+				os.Exit(1)
+			}
+			fmt.Println("recorded", set.out, size)
+		}
 	}
 }
 
-func record(size string) error {
+func record(out string, args []string, size string) error {
 	tmp, err := os.MkdirTemp("", "mkfixtures-")
 	if err != nil {
 		return err
@@ -84,8 +103,9 @@ func record(size string) error {
 	}
 	w := os.NewFile(uintptr(fds[1]), "stderr-w")
 
-	cmd := exec.Command("bin/bench", "run", "--modes", "native", "--sizes", size,
-		"--workloads", "syscall,memsweep", "--min-time", "5ms", "--reps", "3", "--progress", "never", "-o", "-")
+	argv := append([]string{"run", "--sizes", size}, args...)
+	argv = append(argv, "--min-time", "5ms", "--reps", "3", "--progress", "never", "-o", "-")
+	cmd := exec.Command("bin/bench", argv...)
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "ENCLAVEBENCH_IMDS=off")
 	cmd.Stdout = stdout
 	cmd.Stderr = w

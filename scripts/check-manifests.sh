@@ -24,7 +24,14 @@
 # prints the objects it would create; an unknown kind or a broken document
 # fails. The schema itself (no unknown or mistyped field) is checked by
 # `go test ./bench/fleet` (TestManifestsDecodeStrictly), which decodes the
-# manifests strictly into k8s.io/api's batch/v1 Job.
+# manifests strictly into k8s.io/api's batch/v1 Job; `kubectl apply
+# --dry-run=client` itself is run there too (TestKubectlApplyDryRun), against
+# a stand-in API server on the loopback that answers discovery and "not found".
+#
+# The offline recipe by hand:
+#   kubectl --kubeconfig K --cache-dir C create --dry-run=client --validate=false -f FILE
+# with K a kubeconfig whose server is a closed local port and C a discovery
+# cache holding core/v1 and batch/v1 (as written below).
 set -eu
 
 if ! command -v kubectl >/dev/null 2>&1; then

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -350,5 +354,72 @@ func TestKubectlDryRun(t *testing.T) {
 	os.WriteFile(bad, []byte("apiVersion: batch/v1\nkind: Jobb\nmetadata: {name: x}\n"), 0o644)
 	if out, err := exec.Command("sh", filepath.Join("..", "..", "scripts", "check-manifests.sh"), bad).CombinedOutput(); err == nil {
 		t.Errorf("check-manifests.sh accepted kind Jobb:\n%s", out)
+	}
+}
+
+// TestKubectlApplyDryRun runs `kubectl apply --dry-run=client` itself. It
+// needs more than discovery: apply GETs the live object to compute its
+// patch, so kubectl talks to a stand-in API server on the loopback that
+// serves discovery for core/v1 and batch/v1 and answers 404 (no such
+// object) to every GET of an object; nothing is created anywhere.
+func TestKubectlApplyDryRun(t *testing.T) {
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		t.Skip("kubectl is not on PATH")
+	}
+	var mu sync.Mutex
+	var mutations []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method != http.MethodGet {
+			mu.Lock()
+			mutations = append(mutations, r.Method+" "+r.URL.Path)
+			mu.Unlock()
+		}
+		switch r.URL.Path {
+		case "/api":
+			io.WriteString(w, `{"kind":"APIVersions","versions":["v1"],"serverAddressByClientCIDRs":[{"clientCIDR":"0.0.0.0/0","serverAddress":"127.0.0.1"}]}`)
+		case "/apis":
+			io.WriteString(w, `{"kind":"APIGroupList","apiVersion":"v1","groups":[{"name":"batch","versions":[{"groupVersion":"batch/v1","version":"v1"}],"preferredVersion":{"groupVersion":"batch/v1","version":"v1"}}]}`)
+		case "/api/v1":
+			io.WriteString(w, `{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"namespaces","singularName":"namespace","namespaced":false,"kind":"Namespace","verbs":["get","list"]}]}`)
+		case "/apis/batch/v1":
+			io.WriteString(w, `{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"batch/v1","resources":[{"name":"jobs","singularName":"job","namespaced":true,"kind":"Job","verbs":["create","delete","get","list","patch","update","watch"]}]}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404,"message":"not found"}`)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: "+srv.URL+
+		"\ncontexts:\n- name: fake\n  context: {cluster: fake, user: fake, namespace: default}\ncurrent-context: fake\nusers:\n- name: fake\n  user: {token: fake}\n"), 0o600)
+	manifests := filepath.Join(dir, "manifests")
+	os.Mkdir(manifests, 0o755)
+	var want []string
+	for _, size := range mustSizes(t, "dcsv2") {
+		jp, err := Job(size, baseOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _ := Manifest(jp)
+		os.WriteFile(filepath.Join(manifests, size.Name+".yaml"), doc, 0o644)
+		want = append(want, "job.batch/"+jp.Job.Name+" created (dry run)")
+	}
+	cmd := exec.Command("kubectl", "--kubeconfig", kubeconfig, "--cache-dir", filepath.Join(dir, "cache"),
+		"apply", "--dry-run=client", "--validate=false", "-f", manifests)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl apply --dry-run=client: %v\n%s", err, out)
+	}
+	for _, w := range want {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("kubectl output lacks %q:\n%s", w, out)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(mutations) > 0 {
+		t.Errorf("kubectl sent %v to the stand-in server", mutations)
 	}
 }

@@ -129,8 +129,11 @@ func GAB(points []Point) []GABEntry {
 		} else {
 			extra = append(extra, "too few samples for a 95% CI")
 		}
-		if len(p.Runs) > 0 {
-			extra = append(extra, "run "+strings.Join(p.Runs, ","))
+		switch n := len(p.Runs); {
+		case n == 1:
+			extra = append(extra, "run "+p.Runs[0])
+		case n > 1:
+			extra = append(extra, fmt.Sprintf("%d runs pooled, first %s", n, p.Runs[0]))
 		}
 		e.Extra = strings.Join(extra, "; ")
 		out = append(out, e)

@@ -58,13 +58,10 @@ func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref s
 	p.EmulationNS = float64(ev["epc_fault_ns"]) + em.FaultTrapNS*float64(ev["epc_faults"])
 	p.BaseNS = math.Max(elapsed-p.EmulationNS, 0)
 
-	// Transitions: the counting pass's rates. Causes that follow the clock
-	// (sysmon's sleeps) scale with time, the rest with operations.
+	// Transitions: the counting pass's rates. OCALLs that follow the clock
+	// (the runtime's sysmon) scale with time, the rest with operations.
 	if pass != nil && pass.Ops > 0 {
-		timed := int64(0)
-		for _, c := range trace.TimeDriven {
-			timed += pass.Counts.BySyscall[c]
-		}
+		timed := pass.Counts.ClockOCalls
 		opDriven := float64(pass.Counts.OCalls - timed)
 		p.OCalls = opDriven / float64(pass.Ops) * n
 		if pass.ElapsedNS > 0 {

@@ -29,7 +29,7 @@ func TestPredictConvertsEveryUnit(t *testing.T) {
 		},
 		Events: map[string]int64{"epc_loads": 5, "epc_evictions": 5, "epc_fault_ns": 10000, "epc_faults": 2}}
 	pass := &trace.Pass{Version: 1, Ops: 500, ElapsedNS: 2e6,
-		Counts: trace.Counts{OCalls: 510, ECalls: 5, BySyscall: map[string]int64{"pread64": 500, "nanosleep": 10}}}
+		Counts: trace.Counts{OCalls: 510, ECalls: 5, ClockOCalls: 10, BySyscall: map[string]int64{"pread64": 500, "clock:nanosleep": 10}}}
 	p := Predict(s, pass, testPrices, Emulation{FaultTrapNS: 5000}, "test/v1")
 	base := 1e6 - 20000.0
 	wantOCalls := 1000 + 10.0/2e6*base

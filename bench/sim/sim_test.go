@@ -194,7 +194,7 @@ func TestSyscallIsOCallBound(t *testing.T) {
 	for _, s := range runCell(t, m, "syscall", map[string]string{"call": "read"}, "DC2s_v2", 3, 20*time.Millisecond) {
 		perOp := float64(s.Events[protocol.EventOCalls]) / float64(s.Iters)
 		extra := value(s, "ns/op", false)*float64(s.Iters) - float64(s.ElapsedNS-s.Model.EmulationNS)
-		if perOp < 0.99 || perOp > 1.2 {
+		if perOp < 0.99 || perOp > 1.08 {
 			t.Errorf("%.3f OCALLs per pread, want ~1", perOp)
 		}
 		if frac := float64(s.Events[EventCostOCalls]) / extra; frac < 0.95 {

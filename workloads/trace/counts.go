@@ -15,14 +15,23 @@ type Counts struct {
 	// Notifications is every system call the supervisor saw, counted or not
 	// (futex calls that stay inside the enclave included).
 	Notifications int64 `json:"notifications"`
+	// ClockOCalls are the OCALLs that follow the clock rather than the
+	// workload's operations: those of threads that sleep on the clock (the
+	// Go runtime's sysmon: nanosleep of 20 us or more, its netpoll checks,
+	// wakes and preemption) and the waits their wakes end. Included in OCalls.
+	ClockOCalls int64 `json:"clock_ocalls"`
 	// BySyscall splits OCalls by cause: the system call's name, or
-	// futex_wait, futex_wake, thread_create.
+	// futex_wait, futex_wake, thread_create; ClockPrefix marks the ones
+	// counted in ClockOCalls.
 	BySyscall map[string]int64 `json:"by_syscall,omitempty"`
 }
 
+// ClockPrefix marks a cause whose OCALLs follow the clock.
+const ClockPrefix = "clock:"
+
 // Sub returns c - o.
 func (c Counts) Sub(o Counts) Counts {
-	d := Counts{OCalls: c.OCalls - o.OCalls, ECalls: c.ECalls - o.ECalls, Notifications: c.Notifications - o.Notifications}
+	d := Counts{OCalls: c.OCalls - o.OCalls, ECalls: c.ECalls - o.ECalls, Notifications: c.Notifications - o.Notifications, ClockOCalls: c.ClockOCalls - o.ClockOCalls}
 	for k, v := range c.BySyscall {
 		if x := v - o.BySyscall[k]; x != 0 {
 			if d.BySyscall == nil {
@@ -36,7 +45,7 @@ func (c Counts) Sub(o Counts) Counts {
 
 // Add returns c + o.
 func (c Counts) Add(o Counts) Counts {
-	d := Counts{OCalls: c.OCalls + o.OCalls, ECalls: c.ECalls + o.ECalls, Notifications: c.Notifications + o.Notifications}
+	d := Counts{OCalls: c.OCalls + o.OCalls, ECalls: c.ECalls + o.ECalls, Notifications: c.Notifications + o.Notifications, ClockOCalls: c.ClockOCalls + o.ClockOCalls}
 	for _, m := range []map[string]int64{c.BySyscall, o.BySyscall} {
 		for k, v := range m {
 			if d.BySyscall == nil {
@@ -151,8 +160,3 @@ type Probe struct {
 	// own time (the kernel's userfault round trip), per fault.
 	FaultTrapNS float64 `json:"fault_trap_ns,omitempty"`
 }
-
-// TimeDriven lists the OCALL causes that follow the clock rather than the
-// workload's operations (the Go runtime's sysmon sleeps with nanosleep):
-// they are scaled by time, not by operations.
-var TimeDriven = []string{"nanosleep", "clock_nanosleep"}

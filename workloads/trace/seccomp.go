@@ -207,11 +207,14 @@ type Supervisor struct {
 	listener int
 	sock     int
 
-	mu        sync.Mutex
-	c         Counts
-	snaps     []Counts
-	waitAddr  map[uint32]uint64   // tid -> futex word it waits on
-	waiters   map[uint64][]uint32 // futex word -> waiting tids, oldest first
+	mu       sync.Mutex
+	c        Counts
+	snaps    []Counts
+	waitAddr map[uint32]uint64   // tid -> futex word it waits on
+	waiters  map[uint64][]uint32 // futex word -> waiting tids, oldest first
+	// clockTids are threads that sleep on the clock (the Go runtime's
+	// sysmon): their OCALLs, and the waits their wakes end, follow time.
+	clockTids map[uint32]bool
 	byNr      map[int32]int64
 	done      chan struct{}
 	loopErr   error
@@ -270,7 +273,7 @@ func Supervise(sock *os.File, pid int, timeout time.Duration) (*Supervisor, erro
 		unix.Close(listener)
 		return nil, err
 	}
-	s := &Supervisor{listener: listener, sock: fd, waitAddr: map[uint32]uint64{}, waiters: map[uint64][]uint32{},
+	s := &Supervisor{listener: listener, sock: fd, waitAddr: map[uint32]uint64{}, waiters: map[uint64][]uint32{}, clockTids: map[uint32]bool{},
 		byNr: map[int32]int64{}, done: make(chan struct{}), sockDone: make(chan struct{}), startTime: time.Now()}
 	go s.loop()
 	go s.serveSnapshots(sock)
@@ -447,6 +450,15 @@ func (s *Supervisor) handle(n *seccompNotif) {
 		if cmd == futexWait || cmd == futexWaitBitset {
 			word, wordOK = s.readChild(n, n.Args[0], 4)
 		}
+	case OCall:
+		switch nr {
+		case unix.SYS_NANOSLEEP:
+			word, wordOK = s.sleepNS(n, n.Args[0])
+		case unix.SYS_CLOCK_NANOSLEEP:
+			if n.Args[1] == 0 { // relative
+				word, wordOK = s.sleepNS(n, n.Args[2])
+			}
+		}
 	case Thread:
 		if nr == unix.SYS_CLONE3 {
 			word, wordOK = s.readChild(n, n.Args[0], 8) // struct clone_args.flags
@@ -465,10 +477,13 @@ func (s *Supervisor) handle(n *seccompNotif) {
 	}
 	switch class {
 	case OCall:
-		s.ocall(Name(nr))
+		if wordOK && word >= clockSleepNS {
+			s.clockTids[tid] = true
+		}
+		s.ocall(tid, Name(nr))
 	case Thread:
 		if wordOK && word&cloneThread != 0 {
-			s.ocall("thread_create")
+			s.ocall(tid, "thread_create")
 			s.c.ECalls++
 		}
 	case Futex:
@@ -477,7 +492,7 @@ func (s *Supervisor) handle(n *seccompNotif) {
 			// Edgeless RT checks the word under its lock and calls out only
 			// when it still holds the expected value.
 			if wordOK && uint32(word) == uint32(n.Args[2]) {
-				s.ocall("futex_wait")
+				s.ocall(tid, "futex_wait")
 				addr := n.Args[0]
 				s.waitAddr[tid] = addr
 				s.waiters[addr] = append(s.waiters[addr], tid)
@@ -491,23 +506,48 @@ func (s *Supervisor) handle(n *seccompNotif) {
 				s.waiters[addr] = s.waiters[addr][1:]
 				delete(s.waitAddr, t)
 				woken++
+				if s.clockTids[tid] && !s.clockTids[t] {
+					// A wait the clock ended (sysmon waking an idle M)
+					// follows time, not the workload's operations.
+					s.c.BySyscall["futex_wait"]--
+					s.c.BySyscall[ClockPrefix+"futex_wait"]++
+					s.c.ClockOCalls++
+				}
 			}
 			if len(s.waiters[addr]) == 0 {
 				delete(s.waiters, addr)
 			}
 			if woken > 0 {
-				s.ocall("futex_wake") // one oe_sgx_thread_wake_multiple_ocall
+				s.ocall(tid, "futex_wake") // one oe_sgx_thread_wake_multiple_ocall
 			}
 		}
 	}
 }
 
-func (s *Supervisor) ocall(cause string) {
+func (s *Supervisor) ocall(tid uint32, cause string) {
 	s.c.OCalls++
 	if s.c.BySyscall == nil {
 		s.c.BySyscall = map[string]int64{}
 	}
+	if s.clockTids[tid] {
+		s.c.ClockOCalls++
+		cause = ClockPrefix + cause
+	}
 	s.c.BySyscall[cause]++
+}
+
+// clockSleepNS is the shortest sleep that marks a thread as sleeping on the
+// clock: sysmon sleeps 20 us to 10 ms; a spinning M's usleep(3) does not.
+const clockSleepNS = 20000
+
+// sleepNS reads a struct timespec at addr of the notifying thread.
+func (s *Supervisor) sleepNS(n *seccompNotif, addr uint64) (uint64, bool) {
+	sec, ok1 := s.readChild(n, addr, 8)
+	nsec, ok2 := s.readChild(n, addr+8, 8)
+	if !ok1 || !ok2 || int64(sec) < 0 || int64(nsec) < 0 {
+		return 0, false
+	}
+	return sec*1e9 + nsec, true
 }
 
 func (s *Supervisor) removeWaiter(addr uint64, tid uint32) {

@@ -392,3 +392,48 @@ func TestKill9ThenResume(t *testing.T) {
 		t.Errorf("after resume: %s, %d of %d cells", d.Run.Status, len(d.Cells), len(d.Run.Plan.Cells))
 	}
 }
+
+// TestBaselineInterleaves: --baseline runs both builds for every cell, in
+// rounds, into DIR/base and DIR/new, which compare reads.
+func TestBaselineInterleaves(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "ab")
+	base := filepath.Join(t.TempDir(), "workload-base")
+	b, _ := os.ReadFile(workloadBin)
+	os.WriteFile(base, b, 0o755)
+	_, stderr, code := runBench(t, context.Background(), quick("syscall", "--sizes", "DC1s_v2,DC2s_v2", "-o", dir, "--baseline", base)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, side := range []string{"base", "new"} {
+		d, err := result.Load(filepath.Join(dir, side))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Run.Build == nil || d.Run.Build.Side != side || d.Run.Build.SHA256 == "" || d.Run.Plan.Rounds != 3 {
+			t.Errorf("%s: build %+v rounds %d", side, d.Run.Build, d.Run.Plan.Rounds)
+		}
+		reps := map[string]map[int]bool{}
+		for _, s := range d.Samples {
+			if reps[s.Cell] == nil {
+				reps[s.Cell] = map[int]bool{}
+			}
+			reps[s.Cell][s.Rep] = true
+		}
+		for _, c := range d.Cells {
+			if c.Status != result.StatusOK || c.Samples != 3 || len(reps[c.Cell]) != 3 {
+				t.Errorf("%s %s: %s, %d samples, reps %v", side, c.Cell, c.Status, c.Samples, reps[c.Cell])
+			}
+		}
+	}
+	if !strings.Contains(stderr, "bench compare "+filepath.Join(dir, "base")+" "+filepath.Join(dir, "new")) {
+		t.Errorf("no compare hint:\n%s", stderr)
+	}
+	_, stderr, code = runBench(t, context.Background(), "run", "--resume", dir, "--progress", "never")
+	if code != 0 || !strings.Contains(stderr, "0 of 2 cells to run") {
+		t.Errorf("resume of a finished baseline run: exit %d\n%s", code, stderr)
+	}
+	if _, stderr, code := runBench(t, context.Background(), quick("syscall", "--modes", "ego-sim", "--baseline", base, "-o", filepath.Join(t.TempDir(), "x"))...); code != exitUsage {
+		t.Errorf("--baseline with ego-sim: exit %d\n%s", code, stderr)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -39,6 +40,10 @@ const runExamples = `  # The quick suite on every DCsv2 size, natively, into res
 
   # Stream records to stdout (pod logs), summary on stderr
   bench run --sizes DC2s_v2 -o - > run.log
+
+  # A/B: the base branch's workload binary against this one, interleaved, then the gate
+  bench run --baseline /tmp/base/workload --workload-bin bin/workload --modes sim -o /tmp/ab
+  bench compare /tmp/ab/base /tmp/ab/new --fail-on regression
 `
 
 // runOptions are the flags of bench run.
@@ -52,6 +57,8 @@ type runOptions struct {
 	seed                    int64
 	workloadBin             string
 	progress                string
+	baseline                string
+	rounds                  int
 	modeOpts                modeOptions
 }
 
@@ -72,6 +79,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Int64Var(&o.seed, "seed", 0, "seed of the cell order (default: random, recorded in run.json)")
 	fs.StringVar(&o.workloadBin, "workload-bin", "", "the workload binary (default: next to bench, or $ENCLAVEBENCH_WORKLOAD)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar: auto (only on a terminal), always, never")
+	fs.StringVar(&o.baseline, "baseline", "", "a baseline workload binary: run it and the candidate (--workload-bin) interleaved, into DIR/base and DIR/new (native and sim modes)")
+	fs.IntVar(&o.rounds, "rounds", 0, "processes per cell, each measuring reps/rounds repetitions (default 1; with --baseline, one per repetition)")
 	o.modeOpts.addFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -154,25 +163,114 @@ func newRun(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
 		run.Plan.Cells = append(run.Plan.Cells, c.Key())
 	}
 	o.modeOpts.describe(run, modes)
-	return execute(ctx, run, dir, cells, modes, bin, prof, map[string]int{}, o, stdout, stderr)
+	sides := []*runSide{{dir: dir, run: run, modes: modes, bin: bin, attempts: map[string]int{}}}
+	if o.baseline != "" || o.rounds > 0 {
+		if stream {
+			return usagef("--baseline and --rounds write two directories or several rounds; they cannot stream to -o -")
+		}
+		run.Plan.Rounds = max(o.rounds, 1)
+	}
+	if o.baseline != "" {
+		if o.rounds == 0 {
+			run.Plan.Rounds = prof.Reps // one repetition per process, pairs back to back
+		}
+		if sides, err = baselineSides(ctx, o, run, dir, bin, modes, &fp, stderr); err != nil {
+			return err
+		}
+	}
+	return execute(ctx, sides, cells, prof, o, stdout, stderr)
+}
+
+// runSide is one result directory a run writes: the only one, or the
+// candidate and the baseline of a --baseline run.
+type runSide struct {
+	dir      string
+	run      *result.Run
+	modes    map[string]mode.Mode
+	bin      string
+	attempts map[string]int
+}
+
+// baselineSides splits a run into its candidate (DIR/new) and baseline
+// (DIR/base) sides.
+func baselineSides(ctx context.Context, o runOptions, run *result.Run, dir, bin string, modes map[string]mode.Mode,
+	fp *host.Fingerprint, stderr io.Writer) ([]*runSide, error) {
+	for _, m := range run.Plan.Modes {
+		if m != mode.Native && m != mode.Sim {
+			return nil, usagef("--baseline compares two workload binaries in native and sim modes; %s builds its own from source", m)
+		}
+	}
+	base, err := filepath.Abs(o.baseline)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if _, err := os.Stat(base); err != nil {
+		return nil, usagef("--baseline: %v", err)
+	}
+	baseModes, err := o.modeOpts.build(ctx, run.Plan.Modes, fp, base)
+	if err != nil {
+		return nil, err
+	}
+	var sides []*runSide
+	for _, sd := range []struct {
+		name, bin string
+		modes     map[string]mode.Mode
+	}{{"new", bin, modes}, {"base", base, baseModes}} {
+		r := *run
+		sum, err := fileSHA256(sd.bin)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		r.Build = &result.Build{Side: sd.name, WorkloadBin: sd.bin, SHA256: sum}
+		d := filepath.Join(dir, sd.name)
+		if err := checkEmptyDir(d); err != nil {
+			return nil, usageError{err}
+		}
+		sides = append(sides, &runSide{dir: d, run: &r, modes: sd.modes, bin: sd.bin, attempts: map[string]int{}})
+	}
+	return sides, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // resumeRun replays an earlier run's plan and runs the cells that have no
-// successful or not-applicable outcome yet.
+// successful or not-applicable outcome yet (on either side of a --baseline
+// run).
 func resumeRun(ctx context.Context, o runOptions, changed func(string) bool, stdout, stderr io.Writer) error {
-	for _, f := range []string{"workloads", "sizes", "modes", "profile", "param", "seed", "out"} {
+	for _, f := range []string{"workloads", "sizes", "modes", "profile", "param", "seed", "out", "baseline", "rounds"} {
 		if changed(f) {
 			return usagef("--resume replays the run's own plan; --%s cannot be changed", f)
 		}
 	}
-	d, err := result.Load(o.resume)
-	if err != nil {
-		return usageError{err}
+	dirs := []string{o.resume}
+	if _, err := os.Stat(filepath.Join(o.resume, result.RunFile)); err != nil {
+		if _, berr := os.Stat(filepath.Join(o.resume, "base", result.RunFile)); berr == nil {
+			dirs = []string{filepath.Join(o.resume, "new"), filepath.Join(o.resume, "base")}
+		}
 	}
-	for _, p := range d.Problems {
-		fmt.Fprintln(stderr, "warning:", p)
+	var loaded []*result.Dir
+	for _, dir := range dirs {
+		d, err := result.Load(dir)
+		if err != nil {
+			return usageError{err}
+		}
+		for _, p := range d.Problems {
+			fmt.Fprintln(stderr, "warning:", p)
+		}
+		loaded = append(loaded, d)
 	}
-	run := &d.Run
+	run := &loaded[0].Run
 	p := run.Plan
 	prof := plan.Profile{Name: p.Profile, Reps: p.Reps, Warmup: p.Warmup, MinTime: time.Duration(p.MinTimeNS), Timeout: time.Duration(p.TimeoutNS)}
 	if bp, err := plan.LookupProfile(p.Profile); err == nil {
@@ -191,115 +289,167 @@ func resumeRun(ctx context.Context, o runOptions, changed func(string) bool, std
 	if err != nil {
 		return usageError{fmt.Errorf("%s: the plan no longer expands: %v", o.resume, err)}
 	}
-	samples, cellResults, _ := result.ReadAll(o.resume)
-	attempts := result.MaxAttempts(samples, cellResults)
 	var todo []plan.Cell
 	for _, c := range cells {
-		cr, ok := d.Cells[c.Key()]
-		if ok && (cr.Status == result.StatusOK || cr.Status == result.StatusNA) {
-			continue
+		finished := true
+		for _, d := range loaded {
+			cr, ok := d.Cells[c.Key()]
+			finished = finished && ok && (cr.Status == result.StatusOK || cr.Status == result.StatusNA)
 		}
-		todo = append(todo, c)
+		if !finished {
+			todo = append(todo, c)
+		}
 	}
 	fmt.Fprintf(stderr, "resuming %s: %d of %d cells to run\n", o.resume, len(todo), len(cells))
-	bin, err := findWorkloadBin(o.workloadBin)
-	if err != nil {
-		return usageError{err}
-	}
 	o.modeOpts.stderr = stderr
-	modes, err := o.modeOpts.build(ctx, p.Modes, &fp, bin)
-	if err != nil {
-		return err
+	o.rounds = p.Rounds
+	var sides []*runSide
+	for i, d := range loaded {
+		bin := o.workloadBin
+		if d.Run.Build != nil && (bin == "" || d.Run.Build.Side == "base") {
+			bin = d.Run.Build.WorkloadBin // each side keeps its own build
+		}
+		if bin, err = findWorkloadBin(bin); err != nil {
+			return usageError{err}
+		}
+		if d.Run.Build != nil {
+			if sum, err := fileSHA256(bin); err != nil || sum != d.Run.Build.SHA256 {
+				return usagef("%s: the %s workload binary %s changed since the run started; resume needs the same build", d.Path, d.Run.Build.Side, bin)
+			}
+		}
+		modes, err := o.modeOpts.build(ctx, p.Modes, &fp, bin)
+		if err != nil {
+			return err
+		}
+		samples, cellResults, _ := result.ReadAll(d.Path)
+		d.Run.Status, d.Run.End = "running", time.Time{}
+		sides = append(sides, &runSide{dir: d.Path, run: &loaded[i].Run, modes: modes, bin: bin,
+			attempts: result.MaxAttempts(samples, cellResults)})
 	}
-	run.Status = "running"
-	run.End = time.Time{}
-	return execute(ctx, run, o.resume, todo, modes, bin, prof, attempts, o, stdout, stderr)
+	return execute(ctx, sides, todo, prof, o, stdout, stderr)
 }
 
-// execute runs cells into dir and writes the derived files and the summary.
-func execute(ctx context.Context, run *result.Run, dir string, cells []plan.Cell, modes map[string]mode.Mode,
-	bin string, prof plan.Profile, attempts map[string]int, o runOptions, stdout, stderr io.Writer) error {
+// execute runs cells into the sides' directories and writes the derived
+// files and the summary of each.
+func execute(ctx context.Context, sides []*runSide, cells []plan.Cell, prof plan.Profile, o runOptions, stdout, stderr io.Writer) error {
 	stream := o.out == "-"
-	cfg := &runner.Config{Cells: cells, Modes: modes, WorkloadBin: bin,
+	main := sides[0]
+	attempts := main.attempts
+	for _, sd := range sides[1:] { // one attempt number per cell across sides
+		for k, v := range sd.attempts {
+			attempts[k] = max(attempts[k], v)
+		}
+	}
+	cfg := &runner.Config{Cells: cells, Modes: main.modes, WorkloadBin: main.bin,
 		Reps: prof.Reps, Warmup: prof.Warmup, MinTime: prof.MinTime, Timeout: prof.Timeout, Attempts: attempts,
-		ProvenancePath: provenancePath(modes)}
+		ProvenancePath: provenancePath(main.modes), Rounds: main.run.Plan.Rounds, Seed: main.run.Plan.Seed}
 	// Prepare (build, sign) before anything is written: a mode that cannot
 	// prepare leaves no half-made result directory behind.
-	launches := make([]mode.Launch, len(cells))
-	for i, c := range cells {
-		launches[i] = cfg.Launch(c, "")
-	}
-	for _, name := range run.Plan.Modes {
-		var these []mode.Launch
-		for _, l := range launches {
-			if l.Cell.Mode == name {
-				these = append(these, l)
+	for _, sd := range sides {
+		for _, name := range sd.run.Plan.Modes {
+			var these []mode.Launch
+			for _, c := range cells {
+				if c.Mode == name {
+					these = append(these, cfg.Launch(c, ""))
+				}
+			}
+			if err := sd.modes[name].Prepare(ctx, these); err != nil {
+				if isConfigError(err) {
+					return usagef("mode %s: %v", name, err)
+				}
+				return fmt.Errorf("preparing mode %s: %w", name, err)
 			}
 		}
-		if err := modes[name].Prepare(ctx, these); err != nil {
-			if isConfigError(err) {
-				return usagef("mode %s: %v", name, err)
-			}
-			return fmt.Errorf("preparing mode %s: %w", name, err)
+	}
+	stores := make([]*result.Store, len(sides))
+	for i, sd := range sides {
+		st, err := result.OpenStore(sd.dir)
+		if err != nil {
+			return err
 		}
+		defer st.Close()
+		if stream {
+			st.Tee = stdout
+		}
+		if err := st.WriteRun(sd.run); err != nil {
+			return err
+		}
+		stores[i] = st
 	}
-	store, err := result.OpenStore(dir)
-	if err != nil {
-		return err
+	cfg.Store = stores[0]
+	if len(sides) > 1 {
+		cfg.Baseline = &runner.Side{WorkloadBin: sides[1].bin, Modes: sides[1].modes, Store: stores[1]}
 	}
-	defer store.Close()
-	cfg.Store = store
 	summaryOut := stdout
 	if stream {
-		store.Tee = stdout
 		summaryOut = stderr
 	}
-	if err := store.WriteRun(run); err != nil {
-		return err
-	}
 	if !stream {
-		fmt.Fprintf(stderr, "run %s: %d cells (%s) into %s\n", run.ID, len(cells), prof.Name, dir)
+		fmt.Fprintf(stderr, "run %s: %d cells (%s) into %s\n", main.run.ID, len(cells), prof.Name, strings.Join(sideDirs(sides), " and "))
 	}
 	prog := newProgress(stderr, o.progress)
 	cfg.Progress = prog.update
 	sum, runErr := runner.Run(ctx, cfg)
 	prog.finish()
-	run.End = time.Now().UTC()
-	switch {
-	case sum.Interrupted:
-		run.Status = "interrupted"
-	case runErr != nil:
-		run.Status = "failed"
-	default:
-		run.Status = "complete"
-	}
-	if err := store.WriteRun(run); err != nil {
-		return errors.Join(runErr, err)
-	}
-	d, err := result.Load(dir)
-	if err != nil {
-		return errors.Join(runErr, err)
-	}
-	if !stream {
-		if err := result.WriteDerived(d); err != nil {
-			return errors.Join(runErr, err)
+	var errs []error
+	for i, sd := range sides {
+		sd.run.End = time.Now().UTC()
+		switch {
+		case sum.Interrupted:
+			sd.run.Status = "interrupted"
+		case runErr != nil:
+			sd.run.Status = "failed"
+		default:
+			sd.run.Status = "complete"
 		}
+		if err := stores[i].WriteRun(sd.run); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		d, err := result.Load(sd.dir)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !stream {
+			if err := result.WriteDerived(d); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		fmt.Fprintln(summaryOut)
+		if len(sides) > 1 {
+			fmt.Fprintf(summaryOut, "%s (%s):\n", sd.run.Build.Side, sd.bin)
+		}
+		printSummary(summaryOut, d)
 	}
-	fmt.Fprintln(summaryOut)
-	printSummary(summaryOut, d)
+	if err := errors.Join(append([]error{runErr}, errs...)...); err != nil && !sum.Interrupted {
+		return err
+	}
+	resumeDir := main.dir
+	if len(sides) > 1 {
+		resumeDir = filepath.Dir(main.dir)
+	}
 	if sum.Interrupted {
-		return exitError{exitSignal, fmt.Sprintf("interrupted: finished cells are in %s; continue with: bench run --resume %s", dir, dir)}
-	}
-	if runErr != nil {
-		return runErr
+		return exitError{exitSignal, fmt.Sprintf("interrupted: finished cells are in %s; continue with: bench run --resume %s", resumeDir, resumeDir)}
 	}
 	if sum.Failed > 0 {
-		return exitError{exitFailed, fmt.Sprintf("%d of %d cells failed (see above; details in %s)", sum.Failed, len(cells), filepath.Join(dir, result.CellsFile))}
+		return exitError{exitFailed, fmt.Sprintf("%d of %d cells failed (see above; details in %s)", sum.Failed, len(cells), filepath.Join(main.dir, result.CellsFile))}
 	}
 	if !stream {
-		fmt.Fprintf(stderr, "\nresults: %s (%s, %s, %s, %s)\n", dir, result.SamplesFile, result.RunFile, result.BenchFile, result.CSVFile)
+		fmt.Fprintf(stderr, "\nresults: %s (%s, %s, %s, %s)\n", strings.Join(sideDirs(sides), ", "), result.SamplesFile, result.RunFile, result.BenchFile, result.CSVFile)
+		if len(sides) > 1 {
+			fmt.Fprintf(stderr, "compare: bench compare %s %s\n", sides[1].dir, sides[0].dir)
+		}
 	}
 	return nil
+}
+
+func sideDirs(sides []*runSide) []string {
+	var d []string
+	for _, sd := range sides {
+		d = append(d, sd.dir)
+	}
+	return d
 }
 
 func applyProfileOverrides(p *plan.Profile, o runOptions) {

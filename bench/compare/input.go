@@ -204,6 +204,12 @@ func LoadDir(dir string) (*Set, error) {
 	if len(s.Runs) == 0 && d.Run.ID != "" {
 		s.Runs = []string{d.Run.ID}
 	}
+	if r := d.Run.Plan.Rounds; r > 1 {
+		// bench run --rounds: every cell's values come from r processes.
+		for _, c := range s.Cells {
+			c.Runs = max(c.Runs, r)
+		}
+	}
 	for _, p := range d.Problems {
 		s.Warnings = append(s.Warnings, "left out: "+p.Error())
 	}

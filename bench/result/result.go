@@ -145,6 +145,8 @@ type Run struct {
 	Plan           Plan             `json:"plan"`
 	Host           host.Fingerprint `json:"host"`
 	Profile        *CostProfileRef  `json:"cost_profile,omitempty"`
+	// Build is the workload binary of one side of a --baseline run.
+	Build *Build `json:"build,omitempty"`
 }
 
 // Plan is what a run was asked to do; --resume replays it.
@@ -159,7 +161,15 @@ type Plan struct {
 	MinTimeNS int64               `json:"min_time_ns"`
 	TimeoutNS int64               `json:"timeout_ns"`
 	Seed      int64               `json:"seed"`
-	Cells     []string            `json:"cells"` // keys in execution order
+	Rounds    int                 `json:"rounds,omitempty"` // processes per cell and side
+	Cells     []string            `json:"cells"`            // keys in execution order
+}
+
+// Build identifies the workload binary of one side of a --baseline run.
+type Build struct {
+	Side        string `json:"side"` // "base" or "new"
+	WorkloadBin string `json:"workload_bin"`
+	SHA256      string `json:"sha256"`
 }
 
 // CostProfileRef names the sim cost profile a run used.

@@ -33,7 +33,7 @@ func stdinPipe(cmd *exec.Cmd) (io.WriteCloser, error) {
 
 // drive applies the load of a ready message and passes each measured
 // repetition to emit, then closes stdin to stop the workload.
-func (c *Config) drive(ctx context.Context, ready protocol.Message, stdin io.Closer, emit func(*protocol.Sample)) error {
+func (c *Config) drive(ctx context.Context, ready protocol.Message, stdin io.Closer, reps int, emit func(*protocol.Sample)) error {
 	if stdin == nil {
 		return fmt.Errorf("the workload is driven (it sent ready) but its mode set the process's stdin, so the runner cannot stop it")
 	}
@@ -51,7 +51,7 @@ func (c *Config) drive(ctx context.Context, ready protocol.Message, stdin io.Clo
 			return fmt.Errorf("warmup: %w", err)
 		}
 	}
-	for rep := 0; rep < c.Reps; rep++ {
+	for rep := 0; rep < reps; rep++ {
 		res, err := g.Run(ctx, c.MinTime)
 		if err != nil {
 			return fmt.Errorf("repetition %d: %w", rep, err)

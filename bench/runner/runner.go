@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,6 +53,31 @@ type Config struct {
 	// lines of a cell whose workload reported an enclave report over them
 	// (bench verify recomputes the digest from it).
 	ProvenancePath func(dir, cellKey string) string
+
+	// Baseline, when set, is a second build run against the same cells
+	// (bench run --baseline): every round of a cell runs both builds back
+	// to back, in a seeded random order, so drift cancels out.
+	Baseline *Side
+	// Rounds splits each cell's repetitions over this many processes
+	// (default 1); with a baseline, each round runs both builds.
+	Rounds int
+	// Seed draws the order of the builds in each round.
+	Seed int64
+}
+
+// Side is one build under test: its workload binary, its modes and where
+// its results go.
+type Side struct {
+	WorkloadBin string
+	Modes       map[string]mode.Mode
+	Store       *result.Store
+}
+
+// job is one workload process: a cell, on one side, for some repetitions.
+type job struct {
+	side      *Side
+	reps      int
+	repOffset int // added to the process's repetition numbers
 }
 
 // Event reports progress.
@@ -72,6 +98,10 @@ type ExitReporter interface {
 
 // Launch builds the mode.Launch of a cell.
 func (c *Config) Launch(cell plan.Cell, dir string) mode.Launch {
+	return c.launch(cell, dir, c.WorkloadBin, c.Reps)
+}
+
+func (c *Config) launch(cell plan.Cell, dir, bin string, reps int) mode.Launch {
 	args := []string{cell.Workload}
 	for _, k := range cell.ParamOrder {
 		args = append(args, "--param", k+"="+cell.Params[k])
@@ -81,11 +111,11 @@ func (c *Config) Launch(cell plan.Cell, dir string) mode.Launch {
 		"--vcpus", strconv.Itoa(cell.SizeInfo.VCPUs),
 		"--epc-bytes", strconv.FormatInt(cell.SizeInfo.EPCBytes, 10),
 		"--mem-bytes", strconv.FormatInt(cell.SizeInfo.MemBytes(), 10),
-		"--reps", strconv.Itoa(c.Reps), "--warmup", strconv.Itoa(c.Warmup),
+		"--reps", strconv.Itoa(reps), "--warmup", strconv.Itoa(c.Warmup),
 		"--min-time", c.MinTime.String(), "--tmpdir", dir)
 	args = append(args, c.ExtraArgs...)
 	env := append([]string{"GOMAXPROCS=" + strconv.Itoa(cell.SizeInfo.VCPUs)}, c.Env...)
-	return mode.Launch{Cell: cell.Cell, Size: cell.SizeInfo, Binary: c.WorkloadBin, Args: args,
+	return mode.Launch{Cell: cell.Cell, Size: cell.SizeInfo, Binary: bin, Args: args,
 		Footprint: cell.Footprint, Env: env, Dir: dir}
 }
 
@@ -100,6 +130,13 @@ type Summary struct {
 func Run(ctx context.Context, c *Config) (Summary, error) {
 	var sum Summary
 	start := time.Now()
+	sides := []*Side{{WorkloadBin: c.WorkloadBin, Modes: c.Modes, Store: c.Store}}
+	if c.Baseline != nil {
+		sides = append(sides, c.Baseline)
+	}
+	rounds := min(max(c.Rounds, 1), c.Reps)
+	perRound := (c.Reps + rounds - 1) / rounds
+	rng := rand.New(rand.NewPCG(uint64(c.Seed), 0x726f756e6473)) // "rounds"
 	for i, cell := range c.Cells {
 		if ctx.Err() != nil {
 			sum.Interrupted = true
@@ -110,18 +147,39 @@ func Run(ctx context.Context, c *Config) (Summary, error) {
 			c.Progress(Event{Index: i, Total: len(c.Cells), Cell: key, Elapsed: time.Since(start)})
 		}
 		c.Attempts[key]++
-		cr, err := c.runCell(ctx, cell, c.Attempts[key])
-		if ctx.Err() != nil {
-			// Interrupted mid-cell: record nothing, so --resume redoes it;
-			// the samples it streamed stay on disk as a partial attempt.
-			sum.Interrupted = true
-			return sum, ctx.Err()
+		outcomes := make([]*result.CellResult, len(sides))
+		for r := 0; r < rounds; r++ {
+			reps := min(perRound, c.Reps-r*perRound)
+			if reps <= 0 {
+				break
+			}
+			for _, si := range rng.Perm(len(sides)) {
+				if o := outcomes[si]; o != nil && o.Status != result.StatusOK {
+					continue // this side already failed or does not apply
+				}
+				cr, err := c.runCell(ctx, cell, c.Attempts[key], job{side: sides[si], reps: reps, repOffset: r * perRound})
+				if ctx.Err() != nil {
+					// Interrupted mid-cell: record nothing, so --resume redoes it;
+					// the samples it streamed stay on disk as a partial attempt.
+					sum.Interrupted = true
+					return sum, ctx.Err()
+				}
+				if err != nil {
+					return sum, err // the store failed: nothing more can be kept
+				}
+				outcomes[si] = mergeRound(outcomes[si], cr)
+			}
 		}
-		if err != nil {
-			return sum, err // the store failed: nothing more can be kept
+		for si, cr := range outcomes {
+			if err := sides[si].Store.AppendCell(cr); err != nil {
+				return sum, err
+			}
 		}
-		if err := c.Store.AppendCell(&cr); err != nil {
-			return sum, err
+		cr := *outcomes[0]
+		for _, o := range outcomes[1:] {
+			if o.Status == result.StatusFailed {
+				cr = *o
+			}
 		}
 		switch cr.Status {
 		case result.StatusOK:
@@ -138,6 +196,21 @@ func Run(ctx context.Context, c *Config) (Summary, error) {
 	return sum, nil
 }
 
+// mergeRound folds the outcome of one more round of a cell into acc: times
+// and samples add up, and a failed or not-applicable round decides the status.
+func mergeRound(acc *result.CellResult, cr result.CellResult) *result.CellResult {
+	if acc == nil {
+		return &cr
+	}
+	acc.Samples += cr.Samples
+	acc.WallNS += cr.WallNS
+	acc.ChildNS += cr.ChildNS
+	if cr.Status != result.StatusOK {
+		acc.Status, acc.Reason, acc.ExitCode, acc.Stderr = cr.Status, cr.Reason, cr.ExitCode, cr.Stderr
+	}
+	return acc
+}
+
 // stderrTail is how much of a failed workload's stderr is kept.
 const stderrTail = 4 << 10
 
@@ -148,11 +221,11 @@ const (
 	maxForeignTail = 64
 )
 
-func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (result.CellResult, error) {
+func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job) (result.CellResult, error) {
 	key := cell.Key()
 	cr := result.CellResult{Cell: key, Attempt: attempt, Workload: cell.Workload, Params: cell.Params,
 		Size: cell.Size, Mode: cell.Mode, Start: time.Now().UTC()}
-	m, ok := c.Modes[cell.Mode]
+	m, ok := j.side.Modes[cell.Mode]
 	if !ok {
 		return fail(cr, "mode "+cell.Mode+" is not available"), nil
 	}
@@ -165,7 +238,7 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 		return fail(cr, "scratch directory: "+err.Error()), nil
 	}
 	defer os.RemoveAll(dir)
-	l := c.Launch(cell, dir)
+	l := c.launch(cell, dir, j.side.WorkloadBin, j.reps)
 
 	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
@@ -207,7 +280,7 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 	)
 	addSample := func(ps *protocol.Sample, extra map[string]string) {
 		s := result.Sample{Cell: key, Attempt: attempt, Workload: cell.Workload, Params: cell.Params,
-			Size: cell.Size, Mode: cell.Mode, Rep: ps.Rep, Iters: ps.Iters,
+			Size: cell.Size, Mode: cell.Mode, Rep: ps.Rep + j.repOffset, Iters: ps.Iters,
 			ElapsedNS: ps.ElapsedNS, Values: ps.Values, Events: ps.Events,
 			Time: time.Now().UTC()}
 		if err := m.Finish(l, &s, extra); err != nil {
@@ -215,7 +288,7 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 			return
 		}
 		if storeErr == nil {
-			if storeErr = c.Store.AppendSample(&s); storeErr == nil {
+			if storeErr = j.side.Store.AppendSample(&s); storeErr == nil {
 				cr.Samples++
 			} else {
 				cancel() // nowhere to put samples: stop the workload
@@ -256,7 +329,7 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 			}
 		case protocol.TypeReady:
 			emit := func(ps *protocol.Sample) { addSample(ps, nil) }
-			if err := c.drive(cctx, msg, stdin, emit); err != nil && protoErr == "" {
+			if err := c.drive(cctx, msg, stdin, j.reps, emit); err != nil && protoErr == "" {
 				protoErr = "driving the workload: " + err.Error()
 			}
 		case protocol.TypeNA:
@@ -311,7 +384,7 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int) (resu
 	default:
 		cr.Status = result.StatusOK
 		if c.ProvenancePath != nil && cr.Extra["report_data"] != "" {
-			if err := writeLines(c.ProvenancePath(c.Store.Dir, key), sampleLines); err != nil {
+			if err := writeLines(c.ProvenancePath(j.side.Store.Dir, key), sampleLines); err != nil {
 				return cr, err
 			}
 		}

@@ -28,7 +28,7 @@
 # (the kernel's RT throttling still leaves others 5%). CHECK_RT=off disables it.
 #
 # Environment (defaults): CHECK_COMPARISONS=20 CHECK_SLOW_COMPARISONS=3
-# CHECK_ROUNDS=12 CHECK_REPS=1 CHECK_MIN_TIME=10ms CHECK_WORKLOADS=syscall,memsweep
+# CHECK_ROUNDS=20 CHECK_REPS=1 CHECK_MIN_TIME=10ms CHECK_WORKLOADS=syscall,memsweep
 # CHECK_SIZE=DC1s_v2 CHECK_SLOWDOWN=syscall=1.2 CHECK_RT=auto|on|off
 # CHECK_SEED=<random> CHECK_KEEP=<dir to keep the runs in>.
 # Needs: go, jq; benchstat for step 3 (skipped with a note when missing).
@@ -37,7 +37,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${CHECK_COMPARISONS:-20}
 K=${CHECK_SLOW_COMPARISONS:-3}
-ROUNDS=${CHECK_ROUNDS:-12}
+ROUNDS=${CHECK_ROUNDS:-20}
 REPS=${CHECK_REPS:-1}
 MIN_TIME=${CHECK_MIN_TIME:-10ms}
 WORKLOADS=${CHECK_WORKLOADS:-syscall,memsweep}

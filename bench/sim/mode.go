@@ -307,7 +307,7 @@ func (m *Mode) Finish(l mode.Launch, s *result.Sample, _ map[string]string) erro
 		CountsOnly(s, nil, ref, "OCALLs not counted: "+pass.Unavailable)
 		return nil
 	}
-	Predict(s, pass, pr, Emulation{FaultTrapNS: m.probe.FaultTrapNS}, ref)
+	Predict(s, pass, pr, Emulation{FaultTrapNS: m.probe.FaultTrapNS, NotifyNS: m.probe.NotifyNS}, ref)
 	return nil
 }
 

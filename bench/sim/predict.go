@@ -21,25 +21,38 @@ const (
 	EventCostEPC     = "model_epc_ns"      // predicted time of EPC loads and evictions
 	EventCostMEE     = "model_mee_ns"      // predicted extra time of LLC misses
 	EventLLCMisses   = "llc_misses"        // counted by the timed pass, when the host allows
+	EventCountNS     = "count_pass_ns"     // duration of the counting pass's operations
+	// EventBaseFromPass (=1) marks a repetition whose time without the
+	// emulation was taken from the counting pass (paging-dominated).
+	EventBaseFromPass = "model_base_from_count_pass"
 )
 
 // Emulation is what the software EPC costs on this host beyond what SGX
-// would: its handler's time plus FaultTrapNS per fault.
+// would: its handler's time plus FaultTrapNS per fault. NotifyNS is what one
+// notification cost the counting pass.
 type Emulation struct {
 	FaultTrapNS float64
+	NotifyNS    float64
 }
+
+// pagingDominated is the share of a repetition's time spent in the
+// emulation beyond which its base is taken from the counting pass.
+const pagingDominated = 0.5
 
 // Prediction is the model's account of one sample.
 type Prediction struct {
-	BaseNS      float64 // measured time minus the emulation's
+	BaseNS      float64 // the repetition's time without the emulation
 	EmulationNS float64
-	OCalls      float64
-	ECalls      float64
-	OCallNS     float64
-	ECallNS     float64
-	EPCNS       float64
-	MEENS       float64
-	PredictedNS float64 // of the whole repetition
+	// BaseFromPass says the base came from the counting pass's time per
+	// operation (plain memory), not from subtracting the emulation.
+	BaseFromPass bool
+	OCalls       float64
+	ECalls       float64
+	OCallNS      float64
+	ECallNS      float64
+	EPCNS        float64
+	MEENS        float64
+	PredictedNS  float64 // of the whole repetition
 }
 
 // Predict turns a measured sample of the sim build into the predicted
@@ -57,12 +70,27 @@ func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref s
 	}
 	p.EmulationNS = float64(ev["epc_fault_ns"]) + em.FaultTrapNS*float64(ev["epc_faults"])
 	p.BaseNS = math.Max(elapsed-p.EmulationNS, 0)
+	// When the emulation is most of the time, what is left after
+	// subtracting it is mostly its noise (a fault costs tens to hundreds of
+	// microseconds here, the residual +-10 us, a priced swap 10.8 us). The
+	// counting pass ran the same operations on plain memory: its time per
+	// operation, less its notifications (workload threads only), is the base.
+	if p.EmulationNS > pagingDominated*elapsed && pass != nil && pass.Ops > 0 && pass.ElapsedNS > 0 {
+		notif := float64(pass.Counts.Notifications - pass.Counts.ClockOCalls)
+		perOp := (float64(pass.ElapsedNS) - math.Max(notif, 0)*em.NotifyNS) / float64(pass.Ops)
+		if perOp > 0 {
+			p.BaseNS = math.Min(perOp*n, elapsed)
+			p.EmulationNS = elapsed - p.BaseNS
+			p.BaseFromPass = true
+			s.Events[EventBaseFromPass] = 1
+		}
+	}
 
 	// Transitions: the counting pass's rates. OCALLs that follow the clock
 	// (the runtime's sysmon) scale with time, the rest with operations.
 	if pass != nil && pass.Ops > 0 {
 		timed := pass.Counts.ClockOCalls
-		opDriven := float64(pass.Counts.OCalls - timed)
+		opDriven := math.Max(float64(pass.Counts.OCalls-timed), 0)
 		p.OCalls = opDriven / float64(pass.Ops) * n
 		if pass.ElapsedNS > 0 {
 			p.OCalls += float64(timed) / float64(pass.ElapsedNS) * p.BaseNS
@@ -73,6 +101,7 @@ func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref s
 		s.Events[EventCountOps] = pass.Ops
 		s.Events[EventCountOCalls] = pass.Counts.OCalls
 		s.Events[EventCountECalls] = pass.Counts.ECalls
+		s.Events[EventCountNS] = pass.ElapsedNS
 	}
 	p.OCallNS = p.OCalls * pr.NS(pr.OCallCycles)
 	p.ECallNS = p.ECalls * pr.NS(pr.ECallCycles)

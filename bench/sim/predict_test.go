@@ -56,6 +56,29 @@ func TestPredictConvertsEveryUnit(t *testing.T) {
 	}
 }
 
+func TestPredictPagingDominatedBase(t *testing.T) {
+	// 100 ops in 10 ms, of which the emulation took 9.5 ms (handler) +
+	// 10 faults x 10 us: the base comes from the counting pass: 2000 ops in
+	// 1.2 ms with 100 notifications (20 of them clock) at 5 us = 400 ns/op.
+	s := &result.Sample{Iters: 100, ElapsedNS: 10e6, Values: []protocol.Value{{Value: 1e5, Unit: "ns/op", Better: protocol.Lower}},
+		Events: map[string]int64{"epc_fault_ns": 9.5e6, "epc_faults": 10, "epc_loads": 10, "epc_evictions": 10}}
+	pass := &trace.Pass{Version: 1, Ops: 2000, ElapsedNS: 1.2e6, Counts: trace.Counts{OCalls: 20, Notifications: 100, ClockOCalls: 20}}
+	p := Predict(s, pass, testPrices, Emulation{FaultTrapNS: 10000, NotifyNS: 5000}, "t/v1")
+	if !p.BaseFromPass || !near(p.BaseNS, 400*100) || !near(p.EmulationNS, 10e6-40000) {
+		t.Fatalf("%s (from pass: %v)", p.Describe(), p.BaseFromPass)
+	}
+	clock := 20 / 1.2e6 * 40000 * 1000 // the clock-driven OCALLs over the base time, at 1000 ns
+	if want := 40000.0 + clock + 10*3000 + 10*4000; !near(p.PredictedNS, want) || s.Events[EventBaseFromPass] != 1 {
+		t.Fatalf("predicted %v, want %v; events %v", p.PredictedNS, want, s.Events)
+	}
+	// Below the threshold the emulation is subtracted.
+	s2 := &result.Sample{Iters: 100, ElapsedNS: 10e6, Values: []protocol.Value{{Value: 1e5, Unit: "ns/op", Better: protocol.Lower}},
+		Events: map[string]int64{"epc_fault_ns": 1e6, "epc_faults": 10}}
+	if p := Predict(s2, pass, testPrices, Emulation{FaultTrapNS: 10000, NotifyNS: 5000}, "t/v1"); p.BaseFromPass || !near(p.BaseNS, 10e6-1.1e6) {
+		t.Fatalf("%s", p.Describe())
+	}
+}
+
 func TestPredictMEEOnlyWithCounts(t *testing.T) {
 	mk := func() *result.Sample {
 		return &result.Sample{Iters: 10, ElapsedNS: 1000, Values: []protocol.Value{{Value: 100, Unit: "ns/op", Better: protocol.Lower}},

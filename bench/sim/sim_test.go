@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ var (
 	buildErr  error
 )
 
-func simMode(t *testing.T) *Mode {
+func buildSim(t *testing.T) {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "enclavebench-sim-test-*")
@@ -52,6 +53,11 @@ func simMode(t *testing.T) *Mode {
 	if buildErr != nil {
 		t.Fatalf("building the sim workload binary: %v", buildErr)
 	}
+}
+
+func simMode(t *testing.T) *Mode {
+	t.Helper()
+	buildSim(t)
 	var notice bytes.Buffer
 	m := New(Options{WorkloadSimBin: simBin, Stderr: &notice})
 	if err := m.Check(context.Background()); err != nil {
@@ -214,5 +220,35 @@ func TestComputeNearOneX(t *testing.T) {
 			t.Errorf("compute predicted at %.3fx native, want ~1.0x (events %v)", r, s.Events)
 		}
 		t.Logf("compute sha256: %.3fx", r)
+	}
+}
+
+// TestCountsFreeFallback: where userfaultfd or seccomp is denied, the mode
+// says so in one line and stores measured values labelled counts-free.
+func TestCountsFreeFallback(t *testing.T) {
+	buildSim(t)
+	for _, c := range []struct{ env, want string }{
+		{"ENCLAVEBENCH_SWEPC_UFFD=deny", "software EPC unavailable"},
+		{"ENCLAVEBENCH_TRACE_SECCOMP=deny", "OCALL counting unavailable"},
+	} {
+		k, v, _ := strings.Cut(c.env, "=")
+		t.Setenv(k, v)
+		var notice bytes.Buffer
+		m := New(Options{WorkloadSimBin: simBin, Stderr: &notice})
+		if err := m.Check(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if lines := strings.Count(notice.String(), "\n"); lines != 1 || !strings.Contains(notice.String(), c.want) {
+			t.Fatalf("%s: notice %q, want one line with %q", c.env, notice.String(), c.want)
+		}
+		for _, s := range runCell(t, m, "syscall", map[string]string{"call": "read"}, "DC1s_v2", 2, 10*time.Millisecond) {
+			if s.Model == nil || !strings.Contains(s.Model.CountsOnly, c.want) || s.Values[0].Value != s.Model.Native[0].Value {
+				t.Fatalf("%s: sample %+v model %+v: want measured values, counts_unavailable", c.env, s.Values, s.Model)
+			}
+		}
+		if ref := m.ProfileRef(); !strings.Contains(ref.Source, "counts-free") {
+			t.Errorf("run.json source %q does not say counts-free", ref.Source)
+		}
+		t.Setenv(k, "")
 	}
 }

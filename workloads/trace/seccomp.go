@@ -143,7 +143,14 @@ func InstallChild() error {
 	return err
 }
 
+// EnvDeny, set to "deny", makes InstallChild fail as if seccomp were
+// denied (tests of the counts-free fallback).
+const EnvDeny = "ENCLAVEBENCH_TRACE_SECCOMP"
+
 func install() error {
+	if os.Getenv(EnvDeny) == "deny" {
+		return &DeniedError{"seccomp user notification denied (" + EnvDeny + "=deny)"}
+	}
 	prog, err := Filter()
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -217,7 +216,7 @@ func baselineSides(ctx context.Context, o runOptions, run *result.Run, dir, bin 
 		modes     map[string]mode.Mode
 	}{{"new", bin, modes}, {"base", base, baseModes}} {
 		r := *run
-		sum, err := fileSHA256(sd.bin)
+		sum, err := result.FileSHA256(sd.bin)
 		if err != nil {
 			return nil, usageError{err}
 		}
@@ -231,18 +230,6 @@ func baselineSides(ctx context.Context, o runOptions, run *result.Run, dir, bin 
 	return sides, nil
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
 
 // resumeRun replays an earlier run's plan and runs the cells that have no
 // successful or not-applicable outcome yet (on either side of a --baseline
@@ -313,7 +300,7 @@ func resumeRun(ctx context.Context, o runOptions, changed func(string) bool, std
 			return usageError{err}
 		}
 		if d.Run.Build != nil {
-			if sum, err := fileSHA256(bin); err != nil || sum != d.Run.Build.SHA256 {
+			if sum, err := result.FileSHA256(bin); err != nil || sum != d.Run.Build.SHA256 {
 				return usagef("%s: the %s workload binary %s changed since the run started; resume needs the same build", d.Path, d.Run.Build.Side, bin)
 			}
 		}

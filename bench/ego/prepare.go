@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/result"
 )
 
 // artifact is one signed binary and what it was signed with.
@@ -100,7 +101,7 @@ func (m *Mode) Prepare(ctx context.Context, cells []mode.Launch) error {
 	if err != nil {
 		return err
 	}
-	binSum, err := fileSHA256(bin)
+	binSum, err := result.FileSHA256(bin)
 	if err != nil {
 		return err
 	}
@@ -277,7 +278,7 @@ func (m *Mode) sourceHash(ctx context.Context) (string, error) {
 	fmt.Fprintf(h, "enclavebench ego build v1\nego %s %s\nego-go %s\ntags %s\npackage %s\n",
 		m.version, m.commit, m.goVersion, strings.Join(buildTags, ","), m.o.Package)
 	for _, f := range files {
-		sum, err := fileSHA256(f)
+		sum, err := result.FileSHA256(f)
 		if errors.Is(err, fs.ErrNotExist) {
 			sum = "absent"
 		} else if err != nil {
@@ -394,18 +395,6 @@ func copyFile(src, dst string, perm os.FileMode) error {
 	return out.Close()
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
 
 func hexSHA256(b []byte) string {
 	s := sha256.Sum256(b)

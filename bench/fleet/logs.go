@@ -312,7 +312,7 @@ func (p *logParser) record(lineNo int, source string, raw []byte) {
 		Sample json.RawMessage `json:"sample"`
 		Cell   json.RawMessage `json:"cell"`
 	}
-	if err := strictUnmarshal(raw, &env); err != nil {
+	if err := result.DecodeStrict(raw, &env); err != nil {
 		p.problem(lineNo, fmt.Errorf("stream record: %v", err))
 		return
 	}
@@ -350,7 +350,7 @@ func (p *logParser) record(lineNo int, source string, raw []byte) {
 			break // reported by Collect, with its records
 		}
 		var run result.Run
-		if err := strictUnmarshal(env.Run, &run); err != nil {
+		if err := result.DecodeStrict(env.Run, &run); err != nil {
 			rec.Err = fmt.Errorf("run %s: %v", rec.RunID, err)
 		} else {
 			rec.Run = &run
@@ -359,7 +359,7 @@ func (p *logParser) record(lineNo int, source string, raw []byte) {
 		rec.Kind = KindSample
 		rec.CellKey = leadingCell(env.Sample)
 		var s result.Sample
-		err := strictUnmarshal(env.Sample, &s)
+		err := result.DecodeStrict(env.Sample, &s)
 		if err == nil {
 			err = result.CheckSample(&s)
 		}
@@ -372,7 +372,7 @@ func (p *logParser) record(lineNo int, source string, raw []byte) {
 		rec.Kind = KindCell
 		rec.CellKey = leadingCell(env.Cell)
 		var c result.CellResult
-		err := strictUnmarshal(env.Cell, &c)
+		err := result.DecodeStrict(env.Cell, &c)
 		if err == nil {
 			err = result.CheckCell(&c)
 		}
@@ -394,19 +394,6 @@ func leadingCell(raw []byte) string {
 	return v.Cell
 }
 
-// strictUnmarshal decodes like result.ReadLines: unknown fields are an
-// error (they mean another schema), and so is trailing data.
-func strictUnmarshal(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the record")
-	}
-	return nil
-}
 
 // splitPodPrefix strips a kubectl --prefix tag: "[pod/NAME/CONTAINER] ".
 func splitPodPrefix(line []byte) (source string, rest []byte) {

@@ -45,7 +45,7 @@ func ReadLines[T any](r io.Reader, name string, check func(*T) error) ([]T, []er
 			defer wg.Done()
 			for i := w; i < len(lines); i += workers {
 				s := &slots[i]
-				s.err = decodeStrict(lines[i].text, &s.v)
+				s.err = DecodeStrict(lines[i].text, &s.v)
 				if s.err == nil && check != nil {
 					s.err = check(&s.v)
 				}
@@ -76,9 +76,9 @@ func lineOf(err error) int {
 	return 0
 }
 
-// decodeStrict decodes one JSON object, rejecting unknown fields and
-// trailing data.
-func decodeStrict[T any](b []byte, v *T) error {
+// DecodeStrict decodes one JSON record the way result files are read:
+// unknown fields (another schema) and trailing data are errors.
+func DecodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

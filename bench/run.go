@@ -230,7 +230,6 @@ func baselineSides(ctx context.Context, o runOptions, run *result.Run, dir, bin 
 	return sides, nil
 }
 
-
 // resumeRun replays an earlier run's plan and runs the cells that have no
 // successful or not-applicable outcome yet (on either side of a --baseline
 // run).

@@ -395,7 +395,6 @@ func copyFile(src, dst string, perm os.FileMode) error {
 	return out.Close()
 }
 
-
 func hexSHA256(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])

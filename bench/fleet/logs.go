@@ -394,7 +394,6 @@ func leadingCell(raw []byte) string {
 	return v.Cell
 }
 
-
 // splitPodPrefix strips a kubectl --prefix tag: "[pod/NAME/CONTAINER] ".
 func splitPodPrefix(line []byte) (source string, rest []byte) {
 	if len(line) < 4 || line[0] != '[' {

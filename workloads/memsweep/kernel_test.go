@@ -27,3 +27,23 @@ func TestKernelsAgree(t *testing.T) {
 		}
 	})
 }
+
+// TestChainIsOneCycle: the random chase visits every line once per lap.
+func TestChainIsOneCycle(t *testing.T) {
+	for _, lines := range []int{2, 3, 17, 1000} {
+		b := &bench{words: make([]uint64, lines*wordsPerLine), lines: lines, rng: 0x9e3779b97f4a7c15}
+		b.chain()
+		seen := make([]bool, lines)
+		p := b.pos
+		for i := 0; i < lines; i++ {
+			if seen[p] {
+				t.Fatalf("%d lines: line %d visited twice after %d steps", lines, p, i)
+			}
+			seen[p] = true
+			p = int(b.words[p*wordsPerLine])
+		}
+		if p != b.pos {
+			t.Fatalf("%d lines: the chase does not return to its start", lines)
+		}
+	}
+}

@@ -231,6 +231,14 @@ func (m *Mode) Command(ctx context.Context, l mode.Launch) (*exec.Cmd, error) {
 		return nil, err
 	}
 	args := append([]string(nil), l.Args...)
+	if m.denied != "" {
+		// Counts-free: the plain workload, so the stored values are
+		// measurements (labelled), never an emulation's distorted time.
+		cmd := exec.CommandContext(ctx, m.bin, args...)
+		cmd.Env = append(cmd.Environ(), l.Env...)
+		cmd.Dir = l.Dir
+		return cmd, nil
+	}
 	if m.probe.UFFD == "" {
 		c, err := UsableEPC(l.Size, m.probe.RSSBytes, pr)
 		if err != nil {
@@ -284,11 +292,7 @@ func (m *Mode) pass(dir string) (*trace.Pass, error) {
 func (m *Mode) Finish(l mode.Launch, s *result.Sample, _ map[string]string) error {
 	ref := m.prof.Ref()
 	if m.denied != "" {
-		var pass *trace.Pass
-		if m.probe.Seccomp == "" {
-			pass, _ = m.pass(l.Dir)
-		}
-		CountsOnly(s, pass, ref, m.denied)
+		CountsOnly(s, nil, ref, m.denied)
 		return nil
 	}
 	pr, err := m.prof.For(l.Size.Family)

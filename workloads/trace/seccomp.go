@@ -159,7 +159,14 @@ func install() error {
 		return &DeniedError{"prctl(PR_SET_NO_NEW_PRIVS): " + err.Error()}
 	}
 	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, notifyFilterFlags, uintptr(unsafe.Pointer(&fprog)))
+	// WAIT_KILLABLE_RECV (Linux >= 5.19): once the supervisor has received
+	// a notification, a signal no longer interrupts the wait, so the call
+	// is not restarted and notified (and counted) twice. Older kernels
+	// refuse the flag: install without it.
+	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, notifyFilterFlags|unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, uintptr(unsafe.Pointer(&fprog)))
+	if errno == unix.EINVAL {
+		r, _, errno = unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, notifyFilterFlags, uintptr(unsafe.Pointer(&fprog)))
+	}
 	if errno != 0 {
 		return &DeniedError{deniedReason(errno)}
 	}

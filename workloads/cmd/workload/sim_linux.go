@@ -302,7 +302,9 @@ func probeSeccomp() (string, float64) {
 	if werr != nil {
 		return "the counted probe failed: " + werr.Error(), 0
 	}
-	if got := sup.Counts().BySyscall["getppid"]; got != probeCalls {
+	// A call restarted after a signal is notified twice on kernels without
+	// SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: allow a few.
+	if got := sup.Counts().BySyscall["getppid"]; got < probeCalls || got > probeCalls+probeCalls/100 {
 		return fmt.Sprintf("seccomp user notification saw %d of %d system calls", got, probeCalls), 0
 	}
 	f := strings.Fields(out.String())

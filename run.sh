@@ -16,10 +16,6 @@ status=0
 bin/bench run --modes auto --profile quick --sizes dcsv2 -o "$out" "$@" || status=$?
 if [ -f "$out/run.json" ]; then
   # A run with failed cells still gets its report, made from what finished.
-  if bin/bench report "$out" -o "$out/report"; then
-    echo "report: $out/report/report.html (and report.md)"
-  else
-    status=$((status ? status : $?))
-  fi
+  bin/bench report "$out" -o "$out/report" || status=$((status ? status : $?))
 fi
 exit $status

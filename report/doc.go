@@ -36,8 +36,9 @@
 // medians in the workload's unit, with a conservative 95% interval from the
 // two medians' intervals ([lo_e/hi_n, hi_e/lo_n]) and a Mann-Whitney U test
 // (stats.Compare). The sim mode's figures are model predictions, compared
-// with the native figures each prediction started from (Sample.Model.Native)
-// when the samples carry them, else with the native cell. The slowdown is
+// with the native cell of the same run; only where the run has none, with
+// the figures the sim pass measured (Sample.Model.Native, which include
+// what the emulation cost on this host). The slowdown is
 // the ratio turned into time (throughput ratios inverted), so > 1 always
 // means the enclave is slower.
 package report

@@ -627,12 +627,16 @@ func (b *builder) baselines() {
 		if g.Mode == mode.Native || len(g.Values) == 0 {
 			continue
 		}
+		// The native cell measured in the same run is the baseline. A sim
+		// sample's own measured figures (Model.Native) include what the
+		// emulation cost on this host, so they are only the fallback when
+		// the run has no native cell.
 		var base []float64
 		against := "native"
-		if g.Mode == mode.Sim && len(g.ModelNative) > 0 {
-			base, against = g.ModelNative, "model input"
-		} else if n := native[key(g)]; n != nil && len(n.Values) > 0 {
+		if n := native[key(g)]; n != nil && len(n.Values) > 0 {
 			base = n.Values
+		} else if g.Mode == mode.Sim && len(g.ModelNative) > 0 {
+			base, against = g.ModelNative, "model input"
 		}
 		if base == nil {
 			g.Notes = append(g.Notes, "no native baseline")

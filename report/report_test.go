@@ -297,8 +297,8 @@ func TestModeLabels(t *testing.T) {
 			if g.Mode == mode.Sim && g.ModeLabel != "sim (model, profile published/v1)" {
 				t.Errorf("sim row labelled %q", g.ModeLabel)
 			}
-			if g.Mode == mode.Sim && g.Summary.N > 0 && (g.Baseline == nil || g.Baseline.Against != "model input") {
-				t.Errorf("%s: sim compared with %+v, want the model's own native input", g.subject(), g.Baseline)
+			if g.Mode == mode.Sim && g.Summary.N > 0 && (g.Baseline == nil || g.Baseline.Against != "native") {
+				t.Errorf("%s: sim compared with %+v, want the native cell of the run", g.subject(), g.Baseline)
 			}
 		}
 	}

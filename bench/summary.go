@@ -82,14 +82,30 @@ func printSummary(w io.Writer, d *result.Dir) {
 	for _, p := range d.Partial {
 		warnings = append(warnings, p+": samples from an unfinished attempt (resume the run to complete it)")
 	}
+	// Outliers are common with few repetitions on a shared machine: list
+	// a handful, count the rest, and say once what to do.
+	var outliers, other []string
+	for _, wr := range warnings {
+		if strings.Contains(wr, "outlier") {
+			outliers = append(outliers, wr)
+		} else {
+			other = append(other, wr)
+		}
+	}
+	const listed = 5
 	if len(warnings) > 0 {
 		fmt.Fprintln(w, "\nwarnings:")
-		outliers := false
-		for _, wr := range warnings {
+		for _, wr := range other {
 			fmt.Fprintln(w, "  "+wr)
-			outliers = outliers || strings.Contains(wr, "outlier")
 		}
-		if outliers {
+		for i, wr := range outliers {
+			if i == listed {
+				fmt.Fprintf(w, "  ... and %d more cells with outliers (all in the report)\n", len(outliers)-listed)
+				break
+			}
+			fmt.Fprintln(w, "  "+wr)
+		}
+		if len(outliers) > 0 {
 			fmt.Fprintln(w, "hint: "+stats.OutlierHint)
 		}
 	}

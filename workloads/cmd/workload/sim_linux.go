@@ -217,8 +217,10 @@ func driveCounted(ctx context.Context, ready protocol.Message, sup *trace.Superv
 	if _, err := g.Run(ctx, minTime/4+time.Millisecond); err != nil { // warm the connections up
 		return 0, 0, trace.Counts{}, err
 	}
+	// Count over at least 100 ms: a notified request is slow, and a 20 ms
+	// pass would see only a few dozen.
 	c0 := sup.Counts()
-	res, err := g.Run(ctx, minTime)
+	res, err := g.Run(ctx, max(minTime, 100*time.Millisecond))
 	c1 := sup.Counts()
 	if err != nil {
 		return 0, 0, trace.Counts{}, err

@@ -21,7 +21,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/enclavebench/enclavebench/workloads/protocol"
@@ -58,27 +57,7 @@ var Spec = &workload.Spec{
 
 // ParseConns reads a connection count: "8", or "4xvcpus" (4 per vCPU).
 func ParseConns(v string, vcpus int) (int, error) {
-	n := 0
-	if f, ok := strings.CutSuffix(v, "xvcpus"); ok {
-		k, err := strconv.Atoi(f)
-		if err != nil || k <= 0 || k > maxConns {
-			return 0, fmt.Errorf("%q is not a positive multiple of the vCPUs", v)
-		}
-		if vcpus <= 0 {
-			return 0, fmt.Errorf("%q needs the size's vCPUs, which are unknown", v)
-		}
-		n = k * vcpus
-	} else {
-		k, err := strconv.Atoi(v)
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a connection count (e.g. 8 or 4xvcpus)", v)
-		}
-		n = k
-	}
-	if n < 1 || n > maxConns {
-		return 0, fmt.Errorf("%d connections is out of range", n)
-	}
-	return n, nil
+	return workload.ParseCount(v, vcpus, maxConns, "connection")
 }
 
 func checkConns(v string, env workload.Env) error {

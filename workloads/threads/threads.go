@@ -17,8 +17,6 @@ package threads
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,31 +49,7 @@ var Spec = &workload.Spec{
 
 // ParseThreads reads a worker count: "8", "vcpus", or "2xvcpus".
 func ParseThreads(v string, vcpus int) (int, error) {
-	var n int
-	switch f, ok := strings.CutSuffix(v, "vcpus"); {
-	case ok:
-		k := 1
-		if f != "" {
-			var err error
-			x, found := strings.CutSuffix(f, "x")
-			if k, err = strconv.Atoi(x); !found || err != nil || k <= 0 || k > MaxThreads {
-				return 0, fmt.Errorf("%q is not vcpus or a positive multiple Nxvcpus", v)
-			}
-		}
-		if vcpus <= 0 {
-			return 0, fmt.Errorf("%q needs the size's vCPUs, which are unknown", v)
-		}
-		n = k * vcpus
-	default:
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			return 0, fmt.Errorf("%q is not a worker count (e.g. 4, vcpus, 2xvcpus)", v)
-		}
-	}
-	if n < 1 || n > MaxThreads {
-		return 0, fmt.Errorf("%d workers is out of range", n)
-	}
-	return n, nil
+	return workload.ParseCount(v, vcpus, MaxThreads, "worker")
 }
 
 func checkThreads(v string, env workload.Env) error {

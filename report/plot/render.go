@@ -336,32 +336,26 @@ func boxWidth(f *Figure, nSeries int) vg.Length {
 // show).
 func errorBars(pts []Point, axis string, f *Figure, col color.Color) gplot.Plotter {
 	sty := draw.LineStyle{Color: col, Width: vg.Points(1)}
+	var xys plotter.XYs
+	var errs []struct{ Low, High float64 }
+	for _, pt := range pts {
+		if !pt.Err {
+			continue
+		}
+		xys = append(xys, plotter.XY{X: pt.X, Y: pt.Y})
+		center := pt.Y
+		if axis == "x" {
+			center = pt.X
+		}
+		errs = append(errs, struct{ Low, High float64 }{center - pt.Lo, pt.Hi - center})
+	}
+	if len(xys) == 0 {
+		return nil
+	}
 	switch axis {
 	case "y":
-		var xys plotter.XYs
-		var errs plotter.YErrors
-		for _, pt := range pts {
-			if pt.Err {
-				xys = append(xys, plotter.XY{X: pt.X, Y: pt.Y})
-				errs = append(errs, struct{ Low, High float64 }{pt.Y - pt.Lo, pt.Hi - pt.Y})
-			}
-		}
-		if len(xys) == 0 {
-			return nil
-		}
 		return &plotter.YErrorBars{XYs: xys, YErrors: errs, LineStyle: sty, CapWidth: vg.Points(5)}
 	case "x":
-		var xys plotter.XYs
-		var errs plotter.XErrors
-		for _, pt := range pts {
-			if pt.Err {
-				xys = append(xys, plotter.XY{X: pt.X, Y: pt.Y})
-				errs = append(errs, struct{ Low, High float64 }{pt.X - pt.Lo, pt.Hi - pt.X})
-			}
-		}
-		if len(xys) == 0 {
-			return nil
-		}
 		return &plotter.XErrorBars{XYs: xys, XErrors: errs, LineStyle: sty, CapWidth: vg.Points(5)}
 	}
 	return nil

@@ -90,6 +90,16 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "plotdata.json", data)
+	// report.html without the images: every text the page shows.
+	var figs []FigureFiles
+	for _, f := range r.Figures {
+		figs = append(figs, FigureFiles{Figure: f})
+	}
+	var html bytes.Buffer
+	if err := WriteHTML(&html, r, figs); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.html", html.Bytes())
 }
 
 func TestLeftOut(t *testing.T) {

@@ -777,6 +777,9 @@ func (b *builder) runs() {
 		ego := "not installed"
 		if h.EGo.Installed {
 			ego = strings.TrimSpace("EGo " + h.EGo.Version + " " + h.EGo.Commit)
+			if h.EGo.GoVersion != "" {
+				ego += ", ego-go " + h.EGo.GoVersion
+			}
 		} else if h.EGo.Error != "" {
 			ego = "unusable: " + h.EGo.Error
 		}

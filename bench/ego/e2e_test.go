@@ -272,12 +272,30 @@ func TestCheck(t *testing.T) {
 		})
 	}
 
-	t.Run("old EGo", func(t *testing.T) {
+	t.Run("versions", func(t *testing.T) {
 		standIn(t, root)
-		t.Setenv("EGO_STANDIN_VERSION", "1.8.1")
-		err := New(Options{Sim: true, SourceDir: root}).Check(context.Background())
-		if err == nil || !strings.Contains(err.Error(), "EGo 1.8.1") || !strings.Contains(err.Error(), MinVersion) {
-			t.Errorf("Check with EGo 1.8.1: %v", err)
+		for _, tt := range []struct {
+			ego, goVersion string
+			want           string // in the error; "": accepted
+		}{
+			{"1.0.1", "", "EGo 1.0.1"},
+			{"1.6.0", "go1.21.8", "ego-go at "},
+			{"1.6.0", "go1.26.8", ""},
+			{"1.9.0", "", ""},
+		} {
+			t.Setenv("EGO_STANDIN_VERSION", tt.ego)
+			t.Setenv("EGO_STANDIN_GOVERSION", tt.goVersion)
+			var log bytes.Buffer
+			err := New(Options{Sim: true, SourceDir: root, Log: &log}).Check(context.Background())
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("EGo %s, ego-go %q: refused: %v", tt.ego, tt.goVersion, err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("EGo %s, ego-go %q: %v, want an error with %q", tt.ego, tt.goVersion, err, tt.want)
+			}
+			if tt.ego == "1.6.0" && err == nil && !strings.Contains(log.String(), "not a released pairing") {
+				t.Errorf("EGo 1.6.0 with %s accepted without a note on the pairing: %q", tt.goVersion, log.String())
+			}
 		}
 	})
 }

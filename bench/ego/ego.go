@@ -205,7 +205,7 @@ func (m *Mode) checkSGX(ctx context.Context) error {
 }
 
 // checkVersions reads EGo's version from its banner and ego-go's Go
-// version, and compares them with MinVersion and go.mod's go directive.
+// version, and checks them against Requirements and go.mod's go directive.
 func (m *Mode) checkVersions(ctx context.Context, ego, egoGo string) error {
 	// `ego` has no --version; it prints its banner with every command.
 	out, _ := exec.CommandContext(ctx, ego, "help").CombinedOutput()
@@ -213,16 +213,16 @@ func (m *Mode) checkVersions(ctx context.Context, ego, egoGo string) error {
 	if !ok {
 		return fmt.Errorf("%s printed no EGo version banner for `ego help` (is it EGo's ego?): %s", ego, hintInstallEGo)
 	}
-	if CompareVersions(v, MinVersion) < 0 {
-		return fmt.Errorf("EGo %s at %s is older than %s, the first built on the Go version go.mod needs: sudo snap refresh ego-dev, or install the .deb of v%s (EGo docs/docs/getting-started/install.md)", v, ego, MinVersion, MinVersion)
-	}
 	gv, err := exec.CommandContext(ctx, egoGo, "env", "GOVERSION").Output()
 	if err != nil {
 		return fmt.Errorf("%s env GOVERSION failed (%v): reinstall EGo: %s", egoGo, err, hintInstallEGo)
 	}
 	goVersion := strings.TrimSpace(string(gv))
-	if need := goDirective(m.o.SourceDir); need != "" && !goAtLeast(goVersion, need) {
-		return fmt.Errorf("ego-go is %s, the workload module needs go %s (go.mod): install EGo %s or newer (EGo docs/docs/getting-started/install.md)", goVersion, need, MinVersion)
+	if err := versionError(ego, v, egoGo, goVersion, goDirective(m.o.SourceDir)); err != nil {
+		return err
+	}
+	if p := Pairing(v, goVersion); p != "" {
+		fmt.Fprintf(m.o.Log, "%s: %s\n", m.Name(), p)
 	}
 	m.version, m.commit, m.goVersion = v, c, goVersion
 	return nil

@@ -212,6 +212,7 @@ func (m *Mode) AfterExit(l mode.Launch, foreign []string, stderr string, cr *res
 	}
 	set("ego_version", out.Version)
 	set("ego_commit", out.Commit)
+	set("ego_go_version", m.goVersion)
 	var warnings []string
 	if a, err := m.artifactFor(l); err == nil {
 		c := a.config

@@ -109,6 +109,8 @@ func TestParseBanner(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, version, commit string }{
 		{"EGo v1.5.4 (009751335951262b22b514412c7b45e33705681b)\n", "1.5.4", "009751335951262b22b514412c7b45e33705681b"},
+		// v1.6.0 built from source (docs/ego.md), on stderr before anything else.
+		{"EGo v1.6.0 (9ea3017b7b28fa62c0338dce24b48e2b4f2612c8)\n[erthost] running in simulation mode\n", "1.6.0", "9ea3017b7b28fa62c0338dce24b48e2b4f2612c8"},
 		{"2026/03/13 15:46:45 INFO EGo version=1.9.0 git_commit=2c788689f4cf9384d37ceb5b1176aa6c7638e234\n", "1.9.0", "2c788689f4cf9384d37ceb5b1176aa6c7638e234"},
 		{`{"time":"2026-03-13T15:46:45Z","level":"INFO","msg":"EGo","version":"1.9.0","git_commit":"2c788689"}`, "1.9.0", "2c788689"},
 		{"Usage: ego [command]", "", ""},

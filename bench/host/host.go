@@ -62,6 +62,9 @@ type EGo struct {
 	GoPath    string `json:"ego_go_path,omitempty"`
 	Version   string `json:"version,omitempty"`
 	Commit    string `json:"commit,omitempty"`
+	// GoVersion is ego-go's Go version (`ego-go env GOVERSION`): it can be
+	// newer than the runtime's own release (an ego-go built from source).
+	GoVersion string `json:"go_version,omitempty"`
 	Error     string `json:"error,omitempty"`
 }
 
@@ -271,5 +274,10 @@ func DetectEGo(ctx context.Context) EGo {
 	}
 	e.Installed = true
 	e.Version, e.Commit = v, c
+	if e.GoPath != "" {
+		if gv, err := exec.CommandContext(ctx, e.GoPath, "env", "GOVERSION").Output(); err == nil {
+			e.GoVersion = strings.TrimSpace(string(gv))
+		}
+	}
 	return e
 }

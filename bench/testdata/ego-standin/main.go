@@ -5,7 +5,10 @@
 //
 //   - ego-go build: checks -tags ego, -o, GOTOOLCHAIN=local and
 //     CGO_ENABLED=1, then runs the real go ($EGO_STANDIN_GO) with the same
-//     arguments but -trimpath; other ego-go commands pass through.
+//     arguments but -trimpath; other ego-go commands pass through, except
+//     `env GOVERSION` when $EGO_STANDIN_GOVERSION is set.
+//   - ego prints EGo's version banner ($EGO_STANDIN_VERSION, default
+//     1.9.0) in the form that release printed.
 //   - ego sign enclave.json: validates the file as EGo does
 //     (ego/config/config.go), resolves exe and key against its directory as
 //     EGo does (ego/cli/sign.go), checks the key (mode 0600 in a 0700
@@ -65,17 +68,30 @@ func main() {
 	case "ego-go":
 		code = egoGo(os.Args[1:])
 	default:
-		// ego prints its banner first, whatever the command (EGo v1.9.0
-		// ego/ego/main.go, slog's default text format).
-		log.SetOutput(os.Stderr)
+		// ego prints its banner on stderr first, whatever the command:
+		// up to v1.6.0 "EGo v<version> (<commit>)", since v1.6.1 slog's
+		// default text format (ego/ego/main.go).
 		v := os.Getenv("EGO_STANDIN_VERSION")
 		if v == "" {
 			v = "1.9.0"
 		}
-		log.Printf("INFO EGo version=%s git_commit=2c788689f4cf9384d37ceb5b1176aa6c7638e234", v)
+		if oldBanner(v) {
+			fmt.Fprintf(os.Stderr, "EGo v%s (9ea3017b7b28fa62c0338dce24b48e2b4f2612c8)\n", v)
+		} else {
+			log.SetOutput(os.Stderr)
+			log.Printf("INFO EGo version=%s git_commit=2c788689f4cf9384d37ceb5b1176aa6c7638e234", v)
+		}
 		code = ego(os.Args[1:])
 	}
 	os.Exit(code)
+}
+
+// oldBanner reports whether EGo version v (major.minor.patch) predates
+// v1.6.1, the first with the slog banner.
+func oldBanner(v string) bool {
+	var a, b, c int
+	fmt.Sscanf(v, "%d.%d.%d", &a, &b, &c)
+	return a < 1 || (a == 1 && (b < 6 || (b == 6 && c == 0)))
 }
 
 func logInvocation(name string, args []string) {
@@ -127,6 +143,11 @@ func egoGo(args []string) int {
 		// -trimpath would rebuild the standard library outside the test
 		// build cache; what it does is Go's business, not the harness's.
 		args = slicesDelete(args, "-trimpath")
+	}
+	if gv := os.Getenv("EGO_STANDIN_GOVERSION"); gv != "" && strings.Join(args, " ") == "env GOVERSION" {
+		// An ego-go of another Go release than the real go.
+		fmt.Println(gv)
+		return 0
 	}
 	return run(exec.Command(realGo(), args...))
 }

@@ -149,8 +149,9 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 		}
 	}
 	var problems []string
-	oldBy, p1 := byMatchKey(old, drop, "old")
-	newBy, p2 := byMatchKey(new, drop, "new")
+	m := newMatcher(drop...)
+	oldBy, p1 := byMatchKey(old, m, drop, "old")
+	newBy, p2 := byMatchKey(new, m, drop, "new")
 	problems = append(problems, p1...)
 	problems = append(problems, p2...)
 
@@ -161,13 +162,13 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 	}
 	var pairs []pair
 	for _, c := range old.Cells {
-		k := without(c.Key, drop...)
+		k := m.key(c.Key)
 		if oldBy[k] != c { // a collision, reported above
 			continue
 		}
 		nc := newBy[k]
 		if nc == nil {
-			rep.Unmatched = append(rep.Unmatched, Unmatched{Side: "old", Cell: c.Key, Reason: missingReason(c.Key, new, drop, "new")})
+			rep.Unmatched = append(rep.Unmatched, Unmatched{Side: "old", Cell: c.Key, Reason: missingReason(c.Key, new, m, drop, "new")})
 			continue
 		}
 		if c.Profile != nc.Profile && c.Profile != "" && nc.Profile != "" && !o.ignores(IgnoreProfile) {
@@ -178,12 +179,12 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 		pairs = append(pairs, pair{k, c, nc})
 	}
 	for _, c := range new.Cells {
-		k := without(c.Key, drop...)
+		k := m.key(c.Key)
 		if newBy[k] != c {
 			continue
 		}
 		if oldBy[k] == nil {
-			rep.Unmatched = append(rep.Unmatched, Unmatched{Side: "new", Cell: c.Key, Reason: missingReason(c.Key, old, drop, "old")})
+			rep.Unmatched = append(rep.Unmatched, Unmatched{Side: "new", Cell: c.Key, Reason: missingReason(c.Key, old, m, drop, "old")})
 		}
 	}
 
@@ -283,13 +284,13 @@ func side(s *Set) Side {
 	return Side{Path: s.Label, Runs: runs, Cells: len(s.Cells)}
 }
 
-// byMatchKey indexes the cells of s by key without the dropped components,
+// byMatchKey indexes the cells of s by the name m matches them by,
 // reporting cells that collide.
-func byMatchKey(s *Set, drop []string, name string) (map[string]*Cell, []string) {
+func byMatchKey(s *Set, m *matcher, drop []string, name string) (map[string]*Cell, []string) {
 	by := map[string]*Cell{}
 	var problems []string
 	for _, c := range s.Cells {
-		k := without(c.Key, drop...)
+		k := m.key(c.Key)
 		if prev, ok := by[k]; ok {
 			problems = append(problems, fmt.Sprintf("with --ignore %s, %s has two cells that match as %s: %s and %s (compare one %s at a time)",
 				strings.Join(drop, ","), name, k, prev.Key, c.Key, strings.Join(drop, "/")))
@@ -301,9 +302,10 @@ func byMatchKey(s *Set, drop []string, name string) (map[string]*Cell, []string)
 }
 
 // missingReason says why key has no counterpart in other.
-func missingReason(key string, other *Set, drop []string, otherName string) string {
+func missingReason(key string, other *Set, m *matcher, drop []string, otherName string) string {
+	k := m.key(key)
 	for _, n := range other.NotRun {
-		if without(n.Cell, drop...) == without(key, drop...) {
+		if m.key(n.Cell) == k {
 			r := fmt.Sprintf("%s has no samples for it: %s", otherName, n.Status)
 			if n.Reason != "" {
 				r += " (" + firstLine(n.Reason) + ")"
@@ -312,11 +314,12 @@ func missingReason(key string, other *Set, drop []string, otherName string) stri
 		}
 	}
 	for _, comp := range []string{IgnoreMode, IgnoreSize} {
-		stripped := without(key, append([]string{comp}, drop...)...)
+		wider := newMatcher(append([]string{comp}, drop...)...)
+		stripped := wider.key(key)
 		for _, c := range other.Cells {
-			if c.Key != key && without(c.Key, append([]string{comp}, drop...)...) == stripped {
+			if c.Key != key && wider.key(c.Key) == stripped {
 				return fmt.Sprintf("%s has it with %s=%s, not %s=%s: cells of different %ss are not compared (pass --ignore %s to compare them)",
-					otherName, comp, component(c.Key, comp), comp, component(key, comp), comp, comp)
+					otherName, comp, wider.component(c.Key, comp), comp, wider.component(key, comp), comp, comp)
 			}
 		}
 	}

@@ -330,7 +330,7 @@ func writeResultDir(t *testing.T, dir string, schema int, cells map[string][]flo
 	for key, vals := range cells {
 		w, _, _ := strings.Cut(key, "/")
 		for i, v := range vals {
-			s := &result.Sample{Cell: key, Attempt: 1, Workload: strings.ToLower(w), Size: component(key, "size"), Mode: modeOf(key),
+			s := &result.Sample{Cell: key, Attempt: 1, Workload: strings.ToLower(w), Size: keyPart(key, IgnoreSize), Mode: keyPart(key, IgnoreMode),
 				Rep: i, Iters: 10, ElapsedNS: int64(v * 10), Time: time.Unix(0, 0).UTC(),
 				Values: []protocol.Value{{Value: v, Unit: "ns/op", Better: protocol.Lower}},
 				Events: map[string]int64{"minflt": 0}}
@@ -583,3 +583,5 @@ func TestWarnings(t *testing.T) {
 		t.Fatalf("pooled cell: %d runs, %d values", c.Runs, len(c.Values["ns/op"]))
 	}
 }
+
+func keyPart(key, name string) string { return newMatcher(name).component(key, name) }

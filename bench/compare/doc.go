@@ -4,8 +4,9 @@
 // Inputs (Load) are result directories, files in the Go benchmark format
 // (bench.txt, `go test -bench` output, concatenations of them), or
 // directories of result directories (the rounds of an interleaved run),
-// pooled. A result directory reads exactly as its bench.txt: the measured
-// values and the event counts per operation.
+// pooled. A result directory is read from its records (samples.jsonl), never
+// through text made from them, and yields what its bench.txt holds: the
+// measured values and the event counts per operation.
 //
 // Statistics are benchstat's (golang.org/x/perf/benchmath, AssumeNothing
 // unless a unit says assume=exact): per cell and unit the median with its
@@ -27,7 +28,8 @@
 // median moved by more than the minimum effect in the worse direction.
 //
 // Cells match by their full key. Cells of different modes or sizes never
-// match unless Options.Ignore drops that component from the keys; cells of
+// match unless Options.Ignore drops that component from the keys (a
+// golang.org/x/perf/benchproc projection, as benchstat's -ignore); cells of
 // the sim mode priced by different cost profiles are refused unless
 // "profile" is ignored. Cells or units present on one side only are listed
 // and make the verdict bad input (exit 2) unless AllowUnmatched is set.

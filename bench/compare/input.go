@@ -1,7 +1,6 @@
 package compare
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
+	"golang.org/x/perf/benchunit"
 
 	"github.com/enclavebench/enclavebench/bench/result"
 )
@@ -179,9 +179,9 @@ func loadRounds(dir string) (*Set, error) {
 	return Pool(dir, sets...)
 }
 
-// LoadDir reads a result directory: its selected samples, exactly as
-// bench.txt has them (values, and event counts per operation), plus the
-// cells that have no samples and why.
+// LoadDir reads a result directory: its selected samples, with the values
+// bench.txt has (values, and event counts per operation), read from the
+// records themselves, plus the cells that have no samples and why.
 func LoadDir(dir string) (*Set, error) {
 	d, err := result.Load(dir)
 	if err != nil {
@@ -192,13 +192,9 @@ func LoadDir(dir string) (*Set, error) {
 		// result.Load names the directory itself.
 		return nil, &InputError{dir, errors.New(strings.TrimPrefix(err.Error(), dir+": "))}
 	}
-	var b bytes.Buffer
-	if err := result.WriteBenchfmt(&b, &d.Run, d.Samples); err != nil {
-		return nil, &InputError{dir, err}
-	}
-	s, err := ReadBenchfmt(&b, dir)
+	s, err := fromSamples(d)
 	if err != nil {
-		return nil, err
+		return nil, &InputError{dir, err}
 	}
 	s.Label = dir
 	if len(s.Runs) == 0 && d.Run.ID != "" {
@@ -234,12 +230,77 @@ func LoadDir(dir string) (*Set, error) {
 	return s, nil
 }
 
+// fromSamples builds a set from a directory's selected samples: the
+// values and units bench.txt would carry, without going through text.
+func fromSamples(d *result.Dir) (*Set, error) {
+	s := newSet(d.Path)
+	if cpu := oneLine(d.Run.Host.CPUModel); cpu != "" {
+		s.CPUs = append(s.CPUs, cpu)
+	}
+	if d.Run.ID != "" {
+		s.Runs = append(s.Runs, d.Run.ID)
+	}
+	profile := ""
+	if p := d.Run.Profile; p != nil {
+		profile = fmt.Sprintf("%s/v%d", p.Name, p.Version)
+	}
+	md := benchfmt.UnitMetadataMap{}
+	for i := range d.Samples {
+		x := &d.Samples[i]
+		prof := ""
+		if x.Model != nil { // a prediction: priced by the run's cost profile
+			prof = profile
+		}
+		c, err := s.cell(x.Cell, prof)
+		if err != nil {
+			return nil, err
+		}
+		c.addRun(d.Run.ID)
+		add := func(unit string, v float64) error {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("%s rep %d: value %v %s is not a finite number", x.Cell, x.Rep, v, unit)
+			}
+			c.add(unit, v)
+			if _, ok := s.Units[unit]; !ok {
+				s.Units[unit] = Unit{Name: unit}
+			}
+			return nil
+		}
+		for _, v := range x.Values {
+			if err := add(v.Unit, v.Value); err != nil {
+				return nil, err
+			}
+			if v.Unit != "ns/op" { // benchfmt knows ns/op
+				// Keyed by the tidied unit, as benchfmt.Reader keys them.
+				_, tidy := benchunit.Tidy(1, v.Unit)
+				k := benchfmt.UnitMetadataKey{Unit: tidy, Key: "better"}
+				md[k] = &benchfmt.UnitMetadata{UnitMetadataKey: k, OrigUnit: v.Unit, Value: v.Better}
+			}
+		}
+		for _, e := range result.EventUnits {
+			if n, ok := x.Events[e]; ok {
+				if err := add(e+"/op", float64(n)/float64(x.Iters)); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	s.setUnits(md)
+	return s, nil
+}
+
+// simMode is the mode whose figures a cost profile prices.
+const simMode = "sim"
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
 // ReadBenchfmt reads values in the Go benchmark format. Lines that are not
 // benchmark, unit or configuration lines are ignored, as benchstat does; a
 // malformed benchmark line or a value that is not finite is an error.
 func ReadBenchfmt(r io.Reader, name string) (*Set, error) {
 	s := newSet(name)
 	rd := benchfmt.NewReader(r, name)
+	modes := newMatcher(IgnoreMode)
 	runs := map[string]bool{}
 	for rd.Scan() {
 		switch rec := rd.Result().(type) {
@@ -259,7 +320,7 @@ func ReadBenchfmt(r io.Reader, name string) (*Set, error) {
 				s.Runs = append(s.Runs, id)
 			}
 			profile := ""
-			if modeOf(key) == "sim" {
+			if modes.component(key, IgnoreMode) == simMode {
 				profile = rec.GetConfig("cost-profile")
 			}
 			c, err := s.cell(key, profile)
@@ -287,7 +348,12 @@ func ReadBenchfmt(r io.Reader, name string) (*Set, error) {
 	if err := rd.Err(); err != nil {
 		return nil, &InputError{name, err}
 	}
-	md := rd.Units()
+	s.setUnits(rd.Units())
+	return s, nil
+}
+
+// setUnits sets the direction and assumption of s's units from md.
+func (s *Set) setUnits(md benchfmt.UnitMetadataMap) {
 	for u, info := range s.Units {
 		switch md.GetBetter(u) {
 		case 1:
@@ -300,7 +366,6 @@ func ReadBenchfmt(r io.Reader, name string) (*Set, error) {
 		}
 		s.Units[u] = info
 	}
-	return s, nil
 }
 
 func newSet(label string) *Set {

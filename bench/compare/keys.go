@@ -3,6 +3,9 @@ package compare
 import (
 	"fmt"
 	"strings"
+
+	"golang.org/x/perf/benchfmt"
+	"golang.org/x/perf/benchproc"
 )
 
 // Key components that --ignore can drop when matching cells.
@@ -39,36 +42,56 @@ func ParseIgnore(vals []string) ([]string, error) {
 	return out, nil
 }
 
-// component returns the value of name=value in a cell key ("" if absent).
-func component(key, name string) string {
-	for _, p := range strings.Split(key, "/")[1:] {
-		if v, ok := strings.CutPrefix(p, name+"="); ok {
-			return v
-		}
-	}
-	return ""
+// matcher projects a cell's benchmark name onto the name cells are matched
+// by: the full name without the dropped name components, through
+// benchproc (as benchstat's -ignore does), and reads single components.
+type matcher struct {
+	full      *benchproc.Projection
+	fullField *benchproc.Field
+	drop      *benchproc.Projection
+	dropField map[string]*benchproc.Field
 }
 
-func modeOf(key string) string { return component(key, "mode") }
+// newMatcher returns the matcher that drops the name components names
+// (mode, size).
+func newMatcher(names ...string) *matcher {
+	var p benchproc.ProjectionParser
+	m := &matcher{dropField: map[string]*benchproc.Field{}}
+	if len(names) > 0 {
+		q := make([]string, len(names))
+		for i, n := range names {
+			q[i] = "/" + n
+		}
+		drop, err := p.Parse(strings.Join(q, ","), nil)
+		if err != nil {
+			panic("compare: projection of " + strings.Join(q, ",") + ": " + err.Error()) // names are ours
+		}
+		m.drop = drop
+		for _, f := range drop.Fields() {
+			m.dropField[strings.TrimPrefix(f.Name, "/")] = f
+		}
+	}
+	full, err := p.Parse(".fullname", nil)
+	if err != nil {
+		panic("compare: projection .fullname: " + err.Error())
+	}
+	m.full, m.fullField = full, full.Fields()[0]
+	return m
+}
 
-// without returns key with the name=value components of names removed.
-func without(key string, names ...string) string {
-	if len(names) == 0 {
-		return key
+func named(name string) *benchfmt.Result { return &benchfmt.Result{Name: benchfmt.Name(name)} }
+
+// key is the name a cell is matched by.
+func (m *matcher) key(name string) string {
+	return m.full.Project(named(name)).Get(m.fullField)
+}
+
+// component is the value of a dropped name component of name ("" when
+// absent).
+func (m *matcher) component(name, comp string) string {
+	f := m.dropField[comp]
+	if f == nil {
+		return ""
 	}
-	parts := strings.Split(key, "/")
-	out := parts[:1]
-	for _, p := range parts[1:] {
-		drop := false
-		for _, n := range names {
-			if strings.HasPrefix(p, n+"=") {
-				drop = true
-				break
-			}
-		}
-		if !drop {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, "/")
+	return m.drop.Project(named(name)).Get(f)
 }

@@ -33,7 +33,17 @@ type Options struct {
 	// OnSample, when set, sees each sample line before it is written
 	// (provenance digests).
 	OnLine func(line []byte)
+
+	now func() int64 // the monotonic clock (tests: a simulated one)
 }
+
+// Events of a repetition timed against a stepping clock (see stopwatch):
+// the clock's step and the part of the duration interpolated by counting
+// clock reads. Absent where the clock is fine.
+const (
+	EventTimerStepNS = "timer_step_ns"
+	EventTimerTailNS = "timer_tail_ns"
+)
 
 // Run measures b and writes protocol samples to out.
 func Run(b workload.Bench, o Options, out io.Writer) error {
@@ -51,8 +61,16 @@ func Run(b workload.Bench, o Options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	now := o.now
+	if now == nil {
+		now = monotonic
+	}
+	sw, err := newStopwatch(now)
+	if err != nil {
+		return err
+	}
 	var r workload.Report
-	n, err := calibrate(b, &r, o.MinTime, maxIters)
+	n, err := calibrate(b, &r, sw, o.MinTime, maxIters)
 	if err != nil {
 		return err
 	}
@@ -64,7 +82,7 @@ func Run(b workload.Bench, o Options, out io.Writer) error {
 	}
 	w := &lineWriter{out: out, on: o.OnLine}
 	for rep := 0; rep < o.Reps; rep++ {
-		s, err := measureOne(b, &r, &n, o, maxIters, slow)
+		s, err := measureOne(b, &r, sw, &n, o, maxIters, slow)
 		if err != nil {
 			return fmt.Errorf("repetition %d: %w", rep, err)
 		}
@@ -91,15 +109,15 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 // calibrate finds an iteration count whose run lasts at least minTime,
 // growing it the way testing.B does (predict from the last run, at most
 // 100x at a time, 1.2x headroom).
-func calibrate(b workload.Bench, r *workload.Report, minTime time.Duration, maxIters int) (int, error) {
+func calibrate(b workload.Bench, r *workload.Report, w *stopwatch, minTime time.Duration, maxIters int) (int, error) {
 	n := 1
 	for {
 		r.Reset()
-		start := time.Now()
-		if err := b.Run(n, r); err != nil {
+		l, err := w.time(func() error { return b.Run(n, r) })
+		if err != nil {
 			return 0, fmt.Errorf("calibration: %w", err)
 		}
-		d := time.Since(start)
+		d := time.Duration(l.d)
 		if d >= minTime || n >= maxIters {
 			return n, nil
 		}
@@ -122,7 +140,7 @@ func predict(n int, d, target time.Duration, maxIters int) int {
 // measureOne times one repetition of at least MinTime. A run that comes out
 // shorter (the machine got faster after calibration) is discarded as warmup
 // and redone with more iterations.
-func measureOne(b workload.Bench, r *workload.Report, n *int, o Options, maxIters int, slow float64) (*protocol.Sample, error) {
+func measureOne(b workload.Bench, r *workload.Report, w *stopwatch, n *int, o Options, maxIters int, slow float64) (*protocol.Sample, error) {
 	for {
 		r.Reset()
 		var ev0 map[string]int64
@@ -131,13 +149,16 @@ func measureOne(b workload.Bench, r *workload.Report, n *int, o Options, maxIter
 		}
 		var ru0, ru1 unix.Rusage
 		_ = unix.Getrusage(unix.RUSAGE_SELF, &ru0)
-		start := time.Now()
-		err := b.Run(*n, r)
-		d := time.Since(start)
-		for slow > 1 && time.Since(start) < time.Duration(slow*float64(d)) {
-			// Test hook: busy-wait, so that the slowdown is real time.
-		}
-		d = time.Since(start)
+		l, err := w.time(func() error {
+			start := time.Now()
+			err := b.Run(*n, r)
+			d := time.Since(start)
+			for slow > 1 && time.Since(start) < time.Duration(slow*float64(d)) {
+				// Test hook: busy-wait, so that the slowdown is real time.
+			}
+			return err
+		})
+		d := time.Duration(l.d)
 		_ = unix.Getrusage(unix.RUSAGE_SELF, &ru1)
 		if err != nil {
 			return nil, err
@@ -159,6 +180,10 @@ func measureOne(b workload.Bench, r *workload.Report, n *int, o Options, maxIter
 			protocol.EventMajorFaults: ru1.Majflt - ru0.Majflt,
 			protocol.EventVolCtxSw:    ru1.Nvcsw - ru0.Nvcsw,
 			protocol.EventInvolCtxSw:  ru1.Nivcsw - ru0.Nivcsw,
+		}
+		if w.step != 0 {
+			s.Events[EventTimerStepNS] = w.step
+			s.Events[EventTimerTailNS] = l.tail
 		}
 		for k, v := range r.Events {
 			s.Events[k] += v

@@ -161,7 +161,7 @@ type fakeBench struct {
 }
 
 func (b *fakeBench) Run(n int, r *workload.Report) error { b.c.t += int64(n) * b.opNS; return nil }
-func (b *fakeBench) Close() error                       { return nil }
+func (b *fakeBench) Close() error                        { return nil }
 
 // TestRunSteppingClock measures a simulated workload of 1.7 µs per
 // operation through Run: every repetition's ns/op within 1%, with the

@@ -5,17 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
 
-	"github.com/enclavebench/enclavebench/bench/ego"
 	"github.com/enclavebench/enclavebench/bench/host"
 	"github.com/enclavebench/enclavebench/bench/mode"
+	_ "github.com/enclavebench/enclavebench/bench/mode/all" // registers every mode
 	"github.com/enclavebench/enclavebench/bench/result"
-	"github.com/enclavebench/enclavebench/bench/sim"
 )
 
 // modeAuto expands to the native baseline plus the best enclave mode this
@@ -46,17 +43,38 @@ func (m *modeOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&m.egoCache, "ego-cache", "", "sgx/ego-sim: cache of built and signed binaries (default ~/.cache/enclavebench/ego)")
 }
 
-// pickEnclaveMode chooses the best enclave mode for a host: sgx where SGX
-// and EGo are present, else ego-sim where EGo is, else sim, with the reason.
+// pickEnclaveMode chooses the best enclave mode for a host: the
+// lowest-ranked enclave mode whose needs (SGX, EGo) the host meets, with the
+// reason.
 func pickEnclaveMode(fp *host.Fingerprint) (string, string) {
-	switch {
-	case fp.SGX.Usable && fp.EGo.Installed:
-		return mode.SGX, fmt.Sprintf("SGX is usable (%s) and EGo %s is installed", strings.Join(fp.SGX.Devices, ", "), fp.EGo.Version)
-	case fp.EGo.Installed:
-		return mode.EGoSim, fmt.Sprintf("EGo %s is installed but SGX is not usable here (%s)", fp.EGo.Version, sgxMissing(fp))
-	default:
-		return mode.Sim, fmt.Sprintf("neither SGX (%s) nor EGo is available: enclave figures come from the sim model", sgxMissing(fp))
+	for _, d := range mode.Descriptors() {
+		if !d.Enclave || d.NeedsSGX && !fp.SGX.Usable || d.NeedsEGo && !fp.EGo.Installed {
+			continue
+		}
+		var have []string
+		if d.NeedsSGX {
+			have = append(have, fmt.Sprintf("SGX is usable (%s)", strings.Join(fp.SGX.Devices, ", ")))
+		}
+		if d.NeedsEGo {
+			have = append(have, fmt.Sprintf("EGo %s is installed", fp.EGo.Version))
+		}
+		switch {
+		case len(have) == 0:
+			return d.Name, fmt.Sprintf("neither SGX (%s) nor EGo is available: enclave figures come from the %s", sgxMissing(fp), kindNoun(d))
+		case !d.NeedsSGX:
+			return d.Name, fmt.Sprintf("%s but SGX is not usable here (%s)", strings.Join(have, " and "), sgxMissing(fp))
+		}
+		return d.Name, strings.Join(have, " and ")
 	}
+	return mode.Native, "no enclave mode can run here"
+}
+
+// kindNoun names what a mode is, for the reason --modes auto prints.
+func kindNoun(d mode.Descriptor) string {
+	if d.Kind == mode.Model {
+		return d.Label + " model"
+	}
+	return d.Label + " mode"
 }
 
 func sgxMissing(fp *host.Fingerprint) string {
@@ -97,30 +115,13 @@ func expandModes(names []string, fp *host.Fingerprint, stderr io.Writer) []strin
 func (m *modeOptions) build(ctx context.Context, names []string, fp *host.Fingerprint, workloadBin string) (map[string]mode.Mode, error) {
 	out := map[string]mode.Mode{}
 	for _, n := range names {
-		if err := mode.Validate(n); err != nil {
-			return nil, usageError{err}
+		d, ok := mode.Lookup(n)
+		if !ok {
+			return nil, usageError{mode.Validate(n)}
 		}
-		var md mode.Mode
-		switch n {
-		case mode.Native:
-			md = mode.NativeMode{}
-		case mode.SGX, mode.EGoSim:
-			src, err := m.findSource()
-			if err != nil {
-				return nil, usagef("mode %s: %v", n, err)
-			}
-			md = ego.New(ego.Options{Sim: n == mode.EGoSim, SourceDir: src, CacheDir: m.egoCache, Debug: m.egoDebug,
-				TraceOCalls: m.egoTrace, PreciseClock: m.preciseClock, Log: m.stderr, HostSGX: testHostSGX})
-		case mode.Sim:
-			var prof *sim.Profile
-			if m.profileFile != "" {
-				p, err := sim.LoadProfile(m.profileFile)
-				if err != nil {
-					return nil, usagef("--profile-file: %v", err)
-				}
-				prof = p
-			}
-			md = sim.New(sim.Options{Profile: prof, ProfileSource: m.profileFile, WorkloadBin: workloadBin, Stderr: m.stderr})
+		md, err := d.New(mode.Config{WorkloadBin: workloadBin, Stderr: m.stderr, Options: m.options()})
+		if err != nil {
+			return nil, usageError{err}
 		}
 		if err := md.Check(ctx); err != nil {
 			return nil, usagef("mode %s cannot run here: %v", n, err)
@@ -130,47 +131,27 @@ func (m *modeOptions) build(ctx context.Context, names []string, fp *host.Finger
 	return out, nil
 }
 
-// findSource locates the enclavebench source tree (go.mod of this module)
-// from --source-dir, the working directory or the executable's directory.
-func (m *modeOptions) findSource() (string, error) {
-	var starts []string
-	if m.sourceDir != "" {
-		starts = []string{m.sourceDir}
-	} else {
-		if wd, err := os.Getwd(); err == nil {
-			starts = append(starts, wd)
-		}
-		if exe, err := os.Executable(); err == nil {
-			starts = append(starts, filepath.Dir(exe))
-		}
-	}
-	for _, s := range starts {
-		for dir := s; ; dir = filepath.Dir(dir) {
-			b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-			if err == nil && strings.Contains(string(b), "module github.com/enclavebench/enclavebench\n") {
-				return filepath.Abs(dir)
-			}
-			if filepath.Dir(dir) == dir {
-				break
-			}
-		}
-	}
-	return "", errors.New("cannot find the enclavebench source tree to build the enclave binary from (run from the repository, or pass --source-dir)")
+// options are the mode flags as the modes' constructors take them.
+func (m *modeOptions) options() mode.Options {
+	return mode.Options{ProfileFile: m.profileFile, SourceDir: m.sourceDir, EGoDebug: m.egoDebug,
+		EGoTraceOCalls: m.egoTrace, EGoPreciseClock: m.preciseClock, EGoCache: m.egoCache, HostSGX: testHostSGX}
 }
 
 // describe records mode-specific metadata in run.json.
 func (m *modeOptions) describe(run *result.Run, modes map[string]mode.Mode) {
-	if s, ok := modes[mode.Sim].(*sim.Mode); ok {
-		run.Profile = s.ProfileRef()
+	for _, md := range modes {
+		if d, ok := md.(mode.RunDescriber); ok {
+			d.DescribeRun(run)
+		}
 	}
 }
 
 // provenancePath is where the runner keeps the sample lines an enclave
-// report covers, when an enclave mode is in the run.
+// report covers, when an enclave mode that keeps them is in the run.
 func provenancePath(modes map[string]mode.Mode) func(dir, key string) string {
-	for _, n := range []string{mode.SGX, mode.EGoSim} {
-		if _, ok := modes[n]; ok {
-			return ego.ProvenancePath
+	for _, d := range mode.Descriptors() {
+		if _, ok := modes[d.Name]; ok && d.ProvenancePath != nil {
+			return d.ProvenancePath
 		}
 	}
 	return nil
@@ -178,4 +159,19 @@ func provenancePath(modes map[string]mode.Mode) func(dir, key string) string {
 
 // isConfigError reports a Prepare error that is bad input (an enclave
 // that cannot fit the size) rather than a failure.
-func isConfigError(err error) bool { return errors.Is(err, ego.ErrEnclaveConfig) }
+func isConfigError(err error) bool { return errors.Is(err, mode.ErrConfig) }
+
+// binaryModes lists the modes that run the workload binary they are given
+// (--baseline applies to them): "native and sim".
+func binaryModes() string {
+	var names []string
+	for _, d := range mode.Descriptors() {
+		if !d.BuildsWorkload {
+			names = append(names, d.Name)
+		}
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}

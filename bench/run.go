@@ -195,8 +195,8 @@ type runSide struct {
 func baselineSides(ctx context.Context, o runOptions, run *result.Run, dir, bin string, modes map[string]mode.Mode,
 	fp *host.Fingerprint, stderr io.Writer) ([]*runSide, error) {
 	for _, m := range run.Plan.Modes {
-		if m != mode.Native && m != mode.Sim {
-			return nil, usagef("--baseline compares two workload binaries in native and sim modes; %s builds its own from source", m)
+		if d, ok := mode.Lookup(m); ok && d.BuildsWorkload {
+			return nil, usagef("--baseline compares two workload binaries in %s modes; %s builds its own from source", binaryModes(), m)
 		}
 	}
 	base, err := filepath.Abs(o.baseline)

@@ -53,7 +53,7 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// The provenance lines belong to the latest successful attempt.
 	latest := map[string]result.CellResult{}
 	for _, c := range cells {
-		if c.Status != result.StatusOK || (c.Mode != mode.SGX && c.Mode != mode.EGoSim) {
+		if d, ok := mode.Lookup(c.Mode); c.Status != result.StatusOK || !ok || d.ProvenancePath == nil {
 			continue
 		}
 		if prev, ok := latest[c.Cell]; !ok || c.Attempt >= prev.Attempt {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/enclave"
 )
@@ -126,7 +127,8 @@ const vdsoClockEnv = "ERT_DISABLE_VDSO_CLOCK"
 
 // ErrEnclaveConfig marks a cell whose enclave cannot be configured (its
 // heap would not fit the size's memory): bad input, reported before any run.
-var ErrEnclaveConfig = errors.New("enclave configuration")
+// It matches mode.ErrConfig.
+var ErrEnclaveConfig = mode.ConfigError("enclave configuration")
 
 // HeapMB returns the heapSize for a workload footprint in bytes.
 func HeapMB(footprint int64) int {

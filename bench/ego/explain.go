@@ -189,7 +189,7 @@ const maxDiag = 2 << 10
 // topOCalls is how many OCALL functions AfterExit records by name.
 const topOCalls = 10
 
-// AfterExit implements the runner's ExitReporter: it records in the cell's
+// AfterExit implements mode.ExitReporter: it records in the cell's
 // Extra the EGo version, the enclave configuration (ego_heap_mb,
 // ego_enclave_mib, ego_gomaxprocs, ego_egomaxthreads, ego_debug,
 // ego_clock), the identity the signed binary should report

@@ -188,10 +188,10 @@ type JobPlan struct {
 	Notes []string
 }
 
-// usesSGX tells whether the suite needs SGX hardware (the sgx mode).
+// usesSGX tells whether the suite needs SGX hardware (a mode that needs SGX).
 func (s Suite) usesSGX() bool {
 	for _, m := range s.modes() {
-		if m == mode.SGX {
+		if d, ok := mode.Lookup(m); ok && d.NeedsSGX {
 			return true
 		}
 	}

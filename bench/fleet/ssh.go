@@ -148,7 +148,7 @@ func SSHPlan(o SSHOptions) ([]HostPlan, error) {
 // which builds it from source on the host.
 func (s Suite) usesEGo() bool {
 	for _, m := range s.modes() {
-		if m == mode.SGX || m == mode.EGoSim {
+		if d, ok := mode.Lookup(m); ok && d.NeedsEGo {
 			return true
 		}
 	}

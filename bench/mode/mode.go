@@ -1,19 +1,24 @@
 // Package mode defines how a cell's workload process is launched: natively,
 // inside an EGo enclave (sgx, ego-sim), or under the sim emulation. Every
 // mode produces the same line protocol; only the launch differs.
+//
+// A mode is a Mode (how to launch a cell) plus a Descriptor (the facts about
+// it: rank, kind, enclave or not, load time, host requirements, labels),
+// registered with Register from the mode's own package. The optional
+// interfaces a mode may implement (ExitReporter, RunDescriber) are declared
+// here too.
 package mode
 
 import (
 	"context"
-	"fmt"
 	"os/exec"
-	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 )
 
-// Mode names.
+// Names of the modes this module registers (native here; sgx and ego-sim
+// in bench/ego; sim in bench/sim).
 const (
 	Native = "native"
 	SGX    = "sgx"
@@ -21,17 +26,12 @@ const (
 	Sim    = "sim"
 )
 
-// Names lists every mode in the order ./run.sh prefers enclave modes.
-func Names() []string { return []string{Native, SGX, EGoSim, Sim} }
-
-// Validate checks a mode name.
-func Validate(name string) error {
-	for _, n := range Names() {
-		if n == name {
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown mode %q (valid: %s)", name, strings.Join(Names(), ", "))
+func init() {
+	Register(Descriptor{
+		Name: Native, Rank: 0, Kind: Measured, Label: Native,
+		Summary: "a plain process on the host: the baseline",
+		New:     func(Config) (Mode, error) { return NativeMode{}, nil },
+	})
 }
 
 // Launch is everything a mode needs to start one cell.

@@ -89,13 +89,6 @@ type Event struct {
 	Elapsed      time.Duration     // since the run started
 }
 
-// ExitReporter is implemented by modes that read more from a finished
-// process (OCALL counts, enclave identity): foreign holds the stdout lines
-// that were not protocol lines.
-type ExitReporter interface {
-	AfterExit(l mode.Launch, foreign []string, stderr string, cr *result.CellResult)
-}
-
 // Launch builds the mode.Launch of a cell.
 func (c *Config) Launch(cell plan.Cell, dir string) mode.Launch {
 	return c.launch(cell, dir, c.WorkloadBin, c.Reps)
@@ -214,7 +207,7 @@ func mergeRound(acc *result.CellResult, cr result.CellResult) *result.CellResult
 // stderrTail is how much of a failed workload's stderr is kept.
 const stderrTail = 4 << 10
 
-// The foreign stdout lines kept for ExitReporter: the first ones (launcher
+// The foreign stdout lines kept for mode.ExitReporter: the first ones (launcher
 // banners) and the last ones (EGo prints its OCALL table at exit).
 const (
 	maxForeignHead = 192
@@ -319,7 +312,7 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 		case protocol.TypeHello:
 			helloSeen = true
 			cr.GOMAXPROCS, cr.CPUs, cr.Arena = msg.GOMAXPROCS, msg.CPUs, msg.Arena
-			if cell.Mode == mode.SGX || cell.Mode == mode.EGoSim {
+			if d, ok := mode.Lookup(cell.Mode); ok && d.RecordsLoadTime {
 				cr.LoadNS = time.Since(started).Nanoseconds()
 			}
 		case protocol.TypeSample:
@@ -356,7 +349,7 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 	if ee, ok := waitErr.(*exec.ExitError); ok {
 		cr.ExitCode = ee.ExitCode()
 	}
-	if r, ok := m.(ExitReporter); ok {
+	if r, ok := m.(mode.ExitReporter); ok {
 		r.AfterExit(l, append(foreign, foreignTail...), cr.Stderr, &cr)
 	}
 	if storeErr != nil {

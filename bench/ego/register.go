@@ -1,0 +1,69 @@
+package ego
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/enclavebench/enclavebench/bench/mode"
+)
+
+func init() {
+	for _, d := range []mode.Descriptor{
+		{Name: mode.SGX, Rank: 1, Kind: mode.Measured, NeedsSGX: true,
+			Summary: "an EGo enclave on SGX hardware"},
+		{Name: mode.EGoSim, Rank: 2, Kind: mode.Emulated,
+			Summary: "EGo's simulation mode: no SGX hardware; OCALLs are real syscalls, so these are not hardware figures"},
+	} {
+		d.Label, d.Enclave, d.RecordsLoadTime, d.NeedsEGo, d.BuildsWorkload = d.Name, true, true, true, true
+		d.ProvenancePath = ProvenancePath
+		sim := d.Name == mode.EGoSim
+		d.New = func(c mode.Config) (mode.Mode, error) { return newMode(c, sim) }
+		mode.Register(d)
+	}
+}
+
+// newMode constructs the sgx or ego-sim mode from the run's mode flags.
+func newMode(c mode.Config, sim bool) (mode.Mode, error) {
+	o := c.Options
+	src, err := findSource(o.SourceDir)
+	if err != nil {
+		name := mode.SGX
+		if sim {
+			name = mode.EGoSim
+		}
+		return nil, fmt.Errorf("mode %s: %v", name, err)
+	}
+	return New(Options{Sim: sim, SourceDir: src, CacheDir: o.EGoCache, Debug: o.EGoDebug,
+		TraceOCalls: o.EGoTraceOCalls, PreciseClock: o.EGoPreciseClock, Log: c.Stderr, HostSGX: o.HostSGX}), nil
+}
+
+// findSource locates the enclavebench source tree (go.mod of this module)
+// from dir, else the working directory or the executable's directory.
+func findSource(dir string) (string, error) {
+	var starts []string
+	if dir != "" {
+		starts = []string{dir}
+	} else {
+		if wd, err := os.Getwd(); err == nil {
+			starts = append(starts, wd)
+		}
+		if exe, err := os.Executable(); err == nil {
+			starts = append(starts, filepath.Dir(exe))
+		}
+	}
+	for _, s := range starts {
+		for dir := s; ; dir = filepath.Dir(dir) {
+			b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+			if err == nil && strings.Contains(string(b), "module github.com/enclavebench/enclavebench\n") {
+				return filepath.Abs(dir)
+			}
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	return "", errors.New("cannot find the enclavebench source tree to build the enclave binary from (run from the repository, or pass --source-dir)")
+}

@@ -1,0 +1,72 @@
+package mode_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/enclavebench/enclavebench/bench/mode"
+	_ "github.com/enclavebench/enclavebench/bench/mode/all"
+)
+
+func TestRegisteredModes(t *testing.T) {
+	if got, want := mode.Names(), []string{mode.Native, mode.SGX, mode.EGoSim, mode.Sim}; !slices.Equal(got, want) {
+		t.Fatalf("Names() = %v, want %v (by rank)", got, want)
+	}
+	tests := []struct {
+		name                  string
+		kind                  mode.Kind
+		enclave, load, sgx, e bool
+		label                 string
+	}{
+		{mode.Native, mode.Measured, false, false, false, false, "native"},
+		{mode.SGX, mode.Measured, true, true, true, true, "sgx"},
+		{mode.EGoSim, mode.Emulated, true, true, false, true, "ego-sim"},
+		{mode.Sim, mode.Model, true, false, false, false, "sim (model, profile p1)"},
+	}
+	for _, tt := range tests {
+		d, ok := mode.Lookup(tt.name)
+		if !ok {
+			t.Fatalf("%s is not registered", tt.name)
+		}
+		got := fmt.Sprint(d.Kind, d.Enclave, d.RecordsLoadTime, d.NeedsSGX, d.NeedsEGo, d.LabelFor("p1"))
+		want := fmt.Sprint(tt.kind, tt.enclave, tt.load, tt.sgx, tt.e, tt.label)
+		if got != want {
+			t.Errorf("%s: kind, enclave, load time, SGX, EGo, label = %s; want %s", tt.name, got, want)
+		}
+		if d.Summary == "" {
+			t.Errorf("%s has no summary", tt.name)
+		}
+	}
+	if err := mode.Validate("tdx"); err == nil {
+		t.Error("Validate(tdx) = nil, want an error naming the valid modes")
+	}
+}
+
+func TestRegisterRefusesBadDescriptors(t *testing.T) {
+	newNative := func(mode.Config) (mode.Mode, error) { return mode.NativeMode{}, nil }
+	for _, d := range []mode.Descriptor{
+		{Name: mode.Native, Label: "n", Kind: mode.Measured, New: newNative}, // duplicate
+		{Name: "x", Label: "x", Kind: "guessed", New: newNative},
+		{Name: "x", Label: "x", Kind: mode.Model},
+		{Label: "x", Kind: mode.Model, New: newNative},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Register(%+v) did not panic", d)
+					mode.Unregister(d.Name)
+				}
+			}()
+			mode.Register(d)
+		}()
+	}
+}
+
+func TestConfigError(t *testing.T) {
+	err := fmt.Errorf("%w: heap too big", mode.ConfigError("enclave configuration"))
+	if !errors.Is(err, mode.ErrConfig) || err.Error() != "enclave configuration: heap too big" {
+		t.Errorf("ConfigError: Is(ErrConfig) = %v, text %q", errors.Is(err, mode.ErrConfig), err)
+	}
+}

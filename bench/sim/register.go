@@ -1,0 +1,38 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/result"
+)
+
+func init() {
+	mode.Register(mode.Descriptor{
+		Name: mode.Sim, Rank: 3, Kind: mode.Model, Enclave: true, Label: mode.Sim,
+		LongLabel: func(profile string) string {
+			if profile == "" {
+				profile = "unknown"
+			}
+			return "sim (model, profile " + profile + ")"
+		},
+		Summary: "predicted by enclavebench's model from native runs and counted enclave events, priced by the cost profile: a prediction, not a measurement",
+		New:     newMode,
+	})
+}
+
+// newMode constructs the sim mode from the run's mode flags.
+func newMode(c mode.Config) (mode.Mode, error) {
+	var prof *Profile
+	if f := c.Options.ProfileFile; f != "" {
+		p, err := LoadProfile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--profile-file: %v", err)
+		}
+		prof = p
+	}
+	return New(Options{Profile: prof, ProfileSource: c.Options.ProfileFile, WorkloadBin: c.WorkloadBin, Stderr: c.Stderr}), nil
+}
+
+// DescribeRun implements mode.RunDescriber: run.json names the cost profile.
+func (m *Mode) DescribeRun(run *result.Run) { run.Profile = m.ProfileRef() }

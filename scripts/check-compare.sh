@@ -4,10 +4,10 @@
 #  1. False alarms: CHECK_COMPARISONS (20) comparisons of two fresh, interleaved
 #     runs of the same build; each must exit 0. Passes with <= 1 false alarm.
 #  2. Detection: CHECK_SLOW_COMPARISONS (3) comparisons where the new side runs
-#     with ENCLAVEBENCH_TEST_SLOWDOWN=syscall=1.2 (workloads/measure busy-waits
-#     20% more real time in every measured repetition of syscall): each must
-#     exit 1 with every flagged row a Syscall cell, at least one flagged, and
-#     every flagged p < 0.05.
+#     with ENCLAVEBENCH_TEST_SLOWDOWN=syscall=1.2 (the workload binary, built
+#     with -tags testhook, busy-waits 20% more real time in every run of
+#     syscall): each must exit 1 with every flagged row a Syscall cell, at
+#     least one flagged, and every flagged p < 0.05.
 #  3. Agreement: benchstat -format csv on the same two bench.txt files agrees
 #     with our table row by row (median, CI, delta or "~", p and n) for every
 #     comparison above (go test -run TestBenchstatAgreement on these files).
@@ -61,7 +61,7 @@ fi
 echo "check-compare: seed $SEED, $N same-build + $K slowed comparisons, $ROUNDS rounds x $REPS reps of >= $MIN_TIME, $WORKLOADS on $SIZE; work in $work"
 
 go build -o "$work/bin/bench" ./bench
-go build -o "$work/bin/workload" ./workloads/cmd/workload
+go build -tags testhook -o "$work/bin/workload" ./workloads/cmd/workload # both sides: the same build
 bench="$work/bin/bench"
 
 prio=()

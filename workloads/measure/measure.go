@@ -7,11 +7,6 @@ package measure
 import (
 	"fmt"
 	"io"
-	"os"
-	"path"
-	"reflect"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -30,7 +25,7 @@ type Options struct {
 	// Events, when set, is read before and after each repetition and the
 	// difference attached to the sample (the software EPC, OCALL counters).
 	Events func() map[string]int64
-	// OnSample, when set, sees each sample line before it is written
+	// OnLine, when set, sees each sample line before it is written
 	// (provenance digests).
 	OnLine func(line []byte)
 
@@ -53,13 +48,12 @@ func Run(b workload.Bench, o Options, out io.Writer) error {
 	if o.MinTime <= 0 {
 		return fmt.Errorf("measure: min time must be positive, got %v", o.MinTime)
 	}
+	if o.Warmup < 0 {
+		return fmt.Errorf("measure: warmup must not be negative, got %d", o.Warmup)
+	}
 	maxIters := o.MaxIters
 	if maxIters <= 0 {
 		maxIters = 1e9
-	}
-	slow, err := testSlowdown(b)
-	if err != nil {
-		return err
 	}
 	now := o.now
 	if now == nil {
@@ -82,7 +76,7 @@ func Run(b workload.Bench, o Options, out io.Writer) error {
 	}
 	w := &lineWriter{out: out, on: o.OnLine}
 	for rep := 0; rep < o.Reps; rep++ {
-		s, err := measureOne(b, &r, sw, &n, o, maxIters, slow)
+		s, err := measureOne(b, &r, sw, &n, o, maxIters)
 		if err != nil {
 			return fmt.Errorf("repetition %d: %w", rep, err)
 		}
@@ -140,7 +134,7 @@ func predict(n int, d, target time.Duration, maxIters int) int {
 // measureOne times one repetition of at least MinTime. A run that comes out
 // shorter (the machine got faster after calibration) is discarded as warmup
 // and redone with more iterations.
-func measureOne(b workload.Bench, r *workload.Report, w *stopwatch, n *int, o Options, maxIters int, slow float64) (*protocol.Sample, error) {
+func measureOne(b workload.Bench, r *workload.Report, w *stopwatch, n *int, o Options, maxIters int) (*protocol.Sample, error) {
 	for {
 		r.Reset()
 		var ev0 map[string]int64
@@ -149,15 +143,7 @@ func measureOne(b workload.Bench, r *workload.Report, w *stopwatch, n *int, o Op
 		}
 		var ru0, ru1 unix.Rusage
 		_ = unix.Getrusage(unix.RUSAGE_SELF, &ru0)
-		l, err := w.time(func() error {
-			start := time.Now()
-			err := b.Run(*n, r)
-			d := time.Since(start)
-			for slow > 1 && time.Since(start) < time.Duration(slow*float64(d)) {
-				// Test hook: busy-wait, so that the slowdown is real time.
-			}
-			return err
-		})
+		l, err := w.time(func() error { return b.Run(*n, r) })
 		d := time.Duration(l.d)
 		_ = unix.Getrusage(unix.RUSAGE_SELF, &ru1)
 		if err != nil {
@@ -197,35 +183,4 @@ func measureOne(b workload.Bench, r *workload.Report, w *stopwatch, n *int, o Op
 		}
 		return s, nil
 	}
-}
-
-// SlowdownEnv names a test hook, never to be set for real measurements:
-// ENCLAVEBENCH_TEST_SLOWDOWN="syscall=1.2" makes every measured repetition of
-// the workload syscall last 1.2 times as long, by busy-waiting after the
-// operations (calibration and warmup are untouched). The regression gate's
-// checks (scripts/check-compare.sh) use it to build "a 20% slower build".
-const SlowdownEnv = "ENCLAVEBENCH_TEST_SLOWDOWN"
-
-// testSlowdown returns the factor SlowdownEnv sets for b's workload (the
-// package that implements it, or the binary's first argument), else 1.
-func testSlowdown(b workload.Bench) (float64, error) {
-	spec := os.Getenv(SlowdownEnv)
-	if spec == "" {
-		return 1, nil
-	}
-	t := reflect.TypeOf(b)
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	for _, kv := range strings.Split(spec, ",") {
-		name, f, ok := strings.Cut(kv, "=")
-		factor, err := strconv.ParseFloat(f, 64)
-		if !ok || err != nil || !(factor >= 1 && factor <= 100) {
-			return 0, fmt.Errorf("%s=%q: want workload=factor (factor in [1,100]), comma-separated", SlowdownEnv, spec)
-		}
-		if name == path.Base(t.PkgPath()) || (len(os.Args) > 1 && name == os.Args[1]) {
-			return factor, nil
-		}
-	}
-	return 1, nil
 }

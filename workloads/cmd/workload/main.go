@@ -122,7 +122,7 @@ func run(stdout, stderr io.Writer, args []string) error {
 	if d, ok := b.(driven); ok {
 		err = serve(d, os.Stdin, stdout)
 	} else {
-		err = measure.Run(b, opts, stdout)
+		err = measureSlowed(spec.Name, b, opts, stdout)
 	}
 	if cerr := b.Close(); err == nil {
 		err = cerr
@@ -166,6 +166,31 @@ func affinityCPUs() int {
 		return 0
 	}
 	return set.Count()
+}
+
+// SlowdownEnv names a test hook that only binaries built with -tags
+// testhook obey: ENCLAVEBENCH_TEST_SLOWDOWN="syscall=1.2" makes every run of
+// the workload syscall last 1.2 times as long, by busy-waiting after its
+// operations. The regression gate's checks (scripts/check-compare.sh) use
+// it to build "a 20% slower build". Other binaries refuse to run with it
+// set rather than measure something the caller did not ask for.
+const SlowdownEnv = "ENCLAVEBENCH_TEST_SLOWDOWN"
+
+// slowdown is set by the testhook build (testhook.go).
+var slowdown func(name string, b workload.Bench) (workload.Bench, error)
+
+// measureSlowed runs measure.Run on b, slowed when the test hook asks.
+func measureSlowed(name string, b workload.Bench, o measure.Options, out io.Writer) error {
+	if slowdown != nil {
+		s, err := slowdown(name, b)
+		if err != nil {
+			return err
+		}
+		b = s
+	} else if os.Getenv(SlowdownEnv) != "" {
+		return fmt.Errorf("%s is set but this workload binary was built without -tags testhook", SlowdownEnv)
+	}
+	return measure.Run(b, o, out)
 }
 
 // simHooks is set by the sim build (sim_linux.go): it adds the sim flags

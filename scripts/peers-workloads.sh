@@ -6,7 +6,7 @@
 #       kvstore  BenchmarkKV vs BenchmarkGoMap                      (target >= 0.50)
 #       compute  BenchmarkSHA256Workload vs BenchmarkStdlibSHA256   (target >= 0.90)
 #       syscall  BenchmarkClockWorkload vs BenchmarkRawClockGettime (reported)
-#  2. httpserver: the harness's load generator (bench/loadgen) vs wrk against
+#  2. httpserver: the harness's load generator (workloads/loadgen) vs wrk against
 #     the same server process with the same connections, with the server and
 #     the client pinned to different CPUs and unpinned (target >= 0.90).
 # Rounds are interleaved (A B A B ...) so that a noisy neighbour hits both
@@ -60,9 +60,9 @@ for c in uniform/read=95 uniform/read=50 zipf/read=95 zipf/read=50; do ratio kvs
 ratio compute SHA256Workload StdlibSHA256 "" ">= 0.90"
 ratio syscall ClockWorkload RawClockGettime "" "~1"
 
-echo "== 2. httpserver: bench/loadgen vs wrk, same server, same connections ($rounds interleaved rounds of 3 s)"
+echo "== 2. httpserver: workloads/loadgen vs wrk, same server, same connections ($rounds interleaved rounds of 3 s)"
 go build -o "$tmp/workload" ./workloads/cmd/workload
-go build -o "$tmp/loadgen" ./bench/loadgen/cmd/loadgen
+go build -o "$tmp/loadgen" ./workloads/loadgen/cmd/loadgen
 conns=8
 # One server per payload; two client placements: "pinned" puts the server on
 # CPU 0 and the client (wrk -t1, loadgen GOMAXPROCS=1) on CPU 1; "shared"

@@ -3,7 +3,7 @@ package runner
 // Driven workloads (protocol.TypeReady): a workload that serves (httpserver)
 // announces its loopback address and the load it wants; the runner applies
 // that load from the harness process, outside any enclave, with
-// bench/loadgen: Warmup uncounted repetitions, then Reps repetitions of at
+// workloads/loadgen: Warmup uncounted repetitions, then Reps repetitions of at
 // least MinTime each. Each repetition becomes a sample with the same labels
 // and the same path to the store (mode.Finish, streaming, attempt numbers)
 // as a sample the workload measures itself. When the load is done the
@@ -17,7 +17,7 @@ import (
 	"io"
 	"os/exec"
 
-	"github.com/enclavebench/enclavebench/bench/loadgen"
+	"github.com/enclavebench/enclavebench/workloads/loadgen"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 

@@ -1,6 +1,6 @@
 // Package httpserver measures an HTTP/1.1 server (Go's net/http) running
 // inside the workload process, driven by the harness's load generator from
-// outside (bench/loadgen): requests per second and latency p50/p99 for a
+// outside (workloads/loadgen): requests per second and latency p50/p99 for a
 // small and a large response. Inside an SGX enclave every accept, read,
 // write and epoll wait of the server is an OCALL (EGo forwards all socket
 // calls to the host), and the payload crosses the enclave boundary once per

@@ -1,4 +1,4 @@
-// Command loadgen applies the harness's HTTP load (package bench/loadgen) to
+// Command loadgen applies the harness's HTTP load (package workloads/loadgen) to
 // a server on a loopback address and prints requests/s and latency
 // quantiles, so that scripts/peers-workloads.sh can compare it with wrk
 // against the same server and the same connections.
@@ -13,7 +13,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/enclavebench/enclavebench/bench/loadgen"
+	"github.com/enclavebench/enclavebench/workloads/loadgen"
 )
 
 func main() {

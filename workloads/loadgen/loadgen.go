@@ -9,6 +9,10 @@
 // written with one call, responses parsed in place from a reusable buffer
 // (status line, Content-Length, body skipped), one clock read per request,
 // latencies counted in a fixed histogram. No allocation per request.
+//
+// It lives under workloads/ because the sim build of the workload binary
+// drives its own server with it in the counting pass; the workload binary
+// imports nothing under bench/.
 package loadgen
 
 import (

@@ -28,6 +28,11 @@ type Options struct {
 	// OnLine, when set, sees each sample line before it is written
 	// (provenance digests).
 	OnLine func(line []byte)
+	// Ran, when set, sees the iteration count of every run of the workload
+	// (calibration, warmup, repetitions, discarded ones too): with a count
+	// that covers the whole process (EGo's OCALL table), the total gives
+	// per-operation rates.
+	Ran func(n int)
 
 	now func() int64 // the monotonic clock (tests: a simulated one)
 }
@@ -64,13 +69,15 @@ func Run(b workload.Bench, o Options, out io.Writer) error {
 		return err
 	}
 	var r workload.Report
-	n, err := calibrate(b, &r, sw, o.MinTime, maxIters)
+	n, err := calibrate(b, &r, sw, o, maxIters)
 	if err != nil {
 		return err
 	}
 	for i := 0; i < o.Warmup; i++ {
 		r.Reset()
-		if err := b.Run(n, &r); err != nil {
+		err := b.Run(n, &r)
+		o.ran(n)
+		if err != nil {
 			return fmt.Errorf("warmup: %w", err)
 		}
 	}
@@ -88,6 +95,12 @@ func Run(b workload.Bench, o Options, out io.Writer) error {
 	return nil
 }
 
+func (o *Options) ran(n int) {
+	if o.Ran != nil {
+		o.Ran(n)
+	}
+}
+
 type lineWriter struct {
 	out io.Writer
 	on  func([]byte)
@@ -103,11 +116,13 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 // calibrate finds an iteration count whose run lasts at least minTime,
 // growing it the way testing.B does (predict from the last run, at most
 // 100x at a time, 1.2x headroom).
-func calibrate(b workload.Bench, r *workload.Report, w *stopwatch, minTime time.Duration, maxIters int) (int, error) {
+func calibrate(b workload.Bench, r *workload.Report, w *stopwatch, o Options, maxIters int) (int, error) {
+	minTime := o.MinTime
 	n := 1
 	for {
 		r.Reset()
 		l, err := w.time(func() error { return b.Run(n, r) })
+		o.ran(n)
 		if err != nil {
 			return 0, fmt.Errorf("calibration: %w", err)
 		}
@@ -143,7 +158,11 @@ func measureOne(b workload.Bench, r *workload.Report, w *stopwatch, n *int, o Op
 		}
 		var ru0, ru1 unix.Rusage
 		_ = unix.Getrusage(unix.RUSAGE_SELF, &ru0)
-		l, err := w.time(func() error { return b.Run(*n, r) })
+		l, err := w.time(func() error {
+			err := b.Run(*n, r)
+			o.ran(*n)
+			return err
+		})
 		d := time.Duration(l.d)
 		_ = unix.Getrusage(unix.RUSAGE_SELF, &ru1)
 		if err != nil {

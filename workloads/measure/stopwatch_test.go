@@ -170,7 +170,8 @@ func TestRunSteppingClock(t *testing.T) {
 	t.Parallel()
 	c := newSteppingClock(3, 100, 10, 2000)
 	var out bytes.Buffer
-	o := Options{Reps: 20, Warmup: 1, MinTime: 20 * time.Millisecond, now: c.now}
+	var ran, measured int64
+	o := Options{Reps: 20, Warmup: 1, MinTime: 20 * time.Millisecond, now: c.now, Ran: func(n int) { ran += int64(n) }}
 	if err := Run(&fakeBench{c: c, opNS: 1700}, o, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -182,6 +183,7 @@ func TestRunSteppingClock(t *testing.T) {
 		}
 		s := m.Sample
 		n++
+		measured += int64(s.Iters)
 		if got := s.Values[0].Value; math.Abs(got-1700)/1700 >= 0.01 {
 			t.Errorf("rep %d: %.1f ns/op, want 1700 within 1%%", s.Rep, got)
 		}
@@ -191,5 +193,10 @@ func TestRunSteppingClock(t *testing.T) {
 	}
 	if n != o.Reps {
 		t.Errorf("%d samples, want %d", n, o.Reps)
+	}
+	// Ran saw the repetitions, the warmup (one repetition's worth) and the
+	// calibration runs.
+	if ran < measured+measured/int64(o.Reps) || ran > 2*measured {
+		t.Errorf("Ran saw %d operations; the samples have %d", ran, measured)
 	}
 }

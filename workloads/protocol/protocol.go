@@ -111,6 +111,11 @@ const (
 	EventEPCEvicts   = "epc_evictions"
 )
 
+// ExtraOpsTotal is the done message's count of every operation the
+// process ran (calibration, warmup and repetitions): the denominator for
+// counts that cover the whole process, like EGo's OCALL table.
+const ExtraOpsTotal = "ops_total"
+
 // Encode writes m as one protocol line.
 func Encode(w io.Writer, m Message) error {
 	if err := m.Validate(); err != nil {

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,7 +105,9 @@ func run(stdout, stderr io.Writer, args []string) error {
 	// The provenance digest binds the emitted sample lines to the enclave's
 	// remote report in the done message (bench verify checks it).
 	digest := enclave.NewDigester()
-	opts := measure.Options{Reps: *reps, Warmup: *warmup, MinTime: *minTime, Events: arena.Events, OnLine: digest.Add}
+	var ops int64 // every operation the process ran: EGo's OCALL table covers them all
+	opts := measure.Options{Reps: *reps, Warmup: *warmup, MinTime: *minTime, Events: arena.Events, OnLine: digest.Add,
+		Ran: func(n int) { ops += int64(n) }}
 	if simBefore != nil {
 		if err := simBefore(args, env, &opts); err != nil {
 			protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
@@ -131,8 +134,15 @@ func run(stdout, stderr io.Writer, args []string) error {
 		protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
 		return err
 	}
+	extra := enclave.Provenance(digest)
+	if ops > 0 {
+		if extra == nil {
+			extra = map[string]string{}
+		}
+		extra[protocol.ExtraOpsTotal] = strconv.FormatInt(ops, 10)
+	}
 	return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeDone, ElapsedNS: time.Since(start).Nanoseconds(),
-		Extra: enclave.Provenance(digest)})
+		Extra: extra})
 }
 
 // notApplicable is implemented by errors of Spec.New that mean the cell

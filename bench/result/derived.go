@@ -2,22 +2,96 @@ package result
 
 import (
 	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 )
 
+// FewerRowsError is WriteDerived refusing to replace a derived file with
+// one that has fewer rows: samples were lost since it was written, and
+// rewriting it would lose the figures a second time.
+type FewerRowsError struct {
+	Path      string
+	Have, New int
+}
+
+func (e *FewerRowsError) Error() string {
+	return fmt.Sprintf("%s has %d rows and would be rewritten with %d: left as it was (samples were lost since it was written; pass --rewrite-derived to replace it anyway)",
+		e.Path, e.Have, e.New)
+}
+
 // WriteDerived (re)writes bench.txt and results.csv of a loaded directory
-// from its selected samples.
-func WriteDerived(d *Dir) error {
-	var b bytes.Buffer
-	if err := WriteBenchfmt(&b, &d.Run, d.Samples); err != nil {
+// from its selected samples. A file that has more rows than its rewrite
+// would is left alone and reported as a *FewerRowsError (neither file is
+// written).
+func WriteDerived(d *Dir) error { return writeDerived(d, false) }
+
+// RewriteDerived is WriteDerived that replaces the files even when they
+// lose rows: for a user who asked for it.
+func RewriteDerived(d *Dir) error { return writeDerived(d, true) }
+
+func writeDerived(d *Dir, fewerOK bool) error {
+	var txt, csvb bytes.Buffer
+	if err := WriteBenchfmt(&txt, &d.Run, d.Samples); err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(d.Path, BenchFile), b.Bytes()); err != nil {
+	if err := WriteCSV(&csvb, d.Run.ID, d.Samples); err != nil {
 		return err
 	}
-	b.Reset()
-	if err := WriteCSV(&b, d.Run.ID, d.Samples); err != nil {
-		return err
+	files := []struct {
+		name string
+		data []byte
+		rows func([]byte) (int, error)
+	}{{BenchFile, txt.Bytes(), benchRows}, {CSVFile, csvb.Bytes(), csvRows}}
+	if !fewerOK {
+		var errs []error
+		for _, f := range files {
+			path := filepath.Join(d.Path, f.name)
+			old, err := os.ReadFile(path)
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			have, err := f.rows(old)
+			if err != nil {
+				continue // not ours to keep: an unreadable derived file is replaced
+			}
+			if n, _ := f.rows(f.data); n < have {
+				errs = append(errs, &FewerRowsError{Path: path, Have: have, New: n})
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
 	}
-	return WriteFileAtomic(filepath.Join(d.Path, CSVFile), b.Bytes())
+	for _, f := range files {
+		if err := WriteFileAtomic(filepath.Join(d.Path, f.name), f.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchRows counts the result lines of a Go benchmark format file.
+func benchRows(b []byte) (int, error) {
+	n := 0
+	for _, l := range bytes.Split(b, []byte{'\n'}) {
+		if bytes.HasPrefix(l, []byte("Benchmark")) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// csvRows counts the data rows of a CSV file (the header aside).
+func csvRows(b []byte) (int, error) {
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		return 0, err
+	}
+	return max(len(recs)-1, 0), nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -31,6 +32,12 @@ const maxLine = 16 << 20
 // numbers and are never used. Lines are decoded in parallel (a report reads
 // hundreds of thousands), and returned in file order.
 func ReadLines[T any](r io.Reader, name string, check func(*T) error) ([]T, []error) {
+	out, _, bad := readNumbered(r, name, check)
+	return out, bad
+}
+
+// readNumbered is ReadLines that also returns each record's line number.
+func readNumbered[T any](r io.Reader, name string, check func(*T) error) ([]T, []int, []error) {
 	lines, bad := splitLines(r, name)
 	type slot struct {
 		v   T
@@ -54,6 +61,7 @@ func ReadLines[T any](r io.Reader, name string, check func(*T) error) ([]T, []er
 	}
 	wg.Wait()
 	out := make([]T, 0, len(lines))
+	nos := make([]int, 0, len(lines))
 	for i, l := range lines {
 		switch err := slots[i].err; {
 		case err != nil && l.truncated:
@@ -62,10 +70,11 @@ func ReadLines[T any](r io.Reader, name string, check func(*T) error) ([]T, []er
 			bad = append(bad, &LineError{name, l.no, err})
 		default:
 			out = append(out, slots[i].v)
+			nos = append(nos, l.no)
 		}
 	}
 	sort.SliceStable(bad, func(i, j int) bool { return lineOf(bad[i]) < lineOf(bad[j]) })
-	return out, bad
+	return out, nos, bad
 }
 
 func lineOf(err error) int {
@@ -124,38 +133,6 @@ func splitLines(r io.Reader, name string) ([]rawLine, []error) {
 	return lines, bad
 }
 
-// CheckSample validates a stored sample.
-func CheckSample(s *Sample) error {
-	if s.Cell == "" || s.Workload == "" || s.Size == "" || s.Mode == "" {
-		return errors.New("sample without cell, workload, size or mode")
-	}
-	if s.Iters <= 0 {
-		return fmt.Errorf("sample with %d iterations", s.Iters)
-	}
-	if len(s.Values) == 0 {
-		return errors.New("sample without values")
-	}
-	for _, v := range s.Values {
-		if err := v.Validate(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// CheckCell validates a stored cell outcome.
-func CheckCell(c *CellResult) error {
-	if c.Cell == "" {
-		return errors.New("cell result without a cell")
-	}
-	switch c.Status {
-	case StatusOK, StatusFailed, StatusNA, StatusSkipped:
-	default:
-		return fmt.Errorf("cell result with unknown status %q", c.Status)
-	}
-	return nil
-}
-
 // Dir is a result directory read back: the run, the samples each cell's
 // figures come from, the latest outcome of each cell, and what was left out.
 type Dir struct {
@@ -166,19 +143,43 @@ type Dir struct {
 	// Partial lists cells whose samples come from an attempt that did not
 	// finish (the harness was stopped mid-cell).
 	Partial []string
+	// Short lists cells whose selected attempt has fewer (or more) samples
+	// on disk than its outcome in cells.jsonl recorded.
+	Short []ShortCell
 	// Problems are bad lines and other things left out, with positions.
 	Problems []error
 }
 
+// ShortCell is a cell whose recorded sample count does not match the
+// samples present: lines were lost from (or added to) samples.jsonl.
+type ShortCell struct {
+	Cell     string
+	Attempt  int
+	Status   string // the attempt's recorded status
+	Recorded int    // cells.jsonl "samples"
+	Present  int    // usable samples of that attempt in samples.jsonl
+}
+
+func (s ShortCell) String() string {
+	if s.Present > s.Recorded {
+		return fmt.Sprintf("%s: attempt %d recorded %d samples but %s holds %d: samples.jsonl was added to; its figures are suspect",
+			s.Cell, s.Attempt, s.Recorded, SamplesFile, s.Present)
+	}
+	return fmt.Sprintf("%s: attempt %d recorded %s, %d samples but %s holds %d: samples were lost (bench run --resume reruns the cell)",
+		s.Cell, s.Attempt, s.Status, s.Recorded, SamplesFile, s.Present)
+}
+
+// Lost reports whether samples the cell recorded are missing.
+func (s ShortCell) Lost() bool { return s.Present < s.Recorded }
+
 // ErrNoRun is returned by Load for a directory without run.json.
 var ErrNoRun = errors.New("no run.json: not an enclavebench result directory")
 
-// Load reads a result directory. It fails only when the directory cannot be
-// used at all (missing, no run.json, unknown schema version); bad lines are
-// reported in Problems.
-func Load(dir string) (*Dir, error) {
-	d := &Dir{Path: dir, Cells: map[string]CellResult{}}
-	b, err := os.ReadFile(filepath.Join(dir, RunFile))
+// ReadRun reads and validates run.json of dir: strictly (unknown fields
+// are another schema), with the fields every reader relies on.
+func ReadRun(dir string) (*Run, error) {
+	path := filepath.Join(dir, RunFile)
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if _, serr := os.Stat(dir); serr != nil {
 			return nil, fmt.Errorf("%s: %w", dir, serr)
@@ -188,30 +189,142 @@ func Load(dir string) (*Dir, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(b, &d.Run); err != nil {
+	// The version first: a newer schema may have fields this one refuses.
+	var v struct {
+		SchemaVersion *int `json:"schema_version"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, fmt.Errorf("%s: malformed %s: %v", dir, RunFile, err)
 	}
-	if d.Run.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("%s: schema version %d, this harness reads version %d", dir, d.Run.SchemaVersion, SchemaVersion)
+	if v.SchemaVersion == nil {
+		return nil, fmt.Errorf("%s: malformed %s: no schema_version", dir, RunFile)
 	}
-	samples, bad := readFile(filepath.Join(dir, SamplesFile), CheckSample)
-	d.Problems = append(d.Problems, bad...)
-	cells, bad := readFile(filepath.Join(dir, CellsFile), CheckCell)
-	d.Problems = append(d.Problems, bad...)
+	if *v.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("%s: schema version %d, this harness reads version %d", dir, *v.SchemaVersion, SchemaVersion)
+	}
+	var r Run
+	if err := DecodeStrict(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: malformed %s: %v", dir, RunFile, err)
+	}
+	if err := CheckRun(&r); err != nil {
+		return nil, fmt.Errorf("%s: malformed %s: %v", dir, RunFile, err)
+	}
+	return &r, nil
+}
+
+// Load reads a result directory. It fails only when the directory cannot be
+// used at all (missing, no valid run.json, unknown schema version); bad
+// lines, duplicates and cells short of samples are reported in Problems
+// and Short.
+func Load(dir string) (*Dir, error) {
+	r, err := ReadRun(dir)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dir{Path: dir, Run: *r, Cells: map[string]CellResult{}}
+	samples, cells, bad := ReadAll(dir)
+	d.Problems = bad
 	d.Samples, d.Partial = Select(samples, cells, d.Cells)
+	d.Short = shortCells(samples, cells)
 	return d, nil
 }
 
-func readFile[T any](path string, check func(*T) error) ([]T, []error) {
+func readFile[T any](path string, check func(*T) error) ([]T, []int, []error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, []error{err}
+		return nil, nil, []error{err}
 	}
 	defer f.Close()
-	return ReadLines(f, path, check)
+	return readNumbered(f, path, check)
+}
+
+// dropDuplicates leaves out every record whose key another record also
+// has: which of two copies is the real one cannot be known, so neither is
+// used, and both line numbers are reported.
+func dropDuplicates[T any, K comparable](recs []T, lines []int, path string, key func(*T) K, describe func(K) string) ([]T, []error) {
+	first := make(map[K]int, len(recs))
+	dup := map[K]bool{}
+	for i := range recs {
+		k := key(&recs[i])
+		if _, ok := first[k]; ok {
+			dup[k] = true
+			continue
+		}
+		first[k] = i
+	}
+	if len(dup) == 0 {
+		return recs, nil
+	}
+	var bad []error
+	out := recs[:0:0]
+	for i := range recs {
+		k := key(&recs[i])
+		if !dup[k] {
+			out = append(out, recs[i])
+			continue
+		}
+		if j := first[k]; j != i {
+			bad = append(bad, &LineError{path, lines[i], fmt.Errorf("duplicate %s, also at line %d: neither is used", describe(k), lines[j])})
+		}
+	}
+	return out, bad
+}
+
+type sampleKey struct {
+	cell    string
+	attempt int
+	rep     int
+}
+
+type cellKey struct {
+	cell    string
+	attempt int
+}
+
+// ReadAll reads the raw samples and cells of dir (every attempt). Bad
+// lines and duplicated keys are left out and returned as problems.
+func ReadAll(dir string) ([]Sample, []CellResult, []error) {
+	sp := filepath.Join(dir, SamplesFile)
+	s, sl, bad1 := readFile(sp, CheckSample)
+	s, dup1 := dropDuplicates(s, sl, sp, func(x *Sample) sampleKey { return sampleKey{x.Cell, x.Attempt, x.Rep} },
+		func(k sampleKey) string {
+			return fmt.Sprintf("sample (cell %s, attempt %d, rep %d)", k.cell, k.attempt, k.rep)
+		})
+	cp := filepath.Join(dir, CellsFile)
+	c, cl, bad2 := readFile(cp, CheckCell)
+	c, dup2 := dropDuplicates(c, cl, cp, func(x *CellResult) cellKey { return cellKey{x.Cell, x.Attempt} },
+		func(k cellKey) string { return fmt.Sprintf("outcome (cell %s, attempt %d)", k.cell, k.attempt) })
+	bad := slices.Concat(bad1, dup1, bad2, dup2)
+	return s, c, bad
+}
+
+// shortCells compares, for each cell's attempt whose samples are used (the
+// finished one, else the latest recorded), the sample count cells.jsonl
+// recorded with the samples present.
+func shortCells(samples []Sample, cells []CellResult) []ShortCell {
+	present := map[cellKey]int{}
+	for _, s := range samples {
+		present[cellKey{s.Cell, s.Attempt}]++
+	}
+	use := map[string]CellResult{}
+	for _, c := range cells {
+		u, ok := use[c.Cell]
+		cOK, uOK := c.Status == StatusOK, u.Status == StatusOK
+		if !ok || cOK && !uOK || cOK == uOK && c.Attempt > u.Attempt {
+			use[c.Cell] = c
+		}
+	}
+	var short []ShortCell
+	for _, c := range use {
+		if n := present[cellKey{c.Cell, c.Attempt}]; n != c.Samples {
+			short = append(short, ShortCell{Cell: c.Cell, Attempt: c.Attempt, Status: c.Status, Recorded: c.Samples, Present: n})
+		}
+	}
+	sort.Slice(short, func(i, j int) bool { return short[i].Cell < short[j].Cell })
+	return short
 }
 
 // Select picks, per cell, the samples of the attempt that finished ("ok"),
@@ -263,11 +376,4 @@ func MaxAttempts(samples []Sample, cells []CellResult) map[string]int {
 		m[c.Cell] = max(m[c.Cell], c.Attempt)
 	}
 	return m
-}
-
-// ReadAll reads the raw samples and cells of dir (every attempt).
-func ReadAll(dir string) ([]Sample, []CellResult, []error) {
-	s, bad1 := readFile(filepath.Join(dir, SamplesFile), CheckSample)
-	c, bad2 := readFile(filepath.Join(dir, CellsFile), CheckCell)
-	return s, c, append(bad1, bad2...)
 }

@@ -126,13 +126,15 @@ func TestSelect(t *testing.T) {
 }
 
 func genSample(t *rapid.T) Sample {
+	p := rapid.StringMatching(`[a-z0-9.]{1,6}`).Draw(t, "p")
+	m := rapid.SampledFrom([]string{"native", "sim", "sgx"}).Draw(t, "mode")
 	s := Sample{
-		Cell:      "W/p=" + rapid.StringMatching(`[a-z0-9.]{1,6}`).Draw(t, "p") + "/size=DC1s_v2/mode=native",
+		Cell:      "W/p=" + p + "/size=DC1s_v2/mode=" + m,
 		Attempt:   rapid.IntRange(1, 5).Draw(t, "attempt"),
 		Workload:  "w",
-		Params:    map[string]string{"p": "x"},
+		Params:    map[string]string{"p": p},
 		Size:      "DC1s_v2",
-		Mode:      rapid.SampledFrom([]string{"native", "sim", "sgx"}).Draw(t, "mode"),
+		Mode:      m,
 		Rep:       rapid.IntRange(0, 50).Draw(t, "rep"),
 		Iters:     rapid.IntRange(1, 1<<30).Draw(t, "iters"),
 		ElapsedNS: rapid.Int64Range(0, 1<<40).Draw(t, "el"),
@@ -165,6 +167,7 @@ func TestStoreRoundTrip(t *testing.T) {
 		}
 		want := rapid.SliceOfN(rapid.Custom(genSample), 1, 20).Draw(rt, "samples")
 		for i := range want {
+			want[i].Rep = i // one sample per (cell, attempt, rep): duplicates are refused
 			if err := st.AppendSample(&want[i]); err != nil {
 				rt.Fatal(err)
 			}

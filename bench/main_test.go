@@ -337,12 +337,12 @@ func TestCorruptLineIsReported(t *testing.T) {
 	lines[1] = lines[1][:len(lines[1])/2] + "\n" // corrupt line 2
 	os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644)
 	_, stderr, code := runBench(t, context.Background(), "run", "--resume", dir, "--workload-bin", workloadBin, "--progress", "never")
-	if code != 0 || !strings.Contains(stderr, "samples.jsonl:2:") {
-		t.Errorf("exit %d; stderr does not name samples.jsonl:2:\n%s", code, stderr)
+	if code != 0 || !strings.Contains(stderr, "samples.jsonl:2:") || !strings.Contains(stderr, "1 of 1 cells to run") {
+		t.Errorf("exit %d; stderr does not name samples.jsonl:2: and rerun the short cell:\n%s", code, stderr)
 	}
 	d, _ := result.Load(dir)
-	if len(d.Samples) != 2 {
-		t.Errorf("%d samples used, want 2 (the corrupt one left out)", len(d.Samples))
+	if len(d.Samples) != 3 || d.Samples[0].Attempt != 2 || len(d.Short) != 0 {
+		t.Errorf("%d samples used (attempt %d), short %v; want the 3 of attempt 2", len(d.Samples), d.Samples[0].Attempt, d.Short)
 	}
 }
 
@@ -435,5 +435,80 @@ func TestBaselineInterleaves(t *testing.T) {
 	}
 	if _, stderr, code := runBench(t, context.Background(), quick("syscall", "--modes", "ego-sim", "--baseline", base, "-o", filepath.Join(t.TempDir(), "x"))...); code != exitUsage {
 		t.Errorf("--baseline with ego-sim: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestLostSamplesAreRerun truncates samples.jsonl of a finished run: the
+// report names every cell whose recorded samples are gone, --resume runs
+// those cells again, and the derived files never shrink on the way.
+func TestLostSamplesAreRerun(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "run")
+	args := quick("memsweep", "--sizes", "DC1s_v2,DC2s_v2", "-o", dir)
+	if _, stderr, code := runBench(t, context.Background(), args...); code != 0 {
+		t.Fatal(stderr)
+	}
+	rows := func() (int, int) {
+		b, _ := os.ReadFile(filepath.Join(dir, result.BenchFile))
+		c, _ := os.ReadFile(filepath.Join(dir, result.CSVFile))
+		return bytes.Count(b, []byte("\nBenchmark")), bytes.Count(c, []byte("\n")) - 1
+	}
+	txt0, csv0 := rows()
+	d, err := result.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := len(d.Cells)
+	// Keep the first sample line and half of the second: the rest is lost.
+	path := filepath.Join(dir, result.SamplesFile)
+	b, _ := os.ReadFile(path)
+	first := bytes.IndexByte(b, '\n') + 1
+	os.WriteFile(path, b[:first+20], 0o644)
+
+	d, err = result.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Short) != cells {
+		t.Fatalf("%d short cells, want all %d: %v", len(d.Short), cells, d.Short)
+	}
+	out := t.TempDir()
+	_, stderr, code := runBench(t, context.Background(), "report", dir, "-o", out)
+	for _, s := range d.Short {
+		if !strings.Contains(stderr, s.Cell) {
+			t.Errorf("report does not name the short cell %s (exit %d):\n%s", s.Cell, code, stderr)
+		}
+	}
+	_, stderr, code = runBench(t, context.Background(), "run", "--resume", dir, "--workload-bin", workloadBin, "--progress", "never")
+	if code != 0 {
+		t.Fatalf("resume: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, fmt.Sprintf("%d of %d cells to run", cells, cells)) || !strings.Contains(stderr, "cut off an incomplete last line") {
+		t.Errorf("resume did not cut the torn line and rerun every short cell:\n%s", stderr)
+	}
+	d, err = result.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Short) != 0 || len(d.Problems) != 0 {
+		t.Errorf("after resume: short %v, problems %v", d.Short, d.Problems)
+	}
+	if txt, csv := rows(); txt < txt0 || csv < csv0 {
+		t.Errorf("derived files shrank: bench.txt %d -> %d rows, results.csv %d -> %d", txt0, txt, csv0, csv)
+	}
+}
+
+// TestRunJSONIsReadStrictly: a run.json without the fields readers rely on
+// is refused by every command, not shown with blank columns.
+func TestRunJSONIsReadStrictly(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "run")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, result.RunFile), []byte(`{"schema_version":1}`), 0o644)
+	for _, args := range [][]string{{"report", dir, "-o", t.TempDir()}, {"run", "--resume", dir}, {"compare", dir, dir}} {
+		_, stderr, code := runBench(t, context.Background(), args...)
+		if code == 0 || !strings.Contains(stderr, "missing or empty: id") {
+			t.Errorf("%v on a run.json with only a schema version: exit %d\n%s", args, code, stderr)
+		}
 	}
 }

@@ -58,6 +58,7 @@ type runOptions struct {
 	progress                string
 	baseline                string
 	rounds                  int
+	rewriteDerived          bool
 	modeOpts                modeOptions
 }
 
@@ -79,6 +80,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.workloadBin, "workload-bin", "", "the workload binary (default: next to bench, or $ENCLAVEBENCH_WORKLOAD)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar: auto (only on a terminal), always, never")
 	fs.StringVar(&o.baseline, "baseline", "", "a baseline workload binary: run it and the candidate (--workload-bin) interleaved, into DIR/base and DIR/new (native and sim modes)")
+	fs.BoolVar(&o.rewriteDerived, "rewrite-derived", false, "rewrite bench.txt and results.csv even when they would lose rows (samples lost since they were written)")
 	fs.IntVar(&o.rounds, "rounds", 0, "processes per cell, each measuring reps/rounds repetitions (default 1; with --baseline, one per repetition)")
 	o.modeOpts.addFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -254,6 +256,9 @@ func resumeRun(ctx context.Context, o runOptions, changed func(string) bool, std
 		for _, p := range d.Problems {
 			fmt.Fprintln(stderr, "warning:", p)
 		}
+		for _, s := range d.Short {
+			fmt.Fprintln(stderr, "warning:", s)
+		}
 		loaded = append(loaded, d)
 	}
 	run := &loaded[0].Run
@@ -280,7 +285,7 @@ func resumeRun(ctx context.Context, o runOptions, changed func(string) bool, std
 		finished := true
 		for _, d := range loaded {
 			cr, ok := d.Cells[c.Key()]
-			finished = finished && ok && (cr.Status == result.StatusOK || cr.Status == result.StatusNA)
+			finished = finished && ok && (cr.Status == result.StatusOK || cr.Status == result.StatusNA) && !lostSamples(d, c.Key())
 		}
 		if !finished {
 			todo = append(todo, c)
@@ -313,6 +318,17 @@ func resumeRun(ctx context.Context, o runOptions, changed func(string) bool, std
 			attempts: result.MaxAttempts(samples, cellResults)})
 	}
 	return execute(ctx, sides, todo, prof, o, stdout, stderr)
+}
+
+// lostSamples reports whether samples that key's finished attempt recorded
+// are missing from d: such a cell is run again.
+func lostSamples(d *result.Dir, key string) bool {
+	for _, s := range d.Short {
+		if s.Cell == key && s.Lost() {
+			return true
+		}
+	}
+	return false
 }
 
 // execute runs cells into the sides' directories and writes the derived
@@ -354,6 +370,9 @@ func execute(ctx context.Context, sides []*runSide, cells []plan.Cell, prof plan
 			return err
 		}
 		defer st.Close()
+		for _, t := range st.Torn {
+			fmt.Fprintln(stderr, "warning:", t)
+		}
 		if stream {
 			st.Tee = stdout
 		}
@@ -398,7 +417,11 @@ func execute(ctx context.Context, sides []*runSide, cells []plan.Cell, prof plan
 			continue
 		}
 		if !stream {
-			if err := result.WriteDerived(d); err != nil {
+			write := result.WriteDerived
+			if o.rewriteDerived {
+				write = result.RewriteDerived
+			}
+			if err := write(d); err != nil {
 				errs = append(errs, err)
 			}
 		}

@@ -82,6 +82,9 @@ func printSummary(w io.Writer, d *result.Dir) {
 	for _, p := range d.Partial {
 		warnings = append(warnings, p+": samples from an unfinished attempt (resume the run to complete it)")
 	}
+	for _, s := range d.Short {
+		warnings = append(warnings, s.String())
+	}
 	// Outliers are common with few repetitions on a shared machine: list
 	// a handful, count the rest, and say once what to do.
 	var outliers, other []string

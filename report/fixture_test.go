@@ -367,7 +367,7 @@ func writeBadDirs(t testing.TB, root string) {
 // Hostile names: markup and Markdown in every user-controlled string.
 const (
 	hostileHost   = `<script>alert("host")</script>`
-	hostileParam  = `"><img src=x onerror=alert(1)>`
+	hostileParam  = `"><img/src=x/onerror=alert(1)>` // no space: names with spaces are refused
 	hostileWL     = "evil|wl<b>"
 	hostileReason = "<iframe src=javascript:alert(2)></iframe> | `code` *bold*"
 )

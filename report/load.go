@@ -135,6 +135,9 @@ func Load(dirs []string, o Options) *Input {
 		for _, e := range d.Problems {
 			in.Notes = append(in.Notes, fmt.Sprintf("%s: left out a bad record: %v", p, e))
 		}
+		for _, s := range d.Short {
+			in.Notes = append(in.Notes, fmt.Sprintf("%s: %s", p, s))
+		}
 		loaded = append(loaded, &Source{Path: p, Dir: d})
 	}
 

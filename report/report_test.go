@@ -193,7 +193,7 @@ func TestMerge(t *testing.T) {
 	mk := func(name, hostName string, seed uint64, center float64) string {
 		dir := filepath.Join(tmp, name)
 		run := result.Run{ID: "run-" + name, Host: fixtureHost(hostName, "DC2s_v2", 2),
-			Plan: result.Plan{Modes: []string{"native", "sgx"}, Sizes: []string{"DC2s_v2"}}}
+			Plan: result.Plan{Workloads: []string{"syscall"}, Modes: []string{"native", "sgx"}, Sizes: []string{"DC2s_v2"}}}
 		g := newGen(t, dir, seed, run, 6)
 		for _, m := range []string{mode.Native, mode.SGX} {
 			c := center
@@ -253,7 +253,7 @@ func TestHostile(t *testing.T) {
 	}
 	html, _ := os.ReadFile(filepath.Join(out, HTMLFile))
 	md, _ := os.ReadFile(filepath.Join(out, MarkdownFile))
-	for _, bad := range []string{"<script>alert", "<img src=x", "<svg onload", "<iframe", "<i>prof</i>", "wl<b>", `"><script>`, "</pre><script>"} {
+	for _, bad := range []string{"<script>alert", "<img src=x", "<img/src=x", "<svg onload", "<iframe", "<i>prof</i>", "wl<b>", `"><script>`, "</pre><script>"} {
 		if bytes.Contains(html, []byte(bad)) {
 			t.Errorf("report.html contains %q unescaped", bad)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enclavebench/enclavebench/bench/host"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
@@ -323,7 +324,9 @@ func writeResultDir(t *testing.T, dir string, schema int, cells map[string][]flo
 		t.Fatal(err)
 	}
 	defer st.Close()
-	run := &result.Run{SchemaVersion: schema, ID: filepath.Base(dir), Status: "complete"}
+	run := &result.Run{SchemaVersion: schema, ID: filepath.Base(dir), Status: "complete", Start: time.Unix(0, 0).UTC(),
+		Plan: result.Plan{Workloads: []string{"a"}, Sizes: []string{"S"}, Modes: []string{"native"}, Profile: "quick", Reps: 6},
+		Host: host.Fingerprint{OS: "linux", Arch: "amd64"}}
 	if err := st.WriteRun(run); err != nil {
 		t.Fatal(err)
 	}
@@ -338,12 +341,15 @@ func writeResultDir(t *testing.T, dir string, schema int, cells map[string][]flo
 				t.Fatal(err)
 			}
 		}
-		if err := st.AppendCell(&result.CellResult{Cell: key, Attempt: 1, Status: result.StatusOK, Samples: len(vals)}); err != nil {
+		if err := st.AppendCell(&result.CellResult{Cell: key, Attempt: 1, Workload: strings.ToLower(w), Size: keyPart(key, IgnoreSize), Mode: keyPart(key, IgnoreMode),
+			Status: result.StatusOK, Samples: len(vals)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for key, reason := range failed {
-		if err := st.AppendCell(&result.CellResult{Cell: key, Attempt: 1, Status: result.StatusFailed, Reason: reason}); err != nil {
+		w, _, _ := strings.Cut(key, "/")
+		if err := st.AppendCell(&result.CellResult{Cell: key, Attempt: 1, Workload: strings.ToLower(w), Size: keyPart(key, IgnoreSize), Mode: keyPart(key, IgnoreMode),
+			Status: result.StatusFailed, Reason: reason}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -585,3 +591,21 @@ func TestWarnings(t *testing.T) {
 }
 
 func keyPart(key, name string) string { return newMatcher(name).component(key, name) }
+
+// TestPoolRefusesOneRunTwice: a directory of rounds holding two copies of
+// one run would double n and narrow the interval; it is refused.
+func TestPoolRefusesOneRunTwice(t *testing.T) {
+	tmp := t.TempDir()
+	r1 := filepath.Join(tmp, "rounds", "r1")
+	writeResultDir(t, r1, result.SchemaVersion, map[string][]float64{"A/size=S/mode=native": {1, 2, 3, 4, 5, 6}}, nil)
+	cp := filepath.Join(tmp, "rounds", "r1-copy")
+	os.MkdirAll(cp, 0o755)
+	for _, f := range []string{result.RunFile, result.SamplesFile, result.CellsFile} {
+		b, _ := os.ReadFile(filepath.Join(r1, f))
+		os.WriteFile(filepath.Join(cp, f), b, 0o644)
+	}
+	_, err := Load(filepath.Join(tmp, "rounds"))
+	if err == nil || !strings.Contains(err.Error(), "run r1 is in both") {
+		t.Fatalf("Load of two copies of one run = %v, want a refusal naming the run", err)
+	}
+}

@@ -212,6 +212,9 @@ func LoadDir(dir string) (*Set, error) {
 	for _, p := range d.Partial {
 		s.Warnings = append(s.Warnings, p+": samples from an unfinished attempt")
 	}
+	for _, sc := range d.Short {
+		s.Warnings = append(s.Warnings, sc.String())
+	}
 	keys := make([]string, 0, len(d.Cells))
 	for k := range d.Cells {
 		keys = append(keys, k)
@@ -413,7 +416,14 @@ func (s *Set) Cell(key string) *Cell { return s.index[key] }
 func Pool(label string, sets ...*Set) (*Set, error) {
 	out := newSet(label)
 	notRun := map[string]NotRun{}
+	runFrom := map[string]string{}
 	for _, s := range sets {
+		for _, id := range s.Runs {
+			if first, ok := runFrom[id]; ok {
+				return nil, &InputError{label, fmt.Errorf("run %s is in both %s and %s (a copy?): its samples would count twice; remove one", id, first, s.Label)}
+			}
+			runFrom[id] = s.Label
+		}
 		out.Runs = append(out.Runs, s.Runs...)
 		for _, cpu := range s.CPUs {
 			if !contains(out.CPUs, cpu) {

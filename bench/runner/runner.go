@@ -280,6 +280,11 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 			protoErr = err.Error()
 			return
 		}
+		if err := result.CheckSample(&s); err != nil {
+			// An impossible figure fails the cell; it is never stored.
+			protoErr = err.Error()
+			return
+		}
 		if storeErr == nil {
 			if storeErr = j.side.Store.AppendSample(&s); storeErr == nil {
 				cr.Samples++

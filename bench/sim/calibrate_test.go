@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enclavebench/enclavebench/bench/host"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
@@ -21,7 +22,10 @@ func synthDir(t *testing.T, withSim bool) *result.Dir {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if err := st.WriteRun(&result.Run{SchemaVersion: result.SchemaVersion, ID: "synthetic", Status: "complete", Start: time.Unix(0, 0)}); err != nil {
+	run := &result.Run{SchemaVersion: result.SchemaVersion, ID: "synthetic", Status: "complete", Start: time.Unix(0, 0),
+		Plan: result.Plan{Workloads: []string{"syscall"}, Sizes: []string{"DC4s_v2"}, Modes: []string{"native", "sim"}, Profile: "quick", Reps: 6},
+		Host: host.Fingerprint{OS: "linux", Arch: "amd64"}}
+	if err := st.WriteRun(run); err != nil {
 		t.Fatal(err)
 	}
 	add := func(workload string, params map[string]string, m string, nsop []float64, events map[string]int64, model bool) {

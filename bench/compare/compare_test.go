@@ -333,7 +333,7 @@ func writeResultDir(t *testing.T, dir string, schema int, cells map[string][]flo
 	for key, vals := range cells {
 		w, _, _ := strings.Cut(key, "/")
 		for i, v := range vals {
-			s := &result.Sample{Cell: key, Attempt: 1, Workload: strings.ToLower(w), Size: keyPart(key, IgnoreSize), Mode: keyPart(key, IgnoreMode),
+			s := &result.Sample{Cell: key, Attempt: 1, Workload: strings.ToLower(w), Params: paramsOf(key), Size: keyPart(key, IgnoreSize), Mode: keyPart(key, IgnoreMode),
 				Rep: i, Iters: 10, ElapsedNS: int64(v * 10), Time: time.Unix(0, 0).UTC(),
 				Values: []protocol.Value{{Value: v, Unit: "ns/op", Better: protocol.Lower}},
 				Events: map[string]int64{"minflt": 0}}
@@ -341,14 +341,14 @@ func writeResultDir(t *testing.T, dir string, schema int, cells map[string][]flo
 				t.Fatal(err)
 			}
 		}
-		if err := st.AppendCell(&result.CellResult{Cell: key, Attempt: 1, Workload: strings.ToLower(w), Size: keyPart(key, IgnoreSize), Mode: keyPart(key, IgnoreMode),
+		if err := st.AppendCell(&result.CellResult{Cell: key, Attempt: 1, Workload: strings.ToLower(w), Params: paramsOf(key), Size: keyPart(key, IgnoreSize), Mode: keyPart(key, IgnoreMode),
 			Status: result.StatusOK, Samples: len(vals)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for key, reason := range failed {
 		w, _, _ := strings.Cut(key, "/")
-		if err := st.AppendCell(&result.CellResult{Cell: key, Attempt: 1, Workload: strings.ToLower(w), Size: keyPart(key, IgnoreSize), Mode: keyPart(key, IgnoreMode),
+		if err := st.AppendCell(&result.CellResult{Cell: key, Attempt: 1, Workload: strings.ToLower(w), Params: paramsOf(key), Size: keyPart(key, IgnoreSize), Mode: keyPart(key, IgnoreMode),
 			Status: result.StatusFailed, Reason: reason}); err != nil {
 			t.Fatal(err)
 		}
@@ -591,6 +591,20 @@ func TestWarnings(t *testing.T) {
 }
 
 func keyPart(key, name string) string { return newMatcher(name).component(key, name) }
+
+// paramsOf returns the parameters named in a cell key.
+func paramsOf(key string) map[string]string {
+	var p map[string]string
+	for _, part := range strings.Split(key, "/")[1:] {
+		if k, v, ok := strings.Cut(part, "="); ok && k != "size" && k != "mode" {
+			if p == nil {
+				p = map[string]string{}
+			}
+			p[k] = v
+		}
+	}
+	return p
+}
 
 // TestPoolRefusesOneRunTwice: a directory of rounds holding two copies of
 // one run would double n and narrow the interval; it is refused.

@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/bench/stats"
@@ -796,6 +799,42 @@ func threadCount(g *Group) (int, error) {
 	return threads.ParseThreads(g.Params["threads"], vcpus)
 }
 
+// loadFit describes, per mode label, the least-squares line of load time
+// (ms) against heap size (MiB) over every cell of that label whose heap
+// was recorded: what one more MiB of heap costs at enclave creation. It
+// says nothing where a label has fewer than 3 cells or one heap size.
+func loadFit[K comparable](keys []K, vals map[K][]float64, of func(K) (label string, heapMiB float64)) string {
+	xs, ys := map[string][]float64{}, map[string][]float64{}
+	var labels []string
+	for _, k := range keys {
+		l, h := of(k)
+		if _, ok := xs[l]; !ok {
+			labels = append(labels, l)
+		}
+		for _, v := range vals[k] {
+			xs[l] = append(xs[l], h)
+			ys[l] = append(ys[l], v)
+		}
+	}
+	sort.Strings(labels)
+	var parts []string
+	for _, l := range labels {
+		x, y := xs[l], ys[l]
+		if len(x) < 3 || floats.Min(x) == floats.Max(x) {
+			continue
+		}
+		a, b := stat.LinearRegression(x, y, nil, false)
+		parts = append(parts, fmt.Sprintf("%s: %s ms + %s ms per 100 MiB of heap (least squares over %d cells, %s-%s MiB; r²=%.2f)",
+			l, formatFit(a), formatFit(100*b), len(x), formatFit(floats.Min(x)), formatFit(floats.Max(x)), stat.RSquared(x, y, nil, a, b)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Load time against heap size, " + strings.Join(parts, "; ") + ". "
+}
+
+func formatFit(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
 // load: enclave load time against heap size, per size and mode.
 func (f *figs) load() []plot.Figure {
 	type key struct {
@@ -862,7 +901,7 @@ func (f *figs) load() []plot.Figure {
 	if fig.X.Log {
 		fig.X.Label += ", log scale"
 	}
-	fig.Caption = "Time from the launcher's start to the workload's first line (enclave creation, measurement, heap commit), per cell. Without EDMM the whole heap is committed at creation, so a heap larger than the EPC pages during load; dashed verticals mark each size's EPC, in the size's colour. Native and sim cells have no enclave load. " + f.modesCaption(ss.modes)
+	fig.Caption = "Time from the launcher's start to the workload's first line (enclave creation, measurement, heap commit), per cell. Without EDMM the whole heap is committed at creation, so a heap larger than the EPC pages during load; dashed verticals mark each size's EPC, in the size's colour. Native and sim cells have no enclave load. " + loadFit(keys, vals, func(k key) (string, float64) { return k.label, float64(k.heap) / (1 << 20) }) + f.modesCaption(ss.modes)
 	f.legend(&fig, ss, "EPC of the size", false)
 	return []plot.Figure{fig}
 }

@@ -31,6 +31,9 @@ const runExamples = `  # The quick suite on every DCsv2 size, natively, into res
   # Two workloads, two sizes, native mode, the quick profile, into a chosen directory
   bench run --workloads syscall,memsweep --sizes DC1s_v2,DC2s_v2 --modes native -o /tmp/r1
 
+  # Which DCsv2 size does a 64 MiB or 200 MiB enclave working set need? (then: bench report DIR)
+  bench run --footprint 64MiB,200MiB --modes native,sim
+
   # Override a parameter grid, more repetitions
   bench run --workloads memsweep --param memsweep.ws=0.25xEPC,1xEPC,2xEPC --reps 10
 
@@ -49,6 +52,7 @@ const runExamples = `  # The quick suite on every DCsv2 size, natively, into res
 type runOptions struct {
 	workloads, sizes, modes []string
 	params                  []string
+	footprints              []string
 	profile                 string
 	reps, warmup            int
 	minTime, timeout        time.Duration
@@ -70,6 +74,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringSliceVar(&o.modes, "modes", []string{mode.Native}, "modes: "+strings.Join(mode.Names(), ", ")+", or auto (native + the best enclave mode here)")
 	fs.StringVar(&o.profile, "profile", "quick", "profile: "+strings.Join(plan.ProfileNames(), ", "))
 	fs.StringArrayVar(&o.params, "param", nil, "override a grid: workload.param=v1,v2 (repeatable)")
+	fs.StringSliceVar(&o.footprints, "footprint", nil, "absolute enclave memory sizes, e.g. 64MiB,200MiB: set the footprint parameter of every workload that has one (memsweep.ws, kvstore.dataset, aesgcm.dataset) on every size, for sizing")
 	fs.IntVar(&o.reps, "reps", 0, "measured repetitions per cell (default: the profile's)")
 	fs.IntVar(&o.warmup, "warmup", -1, "warmup repetitions per cell (default: the profile's)")
 	fs.DurationVar(&o.minTime, "min-time", 0, "minimum duration of a repetition (default: the profile's)")
@@ -111,6 +116,13 @@ func newRun(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
 	}
 	overrides, err := plan.ParseOverrides(o.params)
 	if err != nil {
+		return usageError{err}
+	}
+	footprints, err := plan.ParseFootprints(o.footprints)
+	if err != nil {
+		return usageError{err}
+	}
+	if overrides, err = plan.FootprintOverrides(suite.Workloads, o.workloads, footprints, overrides); err != nil {
 		return usageError{err}
 	}
 	seed := o.seed
@@ -157,7 +169,7 @@ func newRun(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
 		Command: append([]string{"bench", "run"}, os.Args[min(2, len(os.Args)):]...), Start: time.Now().UTC(),
 		Status: "running", Host: fp,
 		Plan: result.Plan{Workloads: workloadNames(cells, o.workloads), Sizes: sizeNames(sz), Modes: o.modes,
-			Profile: prof.Name, Overrides: overrides, Reps: prof.Reps, Warmup: prof.Warmup,
+			Profile: prof.Name, Overrides: overrides, Footprints: footprints, Reps: prof.Reps, Warmup: prof.Warmup,
 			MinTimeNS: prof.MinTime.Nanoseconds(), TimeoutNS: prof.Timeout.Nanoseconds(), Seed: seed},
 	}
 	for _, c := range cells {
@@ -236,7 +248,7 @@ func baselineSides(ctx context.Context, o runOptions, run *result.Run, dir, bin 
 // successful or not-applicable outcome yet (on either side of a --baseline
 // run).
 func resumeRun(ctx context.Context, o runOptions, changed func(string) bool, stdout, stderr io.Writer) error {
-	for _, f := range []string{"workloads", "sizes", "modes", "profile", "param", "seed", "out", "baseline", "rounds"} {
+	for _, f := range []string{"workloads", "sizes", "modes", "profile", "param", "footprint", "seed", "out", "baseline", "rounds"} {
 		if changed(f) {
 			return usagef("--resume replays the run's own plan; --%s cannot be changed", f)
 		}

@@ -206,3 +206,74 @@ func ParseOverrides(flags []string) (map[string][]string, error) {
 	}
 	return out, nil
 }
+
+// ParseFootprints reads --footprint values: absolute byte counts ("64MiB",
+// "200MiB", "1GiB"), each positive, none twice. EPC multiples are refused:
+// a footprint is what the user's application holds, the same on every size.
+func ParseFootprints(values []string) ([]string, error) {
+	var out []string
+	seen := map[int64]string{}
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return nil, fmt.Errorf("--footprint: empty value (want absolute sizes, e.g. --footprint 64MiB,200MiB)")
+		}
+		if strings.HasSuffix(v, "xEPC") {
+			return nil, fmt.Errorf("--footprint %s: want an absolute size (e.g. 64MiB); an EPC multiple differs per size (use --param for that)", v)
+		}
+		n, err := workload.ParseBytes(v, workload.Env{})
+		if err != nil {
+			return nil, fmt.Errorf("--footprint %s: %v", v, err)
+		}
+		if prev, ok := seen[n]; ok {
+			return nil, fmt.Errorf("--footprint %s: the same size as %s", v, prev)
+		}
+		seen[n] = v
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// FootprintOverrides sets the footprint parameter (Spec.FootprintParam) of
+// every selected workload that has one to footprints, added to overrides.
+// It refuses a footprint parameter that --param also sets, and a selection
+// in which no workload has one.
+func FootprintOverrides(reg workload.Registry, selected []string, footprints []string, overrides map[string][]string) (map[string][]string, error) {
+	if len(footprints) == 0 {
+		return overrides, nil
+	}
+	names := selected
+	if len(names) == 0 {
+		names = reg.Names()
+	}
+	out := map[string][]string{}
+	for k, v := range overrides {
+		out[k] = v
+	}
+	var with []string
+	for _, n := range names {
+		s, err := reg.Lookup(n)
+		if err != nil {
+			return nil, err
+		}
+		if s.FootprintParam == "" {
+			continue
+		}
+		key := s.Name + "." + s.FootprintParam
+		if _, ok := overrides[key]; ok {
+			return nil, fmt.Errorf("--footprint and --param %s both set %s's footprint: give one", key, s.Name)
+		}
+		out[key] = append([]string(nil), footprints...)
+		with = append(with, s.Name)
+	}
+	if len(with) == 0 {
+		var have []string
+		for _, n := range reg.Names() {
+			if reg[n].FootprintParam != "" {
+				have = append(have, n)
+			}
+		}
+		return nil, fmt.Errorf("--footprint: no selected workload has a footprint parameter (those that do: %s)", strings.Join(have, ", "))
+	}
+	return out, nil
+}

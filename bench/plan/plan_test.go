@@ -1,12 +1,14 @@
 package plan
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/suite"
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 func request(t *testing.T) Request {
@@ -125,5 +127,115 @@ func TestParseOverrides(t *testing.T) {
 		if _, err := ParseOverrides([]string{bad}); err == nil {
 			t.Errorf("ParseOverrides(%q) succeeded", bad)
 		}
+	}
+}
+
+func TestParseFootprints(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in      []string
+		want    []string
+		wantErr string
+	}{
+		{in: []string{"64MiB", "200MiB"}, want: []string{"64MiB", "200MiB"}},
+		{in: []string{" 1GiB"}, want: []string{"1GiB"}},
+		{in: []string{"0.5xEPC"}, wantErr: "want an absolute size"},
+		{in: []string{"64MiB", ""}, wantErr: "empty value"},
+		{in: []string{"0"}, wantErr: "must be positive"},
+		{in: []string{"-64MiB"}, wantErr: "must be positive"},
+		{in: []string{"lots"}, wantErr: "is not a byte count"},
+		{in: []string{"64MiB", "67108864"}, wantErr: "the same size as 64MiB"},
+	} {
+		got, err := ParseFootprints(tc.in)
+		switch {
+		case tc.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("ParseFootprints(%q) = %v, %v; want error containing %q", tc.in, got, err, tc.wantErr)
+			}
+		case err != nil || !reflect.DeepEqual(got, tc.want):
+			t.Errorf("ParseFootprints(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestFootprintOverrides(t *testing.T) {
+	t.Parallel()
+	fp := []string{"64MiB", "200MiB"}
+	got, err := FootprintOverrides(suite.Workloads, []string{"memsweep", "kvstore", "aesgcm", "syscall"}, fp, map[string][]string{"kvstore.dist": {"zipf"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"memsweep.ws": fp, "kvstore.dataset": fp, "aesgcm.dataset": fp, "kvstore.dist": {"zipf"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	// Every size gets the same absolute footprint.
+	r := request(t)
+	r.Workloads = []string{"kvstore"}
+	if r.Overrides, err = FootprintOverrides(suite.Workloads, r.Workloads, fp, nil); err != nil {
+		t.Fatal(err)
+	}
+	cells, err := Expand(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cells {
+		if c.Params["dataset"] != "64MiB" && c.Params["dataset"] != "200MiB" {
+			t.Errorf("%s: dataset %s", c.Key(), c.Params["dataset"])
+		}
+	}
+	for _, tc := range []struct {
+		workloads []string
+		overrides map[string][]string
+		wantErr   string
+	}{
+		{[]string{"syscall", "compute"}, nil, "no selected workload has a footprint parameter (those that do: aesgcm, kvstore, memsweep)"},
+		{[]string{"memsweep"}, map[string][]string{"memsweep.ws": {"1MiB"}}, "--footprint and --param memsweep.ws both set"},
+	} {
+		if _, err := FootprintOverrides(suite.Workloads, tc.workloads, fp, tc.overrides); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%v: err %v, want %q", tc.workloads, err, tc.wantErr)
+		}
+	}
+}
+
+// TestQuickShowsTheCliff: the quick profile's memsweep grid has at least
+// six working sets per DCsv2 size from <= 0.25x to >= 2x of the size's
+// usable EPC, at least two on each side of it, for any enclave baseline in
+// the range the sim probe measures (docs/sim.md: 6.2-6.9 MiB; 4-10 MiB here).
+func TestQuickShowsTheCliff(t *testing.T) {
+	t.Parallel()
+	szs, err := sizes.Select("dcsv2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := suite.Workloads["memsweep"]
+	ws, _ := spec.Param("ws")
+	for _, sz := range szs {
+		for _, baseline := range []int64{4 << 20, 10 << 20} {
+			usable := float64(sz.EPCBytes - baseline)
+			below, above := 0, 0
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, v := range ws.Quick {
+				n, err := workload.ParseBytes(v, workload.Env{EPCBytes: sz.EPCBytes})
+				if err != nil {
+					t.Fatal(err)
+				}
+				x := float64(n) / usable
+				lo, hi = math.Min(lo, x), math.Max(hi, x)
+				if x < 0.95 {
+					below++
+				} else if x > 1.05 {
+					above++
+				}
+			}
+			if len(ws.Quick) < 6 || below < 2 || above < 2 || lo > 0.25 || hi < 2 {
+				t.Errorf("%s, baseline %d MiB: %d points, %d below and %d above the usable EPC, spanning %.2fx..%.2fx",
+					sz.Name, baseline>>20, len(ws.Quick), below, above, lo, hi)
+			}
+		}
+	}
+	access, _ := spec.Param("access")
+	if !reflect.DeepEqual(access.Quick, []string{"seq", "random"}) {
+		t.Errorf("memsweep quick access %v, want seq and random", access.Quick)
 	}
 }

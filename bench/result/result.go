@@ -156,13 +156,16 @@ type Plan struct {
 	Modes     []string            `json:"modes"`
 	Profile   string              `json:"profile"`
 	Overrides map[string][]string `json:"overrides,omitempty"`
-	Reps      int                 `json:"reps"`
-	Warmup    int                 `json:"warmup"`
-	MinTimeNS int64               `json:"min_time_ns"`
-	TimeoutNS int64               `json:"timeout_ns"`
-	Seed      int64               `json:"seed"`
-	Rounds    int                 `json:"rounds,omitempty"` // processes per cell and side
-	Cells     []string            `json:"cells"`            // keys in execution order
+	// Footprints are `bench run --footprint` sizes; Overrides holds what
+	// they set.
+	Footprints []string `json:"footprints,omitempty"`
+	Reps       int      `json:"reps"`
+	Warmup     int      `json:"warmup"`
+	MinTimeNS  int64    `json:"min_time_ns"`
+	TimeoutNS  int64    `json:"timeout_ns"`
+	Seed       int64    `json:"seed"`
+	Rounds     int      `json:"rounds,omitempty"` // processes per cell and side
+	Cells      []string `json:"cells"`            // keys in execution order
 }
 
 // Build identifies the workload binary of one side of a --baseline run.
@@ -177,4 +180,7 @@ type CostProfileRef struct {
 	Name    string `json:"name"`
 	Version int    `json:"version"`
 	Source  string `json:"source,omitempty"`
+	// UsableEPC is the software EPC's cap per size (sim.UsableEPC: catalog
+	// EPC less the measured baseline and the profile's runtime overhead).
+	UsableEPC map[string]int64 `json:"usable_epc_bytes,omitempty"`
 }

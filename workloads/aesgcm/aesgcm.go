@@ -58,8 +58,9 @@ var Spec = &workload.Spec{
 		{Unit: "MB/s", Better: protocol.Higher, Doc: "plaintext bytes decrypted, processed and re-encrypted per second"},
 		{Unit: "ns/op", Better: protocol.Lower, Doc: "time per record"},
 	},
-	New:       newBench,
-	Footprint: footprint,
+	New:            newBench,
+	Footprint:      footprint,
+	FootprintParam: "dataset",
 }
 
 func checkRecord(v string, env workload.Env) error {

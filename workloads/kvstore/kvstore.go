@@ -63,8 +63,9 @@ var Spec = &workload.Spec{
 		{Unit: "p50-ns", Better: protocol.Lower, Doc: "median latency of sampled operations (1 in 64)"},
 		{Unit: "p99-ns", Better: protocol.Lower, Doc: "99th percentile latency of sampled operations (1 in 64)"},
 	},
-	New:       newBench,
-	Footprint: footprint,
+	New:            newBench,
+	Footprint:      footprint,
+	FootprintParam: "dataset",
 }
 
 func footprint(env workload.Env) int64 {

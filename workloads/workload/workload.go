@@ -58,6 +58,10 @@ type Spec struct {
 	// Footprint is the enclave memory the workload allocates for env, in
 	// bytes (nil: negligible). It sizes EGo's heap and the software EPC.
 	Footprint func(env Env) int64
+	// FootprintParam names the byte-valued parameter that sets Footprint
+	// (memsweep's ws): `bench run --footprint` sets it. Empty: the
+	// workload's enclave memory is not a parameter.
+	FootprintParam string
 }
 
 // Bench is a prepared workload.

@@ -57,6 +57,9 @@ func buildFigures(r *Report, b *builder) {
 		build func() []plot.Figure
 		none  func() string
 	}{
+		{SectionFootprint, f.footprints, func() string {
+			return "No footprint heat map: no enclave-mode cells with an absolute footprint and a native baseline (bench run --footprint " + ExampleFootprints + " --modes native,sim gives one)."
+		}},
 		{SectionCliff, f.cliff, func() string {
 			return "No EPC-cliff plot: no workload swept its enclave working set (memsweep's ws, kvstore's data set) over two or more values at one size and mode."
 		}},
@@ -904,4 +907,70 @@ func (f *figs) load() []plot.Figure {
 	fig.Caption = "Time from the launcher's start to the workload's first line (enclave creation, measurement, heap commit), per cell. Without EDMM the whole heap is committed at creation, so a heap larger than the EPC pages during load; dashed verticals mark each size's EPC, in the size's colour. Native and sim cells have no enclave load. " + loadFit(keys, vals, func(k key) (string, float64) { return k.label, float64(k.heap) / (1 << 20) }) + f.modesCaption(ss.modes)
 	f.legend(&fig, ss, "EPC of the size", false)
 	return []plot.Figure{fig}
+}
+
+// footprints: the sizing advice as a heat map per enclave mode and size
+// family: a row per workload and absolute footprint, a column per size,
+// each square the worst median slowdown there.
+func (f *figs) footprints() []plot.Figure {
+	type key struct{ mode, family string }
+	var keys []key
+	rows := map[key][]Advice{}
+	for _, a := range f.r.Sizing {
+		if a.Footprint == "" || a.Relative {
+			continue
+		}
+		k := key{a.Mode, a.Family}
+		if rows[k] == nil {
+			keys = append(keys, k)
+		}
+		rows[k] = append(rows[k], a)
+	}
+	var out []plot.Figure
+	for _, k := range keys {
+		as := rows[k]
+		sort.SliceStable(as, func(i, j int) bool {
+			if as[i].Workload != as[j].Workload {
+				return as[i].Workload < as[j].Workload
+			}
+			return footprintBytes(as[i].Footprint) < footprintBytes(as[j].Footprint)
+		})
+		col := map[string]int{}
+		var sizesSeen []string
+		for _, a := range as {
+			for _, v := range a.PerSize {
+				if _, ok := col[v.Size]; !ok {
+					col[v.Size] = 0
+					sizesSeen = append(sizesSeen, v.Size)
+				}
+			}
+		}
+		sort.Slice(sizesSeen, func(i, j int) bool { return lessSize(sizesSeen[i], sizesSeen[j]) })
+		fig := plot.Figure{
+			Name: f.name("footprint", k.family, k.mode), Kind: plot.KindHeat,
+			Title: "Slowdown by footprint and size: " + k.mode,
+			X:     plot.Axis{Label: k.family + " size"},
+			Y:     plot.Axis{Label: "workload, footprint"},
+			Caption: "Worst median slowdown vs native of each workload's cells holding the footprint, per size; green: within " +
+				fmtPct(f.r.Options.Tolerance) + " of native; —: no native baseline or failed cells.",
+			Width: 1.8 + 1.3*float64(len(sizesSeen)), Height: 1.2 + 0.45*float64(len(as)),
+		}
+		for i, s := range sizesSeen {
+			col[s] = i
+			fig.X.Ticks = append(fig.X.Ticks, plot.Tick{Value: float64(i), Label: s})
+		}
+		for i, a := range as {
+			y := float64(len(as) - 1 - i) // first row on top
+			fig.Y.Ticks = append(fig.Y.Ticks, plot.Tick{Value: y, Label: a.Workload + " " + a.Footprint})
+			for _, v := range a.PerSize {
+				c := plot.Cell{X: float64(col[v.Size]), Y: y, Value: 1, Label: "—"}
+				if !math.IsNaN(v.Slowdown) {
+					c.Value, c.Good, c.Label = v.Slowdown, v.OK, fmtRatioNum(v.Slowdown)+"×"
+				}
+				fig.Cells = append(fig.Cells, c)
+			}
+		}
+		out = append(out, fig)
+	}
+	return out
 }

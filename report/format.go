@@ -126,7 +126,7 @@ func fmtMiB(v float64) string {
 	return fmtNum(v) + " MiB"
 }
 
-// fmtHeadroom prints an EPC headroom ("84 MiB", "over by 28 MiB").
+// fmtHeadroom prints a usable-EPC headroom ("84 MiB", "over by 28 MiB").
 func fmtHeadroom(a Advice) string {
 	if a.At == "" {
 		return "—"
@@ -134,10 +134,17 @@ func fmtHeadroom(a Advice) string {
 	if !a.Known {
 		return "footprint unknown"
 	}
-	if a.HeadroomMiB < 0 {
-		return "over by " + fmtMiB(-a.HeadroomMiB)
+	if !a.UsableKnown {
+		return "usable EPC not recorded (sim runs record it)"
 	}
-	return fmtMiB(a.HeadroomMiB)
+	return fmtHeadroomMiB(a.HeadroomMiB)
+}
+
+func fmtHeadroomMiB(h float64) string {
+	if h < 0 {
+		return "over by " + fmtMiB(-h)
+	}
+	return fmtMiB(h)
 }
 
 // fmtPct prints a fraction as a percentage without float noise: 0.2 -> "20%".

@@ -48,6 +48,7 @@ type htmlData struct {
 }
 
 var sectionTitles = []struct{ id, title, intro string }{
+	{SectionFootprint, "Slowdown by footprint and size", "The sizing advice at a glance: each square is the worst median slowdown of a workload holding that footprint on that size; green squares are within the tolerance."},
 	{SectionCliff, "The EPC cliff", "Throughput against the working set: an SGX1 enclave slows down sharply once its working set exceeds the size's EPC."},
 	{SectionOverhead, "Enclave overhead", "Each enclave figure relative to native on the same host."},
 	{SectionTransitions, "Transition costs", "Per-call distributions: every forwarded syscall costs an enclave exit and re-entry (OCALL)."},
@@ -64,6 +65,7 @@ var funcs = template.FuncMap{
 	"slowdown":  fmtSlowdown,
 	"ratioNum":  fmtRatioNum,
 	"headroom":  fmtHeadroom,
+	"perSize":   perSizeText,
 	"mib":       fmtMiB,
 	"first":     firstLine,
 	"join":      strings.Join,

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -105,16 +106,38 @@ func markdown(r *Report, maxRows int) string {
 
 	if len(r.Sizing) > 0 {
 		p("### Sizing advice (within %s of native)\n\n", fmtPct(r.Options.Tolerance))
-		p("| workload | mode | smallest size | slowdown there | limiting cell | EPC headroom | note |\n|---|---|---|---|---|---|---|\n")
+		var rel []Advice
+		head := false
 		for _, a := range r.Sizing {
+			if a.Relative {
+				rel = append(rel, a)
+				continue
+			}
+			if !head {
+				p("| workload | footprint | mode | smallest size | slowdown there | limiting cell | usable-EPC headroom | each size: slowdown (headroom) | note |\n|---|---|---|---|---|---|---|---|---|\n")
+				head = true
+			}
 			size := a.Size
 			if size == "" {
 				size = "none"
 			}
-			p("| %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(a.Workload), mdEscape(a.Mode), mdEscape(size),
-				slowdownAt(a), mdEscape(a.Limiting), mdEscape(fmtHeadroom(a)), mdEscape(a.Note))
+			fp := a.Footprint
+			if fp == "" {
+				fp = "—"
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(a.Workload), mdEscape(fp), mdEscape(a.Mode), mdEscape(size),
+				slowdownAt(a), mdEscape(a.Limiting), mdEscape(fmtHeadroom(a)), mdEscape(perSizeText(a)), mdEscape(a.Note))
 		}
-		p("\n")
+		if head {
+			p("\n")
+		}
+		for _, a := range rel {
+			p("- **%s**, %s, %s: %s. To find the smallest size for a working set, name it: `%s` (replace %s with yours), then `bench report` that run.\n",
+				mdEscape(a.Workload), mdEscape(a.Mode), mdEscape(a.Family), mdEscape(a.Note), a.Command, ExampleFootprints)
+		}
+		if len(rel) > 0 {
+			p("\n")
+		}
 	}
 
 	for _, t := range r.Workloads {
@@ -201,6 +224,25 @@ func ratioText(g *Group) string {
 		s += " vs model input"
 	}
 	return s
+}
+
+// perSizeText lists an advice's slowdown and usable-EPC headroom per size:
+// "DC1s_v2 31.2× (over by 42 MiB), DC4s_v2 1.02× (41.5 MiB)".
+func perSizeText(a Advice) string {
+	var parts []string
+	for _, v := range a.PerSize {
+		s := v.Size + " "
+		if math.IsNaN(v.Slowdown) {
+			s += "— (" + v.Reason + ")"
+		} else {
+			s += fmtRatioNum(v.Slowdown) + "×"
+			if v.UsableKnown && v.FootprintKnown {
+				s += " (" + fmtHeadroomMiB(v.HeadroomMiB) + ")"
+			}
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func slowdownAt(a Advice) string {

@@ -135,11 +135,15 @@ type Headline struct {
 	Worst                    string // the cell with the largest slowdown
 }
 
-// Advice is the sizing advice for one workload and enclave mode.
+// Advice is the sizing advice for one workload and enclave mode (and one
+// footprint, for a workload whose footprint is a parameter).
 type Advice struct {
 	Workload string
 	Mode     string
 	Family   string
+	// Footprint is the footprint parameter's absolute value this advice
+	// is for ("64MiB"); "" when it covers all of the workload's cells.
+	Footprint string
 	// Size is the smallest size within the tolerance ("" if none).
 	Size string
 	// Slowdown is the worst median slowdown of the workload's cells at
@@ -148,14 +152,40 @@ type Advice struct {
 	Slowdown float64
 	Limiting string
 	At       string // the size Slowdown and the headroom refer to
-	EPCMiB   float64
+	// EPCMiB is the usable EPC at At (the sim mode's cap: catalog EPC less
+	// the enclave's baseline, recorded in run.json); UsableKnown is false
+	// when no input run recorded it.
+	EPCMiB      float64
+	UsableKnown bool
 	// FootprintMiB is the largest footprint of the workload's cells at At
 	// (arena memory the workload declares); Known is false when unknown.
 	FootprintMiB float64
 	Known        bool
-	HeadroomMiB  float64
+	HeadroomMiB  float64 // EPCMiB - FootprintMiB
 	Tested       []string
-	Note         string
+	// PerSize is the verdict at each tested size, smallest first.
+	PerSize []SizeVerdict
+	Note    string
+	// Relative is set when the run has only EPC-relative footprints for
+	// the workload: Note says what it can and cannot answer, Command is
+	// the run that would answer "which size".
+	Relative bool
+	Command  string
+}
+
+// SizeVerdict is a workload's sizing verdict at one size.
+type SizeVerdict struct {
+	Size string
+	// Slowdown is the worst median slowdown at the size (NaN: no cell
+	// compared with native), set by the cell Limiting.
+	Slowdown float64
+	Limiting string
+	OK       bool   // within the tolerance
+	Reason   string // why the size does not qualify besides its slowdown
+	// UsableMiB is the size's usable EPC (UsableKnown), FootprintMiB the
+	// cells' footprint (FootprintKnown), HeadroomMiB the difference.
+	UsableMiB, FootprintMiB, HeadroomMiB float64
+	UsableKnown, FootprintKnown          bool
 }
 
 // Omission is a figure that was not drawn and why.
@@ -189,6 +219,7 @@ type CellOutcome struct {
 // Section names of figures.
 const (
 	SectionCliff       = "cliff"
+	SectionFootprint   = "footprint"
 	SectionOverhead    = "overhead"
 	SectionTransitions = "transitions"
 	SectionScaling     = "scaling"
@@ -299,7 +330,7 @@ func Build(in *Input, o Options) *Report {
 	b.runs()
 	b.warnings()
 	r.Headlines = headlines(r.Workloads)
-	r.Sizing = sizing(r.Workloads, r.Failures, o.Tolerance)
+	r.Sizing = sizing(r.Workloads, r.Failures, o.Tolerance, o.Registry, b.usableEPC())
 	buildFigures(r, b)
 	return r
 }
@@ -770,6 +801,22 @@ func valueRank(v string) (int, float64) {
 }
 
 // runs lists the metadata of every input run.
+// usableEPC is the usable EPC per size the input runs recorded (the
+// smallest where runs disagree: the baseline differs between hosts).
+func (b *builder) usableEPC() map[string]int64 {
+	out := map[string]int64{}
+	for _, s := range b.in.Sources {
+		if p := s.Dir.Run.Profile; p != nil {
+			for size, v := range p.UsableEPC {
+				if old, ok := out[size]; !ok || v < old {
+					out[size] = v
+				}
+			}
+		}
+	}
+	return out
+}
+
 func (b *builder) runs() {
 	for _, s := range b.in.Sources {
 		r := &s.Dir.Run

@@ -8,21 +8,35 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
+
+// ExampleFootprints are the sizes the sizing section's suggested command
+// names for a run that has only EPC-relative footprints: an example, for
+// the user to replace with their application's working set.
+const ExampleFootprints = "64MiB,200MiB"
 
 // sizing finds, per workload, enclave mode and size family, the smallest
 // size at which every cell of the workload stays within tolerance of
-// native (median slowdown <= 1+tolerance, and no failed cell), and the EPC
-// headroom there.
-func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64) []Advice {
+// native (median slowdown <= 1+tolerance, and no failed cell), and the
+// usable-EPC headroom there. A workload with a footprint parameter
+// (Spec.FootprintParam) gets one answer per absolute footprint it ran
+// with; with only EPC-relative footprints it gets an answer that says
+// what the run cannot tell and the command that would.
+func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, reg workload.Registry, usable map[string]int64) []Advice {
 	failed := map[string]bool{} // workload, size, mode label
 	for _, f := range failures {
 		failed[f.Workload+"\x00"+f.Size+"\x00"+f.Mode] = true
 	}
 	var out []Advice
 	for _, t := range tables {
-		type key struct{ mode, family string }
+		fpParam := ""
+		if s, ok := reg[t.Name]; ok {
+			fpParam = s.FootprintParam
+		}
+		type key struct{ mode, family, footprint string }
 		bySize := map[key]map[string][]*Group{}
+		modeOf := map[key]string{}
 		var keys []key
 		for _, g := range t.Rows {
 			if g.Mode == mode.Native {
@@ -32,94 +46,183 @@ func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64) []Advi
 			if !ok {
 				continue
 			}
-			k := key{g.ModeLabel, sz.Family}
+			k := key{g.ModeLabel, sz.Family, ""}
+			if fpParam != "" {
+				k.footprint = g.Params[fpParam]
+			}
 			if bySize[k] == nil {
 				bySize[k] = map[string][]*Group{}
 				keys = append(keys, k)
+				modeOf[k] = g.Mode
 			}
 			bySize[k][sz.Name] = append(bySize[k][sz.Name], g)
 		}
 		sort.Slice(keys, func(i, j int) bool {
-			if keys[i].family != keys[j].family {
-				return keys[i].family < keys[j].family
+			a, b := keys[i], keys[j]
+			if a.family != b.family {
+				return a.family < b.family
 			}
-			return keys[i].mode < keys[j].mode
+			if a.mode != b.mode {
+				return a.mode < b.mode
+			}
+			return footprintBytes(a.footprint) < footprintBytes(b.footprint)
 		})
+		// Absolute footprints answer "which size"; EPC-relative ones do
+		// not, and are summarised only where a mode and family has no
+		// absolute one.
+		type fam struct{ mode, family string }
+		absolute := map[fam]bool{}
 		for _, k := range keys {
-			out = append(out, advise(t.Name, k.mode, k.family, bySize[k], failed, tol))
+			if k.footprint != "" && footprintBytes(k.footprint) > 0 {
+				absolute[fam{k.mode, k.family}] = true
+			}
+		}
+		relative := map[fam][]key{}
+		var relOrder []fam
+		for _, k := range keys {
+			f := fam{k.mode, k.family}
+			switch {
+			case fpParam == "":
+				out = append(out, advise(t.Name, k.mode, k.family, bySize[k], failed, tol, usable))
+			case footprintBytes(k.footprint) > 0:
+				a := advise(t.Name, k.mode, k.family, bySize[k], failed, tol, usable)
+				a.Footprint = k.footprint
+				out = append(out, a)
+			case !absolute[f]:
+				if relative[f] == nil {
+					relOrder = append(relOrder, f)
+				}
+				relative[f] = append(relative[f], k)
+			}
+		}
+		for _, f := range relOrder {
+			ks := relative[f]
+			merged := map[string][]*Group{}
+			for _, k := range ks {
+				for s, gs := range bySize[k] {
+					merged[s] = append(merged[s], gs...)
+				}
+			}
+			a := Advice{Workload: t.Name, Mode: f.mode, Family: f.family, Relative: true}
+			a.Tested = sortedSizes(merged)
+			var can []string
+			for _, k := range ks {
+				lo, hi, n := math.Inf(1), math.Inf(-1), 0
+				for _, gs := range bySize[k] {
+					for _, g := range gs {
+						if g.Baseline == nil || math.IsNaN(g.Baseline.Slowdown) {
+							continue
+						}
+						lo, hi, n = math.Min(lo, g.Baseline.Slowdown), math.Max(hi, g.Baseline.Slowdown), n+1
+					}
+				}
+				if n > 0 {
+					can = append(can, fmt.Sprintf("%s=%s: %s–%s on %s", fpParam, k.footprint, fmtRatioNum(lo)+"×", fmtRatioNum(hi)+"×",
+						strings.Join(sortedSizes(bySize[k]), ", ")))
+				}
+			}
+			a.Note = fmt.Sprintf("this run's %s values are multiples of each size's EPC, so every size ran a different working set: "+
+				"it shows the slowdown below and above each size's EPC, not which size a given working set needs", fpParam)
+			if len(can) > 0 {
+				a.Note += " (slowdown range: " + strings.Join(can, "; ") + ")"
+			}
+			a.Command = fmt.Sprintf("bench run --workloads %s --sizes %s --modes %s,%s --footprint %s",
+				t.Name, strings.Join(a.Tested, ","), mode.Native, modeOf[ks[0]], ExampleFootprints)
+			out = append(out, a)
 		}
 	}
 	return out
 }
 
-func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[string]bool, tol float64) Advice {
-	a := Advice{Workload: w, Mode: modeLabel, Family: family}
+// footprintBytes is an absolute footprint value's byte count, 0 for an
+// EPC-relative or unreadable one.
+func footprintBytes(v string) int64 {
+	if v == "" {
+		return 0
+	}
+	n, err := workload.ParseBytes(v, workload.Env{})
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+func sortedSizes(bySize map[string][]*Group) []string {
 	names := make([]string, 0, len(bySize))
 	for s := range bySize {
 		names = append(names, s)
 	}
 	sort.Slice(names, func(i, j int) bool { return lessSize(names[i], names[j]) })
+	return names
+}
+
+func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[string]bool, tol float64, usable map[string]int64) Advice {
+	a := Advice{Workload: w, Mode: modeLabel, Family: family}
+	names := sortedSizes(bySize)
 	a.Tested = names
 	type verdict struct {
-		size     string
-		worst    float64
-		limiting string
-		lim      *Group
-		ok       bool
-		reason   string
+		SizeVerdict
+		lim *Group
 	}
 	var vs []verdict
 	for _, s := range names {
-		v := verdict{size: s, worst: math.Inf(-1)}
+		v := verdict{SizeVerdict: SizeVerdict{Size: s, Slowdown: math.Inf(-1)}}
 		compared := 0
 		for _, g := range bySize[s] {
 			if g.Baseline == nil || math.IsNaN(g.Baseline.Slowdown) {
 				continue
 			}
 			compared++
-			if g.Baseline.Slowdown > v.worst {
-				v.worst, v.limiting, v.lim = g.Baseline.Slowdown, g.ParamText, g
+			if g.Baseline.Slowdown > v.Slowdown {
+				v.Slowdown, v.Limiting, v.lim = g.Baseline.Slowdown, g.ParamText, g
 			}
 		}
 		switch {
 		case failed[w+"\x00"+s+"\x00"+modeLabel]:
-			v.reason = "failed cells"
+			v.Reason = "failed cells"
 		case compared == 0:
-			v.reason = "no native baseline"
-		case v.worst <= 1+tol:
-			v.ok = true
+			v.Reason = "no native baseline"
+		case v.Slowdown <= 1+tol:
+			v.OK = true
 		}
+		if compared == 0 {
+			v.Slowdown = math.NaN()
+		}
+		v.headroom(bySize[s], usable)
 		vs = append(vs, v)
+	}
+	for _, v := range vs {
+		a.PerSize = append(a.PerSize, v.SizeVerdict)
 	}
 	var pick *verdict
 	for i := range vs {
-		if vs[i].ok {
+		if vs[i].OK {
 			pick = &vs[i]
 			break
 		}
 	}
 	tolText := fmtPct(tol)
 	if pick != nil {
-		a.Size = pick.size
+		a.Size = pick.Size
 	} else {
 		// The best size: the smallest worst slowdown among compared sizes.
 		for i := range vs {
-			if vs[i].reason == "" && (pick == nil || vs[i].worst < pick.worst) {
+			if vs[i].Reason == "" && (pick == nil || vs[i].Slowdown < pick.Slowdown) {
 				pick = &vs[i]
 			}
 		}
 		var why []string
 		for _, v := range vs {
-			if v.reason != "" {
-				why = append(why, v.size+": "+v.reason)
+			if v.Reason != "" {
+				why = append(why, v.Size+": "+v.Reason)
 			}
 		}
 		a.Note = fmt.Sprintf("no %s size stays within %s of native", family, tolText)
 		if pick != nil {
-			a.Note += fmt.Sprintf("; the best is %s at %s", pick.size, fmtSlowdown(pick.worst))
-			if sz, ok := sizes.Lookup(pick.size); ok && pick.lim != nil && pick.lim.Footprint > sz.EPCBytes {
-				a.Note += fmt.Sprintf(", where the limiting cell's working set (%s) exceeds the EPC (%s)",
-					fmtMiB(float64(pick.lim.Footprint)/(1<<20)), fmtMiB(sz.EPCMiB()))
+			a.Note += fmt.Sprintf("; the best is %s at %s", pick.Size, fmtSlowdown(pick.Slowdown))
+			if pick.FootprintKnown && pick.UsableKnown && pick.HeadroomMiB < 0 {
+				a.Note += fmt.Sprintf(", where the working set (%s) exceeds the usable EPC (%s)",
+					fmtMiB(pick.FootprintMiB), fmtMiB(pick.UsableMiB))
 			}
 		}
 		if len(why) > 0 {
@@ -129,21 +232,31 @@ func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[
 	if pick == nil {
 		return a
 	}
-	a.At, a.Slowdown, a.Limiting = pick.size, pick.worst, pick.limiting
-	sz, _ := sizes.Lookup(pick.size)
-	a.EPCMiB = sz.EPCMiB()
+	a.At, a.Slowdown, a.Limiting = pick.Size, pick.Slowdown, pick.Limiting
+	a.EPCMiB, a.UsableKnown = pick.UsableMiB, pick.UsableKnown
+	a.FootprintMiB, a.Known = pick.FootprintMiB, pick.FootprintKnown
+	a.HeadroomMiB = pick.HeadroomMiB
+	return a
+}
+
+// headroom fills v's usable EPC, footprint (the largest of the groups')
+// and the difference.
+func (v *SizeVerdict) headroom(gs []*Group, usable map[string]int64) {
+	if u, ok := usable[v.Size]; ok && u > 0 {
+		v.UsableMiB, v.UsableKnown = float64(u)/(1<<20), true
+	}
 	var fp int64 = -1
-	known := true
-	for _, g := range bySize[pick.size] {
+	known := len(gs) > 0
+	for _, g := range gs {
 		if g.Footprint < 0 {
 			known = false
 		}
 		fp = max(fp, g.Footprint)
 	}
 	if known && fp >= 0 {
-		a.Known = true
-		a.FootprintMiB = float64(fp) / (1 << 20)
-		a.HeadroomMiB = a.EPCMiB - a.FootprintMiB
+		v.FootprintMiB, v.FootprintKnown = float64(fp)/(1<<20), true
 	}
-	return a
+	if v.UsableKnown && v.FootprintKnown {
+		v.HeadroomMiB = v.UsableMiB - v.FootprintMiB
+	}
 }

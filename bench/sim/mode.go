@@ -129,6 +129,25 @@ func (m *Mode) ProfileRef() *result.CostProfileRef {
 	return &result.CostProfileRef{Name: m.prof.Name, Version: m.prof.Version, Source: src}
 }
 
+// UsableEPCBytes is the usable EPC of each size this host's probe and the
+// profile give (sizes without prices or below the baseline are left out).
+func (m *Mode) UsableEPCBytes(szs []sizes.Size) map[string]int64 {
+	if !m.checked || m.probe.UFFD != "" {
+		return nil
+	}
+	out := map[string]int64{}
+	for _, s := range szs {
+		pr, err := m.prof.For(s.Family)
+		if err != nil {
+			continue
+		}
+		if c, err := UsableEPC(s, m.probe.RSSBytes, pr); err == nil {
+			out[s.Name] = c
+		}
+	}
+	return out
+}
+
 // findBin locates the sim workload binary.
 func (m *Mode) findBin() (string, error) {
 	cands := []string{m.o.WorkloadSimBin, os.Getenv(SimBinEnv)}

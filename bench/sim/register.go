@@ -5,6 +5,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sizes"
 )
 
 func init() {
@@ -34,5 +35,17 @@ func newMode(c mode.Config) (mode.Mode, error) {
 	return New(Options{Profile: prof, ProfileSource: c.Options.ProfileFile, WorkloadBin: c.WorkloadBin, Stderr: c.Stderr}), nil
 }
 
-// DescribeRun implements mode.RunDescriber: run.json names the cost profile.
-func (m *Mode) DescribeRun(run *result.Run) { run.Profile = m.ProfileRef() }
+// DescribeRun implements mode.RunDescriber: run.json names the cost
+// profile and the usable EPC of each size the run plans.
+func (m *Mode) DescribeRun(run *result.Run) {
+	run.Profile = m.ProfileRef()
+	var szs []sizes.Size
+	for _, n := range run.Plan.Sizes {
+		if sz, ok := sizes.Lookup(n); ok {
+			szs = append(szs, sz)
+		}
+	}
+	if u := m.UsableEPCBytes(szs); len(u) > 0 {
+		run.Profile.UsableEPC = u
+	}
+}

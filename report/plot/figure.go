@@ -18,6 +18,9 @@ const (
 	KindXY = "xy"
 	// KindBox draws Tukey box plots at categorical X positions.
 	KindBox = "box"
+	// KindHeat draws Cells as coloured, labelled squares on categorical
+	// X and Y axes (sizing: slowdown by footprint and size).
+	KindHeat = "heat"
 )
 
 // Figure is one plot, described by its data.
@@ -42,6 +45,8 @@ type Figure struct {
 	// entries with a factored one: colours name sizes, line styles name
 	// modes.
 	Legend []LegendEntry `json:"legend,omitempty"`
+	// Cells are the squares of a heat figure.
+	Cells []Cell `json:"cells,omitempty"`
 	// Width and Height are the figure's size in inches.
 	Width  float64 `json:"width_in"`
 	Height float64 `json:"height_in"`
@@ -91,6 +96,18 @@ type Point struct {
 type Box struct {
 	Pos    float64   `json:"pos"`
 	Values []float64 `json:"values"`
+}
+
+// Cell is one square of a heat figure at categorical position (X, Y):
+// its colour follows Value (1: white, larger: warmer, on a log scale up to
+// 32), Good cells are drawn green whatever their value, Label is printed
+// in the square.
+type Cell struct {
+	X     float64 `json:"x"`
+	Y     float64 `json:"y"`
+	Value float64 `json:"value"`
+	Good  bool    `json:"good,omitempty"`
+	Label string  `json:"label"`
 }
 
 // Mark is a reference line across the plot.
@@ -153,11 +170,19 @@ func (f *Figure) Finite() bool {
 			return false
 		}
 	}
+	for _, c := range f.Cells {
+		if !ok(c.X) || !ok(c.Y) || !ok(c.Value) {
+			return false
+		}
+	}
 	return true
 }
 
 // Empty reports whether the figure has nothing to draw.
 func (f *Figure) Empty() bool {
+	if len(f.Cells) > 0 {
+		return false
+	}
 	for _, s := range f.Series {
 		if len(s.Points) > 0 {
 			return false

@@ -13,6 +13,7 @@ import (
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -193,6 +194,12 @@ func build(f *Figure) (*gplot.Plot, *gplot.Legend, error) {
 			yr.add(m.Value)
 		}
 	}
+	for _, c := range f.Cells {
+		xr.add(c.X - 0.5)
+		xr.add(c.X + 0.5)
+		yr.add(c.Y - 0.5)
+		yr.add(c.Y + 0.5)
+	}
 	for _, t := range f.X.Ticks {
 		xr.add(t.Value)
 	}
@@ -204,6 +211,11 @@ func build(f *Figure) (*gplot.Plot, *gplot.Legend, error) {
 	}
 	setAxis(&p.X, logX, f.X.Ticks, xr, f.Kind == KindBox)
 	setAxis(&p.Y, logY, f.Y.Ticks, yr, false)
+	if len(f.Cells) > 0 {
+		// The squares fill the data area edge to edge.
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = xr.lo, xr.hi, yr.lo, yr.hi
+		p.Add(heatCells{cells: f.Cells, font: font.From(sans, 10)})
+	}
 
 	grid := plotter.NewGrid()
 	grid.Vertical.Color = color.Gray{0xe0}
@@ -573,6 +585,47 @@ func fmtTick(v float64) string {
 		return strconv.FormatFloat(v/1e3, 'g', 4, 64) + "k"
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// heatCells draws a heat figure's squares, each with its label.
+type heatCells struct {
+	cells []Cell
+	font  font.Font
+}
+
+// heatColor is white at value 1 (or below), warming through yellow and
+// orange to red at 32 and beyond (log2 scale); good cells are green.
+func heatColor(c Cell) color.Color {
+	if c.Good {
+		return color.RGBA{0xc7, 0xe9, 0xc0, 0xff}
+	}
+	t := 0.0
+	if c.Value > 1 {
+		t = math.Min(math.Log2(c.Value)/5, 1)
+	}
+	// white (255,255,255) -> orange (253,174,97) -> red (215,48,39)
+	lerp := func(a, b uint8, f float64) uint8 { return uint8(float64(a) + (float64(b)-float64(a))*f) }
+	if t < 0.5 {
+		f := t / 0.5
+		return color.RGBA{lerp(255, 253, f), lerp(255, 174, f), lerp(255, 97, f), 0xff}
+	}
+	f := (t - 0.5) / 0.5
+	return color.RGBA{lerp(253, 215, f), lerp(174, 48, f), lerp(97, 39, f), 0xff}
+}
+
+func (h heatCells) Plot(c draw.Canvas, p *gplot.Plot) {
+	trX, trY := p.Transforms(&c)
+	edge := draw.LineStyle{Color: color.White, Width: vg.Points(2)}
+	for _, cell := range h.cells {
+		x0, x1 := trX(cell.X-0.5), trX(cell.X+0.5)
+		y0, y1 := trY(cell.Y-0.5), trY(cell.Y+0.5)
+		pts := []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}}
+		c.FillPolygon(heatColor(cell), pts)
+		c.StrokeLines(edge, append(pts, pts[0]))
+		ts := text.Style{Color: color.Gray{0x22}, Font: h.font, XAlign: draw.XCenter, YAlign: draw.YCenter,
+			Handler: p.Title.TextStyle.Handler}
+		c.FillText(ts, vg.Point{X: (x0 + x1) / 2, Y: (y0 + y1) / 2}, cell.Label)
+	}
 }
 
 // markLine is a reference line across the whole data area.

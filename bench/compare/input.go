@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -315,7 +316,7 @@ func ReadBenchfmt(r io.Reader, name string) (*Set, error) {
 				_, line := rec.Pos()
 				return nil, &InputError{name, fmt.Errorf("line %d: benchmark without a name", line)}
 			}
-			if cpu := rec.GetConfig("cpu"); cpu != "" && !contains(s.CPUs, cpu) {
+			if cpu := rec.GetConfig("cpu"); cpu != "" && !slices.Contains(s.CPUs, cpu) {
 				s.CPUs = append(s.CPUs, cpu)
 			}
 			if id := rec.GetConfig("enclavebench-run"); id != "" && !runs[id] {
@@ -426,7 +427,7 @@ func Pool(label string, sets ...*Set) (*Set, error) {
 		}
 		out.Runs = append(out.Runs, s.Runs...)
 		for _, cpu := range s.CPUs {
-			if !contains(out.CPUs, cpu) {
+			if !slices.Contains(out.CPUs, cpu) {
 				out.CPUs = append(out.CPUs, cpu)
 			}
 		}
@@ -481,13 +482,4 @@ func orNone(s string) string {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	return s
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

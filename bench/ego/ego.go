@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -258,7 +259,7 @@ func (m *Mode) env(base, extra []string) []string {
 	out := make([]string, 0, len(base)+len(extra)+3)
 	for _, kv := range base {
 		name, _, _ := strings.Cut(kv, "=")
-		if !contains(hostOnly, name) {
+		if !slices.Contains(hostOnly, name) {
 			out = append(out, kv)
 		}
 	}
@@ -280,15 +281,6 @@ func (m *Mode) env(base, extra []string) []string {
 // creation, calibration, warm-up), so AfterExit puts it in the cell's
 // Extra instead of into samples.
 func (m *Mode) Finish(mode.Launch, *result.Sample, map[string]string) error { return nil }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // within reports whether path is root or below it.
 func within(path, root string) bool {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -268,7 +269,7 @@ func (m *Mode) sourceHash(ctx context.Context) (string, error) {
 		}
 		for _, e := range ents {
 			n := e.Name()
-			if e.Type().IsRegular() && contains(sourceExts, filepath.Ext(n)) && !strings.HasSuffix(n, "_test.go") {
+			if e.Type().IsRegular() && slices.Contains(sourceExts, filepath.Ext(n)) && !strings.HasSuffix(n, "_test.go") {
 				files = append(files, filepath.Join(d, n))
 			}
 		}

@@ -5,6 +5,7 @@ package workload
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -132,7 +133,7 @@ func (s *Spec) Validate(params map[string]string, env Env) error {
 			if err := p.Check(v, env); err != nil {
 				return fmt.Errorf("%s.%s=%s: %v (valid: %s)", s.Name, p.Name, v, err, p.Range)
 			}
-		} else if !contains(p.Quick, v) && !contains(p.Full, v) {
+		} else if !slices.Contains(p.Quick, v) && !slices.Contains(p.Full, v) {
 			return fmt.Errorf("%s.%s=%s: unknown value (valid: %s)", s.Name, p.Name, v, p.Range)
 		}
 	}
@@ -148,19 +149,10 @@ func (s *Spec) ParamNames() []string {
 	return names
 }
 
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 // OneOf returns a Check that accepts exactly the given values.
 func OneOf(values ...string) func(string, Env) error {
 	return func(v string, _ Env) error {
-		if contains(values, v) {
+		if slices.Contains(values, v) {
 			return nil
 		}
 		return fmt.Errorf("unknown value")

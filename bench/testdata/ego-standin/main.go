@@ -37,6 +37,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -131,7 +132,7 @@ func egoGo(args []string) int {
 				out = args[i+1]
 			}
 		}
-		if !contains(strings.Split(tags, ","), "ego") {
+		if !slices.Contains(strings.Split(tags, ","), "ego") {
 			return fail("ego-go build without -tags ego (got %q)", tags)
 		}
 		if out == "" {
@@ -405,13 +406,4 @@ func slicesDelete(list []string, s string) []string {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -42,11 +42,6 @@ var Spec = &workload.Spec{
 	New: newBench,
 }
 
-// notApplicable marks a cell that does not apply here (reported as "na").
-type notApplicable struct{ error }
-
-func (notApplicable) NotApplicable() {}
-
 type bench struct {
 	p    Primitives
 	data [64]byte
@@ -55,7 +50,7 @@ type bench struct {
 
 func newBench(env workload.Env) (workload.Bench, error) {
 	if !env.InEnclave {
-		return nil, notApplicable{errors.New("attest measures SGX remote reports and means nothing outside an enclave")}
+		return nil, workload.NotApplicable{Reason: "attest measures SGX remote reports and means nothing outside an enclave"}
 	}
 	return New(Enclave)
 }
@@ -67,7 +62,7 @@ func New(p Primitives) (workload.Bench, error) {
 		return nil, errors.New("attest: this workload binary was built without the enclave facilities (package workloads/enclave)")
 	}
 	if p.Simulated != nil && p.Simulated() {
-		return nil, notApplicable{errors.New("attest: EGo's simulation mode has no remote reports")}
+		return nil, workload.NotApplicable{Reason: "attest: EGo's simulation mode has no remote reports"}
 	}
 	b := &bench{p: p}
 	for i := range b.data {

@@ -10,16 +10,15 @@ import (
 
 func TestNoFigureOutsideEnclaveOrInSimulation(t *testing.T) {
 	t.Parallel()
-	var na interface{ NotApplicable() }
-	if _, err := Spec.New(workload.Env{}); !errors.As(err, &na) {
+	if _, err := Spec.New(workload.Env{}); !workload.IsNotApplicable(err) {
 		t.Fatalf("outside an enclave: want na, got %v", err)
 	}
 	sim := Primitives{RemoteReport: func([]byte) ([]byte, error) { return nil, errors.New("OE_UNSUPPORTED") },
 		Simulated: func() bool { return true }}
-	if _, err := New(sim); !errors.As(err, &na) {
+	if _, err := New(sim); !workload.IsNotApplicable(err) {
 		t.Fatalf("simulation: want na, got %v", err)
 	}
-	if _, err := Spec.New(workload.Env{InEnclave: true}); err == nil || errors.As(err, &na) {
+	if _, err := Spec.New(workload.Env{InEnclave: true}); err == nil || workload.IsNotApplicable(err) {
 		t.Fatalf("plain build told it is in an enclave: want workloads/enclave's refusal, got %v", err)
 	}
 	if _, err := New(Primitives{}); err == nil || !strings.Contains(err.Error(), "workloads/enclave") {

@@ -65,11 +65,6 @@ func footprint(env workload.Env) int64 {
 	return n
 }
 
-// notApplicable marks a cell that does not apply here (reported as "na").
-type notApplicable struct{ error }
-
-func (notApplicable) NotApplicable() {}
-
 // Config is one fileio cell.
 type Config struct {
 	Dir    string
@@ -93,10 +88,10 @@ func newBench(env workload.Env) (workload.Bench, error) {
 	dir := env.TempDir
 	if env.Parameters["fs"] == "memfs" {
 		if !env.InEnclave {
-			return nil, notApplicable{errors.New("fileio fs=memfs: EGo's memfs exists only inside an enclave")}
+			return nil, workload.NotApplicable{Reason: "fileio fs=memfs: EGo's memfs exists only inside an enclave"}
 		}
 		if env.MemfsDir == "" {
-			return nil, notApplicable{errors.New("fileio fs=memfs: the enclave mode gave no memfs directory (--memfs-dir)")}
+			return nil, workload.NotApplicable{Reason: "fileio fs=memfs: the enclave mode gave no memfs directory (--memfs-dir)"}
 		}
 		dir = env.MemfsDir
 	}

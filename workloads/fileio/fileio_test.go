@@ -1,7 +1,6 @@
 package fileio
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"syscall"
@@ -41,8 +40,7 @@ func TestMemfsOutsideEnclaveIsNA(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Spec.New(env)
-	var na interface{ NotApplicable() }
-	if !errors.As(err, &na) {
+	if !workload.IsNotApplicable(err) {
 		t.Fatalf("want a not-applicable error, got %v", err)
 	}
 	env.Parameters["fs"] = "host"

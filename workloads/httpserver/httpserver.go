@@ -133,7 +133,10 @@ func (s *Server) handle(w http.ResponseWriter, _ *http.Request) {
 // Addr is where the server listens.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Ready announces the server and the load it wants to the harness.
+var _ workload.Driven = (*Server)(nil)
+
+// Ready implements workload.Driven: it announces the server and the load it
+// wants to the harness.
 func (s *Server) Ready() protocol.Message {
 	return protocol.Message{Type: protocol.TypeReady, Addr: s.Addr(),
 		Load: &protocol.Load{Kind: protocol.LoadHTTP, Path: Path, Conns: s.conns}}

@@ -51,13 +51,8 @@ var Spec = &workload.Spec{
 	New: newBench,
 }
 
-// notApplicable marks a cell that does not apply here (reported as "na").
-type notApplicable struct{ error }
-
-func (notApplicable) NotApplicable() {}
-
 // ErrNoEnclave is returned outside an enclave.
-var ErrNoEnclave = notApplicable{errors.New("seal measures EGo sealing and means nothing outside an enclave (EGo would seal with an all-zero key)")}
+var ErrNoEnclave = workload.NotApplicable{Reason: "seal measures EGo sealing and means nothing outside an enclave (EGo would seal with an all-zero key)"}
 
 type bench struct {
 	p      Primitives

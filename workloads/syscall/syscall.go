@@ -45,17 +45,11 @@ type bench struct {
 // vdsoClockEnv makes EGo's clock_gettime an OCALL (edgelessrt).
 const vdsoClockEnv = "ERT_DISABLE_VDSO_CLOCK"
 
-// notApplicable marks a cell that does not apply here (the workload
-// binary reports it as "na").
-type notApplicable struct{ error }
-
-func (notApplicable) NotApplicable() {}
-
 func newBench(env workload.Env) (workload.Bench, error) {
 	switch env.Parameters["call"] {
 	case "clock":
 		if env.InEnclave && os.Getenv(vdsoClockEnv) != "1" {
-			return nil, notApplicable{fmt.Errorf("syscall call=clock: inside EGo clock_gettime is read from the vDSO in the enclave, not an OCALL, unless %s=1 is set in the enclave's environment", vdsoClockEnv)}
+			return nil, workload.NotApplicablef("syscall call=clock: inside EGo clock_gettime is read from the vDSO in the enclave, not an OCALL, unless %s=1 is set in the enclave's environment", vdsoClockEnv)
 		}
 		return &bench{call: "clock"}, nil
 	case "sendrecv":

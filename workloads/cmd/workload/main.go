@@ -9,7 +9,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -115,14 +114,14 @@ func run(stdout, stderr io.Writer, args []string) error {
 		}
 	}
 	b, err := spec.New(env)
-	if na := notApplicable(nil); errors.As(err, &na) {
+	if workload.IsNotApplicable(err) {
 		return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeNA, Error: err.Error()})
 	}
 	if err != nil {
 		protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
 		return err
 	}
-	if d, ok := b.(driven); ok {
+	if d, ok := b.(workload.Driven); ok {
 		err = serve(d, os.Stdin, stdout)
 	} else {
 		err = measureSlowed(spec.Name, b, opts, stdout)
@@ -145,16 +144,9 @@ func run(stdout, stderr io.Writer, args []string) error {
 		Extra: extra})
 }
 
-// notApplicable is implemented by errors of Spec.New that mean the cell
-// does not apply here (memfs outside an enclave): the cell reports "na".
-type notApplicable interface{ NotApplicable() }
-
-// driven is a workload the harness drives from outside (a server): it
-// announces where it listens (protocol.TypeReady) and serves until its
-// stdin closes; the harness writes the samples.
-type driven interface{ Ready() protocol.Message }
-
-func serve(d driven, stdin io.Reader, stdout io.Writer) error {
+// serve runs a driven workload: it announces where it listens and serves
+// until stdin closes.
+func serve(d workload.Driven, stdin io.Reader, stdout io.Writer) error {
 	if err := protocol.Encode(stdout, d.Ready()); err != nil {
 		return err
 	}

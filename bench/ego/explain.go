@@ -186,8 +186,10 @@ func ParseLauncher(stdout []string, stderr string) LauncherOutput {
 // stderr tail.
 const maxDiag = 2 << 10
 
-// topOCalls is how many OCALL functions AfterExit records by name.
-const topOCalls = 10
+// topOCalls is how many OCALL functions AfterExit records by name: enough
+// for every function a workload calls, so that per-function rates (the
+// clock's ert_clock_gettime_ocall apart) can be compared with the sim.
+const topOCalls = 40
 
 // AfterExit implements mode.ExitReporter: it records in the cell's
 // Extra the EGo version, the enclave configuration (ego_heap_mb,

@@ -116,6 +116,10 @@ const (
 // counts that cover the whole process, like EGo's OCALL table.
 const ExtraOpsTotal = "ops_total"
 
+// ExtraGoSysBytes is the done message's count of the bytes the Go runtime
+// obtained from the system (runtime.MemStats.Sys) by the end of the run.
+const ExtraGoSysBytes = "go_sys_bytes"
+
 // Encode writes m as one protocol line.
 func Encode(w io.Writer, m Message) error {
 	if err := m.Validate(); err != nil {

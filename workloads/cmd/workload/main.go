@@ -134,12 +134,17 @@ func run(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	extra := enclave.Provenance(digest)
+	if extra == nil {
+		extra = map[string]string{}
+	}
 	if ops > 0 {
-		if extra == nil {
-			extra = map[string]string{}
-		}
 		extra[protocol.ExtraOpsTotal] = strconv.FormatInt(ops, 10)
 	}
+	// What the Go runtime took from the enclave heap (its own memory, not
+	// the workload's arena): bench/ego sizes heapSize on top of it.
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	extra[protocol.ExtraGoSysBytes] = strconv.FormatUint(ms.Sys, 10)
 	return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeDone, ElapsedNS: time.Since(start).Nanoseconds(),
 		Extra: extra})
 }

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Puts EGo's own OCALL count next to the sim mode's, per operation, for every
+# quick-profile cell of one size (docs/sim.md keeps the table of the last run).
+# Needs a real ego and a Go 1.26 ego-go on PATH (docs/ego.md, "EGo from source").
+#
+# EGo counts OCALLs per host function over the whole process when
+# OE_TRACE_OCALLS=1 (--ego-trace-ocalls): enclave creation, calibration,
+# warm-up and repetitions. The workload's done line says how many operations
+# the process ran (ops_total), so two runs that differ only in repetitions
+# give the rate without the fixed part:
+#   EGo OCALLs/op = (ocalls(B) - ocalls(A)) / (ops(B) - ops(A))
+# with A = --reps 1 --warmup 0 and B = the profile's repetitions. Clock reads
+# (ert_clock_gettime_ocall) are shown apart: they are OCALLs only where the
+# kernel gives Edgeless RT no vDSO clock (or with ERT_DISABLE_VDSO_CLOCK=1),
+# and the sim counts them as in-enclave. Sim OCALLs/op = sum of the samples'
+# ocalls / sum of their iterations.
+#
+# SIZE (default DC2s_v2); B=DIR reuses a run that has ego-sim (with
+# --ego-trace-ocalls) and sim cells of the quick profile at SIZE.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ENCLAVEBENCH_IMDS=off
+size=${SIZE:-DC2s_v2}
+go build -o bin/bench ./bench
+go build -o bin/workload ./workloads/cmd/workload
+go build -tags sim -o bin/workload-sim ./workloads/cmd/workload
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+b=${B:-}
+if [ -z "$b" ]; then
+  b=$tmp/b
+  bin/bench run --profile quick --sizes "$size" --modes ego-sim,sim --ego-trace-ocalls \
+    --progress never --timeout 10m -o "$b" >/dev/null
+fi
+bin/bench run --profile quick --sizes "$size" --modes ego-sim --ego-trace-ocalls --reps 1 --warmup 0 \
+  --progress never --timeout 10m -o "$tmp/a" >/dev/null
+
+# key: workload params size (mode left out)
+keyf='.workload + " " + ((.params // {}) | to_entries | sort_by(.key) | map("\(.key)=\(.value)") | join(",")) + " " + .size'
+last() { jq -c "select(.size == \"$size\")" "$1/cells.jsonl" | jq -sc "group_by(.cell) | map(max_by(.attempt)) | .[]"; }
+last "$tmp/a" > "$tmp/a.cells"
+last "$b" > "$tmp/b.cells"
+jq -c "select(.size == \"$size\" and .mode == \"sim\") | {k: ($keyf), o: (.events.ocalls // 0), n: .iters}" "$b/samples.jsonl" \
+  | jq -sc 'group_by(.k) | map({k: .[0].k, sim: ((map(.o) | add) / (map(.n) | add))}) | .[]' > "$tmp/sim"
+# Driven workloads (httpserver) run no measurement loop: their operations
+# are the requests of their samples.
+iters() { jq -c "select(.size == \"$size\" and .mode == \"ego-sim\") | {k: ($keyf), n: .iters}" "$1/samples.jsonl" \
+  | jq -sc 'group_by(.k) | map({(.[0].k): (map(.n) | add)}) | add // {}'; }
+iters "$tmp/a" > "$tmp/a.iters"
+iters "$b" > "$tmp/b.iters"
+
+echo "| cell ($size) | EGo OCALLs/op (clock apart) | EGo clock OCALLs/op | sim OCALLs/op | sim / EGo |"
+echo "|---|---|---|---|---|"
+jq -rn --slurpfile a <(jq -c "select(.mode == \"ego-sim\") | {k: ($keyf), s: .status, r: .reason, x: (.extra // {})}" "$tmp/a.cells") \
+  --slurpfile b <(jq -c "select(.mode == \"ego-sim\") | {k: ($keyf), s: .status, r: .reason, x: (.extra // {})}" "$tmp/b.cells") \
+  --slurpfile sim "$tmp/sim" --slurpfile ai "$tmp/a.iters" --slurpfile bi "$tmp/b.iters" '
+  def num($x; $k): ($x[$k] // "0" | tonumber);
+  ($a | map({(.k): .}) | add) as $A | ($sim | map({(.k): .sim}) | add // {}) as $S |
+  $b[] | . as $B | $A[$B.k] as $a1 |
+  if $B.s != "ok" or $a1 == null or $a1.s != "ok" then
+    "| \($B.k) | \($B.s): \($B.r // "") | | \($S[$B.k] // "" ) | |"
+  else
+    (if $B.x.ops_total then num($B.x; "ops_total") - num($a1.x; "ops_total")
+     else ($bi[0][$B.k] // 0) - ($ai[0][$B.k] // 0) end) as $dn |
+    (num($B.x; "ocall.ert_clock_gettime_ocall") - num($a1.x; "ocall.ert_clock_gettime_ocall")) as $dc |
+    (num($B.x; "ocalls_total") - num($a1.x; "ocalls_total") - $dc) as $do |
+    if $dn <= 0 then "| \($B.k) | no operation count (ops_total) | | \($S[$B.k] // "") | |"
+    else
+      ($do / $dn) as $e | ($S[$B.k]) as $s |
+      "| \($B.k) | \($e * 1000 | round / 1000) | \($dc / $dn * 1000 | round / 1000) | \(if $s == null then "" else ($s * 1000 | round / 1000) end) | \(if $s == null or $e == 0 then "" else ($s / $e * 100 | round / 100) end) |"
+    end
+  end'

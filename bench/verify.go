@@ -43,8 +43,12 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("verify needs exactly one result directory, got %d arguments", flags.NArg())
 	}
 	dir := flags.Arg(0)
-	if _, err := result.Load(dir); err != nil {
+	d, err := result.Load(dir)
+	if err != nil {
 		return usagef("%v", err)
+	}
+	for _, s := range d.Short {
+		fmt.Fprintln(stderr, "bench verify: warning:", s)
 	}
 	_, cells, problems := result.ReadAll(dir)
 	for _, p := range problems {

@@ -165,7 +165,7 @@ func (s ShortCell) String() string {
 		return fmt.Sprintf("%s: attempt %d recorded %d samples but %s holds %d: samples.jsonl was added to; its figures are suspect",
 			s.Cell, s.Attempt, s.Recorded, SamplesFile, s.Present)
 	}
-	return fmt.Sprintf("%s: attempt %d recorded %s, %d samples but %s holds %d: samples were lost (bench run --resume reruns the cell)",
+	return fmt.Sprintf("%s: attempt %d recorded %s, %d samples but %s holds %d usable: samples were lost or left out (bench run --resume reruns the cell)",
 		s.Cell, s.Attempt, s.Status, s.Recorded, SamplesFile, s.Present)
 }
 

@@ -78,6 +78,14 @@ func FuzzReadSamples(f *testing.F) {
 	b.Write(enc)
 	f.Add(b.Bytes())
 	f.Add([]byte("{}\n{\"cell\":1}\n"))
+	// The impossible samples of issue 14: each must be refused.
+	for _, edit := range []func(string) string{
+		replace(`"value":100`, `"value":-5`), replace(`"value":100`, `"value":1e300`),
+		replace(`"elapsed_ns":100`, `"elapsed_ns":-100`), replace(`"rep":0`, `"rep":-1`),
+		replace(`"cell":"W/size`, `"cell":"W/p=a\nBenchmarkY 1 1 ns/op/size`),
+	} {
+		f.Add([]byte(sampleLine(0, nil) + "\n" + sampleLine(0, edit) + "\n"))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, bad := ReadLines(bytes.NewReader(data), "f", CheckSample)
 		for _, s := range got {

@@ -420,3 +420,49 @@ func TestShortWriteChild(t *testing.T) {
 	}
 	st.Close()
 }
+
+// FuzzLoad reads arbitrary samples.jsonl and cells.jsonl: whatever Load
+// selects passes the checks, no (cell, attempt, rep) is used twice, every
+// problem has a line, and each short cell's counts differ.
+func FuzzLoad(f *testing.F) {
+	ok := []string{sampleLine(0, nil), sampleLine(1, nil)}
+	f.Add(strings.Join(ok, "\n")+"\n", cellLine(StatusOK, 2)+"\n")
+	f.Add(strings.Join(append(ok, sampleLine(1, nil)), "\n")+"\n", cellLine(StatusOK, 3)+"\n")  // duplicate
+	f.Add(ok[0]+"\n"+ok[1][:30], cellLine(StatusOK, 2)+"\n")                                    // torn
+	f.Add(ok[0]+"\n", cellLine(StatusOK, 2)+"\n"+cellLine(StatusOK, 2)+"\n")                    // lost, duplicate outcome
+	f.Add(sampleLine(0, replace(`"value":100`, `"value":-5`))+"\n", cellLine(StatusOK, 1)+"\n") // impossible
+	f.Fuzz(func(t *testing.T, samples, cells string) {
+		dir := t.TempDir()
+		if err := WriteJSONFile(filepath.Join(dir, RunFile), validRun("r1")); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, SamplesFile), []byte(samples), 0o644)
+		os.WriteFile(filepath.Join(dir, CellsFile), []byte(cells), 0o644)
+		d, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[sampleKey]bool{}
+		for _, s := range d.Samples {
+			if err := CheckSample(&s); err != nil {
+				t.Fatalf("selected an invalid sample: %v", err)
+			}
+			k := sampleKey{s.Cell, s.Attempt, s.Rep}
+			if seen[k] {
+				t.Fatalf("selected %v twice", k)
+			}
+			seen[k] = true
+		}
+		for _, p := range d.Problems {
+			var le *LineError
+			if !errors.As(p, &le) || le.Line < 1 {
+				t.Fatalf("problem without a line: %v", p)
+			}
+		}
+		for _, s := range d.Short {
+			if s.Present == s.Recorded {
+				t.Fatalf("short cell with matching counts: %+v", s)
+			}
+		}
+	})
+}

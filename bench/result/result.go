@@ -84,6 +84,12 @@ type Model struct {
 	Native []protocol.Value `json:"native"`
 	// EmulationNS is what the emulation itself cost on this host.
 	EmulationNS int64 `json:"emulation_ns,omitempty"`
+	// BaseNS is the repetition's measured time on plain memory, in the
+	// same process and repetition as the counted events; PredictedNS is
+	// BaseNS plus the priced events. Both are 0 in samples written before
+	// the paired model (their base was the time less the emulation).
+	BaseNS      int64 `json:"base_ns,omitempty"`
+	PredictedNS int64 `json:"predicted_ns,omitempty"`
 	// CountsOnly is set when events could not be counted on this host.
 	CountsOnly string `json:"counts_unavailable,omitempty"`
 }

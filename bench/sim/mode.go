@@ -10,19 +10,24 @@
 //     forward to the host (OCALLs) and the threads it would create (ECALLs)
 //     (workloads/trace). Notifications cost microseconds, so this pass is
 //     never timed: it yields transitions per operation;
-//  2. the timed pass: the workload's enclave memory (workloads/arena) is
-//     the software EPC (workloads/swepc), whose resident pages are capped
-//     at the size's usable EPC (UsableEPC), so pages are really evicted
-//     and loaded, and counted.
+//  2. the timed pass: each repetition runs its operations on plain memory
+//     (timed: the workload's native time in this very process), then, when
+//     the workload has enclave memory (workloads/arena), the same
+//     operations on a second instance of it held in the software EPC
+//     (workloads/swepc), whose resident pages are capped at the size's
+//     usable EPC (UsableEPC), so pages are really evicted and loaded, and
+//     counted. That run's time, which includes the emulation, is not used.
 //
-// Finish then predicts each sample (Predict): the measured time, minus what
-// the emulation itself cost on this host (the software EPC's fault handling),
-// plus every counted event priced by the cost profile (OCALLs and ECALLs at
-// the counting pass's rates times the sample's operations, EPC loads and
-// evictions as counted, and LLC misses times the memory-encryption factor
-// where the host can count them). Where this host denies userfaultfd or
-// seccomp, the mode says so once and falls back to counts-free samples:
-// measured values, no prediction, Model.CountsOnly = the reason.
+// Finish then predicts each sample (Predict): the repetition's measured
+// time plus every event counted for it, priced by the cost profile
+// (OCALLs and ECALLs at the counting pass's rates times the sample's
+// operations, EPC loads and evictions of the same operations, and LLC
+// misses times the memory-encryption factor where the host can count
+// them), so the prediction is never below the measured base
+// (bench/sim/paired reads the pairs back for reports). Where this host
+// denies userfaultfd or seccomp, the mode says so once and falls back to
+// counts-free samples: measured values, no prediction, Model.CountsOnly =
+// the reason.
 package sim
 
 import (
@@ -330,8 +335,8 @@ func (m *Mode) Finish(l mode.Launch, s *result.Sample, _ map[string]string) erro
 		CountsOnly(s, nil, ref, "OCALLs not counted: "+pass.Unavailable)
 		return nil
 	}
-	Predict(s, pass, pr, Emulation{FaultTrapNS: m.probe.FaultTrapNS, NotifyNS: m.probe.NotifyNS}, ref)
-	return nil
+	_, err = Predict(s, pass, pr, Emulation{FaultTrapNS: m.probe.FaultTrapNS}, ref)
+	return err
 }
 
 var _ mode.Mode = (*Mode)(nil)

@@ -22,45 +22,43 @@ const (
 	EventCostMEE     = "model_mee_ns"      // predicted extra time of LLC misses
 	EventLLCMisses   = "llc_misses"        // counted by the timed pass, when the host allows
 	EventCountNS     = "count_pass_ns"     // duration of the counting pass's operations
-	// EventBaseFromPass (=1) marks a repetition whose time without the
-	// emulation was taken from the counting pass (paging-dominated).
-	EventBaseFromPass = "model_base_from_count_pass"
 )
 
+// CostEvents are the events that make up a prediction beyond its measured
+// base, in the order reports list them.
+var CostEvents = []string{EventCostOCalls, EventCostECalls, EventCostEPC, EventCostMEE}
+
 // Emulation is what the software EPC costs on this host beyond what SGX
-// would: its handler's time plus FaultTrapNS per fault. NotifyNS is what one
-// notification cost the counting pass.
+// would: its handler's time plus FaultTrapNS per fault.
 type Emulation struct {
 	FaultTrapNS float64
-	NotifyNS    float64
 }
-
-// pagingDominated is the share of a repetition's time spent in the
-// emulation beyond which its base is taken from the counting pass.
-const pagingDominated = 0.5
 
 // Prediction is the model's account of one sample.
 type Prediction struct {
-	BaseNS      float64 // the repetition's time without the emulation
-	EmulationNS float64
-	// BaseFromPass says the base came from the counting pass's time per
-	// operation (plain memory), not from subtracting the emulation.
-	BaseFromPass bool
-	OCalls       float64
-	ECalls       float64
-	OCallNS      float64
-	ECallNS      float64
-	EPCNS        float64
-	MEENS        float64
-	PredictedNS  float64 // of the whole repetition
+	BaseNS      float64 // the repetition's measured time, on plain memory
+	EmulationNS float64 // what the software-EPC run cost (in no figure)
+	OCalls      float64
+	ECalls      float64
+	OCallNS     float64
+	ECallNS     float64
+	EPCNS       float64
+	MEENS       float64
+	PredictedNS float64 // of the whole repetition
 }
 
 // Predict turns a measured sample of the sim build into the predicted
-// enclave figures: the measured time minus the emulation's own cost plus
-// every counted event priced by pr; every value is converted (ns/op and
-// latencies up, throughputs down). It fills s.Model; s.Values become the
-// predicted ones.
-func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref string) Prediction {
+// enclave figures: the repetition's own measured time on plain memory (the
+// workload's native time in this very process) plus every event counted
+// for the same repetition, priced by pr. Every priced event adds time, so
+// the prediction is never below the base. Values are converted (ns/op and
+// latencies up, throughputs down). It fills s.Model (base, prediction,
+// the measured values); s.Values become the predicted ones.
+//
+// A sample whose repetition was timed on the software EPC itself (a sim
+// binary built before the paired run) is refused: its time includes the
+// emulation, and no subtraction recovers the native time from it.
+func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref string) (Prediction, error) {
 	var p Prediction
 	n := float64(s.Iters)
 	elapsed := float64(s.ElapsedNS)
@@ -68,23 +66,11 @@ func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref s
 	if s.Events == nil {
 		s.Events = map[string]int64{}
 	}
-	p.EmulationNS = float64(ev["epc_fault_ns"]) + em.FaultTrapNS*float64(ev["epc_faults"])
-	p.BaseNS = math.Max(elapsed-p.EmulationNS, 0)
-	// When the emulation is most of the time, what is left after
-	// subtracting it is mostly its noise (a fault costs tens to hundreds of
-	// microseconds here, the residual +-10 us, a priced swap 10.8 us). The
-	// counting pass ran the same operations on plain memory: its time per
-	// operation, less its notifications (workload threads only), is the base.
-	if p.EmulationNS > pagingDominated*elapsed && pass != nil && pass.Ops > 0 && pass.ElapsedNS > 0 {
-		notif := float64(pass.Counts.Notifications - pass.Counts.ClockOCalls)
-		perOp := (float64(pass.ElapsedNS) - math.Max(notif, 0)*em.NotifyNS) / float64(pass.Ops)
-		if perOp > 0 {
-			p.BaseNS = math.Min(perOp*n, elapsed)
-			p.EmulationNS = elapsed - p.BaseNS
-			p.BaseFromPass = true
-			s.Events[EventBaseFromPass] = 1
-		}
+	if ev["epc_faults"] > 0 && ev[protocol.EventEPCPassOps] == 0 {
+		return p, fmt.Errorf("the sim workload binary timed its repetition on the software EPC (it predates the paired run): rebuild it with `%s`", BuildCommand)
 	}
+	p.BaseNS = elapsed
+	p.EmulationNS = float64(ev["epc_fault_ns"]) + em.FaultTrapNS*float64(ev["epc_faults"])
 
 	// Transitions: the counting pass's rates. OCALLs that follow the clock
 	// (the runtime's sysmon) scale with time, the rest with operations.
@@ -105,8 +91,8 @@ func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref s
 	}
 	p.OCallNS = p.OCalls * pr.NS(pr.OCallCycles)
 	p.ECallNS = p.ECalls * pr.NS(pr.ECallCycles)
-	p.EPCNS = float64(ev[protocol.EventEPCLoads])*pr.NS(pr.EPCLoadCycles) + float64(ev[protocol.EventEPCEvicts])*pr.NS(pr.EPCEvictionCycles)
-	if misses, ok := ev[EventLLCMisses]; ok && pass != nil && pass.HostLLCMissNS > 0 {
+	p.EPCNS = float64(max(ev[protocol.EventEPCLoads], 0))*pr.NS(pr.EPCLoadCycles) + float64(max(ev[protocol.EventEPCEvicts], 0))*pr.NS(pr.EPCEvictionCycles)
+	if misses, ok := ev[EventLLCMisses]; ok && misses > 0 && pass != nil && pass.HostLLCMissNS > 0 && pr.MEEFactor > 1 {
 		p.MEENS = float64(misses) * pass.HostLLCMissNS * (pr.MEEFactor - 1)
 	}
 	p.PredictedNS = p.BaseNS + p.OCallNS + p.ECallNS + p.EPCNS + p.MEENS
@@ -118,8 +104,9 @@ func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref s
 
 	native := append([]protocol.Value(nil), s.Values...)
 	s.Values = convert(s.Values, elapsed, p.PredictedNS, n)
-	s.Model = &result.Model{Profile: ref, Native: native, EmulationNS: int64(math.Round(p.EmulationNS))}
-	return p
+	s.Model = &result.Model{Profile: ref, Native: native, EmulationNS: int64(math.Round(p.EmulationNS)),
+		BaseNS: s.ElapsedNS, PredictedNS: int64(math.Round(p.PredictedNS))}
+	return p, nil
 }
 
 // convert rescales measured values from a repetition that took elapsed ns
@@ -191,6 +178,6 @@ func CountsOnly(s *result.Sample, pass *trace.Pass, ref, reason string) {
 
 // Describe is a one-line account of a prediction, for logs and tests.
 func (p Prediction) Describe() string {
-	return fmt.Sprintf("base %.0f ns (emulation %.0f ns removed) + %.0f OCALLs %.0f ns + %.0f ECALLs %.0f ns + EPC %.0f ns + MEE %.0f ns = %.0f ns",
+	return fmt.Sprintf("base %.0f ns (emulation %.0f ns, not in it) + %.0f OCALLs %.0f ns + %.0f ECALLs %.0f ns + EPC %.0f ns + MEE %.0f ns = %.0f ns",
 		p.BaseNS, p.EmulationNS, p.OCalls, p.OCallNS, p.ECalls, p.ECallNS, p.EPCNS, p.MEENS, p.PredictedNS)
 }

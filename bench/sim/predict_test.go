@@ -2,7 +2,10 @@ package sim
 
 import (
 	"math"
+	"strings"
 	"testing"
+
+	"pgregory.net/rapid"
 
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sizes"
@@ -15,9 +18,10 @@ var testPrices = &Prices{CPU: "test", ClockHz: 1e9, OCallCycles: 1000, ECallCycl
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 
 func TestPredictConvertsEveryUnit(t *testing.T) {
-	// 1000 ops in 1 ms (1000 ns/op), 1 OCALL per op from the counting pass
-	// (plus 10 time-driven nanosleeps over its 2 ms), 5 loads and 5
-	// evictions, 20 us of emulation (10 us handler + 2 faults x 5 us).
+	// 1000 ops in 1 ms on plain memory (1000 ns/op), 1 OCALL per op from
+	// the counting pass (plus 10 time-driven nanosleeps over its 2 ms), 5
+	// loads and 5 evictions from the software-EPC run of the same ops,
+	// which took 20 us of emulation (10 us handler + 2 faults x 5 us).
 	s := &result.Sample{Iters: 1000, ElapsedNS: 1e6,
 		Values: []protocol.Value{
 			{Value: 1000, Unit: "ns/op", Better: protocol.Lower},
@@ -27,14 +31,17 @@ func TestPredictConvertsEveryUnit(t *testing.T) {
 			{Value: 3, Unit: "p99-us", Better: protocol.Lower},
 			{Value: 7, Unit: "B/op", Better: protocol.Lower},
 		},
-		Events: map[string]int64{"epc_loads": 5, "epc_evictions": 5, "epc_fault_ns": 10000, "epc_faults": 2}}
+		Events: map[string]int64{"epc_loads": 5, "epc_evictions": 5, "epc_fault_ns": 10000, "epc_faults": 2, "epc_pass_ops": 1000}}
 	pass := &trace.Pass{Version: 1, Ops: 500, ElapsedNS: 2e6,
 		Counts: trace.Counts{OCalls: 510, ECalls: 5, ClockOCalls: 10, BySyscall: map[string]int64{"pread64": 500, "clock:nanosleep": 10}}}
-	p := Predict(s, pass, testPrices, Emulation{FaultTrapNS: 5000}, "test/v1")
-	base := 1e6 - 20000.0
+	p, err := Predict(s, pass, testPrices, Emulation{FaultTrapNS: 5000}, "test/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := 1e6 // the timed repetition, on plain memory: nothing to subtract
 	wantOCalls := 1000 + 10.0/2e6*base
 	wantNS := base + wantOCalls*1000 + 10*2000 + 5*3000 + 5*4000
-	if !near(p.EmulationNS, 20000) || !near(p.OCalls, wantOCalls) || !near(p.ECalls, 10) || !near(p.PredictedNS, wantNS) {
+	if !near(p.BaseNS, base) || !near(p.EmulationNS, 20000) || !near(p.OCalls, wantOCalls) || !near(p.ECalls, 10) || !near(p.PredictedNS, wantNS) {
 		t.Fatalf("prediction %s, want %.0f ns with %.2f OCALLs", p.Describe(), wantNS, wantOCalls)
 	}
 	k := wantNS / 1e6
@@ -45,7 +52,9 @@ func TestPredictConvertsEveryUnit(t *testing.T) {
 			t.Errorf("%s = %v, want %v", v.Unit, v.Value, want[v.Unit])
 		}
 	}
-	if s.Model == nil || s.Model.Profile != "test/v1" || s.Model.EmulationNS != 20000 || s.Model.Native[0].Value != 1000 || s.Model.CountsOnly != "" {
+	m := s.Model
+	if m == nil || m.Profile != "test/v1" || m.EmulationNS != 20000 || m.Native[0].Value != 1000 || m.CountsOnly != "" ||
+		m.BaseNS != 1e6 || m.PredictedNS != int64(math.Round(wantNS)) {
 		t.Fatalf("model = %+v", s.Model)
 	}
 	if s.Events["ocalls"] != int64(math.Round(wantOCalls)) || s.Events["ecalls"] != 10 || s.Events[EventCountOps] != 500 || s.Events[EventCountOCalls] != 510 {
@@ -56,27 +65,52 @@ func TestPredictConvertsEveryUnit(t *testing.T) {
 	}
 }
 
-func TestPredictPagingDominatedBase(t *testing.T) {
-	// 100 ops in 10 ms, of which the emulation took 9.5 ms (handler) +
-	// 10 faults x 10 us: the base comes from the counting pass: 2000 ops in
-	// 1.2 ms with 100 notifications (20 of them clock) at 5 us = 400 ns/op.
+func TestPredictRefusesTimeOnTheSoftwareEPC(t *testing.T) {
+	// A repetition with software-EPC faults but no paired run was timed
+	// on the emulation (an older sim binary): its time cannot be a base.
 	s := &result.Sample{Iters: 100, ElapsedNS: 10e6, Values: []protocol.Value{{Value: 1e5, Unit: "ns/op", Better: protocol.Lower}},
 		Events: map[string]int64{"epc_fault_ns": 9.5e6, "epc_faults": 10, "epc_loads": 10, "epc_evictions": 10}}
-	pass := &trace.Pass{Version: 1, Ops: 2000, ElapsedNS: 1.2e6, Counts: trace.Counts{OCalls: 20, Notifications: 100, ClockOCalls: 20}}
-	p := Predict(s, pass, testPrices, Emulation{FaultTrapNS: 10000, NotifyNS: 5000}, "t/v1")
-	if !p.BaseFromPass || !near(p.BaseNS, 400*100) || !near(p.EmulationNS, 10e6-40000) {
-		t.Fatalf("%s (from pass: %v)", p.Describe(), p.BaseFromPass)
+	_, err := Predict(s, &trace.Pass{Version: 1, Ops: 100}, testPrices, Emulation{}, "t/v1")
+	if err == nil || !strings.Contains(err.Error(), "rebuild") {
+		t.Fatalf("err = %v, want a refusal that says to rebuild", err)
 	}
-	clock := 20 / 1.2e6 * 40000 * 1000 // the clock-driven OCALLs over the base time, at 1000 ns
-	if want := 40000.0 + clock + 10*3000 + 10*4000; !near(p.PredictedNS, want) || s.Events[EventBaseFromPass] != 1 {
-		t.Fatalf("predicted %v, want %v; events %v", p.PredictedNS, want, s.Events)
+	if s.Model != nil || s.Values[0].Value != 1e5 {
+		t.Fatalf("a refused sample was changed: %+v", s)
 	}
-	// Below the threshold the emulation is subtracted.
-	s2 := &result.Sample{Iters: 100, ElapsedNS: 10e6, Values: []protocol.Value{{Value: 1e5, Unit: "ns/op", Better: protocol.Lower}},
-		Events: map[string]int64{"epc_fault_ns": 1e6, "epc_faults": 10}}
-	if p := Predict(s2, pass, testPrices, Emulation{FaultTrapNS: 10000, NotifyNS: 5000}, "t/v1"); p.BaseFromPass || !near(p.BaseNS, 10e6-1.1e6) {
-		t.Fatalf("%s", p.Describe())
-	}
+}
+
+// The prediction is the base plus priced events: never below the base,
+// equal only when nothing was counted, whatever the counts.
+func TestPredictNeverBelowBase(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		iters := rapid.IntRange(1, 1e6).Draw(t, "iters")
+		elapsed := rapid.Int64Range(1, 1e10).Draw(t, "elapsed")
+		ev := map[string]int64{}
+		for _, k := range []string{"epc_loads", "epc_evictions", "llc_misses", "epc_faults", "epc_fault_ns"} {
+			if rapid.Bool().Draw(t, k+"?") {
+				ev[k] = rapid.Int64Range(0, 1e7).Draw(t, k)
+			}
+		}
+		ev["epc_pass_ops"] = int64(iters)
+		pass := &trace.Pass{Version: 1, Ops: rapid.Int64Range(1, 1e6).Draw(t, "pass ops"), ElapsedNS: rapid.Int64Range(0, 1e10).Draw(t, "pass ns"),
+			HostLLCMissNS: rapid.Float64Range(0, 200).Draw(t, "miss ns"),
+			Counts: trace.Counts{OCalls: rapid.Int64Range(0, 1e6).Draw(t, "ocalls"), ECalls: rapid.Int64Range(0, 1e3).Draw(t, "ecalls"),
+				ClockOCalls: rapid.Int64Range(0, 1e3).Draw(t, "clock")}}
+		nsPerOp := float64(elapsed) / float64(iters)
+		s := &result.Sample{Iters: iters, ElapsedNS: elapsed, Events: ev, Values: []protocol.Value{
+			{Value: nsPerOp, Unit: "ns/op", Better: protocol.Lower}, {Value: 1e3 / nsPerOp, Unit: "MB/s", Better: protocol.Higher}}}
+		p, err := Predict(s, pass, testPrices, Emulation{FaultTrapNS: 100}, "t/v1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.PredictedNS < p.BaseNS || s.Values[0].Value < nsPerOp*(1-1e-12) || s.Values[1].Value > 1e3/nsPerOp*(1+1e-12) {
+			t.Fatalf("prediction below its base: %s; values %v", p.Describe(), s.Values)
+		}
+		counted := p.OCalls+p.ECalls > 0 || ev["epc_loads"]+ev["epc_evictions"] > 0 || p.MEENS > 0
+		if !counted && p.PredictedNS != p.BaseNS {
+			t.Fatalf("nothing counted, yet %s", p.Describe())
+		}
+	})
 }
 
 func TestPredictMEEOnlyWithCounts(t *testing.T) {
@@ -85,11 +119,11 @@ func TestPredictMEEOnlyWithCounts(t *testing.T) {
 			Events: map[string]int64{"llc_misses": 4}}
 	}
 	pass := &trace.Pass{Version: 1, Ops: 10, HostLLCMissNS: 50}
-	if p := Predict(mk(), pass, testPrices, Emulation{}, "t/v1"); !near(p.MEENS, 4*50*2) {
+	if p, _ := Predict(mk(), pass, testPrices, Emulation{}, "t/v1"); !near(p.MEENS, 4*50*2) {
 		t.Errorf("MEE = %v, want %v", p.MEENS, 4*50*2)
 	}
 	pass.HostLLCMissNS = 0 // the host could not count: never invent
-	if p := Predict(mk(), pass, testPrices, Emulation{}, "t/v1"); p.MEENS != 0 {
+	if p, _ := Predict(mk(), pass, testPrices, Emulation{}, "t/v1"); p.MEENS != 0 {
 		t.Errorf("MEE = %v without a measured miss latency", p.MEENS)
 	}
 }
@@ -97,7 +131,7 @@ func TestPredictMEEOnlyWithCounts(t *testing.T) {
 func TestComputeIsOneX(t *testing.T) {
 	// No transitions, no paging: the prediction is the measurement.
 	s := &result.Sample{Iters: 100, ElapsedNS: 5e6, Values: []protocol.Value{{Value: 5e4, Unit: "ns/op", Better: protocol.Lower}}}
-	p := Predict(s, &trace.Pass{Version: 1, Ops: 100}, testPrices, Emulation{FaultTrapNS: 1000}, "t/v1")
+	p, _ := Predict(s, &trace.Pass{Version: 1, Ops: 100}, testPrices, Emulation{FaultTrapNS: 1000}, "t/v1")
 	if p.PredictedNS != 5e6 || s.Values[0].Value != 5e4 {
 		t.Fatalf("%s; values %v", p.Describe(), s.Values)
 	}

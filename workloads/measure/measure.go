@@ -33,6 +33,14 @@ type Options struct {
 	// that covers the whole process (EGo's OCALL table), the total gives
 	// per-operation rates.
 	Ran func(n int)
+	// Shadow, when set, runs after every warmup and measured repetition,
+	// outside its timing, with that repetition's operation count; the
+	// events it returns are added to the measured repetition's sample. The
+	// sim mode runs the same operations there on a second instance of the
+	// workload held in the software EPC, so that the timed repetition is
+	// the workload's native time and its paging events come from the same
+	// repetition.
+	Shadow func(n int) (map[string]int64, error)
 
 	now func() int64 // the monotonic clock (tests: a simulated one)
 }
@@ -80,6 +88,11 @@ func Run(b workload.Bench, o Options, out io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("warmup: %w", err)
 		}
+		if o.Shadow != nil {
+			if _, err := o.Shadow(n); err != nil {
+				return fmt.Errorf("warmup: %w", err)
+			}
+		}
 	}
 	w := &lineWriter{out: out, on: o.OnLine}
 	for rep := 0; rep < o.Reps; rep++ {
@@ -88,6 +101,15 @@ func Run(b workload.Bench, o Options, out io.Writer) error {
 			return fmt.Errorf("repetition %d: %w", rep, err)
 		}
 		s.Rep = rep
+		if o.Shadow != nil {
+			ev, err := o.Shadow(s.Iters)
+			if err != nil {
+				return fmt.Errorf("repetition %d: %w", rep, err)
+			}
+			for k, v := range ev {
+				s.Events[k] += v
+			}
+		}
 		if err := protocol.Encode(w, protocol.Message{Type: protocol.TypeSample, Sample: s}); err != nil {
 			return err
 		}

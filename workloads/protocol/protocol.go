@@ -109,6 +109,13 @@ const (
 	EventECalls      = "ecalls"
 	EventEPCLoads    = "epc_loads"
 	EventEPCEvicts   = "epc_evictions"
+	// EventEPCPassOps marks a sim repetition timed on plain memory whose
+	// EPC events come from the same operations run right after it on the
+	// software EPC: it is how many ran there (counts are scaled to the
+	// repetition's when fewer). EventEPCPassNS is that run's duration,
+	// emulation included.
+	EventEPCPassOps = "epc_pass_ops"
+	EventEPCPassNS  = "epc_pass_ns"
 )
 
 // ExtraOpsTotal is the done message's count of every operation the

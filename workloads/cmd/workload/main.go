@@ -121,6 +121,16 @@ func run(stdout, stderr io.Writer, args []string) error {
 		protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
 		return err
 	}
+	var closeShadow func() error
+	if _, ok := b.(workload.Driven); !ok && simPair != nil {
+		timed, closeS, err := simPair(b, func() (workload.Bench, error) { return spec.New(env) }, &opts)
+		if err != nil {
+			b.Close()
+			protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
+			return err
+		}
+		b, closeShadow = timed, closeS
+	}
 	if d, ok := b.(workload.Driven); ok {
 		err = serve(d, os.Stdin, stdout)
 	} else {
@@ -128,6 +138,11 @@ func run(stdout, stderr io.Writer, args []string) error {
 	}
 	if cerr := b.Close(); err == nil {
 		err = cerr
+	}
+	if closeShadow != nil {
+		if cerr := closeShadow(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
@@ -204,6 +219,14 @@ func measureSlowed(name string, b workload.Bench, o measure.Options, out io.Writ
 // to fs and returns what runs before the workload is prepared (the counting
 // pass), which may change the measurement options.
 var simHooks func(fs *pflag.FlagSet) func(args []string, env workload.Env, o *measure.Options) error
+
+// simPair is set by the sim build (sim_linux.go). Given the workload
+// prepared with its enclave memory in the software EPC, and a way to
+// prepare another instance, it returns the instance to time (on plain
+// memory, when the first one holds a software-EPC arena) and sets
+// o.Shadow to run each repetition's operations on the first one too;
+// closeShadow releases it (nil when there is none).
+var simPair func(b workload.Bench, again func() (workload.Bench, error), o *measure.Options) (timed workload.Bench, closeShadow func() error, err error)
 
 // inEnclave tells whether the process runs in an EGo enclave (always false
 // in a build without -tags ego).

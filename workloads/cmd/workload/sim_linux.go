@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
@@ -56,18 +57,23 @@ func init() {
 		}
 	}
 	simHooks = addSimFlags
+	simPair = pairBench
 }
 
 func addSimFlags(fs *pflag.FlagSet) func([]string, workload.Env, *measure.Options) error {
 	count := fs.Bool("sim-count", false, "sim mode: count OCALLs and ECALLs in a separate pass before the timed one")
 	child := fs.Bool("sim-count-child", false, "sim mode, internal: be the counted child")
 	return func(args []string, env workload.Env, o *measure.Options) error {
+		if f := fs.Lookup("swepc-cap"); f != nil {
+			swepcCap, _ = strconv.ParseInt(f.Value.String(), 10, 64)
+		}
 		switch {
 		case *child:
 			return beCountedChild(o)
 		case *count:
 			pass := countingPass(args, env, o.MinTime)
 			llc, reason := openLLC()
+			timedLLC = llc
 			if llc == nil {
 				pass.LLC = "unavailable: " + reason
 			} else {
@@ -81,13 +87,117 @@ func addSimFlags(fs *pflag.FlagSet) func([]string, workload.Env, *measure.Option
 							m[k] = v
 						}
 					}
-					m["llc_misses"] = llc.read()
+					m[eventLLCMisses] = llc.read()
 					return m
 				}
 			}
 			return trace.WritePass(env.TempDir, pass)
 		}
 		return nil
+	}
+}
+
+// timedLLC counts the LLC misses of the timed repetitions (nil when the
+// host has no counter or the cell is not counted).
+var timedLLC *llcCounter
+
+// swepcCap is the --swepc-cap this process was given.
+var swepcCap int64
+
+// pairBench makes the timed repetitions the workload's native time. When b
+// holds a software-EPC arena, a second instance is prepared on plain
+// memory and timed; b becomes the shadow that runs the same operations
+// right after each repetition, and its EPC loads and evictions are that
+// repetition's. The emulation's own cost is then in no timed figure.
+func pairBench(b workload.Bench, again func() (workload.Bench, error), o *measure.Options) (workload.Bench, func() error, error) {
+	if arena.Events() == nil {
+		return b, nil, nil // no software-EPC arena: nothing is emulated
+	}
+	prev := arena.Config{CapBytes: swepcCap}
+	if err := arena.Configure(arena.Config{}); err != nil {
+		return nil, nil, err
+	}
+	plain, err := again()
+	if cerr := arena.Configure(prev); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("preparing the plain-memory instance of the paired run: %w", err)
+	}
+	o.Events = nil
+	if timedLLC != nil {
+		o.Events = func() map[string]int64 { return map[string]int64{eventLLCMisses: timedLLC.read()} }
+	}
+	o.Shadow = shadow(b, o.MinTime)
+	return plain, b.Close, nil
+}
+
+const (
+	eventLLCMisses    = "llc_misses" // bench/sim.eventLLCMisses
+	eventIntegrityBad = "epc_integrity_failures"
+)
+
+// shadow runs n operations on b (the software-EPC instance) after each
+// repetition and returns the software EPC's events of that run. A shadow
+// run lasts as long as the emulation makes it: on a paging-bound cell the
+// n operations that took minTime natively can take 100x longer here, so it
+// runs m < n operations when m operations already last minTime (found once,
+// growing m as the measurement loop calibrates) and m is under a quarter
+// of n, and scales the counts by n/m (epc_pass_ops says m).
+func shadow(b workload.Bench, minTime time.Duration) func(n int) (map[string]int64, error) {
+	m := 0
+	var r workload.Report
+	run := func(k int) (map[string]int64, time.Duration, error) {
+		r.Reset()
+		ev0 := arena.Events()
+		t0 := time.Now()
+		err := b.Run(k, &r)
+		d := time.Since(t0)
+		ev1 := arena.Events()
+		if err != nil {
+			return nil, 0, fmt.Errorf("the software-EPC run: %w", err)
+		}
+		out := map[string]int64{}
+		for name, v := range ev1 {
+			out[name] = v - ev0[name]
+		}
+		return out, d, nil
+	}
+	return func(n int) (map[string]int64, error) {
+		if m == 0 || m > n {
+			m = 1
+			for m < n {
+				_, d, err := run(m)
+				if err != nil {
+					return nil, err
+				}
+				if d >= minTime {
+					break
+				}
+				next := m * 100
+				if d > 0 {
+					next = min(next, int(1.2*float64(m)*float64(minTime)/float64(d)))
+				}
+				m = min(max(next, m+1), n)
+			}
+			if 4*m >= n {
+				m = n
+			}
+		}
+		ev, d, err := run(m)
+		if err != nil {
+			return nil, err
+		}
+		if m < n {
+			for name, v := range ev {
+				if name != eventIntegrityBad {
+					ev[name] = int64(math.Round(float64(v) * float64(n) / float64(m)))
+				}
+			}
+		}
+		ev[protocol.EventEPCPassOps] = int64(m)
+		ev[protocol.EventEPCPassNS] = d.Nanoseconds()
+		return ev, nil
 	}
 }
 

@@ -1,0 +1,171 @@
+// Package paired reads the sim mode's figures as what they are: for each
+// repetition, the workload's measured native time (the base) and that time
+// plus the enclave events counted for the same repetition, priced by the
+// cost profile (the prediction). A sim cell's predicted slowdown is the
+// median of its per-repetition ratios predicted/base with the
+// order-statistic interval of those ratios (bench/stats, benchmath): it
+// comes from the pairs, never from a comparison with another process, and
+// it is at least 1 by construction (1 only where no event was counted).
+//
+// Every report, the summary of bench run, bench compare and the exports
+// present sim cells through this package, so that none of them can call a
+// sim cell faster than native.
+package paired
+
+import (
+	"math"
+	"sort"
+
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/stats"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
+
+// The sim mode's cost events (bench/sim.CostEvents): the predicted time
+// of each kind of enclave event in a repetition, in ns.
+const (
+	EventOCalls = "model_ocall_ns"
+	EventECalls = "model_ecall_ns"
+	EventEPC    = "model_epc_ns"
+	EventMEE    = "model_mee_ns"
+)
+
+// Parts are the cost events in report order, with their labels.
+var Parts = []struct{ Event, Label string }{
+	{EventOCalls, "OCALLs"},
+	{EventECalls, "ECALLs"},
+	{EventEPC, "EPC paging"},
+	{EventMEE, "memory encryption"},
+}
+
+// Pair is one predicted sim repetition.
+type Pair struct {
+	BaseNS      float64 // measured, on plain memory
+	PredictedNS float64 // BaseNS + the priced events
+	// PartNS is the predicted time of each cost event.
+	PartNS map[string]float64
+	// Reconstructed: the sample predates the paired model; its base is
+	// its time less the emulation's, as the model then computed it.
+	Reconstructed bool
+}
+
+// Slowdown is PredictedNS / BaseNS (>= 1).
+func (p Pair) Slowdown() float64 { return p.PredictedNS / p.BaseNS }
+
+// Of returns the pair of a predicted sim sample; false for anything else
+// (native samples, counts-free sim samples, samples without a usable base).
+func Of(s *result.Sample) (Pair, bool) {
+	m := s.Model
+	if m == nil || m.CountsOnly != "" {
+		return Pair{}, false
+	}
+	p := Pair{PartNS: map[string]float64{}}
+	extra := 0.0
+	for _, part := range Parts {
+		if v := s.Events[part.Event]; v > 0 {
+			p.PartNS[part.Event] = float64(v)
+			extra += float64(v)
+		}
+	}
+	if m.BaseNS > 0 {
+		p.BaseNS = float64(m.BaseNS)
+		p.PredictedNS = math.Max(float64(m.PredictedNS), p.BaseNS)
+	} else {
+		// Written before the paired model: the base was the repetition's
+		// time less the emulation's cost, the prediction that plus the
+		// priced events (rounded to ns each).
+		p.BaseNS = float64(s.ElapsedNS - m.EmulationNS)
+		p.PredictedNS = p.BaseNS + extra
+		p.Reconstructed = true
+	}
+	if !(p.BaseNS > 0) || math.IsInf(p.PredictedNS, 0) {
+		return Pair{}, false
+	}
+	return p, true
+}
+
+// BaseValue is the sample's measured base in unit: the value the
+// prediction started from. Samples of the paired model keep it
+// (Model.Native); for older ones it is the predicted value scaled back by
+// the pair's slowdown (exact for ns/op and throughputs).
+func BaseValue(s *result.Sample, unit string) (float64, bool) {
+	p, ok := Of(s)
+	if !ok {
+		return 0, false
+	}
+	v, ok := s.Value(unit)
+	if !ok {
+		return 0, false
+	}
+	if !p.Reconstructed {
+		for _, nv := range s.Model.Native {
+			if nv.Unit == unit {
+				return nv.Value, true
+			}
+		}
+		return 0, false
+	}
+	if v.Better == protocol.Higher {
+		return v.Value * p.Slowdown(), true
+	}
+	return v.Value / p.Slowdown(), true
+}
+
+// Part is one kind of event's share of a cell's predicted extra time.
+type Part struct {
+	Event, Label string
+	Share        float64 // of the summed extra time over the cell's pairs
+}
+
+// Cell is the paired summary of one sim cell.
+type Cell struct {
+	// N is the number of pairs.
+	N int
+	// Slowdown summarises predicted_i / base_i: median and its 95%
+	// interval (>= 1).
+	Slowdown stats.Summary
+	// Parts that add time, largest first; empty when nothing was counted.
+	Parts []Part
+	// Reconstructed counts pairs from samples written before the paired
+	// model.
+	Reconstructed int
+}
+
+// Summarize returns the paired summary of a cell's samples; N is 0 when
+// none is a predicted sim sample.
+func Summarize(samples []*result.Sample) Cell {
+	var c Cell
+	var ratios []float64
+	sum := map[string]float64{}
+	total := 0.0
+	for _, s := range samples {
+		p, ok := Of(s)
+		if !ok {
+			continue
+		}
+		ratios = append(ratios, p.Slowdown())
+		for k, v := range p.PartNS {
+			sum[k] += v
+			total += v
+		}
+		if p.Reconstructed {
+			c.Reconstructed++
+		}
+	}
+	c.N = len(ratios)
+	if c.N == 0 {
+		return c
+	}
+	c.Slowdown = stats.Summarize(ratios)
+	for _, part := range Parts {
+		if v := sum[part.Event]; v > 0 {
+			c.Parts = append(c.Parts, Part{Event: part.Event, Label: part.Label, Share: v / total})
+		}
+	}
+	sort.SliceStable(c.Parts, func(i, j int) bool { return c.Parts[i].Share > c.Parts[j].Share })
+	return c
+}
+
+// NoEvents says that nothing was counted in any pair: the prediction is
+// the measured base.
+func (c Cell) NoEvents() bool { return c.N > 0 && len(c.Parts) == 0 }

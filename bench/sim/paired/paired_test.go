@@ -1,0 +1,82 @@
+package paired
+
+import (
+	"math"
+	"testing"
+
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
+
+func ns(v float64) []protocol.Value {
+	return []protocol.Value{{Value: v, Unit: "ns/op", Better: protocol.Lower}, {Value: 1e4 / v, Unit: "MB/s", Better: protocol.Higher}}
+}
+
+func TestOf(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		s             result.Sample
+		ok            bool
+		base, pred    float64
+		reconstructed bool
+	}{
+		{name: "native", s: result.Sample{ElapsedNS: 1000, Values: ns(10)}},
+		{name: "counts-free", s: result.Sample{ElapsedNS: 1000, Values: ns(10), Model: &result.Model{CountsOnly: "seccomp denied"}}},
+		{name: "paired", ok: true, base: 1000, pred: 1300,
+			s: result.Sample{Iters: 100, ElapsedNS: 1000, Values: ns(13), Events: map[string]int64{EventOCalls: 200, EventEPC: 100},
+				Model: &result.Model{Native: ns(10), BaseNS: 1000, PredictedNS: 1300}}},
+		// Before the paired model: base = time - emulation, predicted =
+		// base + the priced events; the measured values (with the
+		// emulation) may even be slower than the prediction.
+		{name: "old", ok: true, base: 600, pred: 700, reconstructed: true,
+			s: result.Sample{Iters: 100, ElapsedNS: 1000, Values: ns(7), Events: map[string]int64{EventEPC: 100},
+				Model: &result.Model{Native: ns(10), EmulationNS: 400}}},
+		{name: "old, no base left", s: result.Sample{ElapsedNS: 1000, Values: ns(7), Model: &result.Model{Native: ns(10), EmulationNS: 1000}}},
+	} {
+		p, ok := Of(&c.s)
+		if ok != c.ok || ok && (p.BaseNS != c.base || p.PredictedNS != c.pred || p.Reconstructed != c.reconstructed) {
+			t.Errorf("%s: Of = %+v, %v; want base %v predicted %v reconstructed %v, %v", c.name, p, ok, c.base, c.pred, c.reconstructed, c.ok)
+		}
+		if ok && p.Slowdown() < 1 {
+			t.Errorf("%s: slowdown %v < 1", c.name, p.Slowdown())
+		}
+	}
+}
+
+func TestBaseValue(t *testing.T) {
+	paired := &result.Sample{ElapsedNS: 1000, Values: ns(13), Model: &result.Model{Native: ns(10), BaseNS: 1000, PredictedNS: 1300}}
+	old := &result.Sample{ElapsedNS: 1000, Values: ns(7), Events: map[string]int64{EventEPC: 100}, Model: &result.Model{Native: ns(10), EmulationNS: 400}}
+	for _, c := range []struct {
+		s    *result.Sample
+		unit string
+		want float64
+	}{
+		{paired, "ns/op", 10}, {paired, "MB/s", 1000},
+		{old, "ns/op", 6}, {old, "MB/s", 1e4 / 7 * 700 / 600},
+	} {
+		if got, ok := BaseValue(c.s, c.unit); !ok || math.Abs(got-c.want) > 1e-9*c.want {
+			t.Errorf("BaseValue(%s) = %v, %v; want %v", c.unit, got, ok, c.want)
+		}
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	var ss []*result.Sample
+	for i := 0; i < 6; i++ {
+		base := int64(1000 + 100*i)
+		ss = append(ss, &result.Sample{ElapsedNS: base, Events: map[string]int64{EventOCalls: 300, EventEPC: 100},
+			Model: &result.Model{BaseNS: base, PredictedNS: base + 400}})
+	}
+	ss = append(ss, &result.Sample{ElapsedNS: 5, Values: ns(1)}) // not a sim sample: ignored
+	c := Summarize(ss)
+	if c.N != 6 || c.Slowdown.Lo < 1 || c.Slowdown.Center <= 1 || math.IsInf(c.Slowdown.Hi, 0) {
+		t.Fatalf("summary %+v", c)
+	}
+	if len(c.Parts) != 2 || c.Parts[0].Label != "OCALLs" || math.Abs(c.Parts[0].Share-0.75) > 1e-12 || c.NoEvents() {
+		t.Fatalf("parts %+v", c.Parts)
+	}
+	none := Summarize([]*result.Sample{{ElapsedNS: 10, Model: &result.Model{BaseNS: 10, PredictedNS: 10}}})
+	if !none.NoEvents() || none.Slowdown.Center != 1 {
+		t.Fatalf("no events: %+v", none)
+	}
+}

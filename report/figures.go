@@ -597,7 +597,7 @@ func (f *figs) overhead() []plot.Figure {
 			dropErrOnLog(fig.Series)
 			against := ""
 			if anySim(these) {
-				against = " Sim ratios compare each prediction with the native figures it started from."
+				against = " Sim slowdowns are each prediction over its own measured base, repetition by repetition (median and 95% interval of the per-repetition ratios): never below 1."
 			}
 			inverted := ""
 			if t.Better == "higher" {

@@ -54,6 +54,10 @@ type gen struct {
 	samples int
 	// countsOnly, when set, makes sim samples unpredicted (Model.CountsOnly).
 	countsOnly string
+	// unpaired writes sim samples as the model did before it paired each
+	// repetition with its own base: the values measured with the software
+	// EPC's cost in them (Model.Native) and the emulation's cost recorded.
+	unpaired func(s *result.Sample)
 }
 
 func newGen(t testing.TB, dir string, seed uint64, run result.Run, reps int) *gen {
@@ -100,6 +104,10 @@ func (g *gen) cell(t testing.TB, c result.Cell, n int, status string, vals func(
 			if g.countsOnly != "" {
 				s.Values = native
 				s.Model.CountsOnly = g.countsOnly
+			} else if g.unpaired != nil {
+				g.unpaired(&s)
+			} else {
+				pairSample(&s, native)
 			}
 		}
 		if err := g.store.AppendSample(&s); err != nil {
@@ -114,6 +122,34 @@ func (g *gen) cell(t testing.TB, c result.Cell, n int, status string, vals func(
 	}
 	if err := g.store.AppendCell(&cr); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// pairSample makes a sim sample what the paired model writes: its
+// repetition's measured base, and the prediction = base + the priced
+// events that the ratio of its ns/op to the base's stands for (paging for
+// memory-bound workloads, OCALLs for the others).
+func pairSample(s *result.Sample, native []protocol.Value) {
+	nsOf := func(vs []protocol.Value) float64 {
+		for _, v := range vs {
+			if v.Unit == "ns/op" {
+				return v.Value
+			}
+		}
+		return 0
+	}
+	pred, base := nsOf(s.Values), nsOf(native)
+	if !(pred > 0 && base > 0) {
+		return
+	}
+	s.Model.BaseNS = s.ElapsedNS
+	s.Model.PredictedNS = int64(math.Round(float64(s.ElapsedNS) * math.Max(pred/base, 1)))
+	if extra := s.Model.PredictedNS - s.Model.BaseNS; extra > 0 {
+		event := "model_ocall_ns"
+		if s.Workload == "memsweep" || s.Workload == "kvstore" {
+			event = "model_epc_ns"
+		}
+		s.Events = map[string]int64{event: extra}
 	}
 }
 

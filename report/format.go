@@ -104,10 +104,13 @@ func fmtSlowdown(s float64) string {
 
 // verdict prints the comparison's conclusion: the slowdown when the
 // difference is significant, "~" (no significant difference) otherwise,
-// always with p and n.
+// always with p and n. A sim row's is its paired prediction (pairedVerdict).
 func verdict(r *Ratio) string {
 	if r == nil {
 		return ""
+	}
+	if r.Against == AgainstPairs {
+		return pairedVerdict(r)
 	}
 	p := fmt.Sprintf("p=%.3f n=%d+%d", r.P, r.N1, r.N2)
 	if math.IsNaN(r.P) {
@@ -158,4 +161,34 @@ func fmtMedian(g *Group) string {
 		return "—"
 	}
 	return fmtNum(g.Summary.Center)
+}
+
+// pairedVerdict prints a sim row's predicted slowdown over its own
+// measured base: "1.21× slower [1.19, 1.24] predicted: OCALLs 96%, EPC
+// paging 4% (6 pairs)", or "as native: no enclave event counted". It is
+// never "faster": a prediction adds priced events to its base.
+func pairedVerdict(r *Ratio) string {
+	n := fmt.Sprintf("%d pairs", r.N1)
+	if len(r.Parts) == 0 {
+		return "as native: no enclave event counted (" + n + ")"
+	}
+	s := fmtRatioNum(math.Max(r.Slowdown, 1)) + "× slower"
+	if r.CI {
+		s += " [" + fmtRatioNum(math.Max(r.SLo, 1)) + ", " + fmtRatioNum(math.Max(r.SHi, 1)) + "]"
+	} else {
+		s += " [no CI]"
+	}
+	parts := make([]string, len(r.Parts))
+	for i, p := range r.Parts {
+		parts[i] = p.Label + " " + fmtShare(p.Share)
+	}
+	return s + " predicted: " + strings.Join(parts, ", ") + " (" + n + ")"
+}
+
+// fmtShare prints a share of the predicted overhead: "96%", "<1%".
+func fmtShare(f float64) string {
+	if f < 0.005 {
+		return "<1%"
+	}
+	return strconv.FormatFloat(math.Round(f*100), 'f', 0, 64) + "%"
 }

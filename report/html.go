@@ -50,7 +50,7 @@ type htmlData struct {
 var sectionTitles = []struct{ id, title, intro string }{
 	{SectionFootprint, "Slowdown by footprint and size", "The sizing advice at a glance: each square is the worst median slowdown of a workload holding that footprint on that size; green squares are within the tolerance."},
 	{SectionCliff, "The EPC cliff", "Throughput against the working set: an SGX1 enclave slows down sharply once its working set exceeds the size's EPC."},
-	{SectionOverhead, "Enclave overhead", "Each enclave figure relative to native on the same host."},
+	{SectionOverhead, "Enclave overhead", "Each enclave figure relative to native on the same host (sim: to its own measured base, repetition by repetition)."},
 	{SectionTransitions, "Transition costs", "Per-call distributions: every forwarded syscall costs an enclave exit and re-entry (OCALL)."},
 	{SectionScaling, "Scaling", "Throughput against threads, per size."},
 	{SectionLoad, "Enclave load time", "Time to create and start the enclave, by size and heap size."},

@@ -5,6 +5,8 @@ import (
 	"io"
 	"math"
 	"strings"
+
+	"github.com/enclavebench/enclavebench/bench/stats"
 )
 
 // MarkdownLimit bounds report.md so it fits a pull-request comment
@@ -220,8 +222,11 @@ func ratioText(g *Group) string {
 		return ""
 	}
 	s := fmtRatio(g.Baseline)
-	if g.Baseline.Against == "model input" {
-		s += " vs model input"
+	if g.Baseline.Against == AgainstPairs {
+		s += " of its measured base"
+		if b := stats.Summarize(g.ModelNative); b.N > 0 {
+			s += " " + fmtNum(b.Center)
+		}
 	}
 	return s
 }

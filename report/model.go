@@ -10,6 +10,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/bench/stats"
 	"github.com/enclavebench/enclavebench/report/plot"
@@ -83,9 +84,13 @@ type Group struct {
 	Unit        string
 	Better      string
 	Values      []float64
-	// ModelNative are the measured native figures the sim predictions
-	// started from (one per sample, when every sample has one).
-	ModelNative    []float64
+	// ModelNative are the measured bases the sim predictions started
+	// from, in Unit (one per sample, when every sample has one).
+	ModelNative []float64
+	// Paired is the paired summary of a sim group: its predicted slowdown
+	// over its own measured base, per repetition, and the events that
+	// make it up (nil for other modes).
+	Paired         *paired.Cell
 	Summary        stats.Summary
 	Baseline       *Ratio
 	Cells          []string
@@ -105,12 +110,14 @@ type Group struct {
 	cellSet map[string]bool
 	runSet  map[string]bool
 	nValues int
+	sims    []*result.Sample
 }
 
 // Ratio compares an enclave group with its native baseline.
 type Ratio struct {
-	// Against is "native" or "model input" (the native figures a sim
-	// prediction started from).
+	// Against is AgainstNative (the run's native cell) or AgainstPairs
+	// (a sim prediction over its own measured base, repetition by
+	// repetition).
 	Against string
 	// Ratio is enclave/native in the workload's unit, with a conservative
 	// 95% interval; CI is false when either median has no interval.
@@ -122,7 +129,15 @@ type Ratio struct {
 	P                  float64
 	N1, N2             int
 	Significant        bool
+	// Parts are the events a paired (sim) slowdown is made of.
+	Parts []paired.Part
 }
+
+// What a Ratio is against.
+const (
+	AgainstNative = "native"
+	AgainstPairs  = "paired base"
+)
 
 // Headline summarises one workload in one enclave mode: the geometric
 // mean and the range of its slowdowns against native.
@@ -262,7 +277,7 @@ func modeInfo(m, label string) ModeInfo {
 	case mode.EGoSim:
 		return ModeInfo{label, "simulation", "EGo's simulation mode: no SGX hardware; OCALLs are real syscalls, so these are not hardware figures"}
 	case mode.Sim:
-		return ModeInfo{label, "model", "predicted by enclavebench's model from native runs and counted enclave events, priced by the cost profile: a prediction, not a measurement"}
+		return ModeInfo{label, "model", "predicted by enclavebench's model: each repetition's native time, measured in the sim process, plus the enclave events counted for that repetition, priced by the cost profile; its slowdown is over that base, pair by pair (never against the native cells, which another process measured): a prediction, not a measurement"}
 	}
 	return ModeInfo{label, "unknown", "a mode this report does not know"}
 }
@@ -458,12 +473,10 @@ func (b *builder) collect() {
 				continue
 			}
 			g.Values = append(g.Values, v.Value)
-			if x.Model != nil {
-				for _, nv := range x.Model.Native {
-					if nv.Unit == g.Unit {
-						g.ModelNative = append(g.ModelNative, nv.Value)
-						break
-					}
+			if x.Mode == mode.Sim {
+				g.sims = append(g.sims, x)
+				if bv, ok := paired.BaseValue(x, g.Unit); ok {
+					g.ModelNative = append(g.ModelNative, bv)
 				}
 			}
 			b.r.Samples++
@@ -658,16 +671,23 @@ func (b *builder) baselines() {
 		if g.Mode == mode.Native || len(g.Values) == 0 {
 			continue
 		}
-		// The native cell measured in the same run is the baseline. A sim
-		// sample's own measured figures (Model.Native) include what the
-		// emulation cost on this host, so they are only the fallback when
-		// the run has no native cell.
+		// A sim figure is its own measured base plus priced events: its
+		// slowdown comes from those pairs, never from the native cell,
+		// which another process measured.
+		if g.Mode == mode.Sim {
+			if c := paired.Summarize(g.sims); c.N > 0 {
+				g.Paired = &c
+				g.Baseline = pairedRatio(c, g.Better)
+			} else {
+				g.Notes = append(g.Notes, "no paired base")
+			}
+			continue
+		}
+		// The native cell measured in the same run is the baseline.
 		var base []float64
-		against := "native"
+		against := AgainstNative
 		if n := native[key(g)]; n != nil && len(n.Values) > 0 {
 			base = n.Values
-		} else if g.Mode == mode.Sim && len(g.ModelNative) > 0 {
-			base, against = g.ModelNative, "model input"
 		}
 		if base == nil {
 			g.Notes = append(g.Notes, "no native baseline")
@@ -676,6 +696,26 @@ func (b *builder) baselines() {
 		g.Baseline = compare(base, g.Values, g.Summary, g.Better, b.o.Alpha)
 		g.Baseline.Against = against
 	}
+}
+
+// pairedRatio is a sim group's predicted slowdown over its own bases: the
+// median of the per-repetition ratios and their interval (>= 1); it is
+// "significant" when the interval excludes 1.
+func pairedRatio(c paired.Cell, better string) *Ratio {
+	s := c.Slowdown
+	r := &Ratio{Against: AgainstPairs, Slowdown: s.Center, SLo: s.Lo, SHi: s.Hi, P: math.NaN(), N1: c.N, N2: c.N}
+	finite := func(v float64) bool { return !math.IsInf(v, 0) && !math.IsNaN(v) }
+	r.CI = finite(s.Lo) && finite(s.Hi) && s.Lo > 0
+	r.Ratio, r.Lo, r.Hi = s.Center, s.Lo, s.Hi
+	if better == protocol.Higher {
+		r.Ratio, r.Lo, r.Hi = 1/s.Center, 1/s.Hi, 1/s.Lo
+	}
+	if !r.CI {
+		r.Lo, r.Hi, r.SLo, r.SHi = 0, 0, 0, 0
+	}
+	r.Significant = r.CI && s.Lo > 1
+	r.Parts = c.Parts
+	return r
 }
 
 // compare computes the ratio new/old of medians with a conservative

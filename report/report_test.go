@@ -307,8 +307,8 @@ func TestModeLabels(t *testing.T) {
 			if g.Mode == mode.Sim && g.ModeLabel != "sim (model, profile published/v1)" {
 				t.Errorf("sim row labelled %q", g.ModeLabel)
 			}
-			if g.Mode == mode.Sim && g.Summary.N > 0 && (g.Baseline == nil || g.Baseline.Against != "native") {
-				t.Errorf("%s: sim compared with %+v, want the native cell of the run", g.subject(), g.Baseline)
+			if g.Mode == mode.Sim && g.Summary.N > 0 && (g.Baseline == nil || g.Baseline.Against != AgainstPairs || g.Baseline.Slowdown < 1) {
+				t.Errorf("%s: sim compared with %+v, want its own paired base", g.subject(), g.Baseline)
 			}
 		}
 	}
@@ -521,4 +521,82 @@ func TestFleet(t *testing.T) {
 			t.Errorf("threads advice across hosts: %+v", a)
 		}
 	}
+}
+
+// TestSimNeverFaster: a sim cell whose measured base is faster than the
+// run's native cell (another process, another build: noise) is still a
+// slowdown over its own base, in every rendering; so is a sample written
+// before the pairing, whose measured values carried the emulation's cost.
+func TestSimNeverFaster(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		want     string
+		unpaired func(s *result.Sample)
+	}{
+		{name: "paired", want: "1.1× slower"},
+		{name: "before pairing", want: "1.22× slower", unpaired: func(s *result.Sample) {
+			// 1500 ns/op measured with the emulation, 600 ns/op of it
+			// the emulation's: base 900 ns/op, + 200 ns/op of OCALLs.
+			s.Model.EmulationNS = s.ElapsedNS * 600 / 1500
+			s.Events = map[string]int64{"model_ocall_ns": s.ElapsedNS * 200 / 1500}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			run := result.Run{ID: "20261127T120000Z-fast", Host: fixtureHost("quiet", "DC2s_v2", 2),
+				Profile: &result.CostProfileRef{Name: "published", Version: 1, Source: "built-in"},
+				Plan:    result.Plan{Workloads: []string{"syscall"}, Sizes: []string{"DC2s_v2"}, Modes: []string{"native", "sim"}}}
+			g := newGen(t, dir, 3, run, 6)
+			g.unpaired = c.unpaired
+			for _, m := range []string{mode.Native, mode.Sim} {
+				g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": "read"}, Size: "DC2s_v2", Mode: m}, 6, result.StatusOK,
+					func() ([]protocol.Value, []protocol.Value) {
+						if m == mode.Native {
+							return []protocol.Value{v(g.noisy(2000, 0.01), "ns/op", "lower")}, nil
+						}
+						// The sim process ran the same code at 1000 ns/op
+						// (paired) and predicts 1100.
+						nat := g.noisy(1000, 0.01)
+						if c.unpaired != nil {
+							return []protocol.Value{v(1100, "ns/op", "lower")}, []protocol.Value{v(1500, "ns/op", "lower")}
+						}
+						return []protocol.Value{v(nat*1.1, "ns/op", "lower")}, []protocol.Value{v(nat, "ns/op", "lower")}
+					}, result.CellResult{WallNS: 1e9})
+			}
+			g.close(t)
+			o := testOptions()
+			r := Build(Load([]string{dir}, o), o)
+			out := t.TempDir()
+			if _, err := Write(r, out); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"report.md", "report.html"} {
+				b, err := os.ReadFile(filepath.Join(out, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(string(b), "× faster") {
+					t.Errorf("%s calls the sim cell faster than native:\n%s", name, grepLines(string(b), "faster"))
+				}
+				if !strings.Contains(string(b), c.want) {
+					t.Errorf("%s does not give the sim cell's predicted slowdown over its own base (%s):\n%s", name, c.want, grepLines(string(b), "sim (model"))
+				}
+			}
+			for _, h := range r.Headlines {
+				if h.Mode != mode.Native && (h.Faster != 0 || h.GeoMean < 1) {
+					t.Errorf("headline %+v", h)
+				}
+			}
+		})
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -137,13 +137,16 @@ const (
 	eventIntegrityBad = "epc_integrity_failures"
 )
 
+// shadowMinFraction bounds the scaling of a shadow run's counts (n/m).
+const shadowMinFraction = 256
+
 // shadow runs n operations on b (the software-EPC instance) after each
 // repetition and returns the software EPC's events of that run. A shadow
 // run lasts as long as the emulation makes it: on a paging-bound cell the
 // n operations that took minTime natively can take 100x longer here, so it
 // runs m < n operations when m operations already last minTime (found once,
-// growing m as the measurement loop calibrates) and m is under a quarter
-// of n, and scales the counts by n/m (epc_pass_ops says m).
+// growing m from n/256 as the measurement loop calibrates) and m is under
+// a quarter of n, and scales the counts by n/m (epc_pass_ops says m).
 func shadow(b workload.Bench, minTime time.Duration) func(n int) (map[string]int64, error) {
 	m := 0
 	var r workload.Report
@@ -164,8 +167,11 @@ func shadow(b workload.Bench, minTime time.Duration) func(n int) (map[string]int
 		return out, d, nil
 	}
 	return func(n int) (map[string]int64, error) {
-		if m == 0 || m > n {
-			m = 1
+		if m == 0 || m > n || m*shadowMinFraction < n {
+			// At least 1/256 of n: a single slow fault (tens of ms on a
+			// loaded host) must not settle m at a handful of operations
+			// that touch no new page.
+			m = max(1, (n+shadowMinFraction-1)/shadowMinFraction)
 			for m < n {
 				_, d, err := run(m)
 				if err != nil {

@@ -9,7 +9,11 @@ package runner
 // as a sample the workload measures itself. When the load is done the
 // runner closes the workload's stdin; the workload closes its server and
 // says done. Timeouts and kills are the cell's: the load runs under the
-// cell's context and stops when it ends.
+// cell's context and stops when it ends. The load generator's threads are
+// pinned to the CPUs the workload was not given, when there are any (a
+// DC1s_v2 cell on a 2-CPU host: server on one, load on the other), so that
+// it measures the server rather than the contention for its CPU; otherwise
+// they share the CPUs, as wrk would.
 
 import (
 	"context"
@@ -33,7 +37,7 @@ func stdinPipe(cmd *exec.Cmd) (io.WriteCloser, error) {
 
 // drive applies the load of a ready message and passes each measured
 // repetition to emit, then closes stdin to stop the workload.
-func (c *Config) drive(ctx context.Context, ready protocol.Message, stdin io.Closer, reps int, emit func(*protocol.Sample)) error {
+func (c *Config) drive(ctx context.Context, ready protocol.Message, stdin io.Closer, reps int, emit func(*protocol.Sample), cpus []int) error {
 	if stdin == nil {
 		return fmt.Errorf("the workload is driven (it sent ready) but its mode set the process's stdin, so the runner cannot stop it")
 	}
@@ -41,7 +45,7 @@ func (c *Config) drive(ctx context.Context, ready protocol.Message, stdin io.Clo
 	if ready.Load.Kind != protocol.LoadHTTP {
 		return fmt.Errorf("driven workload asked for load %q; this harness applies %q", ready.Load.Kind, protocol.LoadHTTP)
 	}
-	g, err := loadgen.Dial(ctx, loadgen.Options{Addr: ready.Addr, Path: ready.Load.Path, Conns: ready.Load.Conns})
+	g, err := loadgen.Dial(ctx, loadgen.Options{Addr: ready.Addr, Path: ready.Load.Path, Conns: ready.Load.Conns, CPUs: cpus})
 	if err != nil {
 		return err
 	}

@@ -2,8 +2,11 @@ package runner
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
@@ -57,6 +60,31 @@ func TestDrivenHTTPServer(t *testing.T) {
 			if v, ok := s.Value(unit); !ok || v.Value <= 0 {
 				t.Errorf("%s rep %d: %s = %v", s.Cell, s.Rep, unit, v)
 			}
+		}
+	}
+}
+
+func TestOtherCPUs(t *testing.T) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		t.Skip(err)
+	}
+	var mine []int
+	for i := 0; i < len(set)*64; i++ {
+		if set.IsSet(i) {
+			mine = append(mine, i)
+		}
+	}
+	if got := otherCPUs(nil); got != nil {
+		t.Errorf("otherCPUs(nil) = %v, want nil (unknown placement)", got)
+	}
+	if got := otherCPUs(mine); got != nil {
+		t.Errorf("otherCPUs(all) = %v, want nil", got)
+	}
+	if len(mine) >= 2 {
+		got := otherCPUs(mine[:1])
+		if !reflect.DeepEqual(got, mine[1:]) {
+			t.Errorf("otherCPUs(%v) = %v, want %v", mine[:1], got, mine[1:])
 		}
 	}
 }

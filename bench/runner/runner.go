@@ -327,7 +327,7 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 			}
 		case protocol.TypeReady:
 			emit := func(ps *protocol.Sample) { addSample(ps, nil) }
-			if err := c.drive(cctx, msg, stdin, j.reps, emit); err != nil && protoErr == "" {
+			if err := c.drive(cctx, msg, stdin, j.reps, emit, otherCPUs(cpus)); err != nil && protoErr == "" {
 				protoErr = "driving the workload: " + err.Error()
 			}
 		case protocol.TypeNA:
@@ -437,6 +437,26 @@ func cpuSet(vcpus int) (cpus []int, oversubscribed bool) {
 		}
 	}
 	return cpus, len(cpus) < vcpus
+}
+
+// otherCPUs are the CPUs this process may use that are not in cpus (where
+// a driven workload's load generator runs, away from the server), or nil
+// when there are none or cpus is unknown.
+func otherCPUs(cpus []int) []int {
+	var set unix.CPUSet
+	if len(cpus) == 0 || unix.SchedGetaffinity(0, &set) != nil {
+		return nil
+	}
+	for _, c := range cpus {
+		set.Clear(c)
+	}
+	var out []int
+	for i := 0; i < len(set)*64; i++ {
+		if set.IsSet(i) {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // affinityMu serialises starts: the affinity trick below changes the

@@ -30,10 +30,11 @@ type figs struct {
 	b      *builder
 	colors map[string]int // size -> palette index
 	names  map[string]int
+	usable map[string]int64 // usable EPC per size, as the runs recorded it
 }
 
 func buildFigures(r *Report, b *builder) {
-	f := &figs{r: r, b: b, colors: map[string]int{}, names: map[string]int{}}
+	f := &figs{r: r, b: b, colors: map[string]int{}, names: map[string]int{}, usable: b.usableEPC()}
 	var szs []string
 	seen := map[string]bool{}
 	for _, g := range b.order {
@@ -404,11 +405,24 @@ func (f *figs) epcMarks(szs map[string]bool) []plot.Mark {
 	sort.Slice(names, func(i, j int) bool { return lessSize(names[i], names[j]) })
 	var marks []plot.Mark
 	for _, s := range names {
-		if sz, ok := sizes.Lookup(s); ok {
+		// The usable EPC (where the cliff is) when a run recorded it, else
+		// the catalog EPC, said so in the label.
+		if u, ok := f.usable[s]; ok && u > 0 {
+			v := float64(u) / (1 << 20)
+			marks = append(marks, plot.Mark{Axis: "x", Value: v, Label: fmt.Sprintf("usable EPC of %s (%s)", s, fmtMiB(v)), Color: f.colors[s]})
+		} else if sz, ok := sizes.Lookup(s); ok {
 			marks = append(marks, plot.Mark{Axis: "x", Value: sz.EPCMiB(), Label: fmt.Sprintf("EPC of %s (%s)", s, fmtMiB(sz.EPCMiB())), Color: f.colors[s]})
 		}
 	}
 	return marks
+}
+
+// epcMarkName names the EPC marks in a legend.
+func (f *figs) epcMarkName() string {
+	if len(f.usable) > 0 {
+		return "usable EPC of the size"
+	}
+	return "EPC of the size"
 }
 
 // cliff: throughput against the working set, per size and mode, for every
@@ -506,9 +520,9 @@ func (f *figs) cliff() []plot.Figure {
 			if fig.Y.Log {
 				fig.Y.Label += ", log scale"
 			}
-			fig.Caption = fmt.Sprintf("%s against the working set (%s, in MiB at each size). Dashed verticals mark each size's EPC, in the size's colour: past it, enclave pages are evicted to normal memory. Error bars: 95%% confidence interval of the median. %s",
+			fig.Caption = fmt.Sprintf("%s against the working set (%s, in MiB at each size). Dashed verticals mark each size's EPC (usable EPC where the run recorded it: the catalog EPC less the enclave's own baseline), in the size's colour: past it, enclave pages are evicted to normal memory. Error bars: 95%% confidence interval of the median. %s",
 				t.Unit, strings.Join(wsNames, ", "), f.modesCaption(ss.modes))
-			f.legend(&fig, ss, "EPC of the size", false)
+			f.legend(&fig, ss, f.epcMarkName(), false)
 			out = append(out, fig)
 		}
 	}
@@ -905,7 +919,7 @@ func (f *figs) load() []plot.Figure {
 		fig.X.Label += ", log scale"
 	}
 	fig.Caption = "Time from the launcher's start to the workload's first line (enclave creation, measurement, heap commit), per cell. Without EDMM the whole heap is committed at creation, so a heap larger than the EPC pages during load; dashed verticals mark each size's EPC, in the size's colour. Native and sim cells have no enclave load. " + loadFit(keys, vals, func(k key) (string, float64) { return k.label, float64(k.heap) / (1 << 20) }) + f.modesCaption(ss.modes)
-	f.legend(&fig, ss, "EPC of the size", false)
+	f.legend(&fig, ss, f.epcMarkName(), false)
 	return []plot.Figure{fig}
 }
 
@@ -953,7 +967,7 @@ func (f *figs) footprints() []plot.Figure {
 			Y:     plot.Axis{Label: "workload, footprint"},
 			Caption: "Worst median slowdown vs native of each workload's cells holding the footprint, per size; green: within " +
 				fmtPct(f.r.Options.Tolerance) + " of native; —: no native baseline or failed cells.",
-			Width: 1.8 + 1.3*float64(len(sizesSeen)), Height: 1.2 + 0.45*float64(len(as)),
+			Width: 2.6 + 1.3*float64(len(sizesSeen)), Height: 1.6 + 0.6*float64(max(len(as), 2)),
 		}
 		for i, s := range sizesSeen {
 			col[s] = i

@@ -7,16 +7,25 @@
 #       compute  BenchmarkSHA256Workload vs BenchmarkStdlibSHA256   (target >= 0.90)
 #       syscall  BenchmarkClockWorkload vs BenchmarkRawClockGettime (reported)
 #  2. httpserver: the harness's load generator (workloads/loadgen) vs wrk against
-#     the same server process with the same connections, with the server and
-#     the client pinned to different CPUs and unpinned (target >= 0.90).
+#     the same server process with the same connections, in the two placements
+#     bench run uses: "pinned" (server on CPU 0, client on CPU 1: a DC1s_v2
+#     cell on a 2-CPU host, where the runner pins the load generator to the
+#     CPUs the workload was not given) and "shared" (both unpinned, one
+#     client thread per CPU: sizes that take every CPU) (target >= 0.90).
+#  3. end to end through bench run, natively on DC1s_v2: aesgcm record=16KiB
+#     dataset=0.5xEPC (MB/s of the cell) vs Go's crypto/cipher AES-GCM
+#     Open+Seal of one 16 KiB record (BenchmarkStdlibAESGCM) (target >= 0.90).
 # Rounds are interleaved (A B A B ...) so that a noisy neighbour hits both
 # sides; the ratio is of the medians over rounds (throughput ratios: > 1
 # means the workload is faster). Needs wrk (apt-get install wrk).
 #
-#   scripts/peers-workloads.sh [ROUNDS]     (default 5)
+#   scripts/peers-workloads.sh [ROUNDS [PART...]]   (default 5; parts: loops http e2e, default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
+shift || true
+parts=${*:-loops http e2e}
+want() { case " $parts " in *" $1 "*) return 0 ;; esac; return 1; }
 scripts/install-deps.sh wrk
 tmp=$(mktemp -d)
 server_pid=""
@@ -28,7 +37,6 @@ trap cleanup EXIT
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-echo "== 1. workload loops vs library code (go test -bench, $rounds interleaved rounds)"
 for pkg in aesgcm kvstore compute syscall; do
   go test -c -o "$tmp/$pkg.test" "./workloads/$pkg" >/dev/null
 done
@@ -37,6 +45,8 @@ bench() {
   (cd "workloads/$1" && "$tmp/$1.test" -test.run XXX -test.bench "$2" -test.benchtime "$3" -test.cpu 1) |
     awk '/^Benchmark/ {print $1, $3}' >> "$tmp/$1.txt"
 }
+if want loops; then
+echo "== 1. workload loops vs library code (go test -bench, $rounds interleaved rounds)"
 for i in $(seq "$rounds"); do
   bench aesgcm 'AESGCMWorkload|StdlibAESGCM' 200ms
   bench kvstore 'KV$|GoMap' 1000000x
@@ -59,6 +69,9 @@ for r in 64 1024 16384 65536; do ratio aesgcm AESGCMWorkload StdlibAESGCM "/reco
 for c in uniform/read=95 uniform/read=50 zipf/read=95 zipf/read=50; do ratio kvstore KV GoMap "/dist=$c" ">= 0.50"; done
 ratio compute SHA256Workload StdlibSHA256 "" ">= 0.90"
 ratio syscall ClockWorkload RawClockGettime "" "~1"
+fi
+
+if want http; then
 
 echo "== 2. httpserver: workloads/loadgen vs wrk, same server, same connections ($rounds interleaved rounds of 3 s)"
 go build -o "$tmp/workload" ./workloads/cmd/workload
@@ -104,3 +117,24 @@ for payload in 128B 64KiB; do
   wait "$server_pid" || true
   server_pid=""
 done
+fi
+
+if want e2e; then
+echo "== 3. end to end: bench run aesgcm record=16KiB dataset=0.5xEPC on DC1s_v2 (native) vs crypto/cipher Open+Seal ($rounds interleaved rounds)"
+go build -o "$tmp/bench" ./bench
+go build -o "$tmp/workload" ./workloads/cmd/workload
+: > "$tmp/e2e-run.txt"
+for i in $(seq "$rounds"); do
+  "$tmp/bench" run --workload-bin "$tmp/workload" --workloads aesgcm --param aesgcm.record=16KiB \
+    --param aesgcm.dataset=0.5xEPC --sizes DC1s_v2 --modes native --progress never -o "$tmp/e2e-$i" > /dev/null 2>&1
+  # the cell's median MB/s over its repetitions, from the run's samples CSV
+  awk -F, 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i; next} $c["unit"] == "MB/s" {print $c["value"]}' "$tmp/e2e-$i/results.csv" |
+    median >> "$tmp/e2e-run.txt"
+  bench aesgcm 'StdlibAESGCM/record=16384$' 200ms
+done
+awk '/StdlibAESGCM\/record=16384/ {printf "%.1f\n", 16384 / $2 * 1000}' "$tmp/aesgcm.txt" > "$tmp/e2e-ref.txt"
+o=$(median < "$tmp/e2e-run.txt"); t=$(median < "$tmp/e2e-ref.txt")
+ob=$(sort -g "$tmp/e2e-run.txt" | tail -1); tb=$(sort -g "$tmp/e2e-ref.txt" | tail -1)
+awk -v o="$o" -v t="$t" -v ob="$ob" -v tb="$tb" 'BEGIN {
+  printf "aesgcm record=16KiB 0.5xEPC DC1s_v2  median: bench run %7.0f MB/s  crypto/cipher %7.0f MB/s  ratio %.2f | best: %7.0f vs %7.0f ratio %.2f (target >= 0.90)\n", o, t, o/t, ob, tb, ob/tb}'
+fi

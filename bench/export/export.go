@@ -156,14 +156,6 @@ func Measure(unit string) string {
 	return unit
 }
 
-// UnitOfMeasure inverts Measure.
-func UnitOfMeasure(measure string) string {
-	if measure == MeasureLatency {
-		return "ns/op"
-	}
-	return measure
-}
-
 // ToBMF converts points to the Bencher Metric Format: value the median,
 // lower_value and upper_value the 95% CI (omitted with too few samples).
 func ToBMF(points []Point) BMF {

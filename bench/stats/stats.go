@@ -6,7 +6,6 @@ package stats
 import (
 	"fmt"
 	"math"
-	"sort"
 
 	"golang.org/x/perf/benchmath"
 )
@@ -105,11 +104,4 @@ func Compare(old, new []float64, alpha float64) Comparison {
 		out.Warnings = append(out.Warnings, w.Error())
 	}
 	return out
-}
-
-// Sorted returns a sorted copy.
-func Sorted(v []float64) []float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	return s
 }

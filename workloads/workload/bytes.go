@@ -67,17 +67,3 @@ func BytesInRange(lo, hi int64) func(string, Env) error {
 		return nil
 	}
 }
-
-// IntInRange returns a Check for integers in [lo, hi].
-func IntInRange(lo, hi int) func(string, Env) error {
-	return func(v string, _ Env) error {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("not an integer")
-		}
-		if n < lo || n > hi {
-			return fmt.Errorf("%d is out of range", n)
-		}
-		return nil
-	}
-}

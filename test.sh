@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of enclavebench: formatting, tidy modules, vet (plain,
-# sim, ego, egoverify and testhook builds), and the unit, property,
-# fuzz-seed and end-to-end tests. This is
+# sim, ego, egoverify and testhook builds), dead code, and the unit,
+# property, fuzz-seed and end-to-end tests. This is
 # the command the README gives and .ci/run calls.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,8 +23,15 @@ go vet -tags ego ./workloads/... # the enclave build (EGo's library builds witho
 # links EGo's eclient through cgo and the Open Enclave host libraries; EGo's
 # ego_mock_eclient tag swaps only that cgo call for a stub, so our code on
 # that path is compiled and vetted here without Open Enclave installed.
-go vet -tags egoverify,ego_mock_eclient ./bench/...
+go vet -tags egoverify,ego_mock_eclient ./bench ./bench/ego
 # The slowdown test hook (scripts/check-compare.sh) lives behind -tags testhook.
 go vet -tags testhook ./workloads/cmd/workload
 go test -tags testhook -count=1 ./workloads/cmd/workload
+# Dead code: functions that no command and no test reaches (x/tools'
+# deadcode, pinned; the sim build reaches the most code).
+dead=$(go run golang.org/x/tools/cmd/deadcode@v0.52.0 -tags sim -test ./...)
+if [ -n "$dead" ]; then
+  printf 'unreachable code (delete it, or use it):\n%s\n' "$dead" >&2
+  exit 1
+fi
 go test -tags sim -count=1 -timeout 15m ./...

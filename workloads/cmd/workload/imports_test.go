@@ -7,12 +7,13 @@ import (
 )
 
 // TestNoHarnessImports keeps the workload binary (which runs inside the
-// enclave) free of the harness tree, in every build: plain, sim and ego.
+// enclave) free of the harness tree, in every build: plain, sim, ego and
+// testhook.
 func TestNoHarnessImports(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
 	}
-	for _, tags := range []string{"", "sim", "ego"} {
+	for _, tags := range []string{"", "sim", "ego", "testhook"} {
 		out, err := exec.Command("go", "list", "-deps", "-tags", tags, ".").CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list -tags %q: %v\n%s", tags, err, out)

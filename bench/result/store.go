@@ -189,8 +189,12 @@ func (s *Store) append(af *appendFile, v any, rec StreamRecord) error {
 	return nil
 }
 
-// WriteRun replaces run.json atomically (write a temporary file, rename).
+// WriteRun replaces run.json atomically (write a temporary file, rename);
+// a run that readers would refuse is not written.
 func (s *Store) WriteRun(r *Run) error {
+	if err := CheckRun(r); err != nil {
+		return fmt.Errorf("results: refusing %s: %w", RunFile, err)
+	}
 	if s.Tee != nil {
 		if err := EncodeStream(s.Tee, StreamRecord{Run: r}); err != nil {
 			return err

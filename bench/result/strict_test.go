@@ -320,6 +320,15 @@ func TestStoreRefusesInvalidRecords(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, SamplesFile)); len(b) != 0 {
 		t.Errorf("refused records were written: %q", b)
 	}
+	if err := st.WriteRun(validRun("r 1")); err == nil {
+		t.Error("WriteRun with a space in the run id succeeded")
+	}
+	if err := st.WriteRun(&Run{SchemaVersion: SchemaVersion}); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("WriteRun of an empty run = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, RunFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused run.json was written (%v)", err)
+	}
 }
 
 func TestOpenStoreCutsTornTail(t *testing.T) {

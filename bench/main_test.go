@@ -174,6 +174,18 @@ func TestRunNative(t *testing.T) {
 	if len(d.Cells) != len(d.Run.Plan.Cells) || len(d.Samples) != 3*len(d.Cells) {
 		t.Fatalf("%d cells (plan %d), %d samples", len(d.Cells), len(d.Run.Plan.Cells), len(d.Samples))
 	}
+	// The run records the facts readers interpret its cells with.
+	if d.Run.SchemaVersion != result.SchemaVersion || d.Run.Facts == nil {
+		t.Fatalf("schema %d, facts %v", d.Run.SchemaVersion, d.Run.Facts)
+	}
+	for _, k := range d.Run.Plan.Cells {
+		if _, ok := d.Run.Facts.Cells[k]; !ok {
+			t.Errorf("no facts for planned cell %s", k)
+		}
+	}
+	if _, ok := d.Run.Facts.Mode("native"); !ok || len(d.Run.Facts.Workload("memsweep").Params) != 3 {
+		t.Errorf("facts %+v", d.Run.Facts)
+	}
 	for _, c := range d.Cells {
 		if c.Status != result.StatusOK {
 			t.Errorf("%s: %s %s", c.Cell, c.Status, c.Reason)

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/enclavebench/enclavebench/report"
-	"github.com/enclavebench/enclavebench/workloads/suite"
 )
 
 func init() {
@@ -63,7 +62,6 @@ func (t *tolerance) Type() string { return "percent" }
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", "report [flags] DIR...", reportExamples, stderr)
 	o := report.DefaultOptions()
-	o.Registry = suite.Workloads
 	tol := tolerance(o.Tolerance)
 	out := fs.StringP("out", "o", "", "report directory (default <first DIR>/report)")
 	fs.Var(&tol, "tolerance", "sizing advice: slowdown accepted against native, e.g. 20% or 0.2")

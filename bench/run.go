@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enclavebench/enclavebench/bench/facts"
 	"github.com/enclavebench/enclavebench/bench/host"
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
@@ -176,6 +177,7 @@ func newRun(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
 		run.Plan.Cells = append(run.Plan.Cells, c.Key())
 	}
 	o.modeOpts.describe(run, modes)
+	run.Facts = facts.Record(run, cells)
 	sides := []*runSide{{dir: dir, run: run, modes: modes, bin: bin, attempts: map[string]int{}}}
 	if o.baseline != "" || o.rounds > 0 {
 		if stream {

@@ -18,17 +18,6 @@ type cellSummary struct {
 	stats.Summary
 }
 
-// primaryUnit is the unit a workload's summary line shows: its first
-// higher-is-better throughput unit if any, else ns/op.
-func primaryUnit(s *result.Sample) (string, string) {
-	for _, v := range s.Values {
-		if v.Unit != "ns/op" && v.Better == "higher" {
-			return v.Unit, v.Better
-		}
-	}
-	return "ns/op", "lower"
-}
-
 // summarize computes per-cell statistics of d's selected samples.
 func summarize(d *result.Dir) []cellSummary {
 	type key struct{ cell, unit string }
@@ -37,7 +26,7 @@ func summarize(d *result.Dir) []cellSummary {
 	var order []key
 	for i := range d.Samples {
 		s := &d.Samples[i]
-		u, b := primaryUnit(s)
+		u, b := result.PrimaryUnit(s.Values)
 		v, ok := s.Value(u)
 		if !ok {
 			continue

@@ -14,6 +14,12 @@
 // without samples (their failed cells are still listed). A report is made
 // when at least one directory has samples.
 //
+// The report interprets cells only through the facts the run recorded
+// (result.Dir.Facts: parameter order, footprints, the figures a workload
+// asks for, each mode's kind, rank and label), never through today's
+// workloads or modes; schema 1 directories read through the frozen facts
+// of that version.
+//
 // # Merging
 //
 // Samples are grouped by origin, workload, parameters, size and mode (sim

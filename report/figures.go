@@ -1,9 +1,11 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,11 +13,10 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat"
 
-	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/bench/stats"
 	"github.com/enclavebench/enclavebench/report/plot"
-	"github.com/enclavebench/enclavebench/workloads/threads"
 )
 
 // Log scales are used when the data span at least these factors.
@@ -106,7 +107,7 @@ func (f *figs) modeList() string {
 func (f *figs) noLoad() string {
 	var enclave []string
 	for _, m := range f.r.Modes {
-		if f.b.modes[m.Label] == mode.SGX || f.b.modes[m.Label] == mode.EGoSim {
+		if f.b.modes[m.Label].LoadTime {
 			enclave = append(enclave, m.Label)
 		}
 	}
@@ -220,27 +221,35 @@ func wide(vals []float64, factor float64) bool {
 
 // seriesSet collects series by key in a stable order.
 type seriesSet struct {
-	byKey map[string]*plot.Series
-	keys  []string
-	rank  map[string][3]int
+	byKey map[seriesKey]*plot.Series
+	keys  []seriesKey
+	rank  map[seriesKey][3]int
 	modes map[string]bool
-	meta  map[string]seriesMeta
+	meta  map[seriesKey]seriesMeta
+}
+
+// seriesKey identifies a series: one origin, size and mode.
+type seriesKey struct{ origin, size, modeLabel string }
+
+func (k seriesKey) compare(o seriesKey) int {
+	return cmp.Or(strings.Compare(k.origin, o.origin), strings.Compare(k.size, o.size), strings.Compare(k.modeLabel, o.modeLabel))
 }
 
 type seriesMeta struct{ size, mode, modeLabel, origin string }
 
 func newSeriesSet() *seriesSet {
-	return &seriesSet{byKey: map[string]*plot.Series{}, rank: map[string][3]int{}, modes: map[string]bool{}, meta: map[string]seriesMeta{}}
+	return &seriesSet{byKey: map[seriesKey]*plot.Series{}, rank: map[seriesKey][3]int{}, modes: map[string]bool{}, meta: map[seriesKey]seriesMeta{}}
 }
 
 func (ss *seriesSet) get(f *figs, size, m, modeLabel, origin string) *plot.Series {
-	k := strings.Join([]string{origin, size, modeLabel}, "\x00")
+	k := seriesKey{origin, size, modeLabel}
 	s := ss.byKey[k]
 	if s == nil {
-		s = &plot.Series{Label: seriesLabel(size, modeLabel, origin), Color: f.colors[size], Style: modeRank(m), Line: true, ErrAxis: "y"}
+		rank := f.b.modes[modeLabel].Rank
+		s = &plot.Series{Label: seriesLabel(size, modeLabel, origin), Color: f.colors[size], Style: rank, Line: true, ErrAxis: "y"}
 		ss.byKey[k] = s
 		ss.keys = append(ss.keys, k)
-		ss.rank[k] = [3]int{sizeRank(size), modeRank(m), 0}
+		ss.rank[k] = [3]int{sizeRank(size), rank, 0}
 		ss.modes[modeLabel] = true
 		ss.meta[k] = seriesMeta{size, m, modeLabel, origin}
 	}
@@ -248,7 +257,7 @@ func (ss *seriesSet) get(f *figs, size, m, modeLabel, origin string) *plot.Serie
 }
 
 func (ss *seriesSet) list() []plot.Series {
-	keys := append([]string(nil), ss.keys...)
+	keys := append([]seriesKey(nil), ss.keys...)
 	sort.SliceStable(keys, func(i, j int) bool {
 		a, b := ss.rank[keys[i]], ss.rank[keys[j]]
 		if a != b {
@@ -257,7 +266,7 @@ func (ss *seriesSet) list() []plot.Series {
 			}
 			return a[1] < b[1]
 		}
-		return keys[i] < keys[j]
+		return keys[i].compare(keys[j]) < 0
 	})
 	origins := map[string]bool{}
 	for _, m := range ss.meta {
@@ -342,14 +351,14 @@ func (f *figs) legend(fig *plot.Figure, ss *seriesSet, mark string, solidMark bo
 		labels = append(labels, l)
 	}
 	sort.Slice(labels, func(i, j int) bool {
-		ri, rj := modeRank(modes[labels[i]]), modeRank(modes[labels[j]])
+		ri, rj := f.b.modes[labels[i]].Rank, f.b.modes[labels[j]].Rank
 		if ri != rj {
 			return ri < rj
 		}
 		return labels[i] < labels[j]
 	})
 	for _, l := range labels {
-		fig.Legend = append(fig.Legend, plot.LegendEntry{Kind: plot.LegendStyle, Label: l, Style: modeRank(modes[l])})
+		fig.Legend = append(fig.Legend, plot.LegendEntry{Kind: plot.LegendStyle, Label: l, Style: f.b.modes[l].Rank})
 	}
 	if mark != "" && len(fig.Marks) > 0 {
 		fig.Legend = append(fig.Legend, plot.LegendEntry{Kind: plot.LegendMark, Label: mark, Solid: solidMark})
@@ -442,9 +451,10 @@ func (f *figs) cliff() []plot.Figure {
 		// The parameters that change the footprint at fixed size.
 		wsParams := map[string]bool{}
 		for _, p := range t.Params {
-			fps := map[string]map[int64]bool{}
+			type rest struct{ origin, size, mode, others string }
+			fps := map[rest]map[int64]bool{}
 			for _, g := range gs {
-				k := strings.Join([]string{g.Origin, g.Size, g.ModeLabel, otherText(g, map[string]bool{p: true})}, "\x00")
+				k := rest{g.Origin, g.Size, g.ModeLabel, otherText(g, map[string]bool{p: true})}
 				if fps[k] == nil {
 					fps[k] = map[int64]bool{}
 				}
@@ -631,26 +641,25 @@ const overheadRows = 10
 
 func anySim(gs []*Group) bool {
 	for _, g := range gs {
-		if g.Mode == mode.Sim {
+		if g.ModeFacts.Kind == result.KindModel {
 			return true
 		}
 	}
 	return false
 }
 
-// transitions: per-call-class distributions of the syscall workload (any
-// workload with a "call" parameter), native against the enclave modes.
+// transitions: per-call-class distributions of the workloads that ask for
+// them (the syscall workload's call parameter), native against the enclave
+// modes.
 func (f *figs) transitions() []plot.Figure {
 	var out []plot.Figure
 	for _, t := range f.r.Workloads {
-		has := false
-		for _, p := range t.Params {
-			has = has || p == "call"
-		}
-		if !has {
+		param := t.figureParam(result.FigureTransitions)
+		if param == "" {
 			continue
 		}
-		catOf := map[string]int{}
+		type category struct{ params, size string }
+		catOf := map[category]int{}
 		var cats []plot.Tick
 		type sk struct{ origin, label string }
 		boxes := map[sk]*plot.Series{}
@@ -661,13 +670,13 @@ func (f *figs) transitions() []plot.Figure {
 			if len(g.Values) == 0 {
 				continue
 			}
-			ck := g.ParamText + "\x00" + g.Size
+			ck := category{g.ParamText, g.Size}
 			c, ok := catOf[ck]
 			if !ok {
 				c = len(cats)
 				catOf[ck] = c
-				label := g.Params["call"]
-				if rest := otherText(g, map[string]bool{"call": true}); rest != "" {
+				label := g.Params[param]
+				if rest := otherText(g, map[string]bool{param: true}); rest != "" {
 					label += " " + rest
 				}
 				cats = append(cats, plot.Tick{Value: float64(c), Label: label + "\n" + g.Size})
@@ -679,7 +688,7 @@ func (f *figs) transitions() []plot.Figure {
 				if g.OriginLabel != "" {
 					l += " · " + shortOrigin(g.OriginLabel)
 				}
-				s = &plot.Series{Label: l, Color: modeRank(g.Mode), Style: modeRank(g.Mode)}
+				s = &plot.Series{Label: l, Color: g.ModeFacts.Rank, Style: g.ModeFacts.Rank}
 				boxes[k] = s
 				keys = append(keys, k)
 			}
@@ -719,17 +728,12 @@ func (f *figs) transitions() []plot.Figure {
 	return out
 }
 
-// scaling: throughput against threads per size, for workloads that sweep
-// a "threads" parameter.
+// scaling: throughput against threads per size, for workloads that ask
+// for it (the threads workload), at the counts the run recorded.
 func (f *figs) scaling() []plot.Figure {
 	var out []plot.Figure
 	for _, t := range f.r.Workloads {
-		param := ""
-		for _, p := range t.Params {
-			if p == "threads" {
-				param = p
-			}
-		}
+		param := t.figureParam(result.FigureScaling)
 		if param == "" {
 			continue
 		}
@@ -737,8 +741,7 @@ func (f *figs) scaling() []plot.Figure {
 		var rests []string
 		except := map[string]bool{param: true}
 		for _, g := range t.Rows {
-			_, err := threadCount(g)
-			if err != nil || g.Summary.N == 0 {
+			if g.Count <= 0 || g.Summary.N == 0 {
 				continue
 			}
 			k := otherText(g, except)
@@ -752,7 +755,7 @@ func (f *figs) scaling() []plot.Figure {
 			threads := map[int]bool{}
 			szs := map[string]bool{}
 			for _, g := range byRest[rest] {
-				n, _ := threadCount(g)
+				n := g.Count
 				threads[n] = true
 				szs[g.Size] = true
 				s := ss.get(f, g.Size, g.Mode, g.ModeLabel, g.OriginLabel)
@@ -806,14 +809,17 @@ func (f *figs) scaling() []plot.Figure {
 	return out
 }
 
-// threadCount resolves a group's threads parameter ("8", "vcpus",
-// "2xvcpus") with its size's vCPUs.
-func threadCount(g *Group) (int, error) {
-	vcpus := 0
-	if sz, ok := sizes.Lookup(g.Size); ok {
-		vcpus = sz.VCPUs
+// figureParam is the parameter of the figure of role a the workload asks
+// for ("" when it asks for none).
+func (t *WorkloadTable) figureParam(role string) string {
+	for _, f := range t.Figures {
+		if f.Role == role {
+			if slices.Contains(t.Params, f.Param) {
+				return f.Param
+			}
+		}
 	}
-	return threads.ParseThreads(g.Params["threads"], vcpus)
+	return ""
 }
 
 // loadFit describes, per mode label, the least-squares line of load time

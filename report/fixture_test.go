@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enclavebench/enclavebench/bench/facts"
 	"github.com/enclavebench/enclavebench/bench/host"
 	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
@@ -58,6 +60,8 @@ type gen struct {
 	// repetition with its own base: the values measured with the software
 	// EPC's cost in them (Model.Native) and the emulation's cost recorded.
 	unpaired func(s *result.Sample)
+	// cells are the planned cells, whose facts the run records.
+	cells []plan.Cell
 }
 
 func newGen(t testing.TB, dir string, seed uint64, run result.Run, reps int) *gen {
@@ -94,6 +98,7 @@ func (g *gen) cell(t testing.TB, c result.Cell, n int, status string, vals func(
 	t.Helper()
 	key := c.Key()
 	g.run.Plan.Cells = append(g.run.Plan.Cells, key)
+	g.cells = append(g.cells, planCell(c))
 	for rep := 0; rep < n; rep++ {
 		v, native := vals()
 		g.clock = g.clock.Add(37 * time.Millisecond)
@@ -153,8 +158,21 @@ func pairSample(s *result.Sample, native []protocol.Value) {
 	}
 }
 
+// planCell is c as the planner makes it, for its facts.
+func planCell(c result.Cell) plan.Cell {
+	pc := plan.Cell{Cell: c, Spec: suite.Workloads[c.Workload]}
+	pc.SizeInfo, _ = sizes.Lookup(c.Size)
+	if pc.Spec != nil && pc.Spec.Footprint != nil {
+		pc.Footprint = pc.Spec.Footprint(pc.Env(0))
+	}
+	return pc
+}
+
 func (g *gen) close(t testing.TB) {
 	t.Helper()
+	if g.run.SchemaVersion >= 2 {
+		g.run.Facts = facts.Record(&g.run, g.cells)
+	}
 	if err := g.store.WriteRun(&g.run); err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +392,7 @@ func writeBadDirs(t testing.TB, root string) {
 	bad := filepath.Join(root, "bad-schema")
 	os.RemoveAll(bad)
 	os.MkdirAll(bad, 0o755)
-	os.WriteFile(filepath.Join(bad, result.RunFile), []byte(`{"schema_version": 2, "id": "future", "harness_version": "2.0.0"}`+"\n"), 0o644)
+	os.WriteFile(filepath.Join(bad, result.RunFile), []byte(`{"schema_version": 99, "id": "future", "harness_version": "99.0.0"}`+"\n"), 0o644)
 	os.WriteFile(filepath.Join(bad, result.SamplesFile), nil, 0o644)
 
 	// An older harness version, with samples.

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/enclavebench/enclavebench/bench/result"
-	"github.com/enclavebench/enclavebench/workloads/suite"
-	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 // Merge policies (see the package documentation).
@@ -38,8 +36,6 @@ type Options struct {
 	Merge string
 	// MixedVersions keeps directories written by another harness version.
 	MixedVersions bool
-	// Registry gives workload footprints and parameter order.
-	Registry workload.Registry
 	// Now is the time written in the report (tests fix it).
 	Now time.Time
 	// PDF also writes each plot as PDF.
@@ -47,9 +43,9 @@ type Options struct {
 }
 
 // DefaultOptions returns the defaults: 20% tolerance, alpha 0.05, merge by
-// host, the suite's workloads.
+// host.
 func DefaultOptions() Options {
-	return Options{Tolerance: DefaultTolerance, Alpha: DefaultAlpha, Merge: MergeHost, Registry: suite.Workloads}
+	return Options{Tolerance: DefaultTolerance, Alpha: DefaultAlpha, Merge: MergeHost}
 }
 
 // Source is one result directory kept for the report.

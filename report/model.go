@@ -3,19 +3,18 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/bench/stats"
 	"github.com/enclavebench/enclavebench/report/plot"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
-	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 // Report is everything the HTML and Markdown renderings show.
@@ -65,7 +64,11 @@ type WorkloadTable struct {
 	Unit   string
 	Better string
 	Params []string // parameter names in declaration order
-	Rows   []*Group
+	// Figures are the figures the workload asks for (recorded facts).
+	Figures []result.FigureRole
+	// FootprintParam is the parameter that sets the footprint ("" none).
+	FootprintParam string
+	Rows           []*Group
 }
 
 // Group is the samples of one workload, parameter set, size and mode from
@@ -80,10 +83,11 @@ type Group struct {
 	Size        string
 	Mode        string // native, sgx, ego-sim, sim
 	ModeLabel   string // "sim (model, profile X)" for sim
-	Profile     string // sim cost profile
-	Unit        string
-	Better      string
-	Values      []float64
+	// ModeFacts are the recorded facts of the mode (kind, rank, enclave).
+	ModeFacts result.ModeFacts
+	Unit      string
+	Better    string
+	Values    []float64
 	// ModelNative are the measured bases the sim predictions started
 	// from, in Unit (one per sample, when every sample has one).
 	ModelNative []float64
@@ -100,7 +104,10 @@ type Group struct {
 	// CPUs is the fewest CPUs an oversubscribed cell of the group ran on.
 	CPUs      int
 	Footprint int64 // enclave memory the workload allocates at this size; -1 unknown
-	Notes     []string
+	// Count is the value of the workload's scaling parameter at this size
+	// (threads), 0 when none.
+	Count int
+	Notes []string
 
 	// NotPredicted counts sim samples the model could not predict
 	// (Model.CountsOnly: their values are native measurements), left out.
@@ -241,45 +248,28 @@ const (
 	SectionLoad        = "load"
 )
 
-// modeRank orders modes: native first, then the enclave modes.
-func modeRank(m string) int {
-	switch m {
-	case mode.Native:
-		return 0
-	case mode.SGX:
-		return 1
-	case mode.EGoSim:
-		return 2
-	case mode.Sim:
-		return 3
+// modeInfo says what the figures of a mode are, from its recorded facts.
+func modeInfo(label string, mf result.ModeFacts) ModeInfo {
+	kind := "unknown"
+	switch mf.Kind {
+	case result.KindMeasured, result.KindModel:
+		kind = mf.Kind
+	case result.KindEmulated:
+		kind = "simulation"
 	}
-	return 4
+	return ModeInfo{label, kind, mf.Summary}
 }
 
-// ModeLabel is how a mode is named in tables and figures: sim figures are
-// always "sim (model, profile X)".
-func ModeLabel(m, profile string) string {
-	if m == mode.Sim {
-		if profile == "" {
-			profile = "unknown"
+// modeFacts are the facts of mode m in directory d; a mode the run did not
+// describe is unknown, ranked after the others.
+func modeFacts(d *result.Dir, m string) result.ModeFacts {
+	if mf, ok := d.Facts.Mode(m); ok {
+		if mf.Label == "" {
+			mf.Label = m
 		}
-		return "sim (model, profile " + profile + ")"
+		return mf
 	}
-	return m
-}
-
-func modeInfo(m, label string) ModeInfo {
-	switch m {
-	case mode.Native:
-		return ModeInfo{label, "measured", "a plain process on the host: the baseline"}
-	case mode.SGX:
-		return ModeInfo{label, "measured", "an EGo enclave on SGX hardware"}
-	case mode.EGoSim:
-		return ModeInfo{label, "simulation", "EGo's simulation mode: no SGX hardware; OCALLs are real syscalls, so these are not hardware figures"}
-	case mode.Sim:
-		return ModeInfo{label, "model", "predicted by enclavebench's model: each repetition's native time, measured in the sim process, plus the enclave events counted for that repetition, priced by the cost profile; its slowdown is over that base, pair by pair (never against the native cells, which another process measured): a prediction, not a measurement"}
-	}
-	return ModeInfo{label, "unknown", "a mode this report does not know"}
+	return result.ModeFacts{Rank: 4, Enclave: true, Label: m, Summary: "a mode this report does not know"}
 }
 
 // sizeRank orders sizes by the catalog (unknown sizes last).
@@ -306,25 +296,6 @@ func lessSize(a, b string) bool {
 	return a < b
 }
 
-// primaryUnit picks a workload's headline unit: its first higher-is-better
-// unit other than ns/op (a throughput), else ns/op, else its first unit.
-func primaryUnit(units []protocol.Value) (string, string) {
-	for _, v := range units {
-		if v.Unit != "ns/op" && v.Better == protocol.Higher {
-			return v.Unit, v.Better
-		}
-	}
-	for _, v := range units {
-		if v.Unit == "ns/op" {
-			return v.Unit, v.Better
-		}
-	}
-	if len(units) > 0 {
-		return units[0].Unit, units[0].Better
-	}
-	return "", ""
-}
-
 // Build computes the report from what Load kept.
 func Build(in *Input, o Options) *Report {
 	if o.Tolerance <= 0 {
@@ -337,7 +308,7 @@ func Build(in *Input, o Options) *Report {
 		o.Now = time.Now()
 	}
 	r := &Report{Generated: o.Now, Options: o, LeftOut: in.LeftOut, Notes: in.Notes}
-	b := &builder{r: r, o: o, in: in, groups: map[string]*Group{}, fp: map[string]int64{}}
+	b := &builder{r: r, o: o, in: in, groups: map[groupKey]*Group{}, figures: map[string][]result.FigureRole{}, footprintParam: map[string]string{}}
 	b.units()
 	b.collect()
 	b.baselines()
@@ -345,7 +316,7 @@ func Build(in *Input, o Options) *Report {
 	b.runs()
 	b.warnings()
 	r.Headlines = headlines(r.Workloads)
-	r.Sizing = sizing(r.Workloads, r.Failures, o.Tolerance, o.Registry, b.usableEPC())
+	r.Sizing = sizing(r.Workloads, r.Failures, o.Tolerance, b.usableEPC())
 	buildFigures(r, b)
 	return r
 }
@@ -354,15 +325,18 @@ type builder struct {
 	r      *Report
 	o      Options
 	in     *Input
-	groups map[string]*Group
+	groups map[groupKey]*Group
 	order  []*Group
 	// unit per workload
 	unit map[string]protocol.Value
 	// load-time records
 	loads []loadRecord
-	fp    map[string]int64
 	// the modes seen, by label
-	modes map[string]string
+	modes map[string]result.ModeFacts
+	// the figures each workload asks for, over every source
+	figures map[string][]result.FigureRole
+	// the footprint parameter of each workload
+	footprintParam map[string]string
 }
 
 type loadRecord struct {
@@ -399,71 +373,61 @@ func (b *builder) units() {
 	}
 	b.unit = map[string]protocol.Value{}
 	for w, us := range seen {
-		u, bt := primaryUnit(us)
+		u, bt := result.PrimaryUnit(us)
 		b.unit[w] = protocol.Value{Unit: u, Better: bt}
 	}
 }
 
-// simProfile names the cost profile of a source's sim figures.
-func simProfile(run *result.Run, s *result.Sample) string {
-	if s != nil && s.Model != nil && s.Model.Profile != "" {
-		return s.Model.Profile
-	}
-	if run.Profile != nil {
-		if run.Profile.Version > 0 {
-			return fmt.Sprintf("%s/v%d", run.Profile.Name, run.Profile.Version) // as bench/sim's Profile.Ref
-		}
-		return run.Profile.Name
-	}
-	return ""
-}
-
-func (b *builder) group(src *Source, workloadName string, params map[string]string, cellKey, size, m, profile string) *Group {
-	order := b.paramOrder(workloadName, params, cellKey)
+func (b *builder) group(src *Source, workloadName string, params map[string]string, cellKey, size, m string) *Group {
+	d := src.Dir
+	order := paramOrder(d.Facts.Workload(workloadName).Params, params)
 	text := paramText(params, order)
-	label := ModeLabel(m, profile)
-	key := strings.Join([]string{src.Origin, workloadName, text, size, label}, "\x00")
+	mf := modeFacts(d, m)
+	key := groupKey{src.Origin, workloadName, text, size, mf.Label}
 	if g, ok := b.groups[key]; ok {
 		return g
 	}
 	u := b.unit[workloadName]
 	g := &Group{Origin: src.Origin, OriginLabel: src.OriginLabel, Workload: workloadName, Params: params,
-		ParamOrder: order, ParamText: text, Size: size, Mode: m, ModeLabel: label, Unit: u.Unit, Better: u.Better,
+		ParamOrder: order, ParamText: text, Size: size, Mode: m, ModeLabel: mf.Label, ModeFacts: mf, Unit: u.Unit, Better: u.Better,
 		cellSet: map[string]bool{}, runSet: map[string]bool{}}
-	if m == mode.Sim {
-		g.Profile = profile
-	}
-	g.Footprint = b.footprint(workloadName, params, text, size)
+	g.Footprint = d.Facts.Cell(cellKey).FootprintBytes
+	g.Count = d.Facts.Cell(cellKey).Count
 	b.groups[key] = g
 	b.order = append(b.order, g)
 	if b.modes == nil {
-		b.modes = map[string]string{}
+		b.modes = map[string]result.ModeFacts{}
 	}
-	b.modes[label] = m
+	b.modes[mf.Label] = mf
+	if p := d.Facts.Workload(workloadName).FootprintParam; p != "" {
+		b.footprintParam[workloadName] = p
+	}
+	for _, f := range d.Facts.Workload(workloadName).Figures {
+		if !slices.Contains(b.figures[workloadName], f) {
+			b.figures[workloadName] = append(b.figures[workloadName], f)
+		}
+	}
 	return g
 }
+
+// groupKey identifies a row: origin, workload, parameters, size, mode.
+type groupKey struct{ origin, workload, params, size, mode string }
 
 // collect groups the samples and attaches cell outcomes.
 func (b *builder) collect() {
 	for _, src := range b.in.Sources {
 		d := src.Dir
 		byCell := map[string]*Group{}
-		profileOf := map[string]string{}
 		for i := range d.Samples {
 			x := &d.Samples[i]
 			g := byCell[x.Cell]
 			if g == nil {
-				prof := ""
-				if x.Mode == mode.Sim {
-					prof = simProfile(&d.Run, x)
-					profileOf[x.Cell] = prof
-				}
-				g = b.group(src, x.Workload, x.Params, x.Cell, x.Size, x.Mode, prof)
+				g = b.group(src, x.Workload, x.Params, x.Cell, x.Size, x.Mode)
 				byCell[x.Cell] = g
 				g.cellSet[x.Cell] = true
 				g.runSet[d.Run.ID] = true
 			}
-			if x.Mode == mode.Sim && x.Model != nil && x.Model.CountsOnly != "" {
+			if x.Model != nil && x.Model.CountsOnly != "" {
 				g.NotPredicted++
 				g.NotPredictedWhy = x.Model.CountsOnly
 				continue
@@ -473,7 +437,7 @@ func (b *builder) collect() {
 				continue
 			}
 			g.Values = append(g.Values, v.Value)
-			if x.Mode == mode.Sim {
+			if x.Model != nil { // a prediction: paired with its own measured base
 				g.sims = append(g.sims, x)
 				if bv, ok := paired.BaseValue(x, g.Unit); ok {
 					g.ModelNative = append(g.ModelNative, bv)
@@ -492,16 +456,10 @@ func (b *builder) collect() {
 		}
 		sort.Slice(cells, func(i, j int) bool { return cells[i].Cell < cells[j].Cell })
 		for _, c := range cells {
-			prof := ""
-			if c.Mode == mode.Sim {
-				prof = profileOf[c.Cell]
-				if prof == "" {
-					prof = simProfile(&d.Run, nil)
-				}
-			}
-			order := b.paramOrder(c.Workload, c.Params, c.Cell)
+			mf := modeFacts(d, c.Mode)
+			order := paramOrder(d.Facts.Workload(c.Workload).Params, c.Params)
 			out := CellOutcome{Origin: src.OriginLabel, Run: d.Run.ID, Cell: c.Cell, Workload: c.Workload,
-				Params: paramText(c.Params, order), Size: c.Size, Mode: ModeLabel(c.Mode, prof), Status: c.Status,
+				Params: paramText(c.Params, order), Size: c.Size, Mode: mf.Label, Status: c.Status,
 				Reason: c.Reason, ExitCode: c.ExitCode, Stderr: c.Stderr}
 			switch c.Status {
 			case result.StatusFailed:
@@ -515,13 +473,13 @@ func (b *builder) collect() {
 				}
 				g.Oversubscribed = true
 			}
-			if c.LoadNS > 0 && c.Mode != mode.Native {
+			if c.LoadNS > 0 && mf.Enclave {
 				rec := loadRecord{origin: src.Origin, originLabel: src.OriginLabel, workload: c.Workload,
 					params: out.Params, size: c.Size, mode: c.Mode, modeLabel: out.Mode, loadNS: c.LoadNS, heapBytes: -1}
 				if h, ok := heapFromExtra(c.Extra); ok {
 					rec.heapBytes, rec.heapFromExtra = h, true
 				} else {
-					rec.heapBytes = b.footprint(c.Workload, c.Params, out.Params, c.Size)
+					rec.heapBytes = d.Facts.Cell(c.Cell).FootprintBytes
 				}
 				b.loads = append(b.loads, rec)
 			}
@@ -561,71 +519,13 @@ func heapFromExtra(extra map[string]string) (int64, bool) {
 	return 0, false
 }
 
-// footprint is the enclave memory a workload allocates for params at size:
-// the workload's declared Footprint, else its largest byte-valued
-// parameter; -1 when unknown.
-func (b *builder) footprint(w string, params map[string]string, text, size string) int64 {
-	key := w + "\x00" + text + "\x00" + size
-	if v, ok := b.fp[key]; ok {
-		return v
-	}
-	v := footprintOf(b.o.Registry, w, params, size)
-	b.fp[key] = v
-	return v
-}
-
-func footprintOf(reg workload.Registry, w string, params map[string]string, size string) (fp int64) {
-	sz, ok := sizes.Lookup(size)
-	if !ok {
-		return -1
-	}
-	env := workload.Env{Size: sz.Name, VCPUs: sz.VCPUs, EPCBytes: sz.EPCBytes, MemBytes: sz.MemBytes(), Parameters: params}
-	if spec, ok := reg[w]; ok {
-		if spec.Footprint == nil {
-			return 0
-		}
-		defer func() {
-			if recover() != nil {
-				fp = -1
-			}
-		}()
-		if v := spec.Footprint(env); v > 0 {
-			return v
-		}
-		return -1
-	}
-	fp = -1
-	for _, v := range params {
-		if n, err := workload.ParseBytes(v, env); err == nil && n > fp {
-			fp = n
-		}
-	}
-	return fp
-}
-
-// paramOrder is the declaration order of a cell's parameters: the
-// registry's, else the order in the cell key, else sorted.
-func (b *builder) paramOrder(w string, params map[string]string, cellKey string) []string {
+// paramOrder is the recorded declaration order of a cell's parameters,
+// else (a cell the facts do not cover) sorted.
+func paramOrder(declared []string, params map[string]string) []string {
 	var order []string
-	if spec, ok := b.o.Registry[w]; ok {
-		for _, p := range spec.Params {
-			if _, ok := params[p.Name]; ok {
-				order = append(order, p.Name)
-			}
-		}
-		if len(order) == len(params) {
-			return order
-		}
-		order = order[:0]
-	}
-	seen := map[string]bool{}
-	for _, seg := range strings.Split(cellKey, "/") {
-		k, v, ok := strings.Cut(seg, "=")
-		if ok && !seen[k] {
-			if pv, ok := params[k]; ok && pv == v {
-				order = append(order, k)
-				seen[k] = true
-			}
+	for _, p := range declared {
+		if _, ok := params[p]; ok {
+			order = append(order, p)
 		}
 	}
 	if len(order) == len(params) {
@@ -658,23 +558,21 @@ func sortedKeys(m map[string]bool) []string {
 
 // baselines compares each enclave group with its native baseline.
 func (b *builder) baselines() {
-	native := map[string]*Group{}
-	key := func(g *Group) string {
-		return strings.Join([]string{g.Origin, g.Workload, g.ParamText, g.Size}, "\x00")
-	}
+	native := map[groupKey]*Group{}
+	key := func(g *Group) groupKey { return groupKey{g.Origin, g.Workload, g.ParamText, g.Size, ""} }
 	for _, g := range b.order {
-		if g.Mode == mode.Native {
+		if !g.ModeFacts.Enclave {
 			native[key(g)] = g
 		}
 	}
 	for _, g := range b.order {
-		if g.Mode == mode.Native || len(g.Values) == 0 {
+		if !g.ModeFacts.Enclave || len(g.Values) == 0 {
 			continue
 		}
 		// A sim figure is its own measured base plus priced events: its
 		// slowdown comes from those pairs, never from the native cell,
 		// which another process measured.
-		if g.Mode == mode.Sim {
+		if g.ModeFacts.Kind == result.KindModel {
 			if c := paired.Summarize(g.sims); c.N > 0 {
 				g.Paired = &c
 				g.Baseline = pairedRatio(c, g.Better)
@@ -748,7 +646,7 @@ func (b *builder) tables() {
 	for _, g := range b.order {
 		t := by[g.Workload]
 		if t == nil {
-			t = &WorkloadTable{Name: g.Workload, Unit: g.Unit, Better: g.Better}
+			t = &WorkloadTable{Name: g.Workload, Unit: g.Unit, Better: g.Better, Figures: b.figures[g.Workload], FootprintParam: b.footprintParam[g.Workload]}
 			by[g.Workload] = t
 			b.r.Workloads = append(b.r.Workloads, t)
 		}
@@ -761,13 +659,13 @@ func (b *builder) tables() {
 	for _, t := range b.r.Workloads {
 		sort.SliceStable(t.Rows, func(i, j int) bool { return lessGroup(t.Rows[i], t.Rows[j]) })
 	}
-	for label, m := range b.modes {
-		b.r.Modes = append(b.r.Modes, modeInfo(m, label))
+	for label, mf := range b.modes {
+		b.r.Modes = append(b.r.Modes, modeInfo(label, mf))
 	}
 	sort.Slice(b.r.Modes, func(i, j int) bool {
 		mi, mj := b.modes[b.r.Modes[i].Label], b.modes[b.r.Modes[j].Label]
-		if modeRank(mi) != modeRank(mj) {
-			return modeRank(mi) < modeRank(mj)
+		if mi.Rank != mj.Rank {
+			return mi.Rank < mj.Rank
 		}
 		return b.r.Modes[i].Label < b.r.Modes[j].Label
 	})
@@ -791,8 +689,8 @@ func lessGroup(a, b *Group) bool {
 	if a.OriginLabel != b.OriginLabel {
 		return a.OriginLabel < b.OriginLabel
 	}
-	if modeRank(a.Mode) != modeRank(b.Mode) {
-		return modeRank(a.Mode) < modeRank(b.Mode)
+	if a.ModeFacts.Rank != b.ModeFacts.Rank {
+		return a.ModeFacts.Rank < b.ModeFacts.Rank
 	}
 	return a.ModeLabel < b.ModeLabel
 }
@@ -834,7 +732,7 @@ func valueRank(v string) (int, float64) {
 	if x, err := strconv.ParseFloat(v, 64); err == nil {
 		return 1, x
 	}
-	if n, err := workload.ParseBytes(v, workload.Env{}); err == nil {
+	if n, ok := result.ByteCount(v); ok {
 		return 2, float64(n)
 	}
 	return 3, 0
@@ -982,10 +880,10 @@ func (b *builder) warnings() {
 				add("partial", subj, "samples from an attempt that did not finish (bench run --resume completes it)")
 				g.Notes = append(g.Notes, "partial")
 			}
-			if g.Mode == mode.EGoSim {
+			switch g.ModeFacts.Kind {
+			case result.KindEmulated:
 				g.Notes = append(g.Notes, "not hardware")
-			}
-			if g.Mode == mode.Sim {
+			case result.KindModel:
 				g.Notes = append(g.Notes, "predicted")
 			}
 		}

@@ -105,7 +105,7 @@ func TestGolden(t *testing.T) {
 func TestLeftOut(t *testing.T) {
 	in, r := loadFixtures(t, testOptions(), fixtureDirs...)
 	want := map[string]string{
-		"bad-schema":  "schema version 2, this harness reads version 1",
+		"bad-schema":  "schema version 99, this harness reads versions 1 to 2",
 		"old-harness": `harness version "0.9.0" differs from "1.0.0"`,
 		"empty":       "no samples (cells: 1 failed)",
 		"missing":     "no such file or directory",
@@ -599,4 +599,43 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestFactsMatchV1: the fixtures written again today (schema 2, with the
+// facts the run records) render the same report as the frozen schema 1
+// directories read through the v1 facts table.
+func TestFactsMatchV1(t *testing.T) {
+	root := t.TempDir()
+	writeMainFixture(t, filepath.Join(root, "dc-a"), 1, "dc-a", []string{"DC1s_v2", "DC2s_v2", "DC4s_v2", "DC8_v2"},
+		[]string{mode.Native, mode.SGX, mode.Sim}, 6, []string{"0.25xEPC", "0.5xEPC", "1xEPC", "2xEPC"})
+	writeSecondHost(t, filepath.Join(root, "dc-b"))
+	render := func(dirs ...string) string {
+		o := testOptions()
+		r := Build(Load(dirs, o), o)
+		var md bytes.Buffer
+		if err := WriteMarkdown(&md, r); err != nil {
+			t.Fatal(err)
+		}
+		return md.String()
+	}
+	for _, name := range []string{"dc-a", "dc-b"} {
+		d, err := result.Load(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Run.SchemaVersion != result.SchemaVersion || d.Run.Facts == nil {
+			t.Fatalf("%s regenerated with schema %d, facts %v", name, d.Run.SchemaVersion, d.Run.Facts != nil)
+		}
+	}
+	v1 := render(fixturePath("dc-a"), fixturePath("dc-b"))
+	v2 := strings.ReplaceAll(render(filepath.Join(root, "dc-a"), filepath.Join(root, "dc-b")), root, filepath.Join("testdata", "fixtures"))
+	if v1 != v2 {
+		vl, wl := strings.Split(v2, "\n"), strings.Split(v1, "\n")
+		for i := range min(len(vl), len(wl)) {
+			if vl[i] != wl[i] {
+				t.Fatalf("line %d:\nschema 2: %s\nschema 1: %s", i+1, vl[i], wl[i])
+			}
+		}
+		t.Fatalf("schema 2 renders %d lines, schema 1 %d", len(vl), len(wl))
+	}
 }

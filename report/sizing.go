@@ -1,14 +1,14 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"sort"
 	"strings"
 
-	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sizes"
-	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 // ExampleFootprints are the sizes the sizing section's suggested command
@@ -20,26 +20,25 @@ const ExampleFootprints = "64MiB,200MiB"
 // size at which every cell of the workload stays within tolerance of
 // native (median slowdown <= 1+tolerance, and no failed cell), and the
 // usable-EPC headroom there. A workload with a footprint parameter
-// (Spec.FootprintParam) gets one answer per absolute footprint it ran
+// (recorded in the run's facts) gets one answer per absolute footprint it ran
 // with; with only EPC-relative footprints it gets an answer that says
 // what the run cannot tell and the command that would.
-func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, reg workload.Registry, usable map[string]int64) []Advice {
-	failed := map[string]bool{} // workload, size, mode label
+func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, usable map[string]int64) []Advice {
+	failed := map[cellOf]bool{}
 	for _, f := range failures {
-		failed[f.Workload+"\x00"+f.Size+"\x00"+f.Mode] = true
+		failed[cellOf{f.Workload, f.Size, f.Mode}] = true
 	}
 	var out []Advice
 	for _, t := range tables {
-		fpParam := ""
-		if s, ok := reg[t.Name]; ok {
-			fpParam = s.FootprintParam
-		}
+		fpParam := t.FootprintParam
+		baseline := "" // the mode enclave figures are compared with
 		type key struct{ mode, family, footprint string }
 		bySize := map[key]map[string][]*Group{}
 		modeOf := map[key]string{}
 		var keys []key
 		for _, g := range t.Rows {
-			if g.Mode == mode.Native {
+			if !g.ModeFacts.Enclave {
+				baseline = cmp.Or(baseline, g.Mode)
 				continue
 			}
 			sz, ok := sizes.Lookup(g.Size)
@@ -127,7 +126,7 @@ func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, reg wo
 				a.Note += " (slowdown range: " + strings.Join(can, "; ") + ")"
 			}
 			a.Command = fmt.Sprintf("bench run --workloads %s --sizes %s --modes %s,%s --footprint %s",
-				t.Name, strings.Join(a.Tested, ","), mode.Native, modeOf[ks[0]], ExampleFootprints)
+				t.Name, strings.Join(a.Tested, ","), cmp.Or(baseline, "native"), modeOf[ks[0]], ExampleFootprints)
 			out = append(out, a)
 		}
 	}
@@ -140,10 +139,7 @@ func footprintBytes(v string) int64 {
 	if v == "" {
 		return 0
 	}
-	n, err := workload.ParseBytes(v, workload.Env{})
-	if err != nil {
-		return 0
-	}
+	n, _ := result.ByteCount(v)
 	return n
 }
 
@@ -156,7 +152,10 @@ func sortedSizes(bySize map[string][]*Group) []string {
 	return names
 }
 
-func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[string]bool, tol float64, usable map[string]int64) Advice {
+// cellOf names the cells of a workload at a size in a mode (its label).
+type cellOf struct{ workload, size, mode string }
+
+func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[cellOf]bool, tol float64, usable map[string]int64) Advice {
 	a := Advice{Workload: w, Mode: modeLabel, Family: family}
 	names := sortedSizes(bySize)
 	a.Tested = names
@@ -178,7 +177,7 @@ func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[
 			}
 		}
 		switch {
-		case failed[w+"\x00"+s+"\x00"+modeLabel]:
+		case failed[cellOf{w, s, modeLabel}]:
 			v.Reason = "failed cells"
 		case compared == 0:
 			v.Reason = "no native baseline"

@@ -6,14 +6,14 @@ import (
 	"testing"
 
 	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/report/plot"
-	"github.com/enclavebench/enclavebench/workloads/suite"
 )
 
 // footprintTable is kvstore run with --footprint on the four DCsv2 sizes:
 // slowdowns by footprint and size (NaN: no cell).
 func footprintTable(slow map[string][4]float64) *WorkloadTable {
-	t := &WorkloadTable{Name: "kvstore", Params: []string{"dataset", "dist", "mix"}}
+	t := &WorkloadTable{Name: "kvstore", Params: []string{"dataset", "dist", "mix"}, FootprintParam: "dataset"}
 	szs := []string{"DC1s_v2", "DC2s_v2", "DC4s_v2", "DC8_v2"}
 	for fp, row := range slow {
 		for i, sz := range szs {
@@ -22,8 +22,8 @@ func footprintTable(slow map[string][4]float64) *WorkloadTable {
 			}
 			p := map[string]string{"dataset": fp, "dist": "uniform", "mix": "read95"}
 			t.Rows = append(t.Rows,
-				&Group{Workload: "kvstore", Params: p, ParamText: "dataset=" + fp, Size: sz, Mode: mode.Native, ModeLabel: "native", Footprint: footprintBytes(fp)},
-				&Group{Workload: "kvstore", Params: p, ParamText: "dataset=" + fp, Size: sz, Mode: mode.Sim, ModeLabel: "sim", Footprint: footprintBytes(fp),
+				&Group{Workload: "kvstore", Params: p, ParamText: "dataset=" + fp, Size: sz, Mode: mode.Native, ModeLabel: "native", ModeFacts: result.ModeFacts{Label: "native"}, Footprint: footprintBytes(fp)},
+				&Group{Workload: "kvstore", Params: p, ParamText: "dataset=" + fp, Size: sz, Mode: mode.Sim, ModeLabel: "sim", ModeFacts: result.ModeFacts{Label: "sim", Enclave: true, Kind: result.KindModel}, Footprint: footprintBytes(fp),
 					Baseline: &Ratio{Slowdown: row[i]}})
 		}
 	}
@@ -57,7 +57,7 @@ func TestSizingFootprint(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tab := footprintTable(tc.slow)
-			as := sizing([]*WorkloadTable{tab}, nil, 0.2, suite.Workloads, tc.usable)
+			as := sizing([]*WorkloadTable{tab}, nil, 0.2, tc.usable)
 			if len(as) != 1 {
 				t.Fatalf("%d advices, want 1: %+v", len(as), as)
 			}
@@ -101,7 +101,7 @@ func TestSizingFootprint(t *testing.T) {
 // named working set; absolute ones, where present, take over.
 func TestSizingRelativeOnly(t *testing.T) {
 	tab := footprintTable(map[string][4]float64{"0.5xEPC": {1.05, 1.04, 1.03, 1.02}, "2xEPC": {30, 25, 20, 15}})
-	as := sizing([]*WorkloadTable{tab}, nil, 0.2, suite.Workloads, nil)
+	as := sizing([]*WorkloadTable{tab}, nil, 0.2, nil)
 	if len(as) != 1 || !as[0].Relative || as[0].Size != "" {
 		t.Fatalf("%+v", as)
 	}
@@ -116,7 +116,7 @@ func TestSizingRelativeOnly(t *testing.T) {
 		}
 	}
 	both := footprintTable(map[string][4]float64{"0.5xEPC": {1.05, 1.04, 1.03, 1.02}, "64MiB": {31, 24, 1.04, 1.02}})
-	as = sizing([]*WorkloadTable{both}, nil, 0.2, suite.Workloads, nil)
+	as = sizing([]*WorkloadTable{both}, nil, 0.2, nil)
 	if len(as) != 1 || as[0].Relative || as[0].Footprint != "64MiB" {
 		t.Errorf("with an absolute footprint: %+v", as)
 	}

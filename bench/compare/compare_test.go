@@ -324,7 +324,7 @@ func writeResultDir(t *testing.T, dir string, schema int, cells map[string][]flo
 		t.Fatal(err)
 	}
 	defer st.Close()
-	run := &result.Run{SchemaVersion: schema, ID: filepath.Base(dir), Status: "complete", Start: time.Unix(0, 0).UTC(),
+	run := &result.Run{SchemaVersion: schema, Facts: &result.Facts{}, ID: filepath.Base(dir), Status: "complete", Start: time.Unix(0, 0).UTC(),
 		Plan: result.Plan{Workloads: []string{"a"}, Sizes: []string{"S"}, Modes: []string{"native"}, Profile: "quick", Reps: 6},
 		Host: host.Fingerprint{OS: "linux", Arch: "amd64"}}
 	if err := st.WriteRun(run); err != nil {
@@ -378,7 +378,7 @@ func TestBadInput(t *testing.T) {
 
 	cases := []struct{ path, want string }{
 		{filepath.Join(tmp, "missing"), "no such file or directory"},
-		{v2, "schema version 2"},
+		{v2, fmt.Sprintf("schema version %d", result.SchemaVersion+1)},
 		{empty, "no samples: all 1 cells have none (first: A/size=S/mode=native failed: exit status 1: boom)"},
 		{notDir, "no run.json"},
 		{none, `no samples: the run (status "complete", 0 cells planned) recorded no cell yet`},

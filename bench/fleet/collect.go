@@ -168,9 +168,9 @@ func (c *collector) run(r *Record) *runState {
 		c.problem(r.Pos, r.Err)
 		return st
 	}
-	if r.Schema != result.SchemaVersion {
+	if !result.Readable(r.Schema) {
 		if st.Last == (Pos{}) {
-			c.problem(r.Pos, fmt.Errorf("run %s was written with result schema version %d; this harness reads version %d: collect it with a matching harness (its records are skipped)", r.RunID, r.Schema, result.SchemaVersion))
+			c.problem(r.Pos, fmt.Errorf("run %s was written with result schema version %d; this harness reads versions %d to %d: collect it with a matching harness (its records are skipped)", r.RunID, r.Schema, result.MinSchemaVersion, result.SchemaVersion))
 		}
 		st.Last = r.Pos
 		return st
@@ -229,7 +229,7 @@ func (st *runState) runID() string {
 // add keeps a sample or cell outcome of st.
 func (c *collector) add(st *runState, r *Record) {
 	st.files[r.File] = true
-	if st.schema != result.SchemaVersion {
+	if !result.Readable(st.schema) {
 		st.dropped++
 		return
 	}
@@ -280,7 +280,7 @@ func (c *collector) finish() *Collection {
 	out := &Collection{Problems: c.problems, Duplicates: c.duplicates}
 	used := map[string]bool{}
 	for _, st := range c.ordered {
-		if st.schema != result.SchemaVersion {
+		if !result.Readable(st.schema) {
 			if st.dropped > 0 {
 				c.problemTo(out, st.First, fmt.Errorf("%d record(s) of run %s (schema version %d) skipped", st.dropped, st.Run.ID, st.schema))
 			}

@@ -46,7 +46,7 @@ type Record struct {
 	Plan    []string  // run records: the cell keys of the plan
 
 	// Exactly one is set when Err is nil; Run is nil for a run of another
-	// schema version (Schema != result.SchemaVersion).
+	// schema version (!result.Readable(Schema)).
 	Run    *result.Run
 	Sample *result.Sample
 	Cell   *result.CellResult
@@ -346,7 +346,7 @@ func (p *logParser) record(lineNo int, source string, raw []byte) {
 			p.problem(lineNo, errors.New("run record without an id"))
 			return
 		}
-		if rec.Schema != result.SchemaVersion {
+		if !result.Readable(rec.Schema) {
 			break // reported by Collect, with its records
 		}
 		var run result.Run

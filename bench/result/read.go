@@ -148,6 +148,9 @@ type Dir struct {
 	Short []ShortCell
 	// Problems are bad lines and other things left out, with positions.
 	Problems []error
+	// Facts interpret the cells: run.json's, or for schema version 1 the
+	// frozen facts of that version.
+	Facts Facts
 }
 
 // ShortCell is a cell whose recorded sample count does not match the
@@ -199,8 +202,8 @@ func ReadRun(dir string) (*Run, error) {
 	if v.SchemaVersion == nil {
 		return nil, fmt.Errorf("%s: malformed %s: no schema_version", dir, RunFile)
 	}
-	if *v.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("%s: schema version %d, this harness reads version %d", dir, *v.SchemaVersion, SchemaVersion)
+	if !Readable(*v.SchemaVersion) {
+		return nil, fmt.Errorf("%s: schema version %d, this harness reads versions %d to %d", dir, *v.SchemaVersion, MinSchemaVersion, SchemaVersion)
 	}
 	var r Run
 	if err := DecodeStrict(b, &r); err != nil {
@@ -208,6 +211,9 @@ func ReadRun(dir string) (*Run, error) {
 	}
 	if err := CheckRun(&r); err != nil {
 		return nil, fmt.Errorf("%s: malformed %s: %v", dir, RunFile, err)
+	}
+	if r.SchemaVersion >= 2 && r.Facts == nil {
+		return nil, fmt.Errorf("%s: malformed %s: schema version %d without facts", dir, RunFile, r.SchemaVersion)
 	}
 	return &r, nil
 }
@@ -226,6 +232,11 @@ func Load(dir string) (*Dir, error) {
 	d.Problems = bad
 	d.Samples, d.Partial = Select(samples, cells, d.Cells)
 	d.Short = shortCells(samples, cells)
+	if d.Run.Facts != nil {
+		d.Facts = *d.Run.Facts
+	} else {
+		d.Facts = factsV1(d, cells)
+	}
 	return d, nil
 }
 

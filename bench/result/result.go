@@ -11,8 +11,17 @@ import (
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
-// SchemaVersion is the version of run.json, samples.jsonl and cells.jsonl.
-const SchemaVersion = 1
+// SchemaVersion is the version of run.json, samples.jsonl and cells.jsonl
+// that this harness writes. Version 2 added Run.Facts; Load reads versions
+// MinSchemaVersion to SchemaVersion.
+const SchemaVersion = 2
+
+// MinSchemaVersion is the oldest version Load reads: version 1 directories
+// get their facts from a frozen table of what version 1 meant.
+const MinSchemaVersion = 1
+
+// Readable reports whether Load reads result files of schema version v.
+func Readable(v int) bool { return v >= MinSchemaVersion && v <= SchemaVersion }
 
 // File names inside a result directory.
 const (
@@ -153,6 +162,9 @@ type Run struct {
 	Profile        *CostProfileRef  `json:"cost_profile,omitempty"`
 	// Build is the workload binary of one side of a --baseline run.
 	Build *Build `json:"build,omitempty"`
+	// Facts are what readers need to interpret the cells (schema 2; Load
+	// fills Dir.Facts from a frozen table for schema 1).
+	Facts *Facts `json:"facts,omitempty"`
 }
 
 // Plan is what a run was asked to do; --resume replays it.

@@ -22,7 +22,7 @@ func synthDir(t *testing.T, withSim bool) *result.Dir {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	run := &result.Run{SchemaVersion: result.SchemaVersion, ID: "synthetic", Status: "complete", Start: time.Unix(0, 0),
+	run := &result.Run{SchemaVersion: result.SchemaVersion, Facts: &result.Facts{}, ID: "synthetic", Status: "complete", Start: time.Unix(0, 0),
 		Plan: result.Plan{Workloads: []string{"syscall"}, Sizes: []string{"DC4s_v2"}, Modes: []string{"native", "sim"}, Profile: "quick", Reps: 6},
 		Host: host.Fingerprint{OS: "linux", Arch: "amd64"}}
 	if err := st.WriteRun(run); err != nil {

@@ -31,7 +31,8 @@ var Spec = &workload.Spec{
 	Metrics: []workload.Metric{
 		{Unit: "ns/op", Better: protocol.Lower, Doc: "time per call"},
 	},
-	New: newBench,
+	Figures: []workload.Figure{{Role: workload.FigureTransitions, Param: "call"}},
+	New:     newBench,
 }
 
 type bench struct {

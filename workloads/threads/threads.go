@@ -44,6 +44,8 @@ var Spec = &workload.Spec{
 		{Unit: "ops/s", Better: protocol.Higher, Doc: "operations per second over all workers"},
 		{Unit: "ns/op", Better: protocol.Lower, Doc: "wall time per operation (1/throughput)"},
 	},
+	Figures: []workload.Figure{{Role: workload.FigureScaling, Param: "threads",
+		Count: func(v string, env workload.Env) (int, error) { return ParseThreads(v, env.VCPUs) }}},
 	New: newBench,
 }
 

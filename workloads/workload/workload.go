@@ -63,7 +63,30 @@ type Spec struct {
 	// (memsweep's ws): `bench run --footprint` sets it. Empty: the
 	// workload's enclave memory is not a parameter.
 	FootprintParam string
+	// Figures are the figures the workload asks reports for, beyond the
+	// ones every workload gets (the run records them with the results).
+	Figures []Figure
 }
+
+// Figure asks reports for a figure over one parameter of a workload.
+type Figure struct {
+	// Role is FigureTransitions or FigureScaling.
+	Role  string
+	Param string
+	// Count resolves a value of Param to the count plotted (FigureScaling:
+	// "vcpus" on a 4-vCPU size is 4).
+	Count func(value string, env Env) (int, error)
+}
+
+// Figure roles.
+const (
+	// FigureTransitions: one distribution per value of the parameter
+	// (the syscall workload's call classes: OCALL costs).
+	FigureTransitions = "transitions"
+	// FigureScaling: the workload's primary unit against the count the
+	// parameter resolves to (threads).
+	FigureScaling = "scaling"
+)
 
 // Bench is a prepared workload.
 type Bench interface {

@@ -1,0 +1,69 @@
+package facts
+
+import (
+	"testing"
+
+	"github.com/enclavebench/enclavebench/bench/plan"
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/suite"
+)
+
+func cell(t *testing.T, w, size, m string, params map[string]string) plan.Cell {
+	t.Helper()
+	c := plan.Cell{Cell: result.Cell{Workload: w, Params: params, Size: size, Mode: m}, Spec: suite.Workloads[w]}
+	var ok bool
+	if c.SizeInfo, ok = sizes.Lookup(size); !ok {
+		t.Fatalf("no size %s", size)
+	}
+	if c.Spec.Footprint != nil {
+		c.Footprint = c.Spec.Footprint(c.Env(0))
+	}
+	return c
+}
+
+// TestRecord: the facts a run records for its cells.
+func TestRecord(t *testing.T) {
+	run := &result.Run{Plan: result.Plan{Modes: []string{"native", "sim"}},
+		Profile: &result.CostProfileRef{Name: "published", Version: 2}}
+	sz, _ := sizes.Lookup("DC4s_v2")
+	cells := []plan.Cell{
+		cell(t, "memsweep", "DC4s_v2", "sim", map[string]string{"ws": "0.5xEPC", "access": "seq", "op": "read"}),
+		cell(t, "syscall", "DC4s_v2", "native", map[string]string{"call": "read"}),
+		cell(t, "threads", "DC4s_v2", "native", map[string]string{"threads": "2xvcpus", "sharing": "none"}),
+		cell(t, "fileio", "DC4s_v2", "native", map[string]string{"fs": "host", "access": "seq", "op": "read", "block": "4KiB", "file": "64MiB"}),
+	}
+	f := Record(run, cells)
+	tests := []struct {
+		key       string
+		footprint int64
+		count     int
+	}{
+		{cells[0].Key(), sz.EPCBytes / 2, 0},
+		{cells[1].Key(), 0, 0},            // declared negligible
+		{cells[2].Key(), 0, 2 * sz.VCPUs}, // resolved for the size
+		{cells[3].Key(), -1, 0},           // declares 0 off memfs: unknown
+	}
+	for _, tc := range tests {
+		got := f.Cell(tc.key)
+		if got.FootprintBytes != tc.footprint || got.Count != tc.count {
+			t.Errorf("%s: footprint %d count %d, want %d %d", tc.key, got.FootprintBytes, got.Count, tc.footprint, tc.count)
+		}
+	}
+	if got := f.Workload("memsweep").Params; len(got) != 3 || got[0] != "ws" {
+		t.Errorf("memsweep params %v, want declaration order ws, access, op", got)
+	}
+	if got := f.Workload("syscall").Figures; len(got) != 1 || got[0] != (result.FigureRole{Role: result.FigureTransitions, Param: "call"}) {
+		t.Errorf("syscall figures %v", got)
+	}
+	if got := f.Workload("threads").Figures; len(got) != 1 || got[0].Role != result.FigureScaling {
+		t.Errorf("threads figures %v", got)
+	}
+	sim, ok := f.Mode("sim")
+	if !ok || sim.Kind != result.KindModel || !sim.Enclave || sim.Label != "sim (model, profile published/v2)" {
+		t.Errorf("sim facts %+v", sim)
+	}
+	if nat, _ := f.Mode("native"); nat.Enclave || nat.Rank >= sim.Rank {
+		t.Errorf("native facts %+v", nat)
+	}
+}

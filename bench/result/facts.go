@@ -1,0 +1,121 @@
+package result
+
+import "github.com/enclavebench/enclavebench/workloads/protocol"
+
+// Facts are what a reader needs to interpret a run's cells, recorded in
+// run.json by the run itself (schema version 2): readers (report, compare,
+// export) never ask today's workload registry or mode table, so an old
+// directory reads the same after a workload or mode changes. Directories
+// of schema version 1 get theirs from a frozen table (factsV1).
+type Facts struct {
+	// Workloads are the facts of each workload of the plan, by name.
+	Workloads map[string]WorkloadFacts `json:"workloads"`
+	// Modes are the facts of each mode of the plan, by name.
+	Modes map[string]ModeFacts `json:"modes"`
+	// Cells are the facts of each planned cell, by cell key.
+	Cells map[string]CellFacts `json:"cells"`
+}
+
+// WorkloadFacts describe a workload's cells.
+type WorkloadFacts struct {
+	// Params are the parameter names in declaration order.
+	Params []string `json:"params"`
+	// Metrics are the units the workload declares, in declaration order.
+	Metrics []protocol.Value `json:"metrics,omitempty"`
+	// Figures are the figures the workload asks a report for.
+	Figures []FigureRole `json:"figures,omitempty"`
+	// FootprintParam names the byte-valued parameter that sets the
+	// workload's footprint (memsweep's ws); empty when none does.
+	FootprintParam string `json:"footprint_param,omitempty"`
+}
+
+// FigureRole asks for a figure over one parameter of a workload.
+type FigureRole struct {
+	// Role is FigureTransitions or FigureScaling.
+	Role string `json:"role"`
+	// Param is the parameter the figure sweeps (the call class, the
+	// thread count).
+	Param string `json:"param"`
+}
+
+// Figure roles a workload can ask for. The EPC cliff needs no role: it is
+// drawn for any workload whose cells' footprints vary with a parameter.
+const (
+	// FigureTransitions: distributions per value of Param (call classes).
+	FigureTransitions = "transitions"
+	// FigureScaling: the primary unit against CellFacts.Count (threads).
+	FigureScaling = "scaling"
+)
+
+// Mode kinds: how a mode's figures relate to the platform they describe.
+const (
+	KindMeasured = "measured" // measured on the platform itself
+	KindEmulated = "emulated" // measured on a stand-in (EGo simulation)
+	KindModel    = "model"    // predicted, not measured
+)
+
+// ModeFacts describe a mode's figures.
+type ModeFacts struct {
+	// Rank orders modes in tables and figures (native first).
+	Rank int `json:"rank"`
+	// Kind is KindMeasured, KindEmulated or KindModel.
+	Kind string `json:"kind"`
+	// Enclave is true for modes that run (or predict) the workload in an
+	// enclave: their figures are compared with native.
+	Enclave bool `json:"enclave"`
+	// LoadTime is true for modes whose cells record the enclave load time.
+	LoadTime bool `json:"load_time,omitempty"`
+	// Label names the mode's figures in tables and figures ("sim (model,
+	// profile X)").
+	Label string `json:"label"`
+	// Summary says in one sentence what the figures are.
+	Summary string `json:"summary"`
+}
+
+// CellFacts describe one cell.
+type CellFacts struct {
+	// FootprintBytes is the enclave memory the workload allocates in the
+	// cell; 0 when negligible, -1 when unknown.
+	FootprintBytes int64 `json:"footprint_bytes"`
+	// Count is the value of the workload's scaling parameter resolved for
+	// the cell's size (threads=vcpus on 4 vCPUs: 4); 0 when none.
+	Count int `json:"count,omitempty"`
+}
+
+// PrimaryUnit picks the headline unit of values: the first
+// higher-is-better unit other than ns/op (a throughput), else ns/op, else
+// the first unit.
+func PrimaryUnit(values []protocol.Value) (unit, better string) {
+	for _, v := range values {
+		if v.Unit != "ns/op" && v.Better == protocol.Higher {
+			return v.Unit, v.Better
+		}
+	}
+	for _, v := range values {
+		if v.Unit == "ns/op" {
+			return v.Unit, v.Better
+		}
+	}
+	if len(values) > 0 {
+		return values[0].Unit, values[0].Better
+	}
+	return "", ""
+}
+
+// Workload returns the facts of workload w (zero when unknown).
+func (f *Facts) Workload(w string) WorkloadFacts { return f.Workloads[w] }
+
+// Mode returns the facts of mode m and whether they are known.
+func (f *Facts) Mode(m string) (ModeFacts, bool) {
+	mf, ok := f.Modes[m]
+	return mf, ok
+}
+
+// Cell returns the facts of the cell with key k; a cell without facts has
+// an unknown footprint.
+func (f *Facts) Cell(k string) CellFacts {
+	if c, ok := f.Cells[k]; ok {
+		return c
+	}
+	return CellFacts{FootprintBytes: -1}
+}

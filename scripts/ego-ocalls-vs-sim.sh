@@ -10,13 +10,14 @@
 # give the rate without the fixed part:
 #   EGo OCALLs/op = (ocalls(B) - ocalls(A)) / (ops(B) - ops(A))
 # with A = --reps 1 --warmup 0 and B = the profile's repetitions. Clock reads
-# (ert_clock_gettime_ocall) are shown apart: they are OCALLs only where the
+# (ocall_ert_clock_gettime_ocall) are shown apart: they are OCALLs only where the
 # kernel gives Edgeless RT no vDSO clock (or with ERT_DISABLE_VDSO_CLOCK=1),
 # and the sim counts them as in-enclave. Sim OCALLs/op = sum of the samples'
 # ocalls / sum of their iterations.
 #
-# SIZE (default DC2s_v2); B=DIR reuses a run that has ego-sim (with
-# --ego-trace-ocalls) and sim cells of the quick profile at SIZE.
+# SIZE (default DC2s_v2); B=DIR reuses a run that has the ego-sim cells
+# (with --ego-trace-ocalls) of the quick profile at SIZE, SIM=DIR one with
+# its sim cells (default: B).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ENCLAVEBENCH_IMDS=off
@@ -40,7 +41,7 @@ keyf='.workload + " " + ((.params // {}) | to_entries | sort_by(.key) | map("\(.
 last() { jq -c "select(.size == \"$size\")" "$1/cells.jsonl" | jq -sc "group_by(.cell) | map(max_by(.attempt)) | .[]"; }
 last "$tmp/a" > "$tmp/a.cells"
 last "$b" > "$tmp/b.cells"
-jq -c "select(.size == \"$size\" and .mode == \"sim\") | {k: ($keyf), o: (.events.ocalls // 0), n: .iters}" "$b/samples.jsonl" \
+jq -c "select(.size == \"$size\" and .mode == \"sim\") | {k: ($keyf), o: (.events.ocalls // 0), n: .iters}" "${SIM:-$b}/samples.jsonl" \
   | jq -sc 'group_by(.k) | map({k: .[0].k, sim: ((map(.o) | add) / (map(.n) | add))}) | .[]' > "$tmp/sim"
 # Driven workloads (httpserver) run no measurement loop: their operations
 # are the requests of their samples.
@@ -62,7 +63,7 @@ jq -rn --slurpfile a <(jq -c "select(.mode == \"ego-sim\") | {k: ($keyf), s: .st
   else
     (if $B.x.ops_total then num($B.x; "ops_total") - num($a1.x; "ops_total")
      else ($bi[0][$B.k] // 0) - ($ai[0][$B.k] // 0) end) as $dn |
-    (num($B.x; "ocall.ert_clock_gettime_ocall") - num($a1.x; "ocall.ert_clock_gettime_ocall")) as $dc |
+    (num($B.x; "ocall.ocall_ert_clock_gettime_ocall") - num($a1.x; "ocall.ocall_ert_clock_gettime_ocall")) as $dc |
     (num($B.x; "ocalls_total") - num($a1.x; "ocalls_total") - $dc) as $do |
     if $dn <= 0 then "| \($B.k) | no operation count (ops_total) | | \($S[$B.k] // "") | |"
     else

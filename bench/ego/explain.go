@@ -115,6 +115,11 @@ type LauncherOutput struct {
 	Simulation      bool   // "[erthost] running in simulation mode"
 	Loaded          bool   // "[erthost] entering enclave ..."
 	Started         bool   // "[ego] starting application ..."
+	// NoVDSOClock: Edgeless RT found no vDSO clock on this kernel
+	// ("ERROR: kernel doesn't provide vDSO clock", edgelessrt
+	// src/ert/host/vdso.cpp), so every clock read in the enclave is an
+	// OCALL, as with ERT_DISABLE_VDSO_CLOCK=1. Seen on Linux 6.18.
+	NoVDSOClock bool
 	// OCalls counts OCALLs per host function over the whole process, from
 	// the table OE_TRACE_OCALLS=1 prints at exit (edgelessrt
 	// src/ert/host/ocall_tracer.cpp: "------", "ocalls", "------", then
@@ -171,6 +176,10 @@ func ParseLauncher(stdout []string, stderr string) LauncherOutput {
 			o.Loaded = true
 		case strings.HasPrefix(line, "[ego] starting application"):
 			o.Started = true
+		case strings.Contains(line, "kernel doesn't provide vDSO clock"):
+			o.NoVDSOClock = true
+		case strings.Contains(line, "oe_get_clock_vdso_pointers_ocall() failed"):
+			// The enclave side of the same: not a failure.
 		default:
 			if v, c, ok := ParseBanner(line); ok && o.Version == "" {
 				o.Version, o.Commit = v, c
@@ -235,9 +244,12 @@ func (m *Mode) AfterExit(l mode.Launch, foreign []string, stderr string, cr *res
 			warnings = append(warnings, "the enclave reported unique_id "+got+", the signed binary has "+a.identity.UniqueID)
 		}
 	}
-	if m.o.PreciseClock {
+	switch {
+	case m.o.PreciseClock:
 		x["ego_clock"] = "ocall (ERT_DISABLE_VDSO_CLOCK=1)"
-	} else {
+	case out.NoVDSOClock:
+		x["ego_clock"] = "ocall (the host kernel gives Edgeless RT no vDSO clock)"
+	default:
 		x["ego_clock"] = "vdso coarse (4 ms steps)"
 	}
 	if out.OCalls != nil {

@@ -352,6 +352,12 @@ func runEnclave(exe string, args []string) int {
 	}
 	fmt.Println("[erthost] loading enclave ...")
 	fmt.Println("[erthost] entering enclave ...")
+	if os.Getenv("EGO_STANDIN_VDSO") != "1" {
+		// What EGo v1.6.0 printed on a kernel (Linux 6.18) that gives
+		// Edgeless RT no vDSO clock; EGO_STANDIN_VDSO=1 leaves it out.
+		fmt.Println("ERROR: kernel doesn't provide vDSO clock [src/ert/host/vdso.cpp:oe_get_clock_vdso_pointers_ocall:132]")
+		fmt.Println("ERROR: oe_get_clock_vdso_pointers_ocall() failed [src/ertlibc/time.cpp:_init_clock:29]")
+	}
 	fmt.Println("[ego] starting application ...")
 	// The enclave sees EDG_* and what enclave.json lists
 	// (ego/premain/core/core.go addEnvVars).

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/bench/stats"
 )
 
@@ -16,12 +17,17 @@ import (
 type cellSummary struct {
 	Cell, Unit, Better string
 	stats.Summary
+	// Model is a sim cell's account: its measured base and the predicted
+	// slowdown over it, pair by pair ("" for other modes).
+	Model string
 }
 
 // summarize computes per-cell statistics of d's selected samples.
 func summarize(d *result.Dir) []cellSummary {
 	type key struct{ cell, unit string }
 	vals := map[key][]float64{}
+	bases := map[key][]float64{}
+	sims := map[key][]*result.Sample{}
 	better := map[key]string{}
 	var order []key
 	for i := range d.Samples {
@@ -37,11 +43,24 @@ func summarize(d *result.Dir) []cellSummary {
 		}
 		vals[k] = append(vals[k], v.Value)
 		better[k] = b
+		if s.Model != nil {
+			sims[k] = append(sims[k], s)
+			if bv, ok := paired.BaseValue(s, u); ok {
+				bases[k] = append(bases[k], bv)
+			}
+		}
 	}
 	sort.Slice(order, func(i, j int) bool { return order[i].cell < order[j].cell })
 	out := make([]cellSummary, 0, len(order))
 	for _, k := range order {
-		out = append(out, cellSummary{Cell: k.cell, Unit: k.unit, Better: better[k], Summary: stats.Summarize(vals[k])})
+		cs := cellSummary{Cell: k.cell, Unit: k.unit, Better: better[k], Summary: stats.Summarize(vals[k])}
+		if ss := sims[k]; len(ss) > 0 {
+			cs.Model = paired.Summarize(ss).Verdict()
+			if b := stats.Summarize(bases[k]); b.N > 0 {
+				cs.Model = "base " + fmtNum(b.Center) + " " + k.unit + ", " + cs.Model
+			}
+		}
+		out = append(out, cs)
 	}
 	return out
 }
@@ -50,7 +69,14 @@ func summarize(d *result.Dir) []cellSummary {
 func printSummary(w io.Writer, d *result.Dir) {
 	sums := summarize(d)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "cell\tmedian\t95% CI\tn\tnote")
+	header := "cell\tmedian\t95% CI\tn\tnote"
+	for _, s := range sums {
+		if s.Model != "" {
+			header += "\tsim: measured base, predicted slowdown over it"
+			break
+		}
+	}
+	fmt.Fprintln(tw, header)
 	var warnings []string
 	for _, s := range sums {
 		note := ""
@@ -60,7 +86,11 @@ func printSummary(w io.Writer, d *result.Dir) {
 				warnings = append(warnings, s.Cell+": "+wr)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%d\t%s\n", s.Cell, fmtNum(s.Center), s.Unit, ciString(s.Summary), s.N, note)
+		model := ""
+		if s.Model != "" {
+			model = "\t" + s.Model
+		}
+		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%d\t%s%s\n", s.Cell, fmtNum(s.Center), s.Unit, ciString(s.Summary), s.N, note, model)
 	}
 	for _, c := range sortedCells(d) {
 		if c.Status != result.StatusOK {

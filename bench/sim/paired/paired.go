@@ -15,6 +15,8 @@ package paired
 import (
 	"math"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/stats"
@@ -169,3 +171,41 @@ func Summarize(samples []*result.Sample) Cell {
 // NoEvents says that nothing was counted in any pair: the prediction is
 // the measured base.
 func (c Cell) NoEvents() bool { return c.N > 0 && len(c.Parts) == 0 }
+
+// Verdict is the cell's one-line account, the same wherever a sim cell is
+// printed outside the report: "1.21× slower [1.19, 1.24] predicted over
+// its own base: OCALLs 96%, EPC paging 4% (6 pairs)", "as native: no
+// enclave event counted (6 pairs)". Never "faster".
+func (c Cell) Verdict() string {
+	n := strconv.Itoa(c.N) + " pairs"
+	if c.N == 0 {
+		return "not predicted"
+	}
+	if c.NoEvents() {
+		return "as native: no enclave event counted (" + n + ")"
+	}
+	s := c.Slowdown
+	out := num(math.Max(s.Center, 1)) + "× slower"
+	if finite(s.Lo) && finite(s.Hi) {
+		out += " [" + num(math.Max(s.Lo, 1)) + ", " + num(math.Max(s.Hi, 1)) + "]"
+	} else {
+		out += " [no CI]"
+	}
+	parts := make([]string, len(c.Parts))
+	for i, p := range c.Parts {
+		parts[i] = p.Label + " " + Share(p.Share)
+	}
+	return out + " predicted over its own base: " + strings.Join(parts, ", ") + " (" + n + ")"
+}
+
+// Share prints a share of the predicted extra time: "96%", "<1%".
+func Share(f float64) string {
+	if f < 0.005 {
+		return "<1%"
+	}
+	return strconv.FormatFloat(math.Round(f*100), 'f', 0, 64) + "%"
+}
+
+func num(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
+
+func finite(v float64) bool { return !math.IsInf(v, 0) && !math.IsNaN(v) }

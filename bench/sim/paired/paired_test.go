@@ -1,7 +1,9 @@
 package paired
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/enclavebench/enclavebench/bench/result"
@@ -75,8 +77,11 @@ func TestSummarize(t *testing.T) {
 	if len(c.Parts) != 2 || c.Parts[0].Label != "OCALLs" || math.Abs(c.Parts[0].Share-0.75) > 1e-12 || c.NoEvents() {
 		t.Fatalf("parts %+v", c.Parts)
 	}
+	if v := c.Verdict(); !strings.HasPrefix(v, fmt.Sprintf("%.3g× slower [", c.Slowdown.Center)) || !strings.Contains(v, "OCALLs 75%, EPC paging 25% (6 pairs)") {
+		t.Errorf("verdict %q", v)
+	}
 	none := Summarize([]*result.Sample{{ElapsedNS: 10, Model: &result.Model{BaseNS: 10, PredictedNS: 10}}})
-	if !none.NoEvents() || none.Slowdown.Center != 1 {
+	if !none.NoEvents() || none.Slowdown.Center != 1 || !strings.HasPrefix(none.Verdict(), "as native") {
 		t.Fatalf("no events: %+v", none)
 	}
 }

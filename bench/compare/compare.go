@@ -172,6 +172,15 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 			rep.Unmatched = append(rep.Unmatched, Unmatched{Side: "old", Cell: c.Key, Reason: missingReason(c.Key, new, m, drop, "new")})
 			continue
 		}
+		if isSim(c) != isSim(nc) {
+			sim, measured := c, nc
+			if !isSim(c) {
+				sim, measured = nc, c
+			}
+			rep.Refused = append(rep.Refused, Refused{Cell: k, Reason: fmt.Sprintf(
+				"%s is a sim prediction and %s a measurement: a prediction's slowdown is over its own measured base, repetition by repetition (its model line), never against another process's measurement", sim.Key, measured.Key)})
+			continue
+		}
 		if c.Profile != nc.Profile && c.Profile != "" && nc.Profile != "" && !o.ignores(IgnoreProfile) {
 			rep.Refused = append(rep.Refused, Refused{Cell: k, Reason: fmt.Sprintf(
 				"priced by cost profile %s in old and %s in new: a model change is not a code change (pass --ignore profile to compare anyway)", c.Profile, nc.Profile)})
@@ -264,6 +273,7 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 	for _, r := range rep.Refused {
 		problems = append(problems, r.Cell+": "+r.Reason)
 	}
+	rep.Models = append(models("old", old), models("new", new)...)
 	verdict(rep, problems, o)
 	return rep, nil
 }
@@ -570,4 +580,26 @@ func (s *Set) Summarize(c *Cell, unit string, confidence float64) Summary {
 	}
 	smp := benchmath.NewSample(append([]float64(nil), vals...), &benchmath.DefaultThresholds)
 	return summary(assume.Summary(smp, confidence), len(vals))
+}
+
+// models lists the paired accounts of a side's sim cells.
+func models(side string, s *Set) []Model {
+	var out []Model
+	for _, c := range s.Cells {
+		if c.Model == nil || c.Model.N == 0 {
+			continue
+		}
+		m := Model{Side: side, Cell: c.Key, Pairs: c.Model.N, Slowdown: Num(c.Model.Slowdown.Center),
+			Lo: Num(c.Model.Slowdown.Lo), Hi: Num(c.Model.Slowdown.Hi), Verdict: c.Model.Verdict()}
+		for _, p := range c.Model.Parts {
+			m.Parts = append(m.Parts, ModelPart{Event: p.Event, Label: p.Label, Share: p.Share})
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// isSim says whether a cell holds sim predictions.
+func isSim(c *Cell) bool {
+	return c.Model != nil || c.Profile != "" || newMatcher(IgnoreMode).component(c.Key, IgnoreMode) == simMode
 }

@@ -250,10 +250,18 @@ func TestMatching(t *testing.T) {
 		}
 		o := gate()
 		o.Ignore = []string{"mode"}
-		rep, _ = Compare(mustRead(t, nat, "old"), mustRead(t, sim, "new"), o)
+		sgx := vals("W/p=1/size=DC1s_v2/mode=sgx", 100, "")
+		rep, _ = Compare(mustRead(t, nat, "old"), mustRead(t, sgx, "new"), o)
 		if rep.Verdict.ExitCode != ExitOK || len(rep.Tables) != 1 || rep.Tables[0].Rows[0].Cell != "W/p=1/size=DC1s_v2" ||
-			rep.Tables[0].Rows[0].NewCell != "W/p=1/size=DC1s_v2/mode=sim" {
+			rep.Tables[0].Rows[0].NewCell != "W/p=1/size=DC1s_v2/mode=sgx" {
 			t.Fatalf("with --ignore mode: %+v", rep)
+		}
+		// A sim prediction is never compared with a measurement: its
+		// slowdown is over its own measured base (Report.Models).
+		rep, _ = Compare(mustRead(t, nat, "old"), mustRead(t, sim, "new"), o)
+		if rep.Verdict.ExitCode != ExitBadInput || len(rep.Tables) != 0 || len(rep.Refused) != 1 ||
+			!strings.Contains(rep.Refused[0].Reason, "own measured base") {
+			t.Fatalf("native against sim with --ignore mode: %+v", rep)
 		}
 	})
 	t.Run("sizes differ", func(t *testing.T) {
@@ -621,5 +629,58 @@ func TestPoolRefusesOneRunTwice(t *testing.T) {
 	_, err := Load(filepath.Join(tmp, "rounds"))
 	if err == nil || !strings.Contains(err.Error(), "run r1 is in both") {
 		t.Fatalf("Load of two copies of one run = %v, want a refusal naming the run", err)
+	}
+}
+
+// TestSimModels: a sim cell read from a result directory carries its own
+// account, the predicted slowdown over its measured base pair by pair, in
+// every format; it is never presented as faster.
+func TestSimModels(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	st, err := result.OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := &result.Run{SchemaVersion: result.SchemaVersion, ID: "sim-run", Status: "complete", Start: time.Unix(0, 0).UTC(),
+		Plan:    result.Plan{Workloads: []string{"a"}, Sizes: []string{"S"}, Modes: []string{"sim"}, Profile: "quick", Reps: 6},
+		Profile: &result.CostProfileRef{Name: "published", Version: 1, Source: "built-in"},
+		Host:    host.Fingerprint{OS: "linux", Arch: "amd64"}}
+	if err := st.WriteRun(run); err != nil {
+		t.Fatal(err)
+	}
+	key := "A/p=1/size=S/mode=sim"
+	for i := 0; i < 6; i++ {
+		base := int64(10000 + 10*i) // 10 ops at ~1000 ns, + 100 ns of OCALLs each
+		s := &result.Sample{Cell: key, Attempt: 1, Workload: "a", Params: map[string]string{"p": "1"}, Size: "S", Mode: "sim",
+			Rep: i, Iters: 10, ElapsedNS: base, Time: time.Unix(0, 0).UTC(),
+			Values: []protocol.Value{{Value: float64(base+1000) / 10, Unit: "ns/op", Better: protocol.Lower}},
+			Events: map[string]int64{"model_ocall_ns": 1000},
+			Model:  &result.Model{Profile: "published/v1", Native: []protocol.Value{{Value: float64(base) / 10, Unit: "ns/op", Better: protocol.Lower}}, BaseNS: base, PredictedNS: base + 1000}}
+		if err := st.AppendSample(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.AppendCell(&result.CellResult{Cell: key, Attempt: 1, Workload: "a", Params: map[string]string{"p": "1"}, Size: "S", Mode: "sim",
+		Status: result.StatusOK, Samples: 6}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	set, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := Compare(set, set, gate())
+	if len(rep.Models) != 2 || rep.Models[0].Pairs != 6 || float64(rep.Models[0].Slowdown) < 1.09 || float64(rep.Models[0].Slowdown) > 1.11 ||
+		len(rep.Models[0].Parts) != 1 || rep.Models[0].Parts[0].Label != "OCALLs" {
+		t.Fatalf("models %+v", rep.Models)
+	}
+	for _, f := range Formats {
+		var b strings.Builder
+		if err := Write(&b, rep, f); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), "1.1× slower") || strings.Contains(b.String(), "faster") {
+			t.Errorf("%s: no paired account of the sim cell, or a 'faster':\n%s", f, b.String())
+		}
 	}
 }

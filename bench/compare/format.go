@@ -223,6 +223,15 @@ func writeTail(ew io.Writer, r *Report, bullet string, code func(string) string)
 			fmt.Fprintf(ew, "%s %s only: %s: %s\n", pad(bullet), u.Side, code(what), u.Reason)
 		}
 	}
+	if len(r.Models) > 0 {
+		fmt.Fprintf(ew, "\nsim cells (model: predicted slowdown over the cell's own measured base, pair by pair):\n")
+		if bullet != "" {
+			fmt.Fprintln(ew)
+		}
+		for _, m := range r.Models {
+			fmt.Fprintf(ew, "%s %s %s: %s\n", pad(bullet), m.Side, code(m.Cell), m.Verdict)
+		}
+	}
 	if len(r.Refused) > 0 {
 		fmt.Fprintf(ew, "\nnot compared (%d):\n", len(r.Refused))
 		if bullet != "" {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/perf/benchunit"
 
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sim/paired"
 )
 
 // Set is one side of a comparison: the values of every cell in every unit,
@@ -56,6 +57,10 @@ type Cell struct {
 	// Runs counts the runs (processes, rounds) the values come from, when
 	// known (enclavebench-run); 0 when not.
 	Runs int
+	// Model is a sim cell's paired account (its predicted slowdown over
+	// its own measured base, repetition by repetition), read from a
+	// result directory's samples; nil otherwise.
+	Model *paired.Cell
 
 	runIDs map[string]bool
 }
@@ -249,6 +254,7 @@ func fromSamples(d *result.Dir) (*Set, error) {
 		profile = fmt.Sprintf("%s/v%d", p.Name, p.Version)
 	}
 	md := benchfmt.UnitMetadataMap{}
+	sims := map[*Cell][]*result.Sample{}
 	for i := range d.Samples {
 		x := &d.Samples[i]
 		prof := ""
@@ -260,6 +266,9 @@ func fromSamples(d *result.Dir) (*Set, error) {
 			return nil, err
 		}
 		c.addRun(d.Run.ID)
+		if x.Model != nil {
+			sims[c] = append(sims[c], x)
+		}
 		add := func(unit string, v float64) error {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return fmt.Errorf("%s rep %d: value %v %s is not a finite number", x.Cell, x.Rep, v, unit)
@@ -290,6 +299,10 @@ func fromSamples(d *result.Dir) (*Set, error) {
 		}
 	}
 	s.setUnits(md)
+	for c, xs := range sims {
+		m := paired.Summarize(xs)
+		c.Model = &m
+	}
 	return s, nil
 }
 

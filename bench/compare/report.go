@@ -30,6 +30,30 @@ type Report struct {
 	// Refused lists cells that match but must not be compared.
 	Refused  []Refused `json:"refused"`
 	Warnings []string  `json:"warnings"`
+	// Models are the sim cells' own accounts: the predicted slowdown over
+	// their measured base, pair by pair (omitted without sim cells).
+	Models []Model `json:"models,omitempty"`
+}
+
+// Model is a sim cell's predicted slowdown over its own measured base:
+// the median and 95% interval of its per-repetition ratios predicted/base
+// (>= 1), and the events that make it up.
+type Model struct {
+	Side     string      `json:"side"` // "old" or "new"
+	Cell     string      `json:"cell"`
+	Pairs    int         `json:"pairs"`
+	Slowdown Num         `json:"slowdown"`
+	Lo       Num         `json:"lo"`
+	Hi       Num         `json:"hi"`
+	Parts    []ModelPart `json:"parts,omitempty"`
+	Verdict  string      `json:"verdict"`
+}
+
+// ModelPart is one kind of enclave event's share of a prediction's extra time.
+type ModelPart struct {
+	Event string  `json:"event"`
+	Label string  `json:"label"`
+	Share float64 `json:"share"`
 }
 
 // Verdict is the outcome of the gate.

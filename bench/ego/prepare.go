@@ -70,8 +70,10 @@ func (m *Mode) Prepare(ctx context.Context, cells []mode.Launch) error {
 	if created {
 		fmt.Fprintf(m.o.Log, "ego: created enclave signing key %s (signer ID %s)\n", m.o.KeyPath, SignerID(&key.PublicKey))
 	}
-	if err := os.MkdirAll(filepath.Join(m.o.CacheDir, "signed"), 0o755); err != nil {
-		return err
+	for _, d := range []string{m.o.CacheDir, filepath.Join(m.o.CacheDir, "build"), filepath.Join(m.o.CacheDir, "signed")} {
+		if err := privateDir(d); err != nil {
+			return err
+		}
 	}
 	keyRel, err := keyRelPath(m.o.CacheDir, m.o.KeyPath)
 	if err != nil {
@@ -201,11 +203,8 @@ func (m *Mode) build(ctx context.Context) (string, error) {
 	}
 	dir := filepath.Join(m.o.CacheDir, "build", sum)
 	bin := filepath.Join(dir, "workload")
-	if st, err := os.Stat(bin); err == nil && st.Mode().IsRegular() {
-		return bin, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return "", err
+	if ok, err := m.useEntry(dir, "build", buildFiles, nil); ok || err != nil {
+		return bin, err
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".tmp-")
 	if err != nil {
@@ -220,11 +219,23 @@ func (m *Mode) build(ctx context.Context) (string, error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("ego-go %s failed: %v\n%s", strings.Join(args, " "), err, tail(out, 30))
 	}
-	if err := os.Rename(tmp, dir); err != nil && !exists(bin) {
+	if err := sealEntry(tmp, buildFiles, nil); err != nil {
 		return "", err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		// Another harness made the entry meanwhile: use it if it checks.
+		if ok, _ := m.useEntry(dir, "build", buildFiles, nil); !ok {
+			return "", err
+		}
 	}
 	return bin, nil
 }
+
+// Files of cache entries (see cache.go).
+var (
+	buildFiles  = []string{"workload"}
+	signedFiles = []string{"workload", "enclave.json", "identity.json"}
+)
 
 // goEnv fixes the toolchain: GOTOOLCHAIN=local keeps the go command from
 // downloading a stock toolchain when go.mod asks for a newer Go than
@@ -299,12 +310,12 @@ func (m *Mode) sign(ctx context.Context, bin, binSum string, cfg Config, cfgJSON
 	name := m.artifactKey(binSum, cfgJSON)[:32]
 	dir := filepath.Join(m.o.CacheDir, "signed", name)
 	a := &artifact{exe: filepath.Join(dir, "workload"), config: cfg}
-	if exists(filepath.Join(dir, "signed.ok")) {
+	inputs := map[string]string{"unsigned workload": binSum, "enclave.json": hexSHA256(cfgJSON)}
+	if ok, err := m.useEntry(dir, "signed enclave", signedFiles, inputs); err != nil {
+		return nil, err
+	} else if ok {
 		a.identity, a.idErr = readIdentityFile(dir)
 		return a, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return nil, err
 	}
 	// The temporary directory is a sibling, so the key's relative path in
 	// enclave.json holds for both.
@@ -313,10 +324,10 @@ func (m *Mode) sign(ctx context.Context, bin, binSum string, cfg Config, cfgJSON
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	if err := copyFile(bin, filepath.Join(tmp, "workload"), 0o755); err != nil {
+	if err := copyFile(bin, filepath.Join(tmp, "workload"), 0o700); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "enclave.json"), cfgJSON, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, "enclave.json"), cfgJSON, 0o600); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(m.o.Log, "ego: signing an enclave with heapSize %d MB, %s\n", cfg.HeapSize, envSummary(cfg))
@@ -339,14 +350,17 @@ func (m *Mode) sign(ctx context.Context, bin, binSum string, cfg Config, cfgJSON
 		rec.Error = idErr.Error()
 	}
 	b, _ := json.MarshalIndent(rec, "", "  ")
-	if err := os.WriteFile(filepath.Join(tmp, "identity.json"), append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, "identity.json"), append(b, '\n'), 0o600); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "signed.ok"), nil, 0o644); err != nil {
+	if err := sealEntry(tmp, signedFiles, inputs); err != nil {
 		return nil, err
 	}
-	if err := os.Rename(tmp, dir); err != nil && !exists(filepath.Join(dir, "signed.ok")) {
-		return nil, err
+	if err := os.Rename(tmp, dir); err != nil {
+		// Another harness made the entry meanwhile: use it if it checks.
+		if ok, _ := m.useEntry(dir, "signed enclave", signedFiles, inputs); !ok {
+			return nil, err
+		}
 	}
 	a.identity, a.idErr = readIdentityFile(dir)
 	return a, nil
@@ -399,11 +413,6 @@ func copyFile(src, dst string, perm os.FileMode) error {
 func hexSHA256(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 // tail returns the last n lines of out.

@@ -2,7 +2,8 @@
 # Builds the harness and runs the default suite into results/<run-id>/:
 # the quick profile on the four DCsv2 sizes, natively and in the best
 # enclave mode this machine has (sgx, else ego-sim, else sim), then writes
-# the report. Extra arguments go to `bench run` (e.g. --profile full).
+# the report. Extra arguments go to `bench run` (e.g. --profile full); a
+# --sizes, --modes or --profile given there replaces the default above.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh
@@ -13,7 +14,18 @@ go build -o bin/workload ./workloads/cmd/workload
 go build -tags sim -o bin/workload-sim ./workloads/cmd/workload
 out="results/$(date -u +%Y%m%dT%H%M%SZ)"
 status=0
-bin/bench run --modes auto --profile quick --sizes dcsv2 -o "$out" "$@" || status=$?
+# Defaults only for what the user did not ask for: list flags add up, so
+# passing both would run the default sizes and modes as well as theirs.
+defaults=()
+for flag in modes:auto profile:quick sizes:dcsv2; do
+  name=${flag%%:*}
+  given=no
+  for arg in "$@"; do
+    case $arg in --"$name" | --"$name"=*) given=yes ;; esac
+  done
+  if [ "$given" = no ]; then defaults+=(--"$name" "${flag#*:}"); fi
+done
+bin/bench run "${defaults[@]}" -o "$out" "$@" || status=$?
 if [ -f "$out/run.json" ]; then
   # A run with failed cells still gets its report, made from what finished.
   bin/bench report "$out" -o "$out/report" || status=$((status ? status : $?))

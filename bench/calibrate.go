@@ -12,6 +12,8 @@ import (
 	"github.com/enclavebench/enclavebench/bench/host"
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runspec"
+	"github.com/enclavebench/enclavebench/bench/session"
 	"github.com/enclavebench/enclavebench/bench/sim"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 )
@@ -70,21 +72,28 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 				"the sim mode's built-in profile uses published figures, or derive a profile from a calibration run done elsewhere with --from DIR"}
 		}
 		// Fail before running anything when the sgx mode cannot run here.
-		wbin, err := findWorkloadBin(*bin)
+		wbin, err := session.FindWorkloadBin(*bin)
 		if err != nil {
 			return usageError{err}
 		}
-		mo := modeOptions{stderr: stderr}
-		if _, err := mo.build(ctx, []string{mode.Native, mode.SGX, mode.Sim}, &fp, wbin); err != nil {
+		mo := session.ModeOptions{Stderr: stderr, HostSGX: testHostSGX}
+		if _, err := mo.Build(ctx, []string{mode.Native, mode.SGX, mode.Sim}, &fp, wbin); err != nil {
 			return exitError{exitUsage, "calibrate needs the native, sgx and sim modes: " + err.Error()}
 		}
 		dir = *resDir
 		if dir == "" {
-			dir = filepath.Join("results", "calibrate-"+newRunID())
+			dir = filepath.Join("results", "calibrate-"+session.NewRunID())
 		}
-		o := runOptions{workloads: sim.CalibrationWorkloads, sizes: []string{sz.Name}, modes: []string{mode.Native, mode.SGX, mode.Sim},
-			params: sim.CalibrationParams, profile: "quick", warmup: -1, out: dir, workloadBin: *bin, progress: "auto"}
-		if err := newRun(ctx, o, stderr, stderr); err != nil {
+		overrides, err := runspec.ParseOverrides(sim.CalibrationParams)
+		if err != nil {
+			return err
+		}
+		spec := runspec.Spec{Workloads: sim.CalibrationWorkloads, Sizes: []string{sz.Name}, Modes: []string{mode.Native, mode.SGX, mode.Sim},
+			Overrides: overrides, Profile: "quick"}
+		o := session.Options{Spec: spec, Out: dir, WorkloadBin: *bin, Modes: mo, Output: newProgress(stderr, "auto"),
+			Command: append([]string{"bench", "calibrate"}, args...), HarnessVersion: harnessVersion(), HarnessCommit: harnessCommit(),
+			Stdout: stderr, Stderr: stderr}
+		if err := session.New(ctx, o); err != nil {
 			return err
 		}
 	}

@@ -23,6 +23,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/enclavebench/enclavebench/bench/session"
 )
 
 // command is one subcommand; each lives in its own file and registers itself.
@@ -82,9 +84,24 @@ func exitCode(err error, stderr io.Writer) int {
 		}
 		return ee.code
 	}
+	var (
+		interrupted *session.Interrupted
+		failed      *session.CellsFailed
+	)
+	switch {
+	case errors.As(err, &interrupted):
+		fmt.Fprintln(stderr, "bench:", interrupted)
+		return exitSignal
+	case errors.As(err, &failed):
+		fmt.Fprintln(stderr, "bench:", failed)
+		return exitFailed
+	}
 	fmt.Fprintln(stderr, "bench:", err)
-	var ue usageError
-	if errors.As(err, &ue) {
+	var (
+		ue usageError
+		ie *session.InputError
+	)
+	if errors.As(err, &ue) || errors.As(err, &ie) {
 		return exitUsage
 	}
 	if errors.Is(err, context.Canceled) {

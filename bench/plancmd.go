@@ -17,7 +17,9 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/fleet"
 	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 )
 
@@ -48,9 +50,7 @@ The walk-through from an empty AKS cluster to the report: docs/fleet.md.
 type planOptions struct {
 	k8s      bool
 	sshHosts string
-	sizes    []string
-	suite    fleet.Suite
-	warmup   int
+	spec     *runspec.Flags
 	planID   string
 
 	image, namespace, out, nodes string
@@ -70,15 +70,10 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var o planOptions
 	fs.BoolVar(&o.k8s, "k8s", false, "write Kubernetes Jobs, one per size")
 	fs.StringVar(&o.sshHosts, "ssh", "", "hosts to run on over ssh: HOST[=SIZE],... (user@host or an ssh alias)")
-	fs.StringSliceVar(&o.sizes, "sizes", []string{"dcsv2"}, "sizes: dcsv2, dcsv3, dcdsv3, all, or names; with --ssh, paired in order with hosts that have no =SIZE")
-	fs.StringSliceVar(&o.suite.Workloads, "workloads", nil, "workloads (default: all)")
-	fs.StringSliceVar(&o.suite.Modes, "modes", []string{mode.SGX}, "modes each host runs: "+strings.Join(mode.Names(), ", "))
-	fs.StringVar(&o.suite.Profile, "profile", "quick", "profile of bench run")
-	fs.StringArrayVar(&o.suite.Params, "param", nil, "override a grid: workload.param=v1,v2 (repeatable; passed on to bench run)")
-	fs.IntVar(&o.suite.Reps, "reps", 0, "repetitions per cell (default: the profile's)")
-	fs.IntVar(&o.warmup, "warmup", -1, "warmup repetitions (default: the profile's)")
-	fs.DurationVar(&o.suite.MinTime, "min-time", 0, "minimum duration of a repetition (default: the profile's)")
-	fs.DurationVar(&o.suite.Timeout, "timeout", 0, "per-cell timeout (default: the profile's)")
+	// The run each host does: the flags of bench run (--sizes: with --ssh,
+	// paired in order with hosts that have no =SIZE).
+	o.spec = runspec.AddFlags(fs, runspec.Defaults{Sizes: []string{"dcsv2"}, Modes: []string{mode.SGX}, Profile: "quick",
+		ModesUsage: strings.Join(mode.Names(), ", ") + " (what each host runs)", ProfileUsage: strings.Join(plan.ProfileNames(), ", ")})
 	fs.StringVar(&o.planID, "plan-id", "", "ID labelling the plan's Jobs and naming result directories (default: the time, 20261127-041121)")
 
 	fs.StringVar(&o.image, "image", "", "--k8s: the container image (deploy/Dockerfile)")
@@ -107,8 +102,9 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if o.k8s == (o.sshHosts != "") {
 		return usagef("give exactly one of --k8s (Kubernetes Jobs) or --ssh HOSTS")
 	}
-	if fs.Changed("warmup") {
-		o.suite.Warmup = &o.warmup
+	spec, err := o.spec.Spec()
+	if err != nil {
+		return usageError{err}
 	}
 	if o.planID == "" {
 		o.planID = fleet.NewPlanID(time.Now())
@@ -116,7 +112,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fleet.ValidPlanID(o.planID); err != nil {
 		return usageError{err}
 	}
-	for _, m := range o.suite.Modes {
+	for _, m := range spec.Modes {
 		if err := mode.Validate(m); err != nil {
 			return usageError{err}
 		}
@@ -127,25 +123,25 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				return usagef("--%s goes with --ssh, not --k8s", f)
 			}
 		}
-		return planK8s(o, stdout, stderr)
+		return planK8s(o, spec, stdout, stderr)
 	}
 	for _, f := range []string{"image", "namespace", "out", "nodes", "epc", "cpu-request", "deadline", "aesmd", "resource", "toleration"} {
 		if fs.Changed(f) {
 			return usagef("--%s goes with --k8s, not --ssh", f)
 		}
 	}
-	return planSSH(ctx, o, fs, stdout, stderr)
+	return planSSH(ctx, o, spec, fs, stdout, stderr)
 }
 
-func planK8s(o planOptions, stdout, stderr io.Writer) error {
+func planK8s(o planOptions, spec runspec.Spec, stdout, stderr io.Writer) error {
 	if o.image == "" {
 		return usagef("--k8s needs --image: build deploy/Dockerfile, push it to a registry the cluster pulls from (docs/fleet.md)")
 	}
-	sz, err := sizes.Select(strings.Join(o.sizes, ","))
+	sz, err := plan.SelectSizes(spec.Sizes)
 	if err != nil {
 		return usageError{err}
 	}
-	jo := fleet.JobOptions{Suite: o.suite, Image: o.image, Namespace: o.namespace, PlanID: o.planID,
+	jo := fleet.JobOptions{Spec: spec, Image: o.image, Namespace: o.namespace, PlanID: o.planID,
 		HarnessVersion: harnessVersion(), Deadline: o.deadline, AESM: o.aesm}
 	if o.epc != "" {
 		q, err := resource.ParseQuantity(o.epc)
@@ -270,12 +266,12 @@ func parseTolerations(vals []string) ([]corev1.Toleration, error) {
 	return out, nil
 }
 
-func planSSH(ctx context.Context, o planOptions, fs *pflag.FlagSet, stdout, stderr io.Writer) error {
-	hosts, err := parseHosts(o.sshHosts, o.sizes, fs.Changed("sizes"))
+func planSSH(ctx context.Context, o planOptions, spec runspec.Spec, fs *pflag.FlagSet, stdout, stderr io.Writer) error {
+	hosts, err := parseHosts(o.sshHosts, spec.Sizes, fs.Changed("sizes"))
 	if err != nil {
 		return usageError{err}
 	}
-	plans, err := fleet.SSHPlan(fleet.SSHOptions{Suite: o.suite, Hosts: hosts, PlanID: o.planID,
+	plans, err := fleet.SSHPlan(fleet.SSHOptions{Spec: spec, Hosts: hosts, PlanID: o.planID,
 		RemoteDir: o.remoteDir, LocalBin: o.bin, Results: o.results, Options: o.sshOptions})
 	if err != nil {
 		return usageError{err}

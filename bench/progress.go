@@ -42,7 +42,8 @@ func isTerminal(w io.Writer) bool {
 	return err == nil
 }
 
-func (p *progress) update(e runner.Event) {
+// Progress implements session.Output.
+func (p *progress) Progress(e runner.Event) {
 	if e.Done && e.Result.Status == result.StatusFailed {
 		p.clear()
 		fmt.Fprintf(p.w, "FAILED %s: %s\n", e.Cell, firstLine(e.Result.Reason))
@@ -72,4 +73,8 @@ func (p *progress) clear() {
 	}
 }
 
-func (p *progress) finish() { p.clear() }
+// Done implements session.Output.
+func (p *progress) Done() { p.clear() }
+
+// Summary implements session.Output.
+func (p *progress) Summary(w io.Writer, d *result.Dir) { printSummary(w, d) }

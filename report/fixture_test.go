@@ -17,6 +17,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/suite"
@@ -222,7 +223,7 @@ func writeMainFixture(t testing.TB, dir string, seed uint64, hostName string, sz
 	run := result.Run{ID: "20261120T090000Z-" + hostName, Host: fixtureHost(hostName, "DC4s_v2", 4),
 		Command: []string{"bench", "run", "--sizes", strings.Join(szNames, ",")},
 		Profile: &result.CostProfileRef{Name: "published", Version: 1, Source: "docs/sgx-facts.md"},
-		Plan:    result.Plan{Workloads: []string{"memsweep", "syscall", "threads", "kvstore", "seal"}, Sizes: szNames, Modes: modes}}
+		Plan:    result.Plan{Spec: runspec.Spec{Workloads: []string{"memsweep", "syscall", "threads", "kvstore", "seal"}, Sizes: szNames, Modes: modes}}}
 	g := newGen(t, dir, seed, run, reps)
 	for _, sn := range szNames {
 		sz, _ := sizes.Lookup(sn)
@@ -368,7 +369,7 @@ func writeMainFixture(t testing.TB, dir string, seed uint64, hostName string, sz
 // writeSecondHost writes a run from another VM (DC8_v2): native and sgx.
 func writeSecondHost(t testing.TB, dir string) {
 	run := result.Run{ID: "20261121T100000Z-dc8", Host: fixtureHost("dc-b", "DC8_v2", 8),
-		Plan: result.Plan{Workloads: []string{"syscall", "memsweep"}, Sizes: []string{"DC8_v2"}, Modes: []string{"native", "sgx"}}}
+		Plan: result.Plan{Spec: runspec.Spec{Workloads: []string{"syscall", "memsweep"}, Sizes: []string{"DC8_v2"}, Modes: []string{"native", "sgx"}}}}
 	g := newGen(t, dir, 7, run, 6)
 	for _, m := range []string{mode.Native, mode.SGX} {
 		for _, call := range []string{"read", "clock"} {
@@ -397,7 +398,7 @@ func writeBadDirs(t testing.TB, root string) {
 
 	// An older harness version, with samples.
 	run := result.Run{ID: "20261001T080000Z-old", HarnessVersion: "0.9.0", Host: fixtureHost("dc-old", "DC2s_v2", 2),
-		Plan: result.Plan{Workloads: []string{"syscall"}, Sizes: []string{"DC2s_v2"}, Modes: []string{"native"}}}
+		Plan: result.Plan{Spec: runspec.Spec{Workloads: []string{"syscall"}, Sizes: []string{"DC2s_v2"}, Modes: []string{"native"}}}}
 	g := newGen(t, filepath.Join(root, "old-harness"), 11, run, 6)
 	g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": "read"}, Size: "DC2s_v2", Mode: mode.Native}, 6, result.StatusOK,
 		func() ([]protocol.Value, []protocol.Value) {
@@ -407,7 +408,7 @@ func writeBadDirs(t testing.TB, root string) {
 
 	// No samples: every cell failed.
 	run = result.Run{ID: "20261122T070000Z-empty", Host: fixtureHost("dc-c", "DC1s_v2", 1),
-		Plan: result.Plan{Workloads: []string{"memsweep"}, Sizes: []string{"DC1s_v2"}, Modes: []string{"sgx"}}}
+		Plan: result.Plan{Spec: runspec.Spec{Workloads: []string{"memsweep"}, Sizes: []string{"DC1s_v2"}, Modes: []string{"sgx"}}}}
 	g = newGen(t, filepath.Join(root, "empty"), 13, run, 6)
 	g.cell(t, result.Cell{Workload: "memsweep", Params: map[string]string{"ws": "2xEPC", "access": "seq", "op": "read"}, Size: "DC1s_v2", Mode: mode.SGX}, 0, result.StatusFailed, nil,
 		result.CellResult{ExitCode: 1, Reason: "ego run: /dev/sgx_enclave: permission denied"})
@@ -431,7 +432,7 @@ func writeHostile(t testing.TB, dir string) {
 	h.CPUModel = `<svg onload=alert(3)>`
 	h.EGo.Version = `1.9.0"><script>x()</script>`
 	run := result.Run{ID: `run<script>`, Host: h, Profile: &result.CostProfileRef{Name: `<i>prof</i>`, Version: 1},
-		Plan: result.Plan{Workloads: []string{hostileWL}, Sizes: []string{"DC1s_v2"}, Modes: []string{"native", "sim"}}}
+		Plan: result.Plan{Spec: runspec.Spec{Workloads: []string{hostileWL}, Sizes: []string{"DC1s_v2"}, Modes: []string{"native", "sim"}}}}
 	g := newGen(t, dir, 17, run, 6)
 	for _, m := range []string{mode.Native, mode.Sim} {
 		for _, p := range []string{hostileParam, "ok"} {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/report/plot"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
@@ -193,7 +194,7 @@ func TestMerge(t *testing.T) {
 	mk := func(name, hostName string, seed uint64, center float64) string {
 		dir := filepath.Join(tmp, name)
 		run := result.Run{ID: "run-" + name, Host: fixtureHost(hostName, "DC2s_v2", 2),
-			Plan: result.Plan{Workloads: []string{"syscall"}, Modes: []string{"native", "sgx"}, Sizes: []string{"DC2s_v2"}}}
+			Plan: result.Plan{Spec: runspec.Spec{Workloads: []string{"syscall"}, Modes: []string{"native", "sgx"}, Sizes: []string{"DC2s_v2"}}}}
 		g := newGen(t, dir, seed, run, 6)
 		for _, m := range []string{mode.Native, mode.SGX} {
 			c := center

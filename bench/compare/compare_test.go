@@ -13,6 +13,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/host"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
@@ -333,7 +334,7 @@ func writeResultDir(t *testing.T, dir string, schema int, cells map[string][]flo
 	}
 	defer st.Close()
 	run := &result.Run{SchemaVersion: schema, Facts: &result.Facts{}, ID: filepath.Base(dir), Status: "complete", Start: time.Unix(0, 0).UTC(),
-		Plan: result.Plan{Workloads: []string{"a"}, Sizes: []string{"S"}, Modes: []string{"native"}, Profile: "quick", Reps: 6},
+		Plan: result.Plan{Spec: runspec.Spec{Workloads: []string{"a"}, Sizes: []string{"S"}, Modes: []string{"native"}, Profile: "quick", Reps: 6}},
 		Host: host.Fingerprint{OS: "linux", Arch: "amd64"}}
 	if err := st.WriteRun(run); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/suite"
 )
@@ -24,7 +25,7 @@ func cell(t *testing.T, w, size, m string, params map[string]string) plan.Cell {
 
 // TestRecord: the facts a run records for its cells.
 func TestRecord(t *testing.T) {
-	run := &result.Run{Plan: result.Plan{Modes: []string{"native", "sim"}},
+	run := &result.Run{Plan: result.Plan{Spec: runspec.Spec{Modes: []string{"native", "sim"}}},
 		Profile: &result.CostProfileRef{Name: "published", Version: 2}}
 	sz, _ := sizes.Lookup("DC4s_v2")
 	cells := []plan.Cell{

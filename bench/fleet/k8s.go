@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/suite"
 )
@@ -67,91 +69,36 @@ const (
 // and the sgx mode's ego-go build and signatures before the first cell.
 const DeadlineMargin = 15 * time.Minute
 
-// Suite is what each host runs: the arguments of `bench run` other than
-// the size and the output.
-type Suite struct {
-	Workloads []string // empty: all
-	Modes     []string // default: sgx
-	Profile   string   // default: quick
-	Params    []string // --param values, passed on as given
-	Reps      int      // 0: the profile's
-	Warmup    *int     // nil: the profile's
-	MinTime   time.Duration
-	Timeout   time.Duration
+// RunArgs returns the arguments of `bench run` that run spec on one size,
+// writing its results to out ("-" streams them to stdout, as pod logs
+// need).
+func RunArgs(spec runspec.Spec, size sizes.Size, out string) []string {
+	spec.Sizes = []string{size.Name}
+	return append(append([]string{"run"}, spec.Args()...), "--progress", "never", "-o", out)
 }
 
-func (s Suite) modes() []string {
-	if len(s.Modes) == 0 {
-		return []string{mode.SGX}
+// Expand plans spec for one size as `bench run` will, on a host with the
+// size's memory, so that a bad workload, parameter or mode is reported at
+// plan time and the cells can be counted and sized. The profile fills in
+// what spec leaves to it.
+func Expand(spec runspec.Spec, size sizes.Size) ([]plan.Cell, runspec.Spec, error) {
+	spec.Sizes = []string{size.Name}
+	if spec.Seed == 0 {
+		spec.Seed = 1 // the count and the sizes do not depend on the order
 	}
-	return s.Modes
-}
-
-func (s Suite) profileName() string {
-	if s.Profile == "" {
-		return "quick"
-	}
-	return s.Profile
-}
-
-// RunArgs returns the arguments of `bench run` for one size, writing its
-// results to out ("-" streams them to stdout, as pod logs need).
-func (s Suite) RunArgs(size sizes.Size, out string) []string {
-	args := []string{"run", "--modes", strings.Join(s.modes(), ","), "--sizes", size.Name, "--profile", s.profileName()}
-	if len(s.Workloads) > 0 {
-		args = append(args, "--workloads", strings.Join(s.Workloads, ","))
-	}
-	for _, p := range s.Params {
-		args = append(args, "--param", p)
-	}
-	if s.Reps > 0 {
-		args = append(args, "--reps", strconv.Itoa(s.Reps))
-	}
-	if s.Warmup != nil {
-		args = append(args, "--warmup", strconv.Itoa(*s.Warmup))
-	}
-	if s.MinTime > 0 {
-		args = append(args, "--min-time", s.MinTime.String())
-	}
-	if s.Timeout > 0 {
-		args = append(args, "--timeout", s.Timeout.String())
-	}
-	return append(args, "--progress", "never", "-o", out)
-}
-
-// Expand plans the suite for one size as `bench run` will, on a host with
-// the size's memory, so that a bad workload, parameter or mode is reported
-// at plan time and the cells can be counted and sized.
-func (s Suite) Expand(size sizes.Size) ([]plan.Cell, plan.Profile, error) {
-	prof, err := plan.LookupProfile(s.profileName())
+	spec, err := plan.Resolve(suite.Workloads, spec)
 	if err != nil {
-		return nil, prof, err
+		return nil, spec, err
 	}
-	if s.Reps > 0 {
-		prof.Reps = s.Reps
-	}
-	if s.Warmup != nil {
-		prof.Warmup = *s.Warmup
-	}
-	if s.MinTime > 0 {
-		prof.MinTime = s.MinTime
-	}
-	if s.Timeout > 0 {
-		prof.Timeout = s.Timeout
-	}
-	overrides, err := plan.ParseOverrides(s.Params)
-	if err != nil {
-		return nil, prof, err
-	}
-	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Workloads: s.Workloads,
-		Sizes: []sizes.Size{size}, Modes: s.modes(), Profile: prof, Overrides: overrides,
-		HostMem: size.MemBytes(), Seed: 1})
-	return cells, prof, err
+	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Spec: spec, HostMem: size.MemBytes()})
+	return cells, spec, err
 }
 
 // JobOptions configure the Jobs of a plan.
 type JobOptions struct {
-	Suite Suite
+	// Spec is what each size's Job runs (its sizes are replaced by the
+	// Job's size).
+	Spec  runspec.Spec
 	Image string
 	// Namespace of the Jobs; "" leaves it to kubectl's context.
 	Namespace string
@@ -188,14 +135,9 @@ type JobPlan struct {
 	Notes []string
 }
 
-// usesSGX tells whether the suite needs SGX hardware (a mode that needs SGX).
-func (s Suite) usesSGX() bool {
-	for _, m := range s.modes() {
-		if d, ok := mode.Lookup(m); ok && d.NeedsSGX {
-			return true
-		}
-	}
-	return false
+// usesSGX tells whether a run needs SGX hardware (a mode that needs SGX).
+func usesSGX(s runspec.Spec) bool {
+	return slices.ContainsFunc(s.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.NeedsSGX })
 }
 
 // ValidPlanID checks a plan ID: a DNS-1123 label of at most 20 characters
@@ -228,7 +170,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 			return nil, fmt.Errorf("namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
 		}
 	}
-	cells, prof, err := o.Suite.Expand(size)
+	cells, prof, err := Expand(o.Spec, size)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +181,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 		LabelPart:    "suite-run",
 		LabelPlan:    o.PlanID,
 		LabelSize:    size.Name,
-		LabelProfile: prof.Name,
+		LabelProfile: prof.Profile,
 	}
 	if v := o.HarnessVersion; v != "" && len(validation.IsValidLabelValue(v)) == 0 {
 		labels[LabelVersion] = v
@@ -270,7 +212,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 			biggest = c
 		}
 	}
-	memReq := memoryRequest(biggest.Footprint, o.Suite.usesEGo())
+	memReq := memoryRequest(biggest.Footprint, usesEGo(o.Spec))
 	memLim := size.MemBytes() / 4 * 3
 	if memReq > memLim {
 		return nil, fmt.Errorf("size %s: the suite needs %d MiB of memory for its largest cell, %s (footprint %d MiB), more than the %d MiB a pod can have on a %d GiB node: leave that cell out, e.g. with --param %s.<param>=<smaller values>",
@@ -288,7 +230,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 	// and EGo commits a heap of twice the footprint at enclave creation,
 	// so a request of "what the suite uses" would exceed what the node
 	// advertises and never schedule.
-	if o.Suite.usesSGX() {
+	if usesSGX(o.Spec) {
 		epc := *resource.NewQuantity(size.EPCBytes, resource.BinarySI)
 		if o.EPC != nil {
 			epc = o.EPC.DeepCopy()
@@ -303,7 +245,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 
 	deadline := o.Deadline
 	if deadline <= 0 {
-		deadline = time.Duration(len(cells))*prof.Timeout + DeadlineMargin
+		deadline = time.Duration(len(cells))*prof.Timeout() + DeadlineMargin
 	}
 	jp.Deadline = deadline
 	deadlineSec := int64((deadline + time.Second - 1) / time.Second)
@@ -312,7 +254,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 		Name:       containerName,
 		Image:      o.Image,
 		Command:    []string{ImageBench},
-		Args:       o.Suite.RunArgs(size, "-"),
+		Args:       RunArgs(o.Spec, size, "-"),
 		WorkingDir: ImageSource,
 		Resources:  corev1.ResourceRequirements{Requests: requests, Limits: limits},
 		// The log is the result stream: keep the last lines of a failed

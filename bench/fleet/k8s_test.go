@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 )
 
@@ -42,7 +43,7 @@ var testWorkloads = []string{"syscall", "memsweep"}
 
 func baseOptions() JobOptions {
 	return JobOptions{Image: "example.azurecr.io/enclavebench:v1", PlanID: "20261127-041121", HarnessVersion: "dev",
-		Suite: Suite{Workloads: testWorkloads}}
+		Spec: runspec.Spec{Workloads: testWorkloads, Modes: []string{"sgx"}, Profile: "quick"}}
 }
 
 type variant struct {
@@ -57,8 +58,9 @@ func optionVariants() map[string]variant {
 	full := baseOptions()
 	full.Namespace = "bench"
 	full.AESM = true
-	full.Suite = Suite{Workloads: []string{"memsweep", "syscall"}, Modes: []string{"sgx", "native"}, Profile: "full",
-		Params: []string{"memsweep.ws=0.5xEPC,2xEPC"}, Reps: 8, Warmup: &two, MinTime: 50 * time.Millisecond, Timeout: 3 * time.Minute}
+	full.Spec = runspec.Spec{Workloads: []string{"memsweep", "syscall"}, Modes: []string{"sgx", "native"}, Profile: "full",
+		Overrides: map[string][]string{"memsweep.ws": {"0.5xEPC", "2xEPC"}}, Reps: 8, Warmup: &two,
+		MinTimeNS: (50 * time.Millisecond).Nanoseconds(), TimeoutNS: (3 * time.Minute).Nanoseconds()}
 	full.Resources = corev1.ResourceList{"sgx.intel.com/enclave": resource.MustParse("1"), "sgx.intel.com/provision": resource.MustParse("1")}
 	full.Tolerations = []corev1.Toleration{{Key: "enclavebench", Operator: corev1.TolerationOpEqual, Value: "dedicated", Effect: corev1.TaintEffectNoSchedule}}
 	epc := resource.MustParse("10Mi")
@@ -66,13 +68,13 @@ func optionVariants() map[string]variant {
 	small.EPC = &epc
 	small.Deadline = 90 * time.Minute
 	native := baseOptions()
-	native.Suite.Modes = []string{"native"}
-	native.Suite.Params = []string{"memsweep.ws=64MiB,256MiB"}
+	native.Spec.Modes = []string{"native"}
+	native.Spec.Overrides = map[string][]string{"memsweep.ws": {"64MiB", "256MiB"}}
 	// The quick grid's memsweep at 2xEPC does not fit a DCsv3 VM's memory
 	// in an enclave (EPC is half the memory there): plan DCsv3 with
 	// smaller working sets.
 	v3 := baseOptions()
-	v3.Suite.Params = []string{"memsweep.ws=256MiB,1GiB"}
+	v3.Spec.Overrides = map[string][]string{"memsweep.ws": {"256MiB", "1GiB"}}
 	return map[string]variant{"defaults": {baseOptions(), "dcsv2"}, "everything": {full, "dcsv2"}, "small epc": {small, "dcsv2"},
 		"native only": {native, "all"}, "dcsv3": {v3, "dcsv3,dcdsv3"}}
 }
@@ -174,7 +176,7 @@ func checkJob(t *testing.T, variant string, size sizes.Size, o JobOptions, job *
 		t.Errorf("%s: memory request %s limit %s", where, memReq.String(), memLim.String())
 	}
 	epc, hasEPC := c.Resources.Requests[EPCResource]
-	wantsSGX := o.Suite.usesSGX()
+	wantsSGX := usesSGX(o.Spec)
 	switch {
 	case hasEPC != wantsSGX:
 		t.Errorf("%s: EPC requested %v, sgx mode %v", where, hasEPC, wantsSGX)
@@ -229,8 +231,8 @@ func TestJobErrors(t *testing.T) {
 		"no image":         func(o *JobOptions) { o.Image = "" },
 		"bad plan id":      func(o *JobOptions) { o.PlanID = "Plan_1" },
 		"bad namespace":    func(o *JobOptions) { o.Namespace = "Bench NS" },
-		"unknown workload": func(o *JobOptions) { o.Suite.Workloads = []string{"nosuch"} },
-		"bad param":        func(o *JobOptions) { o.Suite.Params = []string{"memsweep.ws=lots"} },
+		"unknown workload": func(o *JobOptions) { o.Spec.Workloads = []string{"nosuch"} },
+		"bad param":        func(o *JobOptions) { o.Spec.Overrides = map[string][]string{"memsweep.ws": {"lots"}} },
 	} {
 		o := baseOptions()
 		mut(&o)

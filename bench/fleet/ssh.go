@@ -9,10 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 )
 
@@ -24,7 +26,7 @@ type Host struct {
 
 // SSHOptions configure an SSH plan.
 type SSHOptions struct {
-	Suite  Suite
+	Spec   runspec.Spec
 	Hosts  []Host
 	PlanID string
 	// RemoteDir is the working directory on each host, relative to the
@@ -113,7 +115,7 @@ func SSHPlan(o SSHOptions) ([]HostPlan, error) {
 		if err := ValidHost(h.Addr); err != nil {
 			return nil, err
 		}
-		if _, _, err := o.Suite.Expand(h.Size); err != nil {
+		if _, _, err := Expand(o.Spec, h.Size); err != nil {
 			return nil, fmt.Errorf("%s (%s): %v", h.Addr, h.Size.Name, err)
 		}
 		name := o.PlanID + "-" + h.Size.Name
@@ -127,7 +129,7 @@ func SSHPlan(o SSHOptions) ([]HostPlan, error) {
 			return append(append(append([]string{o.SSH}, opts...), h.Addr), shellJoin(remote))
 		}
 		hp.Steps = append(hp.Steps, Step{Name: "prepare", Argv: ssh("mkdir", "-p", o.RemoteDir+"/bin", o.RemoteDir+"/results")})
-		if o.Suite.usesEGo() {
+		if usesEGo(o.Spec) {
 			hp.Steps = append(hp.Steps, Step{Name: "upload source",
 				Stdin: []string{o.Git, "-C", o.SourceDir, "archive", "--format=tar", "HEAD"},
 				Argv:  ssh("tar", "-x", "-f", "-", "-C", o.RemoteDir)})
@@ -135,7 +137,7 @@ func SSHPlan(o SSHOptions) ([]HostPlan, error) {
 		scp := append(append([]string{o.SCP, "-q"}, opts...),
 			filepath.Join(o.LocalBin, "bench"), filepath.Join(o.LocalBin, "workload"), h.Addr+":"+o.RemoteDir+"/bin/")
 		hp.Steps = append(hp.Steps, Step{Name: "upload binaries", Argv: scp})
-		run := append([]string{"./bin/bench"}, o.Suite.RunArgs(h.Size, remoteOut)...)
+		run := append([]string{"./bin/bench"}, RunArgs(o.Spec, h.Size, remoteOut)...)
 		hp.Steps = append(hp.Steps, Step{Name: "run", Argv: ssh(append([]string{"cd", o.RemoteDir, "&&"}, run...)...)})
 		fetch := append(append([]string{o.SCP, "-q", "-r"}, opts...), h.Addr+":"+o.RemoteDir+"/"+remoteOut, o.Results+"/")
 		hp.Steps = append(hp.Steps, Step{Name: "copy results back", Argv: fetch, AfterRun: true})
@@ -144,15 +146,10 @@ func SSHPlan(o SSHOptions) ([]HostPlan, error) {
 	return plans, nil
 }
 
-// usesEGo tells whether a mode of the suite runs the workload through EGo,
+// usesEGo tells whether a mode of spec runs the workload through EGo,
 // which builds it from source on the host.
-func (s Suite) usesEGo() bool {
-	for _, m := range s.modes() {
-		if d, ok := mode.Lookup(m); ok && d.NeedsEGo {
-			return true
-		}
-	}
-	return false
+func usesEGo(s runspec.Spec) bool {
+	return slices.ContainsFunc(s.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.NeedsEGo })
 }
 
 // ValidHost checks an ssh destination: host, user@host or an alias; no

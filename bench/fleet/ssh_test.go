@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 )
 
@@ -43,7 +44,7 @@ func TestShellQuote(t *testing.T) {
 func TestSSHPlanValidation(t *testing.T) {
 	t.Parallel()
 	dc2, _ := sizes.Lookup("DC2s_v2")
-	ok := SSHOptions{PlanID: "p1", Hosts: []Host{{"azureuser@dc2", dc2}}, Suite: Suite{Workloads: []string{"syscall"}}}
+	ok := SSHOptions{PlanID: "p1", Hosts: []Host{{"azureuser@dc2", dc2}}, Spec: runspec.Spec{Workloads: []string{"syscall"}, Modes: []string{"sgx"}, Profile: "quick"}}
 	if _, err := SSHPlan(ok); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestSSHPlanValidation(t *testing.T) {
 		"quoted remote":    func(o *SSHOptions) { o.RemoteDir = "a'b" },
 		"option local bin": func(o *SSHOptions) { o.LocalBin = "-rf" },
 		"no hosts":         func(o *SSHOptions) { o.Hosts = nil },
-		"bad workload":     func(o *SSHOptions) { o.Suite.Workloads = []string{"nosuch"} },
+		"bad workload":     func(o *SSHOptions) { o.Spec.Workloads = []string{"nosuch"} },
 	} {
 		o := ok
 		o.Hosts = append([]Host(nil), ok.Hosts...)
@@ -70,7 +71,8 @@ func TestSSHPlanValidation(t *testing.T) {
 func TestSSHPlanSteps(t *testing.T) {
 	t.Parallel()
 	dc2, _ := sizes.Lookup("DC2s_v2")
-	plans, err := SSHPlan(SSHOptions{PlanID: "p1", Hosts: []Host{{"vm1", dc2}, {"vm2", dc2}}, Options: []string{"Port=2222"}})
+	plans, err := SSHPlan(SSHOptions{PlanID: "p1", Hosts: []Host{{"vm1", dc2}, {"vm2", dc2}}, Options: []string{"Port=2222"},
+		Spec: runspec.Spec{Modes: []string{"sgx"}, Profile: "quick"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +84,7 @@ func TestSSHPlanSteps(t *testing.T) {
 	for _, s := range plans[0].Steps {
 		names = append(names, s.Name)
 	}
-	// sgx (the default mode) builds on the host: the source goes there too.
+	// sgx builds on the host: the source goes there too.
 	if got := strings.Join(names, ","); got != "prepare,upload source,upload binaries,run,copy results back" {
 		t.Errorf("steps %s", got)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
@@ -69,34 +70,106 @@ func (c Cell) Env(hostMem int64) workload.Env {
 	}
 }
 
-// Request is what to expand.
+// Request is what to expand: a resolved run spec (see Resolve).
 type Request struct {
-	Registry  workload.Registry
-	Workloads []string // names; empty: all
-	Sizes     []sizes.Size
-	Modes     []string
-	Profile   Profile
-	// Overrides replace a workload's grid: "kvstore.dataset" -> values.
-	Overrides map[string][]string
-	HostMem   int64
-	Seed      int64
+	Registry workload.Registry
+	Spec     runspec.Spec
+	HostMem  int64
+}
+
+// Resolve fills in what s leaves to its profile (repetitions, warmup,
+// minimum time, timeout), selects its sizes by name, lists the workloads
+// it runs and adds the overrides its footprints set (the resolved spec
+// keeps Footprints as the record of the request). Modes ("auto") and the seed are the caller's: they
+// depend on the host and on chance.
+func Resolve(reg workload.Registry, s runspec.Spec) (runspec.Spec, error) {
+	if err := s.Validate(); err != nil {
+		return s, err
+	}
+	prof, err := LookupProfile(s.Profile)
+	if err != nil {
+		return s, err
+	}
+	if s.Reps == 0 {
+		s.Reps = prof.Reps
+	}
+	if s.Warmup == nil {
+		w := prof.Warmup
+		s.Warmup = &w
+	}
+	if s.MinTimeNS == 0 {
+		s.MinTimeNS = prof.MinTime.Nanoseconds()
+	}
+	if s.TimeoutNS == 0 {
+		s.TimeoutNS = prof.Timeout.Nanoseconds()
+	}
+	if len(s.Footprints) > 0 {
+		fp, err := ParseFootprints(s.Footprints)
+		if err != nil {
+			return s, err
+		}
+		if s.Overrides, err = FootprintOverrides(reg, s.Workloads, fp, s.Overrides); err != nil {
+			return s, err
+		}
+	}
+	sz, err := SelectSizes(s.Sizes)
+	if err != nil {
+		return s, err
+	}
+	s.Sizes = nil
+	for _, z := range sz {
+		s.Sizes = append(s.Sizes, z.Name)
+	}
+	if len(s.Workloads) == 0 {
+		s.Workloads = reg.Names()
+	}
+	return s, nil
+}
+
+// SelectSizes selects the sizes a list of names, families and "all"
+// names; a size selected twice (DC1s_v2 and dcsv2) is an error, since it
+// would run its cells twice.
+func SelectSizes(sel []string) ([]sizes.Size, error) {
+	from := map[string]string{}
+	for _, part := range sel {
+		sz, err := sizes.Select(part)
+		if err != nil {
+			return nil, err
+		}
+		for _, z := range sz {
+			if prev, ok := from[z.Name]; ok {
+				return nil, fmt.Errorf("--sizes: %s is selected twice (by %s and by %s)", z.Name, prev, part)
+			}
+			from[z.Name] = part
+		}
+	}
+	return sizes.Select(strings.Join(sel, ","))
 }
 
 // Expand returns the cells of r in a randomised order. Every error names
 // what is valid, and is returned before anything runs.
 func Expand(r Request) ([]Cell, error) {
-	if len(r.Sizes) == 0 {
-		return nil, fmt.Errorf("no sizes selected")
+	s := r.Spec
+	if err := s.Validate(); err != nil {
+		return nil, err
 	}
-	if len(r.Modes) == 0 {
+	prof, err := LookupProfile(s.Profile)
+	if err != nil {
+		return nil, err
+	}
+	selected, err := SelectSizes(s.Sizes)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Modes) == 0 {
 		return nil, fmt.Errorf("no modes selected (valid: %s)", strings.Join(mode.Names(), ", "))
 	}
-	for _, m := range r.Modes {
+	for _, m := range s.Modes {
 		if err := mode.Validate(m); err != nil {
 			return nil, err
 		}
 	}
-	names := r.Workloads
+	names := s.Workloads
 	if len(names) == 0 {
 		names = r.Registry.Names()
 	}
@@ -112,7 +185,7 @@ func Expand(r Request) ([]Cell, error) {
 			seen[n] = true
 		}
 	}
-	for key := range r.Overrides {
+	for key := range s.Overrides {
 		w, p, ok := strings.Cut(key, ".")
 		if !ok {
 			return nil, fmt.Errorf("--param %q: want workload.parameter=v1,v2", key)
@@ -133,10 +206,10 @@ func Expand(r Request) ([]Cell, error) {
 		grids := make([][]string, len(s.Params))
 		for i, p := range s.Params {
 			g := p.Quick
-			if r.Profile.Full {
+			if prof.Full {
 				g = p.Full
 			}
-			if o, ok := r.Overrides[s.Name+"."+p.Name]; ok {
+			if o, ok := r.Spec.Overrides[s.Name+"."+p.Name]; ok {
 				g = o
 			}
 			if len(g) == 0 {
@@ -149,8 +222,8 @@ func Expand(r Request) ([]Cell, error) {
 			for i, p := range s.Params {
 				params[p.Name] = combo[i]
 			}
-			for _, sz := range r.Sizes {
-				for _, m := range r.Modes {
+			for _, sz := range selected {
+				for _, m := range r.Spec.Modes {
 					c := Cell{
 						Cell:     result.Cell{Workload: s.Name, Params: params, Size: sz.Name, Mode: m, ParamOrder: s.ParamNames()},
 						Spec:     s,
@@ -168,7 +241,7 @@ func Expand(r Request) ([]Cell, error) {
 			}
 		}
 	}
-	rng := rand.New(rand.NewPCG(uint64(r.Seed), 0x656e636c617665)) // "enclave"
+	rng := rand.New(rand.NewPCG(uint64(r.Spec.Seed), 0x656e636c617665)) // "enclave"
 	rng.Shuffle(len(cells), func(i, j int) { cells[i], cells[j] = cells[j], cells[i] })
 	return cells, nil
 }
@@ -186,25 +259,6 @@ func product(grids [][]string) [][]string {
 		out = next
 	}
 	return out
-}
-
-// ParseOverrides reads --param values "workload.param=v1,v2".
-func ParseOverrides(flags []string) (map[string][]string, error) {
-	out := map[string][]string{}
-	for _, f := range flags {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok || k == "" || v == "" {
-			return nil, fmt.Errorf("--param %q: want workload.parameter=v1,v2", f)
-		}
-		var vals []string
-		for _, x := range strings.Split(v, ",") {
-			if x = strings.TrimSpace(x); x != "" {
-				vals = append(vals, x)
-			}
-		}
-		out[k] = append(out[k], vals...)
-	}
-	return out, nil
 }
 
 // ParseFootprints reads --footprint values: absolute byte counts ("64MiB",

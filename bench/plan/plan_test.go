@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/suite"
 	"github.com/enclavebench/enclavebench/workloads/workload"
@@ -13,12 +14,8 @@ import (
 
 func request(t *testing.T) Request {
 	t.Helper()
-	sz, err := sizes.Select("DC1s_v2,DC2s_v2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Request{Registry: suite.Workloads, Workloads: []string{"memsweep"}, Sizes: sz, Modes: []string{"native"},
-		Profile: Profiles["quick"], HostMem: 8 << 30, Seed: 1}
+	return Request{Registry: suite.Workloads, HostMem: 8 << 30, Spec: runspec.Spec{Workloads: []string{"memsweep"},
+		Sizes: []string{"DC1s_v2", "DC2s_v2"}, Modes: []string{"native"}, Profile: "quick", Seed: 1}}
 }
 
 func keys(cells []Cell) []string {
@@ -48,7 +45,7 @@ func TestExpand(t *testing.T) {
 	if !reflect.DeepEqual(keys(cells), keys(again)) {
 		t.Error("the same seed gave another order")
 	}
-	r.Seed = 2
+	r.Spec.Seed = 2
 	other, _ := Expand(r)
 	if reflect.DeepEqual(keys(cells), keys(other)) {
 		t.Error("another seed gave the same order")
@@ -68,7 +65,7 @@ func TestExpand(t *testing.T) {
 func TestExpandOverride(t *testing.T) {
 	t.Parallel()
 	r := request(t)
-	r.Overrides = map[string][]string{"memsweep.ws": {"1MiB"}, "memsweep.access": {"seq"}}
+	r.Spec.Overrides = map[string][]string{"memsweep.ws": {"1MiB"}, "memsweep.access": {"seq"}}
 	cells, err := Expand(r)
 	if err != nil {
 		t.Fatal(err)
@@ -88,13 +85,15 @@ func TestExpandErrors(t *testing.T) {
 		modify func(*Request)
 		want   []string
 	}{
-		{"unknown workload", func(r *Request) { r.Workloads = []string{"nope"} }, []string{`unknown workload "nope"`, "memsweep", "syscall"}},
-		{"unknown mode", func(r *Request) { r.Modes = []string{"tdx"} }, []string{`unknown mode "tdx"`, "native", "sgx", "ego-sim", "sim"}},
-		{"unknown param", func(r *Request) { r.Overrides = map[string][]string{"memsweep.size": {"1"}} }, []string{`no parameter "size"`, "ws"}},
-		{"bad value", func(r *Request) { r.Overrides = map[string][]string{"memsweep.access": {"diagonal"}} }, []string{"memsweep.access=diagonal", "seq, random"}},
-		{"negative size", func(r *Request) { r.Overrides = map[string][]string{"memsweep.ws": {"-5MiB"}} }, []string{"memsweep.ws=-5MiB", "positive"}},
-		{"larger than host", func(r *Request) { r.Overrides = map[string][]string{"memsweep.ws": {"64GiB"}} }, []string{"more than this host's memory"}},
-		{"unselected workload", func(r *Request) { r.Overrides = map[string][]string{"syscall.call": {"read"}} }, []string{"not selected"}},
+		{"unknown workload", func(r *Request) { r.Spec.Workloads = []string{"nope"} }, []string{`unknown workload "nope"`, "memsweep", "syscall"}},
+		{"unknown mode", func(r *Request) { r.Spec.Modes = []string{"tdx"} }, []string{`unknown mode "tdx"`, "native", "sgx", "ego-sim", "sim"}},
+		{"unknown param", func(r *Request) { r.Spec.Overrides = map[string][]string{"memsweep.size": {"1"}} }, []string{`no parameter "size"`, "ws"}},
+		{"bad value", func(r *Request) { r.Spec.Overrides = map[string][]string{"memsweep.access": {"diagonal"}} }, []string{"memsweep.access=diagonal", "seq, random"}},
+		{"negative size", func(r *Request) { r.Spec.Overrides = map[string][]string{"memsweep.ws": {"-5MiB"}} }, []string{"memsweep.ws=-5MiB", "positive"}},
+		{"larger than host", func(r *Request) { r.Spec.Overrides = map[string][]string{"memsweep.ws": {"64GiB"}} }, []string{"more than this host's memory"}},
+		{"size twice", func(r *Request) { r.Spec.Sizes = []string{"dcsv2", "DC1s_v2"} }, []string{"DC1s_v2 is selected twice", "dcsv2"}},
+		{"value twice", func(r *Request) { r.Spec.Overrides = map[string][]string{"memsweep.ws": {"1MiB", "1MiB"}} }, []string{"1MiB is listed twice"}},
+		{"unselected workload", func(r *Request) { r.Spec.Overrides = map[string][]string{"syscall.call": {"read"}} }, []string{"not selected"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,20 +112,23 @@ func TestExpandErrors(t *testing.T) {
 	}
 }
 
-func TestParseOverrides(t *testing.T) {
+func TestResolve(t *testing.T) {
 	t.Parallel()
-	got, err := ParseOverrides([]string{"kvstore.dataset=1xEPC, 2xEPC", "memsweep.ws=1MiB"})
+	two := 2
+	got, err := Resolve(suite.Workloads, runspec.Spec{Sizes: []string{"dcsv2"}, Modes: []string{"native"}, Profile: "quick", Warmup: &two, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][]string{"kvstore.dataset": {"1xEPC", "2xEPC"}, "memsweep.ws": {"1MiB"}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %v", got)
+	q := Profiles["quick"]
+	if got.Reps != q.Reps || *got.Warmup != 2 || got.MinTime() != q.MinTime || got.Timeout() != q.Timeout ||
+		len(got.Sizes) != 4 || !reflect.DeepEqual(got.Workloads, suite.Workloads.Names()) {
+		t.Errorf("resolved %+v", got)
 	}
-	for _, bad := range []string{"kvstore.dataset", "=1", "a.b="} {
-		if _, err := ParseOverrides([]string{bad}); err == nil {
-			t.Errorf("ParseOverrides(%q) succeeded", bad)
-		}
+	if err := got.ValidateResolved(); err != nil {
+		t.Error(err)
+	}
+	if _, err := Resolve(suite.Workloads, runspec.Spec{Sizes: []string{"dcsv2"}, Modes: []string{"native"}, Profile: "slow"}); err == nil {
+		t.Error("unknown profile resolved")
 	}
 }
 
@@ -171,9 +173,13 @@ func TestFootprintOverrides(t *testing.T) {
 	}
 	// Every size gets the same absolute footprint.
 	r := request(t)
-	r.Workloads = []string{"kvstore"}
-	if r.Overrides, err = FootprintOverrides(suite.Workloads, r.Workloads, fp, nil); err != nil {
+	r.Spec.Workloads = []string{"kvstore"}
+	r.Spec.Footprints = fp
+	if r.Spec, err = Resolve(suite.Workloads, r.Spec); err != nil {
 		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(r.Spec.Overrides, map[string][]string{"kvstore.dataset": fp}) || !reflect.DeepEqual(r.Spec.Footprints, fp) {
+		t.Errorf("resolved: overrides %v, footprints %v", r.Spec.Overrides, r.Spec.Footprints)
 	}
 	cells, err := Expand(r)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/enclavebench/enclavebench/bench/host"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
@@ -167,23 +168,13 @@ type Run struct {
 	Facts *Facts `json:"facts,omitempty"`
 }
 
-// Plan is what a run was asked to do; --resume replays it.
+// Plan is what a run was asked to do, resolved (every field set); --resume
+// replays it. Digest is the spec's (runspec.Spec.Digest) when the run
+// started; runs from before it was recorded have none.
 type Plan struct {
-	Workloads []string            `json:"workloads"`
-	Sizes     []string            `json:"sizes"`
-	Modes     []string            `json:"modes"`
-	Profile   string              `json:"profile"`
-	Overrides map[string][]string `json:"overrides,omitempty"`
-	// Footprints are `bench run --footprint` sizes; Overrides holds what
-	// they set.
-	Footprints []string `json:"footprints,omitempty"`
-	Reps       int      `json:"reps"`
-	Warmup     int      `json:"warmup"`
-	MinTimeNS  int64    `json:"min_time_ns"`
-	TimeoutNS  int64    `json:"timeout_ns"`
-	Seed       int64    `json:"seed"`
-	Rounds     int      `json:"rounds,omitempty"` // processes per cell and side
-	Cells      []string `json:"cells"`            // keys in execution order
+	runspec.Spec
+	Digest string   `json:"digest,omitempty"`
+	Cells  []string `json:"cells"` // keys in execution order
 }
 
 // Build identifies the workload binary of one side of a --baseline run.

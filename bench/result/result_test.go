@@ -18,6 +18,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/enclavebench/enclavebench/bench/host"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
@@ -196,7 +197,7 @@ func TestStoreRoundTrip(t *testing.T) {
 func TestBenchfmtRoundTrip(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		samples := rapid.SliceOfN(rapid.Custom(genSample), 1, 20).Draw(rt, "samples")
-		run := &Run{ID: "r1", HarnessVersion: "dev", Host: host.Fingerprint{OS: "linux", Arch: "amd64", CPUModel: "Intel  Xeon\tE-2288G"}, Plan: Plan{Profile: "quick"}}
+		run := &Run{ID: "r1", HarnessVersion: "dev", Host: host.Fingerprint{OS: "linux", Arch: "amd64", CPUModel: "Intel  Xeon\tE-2288G"}, Plan: Plan{Spec: runspec.Spec{Profile: "quick"}}}
 		var b bytes.Buffer
 		if err := WriteBenchfmt(&b, run, samples); err != nil {
 			rt.Fatal(err)

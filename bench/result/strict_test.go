@@ -18,13 +18,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/enclavebench/enclavebench/bench/host"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
 // validRun is the smallest run.json every reader accepts.
 func validRun(id string) *Run {
 	return &Run{SchemaVersion: SchemaVersion, Facts: &Facts{}, ID: id, Start: time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC), Status: "complete",
-		Plan: Plan{Workloads: []string{"w"}, Sizes: []string{"DC1s_v2"}, Modes: []string{"native"}, Profile: "quick", Reps: 3,
+		Plan: Plan{Spec: runspec.Spec{Workloads: []string{"w"}, Sizes: []string{"DC1s_v2"}, Modes: []string{"native"}, Profile: "quick", Reps: 3},
 			Cells: []string{"W/size=DC1s_v2/mode=native"}},
 		Host: host.Fingerprint{Hostname: "h", OS: "linux", Arch: "amd64", CPUs: 1}}
 }

@@ -267,7 +267,7 @@ func CheckRun(r *Run) error {
 		return err
 	}
 	p := r.Plan
-	if p.Warmup < 0 || p.MinTimeNS < 0 || p.TimeoutNS < 0 || p.Rounds < 0 {
+	if p.Warmup != nil && *p.Warmup < 0 || p.MinTimeNS < 0 || p.TimeoutNS < 0 || p.Rounds < 0 {
 		return fmt.Errorf("plan with a negative warmup, min_time_ns, timeout_ns or rounds")
 	}
 	for k, vs := range p.Overrides {

@@ -11,7 +11,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
-	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/workloads/suite"
 )
 
@@ -21,10 +21,9 @@ import (
 func TestDrivenHTTPServer(t *testing.T) {
 	t.Parallel()
 	bin := buildWorkload(t)
-	sz, _ := sizes.Select("DC1s_v2")
-	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Workloads: []string{"httpserver"}, Sizes: sz,
-		Modes: []string{mode.Native}, Profile: plan.Profiles["quick"],
-		Overrides: map[string][]string{"httpserver.payload": {"128B", "4KiB"}, "httpserver.conns": {"2"}}, Seed: 1})
+	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Spec: runspec.Spec{Workloads: []string{"httpserver"},
+		Sizes: []string{"DC1s_v2"}, Modes: []string{mode.Native}, Profile: "quick",
+		Overrides: map[string][]string{"httpserver.payload": {"128B", "4KiB"}, "httpserver.conns": {"2"}}, Seed: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

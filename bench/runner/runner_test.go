@@ -11,7 +11,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
-	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/workloads/suite"
 )
 
@@ -26,9 +26,8 @@ func buildWorkload(tb testing.TB) string {
 
 func syscallCells(tb testing.TB, size string) []plan.Cell {
 	tb.Helper()
-	sz, _ := sizes.Select(size)
-	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Workloads: []string{"syscall"}, Sizes: sz,
-		Modes: []string{mode.Native}, Profile: plan.Profiles["quick"], Overrides: map[string][]string{"syscall.call": {"read"}}, Seed: 1})
+	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Spec: runspec.Spec{Workloads: []string{"syscall"},
+		Sizes: []string{size}, Modes: []string{mode.Native}, Profile: "quick", Overrides: map[string][]string{"syscall.call": {"read"}}, Seed: 1}})
 	if err != nil {
 		tb.Fatal(err)
 	}

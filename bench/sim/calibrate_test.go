@@ -8,6 +8,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/host"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
@@ -23,7 +24,7 @@ func synthDir(t *testing.T, withSim bool) *result.Dir {
 	}
 	defer st.Close()
 	run := &result.Run{SchemaVersion: result.SchemaVersion, Facts: &result.Facts{}, ID: "synthetic", Status: "complete", Start: time.Unix(0, 0),
-		Plan: result.Plan{Workloads: []string{"syscall"}, Sizes: []string{"DC4s_v2"}, Modes: []string{"native", "sim"}, Profile: "quick", Reps: 6},
+		Plan: result.Plan{Spec: runspec.Spec{Workloads: []string{"syscall"}, Sizes: []string{"DC4s_v2"}, Modes: []string{"native", "sim"}, Profile: "quick", Reps: 6}},
 		Host: host.Fingerprint{OS: "linux", Arch: "amd64"}}
 	if err := st.WriteRun(run); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package main
+package session
 
 import (
 	"context"
@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/spf13/pflag"
 
 	"github.com/enclavebench/enclavebench/bench/host"
 	"github.com/enclavebench/enclavebench/bench/mode"
@@ -19,28 +17,19 @@ import (
 // host has (see pickEnclaveMode).
 const modeAuto = "auto"
 
-// modeOptions are the flags that configure enclave and model modes.
-type modeOptions struct {
-	profileFile  string
-	sourceDir    string
-	egoDebug     bool
-	egoTrace     bool
-	preciseClock bool
-	egoCache     string
-	stderr       io.Writer
-}
-
-// testHostSGX overrides SGX detection in the enclave modes (tests only,
-// with the stand-in ego in bench/testdata/ego-standin).
-var testHostSGX func() bool
-
-func (m *modeOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&m.profileFile, "profile-file", "", "sim: cost profile JSON (default: the built-in published DCsv2 profile)")
-	fs.StringVar(&m.sourceDir, "source-dir", "", "sgx/ego-sim: the enclavebench source tree to build with ego-go (default: found from the working directory)")
-	fs.BoolVar(&m.egoDebug, "ego-debug", false, "sgx/ego-sim: sign debug enclaves")
-	fs.BoolVar(&m.egoTrace, "ego-trace-ocalls", false, "sgx/ego-sim: OE_TRACE_OCALLS=1, OCALL counts per cell (perturbs OCALL-heavy cells)")
-	fs.BoolVar(&m.preciseClock, "ego-precise-clock", false, "sgx/ego-sim: ERT_DISABLE_VDSO_CLOCK=1, precise in-enclave clock through OCALLs")
-	fs.StringVar(&m.egoCache, "ego-cache", "", "sgx/ego-sim: cache of built and signed binaries (default ~/.cache/enclavebench/ego)")
+// ModeOptions configure the enclave and model modes (the flags of bench
+// run that name them).
+type ModeOptions struct {
+	ProfileFile  string // sim: cost profile JSON ("" the built-in one)
+	SourceDir    string // sgx/ego-sim: the source tree to build ("" found from here)
+	EGoDebug     bool
+	EGoTrace     bool
+	PreciseClock bool
+	EGoCache     string
+	// HostSGX overrides SGX detection in the enclave modes (nil: detect;
+	// the tests' stand-in ego sets it).
+	HostSGX func() bool
+	Stderr  io.Writer
 }
 
 // pickEnclaveMode chooses the best enclave mode for a host: the
@@ -87,8 +76,8 @@ func sgxMissing(fp *host.Fingerprint) string {
 	return "SGX usable"
 }
 
-// expandModes resolves "auto" in a mode list.
-func expandModes(names []string, fp *host.Fingerprint, stderr io.Writer) []string {
+// ExpandModes resolves "auto" in a mode list.
+func ExpandModes(names []string, fp *host.Fingerprint, stderr io.Writer) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(n string) {
@@ -110,21 +99,21 @@ func expandModes(names []string, fp *host.Fingerprint, stderr io.Writer) []strin
 	return out
 }
 
-// build constructs and checks the modes a run needs. A mode that cannot
+// Build constructs and checks the modes a run needs. A mode that cannot
 // run on this host is bad input (exit 2), reported before any cell runs.
-func (m *modeOptions) build(ctx context.Context, names []string, fp *host.Fingerprint, workloadBin string) (map[string]mode.Mode, error) {
+func (m *ModeOptions) Build(ctx context.Context, names []string, fp *host.Fingerprint, workloadBin string) (map[string]mode.Mode, error) {
 	out := map[string]mode.Mode{}
 	for _, n := range names {
 		d, ok := mode.Lookup(n)
 		if !ok {
-			return nil, usageError{mode.Validate(n)}
+			return nil, &InputError{mode.Validate(n)}
 		}
-		md, err := d.New(mode.Config{WorkloadBin: workloadBin, Stderr: m.stderr, Options: m.options()})
+		md, err := d.New(mode.Config{WorkloadBin: workloadBin, Stderr: m.Stderr, Options: m.options()})
 		if err != nil {
-			return nil, usageError{err}
+			return nil, &InputError{err}
 		}
 		if err := md.Check(ctx); err != nil {
-			return nil, usagef("mode %s cannot run here: %v", n, err)
+			return nil, inputf("mode %s cannot run here: %v", n, err)
 		}
 		out[n] = md
 	}
@@ -132,13 +121,13 @@ func (m *modeOptions) build(ctx context.Context, names []string, fp *host.Finger
 }
 
 // options are the mode flags as the modes' constructors take them.
-func (m *modeOptions) options() mode.Options {
-	return mode.Options{ProfileFile: m.profileFile, SourceDir: m.sourceDir, EGoDebug: m.egoDebug,
-		EGoTraceOCalls: m.egoTrace, EGoPreciseClock: m.preciseClock, EGoCache: m.egoCache, HostSGX: testHostSGX}
+func (m *ModeOptions) options() mode.Options {
+	return mode.Options{ProfileFile: m.ProfileFile, SourceDir: m.SourceDir, EGoDebug: m.EGoDebug,
+		EGoTraceOCalls: m.EGoTrace, EGoPreciseClock: m.PreciseClock, EGoCache: m.EGoCache, HostSGX: m.HostSGX}
 }
 
 // describe records mode-specific metadata in run.json.
-func (m *modeOptions) describe(run *result.Run, modes map[string]mode.Mode) {
+func (m *ModeOptions) describe(run *result.Run, modes map[string]mode.Mode) {
 	for _, md := range modes {
 		if d, ok := md.(mode.RunDescriber); ok {
 			d.DescribeRun(run)

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/session"
+)
+
+// Flags that cannot be interpreted are refused before anything runs,
+// naming what is valid; none silently becomes a default.
+func TestRunRefusesBadFlags(t *testing.T) {
+	t.Parallel()
+	base := []string{"run", "--workloads", "syscall", "--sizes", "DC1s_v2", "--workload-bin", workloadBin}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--reps", "0"}, "1 or more"},
+		{[]string{"--timeout", "0"}, "positive duration"},
+		{[]string{"--min-time", "0"}, "positive duration"},
+		{[]string{"--warmup", "-5"}, "0 or more"},
+		{[]string{"--rounds", "-1"}, "1 or more"},
+		{[]string{"--seed", "0"}, "non-zero"},
+		{[]string{"--progress", "bogus"}, "auto, always, never"},
+		{[]string{"--workloads", ""}, "empty: give at least one"},
+		{[]string{"--param", "syscall.call=clock,clock"}, "clock is listed twice"},
+		{[]string{"--sizes", "dcsv2"}, "DC1s_v2 is selected twice"}, // the run.sh bug: defaults plus the user's
+		{[]string{"--modes", "native,native"}, "native is listed twice"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "out")
+			_, stderr, code := runBench(t, context.Background(), append(append(base, tt.args...), "-o", dir)...)
+			if code != exitUsage || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, want %d with %q; stderr:\n%s", code, exitUsage, tt.want, stderr)
+			}
+			if _, err := os.Stat(dir); err == nil {
+				t.Errorf("%s was created", dir)
+			}
+		})
+	}
+}
+
+// A finished one-cell run to resume in the tests below.
+func finishedRun(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "run")
+	_, stderr, code := runBench(t, context.Background(), quick("syscall", "--sizes", "DC1s_v2", "--modes", "native", "-o", dir)...)
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	return dir
+}
+
+// editRunJSON rewrites run.json through a generic map.
+func editRunJSON(t *testing.T, dir string, edit func(run map[string]any)) {
+	t.Helper()
+	path := filepath.Join(dir, result.RunFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // the seed does not fit a float64
+	if err := dec.Decode(&run); err != nil {
+		t.Fatal(err)
+	}
+	edit(run)
+	if b, err = json.MarshalIndent(run, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// --resume replays what the run recorded: flags it would ignore, an edited
+// plan and another workload build are refused.
+func TestResumeRefusesChangedInput(t *testing.T) {
+	t.Parallel()
+	dir := finishedRun(t)
+	d, err := result.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Run.Plan.Digest != d.Run.Plan.Spec.Digest() || d.Run.Build == nil || d.Run.Build.SHA256 == "" {
+		t.Fatalf("run.json records digest %q (spec %s), build %+v", d.Run.Plan.Digest, d.Run.Plan.Spec.Digest(), d.Run.Build)
+	}
+	other := filepath.Join(t.TempDir(), "workload")
+	b, _ := os.ReadFile(workloadBin)
+	if err := os.WriteFile(other, append(b, 0), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	resume := []string{"run", "--resume", dir, "--progress", "never"}
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		edit  func(map[string]any)
+		wants []string
+	}{
+		{"ignored flags", []string{"--reps", "10", "--min-time", "1s", "--warmup", "2"}, nil, []string{"--reps, --min-time, --warmup cannot be changed"}},
+		{"another plan", []string{"--sizes", "DC2s_v2"}, nil, []string{"--sizes cannot be changed"}},
+		{"edited plan", nil, func(r map[string]any) { r["plan"].(map[string]any)["reps"] = 60 }, []string{"changed after the run started"}},
+		{"edited cells", nil, func(r map[string]any) {
+			p := r["plan"].(map[string]any)
+			p["cells"] = append(p["cells"].([]any), "Syscall/call=clock/size=DC1s_v2/mode=native")
+		}, []string{"plan.cells lists Syscall/call=clock"}},
+		{"other build", []string{"--workload-bin", other}, nil, []string{"not the build the run started with", d.Run.Build.SHA256}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			saved, _ := os.ReadFile(filepath.Join(dir, result.RunFile))
+			defer os.WriteFile(filepath.Join(dir, result.RunFile), saved, 0o644)
+			if tt.edit != nil {
+				editRunJSON(t, dir, tt.edit)
+			}
+			_, stderr, code := runBench(t, context.Background(), append(resume, tt.args...)...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, exitUsage, stderr)
+			}
+			for _, w := range tt.wants {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr does not contain %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+	// The same build resumes (nothing to do).
+	_, stderr, code := runBench(t, context.Background(), append(resume, "--workload-bin", workloadBin)...)
+	if code != 0 || !strings.Contains(stderr, "0 of 1 cells to run") {
+		t.Errorf("resume with the same build: exit %d\n%s", code, stderr)
+	}
+}
+
+// run.json written before the spec had a digest and a recorded build
+// still resumes.
+func TestResumeOldRunJSON(t *testing.T) {
+	t.Parallel()
+	dir := finishedRun(t)
+	editRunJSON(t, dir, func(r map[string]any) {
+		delete(r["plan"].(map[string]any), "digest")
+		delete(r, "build")
+		os.Remove(filepath.Join(dir, result.CellsFile)) // the cell is to run again
+	})
+	_, stderr, code := runBench(t, context.Background(), "run", "--resume", dir, "--workload-bin", workloadBin, "--progress", "never")
+	if code != 0 || !strings.Contains(stderr, "1 of 1 cells to run") {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}
+
+// One writer per result directory: a second one exits 2 naming the
+// holder's pid.
+func TestResumeRefusesSecondWriter(t *testing.T) {
+	t.Parallel()
+	dir := finishedRun(t)
+	f, err := os.OpenFile(filepath.Join(dir, session.LockFile), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("4242\n")
+	_, stderr, code := runBench(t, context.Background(), "run", "--resume", dir, "--workload-bin", workloadBin, "--progress", "never")
+	if code != exitUsage || !strings.Contains(stderr, "pid 4242") {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+	_, stderr, code = runBench(t, context.Background(), quick("syscall", "--sizes", "DC1s_v2", "-o", dir)...)
+	if code != exitUsage || !strings.Contains(stderr, "pid 4242") {
+		t.Errorf("run -o a locked directory: exit %d\n%s", code, stderr)
+	}
+	unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	_, stderr, code = runBench(t, context.Background(), "run", "--resume", dir, "--workload-bin", workloadBin, "--progress", "never")
+	if code != 0 {
+		t.Errorf("after unlock: exit %d\n%s", code, stderr)
+	}
+}
+
+// ./run.sh passes its defaults only for what the user did not give: its
+// --sizes DC1s_v2 runs DC1s_v2 alone.
+func TestRunShDefaultsAreReplaced(t *testing.T) {
+	t.Parallel()
+	script, err := os.ReadFile("../run.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	fakes := filepath.Join(tmp, "path")
+	log := filepath.Join(tmp, "args.log")
+	for path, body := range map[string]string{
+		filepath.Join(tmp, "repo", "run.sh"):                     string(script),
+		filepath.Join(tmp, "repo", "scripts", "install-deps.sh"): "#!/bin/sh\n",
+		// go build -o X: X logs its arguments, one per line, then a blank line.
+		filepath.Join(fakes, "go"): "#!/bin/sh\nwhile [ \"$1\" != -o ]; do shift; done\nmkdir -p \"$(dirname \"$2\")\"\n" +
+			"printf '#!/bin/sh\\nprintf \"%%s\\\\n\" \"$@\" >> " + log + "\\necho >> " + log + "\\n' > \"$2\"\nchmod +x \"$2\"\n",
+		filepath.Join(fakes, "git"): "#!/bin/sh\nexit 1\n",
+	} {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		args []string
+		want string // the bench run arguments before -o
+	}{
+		{nil, "run --modes auto --profile quick --sizes dcsv2"},
+		{[]string{"--sizes", "DC1s_v2"}, "run --modes auto --profile quick"},
+		{[]string{"--sizes=DC1s_v2", "--modes", "native", "--profile", "full"}, "run"},
+	} {
+		os.Remove(log)
+		cmd := exec.Command("bash", append([]string{filepath.Join(tmp, "repo", "run.sh")}, tt.args...)...)
+		cmd.Env = append(os.Environ(), "PATH="+fakes+":"+os.Getenv("PATH"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("run.sh %v: %v\n%s", tt.args, err, out)
+		}
+		b, _ := os.ReadFile(log)
+		calls := strings.Split(strings.TrimSpace(string(b)), "\n\n")
+		got := strings.Fields(calls[0])
+		i := 0
+		for i < len(got) && got[i] != "-o" {
+			i++
+		}
+		if strings.Join(got[:i], " ") != tt.want || strings.Join(got[min(i+2, len(got)):], " ") != strings.Join(tt.args, " ") {
+			t.Errorf("run.sh %v ran bench %v, want %s -o DIR %v", tt.args, got, tt.want, tt.args)
+		}
+	}
+}

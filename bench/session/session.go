@@ -1,0 +1,603 @@
+// Package session carries a run from its spec to its result directories:
+// a new run (Run), the rest of an interrupted or failed one (Resume), and
+// the interleaved pair of a --baseline run. It plans the cells, checks and
+// prepares the modes, holds the directory's lock, drives the runner and
+// writes run.json and the derived files. Printing the progress and the
+// summary is the caller's (Options.Output).
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/facts"
+	"github.com/enclavebench/enclavebench/bench/host"
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/plan"
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runner"
+	"github.com/enclavebench/enclavebench/bench/runspec"
+	"github.com/enclavebench/enclavebench/workloads/suite"
+)
+
+// Options configure a run.
+type Options struct {
+	// Spec is the request as the user wrote it (New) or nothing (Resume
+	// replays run.json's).
+	Spec runspec.Spec
+	// Out is the result directory: "" for results/<run-id>, "-" to stream
+	// the records to Stdout (and the summary to Stderr).
+	Out string
+	// WorkloadBin is the workload binary ("" finds it, see FindWorkloadBin).
+	WorkloadBin string
+	// Baseline is a second workload binary, run interleaved with
+	// WorkloadBin into DIR/base and DIR/new.
+	Baseline string
+	// Timeout replaces the plan's per-cell timeout on --resume (0: keep).
+	Timeout time.Duration
+	// RewriteDerived rewrites bench.txt and results.csv even when they
+	// would lose rows (result.RewriteDerived).
+	RewriteDerived bool
+	Modes          ModeOptions
+	// Command, HarnessVersion and HarnessCommit are recorded in run.json.
+	Command                       []string
+	HarnessVersion, HarnessCommit string
+	Output                        Output
+	Stdout, Stderr                io.Writer
+}
+
+// Output shows a run to its user.
+type Output interface {
+	Progress(runner.Event)
+	// Done ends the progress display.
+	Done()
+	// Summary prints a finished directory's cells.
+	Summary(w io.Writer, d *result.Dir)
+}
+
+// InputError is bad input found before any cell ran (exit 2).
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+func inputf(format string, args ...any) error { return &InputError{fmt.Errorf(format, args...)} }
+
+// Interrupted reports a run stopped by a signal; Dir resumes it.
+type Interrupted struct{ Dir string }
+
+func (e *Interrupted) Error() string {
+	return fmt.Sprintf("interrupted: finished cells are in %s; continue with: bench run --resume %s", e.Dir, e.Dir)
+}
+
+// CellsFailed reports a run that finished with failed cells.
+type CellsFailed struct {
+	Failed, Total int
+	CellsFile     string
+}
+
+func (e *CellsFailed) Error() string {
+	return fmt.Sprintf("%d of %d cells failed (see above; details in %s)", e.Failed, e.Total, e.CellsFile)
+}
+
+// side is one result directory a run writes: the only one, or the
+// candidate and the baseline of a --baseline run.
+type side struct {
+	dir      string
+	run      *result.Run
+	modes    map[string]mode.Mode
+	bin      string
+	attempts map[string]int
+}
+
+// Resolve turns a request into the resolved spec run.json records and the
+// cells it expands to: the profile fills in what the request leaves to
+// it, "auto" becomes this host's modes, a zero seed a random one.
+func Resolve(spec runspec.Spec, fp *host.Fingerprint, stderr io.Writer) (runspec.Spec, []plan.Cell, error) {
+	if err := spec.Validate(); err != nil {
+		return spec, nil, &InputError{err}
+	}
+	if spec.Seed == 0 {
+		spec.Seed = randomSeed()
+	}
+	spec.Modes = ExpandModes(spec.Modes, fp, stderr)
+	spec, err := plan.Resolve(suite.Workloads, spec)
+	if err != nil {
+		return spec, nil, &InputError{err}
+	}
+	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Spec: spec, HostMem: fp.MemBytes})
+	if err != nil {
+		return spec, nil, &InputError{err}
+	}
+	return spec, cells, nil
+}
+
+// New plans and executes a fresh run.
+func New(ctx context.Context, o Options) error {
+	stream := o.Out == "-"
+	if (o.Baseline != "" || o.Spec.Rounds > 0) && stream {
+		return inputf("--baseline and --rounds write two directories or several rounds; they cannot stream to -o -")
+	}
+	fp := host.Collect(ctx, host.DefaultOptions())
+	spec, cells, err := Resolve(o.Spec, &fp, o.Stderr)
+	if err != nil {
+		return err
+	}
+	if o.Baseline != "" || spec.Rounds > 0 {
+		spec.Rounds = max(spec.Rounds, 1)
+		if o.Baseline != "" && o.Spec.Rounds == 0 {
+			spec.Rounds = spec.Reps // one repetition per process, pairs back to back
+		}
+	}
+	bin, err := FindWorkloadBin(o.WorkloadBin)
+	if err != nil {
+		return &InputError{err}
+	}
+	o.Modes.Stderr = o.Stderr
+	modes, err := o.Modes.Build(ctx, spec.Modes, &fp, bin)
+	if err != nil {
+		return err
+	}
+	id := NewRunID()
+	dir := o.Out
+	if dir == "" {
+		dir = filepath.Join("results", id)
+	}
+	if stream {
+		dir, err = os.MkdirTemp("", "enclavebench-run-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	run := &result.Run{
+		SchemaVersion: result.SchemaVersion, ID: id, HarnessVersion: o.HarnessVersion, HarnessCommit: o.HarnessCommit,
+		Command: o.Command, Start: time.Now().UTC(), Status: "running", Host: fp,
+		Plan: result.Plan{Spec: spec, Digest: spec.Digest()},
+	}
+	for _, c := range cells {
+		run.Plan.Cells = append(run.Plan.Cells, c.Key())
+	}
+	o.Modes.describe(run, modes)
+	run.Facts = facts.Record(run, cells)
+	var sides []*side
+	if o.Baseline == "" {
+		sum, err := result.FileSHA256(bin)
+		if err != nil {
+			return &InputError{err}
+		}
+		run.Build = &result.Build{WorkloadBin: bin, SHA256: sum}
+		sides = []*side{{dir: dir, run: run, modes: modes, bin: bin, attempts: map[string]int{}}}
+	} else if sides, err = baselineSides(ctx, o, run, dir, bin, modes, &fp); err != nil {
+		return err
+	}
+	for _, sd := range sides {
+		unlock, err := lockDir(sd.dir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		if err := checkEmptyDir(sd.dir); err != nil {
+			return &InputError{err}
+		}
+	}
+	return execute(ctx, o, sides, cells, spec)
+}
+
+// baselineSides splits a run into its candidate (DIR/new) and baseline
+// (DIR/base) sides.
+func baselineSides(ctx context.Context, o Options, run *result.Run, dir, bin string, modes map[string]mode.Mode,
+	fp *host.Fingerprint) ([]*side, error) {
+	for _, m := range run.Plan.Modes {
+		if d, ok := mode.Lookup(m); ok && d.BuildsWorkload {
+			return nil, inputf("--baseline compares two workload binaries in %s modes; %s builds its own from source", binaryModes(), m)
+		}
+	}
+	base, err := filepath.Abs(o.Baseline)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	if _, err := os.Stat(base); err != nil {
+		return nil, inputf("--baseline: %v", err)
+	}
+	baseModes, err := o.Modes.Build(ctx, run.Plan.Modes, fp, base)
+	if err != nil {
+		return nil, err
+	}
+	var sides []*side
+	for _, sd := range []struct {
+		name, bin string
+		modes     map[string]mode.Mode
+	}{{"new", bin, modes}, {"base", base, baseModes}} {
+		r := *run
+		sum, err := result.FileSHA256(sd.bin)
+		if err != nil {
+			return nil, &InputError{err}
+		}
+		r.Build = &result.Build{Side: sd.name, WorkloadBin: sd.bin, SHA256: sum}
+		sides = append(sides, &side{dir: filepath.Join(dir, sd.name), run: &r, modes: sd.modes, bin: sd.bin, attempts: map[string]int{}})
+	}
+	return sides, nil
+}
+
+// ResumeDirs are the result directories a --resume of dir writes: dir, or
+// dir/new and dir/base for a --baseline run.
+func ResumeDirs(dir string) []string {
+	if _, err := os.Stat(filepath.Join(dir, result.RunFile)); err != nil {
+		if _, berr := os.Stat(filepath.Join(dir, "base", result.RunFile)); berr == nil {
+			return []string{filepath.Join(dir, "new"), filepath.Join(dir, "base")}
+		}
+	}
+	return []string{dir}
+}
+
+// Resume replays the plan of the run in dir and runs the cells CellsToRun
+// selects (on either side of a --baseline run). The plan must be the one
+// the run recorded (its digest) and still expand to the cells it listed;
+// each side's workload binary must be the build the run started with.
+func Resume(ctx context.Context, dir string, o Options) error {
+	dirs := ResumeDirs(dir)
+	var loaded []*result.Dir
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, result.RunFile)); err != nil {
+			return &InputError{err}
+		}
+		unlock, err := lockDir(d)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		ld, err := result.Load(d)
+		if err != nil {
+			return &InputError{err}
+		}
+		for _, p := range ld.Problems {
+			fmt.Fprintln(o.Stderr, "warning:", p)
+		}
+		for _, s := range ld.Short {
+			fmt.Fprintln(o.Stderr, "warning:", s)
+		}
+		loaded = append(loaded, ld)
+	}
+	spec := loaded[0].Run.Plan.Spec
+	for _, d := range loaded {
+		if err := checkPlan(d, spec); err != nil {
+			return &InputError{fmt.Errorf("%s: %v", d.Path, err)}
+		}
+	}
+	fp := host.Collect(ctx, host.DefaultOptions())
+	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Spec: spec, HostMem: fp.MemBytes})
+	if err != nil {
+		return inputf("%s: the plan no longer expands: %v", dir, err)
+	}
+	for _, d := range loaded {
+		if err := checkCells(cells, d.Run.Plan.Cells); err != nil {
+			return inputf("%s: %v", d.Path, err)
+		}
+	}
+	todo := CellsToRun(cells, loaded)
+	fmt.Fprintf(o.Stderr, "resuming %s: %d of %d cells to run\n", dir, len(todo), len(cells))
+	o.Modes.Stderr = o.Stderr
+	var sides []*side
+	for _, d := range loaded {
+		bin, err := resumeBin(d, o.WorkloadBin)
+		if err != nil {
+			return err
+		}
+		modes, err := o.Modes.Build(ctx, spec.Modes, &fp, bin)
+		if err != nil {
+			return err
+		}
+		if err := checkCostProfile(d, o.Modes, modes); err != nil {
+			return err
+		}
+		samples, cellResults, _ := result.ReadAll(d.Path)
+		d.Run.Status, d.Run.End = "running", time.Time{}
+		sides = append(sides, &side{dir: d.Path, run: &d.Run, modes: modes, bin: bin,
+			attempts: result.MaxAttempts(samples, cellResults)})
+	}
+	if o.Timeout > 0 {
+		spec.TimeoutNS = o.Timeout.Nanoseconds() // for this resume only: run.json keeps the plan
+	}
+	return execute(ctx, o, sides, todo, spec)
+}
+
+// checkPlan checks a run.json's plan before it is replayed: complete, the
+// spec its digest was made of, the same on both sides of a --baseline run.
+func checkPlan(d *result.Dir, spec runspec.Spec) error {
+	p := d.Run.Plan
+	if err := p.Spec.ValidateResolved(); err != nil {
+		return fmt.Errorf("run.json's plan cannot be replayed: %v", err)
+	}
+	if p.Digest != "" && p.Spec.Digest() != p.Digest {
+		return fmt.Errorf("run.json's plan was changed after the run started (its digest is %s, the run recorded %s): "+
+			"resume replays the plan a run started with; start a new run for another plan", p.Spec.Digest(), p.Digest)
+	}
+	if p.Spec.Digest() != spec.Digest() {
+		return errors.New("the two sides of the --baseline run have different plans")
+	}
+	return nil
+}
+
+// checkCells checks that the plan expands to the cells run.json lists.
+func checkCells(cells []plan.Cell, listed []string) error {
+	want := map[string]bool{}
+	for _, k := range listed {
+		want[k] = true
+	}
+	have := map[string]bool{}
+	for _, c := range cells {
+		have[c.Key()] = true
+		if !want[c.Key()] {
+			return fmt.Errorf("the plan expands to cell %s, which run.json's plan.cells does not list (edited, or planned by another harness version): resume runs only the cells a run planned", c.Key())
+		}
+	}
+	for _, k := range listed {
+		if !have[k] {
+			return fmt.Errorf("run.json's plan.cells lists %s, which the plan does not expand to (edited, or planned by another harness version)", k)
+		}
+	}
+	return nil
+}
+
+// CellsToRun selects the cells a resume runs: those without a successful
+// or not-applicable outcome in every directory, and those whose finished
+// attempt lost samples.
+func CellsToRun(cells []plan.Cell, dirs []*result.Dir) []plan.Cell {
+	var todo []plan.Cell
+	for _, c := range cells {
+		finished := true
+		for _, d := range dirs {
+			cr, ok := d.Cells[c.Key()]
+			finished = finished && ok && (cr.Status == result.StatusOK || cr.Status == result.StatusNA) && !lostSamples(d, c.Key())
+		}
+		if !finished {
+			todo = append(todo, c)
+		}
+	}
+	return todo
+}
+
+// lostSamples reports whether samples that key's finished attempt recorded
+// are missing from d: such a cell is run again.
+func lostSamples(d *result.Dir, key string) bool {
+	for _, s := range d.Short {
+		if s.Cell == key && s.Lost() {
+			return true
+		}
+	}
+	return false
+}
+
+// resumeBin is the workload binary a resumed side runs: the one asked for
+// (the baseline side keeps its own), else the one recorded, and its
+// SHA-256 must be the one the run started with.
+func resumeBin(d *result.Dir, asked string) (string, error) {
+	b := d.Run.Build
+	bin := asked
+	if b != nil && (bin == "" || b.Side == "base") {
+		if _, err := os.Stat(b.WorkloadBin); err == nil || b.Side == "base" {
+			bin = b.WorkloadBin
+		}
+	}
+	bin, err := FindWorkloadBin(bin)
+	if err != nil {
+		return "", &InputError{err}
+	}
+	if b == nil { // runs from before the binary was recorded
+		return bin, nil
+	}
+	sum, err := result.FileSHA256(bin)
+	if err != nil {
+		return "", &InputError{err}
+	}
+	if sum != b.SHA256 {
+		what := "workload binary"
+		if b.Side != "" {
+			what = "the " + b.Side + " workload binary"
+		}
+		return "", inputf("%s: %s %s (sha256 %s) is not the build the run started with (%s, sha256 %s); resume needs the same build",
+			d.Path, what, bin, sum, b.WorkloadBin, b.SHA256)
+	}
+	return bin, nil
+}
+
+// checkCostProfile refuses to price a resumed run's sim cells with another
+// cost profile than its first cells (run.json names one profile per run).
+func checkCostProfile(d *result.Dir, mo ModeOptions, modes map[string]mode.Mode) error {
+	var now result.Run
+	mo.describe(&now, modes)
+	was := d.Run.Profile
+	if was == nil || now.Profile == nil || (was.Name == now.Profile.Name && was.Version == now.Profile.Version) {
+		return nil
+	}
+	return inputf("%s: the run's sim cells are priced with cost profile %s v%d (%s); this resume would use %s v%d: pass the same --profile-file",
+		d.Path, was.Name, was.Version, was.Source, now.Profile.Name, now.Profile.Version)
+}
+
+// execute runs cells into the sides' directories and writes the derived
+// files and the summary of each.
+func execute(ctx context.Context, o Options, sides []*side, cells []plan.Cell, spec runspec.Spec) error {
+	stream := o.Out == "-"
+	main := sides[0]
+	attempts := main.attempts
+	for _, sd := range sides[1:] { // one attempt number per cell across sides
+		for k, v := range sd.attempts {
+			attempts[k] = max(attempts[k], v)
+		}
+	}
+	cfg := &runner.Config{Cells: cells, Modes: main.modes, WorkloadBin: main.bin,
+		Reps: spec.Reps, Warmup: *spec.Warmup, MinTime: spec.MinTime(), Timeout: spec.Timeout(), Attempts: attempts,
+		ProvenancePath: provenancePath(main.modes), Rounds: spec.Rounds, Seed: spec.Seed}
+	// Prepare (build, sign) before anything is written: a mode that cannot
+	// prepare leaves no half-made result directory behind.
+	for _, sd := range sides {
+		for _, name := range sd.run.Plan.Modes {
+			var these []mode.Launch
+			for _, c := range cells {
+				if c.Mode == name {
+					these = append(these, cfg.Launch(c, ""))
+				}
+			}
+			if err := sd.modes[name].Prepare(ctx, these); err != nil {
+				if isConfigError(err) {
+					return inputf("mode %s: %v", name, err)
+				}
+				return fmt.Errorf("preparing mode %s: %w", name, err)
+			}
+		}
+	}
+	stores := make([]*result.Store, len(sides))
+	for i, sd := range sides {
+		st, err := result.OpenStore(sd.dir)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, t := range st.Torn {
+			fmt.Fprintln(o.Stderr, "warning:", t)
+		}
+		if stream {
+			st.Tee = o.Stdout
+		}
+		if err := st.WriteRun(sd.run); err != nil {
+			return err
+		}
+		stores[i] = st
+	}
+	cfg.Store = stores[0]
+	if len(sides) > 1 {
+		cfg.Baseline = &runner.Side{WorkloadBin: sides[1].bin, Modes: sides[1].modes, Store: stores[1]}
+	}
+	summaryOut := o.Stdout
+	if stream {
+		summaryOut = o.Stderr
+	}
+	if !stream {
+		fmt.Fprintf(o.Stderr, "run %s: %d cells (%s) into %s\n", main.run.ID, len(cells), spec.Profile, strings.Join(sideDirs(sides), " and "))
+	}
+	cfg.Progress = o.Output.Progress
+	sum, runErr := runner.Run(ctx, cfg)
+	o.Output.Done()
+	var errs []error
+	for i, sd := range sides {
+		sd.run.End = time.Now().UTC()
+		switch {
+		case sum.Interrupted:
+			sd.run.Status = "interrupted"
+		case runErr != nil:
+			sd.run.Status = "failed"
+		default:
+			sd.run.Status = "complete"
+		}
+		if err := stores[i].WriteRun(sd.run); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		d, err := result.Load(sd.dir)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !stream {
+			write := result.WriteDerived
+			if o.RewriteDerived {
+				write = result.RewriteDerived
+			}
+			if err := write(d); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		fmt.Fprintln(summaryOut)
+		if len(sides) > 1 {
+			fmt.Fprintf(summaryOut, "%s (%s):\n", sd.run.Build.Side, sd.bin)
+		}
+		o.Output.Summary(summaryOut, d)
+	}
+	if err := errors.Join(append([]error{runErr}, errs...)...); err != nil && !sum.Interrupted {
+		return err
+	}
+	resumeDir := main.dir
+	if len(sides) > 1 {
+		resumeDir = filepath.Dir(main.dir)
+	}
+	if sum.Interrupted {
+		return &Interrupted{Dir: resumeDir}
+	}
+	if sum.Failed > 0 {
+		return &CellsFailed{Failed: sum.Failed, Total: len(cells), CellsFile: filepath.Join(main.dir, result.CellsFile)}
+	}
+	if !stream {
+		fmt.Fprintf(o.Stderr, "\nresults: %s (%s, %s, %s, %s)\n", strings.Join(sideDirs(sides), ", "), result.SamplesFile, result.RunFile, result.BenchFile, result.CSVFile)
+		if len(sides) > 1 {
+			fmt.Fprintf(o.Stderr, "compare: bench compare %s %s\n", sides[1].dir, sides[0].dir)
+		}
+	}
+	return nil
+}
+
+func sideDirs(sides []*side) []string {
+	var d []string
+	for _, sd := range sides {
+		d = append(d, sd.dir)
+	}
+	return d
+}
+
+func checkEmptyDir(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, result.RunFile)); err == nil {
+		return fmt.Errorf("%s already holds a run; use --resume %s to finish it, or another -o", dir, dir)
+	}
+	return nil
+}
+
+// NewRunID makes a run ID: the UTC time and 4 random hex digits.
+func NewRunID() string {
+	var b [2]byte
+	rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+func randomSeed() int64 {
+	var b [8]byte
+	rand.Read(b[:])
+	s := int64(0)
+	for _, x := range b {
+		s = s<<8 | int64(x)
+	}
+	if s < 0 {
+		s = -s
+	}
+	return s | 1
+}
+
+// WorkloadEnv names the environment variable that points at the workload binary.
+const WorkloadEnv = "ENCLAVEBENCH_WORKLOAD"
+
+// FindWorkloadBin locates the workload binary: the flag, the environment,
+// or next to the bench executable.
+func FindWorkloadBin(flag string) (string, error) {
+	for _, p := range []string{flag, os.Getenv(WorkloadEnv)} {
+		if p != "" {
+			if _, err := os.Stat(p); err != nil {
+				return "", fmt.Errorf("workload binary %s: %v", p, err)
+			}
+			return filepath.Abs(p)
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "workload")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("cannot find the workload binary: build it with `go build -o bin/workload ./workloads/cmd/workload` (./run.sh does), then pass --workload-bin bin/workload or set $" + WorkloadEnv)
+}

@@ -1,0 +1,72 @@
+package session
+
+import (
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/enclavebench/enclavebench/bench/plan"
+	"github.com/enclavebench/enclavebench/bench/result"
+)
+
+// A second writer of a directory is refused with the holder's pid, and
+// gets the lock once the first lets go.
+func TestLockDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	unlock, err := lockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lockDir(dir)
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "pid "+strconv.Itoa(os.Getpid())) {
+		t.Fatalf("second lock: %v", err)
+	}
+	unlock()
+	unlock2, err := lockDir(dir)
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	unlock2()
+}
+
+func TestCellsToRun(t *testing.T) {
+	t.Parallel()
+	cell := func(k string) plan.Cell {
+		return plan.Cell{Cell: result.Cell{Workload: k, Size: "DC1s_v2", Mode: "native", Params: map[string]string{}}}
+	}
+	cells := []plan.Cell{cell("a"), cell("b"), cell("c"), cell("d")}
+	dir := func(status map[string]string) *result.Dir {
+		d := &result.Dir{Cells: map[string]result.CellResult{}}
+		for k, s := range status {
+			d.Cells[cell(k).Key()] = result.CellResult{Status: s}
+		}
+		return d
+	}
+	newSide := dir(map[string]string{"a": result.StatusOK, "b": result.StatusNA, "c": result.StatusFailed, "d": result.StatusOK})
+	base := dir(map[string]string{"a": result.StatusOK, "b": result.StatusNA, "c": result.StatusOK})
+	var got []string
+	for _, c := range CellsToRun(cells, []*result.Dir{newSide, base}) {
+		got = append(got, c.Workload)
+	}
+	if strings.Join(got, ",") != "c,d" {
+		t.Errorf("to run: %v, want c (failed on one side) and d (missing on one side)", got)
+	}
+}
+
+func TestCheckCells(t *testing.T) {
+	t.Parallel()
+	c := plan.Cell{Cell: result.Cell{Workload: "w", Size: "DC1s_v2", Mode: "native", Params: map[string]string{}}}
+	if err := checkCells([]plan.Cell{c}, []string{c.Key()}); err != nil {
+		t.Error(err)
+	}
+	if err := checkCells([]plan.Cell{c}, []string{c.Key(), "X/size=DC1s_v2/mode=native"}); err == nil {
+		t.Error("an extra listed cell passed")
+	}
+	if err := checkCells([]plan.Cell{c}, nil); err == nil {
+		t.Error("an unlisted planned cell passed")
+	}
+}

@@ -25,7 +25,7 @@ import (
 // validRun is the smallest run.json every reader accepts.
 func validRun(id string) *Run {
 	return &Run{SchemaVersion: SchemaVersion, Facts: &Facts{}, ID: id, Start: time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC), Status: "complete",
-		Plan: Plan{Spec: runspec.Spec{Workloads: []string{"w"}, Sizes: []string{"DC1s_v2"}, Modes: []string{"native"}, Profile: "quick", Reps: 3},
+		Plan: Plan{Spec: runspec.Spec{Workloads: []string{"w"}, Sizes: []string{"DC1s_v2"}, Modes: []string{"native"}, Profile: "quick", Reps: 3, Warmup: new(int)},
 			Cells: []string{"W/size=DC1s_v2/mode=native"}},
 		Host: host.Fingerprint{Hostname: "h", OS: "linux", Arch: "amd64", CPUs: 1}}
 }

@@ -546,7 +546,7 @@ func TestSimNeverFaster(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
 			run := result.Run{ID: "20261127T120000Z-fast", Host: fixtureHost("quiet", "DC2s_v2", 2),
 				Profile: &result.CostProfileRef{Name: "published", Version: 1, Source: "built-in"},
-				Plan:    result.Plan{Workloads: []string{"syscall"}, Sizes: []string{"DC2s_v2"}, Modes: []string{"native", "sim"}}}
+				Plan:    result.Plan{Spec: runspec.Spec{Workloads: []string{"syscall"}, Sizes: []string{"DC2s_v2"}, Modes: []string{"native", "sim"}}}}
 			g := newGen(t, dir, 3, run, 6)
 			g.unpaired = c.unpaired
 			for _, m := range []string{mode.Native, mode.Sim} {

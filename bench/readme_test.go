@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/enclavebench/enclavebench/bench/session"
 	"github.com/enclavebench/enclavebench/bench/sim"
 )
 
@@ -156,7 +157,7 @@ func TestREADMECommands(t *testing.T) {
 	t.Chdir(dir)
 	// Where bench finds the workload binaries when no flag names them (the
 	// README's bench sits next to them in bin/).
-	t.Setenv(workloadEnv, workloadBin)
+	t.Setenv(session.WorkloadEnv, workloadBin)
 	if simBin != "" {
 		t.Setenv(sim.SimBinEnv, simBin)
 	}

@@ -643,7 +643,7 @@ func TestSimModels(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := &result.Run{SchemaVersion: result.SchemaVersion, Facts: &result.Facts{}, ID: "sim-run", Status: "complete", Start: time.Unix(0, 0).UTC(),
-		Plan:    result.Plan{Workloads: []string{"a"}, Sizes: []string{"S"}, Modes: []string{"sim"}, Profile: "quick", Reps: 6},
+		Plan:    result.Plan{Spec: runspec.Spec{Workloads: []string{"a"}, Sizes: []string{"S"}, Modes: []string{"sim"}, Profile: "quick", Reps: 6}},
 		Profile: &result.CostProfileRef{Name: "published", Version: 1, Source: "built-in"},
 		Host:    host.Fingerprint{OS: "linux", Arch: "amd64"}}
 	if err := st.WriteRun(run); err != nil {

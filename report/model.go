@@ -94,12 +94,14 @@ type Group struct {
 	// Paired is the paired summary of a sim group: its predicted slowdown
 	// over its own measured base, per repetition, and the events that
 	// make it up (nil for other modes).
-	Paired         *paired.Cell
-	Summary        stats.Summary
-	Baseline       *Ratio
-	Cells          []string
-	Runs           []string
-	Partial        bool
+	Paired   *paired.Cell
+	Summary  stats.Summary
+	Baseline *Ratio
+	Cells    []string
+	Runs     []string
+	Partial  bool
+	// Short is set when samples its cells recorded are missing.
+	Short          bool
 	Oversubscribed bool
 	// CPUs is the fewest CPUs an oversubscribed cell of the group ran on.
 	CPUs      int
@@ -448,6 +450,11 @@ func (b *builder) collect() {
 		for _, c := range d.Partial {
 			if g := byCell[c]; g != nil {
 				g.Partial = true
+			}
+		}
+		for _, s := range d.Short {
+			if g := byCell[s.Cell]; g != nil && s.Lost() {
+				g.Short = true
 			}
 		}
 		cells := make([]result.CellResult, 0, len(d.Cells))
@@ -879,6 +886,9 @@ func (b *builder) warnings() {
 			if g.Partial {
 				add("partial", subj, "samples from an attempt that did not finish (bench run --resume completes it)")
 				g.Notes = append(g.Notes, "partial")
+			}
+			if g.Short {
+				g.Notes = append(g.Notes, "samples lost")
 			}
 			switch g.ModeFacts.Kind {
 			case result.KindEmulated:

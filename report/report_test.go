@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -638,5 +639,48 @@ func TestFactsMatchV1(t *testing.T) {
 			}
 		}
 		t.Fatalf("schema 2 renders %d lines, schema 1 %d", len(vl), len(wl))
+	}
+}
+
+// TestLostSamplesAreMarked: a cell whose recorded samples are partly
+// missing from samples.jsonl keeps its row, marked, and is named in the
+// warnings; nothing vanishes silently.
+func TestLostSamplesAreMarked(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	run := result.Run{ID: "run-lost", Host: fixtureHost("vm1", "DC2s_v2", 2),
+		Plan: result.Plan{Workloads: []string{"syscall"}, Modes: []string{"native"}, Sizes: []string{"DC2s_v2"}}}
+	g := newGen(t, dir, 5, run, 6)
+	for _, call := range []string{"read", "clock"} {
+		g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": call}, Size: "DC2s_v2", Mode: mode.Native}, 6, result.StatusOK,
+			func() ([]protocol.Value, []protocol.Value) {
+				return []protocol.Value{v(g.noisy(300, 0.02), "ns/op", "lower")}, nil
+			}, result.CellResult{})
+	}
+	g.close(t)
+	// Keep the first four sample lines: read loses 2, clock all 6.
+	path := filepath.Join(dir, result.SamplesFile)
+	b, _ := os.ReadFile(path)
+	lines := strings.SplitAfter(string(b), "\n")
+	os.WriteFile(path, []byte(strings.Join(lines[:4], "")), 0o644)
+
+	o := testOptions()
+	r := Build(Load([]string{dir}, o), o)
+	var rows []*Group
+	for _, w := range r.Workloads {
+		rows = append(rows, w.Rows...)
+	}
+	if len(rows) != 1 || !rows[0].Short || !slices.Contains(rows[0].Notes, "samples lost") || rows[0].Summary.N != 4 {
+		t.Fatalf("rows %+v; want one row of 4 samples marked as short", rows)
+	}
+	var text []string
+	for _, w := range r.Warnings {
+		text = append(text, w.Text)
+	}
+	all := strings.Join(text, "\n")
+	for _, want := range []string{"Syscall/call=read/size=DC2s_v2/mode=native: attempt 1 recorded ok, 6 samples but samples.jsonl holds 4 usable",
+		"Syscall/call=clock/size=DC2s_v2/mode=native: attempt 1 recorded ok, 6 samples but samples.jsonl holds 0 usable"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings do not say %q:\n%s", want, all)
+		}
 	}
 }

@@ -17,7 +17,7 @@ func init() {
 			}
 			return "sim (model, profile " + profile + ")"
 		},
-		Summary: "predicted by enclavebench's model from native runs and counted enclave events, priced by the cost profile: a prediction, not a measurement",
+		Summary: "predicted by enclavebench's model: each repetition's native time, measured in the sim process, plus the enclave events counted for that repetition, priced by the cost profile; its slowdown is over that base, pair by pair (never against the native cells, which another process measured): a prediction, not a measurement",
 		New:     newMode,
 	})
 }

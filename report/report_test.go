@@ -648,7 +648,7 @@ func TestFactsMatchV1(t *testing.T) {
 func TestLostSamplesAreMarked(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	run := result.Run{ID: "run-lost", Host: fixtureHost("vm1", "DC2s_v2", 2),
-		Plan: result.Plan{Workloads: []string{"syscall"}, Modes: []string{"native"}, Sizes: []string{"DC2s_v2"}}}
+		Plan: result.Plan{Spec: runspec.Spec{Workloads: []string{"syscall"}, Modes: []string{"native"}, Sizes: []string{"DC2s_v2"}}}}
 	g := newGen(t, dir, 5, run, 6)
 	for _, call := range []string{"read", "clock"} {
 		g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": call}, Size: "DC2s_v2", Mode: mode.Native}, 6, result.StatusOK,

@@ -61,6 +61,9 @@ type Cell struct {
 	// its own measured base, repetition by repetition), read from a
 	// result directory's samples; nil otherwise.
 	Model *paired.Cell
+	// ModelBase holds a sim cell's measured bases per unit (the values
+	// its predictions started from), one per sample.
+	ModelBase map[string][]float64
 
 	runIDs map[string]bool
 }
@@ -268,6 +271,14 @@ func fromSamples(d *result.Dir) (*Set, error) {
 		c.addRun(d.Run.ID)
 		if x.Model != nil {
 			sims[c] = append(sims[c], x)
+			for _, v := range x.Values {
+				if bv, ok := paired.BaseValue(x, v.Unit); ok {
+					if c.ModelBase == nil {
+						c.ModelBase = map[string][]float64{}
+					}
+					c.ModelBase[v.Unit] = append(c.ModelBase[v.Unit], bv)
+				}
+			}
 		}
 		add := func(unit string, v float64) error {
 			if math.IsNaN(v) || math.IsInf(v, 0) {

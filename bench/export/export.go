@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/compare"
+	"github.com/enclavebench/enclavebench/bench/stats"
 )
 
 // Point is one cell's summary in one unit.
@@ -33,7 +34,18 @@ type Point struct {
 	Lo, Hi float64
 	// Runs are the run IDs the values come from.
 	Runs []string
+	// Model is a sim cell's account (bench/sim/paired: its predicted
+	// slowdown over its own measured base, pair by pair); Base is the
+	// median measured base in Unit (0 when unknown). Empty for measured
+	// cells.
+	Model string
+	Base  float64
 }
+
+// UnitPredictedSlowdown is the unit of the point every sim cell adds: its
+// predicted slowdown over its own measured base (median and 95% interval
+// of the per-repetition ratios, >= 1).
+const UnitPredictedSlowdown = "predicted-slowdown"
 
 // HasCI reports whether p has a finite confidence interval.
 func (p Point) HasCI() bool {
@@ -54,8 +66,19 @@ func Points(s *compare.Set, units []string) []Point {
 				continue
 			}
 			sum := s.Summarize(c, u, compare.DefaultConfidence)
-			out = append(out, Point{Bench: c.Key, Unit: u, Better: s.Units[u].Better, N: sum.N,
-				Median: float64(sum.Median), Lo: float64(sum.Lo), Hi: float64(sum.Hi), Runs: s.Runs})
+			p := Point{Bench: c.Key, Unit: u, Better: s.Units[u].Better, N: sum.N,
+				Median: float64(sum.Median), Lo: float64(sum.Lo), Hi: float64(sum.Hi), Runs: s.Runs}
+			if c.Model != nil && c.Model.N > 0 {
+				p.Model = c.Model.Verdict()
+				if b := c.ModelBase[u]; len(b) > 0 {
+					p.Base = stats.Summarize(b).Center
+				}
+			}
+			out = append(out, p)
+		}
+		if m := c.Model; m != nil && m.N > 0 && (len(units) == 0 || want[UnitPredictedSlowdown]) {
+			out = append(out, Point{Bench: c.Key, Unit: UnitPredictedSlowdown, Better: compare.Lower, N: m.N,
+				Median: m.Slowdown.Center, Lo: m.Slowdown.Lo, Hi: m.Slowdown.Hi, Runs: s.Runs, Model: m.Verdict()})
 		}
 	}
 	return out
@@ -128,6 +151,12 @@ func GAB(points []Point) []GABEntry {
 			extra = append(extra, fmt.Sprintf("95%% CI [%s, %s]", num(p.Lo), num(p.Hi)))
 		} else {
 			extra = append(extra, "too few samples for a 95% CI")
+		}
+		if p.Model != "" {
+			if p.Base > 0 {
+				extra = append(extra, "sim: measured base "+num(p.Base)+" "+p.Unit)
+			}
+			extra = append(extra, "sim model: "+p.Model)
 		}
 		switch n := len(p.Runs); {
 		case n == 1:

@@ -221,3 +221,42 @@ func FuzzDecodeBMF(f *testing.F) {
 		}
 	})
 }
+
+// TestSimPoints: every sim cell of a result directory exports its
+// predicted slowdown over its own measured base (>= 1, with the interval
+// of its pairs) and says what its figures are.
+func TestSimPoints(t *testing.T) {
+	set, err := compare.Load("../../report/testdata/fixtures/dc-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sims := 0
+	for _, p := range Points(set, nil) {
+		if !strings.HasSuffix(p.Bench, "/mode=sim") || strings.Contains(p.Bench, "call=clock/size=DC1s_v2") { // that cell was not predicted
+			if p.Model != "" {
+				t.Errorf("%s %s: a measured cell with a model account", p.Bench, p.Unit)
+			}
+			continue
+		}
+		if p.Model == "" || strings.Contains(p.Model, "faster") {
+			t.Errorf("%s %s: model %q", p.Bench, p.Unit, p.Model)
+		}
+		if p.Unit == UnitPredictedSlowdown {
+			sims++
+			if p.Median < 1 || p.HasCI() && p.Lo < 1 || p.Better != compare.Lower {
+				t.Errorf("%s: predicted slowdown %+v", p.Bench, p)
+			}
+		}
+	}
+	if sims == 0 {
+		t.Fatal("no predicted-slowdown point")
+	}
+	for _, e := range GAB(Points(set, []string{UnitPredictedSlowdown, "ns/op"})) {
+		if strings.Contains(e.Name, "/mode=sim") && !strings.Contains(e.Name, "call=clock/size=DC1s_v2") && !strings.Contains(e.Extra, "sim model: ") {
+			t.Errorf("%s: extra %q does not say what the figure is", e.Name, e.Extra)
+		}
+	}
+	if b := ToBMF(Points(set, nil)); b["Syscall/call=read/size=DC1s_v2/mode=sim"][UnitPredictedSlowdown].Value < 1 {
+		t.Errorf("BMF: %+v", b["Syscall/call=read/size=DC1s_v2/mode=sim"])
+	}
+}

@@ -3,6 +3,7 @@ module github.com/enclavebench/enclavebench
 go 1.26.0
 
 require (
+	github.com/distribution/reference v0.6.0
 	github.com/edgelesssys/ego v1.9.0
 	github.com/klauspost/cpuid/v2 v2.4.2
 	github.com/spf13/pflag v1.1.0
@@ -30,6 +31,7 @@ require (
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
+	github.com/opencontainers/go-digest v1.0.0 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
 	golang.org/x/crypto v0.57.0 // indirect

@@ -13,6 +13,8 @@
 #   - every stage that is an image (not only copied from) has an exec-form
 #     ENTRYPOINT whose program some COPY puts there, and the last stage (the
 #     default target) is "run";
+#   - every stage that is an image runs as a non-root user given by number
+#     (USER <uid>:<gid>, uid not 0), so that Kubernetes' runAsNonRoot can check it;
 #   - the paths the Jobs of `bench plan --k8s` use exist in the image:
 #     /opt/enclavebench/bin/bench (the command) and /opt/enclavebench/src (the
 #     working directory) (bench/fleet k8s.go ImageBench, ImageSource).
@@ -99,6 +101,7 @@ function exists(p,   cmd, r) {
 		next
 	}
 	if (instr == "WORKDIR") { workdir[stage] = w[i+1]; next }
+	if (instr == "USER") { user[stage] = w[i+1]; userLine[stage] = lineno; next }
 	if (instr == "ENTRYPOINT") {
 		entry[stage] = 1
 		rest = $2; sub(/^[ \t]*[A-Za-z]+[ \t]+/, "", rest)
@@ -113,6 +116,15 @@ END {
 	# Every stage that is an image (not only copied from) runs bench.
 	for (k = 1; k <= nstages; k++)
 		if (!copiedFrom[order[k]] && !entry[order[k]]) { lineno = startLine[order[k]]; problem("stage " order[k] " has no ENTRYPOINT") }
+	# ... and not as root.
+	for (k = 1; k <= nstages; k++) {
+		s = order[k]
+		if (copiedFrom[s]) continue
+		if (!(s in user)) { lineno = startLine[s]; problem("stage " s " runs as root: add USER <uid>:<gid>"); continue }
+		lineno = userLine[s]
+		if (user[s] !~ /^[0-9]+(:[0-9]+)?$/) problem("stage " s ": USER " user[s] ": give the uid (and gid) as numbers, so that runAsNonRoot can check them")
+		else if (user[s] ~ /^0+(:|$)/) problem("stage " s ": USER " user[s] " is root")
+	}
 	if (!seenFrom) { lineno = 1; problem("no FROM") }
 	if (last != "run") { lineno = stageLine; problem("the last stage (the default target) is " last ", want run") }
 	if (entryProg["run"] != "/opt/enclavebench/bin/bench") { lineno = stageLine; problem("stage run: ENTRYPOINT " entryProg["run"] ", the Jobs run /opt/enclavebench/bin/bench (bench/fleet ImageBench)") }

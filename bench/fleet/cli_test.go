@@ -127,6 +127,18 @@ func TestCLIPlanK8sNodes(t *testing.T) {
 			t.Errorf("%q: exit %d, want 2\n%s", args, code, errOut)
 		}
 	}
+
+	// Image references that are not: exit 2 with the reason, nothing written.
+	for _, image := range []string{"example/eb:1\n  securityContext: {privileged: true}", "ex ample/eb:1", "Example/EB:1"} {
+		dir := t.TempDir()
+		out, errOut, code := bench(t, nil, "plan", "--k8s", "--sizes", "DC2s_v2", "--workloads", "syscall", "--image", image, "-o", dir)
+		if code != 2 || !strings.Contains(errOut, "not an image reference") {
+			t.Errorf("--image %q: exit %d, want 2 with the reason:\n%s", image, code, errOut)
+		}
+		if files, _ := filepath.Glob(filepath.Join(dir, "*")); len(files) > 0 || out != "" {
+			t.Errorf("--image %q: wrote %v and %q", image, files, out)
+		}
+	}
 }
 
 // fakeSSH puts ssh and scp stand-ins first on PATH: each host is a

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,13 +27,26 @@ func TestDockerfile(t *testing.T) {
 		`ENTRYPOINT ["` + ImageBench + `"]`,
 		"WORKDIR " + ImageSource,
 		"COPY --from=build /src " + ImageSource,
+		fmt.Sprintf("USER %d:%d", ImageUID, ImageUID),
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("deploy/Dockerfile lacks %q (bench/fleet k8s.go relies on it)", want)
 		}
 	}
 
-	// The check fails on a broken Dockerfile.
+	// The check fails on a broken Dockerfile: a missing path, a root user.
+	for name, c := range map[string]struct{ from, to, want string }{
+		"root":    {fmt.Sprintf("USER %d:%d", ImageUID, ImageUID), "USER 0:0", "USER 0:0 is root"},
+		"named":   {fmt.Sprintf("USER %d:%d", ImageUID, ImageUID), "USER enclavebench", "give the uid (and gid) as numbers"},
+		"no USER": {fmt.Sprintf("USER %d:%d", ImageUID, ImageUID), "", "runs as root: add USER"},
+	} {
+		bad := filepath.Join(t.TempDir(), "Dockerfile")
+		os.WriteFile(bad, []byte(strings.ReplaceAll(text, c.from, c.to)), 0o644)
+		if out, err := exec.Command("sh", filepath.Join("..", "..", "deploy", "check-dockerfile.sh"), bad).CombinedOutput(); err == nil ||
+			!strings.Contains(string(out), c.want) {
+			t.Errorf("%s: check-dockerfile.sh: %v, want %q:\n%s", name, err, c.want, out)
+		}
+	}
 	bad := filepath.Join(t.TempDir(), "Dockerfile")
 	broken := strings.Replace(text, "COPY workloads ./workloads", "COPY workload ./workloads", 1)
 	os.WriteFile(bad, []byte(broken), 0o644)

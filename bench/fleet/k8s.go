@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distribution/reference"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -52,6 +53,9 @@ const (
 	// Paths inside the image built by deploy/Dockerfile.
 	ImageBench  = "/opt/enclavebench/bin/bench"
 	ImageSource = "/opt/enclavebench/src"
+	// ImageUID is the non-root user (and group) deploy/Dockerfile's USER
+	// runs as, and the Jobs' runAsUser/runAsGroup.
+	ImageUID = 10001
 
 	// Labels of every object of a plan.
 	LabelName     = "app.kubernetes.io/name"
@@ -152,6 +156,40 @@ func ValidPlanID(id string) error {
 // NewPlanID makes a plan ID from a time: "20261127-041121".
 func NewPlanID(t time.Time) string { return t.UTC().Format("20060102-150405") }
 
+// ValidImage checks an image reference against the distribution
+// reference grammar (github.com/distribution/reference): an optional
+// registry host[:port], lower-case repository path components, an optional
+// :tag and @digest. Whitespace, newlines and upper case in the repository
+// are refused: the reference is written into YAML as given.
+func ValidImage(image string) error {
+	if _, err := reference.ParseNormalizedNamed(image); err != nil {
+		return fmt.Errorf("--image %q is not an image reference: %v (want [host[:port]/]path[:tag][@sha256:digest], the repository path in lower case, e.g. myacr.azurecr.io/enclavebench:v1)", image, err)
+	}
+	return nil
+}
+
+// securityContext is the container's: no root, no privilege escalation,
+// no capabilities, the runtime's default seccomp profile. Nothing in the
+// suite needs more. The sgx and ego-sim modes need only file access: to
+// the SGX device nodes that the device plugin mounts for the EPC request
+// (enclave creation is ioctl and mmap on /dev/sgx_enclave, which the
+// kernel gates by the file's permissions, not by a capability) and, with
+// --aesmd, to AESM's socket in the mounted /var/run/aesmd. Whether the
+// non-root user may open the device nodes depends on the node: they keep
+// their host owner and mode unless the container runtime sets
+// device_ownership_from_security_context (docs/fleet.md).
+func securityContext() *corev1.SecurityContext {
+	uid, no, yes := int64(ImageUID), false, true
+	return &corev1.SecurityContext{
+		RunAsNonRoot:             &yes,
+		RunAsUser:                &uid,
+		RunAsGroup:               &uid,
+		AllowPrivilegeEscalation: &no,
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
 // JobName is the name of a size's Job: enclavebench-<size>-<plan>.
 func JobName(size sizes.Size, planID string) string {
 	return AppName + "-" + strings.ToLower(strings.ReplaceAll(size.Name, "_", "-")) + "-" + planID
@@ -161,6 +199,9 @@ func JobName(size sizes.Size, planID string) string {
 func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 	if o.Image == "" {
 		return nil, fmt.Errorf("no image: build deploy/Dockerfile, push it, and pass --image")
+	}
+	if err := ValidImage(o.Image); err != nil {
+		return nil, err
 	}
 	if err := ValidPlanID(o.PlanID); err != nil {
 		return nil, err
@@ -251,12 +292,13 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 	deadlineSec := int64((deadline + time.Second - 1) / time.Second)
 
 	container := corev1.Container{
-		Name:       containerName,
-		Image:      o.Image,
-		Command:    []string{ImageBench},
-		Args:       RunArgs(o.Spec, size, "-"),
-		WorkingDir: ImageSource,
-		Resources:  corev1.ResourceRequirements{Requests: requests, Limits: limits},
+		Name:            containerName,
+		Image:           o.Image,
+		Command:         []string{ImageBench},
+		Args:            RunArgs(o.Spec, size, "-"),
+		WorkingDir:      ImageSource,
+		Resources:       corev1.ResourceRequirements{Requests: requests, Limits: limits},
+		SecurityContext: securityContext(),
 		// The log is the result stream: keep the last lines of a failed
 		// container in its status too.
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,

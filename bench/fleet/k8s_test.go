@@ -188,6 +188,24 @@ func checkJob(t *testing.T, variant string, size sizes.Size, o JobOptions, job *
 	if hasEPC && !equality.Semantic.DeepEqual(c.Resources.Limits[EPCResource], epc) {
 		t.Errorf("%s: EPC limit differs from the request", where)
 	}
+	sc := c.SecurityContext
+	switch {
+	case sc == nil:
+		t.Errorf("%s: no securityContext", where)
+	case sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.RunAsUser == nil || *sc.RunAsUser == 0 || sc.RunAsGroup == nil || *sc.RunAsGroup == 0:
+		t.Errorf("%s: securityContext runs as root or may: %+v", where, sc)
+	case sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:
+		t.Errorf("%s: privilege escalation allowed", where)
+	case sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) > 0:
+		t.Errorf("%s: capabilities %+v, want all dropped, none added", where, sc.Capabilities)
+	case sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
+		t.Errorf("%s: seccomp %+v, want RuntimeDefault", where, sc.SeccompProfile)
+	case sc.Privileged != nil && *sc.Privileged:
+		t.Errorf("%s: privileged", where)
+	}
+	if ps := spec.SecurityContext; ps != nil && (ps.RunAsUser != nil && *ps.RunAsUser == 0) {
+		t.Errorf("%s: pod securityContext runs as root", where)
+	}
 	hasAESM := slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == AESMDir })
 	if hasAESM != o.AESM {
 		t.Errorf("%s: AESM mount %v", where, hasAESM)
@@ -233,11 +251,51 @@ func TestJobErrors(t *testing.T) {
 		"bad namespace":    func(o *JobOptions) { o.Namespace = "Bench NS" },
 		"unknown workload": func(o *JobOptions) { o.Spec.Workloads = []string{"nosuch"} },
 		"bad param":        func(o *JobOptions) { o.Spec.Overrides = map[string][]string{"memsweep.ws": {"lots"}} },
+		"bad image":        func(o *JobOptions) { o.Image = "example/eb:1\n  securityContext: {}" },
 	} {
 		o := baseOptions()
 		mut(&o)
 		if _, err := Job(dc2, o); err == nil {
 			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// TestValidImage holds image references to the distribution reference
+// grammar: a reference that is not one would be written into the YAML.
+func TestValidImage(t *testing.T) {
+	t.Parallel()
+	digest := "@sha256:" + strings.Repeat("0123456789abcdef", 4)
+	for _, tt := range []struct {
+		image string
+		ok    bool
+	}{
+		{"example.azurecr.io/enclavebench:v1", true},
+		{"myacr.azurecr.io/team/enclavebench:v1.2-rc_1", true},
+		{"localhost:5000/enclavebench", true},
+		{"registry.example:443/eb" + digest, true},
+		{"eb:1" + digest, true},
+		{"x", true},
+		{"MyACR.azurecr.io/eb:1", true}, // host names are case-insensitive
+		{"", false},
+		{"example/eb:1\n  securityContext:\n    privileged: true", false},
+		{"ex ample/eb:1", false},
+		{"eb:1 ", false},
+		{"Example/EB:1", false},
+		{"example/EB:1", false},
+		{"eb:", false},
+		{"eb:-1", false},
+		{"eb@sha256:abc", false},
+		{"example//eb", false},
+		{"/eb", false},
+		{"eb:1\t", false},
+	} {
+		err := ValidImage(tt.image)
+		if (err == nil) != tt.ok {
+			t.Errorf("ValidImage(%q) = %v, want ok %v", tt.image, err, tt.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "lower case") {
+			t.Errorf("ValidImage(%q): %v does not say what a reference looks like", tt.image, err)
 		}
 	}
 }

@@ -49,6 +49,12 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if fs.NArg() > 0 {
 		return usagef("calibrate takes no arguments, got %q", fs.Args())
 	}
+	if *version < 1 {
+		return usagef("--version %d: want a profile version of 1 or more", *version)
+	}
+	if strings.TrimSpace(*name) == "" {
+		return usagef("--name: empty (want the profile's name)")
+	}
 	fp := host.Collect(ctx, host.DefaultOptions())
 	sizeName := *size
 	if sizeName == "" {

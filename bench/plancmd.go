@@ -99,6 +99,9 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() > 0 {
 		return usagef("plan takes no arguments, got %q", fs.Args())
 	}
+	if fs.Changed("deadline") && o.deadline <= 0 {
+		return usagef("--deadline %s: want a positive duration such as 90m (leave it out for every cell at its timeout plus %s)", o.deadline, fleet.DeadlineMargin)
+	}
 	if o.k8s == (o.sshHosts != "") {
 		return usagef("give exactly one of --k8s (Kubernetes Jobs) or --ssh HOSTS")
 	}

@@ -50,8 +50,8 @@ func (t *tolerance) Set(s string) error {
 	} else if f >= 1 {
 		return fmt.Errorf("%q is ambiguous: write %s%% for a percentage", s, s)
 	}
-	if f <= 0 || f > 100 {
-		return fmt.Errorf("tolerance %q must be positive", s)
+	if !(f > 0 && f <= 100) { // also NaN and Inf
+		return fmt.Errorf("tolerance %q: want a positive finite slowdown, e.g. 20%% or 0.2", s)
 	}
 	*t = tolerance(f)
 	return nil
@@ -80,8 +80,8 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	default:
 		return usagef("--merge %q: valid: host, run, all", o.Merge)
 	}
-	if o.Alpha <= 0 || o.Alpha >= 1 {
-		return usagef("--alpha must be between 0 and 1")
+	if !(o.Alpha > 0 && o.Alpha < 1) { // also NaN
+		return usagef("--alpha %v: want a level between 0 and 1, e.g. 0.05", o.Alpha)
 	}
 	o.Tolerance = float64(tol)
 	dirs := fs.Args()

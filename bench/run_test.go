@@ -238,3 +238,34 @@ func TestRunShDefaultsAreReplaced(t *testing.T) {
 		}
 	}
 }
+
+// The numeric flags of the other commands refuse NaN, zero and negative
+// values too.
+func TestOtherCommandsRefuseBadFlags(t *testing.T) {
+	t.Parallel()
+	dir := finishedRun(t)
+	out := filepath.Join(t.TempDir(), "out")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", dir, "-o", out, "--alpha", "NaN"}, "--alpha NaN: want a level between 0 and 1"},
+		{[]string{"report", dir, "-o", out, "--tolerance", "NaN%"}, "want a positive finite slowdown"},
+		{[]string{"report", dir, "-o", out, "--tolerance", "-5%"}, "want a positive finite slowdown"},
+		{[]string{"calibrate", "--from", dir, "--size", "DC4s_v2", "-o", out, "--version", "0"}, "--version 0: want a profile version of 1 or more"},
+		{[]string{"calibrate", "--from", dir, "--size", "DC4s_v2", "-o", out, "--name", ""}, "--name: empty"},
+		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--deadline", "-5m"}, "--deadline -5m0s: want a positive duration"},
+		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--reps", "0"}, "want 1 or more"},
+		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--param", "syscall.call=clock,clock"}, "clock is listed twice"},
+		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--sizes", "dcsv2,DC1s_v2"}, "DC1s_v2 is selected twice"},
+	}
+	for _, tt := range tests {
+		_, stderr, code := runBench(t, context.Background(), tt.args...)
+		if code != exitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%q: exit %d, want %d with %q; stderr:\n%s", tt.args, code, exitUsage, tt.want, stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%q wrote %s", tt.args, out)
+		}
+	}
+}

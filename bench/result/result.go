@@ -161,7 +161,9 @@ type Run struct {
 	Plan           Plan             `json:"plan"`
 	Host           host.Fingerprint `json:"host"`
 	Profile        *CostProfileRef  `json:"cost_profile,omitempty"`
-	// Build is the workload binary of one side of a --baseline run.
+	// Build is the workload binary of the run (of one side of a
+	// --baseline run); runs from before it was recorded for every run
+	// have none.
 	Build *Build `json:"build,omitempty"`
 	// Facts are what readers need to interpret the cells (schema 2; Load
 	// fills Dir.Facts from a frozen table for schema 1).
@@ -177,9 +179,10 @@ type Plan struct {
 	Cells  []string `json:"cells"` // keys in execution order
 }
 
-// Build identifies the workload binary of one side of a --baseline run.
+// Build identifies the workload binary of a run (of one side of a
+// --baseline run); --resume checks it.
 type Build struct {
-	Side        string `json:"side"` // "base" or "new"
+	Side        string `json:"side,omitempty"` // "base" or "new"; "" outside --baseline
 	WorkloadBin string `json:"workload_bin"`
 	SHA256      string `json:"sha256"`
 }

@@ -71,6 +71,8 @@ var readmePlaceholders = map[string]string{
 	"/tmp/r1":            "r1",
 	"results/<run-id>":   "r1",
 	"/tmp/base/workload": "base/workload",
+	"/tmp/fp":            "fp",
+	"/tmp/fp/report":     "fp/report",
 }
 
 // readmeSkip says why a README command cannot run here, or "".

@@ -53,13 +53,16 @@ func listCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "    %-10s %s\n", p.Name, p.Doc)
 			fmt.Fprintf(stdout, "    %-10s valid: %s\n", "", p.Range)
 			fmt.Fprintf(stdout, "    %-10s quick: %s   full: %s\n", "", strings.Join(p.Quick, ","), strings.Join(p.Full, ","))
+			if p.Name == s.FootprintParam {
+				fmt.Fprintf(stdout, "    %-10s the footprint: bench run --footprint sets it\n", "")
+			}
 		}
 		fmt.Fprintln(stdout, "  metrics:")
 		for _, m := range s.Metrics {
 			fmt.Fprintf(stdout, "    %-10s %s is better; %s\n", m.Unit, m.Better, m.Doc)
 		}
 	}
-	fmt.Fprintf(stdout, "\nprofiles: %s (override a grid with --param workload.param=v1,v2)\n", strings.Join(plan.ProfileNames(), ", "))
+	fmt.Fprintf(stdout, "\nprofiles: %s (override a grid with --param workload.param=v1,v2; set every footprint with --footprint 64MiB,200MiB)\n", strings.Join(plan.ProfileNames(), ", "))
 	return nil
 }
 
@@ -69,6 +72,8 @@ type paramJSON struct {
 	Range string   `json:"range"`
 	Quick []string `json:"quick"`
 	Full  []string `json:"full"`
+	// Footprint marks the parameter --footprint sets.
+	Footprint bool `json:"footprint,omitempty"`
 }
 
 type metricJSON struct {
@@ -90,7 +95,7 @@ func listJSON(specs []*workload.Spec) []specJSON {
 	for _, s := range specs {
 		j := specJSON{Name: s.Name, Doc: s.Doc, EnclaveOnly: s.EnclaveOnly}
 		for _, p := range s.Params {
-			j.Params = append(j.Params, paramJSON{p.Name, p.Doc, p.Range, p.Quick, p.Full})
+			j.Params = append(j.Params, paramJSON{p.Name, p.Doc, p.Range, p.Quick, p.Full, p.Name == s.FootprintParam})
 		}
 		for _, m := range s.Metrics {
 			j.Metrics = append(j.Metrics, metricJSON{m.Unit, m.Better, m.Doc})

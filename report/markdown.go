@@ -7,36 +7,13 @@ import (
 	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/stats"
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 )
 
 // MarkdownLimit bounds report.md so it fits a pull-request comment
 // (GitHub accepts 65,536 characters); longer tables are cut, pointing to
 // report.html.
 const MarkdownLimit = 60000
-
-// mdEscape makes a user-controlled string safe in a Markdown table cell:
-// no HTML, no table breaks, no emphasis or links, one line.
-func mdEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '|', '\\', '`', '*', '_', '[', ']', '#', '~', '!':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case '\n', '\r', '\t':
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
 
 // WriteMarkdown writes the report's tables in Markdown.
 func WriteMarkdown(w io.Writer, r *Report) error {
@@ -64,7 +41,7 @@ func markdown(r *Report, maxRows int) string {
 			if i == len(r.Modes)-1 {
 				sep = "."
 			}
-			p(" **%s** (%s)%s", mdEscape(m.Label), m.Kind, sep)
+			p(" **%s** (%s)%s", textfmt.Markdown(m.Label), m.Kind, sep)
 		}
 		p("\n\n")
 	}
@@ -85,12 +62,12 @@ func markdown(r *Report, maxRows int) string {
 		if ri.CostProfile != "" {
 			modes += "; cost profile " + ri.CostProfile
 		}
-		p("| %s | %s | %s | %s | %s | %s | %d |\n", mdEscape(ri.ID), mdEscape(host), mdEscape(ri.CPU),
-			mdEscape(firstField(ri.Kernel)), mdEscape(ri.EGo), mdEscape(modes), ri.Samples)
+		p("| %s | %s | %s | %s | %s | %s | %d |\n", textfmt.Markdown(ri.ID), textfmt.Markdown(host), textfmt.Markdown(ri.CPU),
+			textfmt.Markdown(firstField(ri.Kernel)), textfmt.Markdown(ri.EGo), textfmt.Markdown(modes), ri.Samples)
 	}
 	p("\n")
 	for _, l := range r.LeftOut {
-		p("- **left out** %s: %s\n", mdEscape(l.Dir), mdEscape(l.Reason))
+		p("- **left out** %s: %s\n", textfmt.Markdown(l.Dir), textfmt.Markdown(l.Reason))
 	}
 	if len(r.LeftOut) > 0 {
 		p("\n")
@@ -100,8 +77,8 @@ func markdown(r *Report, maxRows int) string {
 		p("### Enclave overhead (slowdown vs native: geometric mean over the workload's cells, range, worst cell)\n\n")
 		p("| workload | mode | geomean | range | worst cell | significant |\n|---|---|---:|---|---|---|\n")
 		for _, h := range r.Headlines {
-			p("| %s | %s | %s | %s – %s | %s | %d slower, %d faster of %d |\n", mdEscape(h.Workload), mdEscape(h.Mode),
-				fmtSlowdown(h.GeoMean), fmtRatioNum(h.Min)+"×", fmtRatioNum(h.Max)+"×", mdEscape(h.Worst), h.Slower, h.Faster, h.Compared)
+			p("| %s | %s | %s | %s – %s | %s | %d slower, %d faster of %d |\n", textfmt.Markdown(h.Workload), textfmt.Markdown(h.Mode),
+				fmtSlowdown(h.GeoMean), fmtRatioNum(h.Min)+"×", fmtRatioNum(h.Max)+"×", textfmt.Markdown(h.Worst), h.Slower, h.Faster, h.Compared)
 		}
 		p("\n")
 	}
@@ -127,15 +104,15 @@ func markdown(r *Report, maxRows int) string {
 			if fp == "" {
 				fp = "—"
 			}
-			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(a.Workload), mdEscape(fp), mdEscape(a.Mode), mdEscape(size),
-				slowdownAt(a), mdEscape(a.Limiting), mdEscape(fmtHeadroom(a)), mdEscape(perSizeText(a)), mdEscape(a.Note))
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", textfmt.Markdown(a.Workload), textfmt.Markdown(fp), textfmt.Markdown(a.Mode), textfmt.Markdown(size),
+				slowdownAt(a), textfmt.Markdown(a.Limiting), textfmt.Markdown(fmtHeadroom(a)), textfmt.Markdown(perSizeText(a)), textfmt.Markdown(a.Note))
 		}
 		if head {
 			p("\n")
 		}
 		for _, a := range rel {
 			p("- **%s**, %s, %s: %s. To find the smallest size for a working set, name it: `%s` (replace %s with yours), then `bench report` that run.\n",
-				mdEscape(a.Workload), mdEscape(a.Mode), mdEscape(a.Family), mdEscape(a.Note), a.Command, ExampleFootprints)
+				textfmt.Markdown(a.Workload), textfmt.Markdown(a.Mode), textfmt.Markdown(a.Family), textfmt.Markdown(a.Note), a.Command, ExampleFootprints)
 		}
 		if len(rel) > 0 {
 			p("\n")
@@ -143,7 +120,7 @@ func markdown(r *Report, maxRows int) string {
 	}
 
 	for _, t := range r.Workloads {
-		p("<details><summary><b>%s</b> (%s): %d rows</summary>\n\n", mdEscape(t.Name), mdEscape(unitLabel(t.Unit, t.Better)), len(t.Rows))
+		p("<details><summary><b>%s</b> (%s): %d rows</summary>\n\n", textfmt.Markdown(t.Name), textfmt.Markdown(unitLabel(t.Unit, t.Better)), len(t.Rows))
 		rows := t.Rows
 		cut := 0
 		if maxRows >= 0 && len(rows) > maxRows {
@@ -160,11 +137,11 @@ func markdown(r *Report, maxRows int) string {
 		for _, g := range rows {
 			origin := ""
 			if multi {
-				origin = " " + mdEscape(g.OriginLabel) + " |"
+				origin = " " + textfmt.Markdown(g.OriginLabel) + " |"
 			}
-			p("| %s | %s |%s %s | %s | %s | %d | %s | %s | %s |\n", mdEscape(g.ParamText), mdEscape(g.Size), origin,
-				mdEscape(g.ModeLabel), fmtMedian(g), fmtCI(g.Summary), g.Summary.N,
-				mdEscape(ratioText(g)), mdEscape(verdict(g.Baseline)), mdEscape(strings.Join(g.Notes, ", ")))
+			p("| %s | %s |%s %s | %s | %s | %d | %s | %s | %s |\n", textfmt.Markdown(g.ParamText), textfmt.Markdown(g.Size), origin,
+				textfmt.Markdown(g.ModeLabel), fmtMedian(g), fmtCI(g.Summary), g.Summary.N,
+				textfmt.Markdown(ratioText(g)), textfmt.Markdown(verdict(g.Baseline)), textfmt.Markdown(strings.Join(g.Notes, ", ")))
 		}
 		if cut > 0 {
 			p("\n… %d more rows in report.html\n", cut)
@@ -179,7 +156,7 @@ func markdown(r *Report, maxRows int) string {
 				p("| … | %d more in report.html |\n", len(r.Failures)-i)
 				break
 			}
-			p("| %s | %s |\n", mdEscape(f.Cell), mdEscape(firstLine(f.Reason)))
+			p("| %s | %s |\n", textfmt.Markdown(f.Cell), textfmt.Markdown(firstLine(f.Reason)))
 		}
 		p("\n")
 	}
@@ -196,14 +173,14 @@ func markdown(r *Report, maxRows int) string {
 			}
 			subj := ""
 			if w.Subject != "" {
-				subj = mdEscape(w.Subject) + ": "
+				subj = textfmt.Markdown(w.Subject) + ": "
 			}
-			p("- %s: %s%s\n", mdEscape(w.Kind), subj, mdEscape(w.Text))
+			p("- %s: %s%s\n", textfmt.Markdown(w.Kind), subj, textfmt.Markdown(w.Text))
 		}
 		p("\n</details>\n\n")
 	}
 	for _, o := range r.Omitted {
-		p("- %s\n", mdEscape(o.Reason))
+		p("- %s\n", textfmt.Markdown(o.Reason))
 	}
 	return b.String()
 }
@@ -258,7 +235,7 @@ func slowdownAt(a Advice) string {
 	if a.Size == "" {
 		s += " at " + a.At
 	}
-	return mdEscape(s)
+	return textfmt.Markdown(s)
 }
 
 func firstField(s string) string {

@@ -437,9 +437,6 @@ func TestFormat(t *testing.T) {
 	if got := fmtPct(0.2); got != "20%" {
 		t.Errorf("fmtPct(0.2) = %q", got)
 	}
-	if got := mdEscape("a|b<c>\n`d`"); got != `a\|b&lt;c&gt; \`+"`"+`d\`+"`" {
-		t.Errorf("mdEscape = %q", got)
-	}
 }
 
 // TestWrite writes a full report and checks its files.

@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 
 	"golang.org/x/perf/benchunit"
+
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 )
 
 // Formats of a report.
@@ -109,30 +111,6 @@ func changeMark(c string) string {
 	return ""
 }
 
-// scaled formats the values of a row like benchstat: tidied unit, common
-// SI or IEC scale. It returns the formatted values and the tidied unit.
-func scaled(unit string, vals ...float64) ([]string, string) {
-	_, tu := benchunit.Tidy(1, unit)
-	tv := make([]float64, len(vals))
-	var finite []float64
-	for i, v := range vals {
-		tv[i], _ = benchunit.Tidy(v, unit)
-		if !math.IsNaN(tv[i]) && !math.IsInf(tv[i], 0) {
-			finite = append(finite, tv[i])
-		}
-	}
-	sc := benchunit.CommonScale(finite, benchunit.ClassOf(tu))
-	out := make([]string, len(vals))
-	for i, v := range tv {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			out[i] = "?"
-			continue
-		}
-		out[i] = sc.Format(v)
-	}
-	return out, tu
-}
-
 func tableTitle(t Table) string {
 	_, tu := benchunit.Tidy(1, t.Unit)
 	s := t.Unit + " (" + betterWords(t.Better)
@@ -192,12 +170,12 @@ func WriteText(w io.Writer, r *Report) error {
 		tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "cell\told\t\tnew\t\tvs base\t\tchange")
 		for _, row := range t.Rows {
-			vals, _ := scaled(t.Unit, float64(row.Old.Median), float64(row.New.Median))
+			vals, _ := textfmt.Figures(t.Unit, float64(row.Old.Median), float64(row.New.Median))
 			fmt.Fprintf(tw, "%s\t%s\t±%s\t%s\t±%s\t%s\t(%s)\t%s\n", row.Cell, vals[0], strings.TrimPrefix(row.Old.Range, "±"),
 				vals[1], strings.TrimPrefix(row.New.Range, "±"), row.Delta, row.PString, changeMark(row.Change))
 		}
 		if g := t.Geomean; g != nil {
-			vals, _ := scaled(t.Unit, float64(g.Old), float64(g.New))
+			vals, _ := textfmt.Figures(t.Unit, float64(g.Old), float64(g.New))
 			fmt.Fprintf(tw, "geomean\t%s\t\t%s\t\t%s\t\t\n", vals[0], vals[1], pct(g.DeltaPct))
 		}
 		tw.Flush()
@@ -280,27 +258,27 @@ func pad(bullet string) string {
 func WriteMarkdown(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	v := r.Verdict
-	fmt.Fprintf(ew, "%s\n### enclavebench: %s\n\n%s\n", MarkdownMarker, headline(r), mdEscape(v.Summary))
+	fmt.Fprintf(ew, "%s\n### enclavebench: %s\n\n%s\n", MarkdownMarker, headline(r), textfmt.Markdown(v.Summary))
 	if len(v.Regressions)+len(v.Improvements)+len(v.Problems) > 0 {
 		fmt.Fprintln(ew)
 	}
 	for _, x := range v.Regressions {
-		fmt.Fprintf(ew, "- **regression** `%s` %s: **%s** (p=%.3g, n=%d+%d)\n", x.Cell, mdEscape(x.Unit), pct(x.DeltaPct), float64(x.P), x.N1, x.N2)
+		fmt.Fprintf(ew, "- **regression** `%s` %s: **%s** (p=%.3g, n=%d+%d)\n", x.Cell, textfmt.Markdown(x.Unit), pct(x.DeltaPct), float64(x.P), x.N1, x.N2)
 	}
 	for _, x := range v.Improvements {
-		fmt.Fprintf(ew, "- improvement `%s` %s: %s (p=%.3g, n=%d+%d)\n", x.Cell, mdEscape(x.Unit), pct(x.DeltaPct), float64(x.P), x.N1, x.N2)
+		fmt.Fprintf(ew, "- improvement `%s` %s: %s (p=%.3g, n=%d+%d)\n", x.Cell, textfmt.Markdown(x.Unit), pct(x.DeltaPct), float64(x.P), x.N1, x.N2)
 	}
 	for _, p := range v.Problems {
-		fmt.Fprintf(ew, "- problem: %s\n", mdEscape(p))
+		fmt.Fprintf(ew, "- problem: %s\n", textfmt.Markdown(p))
 	}
-	fmt.Fprintf(ew, "\n%s  \n%s\n", mdEscape(r.sideLine("old", r.Old)), mdEscape(r.sideLine("new", r.New)))
+	fmt.Fprintf(ew, "\n%s  \n%s\n", textfmt.Markdown(r.sideLine("old", r.Old)), textfmt.Markdown(r.sideLine("new", r.New)))
 	shown, quiet := splitQuiet(r.Tables)
 	for _, t := range shown {
-		fmt.Fprintf(ew, "\n#### %s\n\n", mdEscape(tableTitle(t)))
+		fmt.Fprintf(ew, "\n#### %s\n\n", textfmt.Markdown(tableTitle(t)))
 		fmt.Fprintln(ew, "| cell | old | new | vs base | p, n | change |")
 		fmt.Fprintln(ew, "|:--|--:|--:|--:|:--|:--|")
 		for _, row := range t.Rows {
-			vals, _ := scaled(t.Unit, float64(row.Old.Median), float64(row.New.Median))
+			vals, _ := textfmt.Figures(t.Unit, float64(row.Old.Median), float64(row.New.Median))
 			change := changeMark(row.Change)
 			if row.Change == ChangeRegression {
 				change = "**" + change + "**"
@@ -309,22 +287,15 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 				row.Delta, row.PString, change)
 		}
 		if g := t.Geomean; g != nil {
-			vals, _ := scaled(t.Unit, float64(g.Old), float64(g.New))
+			vals, _ := textfmt.Figures(t.Unit, float64(g.Old), float64(g.New))
 			fmt.Fprintf(ew, "| geomean | %s | %s | %s | | |\n", vals[0], vals[1], pct(g.DeltaPct))
 		}
 	}
 	if len(quiet) > 0 {
-		fmt.Fprintf(ew, "\n%s\n", mdEscape(quietLine(quiet)))
+		fmt.Fprintf(ew, "\n%s\n", textfmt.Markdown(quietLine(quiet)))
 	}
 	writeTail(ew, r, "-", func(s string) string { return "`" + mdCode(s) + "`" })
 	return ew.err
-}
-
-// mdEscape escapes the characters that would break a table or start
-// formatting.
-func mdEscape(s string) string {
-	r := strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;", "`", "'", "\n", " ")
-	return r.Replace(s)
 }
 
 // mdCode makes s safe inside a code span in a table.

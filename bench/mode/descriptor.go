@@ -113,6 +113,14 @@ type RunDescriber interface {
 	DescribeRun(run *result.Run)
 }
 
+// BinaryUser is implemented by modes that run a binary of their own besides
+// the workload binary they are given (the sim mode's workload-sim): run.json
+// records its SHA-256 and --resume checks it.
+type BinaryUser interface {
+	// Binary is the path of the binary the mode runs (known after Check).
+	Binary() string
+}
+
 // ErrConfig marks a Prepare error that is bad input (an enclave that cannot
 // fit the size) rather than a failure: errors.Is(err, ErrConfig).
 var ErrConfig = errors.New("mode configuration")

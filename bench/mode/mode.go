@@ -5,7 +5,7 @@
 // A mode is a Mode (how to launch a cell) plus a Descriptor (the facts about
 // it: rank, kind, enclave or not, load time, host requirements, labels),
 // registered with Register from the mode's own package. The optional
-// interfaces a mode may implement (ExitReporter, RunDescriber) are declared
+// interfaces a mode may implement (ExitReporter, RunDescriber, BinaryUser) are declared
 // here too.
 package mode
 

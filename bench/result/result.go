@@ -185,6 +185,16 @@ type Build struct {
 	Side        string `json:"side,omitempty"` // "base" or "new"; "" outside --baseline
 	WorkloadBin string `json:"workload_bin"`
 	SHA256      string `json:"sha256"`
+	// ModeBinaries are the binaries modes run besides WorkloadBin (the sim
+	// mode's workload-sim).
+	ModeBinaries []ModeBinary `json:"mode_binaries,omitempty"`
+}
+
+// ModeBinary is a binary a mode runs, with its SHA-256.
+type ModeBinary struct {
+	Mode   string `json:"mode"`
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
 }
 
 // CostProfileRef names the sim cost profile a run used.

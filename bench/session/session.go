@@ -13,8 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -175,6 +177,9 @@ func New(ctx context.Context, o Options) error {
 			return &InputError{err}
 		}
 		run.Build = &result.Build{WorkloadBin: bin, SHA256: sum}
+		if run.Build.ModeBinaries, err = modeBinaries(modes); err != nil {
+			return err
+		}
 		sides = []*side{{dir: dir, run: run, modes: modes, bin: bin, attempts: map[string]int{}}}
 	} else if sides, err = baselineSides(ctx, o, run, dir, bin, modes, &fp); err != nil {
 		return err
@@ -223,6 +228,9 @@ func baselineSides(ctx context.Context, o Options, run *result.Run, dir, bin str
 			return nil, &InputError{err}
 		}
 		r.Build = &result.Build{Side: sd.name, WorkloadBin: sd.bin, SHA256: sum}
+		if r.Build.ModeBinaries, err = modeBinaries(sd.modes); err != nil {
+			return nil, err
+		}
 		sides = append(sides, &side{dir: filepath.Join(dir, sd.name), run: &r, modes: sd.modes, bin: sd.bin, attempts: map[string]int{}})
 	}
 	return sides, nil
@@ -297,6 +305,9 @@ func Resume(ctx context.Context, dir string, o Options) error {
 			return err
 		}
 		if err := checkCostProfile(d, o.Modes, modes); err != nil {
+			return err
+		}
+		if err := checkModeBinaries(d, modes); err != nil {
 			return err
 		}
 		samples, cellResults, _ := result.ReadAll(d.Path)
@@ -408,6 +419,47 @@ func resumeBin(d *result.Dir, asked string) (string, error) {
 			d.Path, what, bin, sum, b.WorkloadBin, b.SHA256)
 	}
 	return bin, nil
+}
+
+// modeBinaries hashes the binaries the modes run besides the workload
+// binary (mode.BinaryUser).
+func modeBinaries(modes map[string]mode.Mode) ([]result.ModeBinary, error) {
+	var out []result.ModeBinary
+	for _, name := range slices.Sorted(maps.Keys(modes)) {
+		bu, ok := modes[name].(mode.BinaryUser)
+		if !ok || bu.Binary() == "" {
+			continue
+		}
+		sum, err := result.FileSHA256(bu.Binary())
+		if err != nil {
+			return nil, &InputError{fmt.Errorf("mode %s: %v", name, err)}
+		}
+		out = append(out, result.ModeBinary{Mode: name, Path: bu.Binary(), SHA256: sum})
+	}
+	return out, nil
+}
+
+// checkModeBinaries refuses to resume with a mode binary (the sim mode's
+// workload-sim) other than the build the run started with.
+func checkModeBinaries(d *result.Dir, modes map[string]mode.Mode) error {
+	if d.Run.Build == nil || len(d.Run.Build.ModeBinaries) == 0 {
+		return nil // runs from before mode binaries were recorded
+	}
+	now, err := modeBinaries(modes)
+	if err != nil {
+		return err
+	}
+	for _, was := range d.Run.Build.ModeBinaries {
+		i := slices.IndexFunc(now, func(b result.ModeBinary) bool { return b.Mode == was.Mode })
+		if i < 0 {
+			continue
+		}
+		if now[i].SHA256 != was.SHA256 {
+			return inputf("%s: the %s mode's binary %s (sha256 %s) is not the build the run started with (%s, sha256 %s); resume needs the same build",
+				d.Path, was.Mode, now[i].Path, now[i].SHA256, was.Path, was.SHA256)
+		}
+	}
+	return nil
 }
 
 // checkCostProfile refuses to price a resumed run's sim cells with another

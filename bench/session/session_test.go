@@ -3,10 +3,12 @@ package session
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
 )
@@ -68,5 +70,44 @@ func TestCheckCells(t *testing.T) {
 	}
 	if err := checkCells([]plan.Cell{c}, nil); err == nil {
 		t.Error("an unlisted planned cell passed")
+	}
+}
+
+// binMode is a mode that runs a binary of its own.
+type binMode struct {
+	mode.NativeMode
+	bin string
+}
+
+func (m binMode) Binary() string { return m.bin }
+
+// The binaries modes run besides the workload binary are recorded, and a
+// resume with another build of them is refused.
+func TestModeBinaries(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "workload-sim")
+	if err := os.WriteFile(bin, []byte("one build"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	modes := map[string]mode.Mode{"native": mode.NativeMode{}, "sim": binMode{bin: bin}}
+	got, err := modeBinaries(modes)
+	if err != nil || len(got) != 1 || got[0].Mode != "sim" || got[0].Path != bin || len(got[0].SHA256) != 64 {
+		t.Fatalf("modeBinaries = %+v, %v", got, err)
+	}
+	d := &result.Dir{Path: "r", Run: result.Run{Build: &result.Build{ModeBinaries: got}}}
+	if err := checkModeBinaries(d, modes); err != nil {
+		t.Errorf("same build: %v", err)
+	}
+	if err := os.WriteFile(bin, []byte("another build"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err = checkModeBinaries(d, modes)
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "the sim mode's binary") {
+		t.Errorf("another build: %v", err)
+	}
+	d.Run.Build.ModeBinaries = nil // a run from before they were recorded
+	if err := checkModeBinaries(d, modes); err != nil {
+		t.Errorf("old run: %v", err)
 	}
 }

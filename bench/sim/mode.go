@@ -153,6 +153,9 @@ func (m *Mode) UsableEPCBytes(szs []sizes.Size) map[string]int64 {
 	return out
 }
 
+// Binary implements mode.BinaryUser: the sim workload binary Check found.
+func (m *Mode) Binary() string { return m.bin }
+
 // findBin locates the sim workload binary.
 func (m *Mode) findBin() (string, error) {
 	cands := []string{m.o.WorkloadSimBin, os.Getenv(SimBinEnv)}

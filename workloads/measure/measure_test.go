@@ -379,3 +379,36 @@ func equal(a, b []int) bool {
 	}
 	return true
 }
+
+// TestRunShadow: the shadow runs after every warmup and measured
+// repetition with that repetition's operations, outside its timing, and
+// its events are the sample's.
+func TestRunShadow(t *testing.T) {
+	b, o := newFake(constant(time.Microsecond))
+	o.Reps, o.Warmup, o.MinTime = 3, 2, 10*time.Millisecond
+	var shadowed []int
+	o.Shadow = func(n int) (map[string]int64, error) {
+		shadowed = append(shadowed, n)
+		b.clock.t += int64(n) * 1000 * 1000 // 1000x slower than the timed run: must not show
+		return map[string]int64{protocol.EventEPCLoads: int64(n / 10), protocol.EventEPCPassOps: int64(n)}, nil
+	}
+	var out bytes.Buffer
+	if err := Run(b, o, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !equal(shadowed, []int{10000, 10000, 10000, 10000, 10000}) {
+		t.Errorf("shadow runs %v, want 2 warmup + 3 repetitions of 10000", shadowed)
+	}
+	for i, s := range samples(t, out.Bytes()) {
+		if s.Events[protocol.EventEPCLoads] != 1000 || s.Events[protocol.EventEPCPassOps] != 10000 {
+			t.Errorf("sample %d: events %v", i, s.Events)
+		}
+		if s.ElapsedNS != 10000*1000+readNS {
+			t.Errorf("sample %d: elapsed %d ns includes the shadow run", i, s.ElapsedNS)
+		}
+	}
+	o.Shadow = func(int) (map[string]int64, error) { return nil, errBench }
+	if err := Run(b, o, &bytes.Buffer{}); err == nil {
+		t.Error("a failing shadow run must fail the measurement")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/bench/stats"
 )
 
@@ -97,7 +98,7 @@ func fmtSlowdown(s float64) string {
 	case math.IsNaN(s) || math.IsInf(s, 0) || s <= 0:
 		return "—"
 	case s >= 1:
-		return fmtRatioNum(s) + "× slower"
+		return paired.FormatSlowdown(s) + "× slower"
 	}
 	return fmtRatioNum(1/s) + "× faster"
 }
@@ -172,9 +173,9 @@ func pairedVerdict(r *Ratio) string {
 	if len(r.Parts) == 0 {
 		return "as native: no enclave event counted (" + n + ")"
 	}
-	s := fmtRatioNum(math.Max(r.Slowdown, 1)) + "× slower"
+	s := paired.FormatSlowdown(math.Max(r.Slowdown, 1)) + "× slower"
 	if r.CI {
-		s += " [" + fmtRatioNum(math.Max(r.SLo, 1)) + ", " + fmtRatioNum(math.Max(r.SHi, 1)) + "]"
+		s += " [" + paired.FormatSlowdown(math.Max(r.SLo, 1)) + ", " + paired.FormatSlowdown(math.Max(r.SHi, 1)) + "]"
 	} else {
 		s += " [no CI]"
 	}

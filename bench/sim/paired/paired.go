@@ -206,6 +206,16 @@ func Share(f float64) string {
 	return strconv.FormatFloat(math.Round(f*100), 'f', 0, 64) + "%"
 }
 
-func num(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
+// num prints a slowdown with 3 significant digits, or 4 decimals within
+// 1% of 1 (a runtime's few OCALLs: "1.0004", not "1").
+func num(v float64) string {
+	if v >= 1 && v < 1.01 {
+		return strings.TrimRight(strings.TrimRight(strconv.FormatFloat(v, 'f', 4, 64), "0"), ".")
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+// FormatSlowdown prints a slowdown as every sim account does.
+func FormatSlowdown(v float64) string { return num(v) }
 
 func finite(v float64) bool { return !math.IsInf(v, 0) && !math.IsNaN(v) }

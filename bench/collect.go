@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/enclavebench/enclavebench/bench/fleet"
+	"github.com/enclavebench/enclavebench/bench/fleet/collect"
 )
 
 func init() {
@@ -40,7 +40,7 @@ func collectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if flags.NArg() == 0 {
 		return usagef("collect needs logs: files, directories of them, or - for stdin")
 	}
-	var logs []fleet.Log
+	var logs []collect.Log
 	var closers []io.Closer
 	defer func() {
 		for _, c := range closers {
@@ -54,7 +54,7 @@ func collectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				return usagef("- (stdin) given twice")
 			}
 			stdinUsed = true
-			logs = append(logs, fleet.Log{Name: "stdin", R: os.Stdin})
+			logs = append(logs, collect.Log{Name: "stdin", R: os.Stdin})
 			continue
 		}
 		files, err := logFiles(arg)
@@ -67,10 +67,10 @@ func collectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				return usageError{err}
 			}
 			closers = append(closers, f)
-			logs = append(logs, fleet.Log{Name: p, R: f})
+			logs = append(logs, collect.Log{Name: p, R: f})
 		}
 	}
-	c := fleet.Collect(logs)
+	c := collect.Collect(logs)
 	for _, p := range c.Problems {
 		fmt.Fprintln(stderr, "warning:", p)
 	}
@@ -84,7 +84,7 @@ func collectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		for _, p := range problems {
 			fmt.Fprintln(stderr, "warning:", p)
 		}
-		if errors.Is(err, fleet.ErrSame) {
+		if errors.Is(err, collect.ErrSame) {
 			fmt.Fprintf(stdout, "%s: run %s already collected, identical\n", path, r.Run.ID)
 			dirs = append(dirs, path)
 			continue

@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/enclavebench/enclavebench/bench/fleet"
+	"github.com/enclavebench/enclavebench/bench/fleet/k8s"
+	"github.com/enclavebench/enclavebench/bench/fleet/ssh"
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
@@ -100,7 +102,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("plan takes no arguments, got %q", fs.Args())
 	}
 	if fs.Changed("deadline") && o.deadline <= 0 {
-		return usagef("--deadline %s: want a positive duration such as 90m (leave it out for every cell at its timeout plus %s)", o.deadline, fleet.DeadlineMargin)
+		return usagef("--deadline %s: want a positive duration such as 90m (leave it out for every cell at its timeout plus %s)", o.deadline, k8s.DeadlineMargin)
 	}
 	if o.k8s == (o.sshHosts != "") {
 		return usagef("give exactly one of --k8s (Kubernetes Jobs) or --ssh HOSTS")
@@ -144,7 +146,7 @@ func planK8s(o planOptions, spec runspec.Spec, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	jo := fleet.JobOptions{Spec: spec, Image: o.image, Namespace: o.namespace, PlanID: o.planID,
+	jo := k8s.JobOptions{Spec: spec, Image: o.image, Namespace: o.namespace, PlanID: o.planID,
 		HarnessVersion: harnessVersion(), Deadline: o.deadline, AESM: o.aesm}
 	if o.epc != "" {
 		q, err := resource.ParseQuantity(o.epc)
@@ -166,22 +168,22 @@ func planK8s(o planOptions, spec runspec.Spec, stdout, stderr io.Writer) error {
 	if jo.Tolerations, err = parseTolerations(o.tolerations); err != nil {
 		return usageError{err}
 	}
-	var nodes *fleet.Nodes
+	var nodes *k8s.Nodes
 	if o.nodes != "" {
 		f, err := os.Open(o.nodes)
 		if err != nil {
 			return usageError{err}
 		}
-		nodes, err = fleet.ReadNodes(f, o.nodes)
+		nodes, err = k8s.ReadNodes(f, o.nodes)
 		f.Close()
 		if err != nil {
 			return usageError{err}
 		}
 	}
-	var plans []*fleet.JobPlan
+	var plans []*k8s.JobPlan
 	var missing []string
 	for _, s := range sz {
-		jp, err := fleet.Job(s, jo)
+		jp, err := k8s.Job(s, jo)
 		if err != nil {
 			return usageError{err}
 		}
@@ -204,7 +206,7 @@ func planK8s(o planOptions, spec runspec.Spec, stdout, stderr io.Writer) error {
 	}
 	var docs [][]byte
 	for _, jp := range plans {
-		b, err := fleet.Manifest(jp)
+		b, err := k8s.Manifest(jp)
 		if err != nil {
 			return err
 		}
@@ -225,7 +227,7 @@ func planK8s(o planOptions, spec runspec.Spec, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "%s: %s, %d cells, deadline %s\n", path, jp.Size.InstanceType(), jp.Cells, jp.Deadline)
 	}
 	fmt.Fprintf(stderr, "\nnext: kubectl apply -f %s; when the Jobs are done:\n  kubectl logs -l %s=%s --prefix --tail=-1 > pods-%s.log && bench collect pods-%s.log -o results/\n",
-		o.out, fleet.LabelPlan, o.planID, o.planID, o.planID)
+		o.out, k8s.LabelPlan, o.planID, o.planID, o.planID)
 	return nil
 }
 
@@ -274,7 +276,7 @@ func planSSH(ctx context.Context, o planOptions, spec runspec.Spec, fs *pflag.Fl
 	if err != nil {
 		return usageError{err}
 	}
-	plans, err := fleet.SSHPlan(fleet.SSHOptions{Spec: spec, Hosts: hosts, PlanID: o.planID,
+	plans, err := ssh.SSHPlan(ssh.SSHOptions{Spec: spec, Hosts: hosts, PlanID: o.planID,
 		RemoteDir: o.remoteDir, LocalBin: o.bin, Results: o.results, Options: o.sshOptions})
 	if err != nil {
 		return usageError{err}
@@ -284,7 +286,7 @@ func planSSH(ctx context.Context, o planOptions, spec runspec.Spec, fs *pflag.Fl
 		logDir = filepath.Join(o.results, "logs-"+o.planID)
 	}
 	if !o.exec {
-		return fleet.Script(stdout, plans, logDir)
+		return ssh.Script(stdout, plans, logDir)
 	}
 	for _, name := range []string{"bench", "workload"} {
 		if _, err := os.Stat(filepath.Join(o.bin, name)); err != nil {
@@ -292,7 +294,7 @@ func planSSH(ctx context.Context, o planOptions, spec runspec.Spec, fs *pflag.Fl
 		}
 	}
 	fmt.Fprintf(stderr, "running on %d host(s); logs in %s\n", len(plans), logDir)
-	results := fleet.Exec(ctx, plans, logDir)
+	results := ssh.Exec(ctx, plans, logDir)
 	failed := 0
 	for _, r := range results {
 		fmt.Fprintln(stdout, r.Summary())
@@ -310,7 +312,7 @@ func planSSH(ctx context.Context, o planOptions, spec runspec.Spec, fs *pflag.Fl
 	return nil
 }
 
-func localDirs(rs []fleet.HostResult) []string {
+func localDirs(rs []ssh.HostResult) []string {
 	var out []string
 	for _, r := range rs {
 		out = append(out, r.Plan.LocalOut)
@@ -320,12 +322,12 @@ func localDirs(rs []fleet.HostResult) []string {
 
 // parseHosts reads --ssh HOST[=SIZE],...; hosts without a size take the
 // --sizes names in order.
-func parseHosts(spec string, sizeFlags []string, sizesGiven bool) ([]fleet.Host, error) {
+func parseHosts(spec string, sizeFlags []string, sizesGiven bool) ([]ssh.Host, error) {
 	var named []string
 	if sizesGiven {
 		named = sizeFlags
 	}
-	var hosts []fleet.Host
+	var hosts []ssh.Host
 	next := 0
 	for _, part := range strings.Split(spec, ",") {
 		part = strings.TrimSpace(part)
@@ -349,7 +351,7 @@ func parseHosts(spec string, sizeFlags []string, sizesGiven bool) ([]fleet.Host,
 			}
 			next++
 		}
-		hosts = append(hosts, fleet.Host{Addr: addr, Size: s})
+		hosts = append(hosts, ssh.Host{Addr: addr, Size: s})
 	}
 	if len(hosts) == 0 {
 		return nil, errors.New("--ssh: no hosts")

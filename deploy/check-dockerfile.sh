@@ -17,7 +17,7 @@
 #     (USER <uid>:<gid>, uid not 0), so that Kubernetes' runAsNonRoot can check it;
 #   - the paths the Jobs of `bench plan --k8s` use exist in the image:
 #     /opt/enclavebench/bin/bench (the command) and /opt/enclavebench/src (the
-#     working directory) (bench/fleet k8s.go ImageBench, ImageSource).
+#     working directory) (bench/fleet/k8s ImageBench, ImageSource).
 # It runs hadolint too when it is installed.
 set -eu
 
@@ -127,8 +127,8 @@ END {
 	}
 	if (!seenFrom) { lineno = 1; problem("no FROM") }
 	if (last != "run") { lineno = stageLine; problem("the last stage (the default target) is " last ", want run") }
-	if (entryProg["run"] != "/opt/enclavebench/bin/bench") { lineno = stageLine; problem("stage run: ENTRYPOINT " entryProg["run"] ", the Jobs run /opt/enclavebench/bin/bench (bench/fleet ImageBench)") }
-	if (workdir["run"] != "/opt/enclavebench/src") { lineno = stageLine; problem("stage run: WORKDIR " workdir["run"] ", the Jobs run in /opt/enclavebench/src (bench/fleet ImageSource)") }
+	if (entryProg["run"] != "/opt/enclavebench/bin/bench") { lineno = stageLine; problem("stage run: ENTRYPOINT " entryProg["run"] ", the Jobs run /opt/enclavebench/bin/bench (bench/fleet/k8s ImageBench)") }
+	if (workdir["run"] != "/opt/enclavebench/src") { lineno = stageLine; problem("stage run: WORKDIR " workdir["run"] ", the Jobs run in /opt/enclavebench/src (bench/fleet/k8s ImageSource)") }
 	for (p in context) print "CONTEXT\t" p "\t" context[p]
 	exit bad
 }') || status=$?

@@ -23,7 +23,7 @@
 # kubectl then parses every document, maps its apiVersion and kind, and
 # prints the objects it would create; an unknown kind or a broken document
 # fails. The schema itself (no unknown or mistyped field) is checked by
-# `go test ./bench/fleet` (TestManifestsDecodeStrictly), which decodes the
+# `go test ./bench/fleet/k8s` (TestManifestsDecodeStrictly), which decodes the
 # manifests strictly into k8s.io/api's batch/v1 Job; `kubectl apply
 # --dry-run=client` itself is run there too (TestKubectlApplyDryRun), against
 # a stand-in API server on the loopback that answers discovery and "not found".

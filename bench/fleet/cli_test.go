@@ -78,11 +78,11 @@ func bench(t *testing.T, env []string, args ...string) (string, string, int) {
 func TestCLIPlanK8sNodes(t *testing.T) {
 	t.Parallel()
 	out, errOut, code := bench(t, nil, "plan", "--k8s", "--sizes", "dcsv2", "--workloads", "syscall,memsweep",
-		"--image", "example.azurecr.io/enclavebench:v1", "--nodes", "testdata/nodes.json", "--plan-id", "t1")
+		"--image", "example.azurecr.io/enclavebench:v1", "--nodes", "k8s/testdata/nodes.json", "--plan-id", "t1")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
-	if !strings.Contains(errOut, "not planned: testdata/nodes.json: no node of size DC1s_v2") {
+	if !strings.Contains(errOut, "not planned: k8s/testdata/nodes.json: no node of size DC1s_v2") {
 		t.Errorf("no message for the missing size:\n%s", errOut)
 	}
 	if n := strings.Count(out, "kind: Job"); n != 3 {
@@ -120,7 +120,7 @@ func TestCLIPlanK8sNodes(t *testing.T) {
 		{"plan", "--k8s", "--image", "x", "--toleration", "a=b"},                  // no effect
 		{"plan", "--ssh", "-oProxyCommand=x=DC2s_v2"},                             // option-like host
 		{"plan", "--ssh", "h1,h2", "--sizes", "DC2s_v2"},                          // sizes do not pair
-		{"plan", "--k8s", "--image", "x", "--nodes", "testdata/nosuch.json"},      // missing file
+		{"plan", "--k8s", "--image", "x", "--nodes", "k8s/testdata/nosuch.json"},  // missing file
 		{"plan", "--k8s", "--image", "x", "--sizes", "DC2s_v2", "--plan-id", "A"}, // bad plan ID
 	} {
 		if _, errOut, code := bench(t, nil, args...); code != 2 {
@@ -254,18 +254,18 @@ func TestCLIPlanSSH(t *testing.T) {
 func TestCLICollect(t *testing.T) {
 	t.Parallel()
 	out := t.TempDir()
-	stdout, stderr, code := bench(t, nil, "collect", "testdata/fourSizes/logs", "-o", out)
+	stdout, stderr, code := bench(t, nil, "collect", "collect/testdata/fourSizes/logs", "-o", out)
 	if code != 0 || strings.Count(stdout, ", complete (from ") != 4 || stderr != "" {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	// Again: identical, nothing to do.
-	stdout, _, code = bench(t, nil, "collect", "testdata/fourSizes/logs", "-o", out)
+	stdout, _, code = bench(t, nil, "collect", "collect/testdata/fourSizes/logs", "-o", out)
 	if code != 0 || strings.Count(stdout, "already collected, identical") != 4 {
 		t.Errorf("second collect: exit %d\n%s", code, stdout)
 	}
 
 	// A cut log: a warning with file and line, the rest kept; --strict exits 2.
-	log, _ := os.ReadFile("testdata/fourSizes/logs/DC2s_v2.log")
+	log, _ := os.ReadFile("collect/testdata/fourSizes/logs/DC2s_v2.log")
 	cut := filepath.Join(t.TempDir(), "pod.log")
 	os.WriteFile(cut, log[:len(log)-200], 0o644)
 	stdout, stderr, code = bench(t, nil, "collect", cut, "-o", t.TempDir())

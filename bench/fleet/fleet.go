@@ -1,18 +1,139 @@
-// Package fleet runs the suite across real VMs and gathers what comes back.
+// Package fleet holds what the fleet packages share: the `bench run`
+// arguments a host runs for one size, the plan of those cells, the modes'
+// needs, safe names and shell quoting. The fleet runs the suite across
+// real VMs and gathers what comes back, one job per package:
 //
-// Kubernetes is where Azure runs SGX workloads (AKS node pools of DCsv2 and
-// DCsv3 sizes with the SGX device plugin of the confcom add-on), so the
-// harness does not schedule anything itself:
-//
-//   - Jobs writes one Kubernetes Job per VM size, pinned to nodes of that
-//     size, requesting the size's EPC from the device plugin, running
+//   - bench/fleet/k8s writes one Kubernetes Job per VM size (Kubernetes is
+//     where Azure runs SGX workloads: AKS node pools of DCsv2 and DCsv3
+//     sizes with the SGX device plugin of the confcom add-on), pinned to
+//     nodes of that size, requesting the size's EPC, running
 //     `bench run ... -o -` so that the pod log is the result stream;
-//   - SSHPlan is the simpler alternative for a handful of VMs: the commands
-//     that copy the harness to each host, run it and copy the results back;
-//   - ParseLog and Collect turn saved pod logs (kubectl logs, with or
+//   - bench/fleet/ssh is the simpler alternative for a handful of VMs: the
+//     commands that copy the harness to each host, run it and copy the
+//     results back;
+//   - bench/fleet/podlog parses saved pod logs (kubectl logs, with or
 //     without --timestamps or --prefix, several pods concatenated or
-//     interleaved, cut short) back into result directories, one per run.
+//     interleaved, cut short) into records;
+//   - bench/fleet/collect rebuilds result directories, one per run, from
+//     those records.
 //
 // The walk-through from an empty AKS cluster to a cross-size report is
 // docs/fleet.md.
 package fleet
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/plan"
+	"github.com/enclavebench/enclavebench/bench/runspec"
+	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/suite"
+)
+
+// RunArgs returns the arguments of `bench run` that run spec on one size,
+// writing its results to out ("-" streams them to stdout, as pod logs
+// need).
+func RunArgs(spec runspec.Spec, size sizes.Size, out string) []string {
+	spec.Sizes = []string{size.Name}
+	return append(append([]string{"run"}, spec.Args()...), "--progress", "never", "-o", out)
+}
+
+// Expand plans spec for one size as `bench run` will, on a host with the
+// size's memory, so that a bad workload, parameter or mode is reported at
+// plan time and the cells can be counted and sized. The profile fills in
+// what spec leaves to it.
+func Expand(spec runspec.Spec, size sizes.Size) ([]plan.Cell, runspec.Spec, error) {
+	spec.Sizes = []string{size.Name}
+	if spec.Seed == 0 {
+		spec.Seed = 1 // the count and the sizes do not depend on the order
+	}
+	spec, err := plan.Resolve(suite.Workloads, spec)
+	if err != nil {
+		return nil, spec, err
+	}
+	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Spec: spec, HostMem: size.MemBytes()})
+	return cells, spec, err
+}
+
+// UsesSGX tells whether a run needs SGX hardware (a mode that needs SGX).
+func UsesSGX(s runspec.Spec) bool {
+	return slices.ContainsFunc(s.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.NeedsSGX })
+}
+
+// UsesEGo tells whether a mode of spec runs the workload through EGo,
+// which builds it from source on the host.
+func UsesEGo(s runspec.Spec) bool {
+	return slices.ContainsFunc(s.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.NeedsEGo })
+}
+
+// SafeName turns a run ID read from a log into a directory name: letters,
+// digits, '.', '_' and '-' only, not starting with '.' (a log is input, and
+// its IDs must not escape the output directory).
+func SafeName(id string) string {
+	var b strings.Builder
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	s := b.String()
+	if s == "" || s[0] == '.' {
+		s = "run" + s
+	}
+	if len(s) > 128 {
+		s = s[:128]
+	}
+	return s
+}
+
+// ShellQuote quotes s for a POSIX shell; plain words stay as they are.
+func ShellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	plain := true
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_@%+=:,./-", r)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// ShellJoin quotes each word; "&&" stays an operator.
+func ShellJoin(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		if w == "&&" {
+			q[i] = w
+		} else {
+			q[i] = ShellQuote(w)
+		}
+	}
+	return strings.Join(q, " ")
+}
+
+// ValidPlanID checks a plan ID: a DNS-1123 label of at most 20 characters
+// (it ends Job names and is a label value).
+func ValidPlanID(id string) error {
+	if len(id) == 0 || len(id) > 20 || len(validation.IsDNS1123Label(id)) > 0 {
+		return fmt.Errorf("plan ID %q: want 1-20 lower-case letters, digits and '-', starting and ending with a letter or digit", id)
+	}
+	return nil
+}
+
+// NewPlanID makes a plan ID from a time: "20261127-041121".
+func NewPlanID(t time.Time) string { return t.UTC().Format("20060102-150405") }

@@ -1,10 +1,9 @@
-package fleet
+package k8s
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,11 +16,10 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
-	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/fleet"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
-	"github.com/enclavebench/enclavebench/workloads/suite"
 )
 
 // Kubernetes names the manifests rely on.
@@ -73,31 +71,6 @@ const (
 // and the sgx mode's ego-go build and signatures before the first cell.
 const DeadlineMargin = 15 * time.Minute
 
-// RunArgs returns the arguments of `bench run` that run spec on one size,
-// writing its results to out ("-" streams them to stdout, as pod logs
-// need).
-func RunArgs(spec runspec.Spec, size sizes.Size, out string) []string {
-	spec.Sizes = []string{size.Name}
-	return append(append([]string{"run"}, spec.Args()...), "--progress", "never", "-o", out)
-}
-
-// Expand plans spec for one size as `bench run` will, on a host with the
-// size's memory, so that a bad workload, parameter or mode is reported at
-// plan time and the cells can be counted and sized. The profile fills in
-// what spec leaves to it.
-func Expand(spec runspec.Spec, size sizes.Size) ([]plan.Cell, runspec.Spec, error) {
-	spec.Sizes = []string{size.Name}
-	if spec.Seed == 0 {
-		spec.Seed = 1 // the count and the sizes do not depend on the order
-	}
-	spec, err := plan.Resolve(suite.Workloads, spec)
-	if err != nil {
-		return nil, spec, err
-	}
-	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Spec: spec, HostMem: size.MemBytes()})
-	return cells, spec, err
-}
-
 // JobOptions configure the Jobs of a plan.
 type JobOptions struct {
 	// Spec is what each size's Job runs (its sizes are replaced by the
@@ -138,23 +111,6 @@ type JobPlan struct {
 	// AKS does not offer).
 	Notes []string
 }
-
-// usesSGX tells whether a run needs SGX hardware (a mode that needs SGX).
-func usesSGX(s runspec.Spec) bool {
-	return slices.ContainsFunc(s.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.NeedsSGX })
-}
-
-// ValidPlanID checks a plan ID: a DNS-1123 label of at most 20 characters
-// (it ends Job names and is a label value).
-func ValidPlanID(id string) error {
-	if len(id) == 0 || len(id) > 20 || len(validation.IsDNS1123Label(id)) > 0 {
-		return fmt.Errorf("plan ID %q: want 1-20 lower-case letters, digits and '-', starting and ending with a letter or digit", id)
-	}
-	return nil
-}
-
-// NewPlanID makes a plan ID from a time: "20261127-041121".
-func NewPlanID(t time.Time) string { return t.UTC().Format("20060102-150405") }
 
 // ValidImage checks an image reference against the distribution
 // reference grammar (github.com/distribution/reference): an optional
@@ -203,7 +159,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 	if err := ValidImage(o.Image); err != nil {
 		return nil, err
 	}
-	if err := ValidPlanID(o.PlanID); err != nil {
+	if err := fleet.ValidPlanID(o.PlanID); err != nil {
 		return nil, err
 	}
 	if o.Namespace != "" {
@@ -211,7 +167,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 			return nil, fmt.Errorf("namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
 		}
 	}
-	cells, prof, err := Expand(o.Spec, size)
+	cells, prof, err := fleet.Expand(o.Spec, size)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +209,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 			biggest = c
 		}
 	}
-	memReq := memoryRequest(biggest.Footprint, usesEGo(o.Spec))
+	memReq := memoryRequest(biggest.Footprint, fleet.UsesEGo(o.Spec))
 	memLim := size.MemBytes() / 4 * 3
 	if memReq > memLim {
 		return nil, fmt.Errorf("size %s: the suite needs %d MiB of memory for its largest cell, %s (footprint %d MiB), more than the %d MiB a pod can have on a %d GiB node: leave that cell out, e.g. with --param %s.<param>=<smaller values>",
@@ -271,7 +227,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 	// and EGo commits a heap of twice the footprint at enclave creation,
 	// so a request of "what the suite uses" would exceed what the node
 	// advertises and never schedule.
-	if usesSGX(o.Spec) {
+	if fleet.UsesSGX(o.Spec) {
 		epc := *resource.NewQuantity(size.EPCBytes, resource.BinarySI)
 		if o.EPC != nil {
 			epc = o.EPC.DeepCopy()
@@ -295,7 +251,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 		Name:            containerName,
 		Image:           o.Image,
 		Command:         []string{ImageBench},
-		Args:            RunArgs(o.Spec, size, "-"),
+		Args:            fleet.RunArgs(o.Spec, size, "-"),
 		WorkingDir:      ImageSource,
 		Resources:       corev1.ResourceRequirements{Requests: requests, Limits: limits},
 		SecurityContext: securityContext(),
@@ -321,7 +277,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 			Namespace: o.Namespace,
 			Labels:    labels,
 			Annotations: map[string]string{
-				"enclavebench.io/command": "bench " + shellJoin(container.Args),
+				"enclavebench.io/command": "bench " + fleet.ShellJoin(container.Args),
 				"enclavebench.io/cells":   strconv.Itoa(len(cells)),
 			},
 		},

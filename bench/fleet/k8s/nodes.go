@@ -1,4 +1,4 @@
-package fleet
+package k8s
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package fleet
+package k8s
 
 import (
 	"fmt"
@@ -13,8 +13,8 @@ import (
 // the paths the Jobs use to the image the Dockerfile builds.
 func TestDockerfile(t *testing.T) {
 	t.Parallel()
-	df := filepath.Join("..", "..", "deploy", "Dockerfile")
-	out, err := exec.Command("sh", filepath.Join("..", "..", "deploy", "check-dockerfile.sh"), df).CombinedOutput()
+	df := filepath.Join("..", "..", "..", "deploy", "Dockerfile")
+	out, err := exec.Command("sh", filepath.Join("..", "..", "..", "deploy", "check-dockerfile.sh"), df).CombinedOutput()
 	if err != nil {
 		t.Fatalf("check-dockerfile.sh: %v\n%s", err, out)
 	}
@@ -42,7 +42,7 @@ func TestDockerfile(t *testing.T) {
 	} {
 		bad := filepath.Join(t.TempDir(), "Dockerfile")
 		os.WriteFile(bad, []byte(strings.ReplaceAll(text, c.from, c.to)), 0o644)
-		if out, err := exec.Command("sh", filepath.Join("..", "..", "deploy", "check-dockerfile.sh"), bad).CombinedOutput(); err == nil ||
+		if out, err := exec.Command("sh", filepath.Join("..", "..", "..", "deploy", "check-dockerfile.sh"), bad).CombinedOutput(); err == nil ||
 			!strings.Contains(string(out), c.want) {
 			t.Errorf("%s: check-dockerfile.sh: %v, want %q:\n%s", name, err, c.want, out)
 		}
@@ -50,7 +50,7 @@ func TestDockerfile(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "Dockerfile")
 	broken := strings.Replace(text, "COPY workloads ./workloads", "COPY workload ./workloads", 1)
 	os.WriteFile(bad, []byte(broken), 0o644)
-	if out, err := exec.Command("sh", filepath.Join("..", "..", "deploy", "check-dockerfile.sh"), bad).CombinedOutput(); err == nil ||
+	if out, err := exec.Command("sh", filepath.Join("..", "..", "..", "deploy", "check-dockerfile.sh"), bad).CombinedOutput(); err == nil ||
 		!strings.Contains(string(out), "COPY workload: not in the repository") {
 		t.Errorf("check-dockerfile.sh accepted a COPY of a missing path: %v\n%s", err, out)
 	}

@@ -22,7 +22,7 @@
 // build next to it: see bench/sim):
 //
 //	go build -o bin/bench ./bench && go build -o bin/workload ./workloads/cmd/workload
-//	go run bench/fleet/testdata/mkfixtures.go [fourSizes|fourSizesSim]
+//	go run bench/fleet/collect/testdata/mkfixtures.go [fourSizes|fourSizesSim]
 package main
 
 import (
@@ -42,8 +42,8 @@ var sets = []struct {
 	out  string
 	args []string
 }{
-	{"bench/fleet/testdata/fourSizes", []string{"--modes", "native", "--workloads", "syscall,memsweep"}},
-	{"bench/fleet/testdata/fourSizesSim", []string{"--modes", "native,sim", "--workloads", "syscall,memsweep",
+	{"bench/fleet/collect/testdata/fourSizes", []string{"--modes", "native", "--workloads", "syscall,memsweep"}},
+	{"bench/fleet/collect/testdata/fourSizesSim", []string{"--modes", "native,sim", "--workloads", "syscall,memsweep",
 		"--param", "memsweep.ws=0.5xEPC,1.5xEPC", "--param", "memsweep.access=seq"}},
 }
 

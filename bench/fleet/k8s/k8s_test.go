@@ -1,4 +1,4 @@
-package fleet
+package k8s
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 
+	"github.com/enclavebench/enclavebench/bench/fleet"
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 )
@@ -176,7 +177,7 @@ func checkJob(t *testing.T, variant string, size sizes.Size, o JobOptions, job *
 		t.Errorf("%s: memory request %s limit %s", where, memReq.String(), memLim.String())
 	}
 	epc, hasEPC := c.Resources.Requests[EPCResource]
-	wantsSGX := usesSGX(o.Spec)
+	wantsSGX := fleet.UsesSGX(o.Spec)
 	switch {
 	case hasEPC != wantsSGX:
 		t.Errorf("%s: EPC requested %v, sgx mode %v", where, hasEPC, wantsSGX)
@@ -397,7 +398,7 @@ func TestKubectlDryRun(t *testing.T) {
 			names = append(names, "job.batch/"+jp.Job.Name)
 		}
 	}
-	cmd := exec.Command("sh", filepath.Join("..", "..", "scripts", "check-manifests.sh"), dir)
+	cmd := exec.Command("sh", filepath.Join("..", "..", "..", "scripts", "check-manifests.sh"), dir)
 	cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent") // must not matter
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -412,7 +413,7 @@ func TestKubectlDryRun(t *testing.T) {
 	// And it fails on a broken manifest.
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("apiVersion: batch/v1\nkind: Jobb\nmetadata: {name: x}\n"), 0o644)
-	if out, err := exec.Command("sh", filepath.Join("..", "..", "scripts", "check-manifests.sh"), bad).CombinedOutput(); err == nil {
+	if out, err := exec.Command("sh", filepath.Join("..", "..", "..", "scripts", "check-manifests.sh"), bad).CombinedOutput(); err == nil {
 		t.Errorf("check-manifests.sh accepted kind Jobb:\n%s", out)
 	}
 }

@@ -1,4 +1,4 @@
-package fleet
+package ssh
 
 import (
 	"bufio"
@@ -9,11 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 
-	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/fleet"
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 )
@@ -82,7 +81,7 @@ func SSHPlan(o SSHOptions) ([]HostPlan, error) {
 	if len(o.Hosts) == 0 {
 		return nil, errors.New("no hosts")
 	}
-	if err := ValidPlanID(o.PlanID); err != nil {
+	if err := fleet.ValidPlanID(o.PlanID); err != nil {
 		return nil, err
 	}
 	def := func(p *string, v string) {
@@ -115,21 +114,21 @@ func SSHPlan(o SSHOptions) ([]HostPlan, error) {
 		if err := ValidHost(h.Addr); err != nil {
 			return nil, err
 		}
-		if _, _, err := Expand(o.Spec, h.Size); err != nil {
+		if _, _, err := fleet.Expand(o.Spec, h.Size); err != nil {
 			return nil, fmt.Errorf("%s (%s): %v", h.Addr, h.Size.Name, err)
 		}
 		name := o.PlanID + "-" + h.Size.Name
 		if seen[name] {
-			name += "-" + SafeName(h.Addr)
+			name += "-" + fleet.SafeName(h.Addr)
 		}
 		seen[name] = true
 		remoteOut := "results/" + name
 		hp := HostPlan{Host: h, RemoteOut: remoteOut, LocalOut: filepath.Join(o.Results, name)}
 		ssh := func(remote ...string) []string {
-			return append(append(append([]string{o.SSH}, opts...), h.Addr), shellJoin(remote))
+			return append(append(append([]string{o.SSH}, opts...), h.Addr), fleet.ShellJoin(remote))
 		}
 		hp.Steps = append(hp.Steps, Step{Name: "prepare", Argv: ssh("mkdir", "-p", o.RemoteDir+"/bin", o.RemoteDir+"/results")})
-		if usesEGo(o.Spec) {
+		if fleet.UsesEGo(o.Spec) {
 			hp.Steps = append(hp.Steps, Step{Name: "upload source",
 				Stdin: []string{o.Git, "-C", o.SourceDir, "archive", "--format=tar", "HEAD"},
 				Argv:  ssh("tar", "-x", "-f", "-", "-C", o.RemoteDir)})
@@ -137,19 +136,13 @@ func SSHPlan(o SSHOptions) ([]HostPlan, error) {
 		scp := append(append([]string{o.SCP, "-q"}, opts...),
 			filepath.Join(o.LocalBin, "bench"), filepath.Join(o.LocalBin, "workload"), h.Addr+":"+o.RemoteDir+"/bin/")
 		hp.Steps = append(hp.Steps, Step{Name: "upload binaries", Argv: scp})
-		run := append([]string{"./bin/bench"}, RunArgs(o.Spec, h.Size, remoteOut)...)
+		run := append([]string{"./bin/bench"}, fleet.RunArgs(o.Spec, h.Size, remoteOut)...)
 		hp.Steps = append(hp.Steps, Step{Name: "run", Argv: ssh(append([]string{"cd", o.RemoteDir, "&&"}, run...)...)})
 		fetch := append(append([]string{o.SCP, "-q", "-r"}, opts...), h.Addr+":"+o.RemoteDir+"/"+remoteOut, o.Results+"/")
 		hp.Steps = append(hp.Steps, Step{Name: "copy results back", Argv: fetch, AfterRun: true})
 		plans = append(plans, hp)
 	}
 	return plans, nil
-}
-
-// usesEGo tells whether a mode of spec runs the workload through EGo,
-// which builds it from source on the host.
-func usesEGo(s runspec.Spec) bool {
-	return slices.ContainsFunc(s.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.NeedsEGo })
 }
 
 // ValidHost checks an ssh destination: host, user@host or an alias; no
@@ -190,42 +183,11 @@ func safeRemotePath(p string) error {
 	return nil
 }
 
-// shellQuote quotes s for a POSIX shell; plain words stay as they are.
-func shellQuote(s string) string {
-	if s == "" {
-		return "''"
-	}
-	plain := true
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_@%+=:,./-", r)) {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// shellJoin quotes each word; "&&" stays an operator.
-func shellJoin(words []string) string {
-	q := make([]string, len(words))
-	for i, w := range words {
-		if w == "&&" {
-			q[i] = w
-		} else {
-			q[i] = shellQuote(w)
-		}
-	}
-	return strings.Join(q, " ")
-}
-
 // Line is the step as one line of a POSIX shell script.
 func (s Step) Line() string {
-	line := shellJoin(s.Argv)
+	line := fleet.ShellJoin(s.Argv)
 	if len(s.Stdin) > 0 {
-		line = shellJoin(s.Stdin) + " | " + line
+		line = fleet.ShellJoin(s.Stdin) + " | " + line
 	}
 	return line
 }
@@ -235,7 +197,7 @@ func (s Step) Line() string {
 func Script(w io.Writer, plans []HostPlan, logDir string) error {
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n# enclavebench: the suite on each host over ssh, results copied back.\n")
-	fmt.Fprintf(&b, "# Run it, or run `bench plan --ssh ... --exec`, which does the same with a summary.\nset -u\npids=\nmkdir -p %s\n", shellQuote(logDir))
+	fmt.Fprintf(&b, "# Run it, or run `bench plan --ssh ... --exec`, which does the same with a summary.\nset -u\npids=\nmkdir -p %s\n", fleet.ShellQuote(logDir))
 	for i, hp := range plans {
 		fmt.Fprintf(&b, "\n# %s on %s -> %s\nhost%d() {\n", hp.Host.Size.Name, hp.Host.Addr, hp.LocalOut, i+1)
 		ran := false
@@ -253,7 +215,7 @@ func Script(w io.Writer, plans []HostPlan, logDir string) error {
 		if ran {
 			b.WriteString("  return $rc\n")
 		}
-		fmt.Fprintf(&b, "}\nhost%d > %s 2>&1 &\npids=\"$pids $!\"\n", i+1, shellQuote(filepath.Join(logDir, LogName(hp))))
+		fmt.Fprintf(&b, "}\nhost%d > %s 2>&1 &\npids=\"$pids $!\"\n", i+1, fleet.ShellQuote(filepath.Join(logDir, LogName(hp))))
 	}
 	b.WriteString("\nfail=0\nfor pid in $pids; do wait \"$pid\" || fail=1; done\nexit $fail\n")
 	_, err := io.WriteString(w, b.String())
@@ -261,7 +223,9 @@ func Script(w io.Writer, plans []HostPlan, logDir string) error {
 }
 
 // LogName is the file name of a host's log.
-func LogName(hp HostPlan) string { return SafeName(hp.Host.Addr) + "-" + hp.Host.Size.Name + ".log" }
+func LogName(hp HostPlan) string {
+	return fleet.SafeName(hp.Host.Addr) + "-" + hp.Host.Size.Name + ".log"
+}
 
 // HostResult is the outcome of one host's plan.
 type HostResult struct {

@@ -1,4 +1,4 @@
-package fleet
+package collect
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/enclavebench/enclavebench/bench/result"
+
+	"github.com/enclavebench/enclavebench/bench/fleet/podlog"
 )
 
 // The fixtures are real runs (see testdata/mkfixtures.go): the stream of
@@ -415,9 +417,9 @@ func TestCollectBadInput(t *testing.T) {
 
 func runID(t *testing.T, log string) string {
 	t.Helper()
-	recs, _ := ParseLog(strings.NewReader(log), "x")
+	recs, _ := podlog.ParseLog(strings.NewReader(log), "x")
 	for _, r := range recs {
-		if r.Kind == KindRun {
+		if r.Kind == podlog.KindRun {
 			return r.RunID
 		}
 	}

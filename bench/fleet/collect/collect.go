@@ -1,4 +1,4 @@
-package fleet
+package collect
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enclavebench/enclavebench/bench/fleet"
+	"github.com/enclavebench/enclavebench/bench/fleet/podlog"
 	"github.com/enclavebench/enclavebench/bench/result"
 )
 
@@ -32,7 +34,7 @@ type CollectedRun struct {
 	// Files lists the logs the run's records came from.
 	Files []string
 	// First and Last are the positions of the run's first and last run record.
-	First, Last Pos
+	First, Last podlog.Pos
 	// Finished is false when the log has no final run record (the pod
 	// stopped before the run ended); Run.Status is then "interrupted".
 	Finished bool
@@ -64,7 +66,7 @@ type Collection struct {
 func Collect(logs []Log) *Collection {
 	c := &collector{runs: map[runKey]*runState{}}
 	for _, l := range logs {
-		recs, problems := ParseLog(l.R, l.Name)
+		recs, problems := podlog.ParseLog(l.R, l.Name)
 		c.problems = append(c.problems, problems...)
 		c.file(l.Name, recs)
 	}
@@ -101,7 +103,7 @@ type cellKey struct {
 // duplicates from conflicts.
 type recordRef struct {
 	enc []byte
-	pos Pos
+	pos podlog.Pos
 }
 
 type collector struct {
@@ -111,12 +113,12 @@ type collector struct {
 	duplicates int
 }
 
-func (c *collector) problem(p Pos, err error) {
+func (c *collector) problem(p podlog.Pos, err error) {
 	c.problems = append(c.problems, &result.LineError{File: p.File, Line: p.Line, Err: err})
 }
 
 // file routes the records of one log.
-func (c *collector) file(name string, recs []Record) {
+func (c *collector) file(name string, recs []podlog.Record) {
 	// started lists the runs seen in this log, in order of their first
 	// record here; bySource is the last run started under each tag.
 	var started []*runState
@@ -124,7 +126,7 @@ func (c *collector) file(name string, recs []Record) {
 	ambiguous := map[string]bool{}
 	for i := range recs {
 		r := &recs[i]
-		if r.Kind == KindRun {
+		if r.Kind == podlog.KindRun {
 			st := c.run(r)
 			if st == nil {
 				continue
@@ -150,7 +152,7 @@ func (c *collector) file(name string, recs []Record) {
 }
 
 // run registers a run record and returns its run.
-func (c *collector) run(r *Record) *runState {
+func (c *collector) run(r *podlog.Record) *runState {
 	key := runKey{r.RunID, r.Start.UnixNano()}
 	st := c.runs[key]
 	if st == nil {
@@ -169,7 +171,7 @@ func (c *collector) run(r *Record) *runState {
 		return st
 	}
 	if !result.Readable(r.Schema) {
-		if st.Last == (Pos{}) {
+		if st.Last == (podlog.Pos{}) {
 			c.problem(r.Pos, fmt.Errorf("run %s was written with result schema version %d; this harness reads versions %d to %d: collect it with a matching harness (its records are skipped)", r.RunID, r.Schema, result.MinSchemaVersion, result.SchemaVersion))
 		}
 		st.Last = r.Pos
@@ -186,7 +188,7 @@ func (c *collector) run(r *Record) *runState {
 }
 
 // route finds the run a sample or cell outcome belongs to.
-func (c *collector) route(r *Record, started []*runState, bySource map[string]*runState, ambiguous map[string]bool) *runState {
+func (c *collector) route(r *podlog.Record, started []*runState, bySource map[string]*runState, ambiguous map[string]bool) *runState {
 	if st := bySource[r.Source]; r.Source != "" && st != nil && st.plan[r.CellKey] {
 		return st
 	}
@@ -198,7 +200,7 @@ func (c *collector) route(r *Record, started []*runState, bySource map[string]*r
 	}
 	if len(found) == 0 {
 		what := "sample"
-		if r.Kind == KindCell {
+		if r.Kind == podlog.KindCell {
 			what = "cell outcome"
 		}
 		if r.CellKey == "" {
@@ -227,7 +229,7 @@ func (st *runState) runID() string {
 }
 
 // add keeps a sample or cell outcome of st.
-func (c *collector) add(st *runState, r *Record) {
+func (c *collector) add(st *runState, r *podlog.Record) {
 	st.files[r.File] = true
 	if !result.Readable(st.schema) {
 		st.dropped++
@@ -241,7 +243,7 @@ func (c *collector) add(st *runState, r *Record) {
 	var dupOf recordRef
 	var dup bool
 	switch r.Kind {
-	case KindSample:
+	case podlog.KindSample:
 		enc, _ = json.Marshal(r.Sample)
 		k := sampleKey{r.Sample.Cell, r.Sample.Attempt, r.Sample.Rep}
 		if dupOf, dup = st.samples[k]; !dup {
@@ -249,7 +251,7 @@ func (c *collector) add(st *runState, r *Record) {
 			st.Samples = append(st.Samples, *r.Sample)
 			return
 		}
-	case KindCell:
+	case podlog.KindCell:
 		enc, _ = json.Marshal(r.Cell)
 		k := cellKey{r.Cell.Cell, r.Cell.Attempt}
 		if dupOf, dup = st.cells[k]; !dup {
@@ -265,7 +267,7 @@ func (c *collector) add(st *runState, r *Record) {
 	c.problem(r.Pos, fmt.Errorf("%s of cell %s (attempt %d) differs from the one at %s for the same run %s: kept the first", r.Kind, r.CellKey, attemptOf(r), dupOf.pos, st.runID()))
 }
 
-func attemptOf(r *Record) int {
+func attemptOf(r *podlog.Record) int {
 	if r.Sample != nil {
 		return r.Sample.Attempt
 	}
@@ -305,7 +307,7 @@ func (c *collector) finish() *Collection {
 			st.Files = append(st.Files, f)
 		}
 		sort.Strings(st.Files)
-		name := SafeName(st.Run.ID)
+		name := fleet.SafeName(st.Run.ID)
 		if name != st.Run.ID {
 			c.problemTo(out, st.First, fmt.Errorf("run ID %q is not a safe directory name: collected as %s", st.Run.ID, name))
 		}
@@ -324,7 +326,7 @@ func (c *collector) finish() *Collection {
 	return out
 }
 
-func (c *collector) problemTo(out *Collection, p Pos, err error) {
+func (c *collector) problemTo(out *Collection, p podlog.Pos, err error) {
 	out.Problems = append(out.Problems, &result.LineError{File: p.File, Line: p.Line, Err: err})
 }
 
@@ -336,29 +338,6 @@ func latestEnd(cells []result.CellResult) time.Time {
 		}
 	}
 	return t.UTC()
-}
-
-// SafeName turns a run ID read from a log into a directory name: letters,
-// digits, '.', '_' and '-' only, not starting with '.' (a log is input, and
-// its IDs must not escape the output directory).
-func SafeName(id string) string {
-	var b strings.Builder
-	for _, r := range id {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	s := b.String()
-	if s == "" || s[0] == '.' {
-		s = "run" + s
-	}
-	if len(s) > 128 {
-		s = s[:128]
-	}
-	return s
 }
 
 // ErrExists is returned by Write when the directory already holds the run

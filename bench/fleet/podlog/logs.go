@@ -1,4 +1,4 @@
-package fleet
+package podlog
 
 import (
 	"bufio"
@@ -63,7 +63,7 @@ const prefixStem = "@enclavebench-result/"
 var streamVersion = func() int {
 	v, err := strconv.Atoi(result.StreamPrefix[len(prefixStem) : len(result.StreamPrefix)-1])
 	if err != nil || result.StreamPrefix[:len(prefixStem)] != prefixStem {
-		panic("fleet: result.StreamPrefix does not have the form " + prefixStem + "N ")
+		panic("podlog: result.StreamPrefix does not have the form " + prefixStem + "N ")
 	}
 	return v
 }()

@@ -1,4 +1,4 @@
-package fleet
+package collect
 
 import (
 	"bytes"
@@ -8,14 +8,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/enclavebench/enclavebench/bench/fleet/podlog"
 	"github.com/enclavebench/enclavebench/bench/result"
 )
 
-// FuzzParseLog feeds arbitrary logs to the parser and the collector: they
+// FuzzCollect feeds arbitrary logs to the parser and the collector: they
 // never panic, every problem names the file and a line that exists, every
 // record lies on a line that exists, and the stream lines of a real run
 // survive any junk put in front of and after them.
-func FuzzParseLog(f *testing.F) {
+func FuzzCollect(f *testing.F) {
 	// Seeds are a few lines of a real log: small inputs keep the fuzzer's
 	// minimization quick (run with -fuzzminimizetime 5s or so).
 	for _, size := range fixtureSizes[:2] {
@@ -35,12 +36,12 @@ func FuzzParseLog(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, log, junk []byte) {
 		nLines := bytes.Count(log, []byte("\n")) + 1
-		recs, problems := ParseLog(bytes.NewReader(log), "f.log")
+		recs, problems := podlog.ParseLog(bytes.NewReader(log), "f.log")
 		for _, r := range recs {
 			if r.File != "f.log" || r.Line < 1 || r.Line > nLines {
 				t.Fatalf("record at %v, log has %d lines", r.Pos, nLines)
 			}
-			if r.Err == nil && r.Kind != KindRun && (r.Sample == nil) == (r.Cell == nil) {
+			if r.Err == nil && r.Kind != podlog.KindRun && (r.Sample == nil) == (r.Cell == nil) {
 				t.Fatalf("record %v: kind %s without exactly one value", r.Pos, r.Kind)
 			}
 		}
@@ -58,6 +59,7 @@ func FuzzParseLog(f *testing.F) {
 		}
 
 		// Junk on its own lines around a real log changes nothing.
+		prefixStem := result.StreamPrefix[:strings.LastIndex(result.StreamPrefix, "/")+1]
 		if bytes.Contains(junk, []byte(prefixStem)) || bytes.ContainsAny(junk, "\n\r") {
 			return
 		}

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/bench/stats"
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 )
 
 // cellSummary is the statistics of one cell in its primary unit.
@@ -57,7 +57,7 @@ func summarize(d *result.Dir) []cellSummary {
 		if ss := sims[k]; len(ss) > 0 {
 			cs.Model = paired.Summarize(ss).Verdict()
 			if b := stats.Summarize(bases[k]); b.N > 0 {
-				cs.Model = "base " + fmtNum(b.Center) + " " + k.unit + ", " + cs.Model
+				cs.Model = "base " + textfmt.Figure(b.Center, k.unit) + ", " + cs.Model
 			}
 		}
 		out = append(out, cs)
@@ -90,7 +90,7 @@ func printSummary(w io.Writer, d *result.Dir) {
 		if s.Model != "" {
 			model = "\t" + s.Model
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%d\t%s%s\n", s.Cell, fmtNum(s.Center), s.Unit, ciString(s.Summary), s.N, note, model)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s%s\n", s.Cell, textfmt.Figure(s.Center, s.Unit), ciString(s.Summary), s.N, note, model)
 	}
 	for _, c := range sortedCells(d) {
 		if c.Status != result.StatusOK {
@@ -149,9 +149,6 @@ func ciString(s stats.Summary) string {
 	}
 	return fmt.Sprintf("±%.1f%%", 100*r)
 }
-
-// fmtNum prints a figure with 4 significant digits.
-func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")

@@ -8,10 +8,12 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/bench/stats"
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 )
 
-// fmtNum prints a figure readably: 4 significant digits, thousands
-// grouped, no exponent between 1e-4 and 1e12.
+// fmtNum prints an amount that is not a measured figure (MiB of EPC)
+// readably: 4 significant digits, thousands grouped, no exponent between
+// 1e-4 and 1e12. Figures in their units go through textfmt.Figure.
 func fmtNum(v float64) string {
 	av := math.Abs(v)
 	switch {
@@ -161,7 +163,7 @@ func fmtMedian(g *Group) string {
 	if g.Summary.N == 0 {
 		return "—"
 	}
-	return fmtNum(g.Summary.Center)
+	return textfmt.Figure(g.Summary.Center, g.Unit)
 }
 
 // pairedVerdict prints a sim row's predicted slowdown over its own

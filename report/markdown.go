@@ -202,7 +202,7 @@ func ratioText(g *Group) string {
 	if g.Baseline.Against == AgainstPairs {
 		s += " of its measured base"
 		if b := stats.Summarize(g.ModelNative); b.N > 0 {
-			s += " " + fmtNum(b.Center)
+			s += " " + textfmt.Figure(b.Center, g.Unit)
 		}
 	}
 	return s

@@ -60,3 +60,13 @@ func Figures(unit string, vals ...float64) ([]string, string) {
 	}
 	return out, tu
 }
+
+// Figure formats one value measured in unit with its tidied unit, as
+// Figures does: "326.5n sec/op", "48.000M ops/s"; "—" when not finite.
+func Figure(v float64, unit string) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "—"
+	}
+	vals, tu := Figures(unit, v)
+	return vals[0] + " " + tu
+}

@@ -24,10 +24,6 @@ const (
 	EventCountNS     = "count_pass_ns"     // duration of the counting pass's operations
 )
 
-// CostEvents are the events that make up a prediction beyond its measured
-// base, in the order reports list them.
-var CostEvents = []string{EventCostOCalls, EventCostECalls, EventCostEPC, EventCostMEE}
-
 // Emulation is what the software EPC costs on this host beyond what SGX
 // would: its handler's time plus FaultTrapNS per fault.
 type Emulation struct {

@@ -8,6 +8,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/trace"
@@ -157,5 +158,22 @@ func TestUsableEPC(t *testing.T) {
 	sz, _ := sizes.Lookup("DC1s_v2")
 	if _, err := UsableEPC(sz, 30<<20, pr); err == nil {
 		t.Error("a baseline larger than the EPC must be refused")
+	}
+}
+
+// The events Predict writes are the ones bench/sim/paired reads back.
+func TestPairedReadsPredictEvents(t *testing.T) {
+	if paired.EventOCalls != EventCostOCalls || paired.EventECalls != EventCostECalls || paired.EventEPC != EventCostEPC || paired.EventMEE != EventCostMEE {
+		t.Fatal("bench/sim/paired and bench/sim name the cost events differently")
+	}
+	s := &result.Sample{Iters: 100, ElapsedNS: 1e6, Values: []protocol.Value{{Value: 1e4, Unit: "ns/op", Better: protocol.Lower}},
+		Events: map[string]int64{"epc_loads": 10, "epc_evictions": 10, "epc_faults": 20, "epc_pass_ops": 100}}
+	p, err := Predict(s, &trace.Pass{Version: 1, Ops: 100, ElapsedNS: 1e6, Counts: trace.Counts{OCalls: 100}}, testPrices, Emulation{}, "t/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, ok := paired.Of(s)
+	if !ok || pr.Reconstructed || !near(pr.Slowdown(), p.PredictedNS/p.BaseNS) {
+		t.Fatalf("paired.Of = %+v, %v; prediction %s", pr, ok, p.Describe())
 	}
 }

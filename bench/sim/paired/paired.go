@@ -23,7 +23,7 @@ import (
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
-// The sim mode's cost events (bench/sim.CostEvents): the predicted time
+// The sim mode's cost events (bench/sim.EventCost*): the predicted time
 // of each kind of enclave event in a repetition, in ns.
 const (
 	EventOCalls = "model_ocall_ns"

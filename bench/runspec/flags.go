@@ -14,17 +14,13 @@ import (
 // they asked for. `bench run` and `bench plan` share them, so that a plan
 // hands every host the request its user wrote.
 type Flags struct {
-	fs        *pflag.FlagSet
-	spec      Spec
-	params    []string
-	warmup    int
-	minTime   time.Duration
-	timeout   time.Duration
-	listFlags []string
+	fs      *pflag.FlagSet
+	spec    Spec
+	params  []string
+	warmup  int
+	minTime time.Duration
+	timeout time.Duration
 }
-
-// FlagNames are the flags Flags defines.
-var FlagNames = []string{"workloads", "sizes", "modes", "profile", "param", "footprint", "reps", "warmup", "min-time", "timeout", "seed", "rounds"}
 
 // Defaults are the values a flag set starts from.
 type Defaults struct {

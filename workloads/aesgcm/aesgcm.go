@@ -14,6 +14,13 @@
 // handed in (a fixed AES-128 key, the key size of SGX sealing): no key
 // derivation or exchange is measured.
 //
+// The loop adds nothing measurable to the cipher: a CPU profile of 16 KiB
+// records over a 14 MiB dataset (0.5xEPC of DC1s_v2) puts 99% of Step's
+// samples in crypto/cipher's Open and Seal (gcmAesDec 47%, gcmAesEnc 47%
+// of the run). Prefetching the next record (PREFETCHT1 per line) was tried
+// and cost 6-7% itself with no gain, on a host whose 32 MiB L3 holds the
+// dataset.
+//
 // Record layout in the arena, one slot per record: nonce (12 bytes),
 // ciphertext (record bytes), tag (16 bytes), padded to 8 bytes.
 package aesgcm

@@ -87,7 +87,7 @@ var v1ByteSuffixes = []struct {
 func v1Bytes(v string, epc int64) (int64, error) {
 	if f, ok := strings.CutSuffix(v, "xEPC"); ok {
 		x, err := strconv.ParseFloat(f, 64)
-		if err != nil || x <= 0 || x > 1e6 || epc <= 0 {
+		if err != nil || !(x > 0 && x <= 1e6) || epc <= 0 || int64(x*float64(epc)) < 1 { // NaN too
 			return 0, fmt.Errorf("%q: not a multiple of a known EPC", v)
 		}
 		return int64(x * float64(epc)), nil
@@ -100,7 +100,7 @@ func v1Bytes(v string, epc int64) (int64, error) {
 		}
 	}
 	x, err := strconv.ParseFloat(num, 64)
-	if err != nil || x <= 0 || x*float64(mult) > 1<<50 {
+	if err != nil || !(x*float64(mult) >= 1 && x*float64(mult) <= 1<<50) { // NaN and fractions of a byte too
 		return 0, fmt.Errorf("%q is not a byte count", v)
 	}
 	return int64(x * float64(mult)), nil

@@ -1,0 +1,90 @@
+package result
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
+
+func genFacts(t *rapid.T) Facts {
+	name := rapid.StringMatching(`[a-z][a-z0-9-]{0,8}`)
+	f := Facts{Workloads: map[string]WorkloadFacts{}, Modes: map[string]ModeFacts{}, Cells: map[string]CellFacts{}}
+	for i := rapid.IntRange(0, 3).Draw(t, "workloads"); i > 0; i-- {
+		wf := WorkloadFacts{Params: rapid.SliceOf(name).Draw(t, "params"),
+			FootprintParam: rapid.SampledFrom([]string{"", "ws", "dataset"}).Draw(t, "fp")}
+		for j := rapid.IntRange(0, 2).Draw(t, "metrics"); j > 0; j-- {
+			wf.Metrics = append(wf.Metrics, protocol.Value{Unit: rapid.SampledFrom([]string{"ns/op", "MB/s", "ops/s"}).Draw(t, "unit"),
+				Better: rapid.SampledFrom([]string{protocol.Lower, protocol.Higher}).Draw(t, "better")})
+		}
+		for j := rapid.IntRange(0, 2).Draw(t, "figures"); j > 0; j-- {
+			wf.Figures = append(wf.Figures, FigureRole{rapid.SampledFrom([]string{FigureTransitions, FigureScaling}).Draw(t, "role"), name.Draw(t, "param")})
+		}
+		f.Workloads[name.Draw(t, "workload")] = wf
+	}
+	for i := rapid.IntRange(0, 3).Draw(t, "modes"); i > 0; i-- {
+		f.Modes[name.Draw(t, "mode")] = ModeFacts{Rank: rapid.IntRange(0, 9).Draw(t, "rank"),
+			Kind: rapid.SampledFrom([]string{KindMeasured, KindEmulated, KindModel}).Draw(t, "kind"), Enclave: rapid.Bool().Draw(t, "enclave"),
+			LoadTime: rapid.Bool().Draw(t, "load"), Label: rapid.String().Draw(t, "label"), Summary: rapid.String().Draw(t, "summary")}
+	}
+	for i := rapid.IntRange(0, 5).Draw(t, "cells"); i > 0; i-- {
+		f.Cells[name.Draw(t, "cell")] = CellFacts{FootprintBytes: rapid.Int64Range(-1, 1<<40).Draw(t, "fp bytes"),
+			Count: rapid.IntRange(0, 1024).Draw(t, "count")}
+	}
+	return f
+}
+
+// TestFactsRoundTrip: facts written to run.json read back the same.
+func TestFactsRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		in := genFacts(t)
+		b, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out Facts
+		if err := DecodeStrict(b, &out); err != nil {
+			t.Fatalf("%v\n%s", err, b)
+		}
+		for w, wf := range in.Workloads { // an empty list reads back as nil
+			if len(wf.Params) == 0 {
+				wf.Params = nil
+				in.Workloads[w] = wf
+			}
+			if o := out.Workloads[w]; len(o.Params) == 0 {
+				o.Params = nil
+				out.Workloads[w] = o
+			}
+		}
+		if !reflect.DeepEqual(in, out) {
+			t.Fatalf("round trip:\n%+v\n%+v", in, out)
+		}
+	})
+}
+
+// FuzzV1Values: the frozen v1 readers of parameter values never panic and
+// never return a negative byte count or thread count.
+func FuzzV1Values(f *testing.F) {
+	for _, s := range []string{"0.5xEPC", "2xEPC", "64KiB", "16MiB", "1GB", "4096", "vcpus", "2xvcpus", "0", "-1", "1e300", "NaNxEPC", "xvcpus"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if n, ok := ByteCount(v); ok && n <= 0 {
+			t.Errorf("ByteCount(%q) = %d", v, n)
+		}
+		if n, err := v1Bytes(v, 168<<20); err == nil && n <= 0 {
+			t.Errorf("v1Bytes(%q) = %d", v, n)
+		}
+		if n := v1Count(v, 4); n < 0 || n > 1024 {
+			t.Errorf("v1Count(%q) = %d", v, n)
+		}
+		for _, w := range []string{"memsweep", "kvstore", "aesgcm", "fileio", "syscall", "unknown"} {
+			if fp := v1Footprint(w, map[string]string{"ws": v, "dataset": v, "file": v, "fs": "memfs"}, 168<<20); fp < -1 {
+				t.Errorf("v1Footprint(%s, %q) = %d", w, v, fp)
+			}
+		}
+	})
+}

@@ -21,13 +21,18 @@ var byteSuffixes = []struct {
 func ParseBytes(v string, env Env) (int64, error) {
 	if f, ok := strings.CutSuffix(v, "xEPC"); ok {
 		x, err := strconv.ParseFloat(f, 64)
-		if err != nil || x <= 0 || x > 1e6 {
+		// !(x > 0) also catches NaN, which every comparison lets through.
+		if err != nil || !(x > 0) || x > 1e6 {
 			return 0, fmt.Errorf("%q is not a positive multiple of the EPC", v)
 		}
 		if env.EPCBytes <= 0 {
 			return 0, fmt.Errorf("%q needs the size's EPC, which is unknown", v)
 		}
-		return int64(x * float64(env.EPCBytes)), nil
+		n := int64(x * float64(env.EPCBytes))
+		if n < 1 {
+			return 0, fmt.Errorf("%q is less than one byte of this size's EPC", v)
+		}
+		return n, nil
 	}
 	mult := int64(1)
 	num := v
@@ -41,13 +46,17 @@ func ParseBytes(v string, env Env) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a byte count (e.g. 4096, 64KiB, 16MiB, 0.5xEPC)", v)
 	}
-	if x <= 0 {
+	if !(x > 0) { // NaN too
 		return 0, fmt.Errorf("%q: byte count must be positive", v)
 	}
 	if x*float64(mult) > 1<<50 {
 		return 0, fmt.Errorf("%q: byte count too large", v)
 	}
-	return int64(x * float64(mult)), nil
+	n := int64(x * float64(mult))
+	if n < 1 {
+		return 0, fmt.Errorf("%q is less than one byte", v)
+	}
+	return n, nil
 }
 
 // BytesInRange returns a Check for byte counts in [lo, hi], and no larger

@@ -167,31 +167,6 @@ func fmtMedian(g *Group) string {
 }
 
 // pairedVerdict prints a sim row's predicted slowdown over its own
-// measured base: "1.21× slower [1.19, 1.24] predicted: OCALLs 96%, EPC
-// paging 4% (6 pairs)", or "as native: no enclave event counted". It is
-// never "faster": a prediction adds priced events to its base.
-func pairedVerdict(r *Ratio) string {
-	n := fmt.Sprintf("%d pairs", r.N1)
-	if len(r.Parts) == 0 {
-		return "as native: no enclave event counted (" + n + ")"
-	}
-	s := paired.FormatSlowdown(math.Max(r.Slowdown, 1)) + "× slower"
-	if r.CI {
-		s += " [" + paired.FormatSlowdown(math.Max(r.SLo, 1)) + ", " + paired.FormatSlowdown(math.Max(r.SHi, 1)) + "]"
-	} else {
-		s += " [no CI]"
-	}
-	parts := make([]string, len(r.Parts))
-	for i, p := range r.Parts {
-		parts[i] = p.Label + " " + fmtShare(p.Share)
-	}
-	return s + " predicted: " + strings.Join(parts, ", ") + " (" + n + ")"
-}
-
-// fmtShare prints a share of the predicted overhead: "96%", "<1%".
-func fmtShare(f float64) string {
-	if f < 0.005 {
-		return "<1%"
-	}
-	return strconv.FormatFloat(math.Round(f*100), 'f', 0, 64) + "%"
-}
+// measured base, in the words every command uses (paired.Cell.Verdict):
+// never "faster", since a prediction adds priced events to its base.
+func pairedVerdict(r *Ratio) string { return r.Paired.Verdict() }

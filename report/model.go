@@ -140,6 +140,8 @@ type Ratio struct {
 	Significant        bool
 	// Parts are the events a paired (sim) slowdown is made of.
 	Parts []paired.Part
+	// Paired is the sim group's paired account this ratio came from.
+	Paired *paired.Cell
 }
 
 // What a Ratio is against.
@@ -620,6 +622,7 @@ func pairedRatio(c paired.Cell, better string) *Ratio {
 	}
 	r.Significant = r.CI && s.Lo > 1
 	r.Parts = c.Parts
+	r.Paired = &c
 	return r
 }
 

@@ -384,7 +384,7 @@ func (b *builder) units() {
 
 func (b *builder) group(src *Source, workloadName string, params map[string]string, cellKey, size, m string) *Group {
 	d := src.Dir
-	order := paramOrder(d.Facts.Workload(workloadName).Params, params)
+	order := result.ParamOrder(d.Facts.Workload(workloadName).Params, params)
 	text := paramText(params, order)
 	mf := modeFacts(d, m)
 	key := groupKey{src.Origin, workloadName, text, size, mf.Label}
@@ -466,7 +466,7 @@ func (b *builder) collect() {
 		sort.Slice(cells, func(i, j int) bool { return cells[i].Cell < cells[j].Cell })
 		for _, c := range cells {
 			mf := modeFacts(d, c.Mode)
-			order := paramOrder(d.Facts.Workload(c.Workload).Params, c.Params)
+			order := result.ParamOrder(d.Facts.Workload(c.Workload).Params, c.Params)
 			out := CellOutcome{Origin: src.OriginLabel, Run: d.Run.ID, Cell: c.Cell, Workload: c.Workload,
 				Params: paramText(c.Params, order), Size: c.Size, Mode: mf.Label, Status: c.Status,
 				Reason: c.Reason, ExitCode: c.ExitCode, Stderr: c.Stderr}
@@ -526,26 +526,6 @@ func heapFromExtra(extra map[string]string) (int64, bool) {
 		return int64(f), true
 	}
 	return 0, false
-}
-
-// paramOrder is the recorded declaration order of a cell's parameters,
-// else (a cell the facts do not cover) sorted.
-func paramOrder(declared []string, params map[string]string) []string {
-	var order []string
-	for _, p := range declared {
-		if _, ok := params[p]; ok {
-			order = append(order, p)
-		}
-	}
-	if len(order) == len(params) {
-		return order
-	}
-	order = order[:0]
-	for k := range params {
-		order = append(order, k)
-	}
-	sort.Strings(order)
-	return order
 }
 
 func paramText(params map[string]string, order []string) string {

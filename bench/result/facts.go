@@ -1,6 +1,10 @@
 package result
 
-import "github.com/enclavebench/enclavebench/workloads/protocol"
+import (
+	"sort"
+
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
 
 // Facts are what a reader needs to interpret a run's cells, recorded in
 // run.json by the run itself (schema version 2): readers (report, compare,
@@ -118,4 +122,25 @@ func (f *Facts) Cell(k string) CellFacts {
 		return c
 	}
 	return CellFacts{FootprintBytes: -1}
+}
+
+// ParamOrder is a cell's parameters in their declared order, or sorted
+// when the declaration does not cover them all (a cell the facts do not
+// describe): names are then still stable.
+func ParamOrder(declared []string, params map[string]string) []string {
+	var order []string
+	for _, p := range declared {
+		if _, ok := params[p]; ok {
+			order = append(order, p)
+		}
+	}
+	if len(order) == len(params) {
+		return order
+	}
+	order = order[:0]
+	for k := range params {
+		order = append(order, k)
+	}
+	sort.Strings(order)
+	return order
 }

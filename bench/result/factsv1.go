@@ -2,7 +2,6 @@ package result
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -224,19 +223,5 @@ func factsV1(d *Dir, cells []CellResult) Facts {
 // v1ParamOrder is a v1 cell's parameter order: its workload's, else
 // sorted.
 func v1ParamOrder(w string, params map[string]string) []string {
-	var order []string
-	for _, p := range v1Params[w] {
-		if _, ok := params[p]; ok {
-			order = append(order, p)
-		}
-	}
-	if len(order) == len(params) {
-		return order
-	}
-	order = order[:0]
-	for k := range params {
-		order = append(order, k)
-	}
-	sort.Strings(order)
-	return order
+	return ParamOrder(v1Params[w], params)
 }

@@ -17,7 +17,8 @@
 #
 # SIZE (default DC2s_v2); B=DIR reuses a run that has the ego-sim cells
 # (with --ego-trace-ocalls) of the quick profile at SIZE, SIM=DIR one with
-# its sim cells (default: B).
+# its sim cells (default: B), A=DIR one with the ego-sim cells at --reps 1
+# --warmup 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ENCLAVEBENCH_IMDS=off
@@ -33,13 +34,17 @@ if [ -z "$b" ]; then
   bin/bench run --profile quick --sizes "$size" --modes ego-sim,sim --ego-trace-ocalls \
     --progress never --timeout 10m -o "$b" >/dev/null
 fi
-bin/bench run --profile quick --sizes "$size" --modes ego-sim --ego-trace-ocalls --reps 1 --warmup 0 \
-  --progress never --timeout 10m -o "$tmp/a" >/dev/null
+a=${A:-}
+if [ -z "$a" ]; then
+  a=$tmp/a
+  bin/bench run --profile quick --sizes "$size" --modes ego-sim --ego-trace-ocalls --reps 1 --warmup 0 \
+    --progress never --timeout 10m -o "$a" >/dev/null
+fi
 
 # key: workload params size (mode left out)
 keyf='.workload + " " + ((.params // {}) | to_entries | sort_by(.key) | map("\(.key)=\(.value)") | join(",")) + " " + .size'
 last() { jq -c "select(.size == \"$size\")" "$1/cells.jsonl" | jq -sc "group_by(.cell) | map(max_by(.attempt)) | .[]"; }
-last "$tmp/a" > "$tmp/a.cells"
+last "$a" > "$tmp/a.cells"
 last "$b" > "$tmp/b.cells"
 jq -c "select(.size == \"$size\" and .mode == \"sim\") | {k: ($keyf), o: (.events.ocalls // 0), n: .iters}" "${SIM:-$b}/samples.jsonl" \
   | jq -sc 'group_by(.k) | map({k: .[0].k, sim: ((map(.o) | add) / (map(.n) | add))}) | .[]' > "$tmp/sim"
@@ -47,7 +52,7 @@ jq -c "select(.size == \"$size\" and .mode == \"sim\") | {k: ($keyf), o: (.event
 # are the requests of their samples.
 iters() { jq -c "select(.size == \"$size\" and .mode == \"ego-sim\") | {k: ($keyf), n: .iters}" "$1/samples.jsonl" \
   | jq -sc 'group_by(.k) | map({(.[0].k): (map(.n) | add)}) | add // {}'; }
-iters "$tmp/a" > "$tmp/a.iters"
+iters "$a" > "$tmp/a.iters"
 iters "$b" > "$tmp/b.iters"
 
 echo "| cell ($size) | EGo OCALLs/op (clock apart) | EGo clock OCALLs/op | sim OCALLs/op | sim / EGo |"

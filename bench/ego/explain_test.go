@@ -85,7 +85,7 @@ func TestParseLauncher(t *testing.T) {
 		"------",
 		"ocalls",
 		"------",
-		"120\toe_syscall_pread64_ocall",
+		"120\tocall_oe_syscall_pread_ocall",
 		"17\tHandleThreadWait",
 		"5\t0x7f00deadbeef",
 		"------",

@@ -57,6 +57,9 @@ var ocalls = []uintptr{
 	unix.SYS_SELECT, unix.SYS_SENDTO, unix.SYS_SENDMSG, unix.SYS_SETSOCKOPT, unix.SYS_SHUTDOWN,
 	unix.SYS_SOCKET, unix.SYS_SOCKETPAIR, unix.SYS_STAT, unix.SYS_STATX, unix.SYS_TRUNCATE,
 	unix.SYS_WRITE, unix.SYS_WRITEV, unix.SYS_UNAME, unix.SYS_UNLINK, unix.SYS_UNLINKAT,
+	// Go 1.26's netpoll break: EGo v1.6.0 was seen to forward it
+	// (ocall_oe_syscall_eventfd_ocall, OE_TRACE_OCALLS; docs/sim.md).
+	unix.SYS_EVENTFD, unix.SYS_EVENTFD2,
 }
 
 var (
@@ -139,5 +142,6 @@ var nameTable = map[string]uintptr{
 	"shutdown": unix.SYS_SHUTDOWN, "socket": unix.SYS_SOCKET, "socketpair": unix.SYS_SOCKETPAIR,
 	"stat": unix.SYS_STAT, "statx": unix.SYS_STATX, "truncate": unix.SYS_TRUNCATE, "write": unix.SYS_WRITE,
 	"writev": unix.SYS_WRITEV, "uname": unix.SYS_UNAME, "unlink": unix.SYS_UNLINK, "unlinkat": unix.SYS_UNLINKAT,
+	"eventfd": unix.SYS_EVENTFD, "eventfd2": unix.SYS_EVENTFD2,
 	"futex": unix.SYS_FUTEX, "clone": unix.SYS_CLONE, "clone3": unix.SYS_CLONE3,
 }

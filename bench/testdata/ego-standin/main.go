@@ -383,9 +383,10 @@ func runEnclave(exe string, args []string) int {
 	}
 	code := run(cmd)
 	if os.Getenv("OE_TRACE_OCALLS") == "1" {
-		// edgelessrt src/ert/host/ocall_tracer.cpp at exit.
+		// edgelessrt src/ert/host/ocall_tracer.cpp at exit, with the
+		// function names EGo v1.6.0 printed.
 		fmt.Print("\n------\nocalls\n------\n")
-		fmt.Print("120\toe_syscall_pread64_ocall\n17\tHandleThreadWait\n5\toe_syscall_write_ocall\n")
+		fmt.Print("120\tocall_oe_syscall_pread_ocall\n17\tHandleThreadWait\n5\tocall_oe_syscall_write_ocall\n")
 		fmt.Print("------\n")
 	}
 	return code

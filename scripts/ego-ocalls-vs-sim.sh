@@ -73,6 +73,7 @@ jq -rn --slurpfile a <(jq -c "select(.mode == \"ego-sim\") | {k: ($keyf), s: .st
     if $dn <= 0 then "| \($B.k) | no operation count (ops_total) | | \($S[$B.k] // "") | |"
     else
       ($do / $dn) as $e | ($S[$B.k]) as $s |
-      "| \($B.k) | \($e * 1000 | round / 1000) | \($dc / $dn * 1000 | round / 1000) | \(if $s == null then "" else ($s * 1000 | round / 1000) end) | \(if $s == null or $e == 0 then "" else ($s / $e * 100 | round / 100) end) |"
+      def r3: (. * 1000 | round / 1000) | if . == 0 then 0 else . end;
+      "| \($B.k) | \($e | r3) | \($dc / $dn | r3) | \(if $s == null then "" else ($s | r3) end) | \(if $s == null then "" elif ([$s, $e] | max) < 0.01 then "both < 0.01" else ($s / $e * 100 | round / 100) end) |"
     end
   end'

@@ -36,6 +36,10 @@ type stopwatch struct {
 // quick profile's 20 ms repetitions.
 const fineStep = 1000
 
+// minStepReads: a clock is stepping when it stays put for at least this
+// many reads; fewer, and its apparent step is the cost of a read.
+const minStepReads = 4
+
 // maxSpinReads bounds a spin for a clock step: a clock that does not move
 // for this many reads (a quarter second even at 1 ns per read, a hundred
 // 4 ms steps at the 40-100 ns a read costs) is broken.
@@ -57,16 +61,18 @@ func newStopwatch(now func() int64) (*stopwatch, error) {
 func newStopwatchLimit(now func() int64, limit int64) (*stopwatch, error) {
 	w := &stopwatch{now: now, limit: limit}
 	v := now()
-	step := int64(math.MaxInt64)
+	step, reads := int64(math.MaxInt64), int64(math.MaxInt64)
 	for i := 0; i < 3; i++ {
-		_, next, err := w.edge(v)
+		k, next, err := w.edge(v)
 		if err != nil {
 			return nil, err
 		}
-		step = min(step, next-v)
+		step, reads = min(step, next-v), min(reads, k)
 		v = next
 	}
-	if step > fineStep {
+	// A clock that moves at (nearly) every read is fine however long a
+	// read takes (an OCALL per read where Edgeless RT has no vDSO clock).
+	if step > fineStep && reads >= minStepReads {
 		w.step = step
 	}
 	return w, nil

@@ -64,6 +64,11 @@ func TestStopwatchProbesTheStep(t *testing.T) {
 	if err != nil || w.step != 0 {
 		t.Errorf("fine clock: step %d (%v), want 0: read directly", w.step, err)
 	}
+	slow := int64(0)
+	w, err = newStopwatch(func() int64 { slow += 3000; return slow })
+	if err != nil || w.step != 0 {
+		t.Errorf("fine clock at 3 µs per read (an OCALL each): step %d (%v), want 0: read directly", w.step, err)
+	}
 	if _, err := newStopwatchLimit(func() int64 { return 7 }, 1e6); err == nil {
 		t.Error("a clock that never moves was accepted")
 	}

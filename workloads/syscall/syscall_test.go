@@ -3,6 +3,7 @@ package syscall
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"unsafe"
 
@@ -57,10 +58,25 @@ func TestClockInEnclaveWithoutOCallIsNA(t *testing.T) {
 	t.Setenv(vdsoClockEnv, "")
 	e := env(t, "clock")
 	e.InEnclave = true
+	// The vDSO clock inside an SGX1 enclave: 4 ms steps.
+	base, reads := time.Now(), time.Duration(0)
+	clockNow = func() time.Time {
+		reads += 50
+		return base.Add(reads / (4 * time.Millisecond) * (4 * time.Millisecond))
+	}
+	defer func() { clockNow = time.Now }()
 	_, err := Spec.New(e)
 	if !workload.IsNotApplicable(err) || !strings.Contains(err.Error(), vdsoClockEnv) {
 		t.Fatalf("want a not-applicable error naming %s, got %v", vdsoClockEnv, err)
 	}
+	// A clock that moves at every read (an OCALL each, as on a kernel
+	// without a vDSO clock): the cell measures.
+	clockNow = time.Now
+	b, err := Spec.New(e)
+	if err != nil {
+		t.Fatalf("fine clock in an enclave: %v", err)
+	}
+	b.Close()
 }
 
 // BenchmarkClockWorkload is the workload's loop; BenchmarkRawClockGettime
@@ -105,3 +121,24 @@ func benchWorkload(b *testing.B, call string) {
 }
 
 func unsafePointer(ts *unix.Timespec) unsafe.Pointer { return unsafe.Pointer(ts) }
+
+func TestClockSteps(t *testing.T) {
+	t.Parallel()
+	base := time.Now()
+	fake := func(step, read time.Duration) func() time.Time {
+		var now time.Duration
+		return func() time.Time {
+			now += read
+			return base.Add(now / step * step)
+		}
+	}
+	if !clockSteps(fake(4*time.Millisecond, 50*time.Nanosecond)) {
+		t.Error("vDSO-like clock (4 ms steps): not stepping; call=clock would measure the vDSO")
+	}
+	if clockSteps(fake(time.Nanosecond, 3*time.Microsecond)) {
+		t.Error("OCALL-priced fine clock (3 µs per read): stepping; call=clock would be na where it is an OCALL")
+	}
+	if clockSteps(time.Now) {
+		t.Error("this host's clock counts as stepping")
+	}
+}

@@ -77,8 +77,8 @@ func markdown(r *Report, maxRows int) string {
 		p("### Enclave overhead (slowdown vs native: geometric mean over the workload's cells, range, worst cell)\n\n")
 		p("| workload | mode | geomean | range | worst cell | significant |\n|---|---|---:|---|---|---|\n")
 		for _, h := range r.Headlines {
-			p("| %s | %s | %s | %s – %s | %s | %d slower, %d faster of %d |\n", textfmt.Markdown(h.Workload), textfmt.Markdown(h.Mode),
-				fmtSlowdown(h.GeoMean), fmtRatioNum(h.Min)+"×", fmtRatioNum(h.Max)+"×", textfmt.Markdown(h.Worst), h.Slower, h.Faster, h.Compared)
+			p("| %s | %s | %s | %s – %s | %s | %s |\n", textfmt.Markdown(h.Workload), textfmt.Markdown(h.Mode),
+				fmtSlowdown(h.GeoMean), fmtRatioNum(h.Min)+"×", fmtRatioNum(h.Max)+"×", textfmt.Markdown(h.Worst), h.Significance())
 		}
 		p("\n")
 	}

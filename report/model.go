@@ -159,6 +159,18 @@ type Headline struct {
 	Compared, Slower, Faster int
 	GeoMean, Min, Max        float64
 	Worst                    string // the cell with the largest slowdown
+	// Predicted says the slowdowns are a model's, each over its own
+	// paired base, so none can be below 1.
+	Predicted bool
+}
+
+// Significance counts the cells whose slowdown is significant. A model's
+// headline has no "faster" to count: a prediction only adds to its base.
+func (h Headline) Significance() string {
+	if h.Predicted {
+		return fmt.Sprintf("%d of %d predicted slower", h.Slower, h.Compared)
+	}
+	return fmt.Sprintf("%d slower, %d faster of %d", h.Slower, h.Faster, h.Compared)
 }
 
 // Advice is the sizing advice for one workload and enclave mode (and one
@@ -933,7 +945,7 @@ func headlines(tables []*WorkloadTable) []Headline {
 			}
 			h := by[g.ModeLabel]
 			if h == nil {
-				h = &Headline{Workload: t.Name, Mode: g.ModeLabel, Min: math.Inf(1), Max: math.Inf(-1)}
+				h = &Headline{Workload: t.Name, Mode: g.ModeLabel, Min: math.Inf(1), Max: math.Inf(-1), Predicted: b.Against == AgainstPairs}
 				by[g.ModeLabel] = h
 				order = append(order, g.ModeLabel)
 			}

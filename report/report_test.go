@@ -577,6 +577,13 @@ func TestSimNeverFaster(t *testing.T) {
 				if strings.Contains(string(b), "× faster") {
 					t.Errorf("%s calls the sim cell faster than native:\n%s", name, grepLines(string(b), "faster"))
 				}
+				// Not even as a count ("0 faster"): a line about the model
+				// has no faster to speak of.
+				for _, l := range strings.Split(string(b), "\n") {
+					if strings.Contains(l, "sim (model") && strings.Contains(l, "faster") {
+						t.Errorf("%s: a sim line speaks of faster: %s", name, l)
+					}
+				}
 				if !strings.Contains(string(b), c.want) {
 					t.Errorf("%s does not give the sim cell's predicted slowdown over its own base (%s):\n%s", name, c.want, grepLines(string(b), "sim (model"))
 				}

@@ -284,30 +284,38 @@ func dropDuplicates[T any, K comparable](recs []T, lines []int, path string, key
 	return out, bad
 }
 
-type sampleKey struct {
-	cell    string
-	attempt int
-	rep     int
+// SampleKey identifies a sample within a run: no two may share one.
+type SampleKey struct {
+	Cell    string
+	Attempt int
+	Rep     int
 }
 
-type cellKey struct {
-	cell    string
-	attempt int
+// Key is the sample's SampleKey.
+func (s *Sample) Key() SampleKey { return SampleKey{s.Cell, s.Attempt, s.Rep} }
+
+// CellKey identifies one attempt at a cell within a run.
+type CellKey struct {
+	Cell    string
+	Attempt int
 }
+
+// Key is the outcome's CellKey.
+func (c *CellResult) Key() CellKey { return CellKey{c.Cell, c.Attempt} }
 
 // ReadAll reads the raw samples and cells of dir (every attempt). Bad
 // lines and duplicated keys are left out and returned as problems.
 func ReadAll(dir string) ([]Sample, []CellResult, []error) {
 	sp := filepath.Join(dir, SamplesFile)
 	s, sl, bad1 := readFile(sp, CheckSample)
-	s, dup1 := dropDuplicates(s, sl, sp, func(x *Sample) sampleKey { return sampleKey{x.Cell, x.Attempt, x.Rep} },
-		func(k sampleKey) string {
-			return fmt.Sprintf("sample (cell %s, attempt %d, rep %d)", k.cell, k.attempt, k.rep)
+	s, dup1 := dropDuplicates(s, sl, sp, (*Sample).Key,
+		func(k SampleKey) string {
+			return fmt.Sprintf("sample (cell %s, attempt %d, rep %d)", k.Cell, k.Attempt, k.Rep)
 		})
 	cp := filepath.Join(dir, CellsFile)
 	c, cl, bad2 := readFile(cp, CheckCell)
-	c, dup2 := dropDuplicates(c, cl, cp, func(x *CellResult) cellKey { return cellKey{x.Cell, x.Attempt} },
-		func(k cellKey) string { return fmt.Sprintf("outcome (cell %s, attempt %d)", k.cell, k.attempt) })
+	c, dup2 := dropDuplicates(c, cl, cp, (*CellResult).Key,
+		func(k CellKey) string { return fmt.Sprintf("outcome (cell %s, attempt %d)", k.Cell, k.Attempt) })
 	bad := slices.Concat(bad1, dup1, bad2, dup2)
 	return s, c, bad
 }
@@ -316,9 +324,9 @@ func ReadAll(dir string) ([]Sample, []CellResult, []error) {
 // finished one, else the latest recorded), the sample count cells.jsonl
 // recorded with the samples present.
 func shortCells(samples []Sample, cells []CellResult) []ShortCell {
-	present := map[cellKey]int{}
+	present := map[CellKey]int{}
 	for _, s := range samples {
-		present[cellKey{s.Cell, s.Attempt}]++
+		present[CellKey{s.Cell, s.Attempt}]++
 	}
 	use := map[string]CellResult{}
 	for _, c := range cells {
@@ -330,7 +338,7 @@ func shortCells(samples []Sample, cells []CellResult) []ShortCell {
 	}
 	var short []ShortCell
 	for _, c := range use {
-		if n := present[cellKey{c.Cell, c.Attempt}]; n != c.Samples {
+		if n := present[c.Key()]; n != c.Samples {
 			short = append(short, ShortCell{Cell: c.Cell, Attempt: c.Attempt, Status: c.Status, Recorded: c.Samples, Present: n})
 		}
 	}

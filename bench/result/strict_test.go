@@ -452,12 +452,12 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		seen := map[sampleKey]bool{}
+		seen := map[SampleKey]bool{}
 		for _, s := range d.Samples {
 			if err := CheckSample(&s); err != nil {
 				t.Fatalf("selected an invalid sample: %v", err)
 			}
-			k := sampleKey{s.Cell, s.Attempt, s.Rep}
+			k := s.Key()
 			if seen[k] {
 				t.Fatalf("selected %v twice", k)
 			}

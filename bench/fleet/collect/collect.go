@@ -82,21 +82,10 @@ type runState struct {
 	CollectedRun
 	schema  int
 	plan    map[string]bool
-	samples map[sampleKey]recordRef
-	cells   map[cellKey]recordRef
+	samples map[result.SampleKey]recordRef
+	cells   map[result.CellKey]recordRef
 	files   map[string]bool
 	dropped int // records of a run of another schema version
-}
-
-type sampleKey struct {
-	cell    string
-	attempt int
-	rep     int
-}
-
-type cellKey struct {
-	cell    string
-	attempt int
 }
 
 // recordRef remembers a kept record's encoding and position, to tell
@@ -156,8 +145,8 @@ func (c *collector) run(r *podlog.Record) *runState {
 	key := runKey{r.RunID, r.Start.UnixNano()}
 	st := c.runs[key]
 	if st == nil {
-		st = &runState{schema: r.Schema, plan: map[string]bool{}, samples: map[sampleKey]recordRef{},
-			cells: map[cellKey]recordRef{}, files: map[string]bool{}}
+		st = &runState{schema: r.Schema, plan: map[string]bool{}, samples: map[result.SampleKey]recordRef{},
+			cells: map[result.CellKey]recordRef{}, files: map[string]bool{}}
 		st.First = r.Pos
 		for _, k := range r.Plan {
 			st.plan[k] = true
@@ -245,7 +234,7 @@ func (c *collector) add(st *runState, r *podlog.Record) {
 	switch r.Kind {
 	case podlog.KindSample:
 		enc, _ = json.Marshal(r.Sample)
-		k := sampleKey{r.Sample.Cell, r.Sample.Attempt, r.Sample.Rep}
+		k := r.Sample.Key()
 		if dupOf, dup = st.samples[k]; !dup {
 			st.samples[k] = recordRef{enc, r.Pos}
 			st.Samples = append(st.Samples, *r.Sample)
@@ -253,7 +242,7 @@ func (c *collector) add(st *runState, r *podlog.Record) {
 		}
 	case podlog.KindCell:
 		enc, _ = json.Marshal(r.Cell)
-		k := cellKey{r.Cell.Cell, r.Cell.Attempt}
+		k := r.Cell.Key()
 		if dupOf, dup = st.cells[k]; !dup {
 			st.cells[k] = recordRef{enc, r.Pos}
 			st.Cells = append(st.Cells, *r.Cell)

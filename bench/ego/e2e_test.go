@@ -17,6 +17,29 @@ import (
 	"github.com/enclavebench/enclavebench/bench/sizes"
 )
 
+// runCells runs cells in md through the runner with rc's settings, into a
+// fresh result directory, and returns their outcomes as read back.
+func runCells(t *testing.T, ctx context.Context, rc *runner.Config, md mode.Mode, cells []plan.Cell) []result.CellResult {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := result.OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := *rc
+	cfg.Cells, cfg.Store, cfg.Attempts = cells, store, map[string]int{}
+	cfg.Modes = map[string]mode.Mode{md.Name(): md}
+	if _, err := runner.Run(ctx, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	_, crs, bad := result.ReadAll(dir)
+	if len(bad) > 0 {
+		t.Fatal(bad)
+	}
+	return crs
+}
+
 // standIn builds bench/testdata/ego-standin and installs it as ego and
 // ego-go first on PATH; it returns the file where the stand-in logs its
 // invocations.
@@ -146,30 +169,14 @@ func TestStandInEndToEnd(t *testing.T) {
 		t.Errorf("second Prepare: %d builds and %d signatures in all, want still 1 and 2", b, s)
 	}
 
-	run := func(t *testing.T, md *Mode, cells []plan.Cell) []result.CellResult {
+	run := func(t *testing.T, md mode.Mode, cells []plan.Cell) []result.CellResult {
 		t.Helper()
-		dir := t.TempDir()
-		store, err := result.OpenStore(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := *rc
-		cfg.Cells, cfg.Store, cfg.Attempts = cells, store, map[string]int{}
-		cfg.Modes = map[string]mode.Mode{md.Name(): md}
-		if _, err := runner.Run(ctx, &cfg); err != nil {
-			t.Fatal(err)
-		}
-		store.Close()
-		samples, crs, bad := result.ReadAll(dir)
-		if len(bad) > 0 {
-			t.Fatal(bad)
-		}
+		crs := runCells(t, ctx, rc, md, cells)
 		for _, cr := range crs {
 			if cr.Status == result.StatusOK && cr.Samples != rc.Reps {
 				t.Errorf("%s: %d samples, want %d", cr.Cell, cr.Samples, rc.Reps)
 			}
 		}
-		_ = samples
 		return crs
 	}
 

@@ -93,22 +93,7 @@ func TestRealEGo(t *testing.T) {
 	}
 
 	t.Run("suite", func(t *testing.T) {
-		dir := t.TempDir()
-		store, err := result.OpenStore(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := *rc
-		cfg.Cells, cfg.Store, cfg.Attempts = cells, store, map[string]int{}
-		cfg.Modes = map[string]mode.Mode{m.Name(): m}
-		if _, err := runner.Run(ctx, &cfg); err != nil {
-			t.Fatal(err)
-		}
-		store.Close()
-		_, crs, bad := result.ReadAll(dir)
-		if len(bad) > 0 {
-			t.Fatal(bad)
-		}
+		crs := runCells(t, ctx, rc, m, cells)
 		if len(crs) != len(cells) {
 			t.Fatalf("%d cell results, want %d", len(crs), len(cells))
 		}

@@ -761,15 +761,7 @@ func (b *builder) runs() {
 	for _, s := range b.in.Sources {
 		r := &s.Dir.Run
 		h := r.Host
-		ego := "not installed"
-		if h.EGo.Installed {
-			ego = strings.TrimSpace("EGo " + h.EGo.Version + " " + h.EGo.Commit)
-			if h.EGo.GoVersion != "" {
-				ego += ", ego-go " + h.EGo.GoVersion
-			}
-		} else if h.EGo.Error != "" {
-			ego = "unusable: " + h.EGo.Error
-		}
+		ego := h.EGo.Describe()
 		sgx := "no SGX"
 		switch {
 		case h.SGX.SGX2:

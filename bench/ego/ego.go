@@ -84,17 +84,18 @@ const DefaultPackage = "./workloads/cmd/workload"
 type Mode struct {
 	o Options
 
-	mu        sync.Mutex
-	checked   bool
-	ego       string // path of ego
-	egoGo     string // path of ego-go
-	version   string // EGo's version
-	commit    string
-	goVersion string // ego-go's Go version
-	key       *rsa.PrivateKey
-	keyRel    string               // key path relative to a signing directory
-	binSum    string               // SHA-256 of the unsigned workload binary
-	artifacts map[string]*artifact // by artifactKey
+	mu         sync.Mutex
+	checked    bool
+	ego        string // path of ego
+	egoGo      string // path of ego-go
+	version    string // EGo's version
+	commit     string
+	goVersion  string // ego-go's Go version
+	ertVersion string // Edgeless RT's, from ego-host; "" when unknown
+	key        *rsa.PrivateKey
+	keyRel     string               // key path relative to a signing directory
+	binSum     string               // SHA-256 of the unsigned workload binary
+	artifacts  map[string]*artifact // by artifactKey
 }
 
 var _ mode.Mode = (*Mode)(nil)
@@ -226,6 +227,9 @@ func (m *Mode) checkVersions(ctx context.Context, ego, egoGo string) error {
 		fmt.Fprintf(m.o.Log, "%s: %s\n", m.Name(), p)
 	}
 	m.version, m.commit, m.goVersion = v, c, goVersion
+	// Informational: a stand-in or a repackaged EGo may lack ego-host,
+	// and the run.json fingerprint already says why it is unknown.
+	m.ertVersion, _ = host.ERTVersionNextTo(ego)
 	return nil
 }
 

@@ -201,7 +201,7 @@ const maxDiag = 2 << 10
 const topOCalls = 40
 
 // AfterExit implements mode.ExitReporter: it records in the cell's
-// Extra the EGo version, the enclave configuration (ego_heap_mb,
+// Extra the EGo, Edgeless RT and ego-go versions, the enclave configuration (ego_heap_mb,
 // ego_enclave_mib, ego_gomaxprocs, ego_egomaxthreads, ego_debug,
 // ego_clock), the identity the signed binary should report
 // (expected_unique_id, expected_signer_id) and, with TraceOCalls, the
@@ -224,6 +224,7 @@ func (m *Mode) AfterExit(l mode.Launch, foreign []string, stderr string, cr *res
 	set("ego_version", out.Version)
 	set("ego_commit", out.Commit)
 	set("ego_go_version", m.goVersion)
+	set("ego_ert_version", m.ertVersion)
 	var warnings []string
 	if a, err := m.artifactFor(l); err == nil {
 		c := a.config

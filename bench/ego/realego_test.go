@@ -109,7 +109,7 @@ func TestRealEGo(t *testing.T) {
 			}
 			t.Logf("%s: %s %s; load %.0f ms; heap %s MB; ocalls %s; ops %s", cr.Cell, cr.Status, cr.Reason,
 				float64(cr.LoadNS)/1e6, cr.Extra["ego_heap_mb"], cr.Extra["ocalls_total"], cr.Extra[protocol.ExtraOpsTotal])
-			if cr.Extra["ego_version"] == "" || cr.Extra["ego_go_version"] == "" {
+			if cr.Extra["ego_version"] == "" || cr.Extra["ego_go_version"] == "" || cr.Extra["ego_ert_version"] == "" {
 				t.Errorf("%s: versions not recorded: %v", cr.Cell, cr.Extra)
 			}
 			if w := cr.Extra["ego_warning"]; w != "" {

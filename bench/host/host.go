@@ -65,7 +65,32 @@ type EGo struct {
 	// GoVersion is ego-go's Go version (`ego-go env GOVERSION`): it can be
 	// newer than the runtime's own release (an ego-go built from source).
 	GoVersion string `json:"go_version,omitempty"`
-	Error     string `json:"error,omitempty"`
+	// ERTVersion is the Edgeless RT release EGo's host program was built
+	// from, read from ego-host next to ego (EGo installs Edgeless RT's
+	// erthost under that name and links the runtime in statically, so no
+	// other file of an install names it); ERTNote says why it is empty.
+	ERTVersion string `json:"edgeless_rt_version,omitempty"`
+	ERTNote    string `json:"edgeless_rt_note,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// Describe names the installation in one line, as a report's runs table
+// shows it: "EGo 1.6.0 9ea3017b, Edgeless RT v0.4.7, ego-go go1.26.8".
+func (e EGo) Describe() string {
+	switch {
+	case e.Installed:
+		d := strings.TrimSpace("EGo " + e.Version + " " + e.Commit)
+		if e.ERTVersion != "" {
+			d += ", Edgeless RT v" + e.ERTVersion
+		}
+		if e.GoVersion != "" {
+			d += ", ego-go " + e.GoVersion
+		}
+		return d
+	case e.Error != "":
+		return "unusable: " + e.Error
+	}
+	return "not installed"
 }
 
 // Options tune Collect.
@@ -279,5 +304,49 @@ func DetectEGo(ctx context.Context) EGo {
 			e.GoVersion = strings.TrimSpace(string(gv))
 		}
 	}
+	if v, err := ERTVersionNextTo(p); err != nil {
+		e.ERTNote = err.Error()
+	} else {
+		e.ERTVersion = v
+	}
 	return e
+}
+
+// erthostBanner is the format string Edgeless RT's host program logs at
+// start, `OE_TRACE_INFO("erthost v" OE_VERSION)` (edgelesssys/edgelessrt
+// src/tools/erthost/erthost.cpp, present since before v0.3.6), which
+// leaves the version as a literal in the binary.
+var erthostBanner = regexp.MustCompile(`erthost v([0-9]+\.[0-9]+\.[0-9]+[0-9A-Za-z.+\-]*)`)
+
+// ERTVersionNextTo reads the Edgeless RT version from the ego-host
+// program installed beside the ego launcher at egoPath (symbolic links
+// followed, as EGo finds ego-host relative to its own executable).
+func ERTVersionNextTo(egoPath string) (string, error) {
+	real, err := filepath.EvalSymlinks(egoPath)
+	if err != nil {
+		return "", fmt.Errorf("Edgeless RT version unknown: %v", err)
+	}
+	hostBin := filepath.Join(filepath.Dir(real), "ego-host")
+	b, err := os.ReadFile(hostBin)
+	if err != nil {
+		return "", fmt.Errorf("Edgeless RT version unknown: %v", err)
+	}
+	return ParseERTVersion(hostBin, b)
+}
+
+// ParseERTVersion finds the one Edgeless RT version named in the contents
+// b of an ego-host binary; none, or two different ones, is an error.
+func ParseERTVersion(name string, b []byte) (string, error) {
+	var found string
+	for _, m := range erthostBanner.FindAllSubmatch(b, -1) {
+		v := string(m[1])
+		if found != "" && found != v {
+			return "", fmt.Errorf("Edgeless RT version unknown: %s names both v%s and v%s", name, found, v)
+		}
+		found = v
+	}
+	if found == "" {
+		return "", fmt.Errorf("Edgeless RT version unknown: %s does not contain erthost's version banner", name)
+	}
+	return found, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/enclave"
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 // Config is enclave.json as `ego sign` reads it (edgelesssys/ego
@@ -72,13 +73,17 @@ const (
 	maxGOMAXPROCS = numTCS - 4
 )
 
-// Heap sizing. heapSize = HeapFactor*footprint + HeapBaseMB, rounded up to
-// heapStepMB:
-//   - HeapFactor 2: with GOGC=100 the Go collector lets the heap grow to
-//     twice the live heap before it collects (runtime/mgcpacer.go, heap
-//     goal = live*(1+GOGC/100)), and EGo's mmap serves the whole heap from
-//     heapSize, so a workload whose live data is its footprint needs twice
-//     that at the peak.
+// Heap sizing. heapSize = Mapped + HeapFactor*GoHeap + HeapBaseMB, from the
+// cell's workload.Memory, rounded up to heapStepMB. Edgeless RT serves both
+// the Go runtime's heap and the workload's own mmap (workloads/arena) from
+// heapSize, but they grow differently:
+//   - Mapped counts once: a mapping takes its bytes and nothing more
+//     (EGo v1.6.0 in simulation mode ran aesgcm's 336 MiB arena in
+//     heapSize 352, and refused the mmap at 336: docs/ego.md, "Heap sizes").
+//   - HeapFactor 2 on GoHeap: with GOGC=100 the Go collector lets the heap
+//     grow to twice the live heap before it collects (runtime/mgcpacer.go,
+//     heap goal = live*(1+GOGC/100)), and it keeps what it got (Edgeless
+//     RT's madvise releases nothing).
 //   - HeapBaseMB 64: the Go runtime's own metadata and goroutine stacks,
 //     EGo's premain, memfs bookkeeping and protocol buffers. EGo's
 //     integration test runs a small Go program in heapSize 16
@@ -103,9 +108,9 @@ type Params struct {
 	Exe   string // relative to the directory of enclave.json
 	Key   string // relative to the directory of enclave.json
 	Debug bool
-	// Footprint is the enclave memory the workload allocates, bytes.
-	Footprint int64
-	Size      sizes.Size
+	// Memory is where the workload's memory lives.
+	Memory workload.Memory
+	Size   sizes.Size
 	// ScratchRoot is the host directory holding the cells' scratch
 	// directories. It is mounted (hostfs) at the same path inside the
 	// enclave, so every host path the harness passes in arguments is valid
@@ -130,14 +135,17 @@ const vdsoClockEnv = "ERT_DISABLE_VDSO_CLOCK"
 // It matches mode.ErrConfig.
 var ErrEnclaveConfig = mode.ConfigError("enclave configuration")
 
-// HeapMB returns the heapSize for a workload footprint in bytes.
-func HeapMB(footprint int64) int {
-	if footprint < 0 {
-		footprint = 0
-	}
-	mb := (HeapFactor*footprint + (1<<20 - 1)) >> 20
-	mb += HeapBaseMB
+// HeapMB returns the heapSize for a cell's memory.
+func HeapMB(m workload.Memory) int {
+	need := max(m.Mapped, 0) + HeapFactor*max(m.GoHeap, 0)
+	mb := (need+(1<<20-1))>>20 + HeapBaseMB
 	return int((mb + heapStepMB - 1) / heapStepMB * heapStepMB)
+}
+
+// describeMemory says what a heap size was computed from, for errors.
+func describeMemory(m workload.Memory) string {
+	return fmt.Sprintf("%d MiB mapped + %dx %d MiB of Go heap + %d MB for the Go runtime",
+		m.Mapped>>20, HeapFactor, m.GoHeap>>20, HeapBaseMB)
 }
 
 // EnclaveBytes estimates the memory an enclave with heapSize heapMB commits
@@ -163,14 +171,14 @@ func EnclaveConfig(p Params) (Config, error) {
 	if p.Exe == "" || p.Key == "" {
 		return Config{}, errors.New("enclave.json needs exe and key")
 	}
-	heap := HeapMB(p.Footprint)
+	heap := HeapMB(p.Memory)
 	if mem := p.Size.MemBytes(); mem > 0 && EnclaveBytes(heap) > mem {
-		return Config{}, fmt.Errorf("%w: footprint %d MiB needs heapSize %d MB (%dx + %d MB for the Go runtime) plus %d MiB of thread stacks, more than %s's %d GiB of memory",
-			ErrEnclaveConfig, p.Footprint>>20, heap, HeapFactor, HeapBaseMB, stacksBytes>>20, p.Size.Name, p.Size.MemoryGiB)
+		return Config{}, fmt.Errorf("%w: %s needs heapSize %d MB plus %d MiB of thread stacks, more than %s's %d GiB of memory",
+			ErrEnclaveConfig, describeMemory(p.Memory), heap, stacksBytes>>20, p.Size.Name, p.Size.MemoryGiB)
 	}
 	if heap > maxHeapMBSmall {
-		return Config{}, fmt.Errorf("%w: footprint %d MiB needs heapSize %d MB, above the %d MB EGo allows without building with -tags ego_largeheap",
-			ErrEnclaveConfig, p.Footprint>>20, heap, maxHeapMBSmall)
+		return Config{}, fmt.Errorf("%w: %s needs heapSize %d MB, above the %d MB EGo allows without building with -tags ego_largeheap",
+			ErrEnclaveConfig, describeMemory(p.Memory), heap, maxHeapMBSmall)
 	}
 	procs, threads := Threads(p.Size.VCPUs)
 	c := Config{

@@ -5,12 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/plan"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/suite"
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -32,10 +39,10 @@ func TestEnclaveConfigGolden(t *testing.T) {
 	}{
 		{"dc1s_v2-empty.json", Params{Exe: "workload", Key: "../../key.pem", Size: size(t, "DC1s_v2")}},
 		{"dc2s_v2-scratch-fromhost.json", Params{Exe: "workload", Key: "../../../.config/enclavebench/enclave-key.pem",
-			Footprint: 100 << 20, Size: size(t, "DC2s_v2"), ScratchRoot: "/tmp",
+			Memory: workload.Memory{GoHeap: 100 << 20}, Size: size(t, "DC2s_v2"), ScratchRoot: "/tmp",
 			FromHost: []string{"GOMAXPROCS", "FOO", "EDG_X", "BAR", "FOO", "EGOMAXTHREADS"}}},
 		{"dc48s_v3-debug-preciseclock.json", Params{Exe: "workload", Key: "k.pem", Debug: true,
-			Footprint: 1 << 30, Size: size(t, "DC48s_v3"), ScratchRoot: "/var/tmp/eb", PreciseClock: true}},
+			Memory: workload.Memory{Mapped: 1 << 30, GoHeap: 128 << 20}, Size: size(t, "DC48s_v3"), ScratchRoot: "/var/tmp/eb", PreciseClock: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
@@ -91,8 +98,11 @@ func TestEnclaveConfigErrors(t *testing.T) {
 		want string // in the error
 		cfg  bool   // wraps ErrEnclaveConfig
 	}{
-		{"larger than memory", Params{Exe: "w", Key: "k", Footprint: 3 << 30, Size: size(t, "DC1s_v2")}, "more than DC1s_v2's 4 GiB", true},
-		{"needs large heap", Params{Exe: "w", Key: "k", Footprint: 10 << 30, Size: size(t, "DC48s_v3")}, "ego_largeheap", true},
+		{"larger than memory", Params{Exe: "w", Key: "k", Memory: workload.Memory{GoHeap: 3 << 30}, Size: size(t, "DC1s_v2")}, "3072 MiB of Go heap", true},
+		{"mapped larger than memory", Params{Exe: "w", Key: "k", Memory: workload.Memory{Mapped: 4 << 30}, Size: size(t, "DC1s_v2")}, "4096 MiB mapped + 2x 0 MiB of Go heap + 64 MB for the Go runtime needs heapSize 4160 MB plus 128 MiB of thread stacks, more than DC1s_v2's 4 GiB", true},
+		// 2 GiB mapped + 2x 1 GiB of Go heap: over 4 GiB only with the factor.
+		{"mapped and Go heap larger than memory", Params{Exe: "w", Key: "k", Memory: workload.Memory{Mapped: 2 << 30, GoHeap: 1 << 30}, Size: size(t, "DC1s_v2")}, "more than DC1s_v2's 4 GiB", true},
+		{"needs large heap", Params{Exe: "w", Key: "k", Memory: workload.Memory{Mapped: 10 << 30, GoHeap: 4 << 30}, Size: size(t, "DC48s_v3")}, "needs heapSize 18496 MB, above the 16384 MB", true},
 		{"no exe", Params{Key: "k", Size: size(t, "DC1s_v2")}, "needs exe and key", false},
 		{"no key", Params{Exe: "w", Size: size(t, "DC1s_v2")}, "needs exe and key", false},
 	}
@@ -112,24 +122,35 @@ func TestEnclaveConfigErrors(t *testing.T) {
 
 func TestHeapMB(t *testing.T) {
 	t.Parallel()
+	const mib = 1 << 20
 	tests := []struct {
-		footprint int64
-		want      int
+		m    workload.Memory
+		want int
 	}{
-		{-1, 64},
-		{0, 64},
-		{1, 80},         // 1 MB (rounded up) + 64 -> next 16
-		{8 << 20, 80},   // 16 + 64
-		{24 << 20, 112}, // 48 + 64
-		{100 << 20, 272},
-		{1 << 30, 2112},
+		{workload.Memory{Mapped: -1, GoHeap: -1}, 64},
+		{workload.Memory{}, 64},
+		{workload.Memory{GoHeap: 1}, 80},                            // 1 MB (rounded up) + 64 -> next 16
+		{workload.Memory{Mapped: 1}, 80},                            // the same: 65 -> 80
+		{workload.Memory{GoHeap: 8 * mib}, 80},                      // 16 + 64
+		{workload.Memory{Mapped: 16 * mib}, 80},                     // a mapping counts once: 16 + 64
+		{workload.Memory{Mapped: 17 * mib}, 96},                     // 81 -> 96
+		{workload.Memory{GoHeap: 24 * mib}, 112},                    // 48 + 64
+		{workload.Memory{GoHeap: 100 * mib}, 272},                   // 200 + 64 -> 272
+		{workload.Memory{Mapped: 100 * mib}, 176},                   // 100 + 64 -> 176
+		{workload.Memory{Mapped: 1 << 30}, 1088},                    // 1024 + 64
+		{workload.Memory{GoHeap: 1 << 30}, 2112},                    // 2048 + 64
+		{workload.Memory{Mapped: 336 * mib}, 400},                   // aesgcm at 2xEPC on DC8_v2: 336 + 64 (was 736)
+		{workload.Memory{Mapped: 336 * mib, GoHeap: 42 * mib}, 496}, // memsweep random read: 336 + 84 + 64 -> 496
+		{workload.Memory{Mapped: 64 * mib, GoHeap: 1}, 144},         // 64 + 1 (rounded up) + 64 -> 144
 	}
 	for _, tt := range tests {
-		if got := HeapMB(tt.footprint); got != tt.want {
-			t.Errorf("HeapMB(%d) = %d, want %d", tt.footprint, got, tt.want)
+		got := HeapMB(tt.m)
+		if got != tt.want {
+			t.Errorf("HeapMB(%+v) = %d, want %d", tt.m, got, tt.want)
 		}
-		if got := HeapMB(tt.footprint); got%heapStepMB != 0 || int64(got)<<20 < HeapFactor*tt.footprint {
-			t.Errorf("HeapMB(%d) = %d does not cover %dx the footprint in steps of %d", tt.footprint, got, HeapFactor, heapStepMB)
+		need := max(tt.m.Mapped, 0) + HeapFactor*max(tt.m.GoHeap, 0) + HeapBaseMB*mib
+		if b := int64(got) * mib; got%heapStepMB != 0 || b < need || b >= need+heapStepMB*mib {
+			t.Errorf("HeapMB(%+v) = %d MB: not the smallest step of %d MB covering %d bytes", tt.m, got, heapStepMB, need)
 		}
 	}
 }
@@ -153,5 +174,49 @@ func TestEveryCatalogSizeFitsAnEmptyWorkload(t *testing.T) {
 		if _, err := EnclaveConfig(Params{Exe: "w", Key: "k", Size: s}); err != nil {
 			t.Errorf("%s: %v", s.Name, err)
 		}
+	}
+}
+
+// TestHeapQuickSuite pins the heapSize of every quick-profile cell of the
+// workloads that declare where their memory lives, on the four DCsv2
+// sizes. Each of these sizes ran in ego-sim with the real EGo (docs/ego.md,
+// "Heap sizes"): a change here is a change to run there again before it
+// lands. go test -update rewrites the golden file.
+func TestHeapQuickSuite(t *testing.T) {
+	t.Parallel()
+	var names []string
+	for n, s := range suite.Workloads {
+		if s.Memory != nil {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, HostMem: 64 << 30, Spec: runspec.Spec{
+		Workloads: names, Sizes: []string{"dcsv2"}, Modes: []string{mode.EGoSim}, Profile: "quick", Seed: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, c := range cells {
+		h := HeapMB(c.Memory)
+		lines = append(lines, fmt.Sprintf("%s heapSize=%d mapped=%d go_heap=%d", c.Key(), h, c.Memory.Mapped, c.Memory.GoHeap))
+		if int64(h)<<20 < c.Memory.Mapped+HeapFactor*c.Memory.GoHeap || int64(h)<<20 < c.Footprint {
+			t.Errorf("%s: heapSize %d MB does not cover its memory %+v (footprint %d)", c.Key(), h, c.Memory, c.Footprint)
+		}
+	}
+	sort.Strings(lines)
+	got := []byte(strings.Join(lines, "\n") + "\n")
+	path := filepath.Join("testdata", "heap-quick-dcsv2.txt")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("heap sizes differ from %s (run them in ego-sim with the real EGo, then go test -update):\n%s", path, got)
 	}
 }

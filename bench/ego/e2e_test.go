@@ -15,6 +15,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/runner"
 	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 // runCells runs cells in md through the runner with rc's settings, into a
@@ -91,7 +92,7 @@ func testCell(t *testing.T, call, sizeName, modeName string) plan.Cell {
 	return plan.Cell{
 		Cell: result.Cell{Workload: "syscall", Params: map[string]string{"call": call}, ParamOrder: []string{"call"},
 			Size: s.Name, Mode: modeName},
-		SizeInfo: s, Footprint: 1 << 20,
+		SizeInfo: s, Footprint: 1 << 20, Memory: workload.Memory{GoHeap: 1 << 20},
 	}
 }
 

@@ -33,6 +33,10 @@ ERROR: failed to open Intel SGX device`, 1, "could not open the SGX device"},
 		{"no oeinfo at sign", "ERROR: The .oeinfo section is missing in the binary.\nMaybe the binary was not built with 'ego-go build'?", 1, "not built with ego-go"},
 		{"out of threads", "ERROR: OE_OUT_OF_THREADS [host/sgx/calls.c:oe_ecall:1166]", 1, "OE_OUT_OF_THREADS"},
 		{"go heap exhausted", "runtime: out of memory: cannot allocate 4194304-byte block (62914560 in use)\nfatal error: out of memory\n\ngoroutine 1 [running]:", 2, "heap is exhausted"},
+		// EGo v1.6.0, memsweep ws=2xEPC access=random on DC8_v2 at heapSize 400 (1x its arena + 64 MB).
+		{"go heap exhausted, seen", "runtime: out of memory: cannot allocate 25165824-byte block (28901376 in use)\nfatal error: out of memory\n", 2, "heap is exhausted"},
+		// EGo v1.6.0, aesgcm dataset=2xEPC on DC8_v2 at heapSize 336 (its arena alone).
+		{"arena does not fit", "workload: arena: mmap 352320192 bytes: cannot allocate memory\n", 1, "heap is exhausted"},
 		{"go sysMap", "fatal error: runtime: out of memory\n", 2, "heap is exhausted"},
 		{"ego runtime mmap", "ego runtime: mmap failed with 12\nfatal error: ego runtime: mmap failed", 2, "heap is exhausted"},
 		{"oe out of memory", "ERROR: OE_OUT_OF_MEMORY [enclave/core/sgx/calls.c]", 1, "heap is exhausted"},

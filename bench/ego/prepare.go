@@ -153,7 +153,7 @@ func (m *Mode) config(l mode.Launch, keyRel string) (Config, error) {
 		Exe:         "workload",
 		Key:         keyRel,
 		Debug:       m.o.Debug,
-		Footprint:   l.Footprint,
+		Memory:      l.Memory,
 		Size:        l.Size,
 		ScratchRoot: m.o.ScratchRoot,
 		FromHost:    names,

@@ -19,6 +19,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/runner"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 // realEGo skips the test unless a real EGo is on PATH.
@@ -32,18 +33,20 @@ func realEGo(t *testing.T) {
 	}
 }
 
-func realCell(t *testing.T, workload, size string, footprint int64, kv ...string) plan.Cell {
+// realCell is a cell whose footprint, if any, is on the Go heap (as
+// fileio's memfs file is declared: workload.Spec.MemoryOf).
+func realCell(t *testing.T, workloadName, size string, footprint int64, kv ...string) plan.Cell {
 	t.Helper()
 	s, ok := sizes.Lookup(size)
 	if !ok {
 		t.Fatalf("no size %s", size)
 	}
-	c := result.Cell{Workload: workload, Params: map[string]string{}, Size: s.Name, Mode: mode.EGoSim}
+	c := result.Cell{Workload: workloadName, Params: map[string]string{}, Size: s.Name, Mode: mode.EGoSim}
 	for i := 0; i+1 < len(kv); i += 2 {
 		c.Params[kv[i]] = kv[i+1]
 		c.ParamOrder = append(c.ParamOrder, kv[i])
 	}
-	return plan.Cell{Cell: c, SizeInfo: s, Footprint: footprint}
+	return plan.Cell{Cell: c, SizeInfo: s, Footprint: footprint, Memory: workload.Memory{GoHeap: footprint}}
 }
 
 // TestRealEGo runs a small ego-sim suite through the runner with the real

@@ -15,6 +15,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 // Names of the modes this module registers (native here; sgx and ego-sim
@@ -36,13 +37,13 @@ func init() {
 
 // Launch is everything a mode needs to start one cell.
 type Launch struct {
-	Cell      result.Cell
-	Size      sizes.Size
-	Binary    string   // the workload binary built by plain go
-	Args      []string // the workload binary's arguments
-	Footprint int64    // enclave memory the workload allocates, bytes
-	Env       []string // extra environment (KEY=VALUE)
-	Dir       string   // scratch directory of the cell
+	Cell   result.Cell
+	Size   sizes.Size
+	Binary string          // the workload binary built by plain go
+	Args   []string        // the workload binary's arguments
+	Memory workload.Memory // where the workload's memory lives: sizes an enclave's heap
+	Env    []string        // extra environment (KEY=VALUE)
+	Dir    string          // scratch directory of the cell
 }
 
 // Mode launches workload processes.

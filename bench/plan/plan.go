@@ -60,6 +60,9 @@ type Cell struct {
 	Spec      *workload.Spec
 	SizeInfo  sizes.Size
 	Footprint int64
+	// Memory is where the cell's memory lives (Spec.MemoryOf), which sizes
+	// an enclave's heap.
+	Memory workload.Memory
 }
 
 // Env is the workload environment of the cell (for validation and sizing).
@@ -236,6 +239,7 @@ func Expand(r Request) ([]Cell, error) {
 					if s.Footprint != nil {
 						c.Footprint = s.Footprint(env)
 					}
+					c.Memory = s.MemoryOf(env)
 					cells = append(cells, c)
 				}
 			}

@@ -56,6 +56,9 @@ func TestExpand(t *testing.T) {
 			t.Errorf("duplicate cell %s", c.Key())
 		}
 		seen[c.Key()] = true
+		if m := c.Memory; m.Mapped+m.GoHeap < c.Footprint || m != spec.MemoryOf(c.Env(r.HostMem)) {
+			t.Errorf("%s: memory %+v is not the spec's for footprint %d", c.Key(), m, c.Footprint)
+		}
 		if c.Footprint <= 0 {
 			t.Errorf("%s: footprint %d", c.Key(), c.Footprint)
 		}

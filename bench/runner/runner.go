@@ -109,7 +109,7 @@ func (c *Config) launch(cell plan.Cell, dir, bin string, reps int) mode.Launch {
 	args = append(args, c.ExtraArgs...)
 	env := append([]string{"GOMAXPROCS=" + strconv.Itoa(cell.SizeInfo.VCPUs)}, c.Env...)
 	return mode.Launch{Cell: cell.Cell, Size: cell.SizeInfo, Binary: bin, Args: args,
-		Footprint: cell.Footprint, Env: env, Dir: dir}
+		Memory: cell.Memory, Env: env, Dir: dir}
 }
 
 // Summary is what Run did.

@@ -68,6 +68,7 @@ var Spec = &workload.Spec{
 	New:            newBench,
 	Footprint:      footprint,
 	FootprintParam: "dataset",
+	Memory:         memory,
 }
 
 func checkRecord(v string, env workload.Env) error {
@@ -87,6 +88,16 @@ func footprint(env workload.Env) int64 {
 		return 0
 	}
 	return n
+}
+
+// memory: the dataset is one arena (at most footprint: whole records); the
+// Go heap holds one plaintext buffer with room for the tag.
+func memory(env workload.Env) workload.Memory {
+	m := workload.Memory{Mapped: footprint(env)}
+	if rec, err := workload.ParseBytes(env.Parameters["record"], env); err == nil {
+		m.GoHeap = rec + tagBytes
+	}
+	return m
 }
 
 // Pipeline is the decrypt-process-encrypt loop over an encrypted dataset.

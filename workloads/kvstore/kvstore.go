@@ -66,6 +66,7 @@ var Spec = &workload.Spec{
 	New:            newBench,
 	Footprint:      footprint,
 	FootprintParam: "dataset",
+	Memory:         memory,
 }
 
 func footprint(env workload.Env) int64 {
@@ -74,6 +75,20 @@ func footprint(env workload.Env) int64 {
 		return 0
 	}
 	return n / SlotBytes * SlotBytes
+}
+
+// memory: the table is one arena. On the Go heap New holds the fill order
+// (a uint32 per key, 3/64 of the table at LoadFactor 0.75) and its
+// counting-sort buckets, then the Zipfian ring; counted together, since
+// the order may not be collected yet when the ring is allocated.
+func memory(env workload.Env) workload.Memory {
+	m := workload.Memory{Mapped: footprint(env)}
+	keys := int64(float64(m.Mapped/SlotBytes) * LoadFactor)
+	m.GoHeap = 4*keys + 4*(homeBuckets+1)
+	if env.Parameters["dist"] == "zipf" {
+		m.GoHeap += 4 << ringBits
+	}
+	return m
 }
 
 // Store is a loaded table with its operation stream.

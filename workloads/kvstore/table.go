@@ -108,13 +108,16 @@ func (t *Table) Put(key uint64, v *Value) error {
 	}
 }
 
+// homeBuckets is the number of buckets of homeOrder's counting sort.
+const homeBuckets = 1 << 16
+
 // homeOrder returns the ranks 0..n-1 ordered by the home slot of their
 // keys (a counting sort on the top bits of the home), so that filling the
 // table walks its memory once in order instead of jumping at random: the
 // table ends up the same up to the order of keys within a probe run, and
 // the fill no longer takes seconds of cache and TLB misses on large tables.
 func (t *Table) homeOrder(n int) []uint32 {
-	const buckets = 1 << 16
+	const buckets = homeBuckets
 	scale := uint64(len(t.slots))/buckets + 1
 	counts := make([]uint32, buckets+1)
 	for r := 0; r < n; r++ {

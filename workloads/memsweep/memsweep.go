@@ -53,6 +53,7 @@ var Spec = &workload.Spec{
 	New:            newBench,
 	Footprint:      footprint,
 	FootprintParam: "ws",
+	Memory:         memory,
 }
 
 func footprint(env workload.Env) int64 {
@@ -61,6 +62,17 @@ func footprint(env workload.Env) int64 {
 		return 0
 	}
 	return roundLines(n)
+}
+
+// memory: the working set is one arena; random reads also hold the
+// permutation and its inverse on the Go heap while chain links the lines
+// (two uint32 per 64-byte line: 1/8 of the working set).
+func memory(env workload.Env) workload.Memory {
+	m := workload.Memory{Mapped: footprint(env)}
+	if env.Parameters["access"] == "random" && env.Parameters["op"] != "write" {
+		m.GoHeap = 2 * 4 * (m.Mapped / lineBytes)
+	}
+	return m
 }
 
 func roundLines(n int64) int64 { return (n + lineBytes - 1) / lineBytes * lineBytes }

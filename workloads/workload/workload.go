@@ -57,15 +57,46 @@ type Spec struct {
 	// New prepares a benchmark for env (allocations, files, servers).
 	New func(env Env) (Bench, error)
 	// Footprint is the enclave memory the workload allocates for env, in
-	// bytes (nil: negligible). It sizes EGo's heap and the software EPC.
+	// bytes (nil: negligible). It sizes EGo's heap (through MemoryOf) and
+	// the software EPC.
 	Footprint func(env Env) int64
 	// FootprintParam names the byte-valued parameter that sets Footprint
 	// (memsweep's ws): `bench run --footprint` sets it. Empty: the
 	// workload's enclave memory is not a parameter.
 	FootprintParam string
+	// Memory says where the workload's memory lives for env, which sizes
+	// EGo's heap (see Memory). Nil: all of Footprint is on the Go heap.
+	Memory func(env Env) Memory
 	// Figures are the figures the workload asks reports for, beyond the
 	// ones every workload gets (the run records them with the results).
 	Figures []Figure
+}
+
+// Memory is where a cell's memory lives inside an EGo enclave, whose heap
+// (enclave.json heapSize) serves both the Go heap and mmap. The two parts
+// cost the heap differently: a mapping is taken once, while the Go
+// collector lets the Go heap grow to twice its live data (GOGC=100) before
+// it collects, and keeps what it got.
+type Memory struct {
+	// Mapped is what the workload maps outside the Go heap
+	// (workloads/arena), bytes.
+	Mapped int64
+	// GoHeap is the most the workload holds live on the Go heap at once
+	// (set-up tables, rings, buffers), bytes, beyond the Go runtime's own.
+	GoHeap int64
+}
+
+// MemoryOf returns the memory of the cell env describes: Spec.Memory, or,
+// for a workload that does not declare it, its whole footprint on the Go
+// heap.
+func (s *Spec) MemoryOf(env Env) Memory {
+	if s.Memory != nil {
+		return s.Memory(env)
+	}
+	if s.Footprint != nil {
+		return Memory{GoHeap: s.Footprint(env)}
+	}
+	return Memory{}
 }
 
 // Figure asks reports for a figure over one parameter of a workload.

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
+	"github.com/enclavebench/enclavebench/bench/ego"
 	"github.com/enclavebench/enclavebench/bench/fleet"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/runspec"
@@ -204,12 +205,12 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 
 	// Memory: see memoryRequest.
 	var biggest plan.Cell
+	var memReq int64
 	for _, c := range cells {
-		if c.Footprint > biggest.Footprint {
-			biggest = c
+		if n := memoryRequest(c, fleet.UsesEGo(o.Spec)); n > memReq {
+			biggest, memReq = c, n
 		}
 	}
-	memReq := memoryRequest(biggest.Footprint, fleet.UsesEGo(o.Spec))
 	memLim := size.MemBytes() / 4 * 3
 	if memReq > memLim {
 		return nil, fmt.Errorf("size %s: the suite needs %d MiB of memory for its largest cell, %s (footprint %d MiB), more than the %d MiB a pod can have on a %d GiB node: leave that cell out, e.g. with --param %s.<param>=<smaller values>",
@@ -224,7 +225,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 	// node while the suite runs: the suite measures EPC paging, and another
 	// enclave's pages would move the cliff. The suite's own need is no
 	// better a figure: memsweep deliberately goes past the EPC (2x, 4x),
-	// and EGo commits a heap of twice the footprint at enclave creation,
+	// and EGo commits a heap larger than the footprint at enclave creation,
 	// so a request of "what the suite uses" would exceed what the node
 	// advertises and never schedule.
 	if fleet.UsesSGX(o.Spec) {
@@ -333,18 +334,17 @@ func cpuRequest(size sizes.Size) resource.Quantity {
 	return *resource.NewMilliQuantity(max(m, 500), resource.DecimalSI)
 }
 
-// memoryRequest is the memory the suite needs, from the largest cell
-// footprint: in the EGo modes the enclave's heap is twice the footprint
-// plus 64 MiB, with 32 thread stacks of 4 MiB, all committed when the
-// enclave is created (bench/ego config.go; ego sign), and what does not
-// fit in the EPC is paged to ordinary memory charged to the pod; natively
-// the footprint itself. 256 MiB more for the harness and the host side of
-// the launcher. Rounded up to 64 MiB.
-func memoryRequest(footprint int64, ego bool) int64 {
+// memoryRequest is the memory a cell needs: in the EGo modes the whole
+// enclave, its heap (sized from the cell's Memory) and 32 thread stacks of
+// 4 MiB, all committed when the enclave is created (ego.HeapMB,
+// ego.EnclaveBytes), and what does not fit in the EPC is paged to ordinary
+// memory charged to the pod; natively the footprint itself. 256 MiB more
+// for the harness and the host side of the launcher. Rounded up to 64 MiB.
+func memoryRequest(c plan.Cell, usesEGo bool) int64 {
 	const mib = 1 << 20
-	n := footprint + 256*mib
-	if ego {
-		n = 2*footprint + 64*mib + 32*4*mib + 256*mib
+	n := c.Footprint + 256*mib
+	if usesEGo {
+		n = ego.EnclaveBytes(ego.HeapMB(c.Memory)) + 256*mib
 	}
 	return (n + 64*mib - 1) / (64 * mib) * (64 * mib)
 }

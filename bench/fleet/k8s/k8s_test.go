@@ -23,8 +23,10 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/enclavebench/enclavebench/bench/fleet"
+	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -482,5 +484,29 @@ func TestKubectlApplyDryRun(t *testing.T) {
 	defer mu.Unlock()
 	if len(mutations) > 0 {
 		t.Errorf("kubectl sent %v to the stand-in server", mutations)
+	}
+}
+
+func TestMemoryRequest(t *testing.T) {
+	t.Parallel()
+	const mib = 1 << 20
+	// memsweep ws=2xEPC access=random on DC8_v2: a 336 MiB arena and
+	// 42 MiB of permutation on the Go heap.
+	sweep := plan.Cell{Footprint: 336 * mib, Memory: workload.Memory{Mapped: 336 * mib, GoHeap: 42 * mib}}
+	tests := []struct {
+		name string
+		c    plan.Cell
+		ego  bool
+		want int64
+	}{
+		{"native: footprint + 256, in 64 MiB steps", sweep, false, 640 * mib},
+		{"ego: heapSize 496 + 128 of stacks + 256", sweep, true, 896 * mib},
+		{"ego, all on the Go heap: 736 + 128 + 256", plan.Cell{Footprint: 336 * mib, Memory: workload.Memory{GoHeap: 336 * mib}}, true, 1152 * mib},
+		{"ego, no memory: heapSize 64 + 128 + 256", plan.Cell{}, true, 448 * mib},
+	}
+	for _, tt := range tests {
+		if got := memoryRequest(tt.c, tt.ego); got != tt.want {
+			t.Errorf("%s: memoryRequest = %d MiB, want %d MiB", tt.name, got/mib, tt.want/mib)
+		}
 	}
 }

@@ -204,8 +204,14 @@ func mergeRound(acc *result.CellResult, cr result.CellResult) *result.CellResult
 	return acc
 }
 
-// stderrTail is how much of a failed workload's stderr is kept.
-const stderrTail = 4 << 10
+// How much of a failed workload's stderr is kept: its first lines, where
+// the Go runtime names a fatal error ("fatal error: out of memory") before
+// it prints every goroutine's stack (more than 4 KiB with GOMAXPROCS=8 in
+// EGo), and its last lines, where a workload's own error is.
+const (
+	stderrHead = 1 << 10
+	stderrTail = 4 << 10
+)
 
 // The foreign stdout lines kept for mode.ExitReporter: the first ones (launcher
 // banners) and the last ones (EGo prints its OCALL table at exit).
@@ -244,7 +250,7 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return unix.Kill(-cmd.Process.Pid, unix.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
-	stderr := &tailBuffer{max: stderrTail}
+	stderr := &tailBuffer{head: stderrHead, max: stderrTail}
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -494,36 +500,50 @@ func startWithAffinity(cmd *exec.Cmd, cpus []int) error {
 	return err
 }
 
-// tailBuffer keeps the last max bytes written.
+// tailBuffer keeps the first head and the last max bytes written; String
+// joins them with a "..." line where it left bytes out, keeping whole lines.
 type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-	cut bool
+	mu   sync.Mutex
+	head int
+	max  int
+	h    []byte // the first head bytes
+	buf  []byte // the last max bytes after them
+	cut  bool
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	n := len(p)
+	if k := min(t.head-len(t.h), len(p)); k > 0 {
+		t.h = append(t.h, p[:k]...)
+		p = p[k:]
+	}
 	t.buf = append(t.buf, p...)
 	if len(t.buf) > t.max {
 		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
 		t.cut = true
 	}
-	return len(p), nil
+	return n, nil
 }
 
 func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	s := string(t.buf)
-	if t.cut {
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			s = s[i+1:]
-		}
-		s = "...\n" + s
+	if !t.cut {
+		return string(t.h) + string(t.buf)
 	}
-	return s
+	h := string(t.h)
+	if i := strings.LastIndexByte(h, '\n'); i >= 0 {
+		h = h[:i+1]
+	} else {
+		h = ""
+	}
+	s := string(t.buf)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	return h + "...\n" + s
 }
 
 var _ io.Writer = (*tailBuffer)(nil)

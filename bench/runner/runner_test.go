@@ -46,6 +46,20 @@ func TestTailBuffer(t *testing.T) {
 	if small.String() != "short" {
 		t.Errorf("tail = %q", small.String())
 	}
+	// A Go fatal error: its name at the head, goroutine stacks after it.
+	fatal := &tailBuffer{head: 40, max: 12}
+	for _, w := range []string{"EGo v1.6.0\nfatal error: out of memory\n", "goroutine 1\nstack\n", "goroutine 2\nstack\nlast\n"} {
+		fatal.Write([]byte(w))
+	}
+	if got, want := fatal.String(), "EGo v1.6.0\nfatal error: out of memory\n...\nstack\nlast\n"; got != want {
+		t.Errorf("head and tail = %q, want %q", got, want)
+	}
+	whole := &tailBuffer{head: 4, max: 100}
+	whole.Write([]byte("one\ntwo\n"))
+	whole.Write([]byte("three\n"))
+	if got := whole.String(); got != "one\ntwo\nthree\n" {
+		t.Errorf("uncut = %q", got)
+	}
 }
 
 // BenchmarkHarnessOverhead runs one native syscall cell and reports what the

@@ -18,11 +18,20 @@
 # SIZE (default DC2s_v2); B=DIR reuses a run that has the ego-sim cells
 # (with --ego-trace-ocalls) of the quick profile at SIZE, SIM=DIR one with
 # its sim cells (default: B), A=DIR one with the ego-sim cells at --reps 1
-# --warmup 0.
+# --warmup 0. WORKLOADS=a,b limits the runs to those workloads.
+#
+# BREAKDOWN=REGEX adds, for every cell whose key matches, its OCALLs per
+# operation by call: EGo's per OCALL function (B - A, as above) beside the
+# sim counting pass's per system call (the sim cell's count_pass.* Extra;
+# "clock:" marks what the sim scales by time), and the time per operation
+# of both (EGo: its samples; sim: the timed pass's base and the counting
+# pass). Sim cells recorded before count_pass.* existed show no sim side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ENCLAVEBENCH_IMDS=off
 size=${SIZE:-DC2s_v2}
+wl=()
+if [ -n "${WORKLOADS:-}" ]; then wl=(--workloads "$WORKLOADS"); fi
 go build -o bin/bench ./bench
 go build -o bin/workload ./workloads/cmd/workload
 go build -tags sim -o bin/workload-sim ./workloads/cmd/workload
@@ -31,18 +40,18 @@ trap 'rm -rf "$tmp"' EXIT
 b=${B:-}
 if [ -z "$b" ]; then
   b=$tmp/b
-  bin/bench run --profile quick --sizes "$size" --modes ego-sim,sim --ego-trace-ocalls \
+  bin/bench run --profile quick --sizes "$size" "${wl[@]}" --modes ego-sim,sim --ego-trace-ocalls \
     --progress never --timeout 10m -o "$b" >/dev/null
 fi
 a=${A:-}
 if [ -z "$a" ]; then
   a=$tmp/a
-  bin/bench run --profile quick --sizes "$size" --modes ego-sim --ego-trace-ocalls --reps 1 --warmup 0 \
+  bin/bench run --profile quick --sizes "$size" "${wl[@]}" --modes ego-sim --ego-trace-ocalls --reps 1 --warmup 0 \
     --progress never --timeout 10m -o "$a" >/dev/null
 fi
 
 # key: workload params size (mode left out)
-keyf='.workload + " " + ((.params // {}) | to_entries | sort_by(.key) | map("\(.key)=\(.value)") | join(",")) + " " + .size'
+keyf='.workload + ((.params // {}) | to_entries | sort_by(.key) | map("\(.key)=\(.value)") | join(",") | if . == "" then "" else " " + . end)'
 last() { jq -c "select(.size == \"$size\")" "$1/cells.jsonl" | jq -sc "group_by(.cell) | map(max_by(.attempt)) | .[]"; }
 last "$a" > "$tmp/a.cells"
 last "$b" > "$tmp/b.cells"
@@ -77,3 +86,51 @@ jq -rn --slurpfile a <(jq -c "select(.mode == \"ego-sim\") | {k: ($keyf), s: .st
       "| \($B.k) | \($e | r3) | \($dc / $dn | r3) | \(if $s == null then "" else ($s | r3) end) | \(if $s == null then "" elif ([$s, $e] | max) < 0.01 then "both < 0.01" else ($s / $e * 100 | round / 100) end) |"
     end
   end'
+
+[ -n "${BREAKDOWN:-}" ] || exit 0
+# One name per call on both sides: EGo's OCALL functions and the sim's
+# system calls (pwrite64 is EGo's pwrite, a futex wait that calls out is
+# oe_sgx_thread_timedwait, ...).
+last "${SIM:-$b}" > "$tmp/sim.cells"
+nsop() { jq -c "select(.size == \"$size\" and .mode == \"$2\") | {k: ($keyf), t: (.model.base_ns // .elapsed_ns), n: .iters}" "$1/samples.jsonl" \
+  | jq -sc 'group_by(.k) | map({(.[0].k): ((map(.t) | add) / (map(.n) | add))}) | add // {}'; }
+nsop "$b" ego-sim > "$tmp/b.nsop"
+nsop "${SIM:-$b}" sim > "$tmp/sim.nsop"
+jq -rn --slurpfile a <(jq -c "select(.mode == \"ego-sim\") | {k: ($keyf), s: .status, x: (.extra // {})}" "$tmp/a.cells") \
+  --slurpfile b <(jq -c "select(.mode == \"ego-sim\") | {k: ($keyf), s: .status, x: (.extra // {})}" "$tmp/b.cells") \
+  --slurpfile sim <(jq -c "select(.mode == \"sim\") | {k: ($keyf), s: .status, x: (.extra // {})}" "$tmp/sim.cells") \
+  --slurpfile ai "$tmp/a.iters" --slurpfile bi "$tmp/b.iters" --slurpfile en "$tmp/b.nsop" --slurpfile sn "$tmp/sim.nsop" \
+  --arg re "$BREAKDOWN" '
+  def num($x; $k): ($x[$k] // "0" | tonumber);
+  def r3: (. * 1000 | round / 1000) | if . == 0 then 0 else . end;
+  def ego: if . == "ocall_oe_sgx_thread_timedwait_ocall" then "futex_wait"
+    elif . == "ocall_oe_sgx_thread_wake_multiple_ocall" then "futex_wake"
+    elif . == "ocall_ert_create_thread_ocall" then "thread_create"
+    elif . == "ocall_ert_clock_gettime_ocall" then "clock_gettime"
+    else sub("^ocall_oe_syscall_"; "") | sub("_ocall$"; "") end;
+  def simname: {pwrite64: "pwrite", pread64: "pread", openat: "open", unlinkat: "unlink", dup3: "dup",
+    epoll_pwait: "epoll_wait", eventfd2: "eventfd", accept4: "accept", sendto: "send", recvfrom: "recv"}[.] // .;
+  ($a | map({(.k): .}) | add) as $A | ($sim | map({(.k): .}) | add // {}) as $S |
+  $b[] | select(.k | test($re)) | . as $B | $A[$B.k] as $a1 | $S[$B.k] as $s1 |
+  select($B.s == "ok" and $a1 != null and $a1.s == "ok") |
+  (if $B.x.ops_total then num($B.x; "ops_total") - num($a1.x; "ops_total")
+   else ($bi[0][$B.k] // 0) - ($ai[0][$B.k] // 0) end) as $dn |
+  select($dn > 0) |
+  # EGo: per operation, by call.
+  ([$B.x | keys[] | select(startswith("ocall.")) | . as $f |
+    {c: ($f | ltrimstr("ocall.") | ego), v: ((num($B.x; $f) - num($a1.x; $f)) / $dn)}]
+   | group_by(.c) | map({(.[0].c): (map(.v) | add)}) | add // {}) as $E |
+  # Sim: the counting pass, per operation, by call; clock: apart.
+  (if $s1 == null or ($s1.x.count_pass_ops // null) == null then null else
+    num($s1.x; "count_pass_ops") as $po |
+    [$s1.x | keys[] | select(startswith("count_pass.")) | . as $f | ($f | ltrimstr("count_pass.")) as $c |
+      {c: ($c | ltrimstr("clock:") | simname), clock: ($c | startswith("clock:")), v: (num($s1.x; $f) / $po)}]
+    | group_by(.c) | map({(.[0].c): {all: (map(.v) | add), clock: (map(select(.clock) | .v) | add // 0)}}) | add // {}
+  end) as $P |
+  "", "\($B.k): EGo \($en[0][$B.k] // 0 | . / 1000 | r3) µs/op; sim \($sn[0][$B.k] // 0 | . / 1000 | r3) µs/op timed" +
+    (if $P == null then ", no counting pass recorded (sim cell without count_pass.*)"
+     else ", \(num($s1.x; "count_pass_ns") / num($s1.x; "count_pass_ops") / 1000 | r3) µs/op counting pass" end),
+  "", "| call | EGo OCALLs/op | sim OCALLs/op (counting pass) | of which clock-driven |", "|---|---|---|---|",
+  ((($E | keys) + (($P // {}) | keys) | unique)[] as $c |
+    select(([($E[$c] // 0), ($P[$c].all // 0)] | map(fabs) | max) >= 0.0005) |
+    "| \($c) | \($E[$c] // 0 | r3) | \(if $P == null then "" else ($P[$c].all // 0 | r3) end) | \(if $P == null then "" else ($P[$c].clock // 0 | r3) end) |")'

@@ -342,4 +342,46 @@ func (m *Mode) Finish(l mode.Launch, s *result.Sample, _ map[string]string) erro
 	return err
 }
 
-var _ mode.Mode = (*Mode)(nil)
+// Keys of the counting pass in a sim cell's Extra (AfterExit).
+const (
+	ExtraPassOps    = "count_pass_ops"    // operations the counting pass counted
+	ExtraPassNS     = "count_pass_ns"     // their duration, inflated by the notifications
+	ExtraPassOCalls = "count_pass_ocalls" // OCALLs counted
+	ExtraPassClock  = "count_pass_clock_ocalls"
+	// ExtraPassCause prefixes one cause's OCALLs (trace.Counts.BySyscall:
+	// a system call's name, futex_wait, futex_wake, thread_create; with
+	// trace.ClockPrefix where they follow the clock), so the sim's count
+	// can be set against EGo's per-function OCALL trace.
+	ExtraPassCause = "count_pass."
+)
+
+// AfterExit implements mode.ExitReporter: it records the cell's counting
+// pass in its Extra (the ExtraPass keys), causes included. Samples carry
+// only the totals, scaled to each repetition.
+func (m *Mode) AfterExit(l mode.Launch, _ []string, _ string, cr *result.CellResult) {
+	if m.denied != "" {
+		return
+	}
+	pass, err := m.pass(l.Dir)
+	if err != nil || pass.Unavailable != "" || pass.Ops <= 0 {
+		return
+	}
+	if cr.Extra == nil {
+		cr.Extra = map[string]string{}
+	}
+	x := cr.Extra
+	x[ExtraPassOps] = strconv.FormatInt(pass.Ops, 10)
+	x[ExtraPassNS] = strconv.FormatInt(pass.ElapsedNS, 10)
+	x[ExtraPassOCalls] = strconv.FormatInt(pass.Counts.OCalls, 10)
+	x[ExtraPassClock] = strconv.FormatInt(pass.Counts.ClockOCalls, 10)
+	for k, v := range pass.Counts.BySyscall {
+		if v != 0 {
+			x[ExtraPassCause+k] = strconv.FormatInt(v, 10)
+		}
+	}
+}
+
+var (
+	_ mode.Mode         = (*Mode)(nil)
+	_ mode.ExitReporter = (*Mode)(nil)
+)

@@ -18,7 +18,9 @@
 # SIZE (default DC2s_v2); B=DIR reuses a run that has the ego-sim cells
 # (with --ego-trace-ocalls) of the quick profile at SIZE, SIM=DIR one with
 # its sim cells (default: B), A=DIR one with the ego-sim cells at --reps 1
-# --warmup 0. WORKLOADS=a,b limits the runs to those workloads.
+# --warmup 0. WORKLOADS=a,b limits the runs to those workloads. Cells
+# without an OCALL table (run without --ego-trace-ocalls; `bench run --resume`
+# does not carry the flag over) are listed as such, never read as zero.
 #
 # BREAKDOWN=REGEX adds, for every cell whose key matches, its OCALLs per
 # operation by call: EGo's per OCALL function (B - A, as above) beside the
@@ -70,16 +72,20 @@ jq -rn --slurpfile a <(jq -c "select(.mode == \"ego-sim\") | {k: ($keyf), s: .st
   --slurpfile b <(jq -c "select(.mode == \"ego-sim\") | {k: ($keyf), s: .status, r: .reason, x: (.extra // {})}" "$tmp/b.cells") \
   --slurpfile sim "$tmp/sim" --slurpfile ai "$tmp/a.iters" --slurpfile bi "$tmp/b.iters" '
   def num($x; $k): ($x[$k] // "0" | tonumber);
+  def rs: if type == "number" then (. * 1000 | round / 1000) else . end;
   ($a | map({(.k): .}) | add) as $A | ($sim | map({(.k): .sim}) | add // {}) as $S |
   $b[] | . as $B | $A[$B.k] as $a1 |
   if $B.s != "ok" or $a1 == null or $a1.s != "ok" then
-    "| \($B.k) | \($B.s): \($B.r // "") | | \($S[$B.k] // "" ) | |"
+    "| \($B.k) | \($B.s): \($B.r // "") | | \($S[$B.k] // "" | rs) | |"
+  elif $B.x.ocalls_total == null or $a1.x.ocalls_total == null then
+    # Never read a missing table as zero OCALLs.
+    "| \($B.k) | no OCALL trace (run without --ego-trace-ocalls: a --resume needs the flag again) | | \($S[$B.k] // "" | rs) | |"
   else
     (if $B.x.ops_total then num($B.x; "ops_total") - num($a1.x; "ops_total")
      else ($bi[0][$B.k] // 0) - ($ai[0][$B.k] // 0) end) as $dn |
     (num($B.x; "ocall.ocall_ert_clock_gettime_ocall") - num($a1.x; "ocall.ocall_ert_clock_gettime_ocall")) as $dc |
     (num($B.x; "ocalls_total") - num($a1.x; "ocalls_total") - $dc) as $do |
-    if $dn <= 0 then "| \($B.k) | no operation count (ops_total) | | \($S[$B.k] // "") | |"
+    if $dn <= 0 then "| \($B.k) | no operation count (ops_total) | | \($S[$B.k] // "" | rs) | |"
     else
       ($do / $dn) as $e | ($S[$B.k]) as $s |
       def r3: (. * 1000 | round / 1000) | if . == 0 then 0 else . end;
@@ -112,7 +118,7 @@ jq -rn --slurpfile a <(jq -c "select(.mode == \"ego-sim\") | {k: ($keyf), s: .st
     epoll_pwait: "epoll_wait", eventfd2: "eventfd", accept4: "accept", sendto: "send", recvfrom: "recv"}[.] // .;
   ($a | map({(.k): .}) | add) as $A | ($sim | map({(.k): .}) | add // {}) as $S |
   $b[] | select(.k | test($re)) | . as $B | $A[$B.k] as $a1 | $S[$B.k] as $s1 |
-  select($B.s == "ok" and $a1 != null and $a1.s == "ok") |
+  select($B.s == "ok" and $a1 != null and $a1.s == "ok" and $B.x.ocalls_total != null and $a1.x.ocalls_total != null) |
   (if $B.x.ops_total then num($B.x; "ops_total") - num($a1.x; "ops_total")
    else ($bi[0][$B.k] // 0) - ($ai[0][$B.k] // 0) end) as $dn |
   select($dn > 0) |

@@ -55,13 +55,16 @@ fi
 # key: workload params size (mode left out)
 keyf='.workload + ((.params // {}) | to_entries | sort_by(.key) | map("\(.key)=\(.value)") | join(",") | if . == "" then "" else " " + . end)'
 last() { jq -c "select(.size == \"$size\")" "$1/cells.jsonl" | jq -sc "group_by(.cell) | map(max_by(.attempt)) | .[]"; }
+# The samples of each cell's last attempt at SIZE: a failed attempt (a
+# crash at exit, then --resume) leaves its samples in samples.jsonl too.
+samples() { jq -c --slurpfile c <(last "$1") '($c | map({(.cell): .attempt}) | add // {}) as $L | select($L[.cell] == .attempt)' "$1/samples.jsonl"; }
 last "$a" > "$tmp/a.cells"
 last "$b" > "$tmp/b.cells"
-jq -c "select(.size == \"$size\" and .mode == \"sim\") | {k: ($keyf), o: (.events.ocalls // 0), n: .iters}" "${SIM:-$b}/samples.jsonl" \
+samples "${SIM:-$b}" | jq -c "select(.mode == \"sim\") | {k: ($keyf), o: (.events.ocalls // 0), n: .iters}" \
   | jq -sc 'group_by(.k) | map({k: .[0].k, sim: ((map(.o) | add) / (map(.n) | add))}) | .[]' > "$tmp/sim"
 # Driven workloads (httpserver) run no measurement loop: their operations
 # are the requests of their samples.
-iters() { jq -c "select(.size == \"$size\" and .mode == \"ego-sim\") | {k: ($keyf), n: .iters}" "$1/samples.jsonl" \
+iters() { samples "$1" | jq -c "select(.mode == \"ego-sim\") | {k: ($keyf), n: .iters}" \
   | jq -sc 'group_by(.k) | map({(.[0].k): (map(.n) | add)}) | add // {}'; }
 iters "$a" > "$tmp/a.iters"
 iters "$b" > "$tmp/b.iters"
@@ -98,7 +101,7 @@ jq -rn --slurpfile a <(jq -c "select(.mode == \"ego-sim\") | {k: ($keyf), s: .st
 # system calls (pwrite64 is EGo's pwrite, a futex wait that calls out is
 # oe_sgx_thread_timedwait, ...).
 last "${SIM:-$b}" > "$tmp/sim.cells"
-nsop() { jq -c "select(.size == \"$size\" and .mode == \"$2\") | {k: ($keyf), t: (.model.base_ns // .elapsed_ns), n: .iters}" "$1/samples.jsonl" \
+nsop() { samples "$1" | jq -c "select(.mode == \"$2\") | {k: ($keyf), t: (.model.base_ns // .elapsed_ns), n: .iters}" \
   | jq -sc 'group_by(.k) | map({(.[0].k): ((map(.t) | add) / (map(.n) | add))}) | add // {}'; }
 nsop "$b" ego-sim > "$tmp/b.nsop"
 nsop "${SIM:-$b}" sim > "$tmp/sim.nsop"

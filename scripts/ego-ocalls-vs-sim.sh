@@ -118,7 +118,8 @@ jq -rn --slurpfile a <(jq -c "select(.mode == \"ego-sim\") | {k: ($keyf), s: .st
     elif . == "ocall_ert_clock_gettime_ocall" then "clock_gettime"
     else sub("^ocall_oe_syscall_"; "") | sub("_ocall$"; "") end;
   def simname: {pwrite64: "pwrite", pread64: "pread", openat: "open", unlinkat: "unlink", dup3: "dup",
-    epoll_pwait: "epoll_wait", eventfd2: "eventfd", accept4: "accept", sendto: "send", recvfrom: "recv"}[.] // .;
+    epoll_pwait: "epoll_wait", eventfd2: "eventfd", accept4: "accept", sendto: "send", recvfrom: "recv",
+    oe_host_malloc: "HandleMalloc", oe_host_free: "HandleFree"}[.] // .;
   ($a | map({(.k): .}) | add) as $A | ($sim | map({(.k): .}) | add // {}) as $S |
   $b[] | select(.k | test($re)) | . as $B | $A[$B.k] as $a1 | $S[$B.k] as $s1 |
   select($B.s == "ok" and $a1 != null and $a1.s == "ok" and $B.x.ocalls_total != null and $a1.x.ocalls_total != null) |

@@ -79,6 +79,36 @@ func init() {
 	}
 }
 
+// ocallBufferBytes is Open Enclave's per-thread OCALL buffer
+// (OE_DEFAULT_OCALL_BUFFER_SIZE, openenclave host/sgx/enclave.h). An OCALL
+// whose marshalled arguments do not fit gets host memory from
+// oe_allocate_ocall_buffer instead (enclave/core/sgx/hostcalls.c): one more
+// OCALL to allocate it (HandleMalloc in EGo's OCALL trace) and one to free
+// it (HandleFree).
+const ocallBufferBytes = 16 << 10
+
+// bufferArgs is, for the forwarded calls whose third argument is the length
+// of their one buffer, the size of their oeedger8r argument structure,
+// marshalled twice (in and out); a read or write on a socket is forwarded
+// as recv or send, whose structure has the same size as read's and write's.
+var bufferArgs = map[uintptr]uint64{
+	unix.SYS_READ: 64, unix.SYS_WRITE: 64, unix.SYS_PREAD64: 72, unix.SYS_PWRITE64: 72,
+}
+
+// HostAllocs reports whether forwarding system call nr with a buffer of
+// length bytes makes Open Enclave allocate (and later free) host memory
+// for its arguments: two more OCALLs. Calls without a single length
+// argument (readv, writev, sendmsg, ...) are not sized: false.
+func HostAllocs(nr uintptr, length uint64) bool {
+	args, ok := bufferArgs[nr]
+	if !ok || Classify(nr) != OCall {
+		return false
+	}
+	const align = 16 // OE_EDGER8R_BUFFER_ALIGNMENT
+	round := func(n uint64) uint64 { return (n + align - 1) / align * align }
+	return 2*round(args)+round(length) > ocallBufferBytes
+}
+
 // Classify says what system call nr becomes in an EGo enclave.
 func Classify(nr uintptr) Class { return classes[nr] }
 

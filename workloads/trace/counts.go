@@ -21,13 +21,21 @@ type Counts struct {
 	// wakes and preemption) and the waits their wakes end. Included in OCalls.
 	ClockOCalls int64 `json:"clock_ocalls"`
 	// BySyscall splits OCalls by cause: the system call's name, or
-	// futex_wait, futex_wake, thread_create; ClockPrefix marks the ones
-	// counted in ClockOCalls.
+	// futex_wait, futex_wake, thread_create, CauseHostMalloc,
+	// CauseHostFree; ClockPrefix marks the ones counted in ClockOCalls.
 	BySyscall map[string]int64 `json:"by_syscall,omitempty"`
 }
 
 // ClockPrefix marks a cause whose OCALLs follow the clock.
 const ClockPrefix = "clock:"
+
+// Causes of the OCALLs Open Enclave makes for a forwarded call whose
+// arguments exceed its OCALL buffer (HostAllocs): EGo's HandleMalloc and
+// HandleFree.
+const (
+	CauseHostMalloc = "oe_host_malloc"
+	CauseHostFree   = "oe_host_free"
+)
 
 // Sub returns c - o.
 func (c Counts) Sub(o Counts) Counts {

@@ -27,7 +27,10 @@
 //     (read, write, pread64, pwrite64, readv, writev, open(at), close,
 //     fstat, lseek, fsync, ...), sockets, epoll, poll/select, nanosleep and
 //     clock_nanosleep, getpid/getuid/... and uname (openenclave
-//     syscall/unistd.c: each is an oe_syscall_*_ocall);
+//     syscall/unistd.c: each is an oe_syscall_*_ocall); a read or write
+//     whose buffer does not fit Open Enclave's 16 KiB OCALL buffer with its
+//     marshalled arguments takes two more, to allocate and free host memory
+//     for them (HostAllocs; HandleMalloc and HandleFree in EGo's trace);
 //   - everything else is not implemented in an enclave (ENOSYS, no OCALL):
 //     it is not counted (signals, process creation, getrusage, ...).
 //

@@ -495,6 +495,10 @@ func (s *Supervisor) handle(n *seccompNotif) {
 			s.clockTids[tid] = true
 		}
 		s.ocall(tid, Name(nr))
+		if HostAllocs(nr, n.Args[2]) {
+			s.ocall(tid, CauseHostMalloc)
+			s.ocall(tid, CauseHostFree)
+		}
 	case Thread:
 		if wordOK && word&cloneThread != 0 {
 			s.ocall(tid, "thread_create")

@@ -64,6 +64,11 @@ int main(int argc, char **argv) {
 	for (int i = 0; i < 100; i++)
 		if (pread(fd, buf, sizeof buf, 0) < 0)
 			return 5;
+	// Two more pread64: the largest that fits Open Enclave's OCALL buffer
+	// (one OCALL), and one byte more (three: host memory allocated, freed).
+	static char big[16225];
+	if (pread(fd, big, 16224, 0) < 0 || pread(fd, big, 16225, 0) < 0)
+		return 5;
 	for (int i = 0; i < 4; i++)
 		syscall(SYS_getppid);
 	// Futex: 5 waits whose value matches (they time out): 5 OCALLs;

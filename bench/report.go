@@ -24,6 +24,9 @@ const reportExamples = `  # One run: report.html, report.md and plots/ into resu
   # Sizing advice within 10% of native, PDF plots for a paper
   bench report --tolerance 10% --pdf results/run1
 
+  # The Markdown report on stdout (no plots), e.g. for a CI job summary
+  bench report -o - results/run1 >> "$GITHUB_STEP_SUMMARY"
+
 Merging: samples of the same cell from runs on one host are pooled; runs on
 different hosts are kept apart and labelled by host (--merge run keeps every
 run apart, --merge all pools everything). Directories that cannot be used
@@ -63,7 +66,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("report", "report [flags] DIR...", reportExamples, stderr)
 	o := report.DefaultOptions()
 	tol := tolerance(o.Tolerance)
-	out := fs.StringP("out", "o", "", "report directory (default <first DIR>/report)")
+	out := fs.StringP("out", "o", "", "report directory (default <first DIR>/report); - writes report.md to stdout, without plots")
 	fs.Var(&tol, "tolerance", "sizing advice: slowdown accepted against native, e.g. 20% or 0.2")
 	fs.Float64Var(&o.Alpha, "alpha", o.Alpha, "significance level of the comparisons with native")
 	fs.StringVar(&o.Merge, "merge", o.Merge, "pool samples of the same cell from: host (runs on one host), run (never pool), all")
@@ -100,6 +103,14 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return exitError{exitUsage, fmt.Sprintf("nothing to report: none of the %d director%s has samples", len(dirs), plural(len(dirs), "y", "ies"))}
 	}
 	r := report.Build(in, o)
+	if dir == "-" {
+		// The Markdown report names no plot files, so it stands alone.
+		if err := report.WriteMarkdown(stdout, r); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "report: %d samples, %d warnings (Markdown on stdout; plots are written only to a directory)\n", r.Samples, len(r.Warnings))
+		return nil
+	}
 	w, err := report.Write(r, dir)
 	if err != nil {
 		return err

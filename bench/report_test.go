@@ -15,6 +15,10 @@ func reportFixture(name string) string {
 
 func TestReportCommand(t *testing.T) {
 	ctx := context.Background()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := t.TempDir()
 	stdout, stderr, code := runBench(t, ctx, "report", "-o", out, "--tolerance", "25%",
 		reportFixture("dc-a"), reportFixture("dc-b"), reportFixture("bad-schema"), reportFixture("old-harness"))
@@ -38,6 +42,25 @@ func TestReportCommand(t *testing.T) {
 	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
 	if !strings.Contains(string(md), "within 25% of native") {
 		t.Error("--tolerance not applied")
+	}
+
+	// -o - is the Markdown report on stdout, the same as report.md, and
+	// no directory named "-".
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	abs := func(name string) string { p, _ := filepath.Abs(filepath.Join(wd, reportFixture(name))); return p }
+	stdout, stderr, code = runBench(t, ctx, "report", "-o", "-", "--tolerance", "25%",
+		abs("dc-a"), abs("dc-b"), abs("bad-schema"), abs("old-harness"))
+	if code != exitOK {
+		t.Fatalf("-o -: exit %d, stderr:\n%s", code, stderr)
+	}
+	// Same report but for the time it was generated and the paths given.
+	if !strings.HasPrefix(stdout, "## enclavebench report") || !strings.Contains(stdout, "within 25% of native") ||
+		strings.Count(stdout, "\n") != strings.Count(string(md), "\n") {
+		t.Errorf("-o - did not print report.md (%d lines, want %d):\n%.400s", strings.Count(stdout, "\n"), strings.Count(string(md), "\n"), stdout)
+	}
+	if _, err := os.Stat(filepath.Join(cwd, "-")); err == nil {
+		t.Error(`-o - created a directory named "-"`)
 	}
 
 	// Nothing reportable: exit 2, a message per directory, no report.

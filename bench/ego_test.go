@@ -79,6 +79,23 @@ func TestRunEnclaveModesWithStandIn(t *testing.T) {
 	if !modes["sgx"] || !modes["ego-sim"] || !modes["native"] {
 		t.Errorf("modes run: %v", modes)
 	}
+	for _, m := range []string{"sgx", "ego-sim"} {
+		if got := d.Run.ModeSettings[m]["ego-trace-ocalls"]; got != "false" {
+			t.Errorf("run.json mode_settings[%s]: %v", m, d.Run.ModeSettings[m])
+		}
+	}
+	// A resume under other enclave flags would mix traced and untraced
+	// cells under one name: refused, naming the flag to pass.
+	_, stderr, code = runBench(t, context.Background(), "run", "--resume", dir, "--workload-bin", workloadBin,
+		"--source-dir", "..", "--ego-trace-ocalls", "--progress", "never")
+	if code != exitUsage || !strings.Contains(stderr, "--ego-trace-ocalls=false (this resume: true)") {
+		t.Errorf("resume with --ego-trace-ocalls: exit %d\n%s", code, stderr)
+	}
+	_, stderr, code = runBench(t, context.Background(), "run", "--resume", dir, "--workload-bin", workloadBin,
+		"--source-dir", "..", "--progress", "never")
+	if code != 0 {
+		t.Errorf("resume with the run's flags: exit %d\n%s", code, stderr)
+	}
 	out, stderr, code := runBench(t, context.Background(), "verify", dir)
 	if code != 0 || !strings.Contains(out+stderr, "unverified") && !strings.Contains(out+stderr, "no report") {
 		t.Errorf("verify: exit %d\n%s%s", code, out, stderr)

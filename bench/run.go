@@ -56,7 +56,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var resume string
 	progressFlag := &runspec.EnumFlag{Value: "auto", Valid: []string{"auto", "always", "never"}}
 	fs.StringVarP(&o.Out, "out", "o", "", "result directory (default results/<run-id>); - streams records to stdout")
-	fs.StringVar(&resume, "resume", "", "finish the missing and failed cells of an earlier run directory (with --timeout, --workload-bin, --progress, --rewrite-derived and the mode flags only)")
+	fs.StringVar(&resume, "resume", "", "finish the missing and failed cells of an earlier run directory (with --timeout, --workload-bin, --progress, --rewrite-derived and the mode flags only; the --ego-* flags must be the run's)")
 	fs.StringVar(&o.WorkloadBin, "workload-bin", "", "the workload binary (default: next to bench, or $ENCLAVEBENCH_WORKLOAD)")
 	fs.Var(progressFlag, "progress", "progress bar: auto (only on a terminal), always, never")
 	fs.StringVar(&o.Baseline, "baseline", "", "a baseline workload binary: run it and the candidate (--workload-bin) interleaved, into DIR/base and DIR/new (native and sim modes)")

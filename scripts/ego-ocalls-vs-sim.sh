@@ -19,8 +19,9 @@
 # (with --ego-trace-ocalls) of the quick profile at SIZE, SIM=DIR one with
 # its sim cells (default: B), A=DIR one with the ego-sim cells at --reps 1
 # --warmup 0. WORKLOADS=a,b limits the runs to those workloads. Cells
-# without an OCALL table (run without --ego-trace-ocalls; `bench run --resume`
-# does not carry the flag over) are listed as such, never read as zero.
+# without an OCALL table (run without --ego-trace-ocalls, e.g. resumed by a
+# harness from before --resume checked the flag) are listed as such, never
+# read as zero.
 #
 # BREAKDOWN=REGEX adds, for every cell whose key matches, its OCALLs per
 # operation by call: EGo's per OCALL function (B - A, as above) beside the
@@ -82,7 +83,7 @@ jq -rn --slurpfile a <(jq -c "select(.mode == \"ego-sim\") | {k: ($keyf), s: .st
     "| \($B.k) | \($B.s): \($B.r // "") | | \($S[$B.k] // "" | rs) | |"
   elif $B.x.ocalls_total == null or $a1.x.ocalls_total == null then
     # Never read a missing table as zero OCALLs.
-    "| \($B.k) | no OCALL trace (run without --ego-trace-ocalls: a --resume needs the flag again) | | \($S[$B.k] // "" | rs) | |"
+    "| \($B.k) | no OCALL trace (run without --ego-trace-ocalls) | | \($S[$B.k] // "" | rs) | |"
   else
     (if $B.x.ops_total then num($B.x; "ops_total") - num($a1.x; "ops_total")
      else ($bi[0][$B.k] // 0) - ($ai[0][$B.k] // 0) end) as $dn |

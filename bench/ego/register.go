@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/result"
 )
 
 func init() {
@@ -66,4 +68,18 @@ func findSource(dir string) (string, error) {
 		}
 	}
 	return "", errors.New("cannot find the enclavebench source tree to build the enclave binary from (run from the repository, or pass --source-dir)")
+}
+
+// DescribeRun implements mode.RunDescriber: run.json records the flags
+// that change what the mode's cells measure (a debug enclave, OCALL
+// tracing, the clock), so that a resume cannot mix cells run under others.
+func (m *Mode) DescribeRun(run *result.Run) {
+	if run.ModeSettings == nil {
+		run.ModeSettings = map[string]map[string]string{}
+	}
+	run.ModeSettings[m.Name()] = map[string]string{
+		"ego-debug":         strconv.FormatBool(m.o.Debug),
+		"ego-trace-ocalls":  strconv.FormatBool(m.o.TraceOCalls),
+		"ego-precise-clock": strconv.FormatBool(m.o.PreciseClock),
+	}
 }

@@ -168,6 +168,11 @@ type Run struct {
 	// Facts are what readers need to interpret the cells (schema 2; Load
 	// fills Dir.Facts from a frozen table for schema 1).
 	Facts *Facts `json:"facts,omitempty"`
+	// ModeSettings are the settings of each mode that change what its
+	// cells measure, by `bench run` flag ("ego-sim" -> "ego-trace-ocalls"
+	// -> "true"): --resume refuses to add cells under others. Runs from
+	// before they were recorded have none.
+	ModeSettings map[string]map[string]string `json:"mode_settings,omitempty"`
 }
 
 // Plan is what a run was asked to do, resolved (every field set); --resume

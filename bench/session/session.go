@@ -307,6 +307,9 @@ func Resume(ctx context.Context, dir string, o Options) error {
 		if err := checkCostProfile(d, o.Modes, modes); err != nil {
 			return err
 		}
+		if err := checkModeSettings(d, o.Modes, modes, o.Stderr); err != nil {
+			return err
+		}
 		if err := checkModeBinaries(d, modes); err != nil {
 			return err
 		}
@@ -473,6 +476,35 @@ func checkCostProfile(d *result.Dir, mo ModeOptions, modes map[string]mode.Mode)
 	}
 	return inputf("%s: the run's sim cells are priced with cost profile %s v%d (%s); this resume would use %s v%d: pass the same --profile-file",
 		d.Path, was.Name, was.Version, was.Source, now.Profile.Name, now.Profile.Version)
+}
+
+// checkModeSettings refuses a resume whose mode flags differ from those
+// the run recorded: its new cells would measure something else than the
+// old ones (a traced enclave among untraced ones) under the same name.
+func checkModeSettings(d *result.Dir, mo ModeOptions, modes map[string]mode.Mode, stderr io.Writer) error {
+	var now result.Run
+	mo.describe(&now, modes)
+	var diffs, unknown []string
+	for _, name := range slices.Sorted(maps.Keys(now.ModeSettings)) {
+		was, ok := d.Run.ModeSettings[name]
+		if !ok {
+			unknown = append(unknown, name)
+			continue
+		}
+		for _, flag := range slices.Sorted(maps.Keys(now.ModeSettings[name])) {
+			if v := now.ModeSettings[name][flag]; was[flag] != v {
+				diffs = append(diffs, fmt.Sprintf("--%s=%s (this resume: %s)", flag, was[flag], v))
+			}
+		}
+	}
+	if len(diffs) > 0 {
+		return inputf("%s: the run's cells ran with %s: pass the same flags to --resume", d.Path, strings.Join(diffs, ", "))
+	}
+	if len(unknown) > 0 {
+		fmt.Fprintf(stderr, "warning: %s: the run did not record the settings of mode %s (written before they were): the resume uses the flags given\n",
+			d.Path, strings.Join(unknown, ", "))
+	}
+	return nil
 }
 
 // execute runs cells into the sides' directories and writes the derived

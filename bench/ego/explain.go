@@ -100,6 +100,9 @@ func ExplainText(text string, exitCode int) string {
 	case 6, 6 | 0x80:
 		return "the enclave host process aborted (SIGABRT, e.g. oe_abort after an enclave fault): rerun the cell with OE_LOG_LEVEL=VERBOSE to see why"
 	case 11, 11 | 0x80:
+		if v, _, ok := ParseBanner(text); ok && CompareVersions(v, ExitRaceFixed) < 0 {
+			return exitRaceMsg
+		}
 		return "the enclave host process crashed (SIGSEGV): rerun the cell with OE_LOG_LEVEL=VERBOSE, and check the EGo version"
 	case 9:
 		return "the enclave host process was killed (SIGKILL): the kernel's OOM killer (dmesg), or the harness's timeout"
@@ -107,11 +110,41 @@ func ExplainText(text string, exitCode int) string {
 	return ""
 }
 
+// ExitRaceFixed is the first EGo release whose Edgeless RT (v0.4.10) no
+// longer crashes the host process when a thread is created while the
+// process exits: edgelessrt commit 25c7b9952 ("fix occasional ... on
+// process exit") makes EnclaveThreadManager::create_thread refuse once the
+// manager's static destructor has run. EGo v1.7.1 is the first built on
+// it (edgelesssys/ego dockerfiles/Dockerfile erttag=v0.4.10; v1.7.0 has
+// v0.4.9). Seen on EGo v1.6.0 from source, in core dumps of the crashed
+// host (docs/ego.md).
+const ExitRaceFixed = "1.7.1"
+
+// exitRaceMsg explains a SIGSEGV of an EGo older than ExitRaceFixed. The Go
+// runtime leaves through exit_group, which Edgeless RT forwards as
+// ert_exit_ocall: the host's exit() runs its static destructors while the
+// enclave's other threads still run and may start threads.
+var exitRaceMsg = fmt.Sprintf("the enclave host process crashed (SIGSEGV); EGo before v%s (Edgeless RT before v0.4.10) does this now and then at exit, when the Go runtime starts a thread after the host's exit() has freed Edgeless RT's thread list (edgelessrt commit 25c7b9952 fixed it): rerun the cell (bench run --resume DIR), or use EGo v%s or newer", ExitRaceFixed, ExitRaceFixed)
+
+// traceExitMsg is added to a SIGSEGV's explanation when OE_TRACE_OCALLS=1
+// was set: Edgeless RT's OCALL tracer prints its table from a static
+// destructor and keeps counting into the maps that destructor freed
+// (edgelessrt src/ert/host/ocall_tracer.cpp, unchanged through v0.5.2), so
+// an OCALL made after the table crashes the host. Seen in core dumps on
+// EGo v1.6.0 (docs/ego.md).
+const traceExitMsg = "; with --ego-trace-ocalls, Edgeless RT's OCALL tracer also crashes the host when an enclave thread makes an OCALL after the table was printed at exit (not fixed through Edgeless RT v0.5.2): rerun the cell, and trace only the cells whose OCALL counts you need"
+
 // Explain implements mode.Mode. EGo prints most launcher diagnostics on
 // stdout (Open Enclave's log through erthost, and ego's own "ERROR: ..."
 // lines: ego/ego/cmd/util.go handleErr); AfterExit appends those lines to
 // the cell's stderr tail, which the runner passes here.
-func (m *Mode) Explain(stderr string, exitCode int) string { return ExplainText(stderr, exitCode) }
+func (m *Mode) Explain(stderr string, exitCode int) string {
+	ex := ExplainText(stderr, exitCode)
+	if m.o.TraceOCalls && (exitCode == 11 || exitCode == 11|0x80) {
+		ex += traceExitMsg
+	}
+	return ex
+}
 
 // LauncherOutput is what `ego run` printed besides the workload's protocol.
 type LauncherOutput struct {

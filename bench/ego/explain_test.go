@@ -74,6 +74,62 @@ ERROR: failed to open Intel SGX device`, 1, "could not open the SGX device"},
 	}
 }
 
+// A SIGSEGV of the host process is blamed on Edgeless RT's exit race only
+// when the banner names an EGo older than ExitRaceFixed, and on the OCALL
+// tracer only when the mode set OE_TRACE_OCALLS=1. The stderr tails are
+// what the runner recorded for such crashes with EGo v1.6.0 (docs/ego.md).
+func TestExplainHostCrash(t *testing.T) {
+	t.Parallel()
+	const (
+		v160  = "EGo v1.6.0 (9ea3017b7b28fa62c0338dce24b48e2b4f2612c8)\n--- ego run stdout (launcher lines) ---\n"
+		v190  = "2026/03/13 15:46:45 INFO EGo version=1.9.0 git_commit=2c788689f4cf9384d37ceb5b1176aa6c7638e234\n--- ego run stdout (launcher lines) ---\n"
+		v171  = "EGo v1.7.1 (0123456789abcdef0123456789abcdef01234567)\n"
+		segv  = "ERROR: signal: segmentation fault\n"
+		segvC = "ERROR: signal: segmentation fault (core dumped)\n"
+	)
+	tests := []struct {
+		name    string
+		stderr  string
+		code    int
+		trace   bool
+		want    []string
+		notWant []string
+	}{
+		{"v1.6.0", v160 + segv, 11, false, []string{"SIGSEGV", "before v1.7.1", "25c7b9952", "--resume"}, []string{"OCALL tracer"}},
+		{"v1.6.0 core dumped", v160 + segvC, 11 | 0x80, false, []string{"before v1.7.1"}, nil},
+		{"v1.6.0 after a report error", v160 + "ERROR: :OE_UNSUPPORTED [openenclave-src/enclave/core/sgx/report.c:sgx_create_report:131]\n" + segv, 11, false, []string{"before v1.7.1"}, nil},
+		{"v1.6.0 traced", v160 + segv, 11, true, []string{"before v1.7.1", "OCALL tracer", "v0.5.2"}, nil},
+		{"v1.7.1", v171 + segv, 11, false, []string{"SIGSEGV", "OE_LOG_LEVEL=VERBOSE"}, []string{"before v1.7.1", "OCALL tracer"}},
+		{"v1.9.0", v190 + segv, 11, false, []string{"SIGSEGV", "OE_LOG_LEVEL=VERBOSE"}, []string{"before v1.7.1"}},
+		{"v1.9.0 traced", v190 + segv, 11, true, []string{"OE_LOG_LEVEL=VERBOSE", "OCALL tracer"}, []string{"before v1.7.1"}},
+		{"no banner", segv, 11, false, []string{"OE_LOG_LEVEL=VERBOSE"}, []string{"before v1.7.1"}},
+		{"v1.6.0 abort traced", v160, 134, true, []string{"SIGABRT"}, []string{"before v1.7.1", "OCALL tracer"}},
+		{"v1.6.0 exit 1 traced", v160 + "workload: bad parameter\n", 1, true, nil, []string{"before v1.7.1", "OCALL tracer"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := New(Options{Sim: true, TraceOCalls: tt.trace}).Explain(tt.stderr, tt.code)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("explanation %q, want it to contain %q", got, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("explanation %q, want it without %q", got, w)
+				}
+			}
+			if len(tt.want) == 0 && got != "" {
+				t.Errorf("explanation %q, want none", got)
+			}
+			if strings.Contains(got, "\n") {
+				t.Errorf("explanation %q is not one line", got)
+			}
+		})
+	}
+}
+
 func TestParseLauncher(t *testing.T) {
 	t.Parallel()
 	stdout := []string{

@@ -44,5 +44,12 @@ func lockDir(dir string) (unlock func(), err error) {
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	return func() { f.Close() }, nil
+	// Unlock explicitly rather than by closing: a child process that
+	// another goroutine is starting holds a copy of the descriptor until
+	// its exec closes it (close-on-exec), and a flock lives as long as any
+	// copy is open; LOCK_UN drops it at once.
+	return func() {
+		unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		f.Close()
+	}, nil
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"golang.org/x/sys/unix"
 )
 
 // A second writer of a directory is refused with the holder's pid, and
@@ -31,6 +33,48 @@ func TestLockDir(t *testing.T) {
 	unlock2, err := lockDir(dir)
 	if err != nil {
 		t.Fatalf("after unlock: %v", err)
+	}
+	unlock2()
+}
+
+// A child process that holds a copy of the lock's descriptor (as one
+// being started by another goroutine does until its exec) must not keep
+// the directory locked after unlock: tests and --resume lock it again.
+func TestUnlockWhileAChildHoldsTheDescriptor(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	unlock, err := lockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockPath := filepath.Join(dir, LockFile)
+	var held *os.File
+	ents, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range ents {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && target == lockPath {
+			fd, _ := strconv.Atoi(e.Name())
+			dup, err := unix.Dup(fd) // same open file description, our own descriptor
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = os.NewFile(uintptr(dup), lockPath)
+			break
+		}
+	}
+	if held == nil {
+		t.Fatal("lock descriptor not found in /proc/self/fd")
+	}
+	child := exec.Command("sleep", "30")
+	child.ExtraFiles = []*os.File{held} // the child's fd 3 shares the lock's open file description
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { child.Process.Kill(); child.Wait() }()
+	held.Close() // the child's copy is what stays open
+	unlock()
+	unlock2, err := lockDir(dir)
+	if err != nil {
+		t.Fatalf("relock while a child holds the old descriptor: %v", err)
 	}
 	unlock2()
 }

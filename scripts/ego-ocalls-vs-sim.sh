@@ -40,17 +40,29 @@ go build -o bin/workload ./workloads/cmd/workload
 go build -tags sim -o bin/workload-sim ./workloads/cmd/workload
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# run DIR ARGS...: bench run into DIR; cells that failed (Edgeless RT's
+# exit-time SIGSEGV with tracing on, docs/ego.md) are rerun by up to two
+# resumes, which must repeat --ego-trace-ocalls (run.json mode_settings).
+run() {
+  local dir=$1
+  shift
+  bin/bench run "$@" --progress never --timeout 10m -o "$dir" >/dev/null 2>"$tmp/log" && return
+  for i in 1 2; do
+    echo "$dir: $(grep -c FAILED "$tmp/log" || true) failed cell(s), resume $i" >&2
+    bin/bench run --resume "$dir" --ego-trace-ocalls --progress never >/dev/null 2>"$tmp/log" && return
+  done
+  cat "$tmp/log" >&2
+  return 1
+}
 b=${B:-}
 if [ -z "$b" ]; then
   b=$tmp/b
-  bin/bench run --profile quick --sizes "$size" "${wl[@]}" --modes ego-sim,sim --ego-trace-ocalls \
-    --progress never --timeout 10m -o "$b" >/dev/null
+  run "$b" --profile quick --sizes "$size" "${wl[@]}" --modes ego-sim,sim --ego-trace-ocalls
 fi
 a=${A:-}
 if [ -z "$a" ]; then
   a=$tmp/a
-  bin/bench run --profile quick --sizes "$size" "${wl[@]}" --modes ego-sim --ego-trace-ocalls --reps 1 --warmup 0 \
-    --progress never --timeout 10m -o "$a" >/dev/null
+  run "$a" --profile quick --sizes "$size" "${wl[@]}" --modes ego-sim --ego-trace-ocalls --reps 1 --warmup 0
 fi
 
 # key: workload params size (mode left out)

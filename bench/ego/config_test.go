@@ -55,19 +55,7 @@ func TestEnclaveConfigGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join("testdata", tt.golden)
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("enclave.json differs from %s (go test -update rewrites it):\n%s", path, got)
-			}
+			checkGolden(t, filepath.Join("testdata", tt.golden), got, "enclave.json", "go test -update rewrites it")
 			// EGo's own rules (ego/config/config.go Validate).
 			var back Config
 			if err := json.Unmarshal(got, &back); err != nil {
@@ -206,7 +194,13 @@ func TestHeapQuickSuite(t *testing.T) {
 	}
 	sort.Strings(lines)
 	got := []byte(strings.Join(lines, "\n") + "\n")
-	path := filepath.Join("testdata", "heap-quick-dcsv2.txt")
+	checkGolden(t, filepath.Join("testdata", "heap-quick-dcsv2.txt"), got, "heap sizes", "run them in ego-sim with the real EGo, then go test -update")
+}
+
+// checkGolden compares got with the golden file at path (-update
+// rewrites it); what names the content, hint how to accept a change.
+func checkGolden(t *testing.T, path string, got []byte, what, hint string) {
+	t.Helper()
 	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -217,6 +211,6 @@ func TestHeapQuickSuite(t *testing.T) {
 		t.Fatalf("%v (run go test -update to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("heap sizes differ from %s (run them in ego-sim with the real EGo, then go test -update):\n%s", path, got)
+		t.Errorf("%s: not as in %s (%s):\n%s", what, path, hint, got)
 	}
 }

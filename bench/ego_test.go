@@ -19,8 +19,10 @@ func installStandIn(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "ego"), "./testdata/ego-standin").CombinedOutput(); err != nil {
 		t.Fatalf("building the stand-in: %v\n%s", err, out)
 	}
-	if err := os.Symlink("ego", filepath.Join(bin, "ego-go")); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"ego-go", "ego-host"} {
+		if err := os.Symlink("ego", filepath.Join(bin, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	goBin, _ := exec.LookPath("go")
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
@@ -78,6 +80,9 @@ func TestRunEnclaveModesWithStandIn(t *testing.T) {
 	}
 	if !modes["sgx"] || !modes["ego-sim"] || !modes["native"] {
 		t.Errorf("modes run: %v", modes)
+	}
+	if v := d.Run.Host.EGo.ERTVersion; v != "0.5.2" {
+		t.Errorf("run.json host.ego.edgeless_rt_version = %q (%s), want the stand-in's 0.5.2", v, d.Run.Host.EGo.ERTNote)
 	}
 	for _, m := range []string{"sgx", "ego-sim"} {
 		if got := d.Run.ModeSettings[m]["ego-trace-ocalls"]; got != "false" {

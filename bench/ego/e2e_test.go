@@ -56,8 +56,10 @@ func standIn(t *testing.T, root string) string {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the stand-in: %v\n%s", err, out)
 	}
-	if err := os.Symlink("ego", filepath.Join(bin, "ego-go")); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"ego-go", "ego-host"} {
+		if err := os.Symlink("ego", filepath.Join(bin, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	log := filepath.Join(t.TempDir(), "invocations.log")
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
@@ -187,7 +189,7 @@ func TestStandInEndToEnd(t *testing.T) {
 		if cr.Status != result.StatusOK {
 			t.Fatalf("cell %s: %s (%s)\nstderr: %s", cr.Cell, cr.Status, cr.Reason, cr.Stderr)
 		}
-		want := map[string]string{"ego_version": "1.9.0", "ego_heap_mb": "80", "ego_gomaxprocs": "2", "ego_egomaxthreads": "30",
+		want := map[string]string{"ego_version": "1.9.0", "ego_ert_version": "0.5.2", "ego_heap_mb": "80", "ego_gomaxprocs": "2", "ego_egomaxthreads": "30",
 			"ego_debug": "false", "ocalls_total": "142", "ocall.HandleThreadWait": "17",
 			"ego_clock": "ocall (the host kernel gives Edgeless RT no vDSO clock)"}
 		for k, v := range want {

@@ -7,6 +7,8 @@
 //     CGO_ENABLED=1, then runs the real go ($EGO_STANDIN_GO) with the same
 //     arguments but -trimpath; other ego-go commands pass through, except
 //     `env GOVERSION` when $EGO_STANDIN_GOVERSION is set.
+//   - installed as ego-host too, it holds Edgeless RT's version banner
+//     (v0.5.2) as the real ego-host does, and runs nothing.
 //   - ego prints EGo's version banner ($EGO_STANDIN_VERSION, default
 //     1.9.0) in the form that release printed.
 //   - ego sign enclave.json: validates the file as EGo does
@@ -43,6 +45,10 @@ import (
 
 const payloadMarker = "\n#ego-standin-payload#"
 
+// erthostBanner is Edgeless RT's OE_TRACE_INFO("erthost v" OE_VERSION)
+// as it stands in ego-host.
+const erthostBanner = "erthost v0.5.2 [%s:%s:%d]"
+
 type config struct {
 	Exe      string `json:"exe"`
 	Key      string `json:"key"`
@@ -68,6 +74,14 @@ func main() {
 	switch name {
 	case "ego-go":
 		code = egoGo(os.Args[1:])
+	case "ego-host":
+		// EGo installs Edgeless RT's erthost as ego-host; the harness
+		// reads Edgeless RT's version from its log format string, kept
+		// here as a literal as in the real binary (v0.5.2: EGo v1.9.0's,
+		// dockerfiles/Dockerfile erttag).
+		fmt.Fprintf(os.Stderr, erthostBanner+"\n", "erthost.cpp", "main", 231)
+		fmt.Fprintln(os.Stderr, "ego-host: the stand-in runs enclaves through `ego run` only")
+		code = 1
 	default:
 		// ego prints its banner on stderr first, whatever the command:
 		// up to v1.6.0 "EGo v<version> (<commit>)", since v1.6.1 slog's

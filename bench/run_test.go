@@ -143,6 +143,37 @@ func TestResumeRefusesChangedInput(t *testing.T) {
 	}
 }
 
+// A directory holding another run's records but no run.json is not a
+// fresh -o: the new run would append to samples.jsonl and adopt them (the
+// issue's `cp -r base x; rm x/run.json; bench run -o x`).
+func TestRunRefusesStaleRecords(t *testing.T) {
+	t.Parallel()
+	dir := finishedRun(t)
+	if err := os.Remove(filepath.Join(dir, result.RunFile)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, result.SamplesFile))
+	_, stderr, code := runBench(t, context.Background(), quick("syscall", "--sizes", "DC1s_v2", "--modes", "native", "-o", dir)...)
+	if code != exitUsage || !strings.Contains(stderr, "result files of another run") || !strings.Contains(stderr, result.SamplesFile) {
+		t.Errorf("exit %d, want %d naming the stale files; stderr:\n%s", code, exitUsage, stderr)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, result.SamplesFile))
+	if !bytes.Equal(before, after) {
+		t.Error("samples.jsonl changed")
+	}
+	if _, err := os.Stat(filepath.Join(dir, result.RunFile)); err == nil {
+		t.Error("run.json was written")
+	}
+	// A --baseline run's directory is not a fresh -o for a single run either.
+	top := filepath.Join(t.TempDir(), "ab")
+	os.MkdirAll(filepath.Join(top, "new"), 0o755)
+	os.WriteFile(filepath.Join(top, "new", result.CellsFile), before, 0o644)
+	_, stderr, code = runBench(t, context.Background(), quick("syscall", "--sizes", "DC1s_v2", "--modes", "native", "-o", top)...)
+	if code != exitUsage || !strings.Contains(stderr, "holds a --baseline run") {
+		t.Errorf("-o a --baseline run's directory: exit %d; stderr:\n%s", code, stderr)
+	}
+}
+
 // run.json written before the spec had a digest and a recorded build
 // still resumes.
 func TestResumeOldRunJSON(t *testing.T) {

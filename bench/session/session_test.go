@@ -155,3 +155,37 @@ func TestModeBinaries(t *testing.T) {
 		t.Errorf("old run: %v", err)
 	}
 }
+
+// A new run's directory holding any record of another run is refused:
+// the run would append to it and adopt the old records.
+func TestCheckFreshDir(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		files []string // created in the directory
+		sides bool
+		want  string // "" for accepted
+	}{
+		{nil, true, ""},
+		{[]string{".lock", "report/report.md"}, true, ""},
+		{[]string{"run.json"}, true, "already holds a run"},
+		{[]string{"samples.jsonl"}, true, "result files of another run (samples.jsonl) but no run.json"},
+		{[]string{"cells.jsonl", "bench.txt", "results.csv"}, true, "(cells.jsonl, bench.txt, results.csv)"},
+		{[]string{"provenance/x.lines"}, true, "(provenance)"},
+		{[]string{"base/run.json", "new/run.json"}, true, "holds a --baseline run"},
+		{[]string{"new/samples.jsonl"}, true, "holds a --baseline run"},
+		{[]string{"new/samples.jsonl"}, false, ""}, // a --baseline side: its own directory is checked
+	} {
+		dir := t.TempDir()
+		for _, f := range tt.files {
+			p := filepath.Join(dir, f)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.WriteFile(p, []byte("x\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := checkFreshDir(dir, tt.sides)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%v (sides %v): %v, want %q", tt.files, tt.sides, err, tt.want)
+		}
+	}
+}

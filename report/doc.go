@@ -4,6 +4,12 @@
 // plots as SVG and PNG (PDF on request) under plots/, with the data fed to
 // each plot in plotdata.json.
 //
+// Write records the plot files it wrote, with their SHA-256, in
+// report-files.json. The next report into the same directory removes only
+// the plots listed there that it no longer draws and that still hold what
+// was written: a file of the user's in plots/ stays, and nothing is written
+// or removed through a plots/ that is a symbolic link (refused).
+//
 // # Inputs
 //
 // Load reads each directory with result.Load and leaves out, with a

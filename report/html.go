@@ -23,6 +23,8 @@ type FigureFiles struct {
 	Embed []byte
 	// Err is set when the figure could not be drawn.
 	Err string
+	// sums maps a format to the SHA-256 of the file written (ManifestFile).
+	sums map[string]string
 }
 
 type htmlFigure struct {

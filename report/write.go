@@ -2,6 +2,9 @@ package report
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -20,6 +23,10 @@ const (
 	MarkdownFile = "report.md"
 	PlotDataFile = "plotdata.json"
 	PlotsDir     = "plots"
+	// ManifestFile records the plot files a report wrote, with their
+	// SHA-256, so that the next report into the same directory removes
+	// those it no longer draws and nothing else.
+	ManifestFile = "report-files.json"
 )
 
 // Written says what Write produced.
@@ -32,12 +39,23 @@ type Written struct {
 
 // Write renders the report into dir: plots/ (SVG and PNG, PDF with
 // Options.PDF), plotdata.json, report.html and report.md. Figures are
-// drawn in parallel. Files are replaced atomically; stale plots from an
-// earlier report in dir are removed.
+// drawn in parallel. Files are replaced atomically. Plots an earlier
+// report recorded writing in ManifestFile and this one does not draw are
+// removed if they are still what it wrote; no other file is. A plots
+// directory that is a symbolic link is refused: the report neither writes
+// nor removes anything through one.
 func Write(r *Report, dir string) (*Written, error) {
-	if err := os.MkdirAll(filepath.Join(dir, PlotsDir), 0o755); err != nil {
+	plots := filepath.Join(dir, PlotsDir)
+	if st, err := os.Lstat(plots); err == nil && st.Mode()&os.ModeSymlink != 0 {
+		return nil, fmt.Errorf("%s is a symbolic link: a report writes and removes plots only in a directory of its own (remove the link or choose another -o)", plots)
+	}
+	if err := os.MkdirAll(plots, 0o755); err != nil {
 		return nil, fmt.Errorf("report directory: %w", err)
 	}
+	if st, err := os.Lstat(plots); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", plots)
+	}
+	previous := readManifest(dir)
 	formats := []string{plot.SVG, plot.PNG}
 	if r.Options.PDF {
 		formats = append(formats, plot.PDF)
@@ -53,7 +71,7 @@ func Write(r *Report, dir string) (*Written, error) {
 			defer wg.Done()
 			for i := range jobs {
 				fig := &r.Figures[i]
-				ff := FigureFiles{Figure: *fig, Files: map[string]string{}}
+				ff := FigureFiles{Figure: *fig, Files: map[string]string{}, sums: map[string]string{}}
 				out, err := plot.Render(fig, formats...)
 				if err != nil {
 					ff.Err = err.Error()
@@ -69,6 +87,7 @@ func Write(r *Report, dir string) (*Written, error) {
 						continue
 					}
 					ff.Files[f] = rel
+					ff.sums[f] = sha256Hex(out[f])
 				}
 				ff.Embed = out[plot.PNG]
 				rendered[i] = ff
@@ -84,18 +103,25 @@ func Write(r *Report, dir string) (*Written, error) {
 		return nil, werr
 	}
 	w := &Written{Dir: dir}
-	keep := map[string]bool{}
+	wrote := manifest{Version: 1, Plots: map[string]string{}}
 	for _, ff := range rendered {
 		if ff.Err != "" {
 			w.Failed = append(w.Failed, ff.Figure.Name+": "+ff.Err)
 			continue
 		}
 		w.Figures++
-		for _, p := range ff.Files {
-			keep[filepath.Base(p)] = true
+		for f, p := range ff.Files {
+			wrote.Plots[filepath.Base(p)] = ff.sums[f]
 		}
 	}
-	removeStale(filepath.Join(dir, PlotsDir), keep)
+	removeStale(plots, previous, wrote)
+	mdata, err := json.MarshalIndent(wrote, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := result.WriteFileAtomic(filepath.Join(dir, ManifestFile), append(mdata, '\n')); err != nil {
+		return nil, err
+	}
 
 	data, err := plot.MarshalFigures(r.Figures)
 	if err != nil {
@@ -121,18 +147,54 @@ func Write(r *Report, dir string) (*Written, error) {
 	return w, nil
 }
 
-// removeStale deletes plot files this report did not write (left by an
-// earlier report into the same directory).
-func removeStale(dir string, keep map[string]bool) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return
+// manifest is ManifestFile: the plot files (base names in PlotsDir) a
+// report wrote, each with the SHA-256 of what it wrote.
+type manifest struct {
+	Version int               `json:"version"`
+	Plots   map[string]string `json:"plots"`
+}
+
+// readManifest reads dir's ManifestFile; a missing, linked or unreadable
+// one is an empty manifest (so nothing is removed).
+func readManifest(dir string) manifest {
+	var m manifest
+	p := filepath.Join(dir, ManifestFile)
+	if st, err := os.Lstat(p); err != nil || !st.Mode().IsRegular() {
+		return m
 	}
-	for _, e := range ents {
-		n := e.Name()
-		ext := strings.TrimPrefix(filepath.Ext(n), ".")
-		if e.Type().IsRegular() && !keep[n] && (ext == plot.SVG || ext == plot.PNG || ext == plot.PDF) {
-			os.Remove(filepath.Join(dir, n))
+	data, err := os.ReadFile(p)
+	if err != nil || json.Unmarshal(data, &m) != nil || m.Version != 1 {
+		return manifest{}
+	}
+	return m
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// removeStale deletes the plots the previous report recorded writing that
+// this one did not write: only plain files named as plots, directly in
+// dir (never through a symbolic link), whose content is still what the
+// previous report wrote. A file someone else put there or edited since
+// stays.
+func removeStale(dir string, previous, wrote manifest) {
+	for name, sum := range previous.Plots {
+		ext := strings.TrimPrefix(filepath.Ext(name), ".")
+		if _, ok := wrote.Plots[name]; ok || name != filepath.Base(name) || strings.HasPrefix(name, ".") ||
+			!(ext == plot.SVG || ext == plot.PNG || ext == plot.PDF) {
+			continue
 		}
+		p := filepath.Join(dir, name)
+		st, err := os.Lstat(p)
+		if err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil || sha256Hex(data) != sum {
+			continue
+		}
+		os.Remove(p)
 	}
 }

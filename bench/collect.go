@@ -77,9 +77,12 @@ func collectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if c.Duplicates > 0 {
 		fmt.Fprintf(stderr, "note: %d record(s) seen more than once with the same content were kept once\n", c.Duplicates)
 	}
-	written, failed := 0, 0
+	written, failed, conflicting := 0, 0, 0
 	var dirs []string
 	for _, r := range c.Runs {
+		for _, e := range r.Conflicts {
+			fmt.Fprintln(stderr, "conflict:", e)
+		}
 		path, problems, err := r.Write(*out)
 		for _, p := range problems {
 			fmt.Fprintln(stderr, "warning:", p)
@@ -87,6 +90,11 @@ func collectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if errors.Is(err, collect.ErrSame) {
 			fmt.Fprintf(stdout, "%s: run %s already collected, identical\n", path, r.Run.ID)
 			dirs = append(dirs, path)
+			continue
+		}
+		if errors.Is(err, collect.ErrConflict) {
+			fmt.Fprintf(stderr, "bench collect: %v\n", err)
+			conflicting++
 			continue
 		}
 		if err != nil {
@@ -103,6 +111,8 @@ func collectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	switch {
 	case len(c.Runs) == 0:
 		return usagef("no runs found in %s: no stream lines of this harness (%s)", strings.Join(flags.Args(), ", "), "lines starting @enclavebench-result/1, written by bench run -o -")
+	case conflicting > 0:
+		return exitError{exitUsage, fmt.Sprintf("%d of %d run(s) not written: their logs hold conflicting records of a cell (see above)", conflicting, len(c.Runs))}
 	case failed > 0:
 		return exitError{exitFailed, fmt.Sprintf("%d of %d run(s) not written (see above)", failed, len(c.Runs))}
 	case *strict && len(c.Problems) > 0:

@@ -275,6 +275,19 @@ func TestCLICollect(t *testing.T) {
 	if _, _, code = bench(t, nil, "collect", "--strict", cut, "-o", t.TempDir()); code != 2 {
 		t.Errorf("--strict: exit %d, want 2", code)
 	}
+	// A log repeating the run's cells as a second finished attempt: a
+	// conflict, named, the run not written, exit 2.
+	forged := filepath.Join(t.TempDir(), "forged.log")
+	os.WriteFile(forged, bytes.ReplaceAll(log, []byte(`"attempt":1,`), []byte(`"attempt":2,`)), 0o644)
+	conflictOut := t.TempDir()
+	stdout, stderr, code = bench(t, nil, "collect", "collect/testdata/fourSizes/logs/DC2s_v2.log", forged, "-o", conflictOut)
+	if code != 2 || !strings.Contains(stderr, "conflict: "+forged+":") || !strings.Contains(stderr, "finished again as attempt 2") ||
+		strings.Contains(stdout, "complete") {
+		t.Errorf("forged second attempt: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if ents, _ := os.ReadDir(conflictOut); len(ents) != 0 {
+		t.Errorf("forged second attempt: wrote %d entries", len(ents))
+	}
 	// Nothing of ours: exit 2.
 	other := filepath.Join(t.TempDir(), "other.log")
 	os.WriteFile(other, []byte("hello\n"), 0o644)

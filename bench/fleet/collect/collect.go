@@ -38,6 +38,12 @@ type CollectedRun struct {
 	// Finished is false when the log has no final run record (the pod
 	// stopped before the run ended); Run.Status is then "interrupted".
 	Finished bool
+	// Conflicts name the cells that finished ("ok") in more than one
+	// attempt, with both records' positions. A streamed run runs each
+	// cell once (--resume does not stream), so a second finished attempt
+	// is not a rerun but a record from elsewhere, and which figures are the
+	// run's cannot be told: Write refuses such a run (ErrConflict).
+	Conflicts []error
 }
 
 // Sizes lists the sizes of the run's plan.
@@ -84,6 +90,7 @@ type runState struct {
 	plan    map[string]bool
 	samples map[result.SampleKey]recordRef
 	cells   map[result.CellKey]recordRef
+	okCell  map[string]recordRef // the first finished attempt of each cell
 	files   map[string]bool
 	dropped int // records of a run of another schema version
 }
@@ -146,7 +153,7 @@ func (c *collector) run(r *podlog.Record) *runState {
 	st := c.runs[key]
 	if st == nil {
 		st = &runState{schema: r.Schema, plan: map[string]bool{}, samples: map[result.SampleKey]recordRef{},
-			cells: map[result.CellKey]recordRef{}, files: map[string]bool{}}
+			cells: map[result.CellKey]recordRef{}, okCell: map[string]recordRef{}, files: map[string]bool{}}
 		st.First = r.Pos
 		for _, k := range r.Plan {
 			st.plan[k] = true
@@ -246,6 +253,14 @@ func (c *collector) add(st *runState, r *podlog.Record) {
 		if dupOf, dup = st.cells[k]; !dup {
 			st.cells[k] = recordRef{enc, r.Pos}
 			st.Cells = append(st.Cells, *r.Cell)
+			if r.Cell.Status == result.StatusOK {
+				if first, ok := st.okCell[r.Cell.Cell]; ok {
+					st.Conflicts = append(st.Conflicts, &result.LineError{File: r.Pos.File, Line: r.Pos.Line,
+						Err: fmt.Errorf("cell %s finished again as attempt %d although it finished at %s: a streamed run runs a cell once, so one of the two is not this run's (a log of another pod or run, or edited); run %s is not written", r.CellKey, r.Cell.Attempt, first.pos, st.runID())})
+				} else {
+					st.okCell[r.Cell.Cell] = recordRef{enc, r.Pos}
+				}
+			}
 			return
 		}
 	}
@@ -331,9 +346,11 @@ func latestEnd(cells []result.CellResult) time.Time {
 
 // ErrExists is returned by Write when the directory already holds the run
 // with other records; ErrSame when it holds exactly these (collected before).
+// ErrConflict when the run's records contradict each other (Conflicts).
 var (
-	ErrExists = errors.New("already holds the run")
-	ErrSame   = errors.New("already collected, identical")
+	ErrExists   = errors.New("already holds the run")
+	ErrSame     = errors.New("already collected, identical")
+	ErrConflict = errors.New("conflicting records")
 )
 
 // Write writes the run as a result directory dir/<Name>, exactly as `bench
@@ -344,6 +361,9 @@ var (
 // the directory's path and what result.Load reported.
 func (c *CollectedRun) Write(dir string) (string, []error, error) {
 	path := filepath.Join(dir, c.Name)
+	if len(c.Conflicts) > 0 {
+		return path, nil, fmt.Errorf("run %s: %w: %d cell(s) finished in more than one attempt (see above): not written", c.Run.ID, ErrConflict, len(c.Conflicts))
+	}
 	files, err := c.files()
 	if err != nil {
 		return path, nil, err

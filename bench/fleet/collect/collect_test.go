@@ -2,6 +2,7 @@ package collect
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -398,6 +399,40 @@ func TestCollectBadInput(t *testing.T) {
 		wantProblem(t, c, "dup.log:5: sample of cell", "differs from the one at dup.log:4")
 	})
 
+	t.Run("forged second attempt", func(t *testing.T) {
+		t.Parallel()
+		// Another log repeats the run's record and its cells as attempt 2,
+		// ns/op divided by 10: each cell then finished twice.
+		forged := forgeAttempt2(t, dc2Lines)
+		c := Collect([]Log{{"pod.log", strings.NewReader(dc2)}, {"forged.log", strings.NewReader(forged)}})
+		if len(c.Runs) != 1 {
+			t.Fatalf("got %d runs", len(c.Runs))
+		}
+		r := c.Runs[0]
+		if len(r.Conflicts) != 7 {
+			t.Errorf("%d conflicts, want one per cell (7): %v", len(r.Conflicts), r.Conflicts)
+		}
+		if len(r.Conflicts) > 0 {
+			msg := r.Conflicts[0].Error()
+			for _, want := range []string{"forged.log:", "finished again as attempt 2", "although it finished at pod.log:", "is not written"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("conflict %q lacks %q", msg, want)
+				}
+			}
+		}
+		out := t.TempDir()
+		if _, _, err := r.Write(out); !errors.Is(err, ErrConflict) {
+			t.Errorf("Write: %v, want ErrConflict", err)
+		}
+		if ents, _ := os.ReadDir(out); len(ents) != 0 {
+			t.Errorf("wrote %d entries", len(ents))
+		}
+		// The run alone has none.
+		if c := Collect([]Log{{"pod.log", strings.NewReader(dc2)}}); len(c.Runs[0].Conflicts) != 0 {
+			t.Errorf("conflicts in the run's own log: %v", c.Runs[0].Conflicts)
+		}
+	})
+
 	t.Run("directory already holds the run", func(t *testing.T) {
 		t.Parallel()
 		c := Collect([]Log{{"a.log", strings.NewReader(dc2)}})
@@ -413,6 +448,39 @@ func TestCollectBadInput(t *testing.T) {
 			t.Errorf("write of other records of the run: %v, want ErrExists", err)
 		}
 	})
+}
+
+// forgeAttempt2 returns the log's run record followed by its samples and
+// cell outcomes as attempt 2, every ns/op divided by 10.
+func forgeAttempt2(t *testing.T, logLines []string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(logLines[0])
+	for _, l := range logLines[1:] {
+		var rec result.StreamRecord
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(l, result.StreamPrefix)), &rec); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case rec.Sample != nil:
+			rec.Sample.Attempt = 2
+			for i := range rec.Sample.Values {
+				if rec.Sample.Values[i].Unit == "ns/op" {
+					rec.Sample.Values[i].Value /= 10
+				}
+			}
+		case rec.Cell != nil:
+			rec.Cell.Attempt = 2
+		default:
+			continue
+		}
+		enc, err := json.Marshal(&rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(result.StreamPrefix + string(enc) + "\n")
+	}
+	return b.String()
 }
 
 func runID(t *testing.T, log string) string {

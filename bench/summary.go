@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/enclavebench/enclavebench/bench/cells"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/bench/stats"
@@ -22,52 +23,59 @@ type cellSummary struct {
 	Model string
 }
 
-// summarize computes per-cell statistics of d's selected samples.
-func summarize(d *result.Dir) []cellSummary {
-	type key struct{ cell, unit string }
-	vals := map[key][]float64{}
-	bases := map[key][]float64{}
-	sims := map[key][]*result.Sample{}
-	better := map[key]string{}
-	var order []key
-	for i := range d.Samples {
-		s := &d.Samples[i]
-		u, b := result.PrimaryUnit(s.Values)
-		v, ok := s.Value(u)
-		if !ok {
-			continue
+// summarize computes the statistics of each cell of t in its samples'
+// primary unit.
+func summarize(t *cells.Table) []cellSummary {
+	var out []cellSummary
+	for _, c := range t.Cells {
+		// The primary unit is each sample's own; a cell's samples agree.
+		type group struct {
+			unit, better string
+			vals, bases  []float64
+			sims         []*result.Sample
 		}
-		k := key{s.Cell, u}
-		if _, seen := vals[k]; !seen {
-			order = append(order, k)
-		}
-		vals[k] = append(vals[k], v.Value)
-		better[k] = b
-		if s.Model != nil {
-			sims[k] = append(sims[k], s)
-			if bv, ok := paired.BaseValue(s, u); ok {
-				bases[k] = append(bases[k], bv)
+		var groups []*group
+		byUnit := map[string]*group{}
+		for _, s := range c.Samples {
+			u, b := result.PrimaryUnit(s.Values)
+			v, ok := s.Value(u)
+			if !ok {
+				continue
+			}
+			g := byUnit[u]
+			if g == nil {
+				g = &group{unit: u}
+				byUnit[u] = g
+				groups = append(groups, g)
+			}
+			g.vals = append(g.vals, v.Value)
+			g.better = b
+			if s.Model != nil {
+				g.sims = append(g.sims, s)
+				if bv, ok := paired.BaseValue(s, u); ok {
+					g.bases = append(g.bases, bv)
+				}
 			}
 		}
-	}
-	sort.Slice(order, func(i, j int) bool { return order[i].cell < order[j].cell })
-	out := make([]cellSummary, 0, len(order))
-	for _, k := range order {
-		cs := cellSummary{Cell: k.cell, Unit: k.unit, Better: better[k], Summary: stats.Summarize(vals[k])}
-		if ss := sims[k]; len(ss) > 0 {
-			cs.Model = paired.Summarize(ss).Verdict()
-			if b := stats.Summarize(bases[k]); b.N > 0 {
-				cs.Model = "base " + textfmt.Figure(b.Center, k.unit) + ", " + cs.Model
+		for _, g := range groups {
+			cs := cellSummary{Cell: c.Name, Unit: g.unit, Better: g.better, Summary: stats.Summarize(g.vals)}
+			if len(g.sims) > 0 {
+				cs.Model = paired.Summarize(g.sims).Verdict()
+				if b := stats.Summarize(g.bases); b.N > 0 {
+					cs.Model = "base " + textfmt.Figure(b.Center, g.unit) + ", " + cs.Model
+				}
 			}
+			out = append(out, cs)
 		}
-		out = append(out, cs)
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Cell < out[j].Cell })
 	return out
 }
 
 // printSummary writes the end-of-run table: median ± CI, n, and warnings.
 func printSummary(w io.Writer, d *result.Dir) {
-	sums := summarize(d)
+	t := cells.FromDir(d)
+	sums := summarize(t)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	header := "cell\tmedian\t95% CI\tn\tnote"
 	for _, s := range sums {
@@ -92,7 +100,7 @@ func printSummary(w io.Writer, d *result.Dir) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s%s\n", s.Cell, textfmt.Figure(s.Center, s.Unit), ciString(s.Summary), s.N, note, model)
 	}
-	for _, c := range sortedCells(d) {
+	for _, c := range t.Outcomes {
 		if c.Status != result.StatusOK {
 			fmt.Fprintf(tw, "%s\t-\t-\t-\t%s: %s\n", c.Cell, c.Status, firstLine(c.Reason))
 		}
@@ -131,15 +139,6 @@ func printSummary(w io.Writer, d *result.Dir) {
 			fmt.Fprintln(w, "hint: "+stats.OutlierHint)
 		}
 	}
-}
-
-func sortedCells(d *result.Dir) []result.CellResult {
-	out := make([]result.CellResult, 0, len(d.Cells))
-	for _, c := range d.Cells {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Cell < out[j].Cell })
-	return out
 }
 
 func ciString(s stats.Summary) string {

@@ -1,0 +1,289 @@
+// Package cells builds the one table every reader of results reads: the run
+// summary of bench run, bench report, bench compare and bench export. A
+// Builder takes result directories (result.Load, one attempt selected per
+// cell) and groups their records into cells keyed by a comparable Key
+// derived from each record's own fields; a cell holds its samples, their
+// values by unit (bench.txt's units: the figures, then events per
+// operation), its sim pairs, its outcomes and the facts the run recorded
+// about it. Readers summarise cells; none groups samples again.
+//
+// This follows benchstat's benchtab.Builder (golang.org/x/perf/cmd/benchstat),
+// which builds one table from benchfmt results that every output format
+// reads.
+package cells
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sim/paired"
+)
+
+// Key identifies a cell. Params is the canonical form of the parameters
+// (name=value pairs sorted by name, joined by "/"), so the key does not
+// depend on the order a record wrote them in.
+type Key struct {
+	// Origin is the pool the cell belongs to when a reader keeps several
+	// inputs apart (the report's hosts); "" when everything is pooled.
+	Origin   string
+	Workload string
+	Params   string
+	Size     string
+	Mode     string
+	// Profile is the cost profile that priced a model's figures
+	// ("name/vN"); "" for measured figures. Figures priced by two
+	// profiles are two cells.
+	Profile string
+}
+
+// CanonicalParams is the Params of a Key for params.
+func CanonicalParams(params map[string]string) string {
+	names := slices.Sorted(maps.Keys(params))
+	for i, k := range names {
+		names[i] = k + "=" + params[k]
+	}
+	return strings.Join(names, "/")
+}
+
+// Cell is one row of the table: the samples of one workload, parameter set,
+// size, mode (and origin) pooled over the runs added.
+type Cell struct {
+	Key
+	// Name is the benchmark name (without "Benchmark") the cell's first
+	// record carries: Workload/param=value/.../size=S/mode=M.
+	Name string
+	// Names are every record name pooled into the cell, sorted.
+	Names []string
+	// Params are the parameters; ParamOrder their declared order (the
+	// recorded facts).
+	Params     map[string]string
+	ParamOrder []string
+	// Runs are the IDs of the runs with samples in the cell, sorted.
+	Runs []string
+	// Samples are the selected samples, in the order they were read.
+	Samples []*result.Sample
+	// Units are the units of Values in order of first appearance: each
+	// sample's figures, then its events per operation (result.EventUnits).
+	Units []string
+	// Values holds one value per sample that has the unit.
+	Values map[string][]float64
+	// Mode and Workload are the recorded facts of the cell's mode and
+	// workload, Facts those of the cell itself (footprint, count), all
+	// from the first run added that holds the cell.
+	Mode     result.ModeFacts
+	Workload result.WorkloadFacts
+	Facts    result.CellFacts
+	// Partial is set when samples come from an attempt that did not
+	// finish; Lost when samples a run recorded for the cell are missing.
+	Partial, Lost bool
+	// Oversubscribed is set when an attempt whose samples are used ran
+	// with more vCPUs than host CPUs; CPUs is then the fewest CPUs it had.
+	Oversubscribed bool
+	CPUs           int
+
+	names, runs map[string]bool
+}
+
+// Outcome is a cell's latest recorded outcome in one run.
+type Outcome struct {
+	result.CellResult
+	// Run is the run's ID, Dir its directory.
+	Run, Dir string
+	// Row is the table's cell the outcome belongs to (nil when no run
+	// added has samples of it).
+	Row *Cell
+	// Sampled is set when the run's samples of the cell are in the table.
+	Sampled bool
+	// Mode are the facts of the outcome's mode in its run.
+	Mode result.ModeFacts
+}
+
+// Table is the cells of the runs added, in order of their first sample,
+// then the cells with outcomes only, by name.
+type Table struct {
+	Cells []*Cell
+	// Outcomes are the latest outcome of each cell of each run, run by
+	// run in the order added, by cell name within a run.
+	Outcomes []*Outcome
+	// Samples counts the samples in the table.
+	Samples int
+
+	index map[Key]*Cell
+}
+
+// Cell returns the cell with key k, or nil.
+func (t *Table) Cell(k Key) *Cell { return t.index[k] }
+
+// Builder builds a Table.
+type Builder struct{ t *Table }
+
+// NewBuilder returns an empty builder.
+func NewBuilder() *Builder { return &Builder{t: &Table{index: map[Key]*Cell{}}} }
+
+// Table returns the table built so far.
+func (b *Builder) Table() *Table { return b.t }
+
+// FromDir is the table of one result directory.
+func FromDir(d *result.Dir) *Table {
+	b := NewBuilder()
+	b.AddDir(d, "")
+	return b.Table()
+}
+
+// ModeFacts are the facts of mode m in d; a mode the run did not describe
+// is unknown, ranked after the others.
+func ModeFacts(d *result.Dir, m string) result.ModeFacts {
+	if mf, ok := d.Facts.Mode(m); ok {
+		if mf.Label == "" {
+			mf.Label = m
+		}
+		return mf
+	}
+	return result.ModeFacts{Rank: 4, Enclave: true, Label: m, Summary: "a mode this report does not know"}
+}
+
+// ProfileName is the "name/vN" of the run's cost profile, "" without one.
+func ProfileName(r *result.Run) string {
+	if p := r.Profile; p != nil {
+		return fmt.Sprintf("%s/v%d", p.Name, p.Version)
+	}
+	return ""
+}
+
+// key is the table key of a record of d with these fields; priced says the
+// record's figures are a model's (priced by the run's cost profile).
+func key(d *result.Dir, origin, workload string, params map[string]string, size, mode string, priced bool) Key {
+	k := Key{Origin: origin, Workload: workload, Params: CanonicalParams(params), Size: size, Mode: mode}
+	if priced {
+		k.Profile = ProfileName(&d.Run)
+	}
+	return k
+}
+
+// cell returns the cell for k, creating it from a record of d named name.
+func (b *Builder) cell(d *result.Dir, k Key, name string, params map[string]string) *Cell {
+	c := b.t.index[k]
+	if c == nil {
+		wf := d.Facts.Workload(k.Workload)
+		c = &Cell{Key: k, Name: name, Params: params, ParamOrder: result.ParamOrder(wf.Params, params),
+			Values: map[string][]float64{}, Mode: ModeFacts(d, k.Mode), Workload: wf, Facts: d.Facts.Cell(name),
+			names: map[string]bool{}, runs: map[string]bool{}}
+		b.t.index[k] = c
+		b.t.Cells = append(b.t.Cells, c)
+	}
+	if !c.names[name] {
+		c.names[name] = true
+		c.Names = append(c.Names, name)
+		sort.Strings(c.Names)
+	}
+	return c
+}
+
+// AddDir adds the selected samples and latest outcomes of d to the table,
+// in the pool origin.
+func (b *Builder) AddDir(d *result.Dir, origin string) {
+	byName := map[string]*Cell{}
+	for i := range d.Samples {
+		x := &d.Samples[i]
+		c := byName[x.Cell]
+		if c == nil {
+			c = b.cell(d, key(d, origin, x.Workload, x.Params, x.Size, x.Mode, x.Model != nil), x.Cell, x.Params)
+			byName[x.Cell] = c
+			if d.Run.ID != "" && !c.runs[d.Run.ID] {
+				c.runs[d.Run.ID] = true
+				c.Runs = append(c.Runs, d.Run.ID)
+				sort.Strings(c.Runs)
+			}
+		}
+		c.add(x)
+		b.t.Samples++
+	}
+	for _, p := range d.Partial {
+		if c := byName[p]; c != nil {
+			c.Partial = true
+		}
+	}
+	for _, s := range d.Short {
+		if c := byName[s.Cell]; c != nil && s.Lost() {
+			c.Lost = true
+		}
+	}
+	names := slices.Sorted(maps.Keys(d.Cells))
+	for _, name := range names {
+		cr := d.Cells[name]
+		o := &Outcome{CellResult: cr, Run: d.Run.ID, Dir: d.Path, Mode: ModeFacts(d, cr.Mode)}
+		if c := byName[name]; c != nil {
+			o.Row, o.Sampled = c, true
+			if cr.Oversubscribed {
+				if !c.Oversubscribed || cr.CPUs > 0 && cr.CPUs < c.CPUs {
+					c.CPUs = cr.CPUs
+				}
+				c.Oversubscribed = true
+			}
+		} else {
+			k := key(d, origin, cr.Workload, cr.Params, cr.Size, cr.Mode, false)
+			if c := b.t.index[k]; c != nil {
+				o.Row = c
+			} else if mf := ModeFacts(d, cr.Mode); mf.Kind == result.KindModel {
+				// A model cell without samples: keyed as its samples would be.
+				k.Profile = ProfileName(&d.Run)
+				o.Row = b.t.index[k]
+			}
+		}
+		b.t.Outcomes = append(b.t.Outcomes, o)
+	}
+}
+
+// add appends a sample's values: its figures, then its events per
+// operation, as bench.txt writes them.
+func (c *Cell) add(x *result.Sample) {
+	c.Samples = append(c.Samples, x)
+	for _, v := range x.Values {
+		c.addValue(v.Unit, v.Value)
+	}
+	for _, e := range result.EventUnits {
+		if n, ok := x.Events[e]; ok {
+			c.addValue(e+"/op", float64(n)/float64(x.Iters))
+		}
+	}
+}
+
+func (c *Cell) addValue(unit string, v float64) {
+	if _, ok := c.Values[unit]; !ok {
+		c.Units = append(c.Units, unit)
+	}
+	c.Values[unit] = append(c.Values[unit], v)
+}
+
+// Predicted reports whether the cell's samples are a model's predictions.
+func (c *Cell) Predicted() bool { return c.Profile != "" }
+
+// Paired is the paired account of a sim cell (its predicted slowdown over
+// its own measured base, repetition by repetition); N is 0 for other cells.
+func (c *Cell) Paired() paired.Cell { return paired.Summarize(c.modelSamples()) }
+
+// Bases are a sim cell's measured bases in unit, one per sample that has
+// one (bench/sim/paired.BaseValue).
+func (c *Cell) Bases(unit string) []float64 {
+	var out []float64
+	for _, x := range c.modelSamples() {
+		if bv, ok := paired.BaseValue(x, unit); ok {
+			out = append(out, bv)
+		}
+	}
+	return out
+}
+
+func (c *Cell) modelSamples() []*result.Sample {
+	var out []*result.Sample
+	for _, x := range c.Samples {
+		if x.Model != nil {
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,94 @@
+package cells
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
+
+func sample(name, mode string, params map[string]string, ns float64, model bool) result.Sample {
+	s := result.Sample{Cell: name, Attempt: 1, Workload: "memsweep", Params: params, Size: "DC1s_v2", Mode: mode,
+		Iters: 10, ElapsedNS: 1000, Values: []protocol.Value{{Value: ns, Unit: "ns/op", Better: protocol.Lower}},
+		Events: map[string]int64{"ocalls": 20}}
+	if model {
+		s.Model = &result.Model{Profile: "p", BaseNS: 1000, PredictedNS: 1500,
+			Native: []protocol.Value{{Value: ns / 1.5, Unit: "ns/op", Better: protocol.Lower}}}
+	}
+	return s
+}
+
+func dir(id string, samples []result.Sample, outcomes ...result.CellResult) *result.Dir {
+	d := &result.Dir{Path: "/r/" + id, Samples: samples, Cells: map[string]result.CellResult{}}
+	d.Run.ID = id
+	d.Run.Profile = &result.CostProfileRef{Name: "published", Version: 2}
+	d.Facts = result.Facts{
+		Workloads: map[string]result.WorkloadFacts{"memsweep": {Params: []string{"ws", "access"}}},
+		Modes: map[string]result.ModeFacts{
+			"native": {Rank: 0, Kind: result.KindMeasured, Label: "native"},
+			"sim":    {Rank: 3, Kind: result.KindModel, Enclave: true, Label: "sim (model, profile published/v2)"},
+		},
+		Cells: map[string]result.CellFacts{"Memsweep/ws=1MiB/access=seq/size=DC1s_v2/mode=native": {FootprintBytes: 1 << 20}},
+	}
+	for _, c := range outcomes {
+		d.Cells[c.Cell] = c
+	}
+	return d
+}
+
+func TestTable(t *testing.T) {
+	p := map[string]string{"ws": "1MiB", "access": "seq"}
+	native := "Memsweep/ws=1MiB/access=seq/size=DC1s_v2/mode=native"
+	reordered := "Memsweep/access=seq/ws=1MiB/size=DC1s_v2/mode=native"
+	simName := "Memsweep/ws=1MiB/access=seq/size=DC1s_v2/mode=sim"
+	a := dir("a", []result.Sample{sample(native, "native", p, 100, false), sample(simName, "sim", p, 150, true),
+		sample(reordered, "native", p, 110, false)},
+		result.CellResult{Cell: native, Workload: "memsweep", Params: p, Size: "DC1s_v2", Mode: "native", Status: result.StatusOK, Oversubscribed: true, CPUs: 1},
+		result.CellResult{Cell: "Memsweep/ws=2MiB/access=seq/size=DC1s_v2/mode=native", Workload: "memsweep",
+			Params: map[string]string{"ws": "2MiB", "access": "seq"}, Size: "DC1s_v2", Mode: "native", Status: result.StatusFailed})
+	b := dir("b", []result.Sample{sample(native, "native", p, 120, false)})
+
+	tb := NewBuilder()
+	tb.AddDir(a, "host1")
+	tb.AddDir(b, "host1")
+	tb.AddDir(b, "host2")
+	tab := tb.Table()
+
+	if len(tab.Cells) != 3 || tab.Samples != 5 {
+		t.Fatalf("%d cells, %d samples; want 3 cells (native host1, sim host1, native host2), 5 samples", len(tab.Cells), tab.Samples)
+	}
+	n := tab.Cell(Key{Origin: "host1", Workload: "memsweep", Params: "access=seq/ws=1MiB", Size: "DC1s_v2", Mode: "native"})
+	if n == nil {
+		t.Fatal("no native cell in host1 under the canonical key")
+	}
+	if got := n.Values["ns/op"]; !slices.Equal(got, []float64{100, 110, 120}) {
+		t.Errorf("native ns/op %v: want both names' samples and run b's pooled, in order", got)
+	}
+	if got := n.Values["ocalls/op"]; !slices.Equal(got, []float64{2, 2, 2}) {
+		t.Errorf("ocalls/op %v: want events per operation", got)
+	}
+	if !slices.Equal(n.Units, []string{"ns/op", "ocalls/op"}) || !slices.Equal(n.Runs, []string{"a", "b"}) ||
+		!slices.Equal(n.Names, []string{reordered, native}) || !slices.Equal(n.ParamOrder, []string{"ws", "access"}) {
+		t.Errorf("units %v runs %v names %v order %v", n.Units, n.Runs, n.Names, n.ParamOrder)
+	}
+	if n.Facts.FootprintBytes != 1<<20 || !n.Oversubscribed || n.CPUs != 1 || n.Mode.Label != "native" {
+		t.Errorf("facts %+v oversubscribed %v cpus %d mode %+v", n.Facts, n.Oversubscribed, n.CPUs, n.Mode)
+	}
+	if n.Predicted() || n.Paired().N != 0 {
+		t.Error("a native cell is not a prediction")
+	}
+	s := tab.Cell(Key{Origin: "host1", Workload: "memsweep", Params: "access=seq/ws=1MiB", Size: "DC1s_v2", Mode: "sim", Profile: "published/v2"})
+	if s == nil || !s.Predicted() {
+		t.Fatal("the sim cell is keyed by its cost profile")
+	}
+	if pc := s.Paired(); pc.N != 1 || pc.Slowdown.Center != 1.5 {
+		t.Errorf("paired %+v: want one pair of slowdown 1.5", pc)
+	}
+	if got := s.Bases("ns/op"); !slices.Equal(got, []float64{100}) {
+		t.Errorf("bases %v: want the sample's native figure", got)
+	}
+	if len(tab.Outcomes) != 2 || tab.Outcomes[0].Row != n || !tab.Outcomes[0].Sampled || tab.Outcomes[1].Row != nil || tab.Outcomes[1].Run != "a" {
+		t.Errorf("outcomes %+v: want the native cell's, then the failed cell without a row", tab.Outcomes)
+	}
+}

@@ -42,7 +42,7 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Float64Var(&o.MinEffect, "min-effect", compare.DefaultMinEffect, "smallest change of the median, in percent, that counts as a regression")
 	fs.StringVar(&o.FailOn, "fail-on", compare.FailOnNone, "exit 1 on: regression, or none")
 	fs.StringVar(&o.Correction, "correction", compare.CorrectionHolm, "multiple-comparison correction of the gate: holm (false-alarm rate <= alpha per comparison), none (per row, like benchstat)")
-	fs.StringSliceVar(&ignore, "ignore", nil, "match cells across these, comma-separated: mode, size, profile (cost profile)")
+	fs.StringSliceVar(&ignore, "ignore", nil, "match or compare cells across these, comma-separated: mode, size, profile (cost profile, name or content), settings (mode settings such as --ego-trace-ocalls)")
 	fs.BoolVar(&o.AllowUnmatched, "allow-unmatched", false, "list cells present on one side only without making it bad input (exit 2)")
 	fs.StringVar(&format, "format", compare.FormatText, "output: "+strings.Join(compare.Formats, ", "))
 	fs.StringVarP(&out, "out", "o", "-", "write the report to a file; - is stdout")

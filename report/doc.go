@@ -29,7 +29,11 @@
 // # Merging
 //
 // Samples are grouped by origin, workload, parameters, size and mode (sim
-// figures also by cost profile). The origin depends on Options.Merge:
+// figures also by cost profile). Where runs of a mode measured it
+// otherwise (run.json mode_settings, or another content of the same cost
+// profile), each variant is its own mode label ("ego-sim
+// [ego-trace-ocalls=true]"): never pooled, compared with native on its
+// own, with a warning. The origin depends on Options.Merge:
 //
 //   - MergeHost (default): the origin is the host fingerprint (hostname,
 //     CPU, microcode, kernel, Azure VM size). Runs on one host pool the

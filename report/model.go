@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -326,6 +327,7 @@ func Build(in *Input, o Options) *Report {
 	r := &Report{Generated: o.Now, Options: o, LeftOut: in.LeftOut, Notes: in.Notes}
 	b := &builder{r: r, o: o, in: in, groups: map[groupKey]*Group{}, figures: map[string][]result.FigureRole{}, footprintParam: map[string]string{}}
 	b.units()
+	b.modeVariants()
 	b.collect()
 	b.baselines()
 	b.tables()
@@ -353,6 +355,120 @@ type builder struct {
 	figures map[string][]result.FigureRole
 	// the footprint parameter of each workload
 	footprintParam map[string]string
+	// variant is the label suffix of a source's mode where runs of that
+	// mode measured it otherwise (mode settings, cost profile content);
+	// variantNotes say so, one per mode label.
+	variant      map[variantKey]string
+	variantNotes []Warning
+}
+
+type variantKey struct {
+	src  *Source
+	mode string
+}
+
+// modeVariants finds the modes whose runs measured or priced them
+// differently: other mode settings (run.json mode_settings: a traced
+// enclave, another clock) or another content of the same cost profile.
+// Their figures are kept apart under labels that name the difference:
+// never pooled, and each compared with native on its own.
+func (b *builder) modeVariants() {
+	b.variant = map[variantKey]string{}
+	type variant struct {
+		settings map[string]string
+		sha      string
+	}
+	byLabel := map[string]map[*Source]variant{}
+	var labels []string
+	for _, src := range b.in.Sources {
+		r := &src.Dir.Run
+		for _, m := range r.Plan.Modes {
+			mf := modeFacts(src.Dir, m)
+			v := variant{settings: r.ModeSettings[m]}
+			if mf.Kind == result.KindModel && r.Profile != nil {
+				v.sha = r.Profile.SHA256
+			}
+			if byLabel[mf.Label] == nil {
+				byLabel[mf.Label] = map[*Source]variant{}
+				labels = append(labels, mf.Label)
+			}
+			byLabel[mf.Label][src] = v
+		}
+	}
+	for _, label := range labels {
+		vs := byLabel[label]
+		// The settings whose values differ between the runs, and whether
+		// the profile content does.
+		keys := map[string]bool{}
+		shas := map[string]bool{}
+		recorded := map[bool]bool{}
+		for _, v := range vs {
+			shas[v.sha] = true
+			recorded[v.settings != nil] = true
+			for _, w := range vs {
+				for k, x := range v.settings {
+					if y, ok := w.settings[k]; !ok || x != y {
+						keys[k] = true
+					}
+				}
+			}
+		}
+		if len(recorded) > 1 { // a run from before settings were recorded
+			for _, v := range vs {
+				for k := range v.settings {
+					keys[k] = true
+				}
+			}
+		}
+		if len(keys) == 0 && len(shas) < 2 {
+			continue
+		}
+		var texts []string
+		seen := map[string]bool{}
+		for _, src := range b.in.Sources {
+			v, ok := vs[src]
+			if !ok {
+				continue
+			}
+			var parts []string
+			if len(keys) > 0 {
+				if v.settings == nil {
+					parts = append(parts, "settings not recorded")
+				}
+				for _, k := range slices.Sorted(maps.Keys(keys)) {
+					if x, ok := v.settings[k]; ok {
+						parts = append(parts, k+"="+x)
+					}
+				}
+			}
+			if len(shas) > 1 {
+				if v.sha == "" {
+					parts = append(parts, "profile content not recorded")
+				} else {
+					parts = append(parts, "profile sha256 "+v.sha[:min(12, len(v.sha))])
+				}
+			}
+			suffix := "[" + strings.Join(parts, ", ") + "]"
+			b.variant[variantKey{src, label}] = suffix
+			if !seen[suffix] {
+				seen[suffix] = true
+				texts = append(texts, suffix)
+			}
+		}
+		b.variantNotes = append(b.variantNotes, Warning{"settings differ", label, fmt.Sprintf(
+			"the runs measured %s differently (%s): a different measurement, so their figures are kept apart under these labels, never pooled, and each is compared with native on its own",
+			label, strings.Join(texts, "; "))})
+	}
+}
+
+// modeFacts is modeFacts with the label of the source's variant of the
+// mode (modeVariants).
+func (b *builder) modeFacts(src *Source, m string) result.ModeFacts {
+	mf := modeFacts(src.Dir, m)
+	if v := b.variant[variantKey{src, mf.Label}]; v != "" {
+		mf.Label += " " + v
+	}
+	return mf
 }
 
 type loadRecord struct {
@@ -398,7 +514,7 @@ func (b *builder) group(src *Source, workloadName string, params map[string]stri
 	d := src.Dir
 	order := result.ParamOrder(d.Facts.Workload(workloadName).Params, params)
 	text := paramText(params, order)
-	mf := modeFacts(d, m)
+	mf := b.modeFacts(src, m)
 	key := groupKey{src.Origin, workloadName, text, size, mf.Label}
 	if g, ok := b.groups[key]; ok {
 		return g
@@ -477,7 +593,7 @@ func (b *builder) collect() {
 		}
 		sort.Slice(cells, func(i, j int) bool { return cells[i].Cell < cells[j].Cell })
 		for _, c := range cells {
-			mf := modeFacts(d, c.Mode)
+			mf := b.modeFacts(src, c.Mode)
 			order := result.ParamOrder(d.Facts.Workload(c.Workload).Params, c.Params)
 			out := CellOutcome{Origin: src.OriginLabel, Run: d.Run.ID, Cell: c.Cell, Workload: c.Workload,
 				Params: paramText(c.Params, order), Size: c.Size, Mode: mf.Label, Status: c.Status,
@@ -833,6 +949,7 @@ func (b *builder) warnings() {
 			add("run", s.Path, fmt.Sprintf("run %s is %s: some cells may be missing", r.ID, r.Status))
 		}
 	}
+	*w = append(*w, b.variantNotes...)
 	if b.o.Merge == MergeAll && len(hosts) > 1 {
 		add("merge", "", fmt.Sprintf("--merge all pooled samples from %d different hosts: figures mix machines", len(hosts)))
 	}

@@ -244,6 +244,75 @@ func TestMerge(t *testing.T) {
 	}
 }
 
+// TestModeSettingsNotPooled: two runs on one host, one of them with
+// --ego-trace-ocalls (run.json mode_settings), are not pooled: each gets
+// its own label, its own comparison with native, and a warning says why.
+func TestModeSettingsNotPooled(t *testing.T) {
+	tmp := t.TempDir()
+	mk := func(name, trace string, seed uint64, enclave float64) string {
+		dir := filepath.Join(tmp, name)
+		run := result.Run{ID: "run-" + name, Host: fixtureHost("vm1", "DC2s_v2", 2),
+			Plan:         result.Plan{Spec: runspec.Spec{Workloads: []string{"syscall"}, Modes: []string{"native", "ego-sim"}, Sizes: []string{"DC2s_v2"}}},
+			ModeSettings: map[string]map[string]string{"ego-sim": {"ego-debug": "false", "ego-trace-ocalls": trace, "ego-precise-clock": "false"}}}
+		g := newGen(t, dir, seed, run, 6)
+		for _, m := range []string{mode.Native, mode.EGoSim} {
+			c := 300.0
+			if m == mode.EGoSim {
+				c = enclave
+			}
+			g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": "read"}, Size: "DC2s_v2", Mode: m}, 6, result.StatusOK,
+				func() ([]protocol.Value, []protocol.Value) {
+					return []protocol.Value{v(g.noisy(c, 0.02), "ns/op", "lower")}, nil
+				}, result.CellResult{})
+		}
+		g.close(t)
+		return dir
+	}
+	plain := mk("plain", "false", 1, 600)
+	traced := mk("traced", "true", 2, 6000)
+	o := testOptions()
+	r := Build(Load([]string{plain, traced}, o), o)
+	var labels []string
+	for _, g := range r.Workloads[0].Rows {
+		if g.Mode != mode.EGoSim {
+			continue
+		}
+		labels = append(labels, g.ModeLabel)
+		if g.Summary.N != 6 || len(g.Runs) != 1 {
+			t.Errorf("%s: n=%d from %v, want 6 from one run", g.ModeLabel, g.Summary.N, g.Runs)
+		}
+		want := 2.0
+		if strings.Contains(g.ModeLabel, "ego-trace-ocalls=true") {
+			want = 20
+		}
+		if g.Baseline == nil || math.Abs(g.Baseline.Ratio-want) > want/5 {
+			t.Errorf("%s: ratio %+v, want ~%v", g.ModeLabel, g.Baseline, want)
+		}
+	}
+	slices.Sort(labels)
+	if !slices.Equal(labels, []string{"ego-sim [ego-trace-ocalls=false]", "ego-sim [ego-trace-ocalls=true]"}) {
+		t.Errorf("ego-sim labels %q", labels)
+	}
+	var warned bool
+	for _, w := range r.Warnings {
+		warned = warned || w.Kind == "settings differ" && strings.Contains(w.Text, "never pooled")
+		if w.Kind == "pooled" && strings.Contains(w.Subject, "ego-sim") {
+			t.Errorf("pooled: %+v", w)
+		}
+	}
+	if !warned {
+		t.Errorf("no warning about the settings: %+v", r.Warnings)
+	}
+	// The same settings pool as before.
+	again := mk("again", "false", 3, 600)
+	r = Build(Load([]string{plain, again}, o), o)
+	for _, g := range r.Workloads[0].Rows {
+		if g.Mode == mode.EGoSim && (g.ModeLabel != "ego-sim" || g.Summary.N != 12) {
+			t.Errorf("same settings: %s n=%d, want pooled ego-sim n=12", g.ModeLabel, g.Summary.N)
+		}
+	}
+}
+
 // TestHostile renders a directory whose every name is markup and checks
 // that nothing reaches the HTML or the Markdown unescaped.
 func TestHostile(t *testing.T) {

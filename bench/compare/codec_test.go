@@ -94,7 +94,7 @@ func genSet(t *rapid.T) *Set {
 		if mode == "sim" {
 			profile = rapid.SampledFrom([]string{"", "hotcalls/v1", "ocall-x/v2"}).Draw(t, "profile")
 		}
-		c, _ := s.cell(key, profile)
+		c, _ := s.cell(key, variant{profile: profile})
 		units := rapid.SliceOfNDistinct(rapid.SampledFrom(genUnits), 1, 3, rapid.ID[string]).Draw(t, "units")
 		n := rapid.IntRange(1, 8).Draw(t, "n")
 		for j, u := range units {

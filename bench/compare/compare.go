@@ -2,6 +2,7 @@ package compare
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -162,6 +163,7 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 		old, new *Cell
 	}
 	var pairs []pair
+	unrecorded := map[string]bool{} // cells whose mode settings one side did not record
 	for _, c := range old.Cells {
 		k := m.key(c.Key)
 		if oldBy[k] != c { // a collision, reported above
@@ -186,7 +188,24 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 				"priced by cost profile %s in old and %s in new: a model change is not a code change (pass --ignore profile to compare anyway)", c.Profile, nc.Profile)})
 			continue
 		}
+		if c.ProfileSHA256 != nc.ProfileSHA256 && c.ProfileSHA256 != "" && nc.ProfileSHA256 != "" && !o.ignores(IgnoreProfile) {
+			rep.Refused = append(rep.Refused, Refused{Cell: k, Reason: fmt.Sprintf(
+				"priced by cost profile %s in both, but its content differs (sha256 %s in old, %s in new): a model change is not a code change (pass --ignore profile to compare anyway)", c.Profile, short(c.ProfileSHA256), short(nc.ProfileSHA256))})
+			continue
+		}
+		if c.Settings != nc.Settings && c.Settings != "" && nc.Settings != "" && !o.ignores(IgnoreSettings) {
+			rep.Refused = append(rep.Refused, Refused{Cell: k, Reason: fmt.Sprintf(
+				"measured under other mode settings (old %s, new %s; run.json mode_settings): a different measurement, not a code change (pass --ignore settings to compare anyway)", settingsDiff(c.Settings, nc.Settings), settingsDiff(nc.Settings, c.Settings))})
+			continue
+		}
+		if (c.Settings == "") != (nc.Settings == "") && !o.ignores(IgnoreSettings) {
+			unrecorded[k] = true
+		}
 		pairs = append(pairs, pair{k, c, nc})
+	}
+	if n := len(unrecorded); n > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d cell(s) (first: %s) have mode settings recorded on one side only (a run from before run.json recorded mode_settings): compared, but whether they were measured alike cannot be checked",
+			n, slices.Min(slices.Collect(maps.Keys(unrecorded)))))
 	}
 	for _, c := range new.Cells {
 		k := m.key(c.Key)
@@ -602,4 +621,23 @@ func models(side string, s *Set) []Model {
 // isSim says whether a cell holds sim predictions.
 func isSim(c *Cell) bool {
 	return c.Model != nil || c.Profile != "" || newMatcher(IgnoreMode).component(c.Key, IgnoreMode) == simMode
+}
+
+// settingsDiff lists the settings of a (canonical "k=v,k=v") that b does
+// not have, or a whole when they share none.
+func settingsDiff(a, b string) string {
+	have := map[string]bool{}
+	for _, kv := range strings.Split(b, ",") {
+		have[kv] = true
+	}
+	var out []string
+	for _, kv := range strings.Split(a, ",") {
+		if !have[kv] {
+			out = append(out, kv)
+		}
+	}
+	if len(out) == 0 {
+		return a
+	}
+	return strings.Join(out, ",")
 }

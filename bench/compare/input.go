@@ -50,6 +50,13 @@ type Cell struct {
 	// Profile is the sim cost profile that priced the figures ("name/vN"),
 	// "" for measured figures.
 	Profile string
+	// ProfileSHA256 is the digest of that profile's content, "" where the
+	// run did not record it.
+	ProfileSHA256 string
+	// Settings are the recorded settings of the cell's mode that change
+	// what it measures ("ego-debug=false,ego-trace-ocalls=true"; run.json
+	// mode_settings), "" where the mode has none or the run recorded none.
+	Settings string
 	// Values holds the values per unit, in the order read.
 	Values map[string][]float64
 	// UnitOrder lists the units in order of first appearance.
@@ -252,19 +259,19 @@ func fromSamples(d *result.Dir) (*Set, error) {
 	if d.Run.ID != "" {
 		s.Runs = append(s.Runs, d.Run.ID)
 	}
-	profile := ""
+	profile, profileSHA := "", ""
 	if p := d.Run.Profile; p != nil {
-		profile = fmt.Sprintf("%s/v%d", p.Name, p.Version)
+		profile, profileSHA = fmt.Sprintf("%s/v%d", p.Name, p.Version), p.SHA256
 	}
 	md := benchfmt.UnitMetadataMap{}
 	sims := map[*Cell][]*result.Sample{}
 	for i := range d.Samples {
 		x := &d.Samples[i]
-		prof := ""
+		v := variant{settings: SettingsText(d.Run.ModeSettings[x.Mode])}
 		if x.Model != nil { // a prediction: priced by the run's cost profile
-			prof = profile
+			v.profile, v.profileSHA = profile, profileSHA
 		}
-		c, err := s.cell(x.Cell, prof)
+		c, err := s.cell(x.Cell, v)
 		if err != nil {
 			return nil, err
 		}
@@ -347,11 +354,12 @@ func ReadBenchfmt(r io.Reader, name string) (*Set, error) {
 				runs[id] = true
 				s.Runs = append(s.Runs, id)
 			}
-			profile := ""
-			if modes.component(key, IgnoreMode) == simMode {
-				profile = rec.GetConfig("cost-profile")
+			mode := modes.component(key, IgnoreMode)
+			v := variant{settings: rec.GetConfig(result.ModeSettingsConfig + mode)}
+			if mode == simMode {
+				v.profile, v.profileSHA = rec.GetConfig("cost-profile"), rec.GetConfig("cost-profile-sha256")
 			}
-			c, err := s.cell(key, profile)
+			c, err := s.cell(key, v)
 			if err != nil {
 				_, line := rec.Pos()
 				return nil, &InputError{name, fmt.Errorf("line %d: %v", line, err)}
@@ -400,20 +408,45 @@ func newSet(label string) *Set {
 	return &Set{Label: label, Units: map[string]Unit{}, index: map[string]*Cell{}}
 }
 
-// cell returns the cell for key, creating it.
-func (s *Set) cell(key, profile string) (*Cell, error) {
+// variant is what, besides its name, says what a cell's values are: the
+// cost profile that priced them and the mode's settings.
+type variant struct{ profile, profileSHA, settings string }
+
+// SettingsText is the canonical text of a mode's recorded settings
+// ("k=v,k=v", sorted), "" when there are none.
+func SettingsText(m map[string]string) string {
+	parts := make([]string, 0, len(m))
+	for k, v := range m {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+// cell returns the cell for key, creating it. Values of one cell measured
+// or priced otherwise (another cost profile or profile content, other
+// mode settings) are never pooled.
+func (s *Set) cell(key string, v variant) (*Cell, error) {
 	c, ok := s.index[key]
 	if !ok {
-		c = &Cell{Key: key, Profile: profile, Values: map[string][]float64{}}
+		c = &Cell{Key: key, Profile: v.profile, ProfileSHA256: v.profileSHA, Settings: v.settings, Values: map[string][]float64{}}
 		s.index[key] = c
 		s.Cells = append(s.Cells, c)
 		return c, nil
 	}
-	if c.Profile != profile {
-		return nil, fmt.Errorf("%s: values priced by two cost profiles (%s and %s) in one input", key, orNone(c.Profile), orNone(profile))
+	switch {
+	case c.Profile != v.profile:
+		return nil, fmt.Errorf("%s: values priced by two cost profiles (%s and %s) in one input", key, orNone(c.Profile), orNone(v.profile))
+	case c.ProfileSHA256 != v.profileSHA:
+		return nil, fmt.Errorf("%s: values priced by two versions of cost profile %s with other content (sha256 %s and %s) in one input", key, c.Profile, orNone(short(c.ProfileSHA256)), orNone(short(v.profileSHA)))
+	case c.Settings != v.settings:
+		return nil, fmt.Errorf("%s: values measured under other mode settings (%s and %s) in one input: they measure different things and are not pooled", key, orNone(c.Settings), orNone(v.settings))
 	}
 	return c, nil
 }
+
+// short abbreviates a digest for messages.
+func short(sha string) string { return sha[:min(len(sha), 12)] }
 
 func (c *Cell) addRun(id string) {
 	if id == "" || c.runIDs[id] {
@@ -466,7 +499,7 @@ func Pool(label string, sets ...*Set) (*Set, error) {
 			out.Units[u] = info
 		}
 		for _, c := range s.Cells {
-			oc, err := out.cell(c.Key, c.Profile)
+			oc, err := out.cell(c.Key, variant{c.Profile, c.ProfileSHA256, c.Settings})
 			if err != nil {
 				return nil, &InputError{label, err}
 			}

@@ -13,10 +13,13 @@ const (
 	IgnoreMode    = "mode"
 	IgnoreSize    = "size"
 	IgnoreProfile = "profile"
+	// IgnoreSettings compares cells measured under other mode settings
+	// (run.json mode_settings: --ego-trace-ocalls, ...).
+	IgnoreSettings = "settings"
 )
 
 // IgnoreNames are the valid --ignore values.
-var IgnoreNames = []string{IgnoreMode, IgnoreSize, IgnoreProfile}
+var IgnoreNames = []string{IgnoreMode, IgnoreSize, IgnoreProfile, IgnoreSettings}
 
 // ParseIgnore validates --ignore values (comma-separated or repeated).
 func ParseIgnore(vals []string) ([]string, error) {
@@ -29,7 +32,7 @@ func ParseIgnore(vals []string) ([]string, error) {
 				continue
 			}
 			switch f {
-			case IgnoreMode, IgnoreSize, IgnoreProfile:
+			case IgnoreMode, IgnoreSize, IgnoreProfile, IgnoreSettings:
 			default:
 				return nil, fmt.Errorf("--ignore %q: want %s", f, strings.Join(IgnoreNames, ", "))
 			}

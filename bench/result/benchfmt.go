@@ -3,6 +3,8 @@ package result
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -12,6 +14,12 @@ import (
 // EventUnits are the event counts written to bench.txt as per-op units, so
 // benchstat compares them alongside times.
 var EventUnits = []string{"syscalls", "ocalls", "ecalls", "epc_loads", "epc_evictions", "minflt", "majflt"}
+
+// ModeSettingsConfig prefixes the configuration key of a mode's settings
+// in the Go benchmark format ("mode-settings-ego-sim:
+// ego-debug=false,ego-precise-clock=false,ego-trace-ocalls=true"), so that
+// bench.txt carries what run.json's mode_settings say.
+const ModeSettingsConfig = "mode-settings-"
 
 // WriteBenchfmt writes samples in the Go benchmark format that benchstat
 // reads: file configuration from the run, then one result line per sample
@@ -34,6 +42,17 @@ func WriteBenchfmt(w io.Writer, run *Run, samples []Sample) error {
 	}
 	if run.Profile != nil {
 		cfg = append(cfg, benchfmt.Config{Key: "cost-profile", Value: []byte(fmt.Sprintf("%s/v%d", run.Profile.Name, run.Profile.Version)), File: true})
+		if run.Profile.SHA256 != "" {
+			cfg = append(cfg, benchfmt.Config{Key: "cost-profile-sha256", Value: []byte(run.Profile.SHA256), File: true})
+		}
+	}
+	for _, m := range slices.Sorted(maps.Keys(run.ModeSettings)) {
+		kv := make([]string, 0, len(run.ModeSettings[m]))
+		for k, v := range run.ModeSettings[m] {
+			kv = append(kv, k+"="+v)
+		}
+		sort.Strings(kv)
+		cfg = append(cfg, benchfmt.Config{Key: ModeSettingsConfig + m, Value: []byte(strings.Join(kv, ",")), File: true})
 	}
 	better := map[string]string{}
 	for _, s := range samples {

@@ -246,6 +246,9 @@ func parseResources(vals []string) (corev1.ResourceList, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--resource %q: %v", v, err)
 		}
+		if _, dup := out[corev1.ResourceName(name)]; dup {
+			return nil, fmt.Errorf("--resource %q: %s is given twice", v, name)
+		}
 		out[corev1.ResourceName(name)] = q
 	}
 	return out, nil

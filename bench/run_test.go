@@ -31,6 +31,8 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{[]string{"--warmup", "-5"}, "0 or more"},
 		{[]string{"--rounds", "-1"}, "1 or more"},
 		{[]string{"--seed", "0"}, "non-zero"},
+		{[]string{"--reps", "2000000"}, "want at most 1048576 repetitions"},
+		{[]string{"--min-time", "100h", "--timeout", "1h"}, "--min-time 100h0m0s is not below the per-cell --timeout 1h0m0s"},
 		{[]string{"--progress", "bogus"}, "auto, always, never"},
 		{[]string{"--workloads", ""}, "empty: give at least one"},
 		{[]string{"--param", "syscall.call=clock,clock"}, "clock is listed twice"},
@@ -118,6 +120,7 @@ func TestResumeRefusesChangedInput(t *testing.T) {
 			p["cells"] = append(p["cells"].([]any), "Syscall/call=clock/size=DC1s_v2/mode=native")
 		}, []string{"plan.cells lists Syscall/call=clock"}},
 		{"other build", []string{"--workload-bin", other}, nil, []string{"not the build the run started with", d.Run.Build.SHA256}},
+		{"timeout below min-time", []string{"--timeout", "1ms"}, nil, []string{"--min-time 2ms is not below the per-cell --timeout 1ms (--min-time is the run's)"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			saved, _ := os.ReadFile(filepath.Join(dir, result.RunFile))
@@ -289,6 +292,13 @@ func TestOtherCommandsRefuseBadFlags(t *testing.T) {
 		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--reps", "0"}, "want 1 or more"},
 		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--param", "syscall.call=clock,clock"}, "clock is listed twice"},
 		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--sizes", "dcsv2,DC1s_v2"}, "DC1s_v2 is selected twice"},
+		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--resource", "sgx.intel.com/epc=-1", "--resource", "cpu=-3"}, "cpu is set by --cpu-request"},
+		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--resource", "sgx.intel.com/epc=1"}, "sgx.intel.com/epc is set by --epc"},
+		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--resource", "sgx.intel.com/enclave=-1"}, "want a positive quantity"},
+		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--resource", "x.io/a=1", "--resource", "x.io/a=2"}, "x.io/a is given twice"},
+		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--reps", "2000000"}, "want at most 1048576"},
+		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--min-time", "100h"}, "not below the per-cell --timeout"},
+		{[]string{"run", "--workloads", "syscall", "--sizes", "DC1s_v2", "--workload-bin", workloadBin, "-o", out, "--min-time", "100h"}, "not below the per-cell --timeout 2m0s"},
 	}
 	for _, tt := range tests {
 		_, stderr, code := runBench(t, context.Background(), tt.args...)

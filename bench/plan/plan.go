@@ -106,6 +106,9 @@ func Resolve(reg workload.Registry, s runspec.Spec) (runspec.Spec, error) {
 	if s.TimeoutNS == 0 {
 		s.TimeoutNS = prof.Timeout.Nanoseconds()
 	}
+	if err := s.CheckTimes("the values not given come from profile " + prof.Name); err != nil {
+		return s, err
+	}
 	if len(s.Footprints) > 0 {
 		fp, err := ParseFootprints(s.Footprints)
 		if err != nil {

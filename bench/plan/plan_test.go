@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
@@ -132,6 +133,12 @@ func TestResolve(t *testing.T) {
 	}
 	if _, err := Resolve(suite.Workloads, runspec.Spec{Sizes: []string{"dcsv2"}, Modes: []string{"native"}, Profile: "slow"}); err == nil {
 		t.Error("unknown profile resolved")
+	}
+	// A --min-time beyond the profile's timeout: every cell would time out.
+	_, err = Resolve(suite.Workloads, runspec.Spec{Sizes: []string{"dcsv2"}, Modes: []string{"native"}, Profile: "quick",
+		MinTimeNS: int64(100 * time.Hour)})
+	if err == nil || !strings.Contains(err.Error(), "not below the per-cell --timeout 2m0s (the values not given come from profile quick)") {
+		t.Errorf("--min-time 100h with the quick profile: %v", err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/perf/benchunit"
 
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
@@ -45,8 +46,8 @@ const (
 	maxRate = 1e12
 	// maxPerOp bounds per-operation counts (B/op, allocs/op, minflt/op).
 	maxPerOp = 1e15
-	// maxReps bounds a repetition number.
-	maxReps = 1 << 20
+	// maxReps bounds a repetition number: what bench run accepts.
+	maxReps = runspec.MaxReps
 )
 
 // valueKind classifies a unit into what its values may be; ok is false

@@ -83,6 +83,9 @@ func (s Spec) Validate() error {
 	if s.Reps < 0 {
 		errs = append(errs, fmt.Errorf("--reps %d: want at least 1 repetition", s.Reps))
 	}
+	if s.Reps > MaxReps {
+		errs = append(errs, fmt.Errorf("--reps %d: want at most %d repetitions per cell (the readers refuse a larger repetition number as corrupt)", s.Reps, MaxReps))
+	}
 	if s.Warmup != nil && *s.Warmup < 0 {
 		errs = append(errs, fmt.Errorf("--warmup %d: want 0 or more warmup repetitions", *s.Warmup))
 	}
@@ -95,7 +98,29 @@ func (s Spec) Validate() error {
 	if s.Rounds < 0 {
 		errs = append(errs, fmt.Errorf("--rounds %d: want at least 1 process per cell", s.Rounds))
 	}
+	if err := s.CheckTimes(""); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// MaxReps bounds --reps: a sample's repetition number above it is read as
+// corrupt (bench/result), so a run asking for more would fail hours in.
+const MaxReps = 1 << 20
+
+// CheckTimes refuses a minimum repetition time that is not below the
+// per-cell timeout (when both are set): every cell would time out. from
+// names where the values came from when not from the flags alone (the
+// profile), for the message.
+func (s Spec) CheckTimes(from string) error {
+	if s.MinTimeNS > 0 && s.TimeoutNS > 0 && s.MinTimeNS >= s.TimeoutNS {
+		if from != "" {
+			from = " (" + from + ")"
+		}
+		return fmt.Errorf("--min-time %s is not below the per-cell --timeout %s%s: every cell would time out; "+
+			"lower --min-time or raise --timeout", s.MinTime(), s.Timeout(), from)
+	}
+	return nil
 }
 
 // ValidateResolved checks a resolved spec (run.json's plan): Validate, and

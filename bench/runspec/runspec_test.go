@@ -37,6 +37,9 @@ func genSpec(t *rapid.T) Spec {
 		Reps:    rapid.IntRange(0, 50).Draw(t, "reps"), MinTimeNS: rapid.Int64Range(0, 1e12).Draw(t, "min"),
 		TimeoutNS: rapid.Int64Range(0, 1e13).Draw(t, "timeout"), Seed: rapid.Int64Range(1, 1<<62).Draw(t, "seed"),
 		Rounds: rapid.IntRange(0, 10).Draw(t, "rounds")}
+	if s.TimeoutNS != 0 && s.MinTimeNS >= s.TimeoutNS { // refused: every cell would time out
+		s.TimeoutNS = s.MinTimeNS + int64(time.Millisecond)
+	}
 	if len(s.Workloads) == 0 {
 		s.Workloads = nil
 	}
@@ -125,6 +128,9 @@ func TestFlagsRefuse(t *testing.T) {
 		{[]string{"--reps", "0"}, "1 or more"},
 		{[]string{"--reps", "-3"}, "1 or more"},
 		{[]string{"--reps", "six"}, "integer"},
+		{[]string{"--reps", "2000000"}, "want at most 1048576 repetitions"}, // readers refuse rep > 2^20
+		{[]string{"--min-time", "100h", "--timeout", "1h"}, "--min-time 100h0m0s is not below the per-cell --timeout 1h0m0s"},
+		{[]string{"--min-time", "1s", "--timeout", "1s"}, "not below"},
 		{[]string{"--warmup", "-5"}, "0 or more"},
 		{[]string{"--min-time", "0"}, "positive duration"},
 		{[]string{"--min-time", "-1s"}, "positive duration"},

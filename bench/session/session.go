@@ -325,6 +325,9 @@ func Resume(ctx context.Context, dir string, o Options) error {
 	}
 	if o.Timeout > 0 {
 		spec.TimeoutNS = o.Timeout.Nanoseconds() // for this resume only: run.json keeps the plan
+		if err := spec.CheckTimes("--min-time is the run's"); err != nil {
+			return &InputError{err}
+		}
 	}
 	return execute(ctx, o, sides, todo, spec)
 }

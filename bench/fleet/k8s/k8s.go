@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -102,6 +104,36 @@ type JobOptions struct {
 	Tolerations []corev1.Toleration
 }
 
+// ownedResources are the resources Job sizes itself, each from a checked
+// option or from the suite: an extra resource of the same name would
+// override them unchecked (a negative EPC or CPU request).
+var ownedResources = map[corev1.ResourceName]string{
+	corev1.ResourceCPU:    "--cpu-request (its limit is the size's vCPUs)",
+	corev1.ResourceMemory: "the suite's largest cell (see docs/fleet.md)",
+	EPCResource:           "--epc",
+}
+
+// checkResources refuses requests that are not positive and extra
+// resources that would replace one Job sizes itself.
+func checkResources(o JobOptions) error {
+	if o.EPC != nil && o.EPC.Sign() <= 0 {
+		return fmt.Errorf("--epc %s: want a positive quantity such as 10Mi or 28Mi", o.EPC)
+	}
+	if o.CPURequest != nil && o.CPURequest.Sign() <= 0 {
+		return fmt.Errorf("--cpu-request %s: want a positive quantity such as 1500m or 2", o.CPURequest)
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.Resources)) {
+		q := o.Resources[name]
+		if by, ok := ownedResources[name]; ok {
+			return fmt.Errorf("--resource %s=%s: %s is set by %s, not by --resource", name, q.String(), name, by)
+		}
+		if q.Sign() <= 0 {
+			return fmt.Errorf("--resource %s=%s: want a positive quantity", name, q.String())
+		}
+	}
+	return nil
+}
+
 // JobPlan is the Job of one size and how it was sized.
 type JobPlan struct {
 	Size     sizes.Size
@@ -167,6 +199,9 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 		if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
 			return nil, fmt.Errorf("namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
 		}
+	}
+	if err := checkResources(o); err != nil {
+		return nil, err
 	}
 	cells, prof, err := fleet.Expand(o.Spec, size)
 	if err != nil {

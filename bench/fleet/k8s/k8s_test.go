@@ -255,6 +255,18 @@ func TestJobErrors(t *testing.T) {
 		"unknown workload": func(o *JobOptions) { o.Spec.Workloads = []string{"nosuch"} },
 		"bad param":        func(o *JobOptions) { o.Spec.Overrides = map[string][]string{"memsweep.ws": {"lots"}} },
 		"bad image":        func(o *JobOptions) { o.Image = "example/eb:1\n  securityContext: {}" },
+		// The plan --resource sgx.intel.com/epc=-1 --resource cpu=-3:
+		// owned resources are set by their checked flags only.
+		"--resource epc": func(o *JobOptions) { o.Resources = corev1.ResourceList{EPCResource: resource.MustParse("-1")} },
+		"--resource cpu": func(o *JobOptions) { o.Resources = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")} },
+		"--resource memory": func(o *JobOptions) {
+			o.Resources = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}
+		},
+		"zero resource": func(o *JobOptions) {
+			o.Resources = corev1.ResourceList{"sgx.intel.com/enclave": resource.MustParse("0")}
+		},
+		"negative EPC": func(o *JobOptions) { q := resource.MustParse("-1Mi"); o.EPC = &q },
+		"zero CPU":     func(o *JobOptions) { q := resource.MustParse("0"); o.CPURequest = &q },
 	} {
 		o := baseOptions()
 		mut(&o)

@@ -108,7 +108,7 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := report.WriteMarkdown(stdout, r); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "report: %d samples, %d warnings (Markdown on stdout; plots are written only to a directory)\n", r.Samples, len(r.Warnings))
+		fmt.Fprintf(stderr, "report: %d samples, %s (Markdown on stdout; plots are written only to a directory)\n", r.Samples, warningsText(r))
 		return nil
 	}
 	w, err := report.Write(r, dir)
@@ -118,12 +118,32 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, f := range w.Failed {
 		fmt.Fprintf(stderr, "bench report: warning: figure not drawn: %s\n", f)
 	}
-	fmt.Fprintf(stdout, "report: %s (%d samples, %d figures, %d warnings; %s)\n",
-		filepath.Join(dir, report.HTMLFile), r.Samples, w.Figures, len(r.Warnings), report.MarkdownFile)
+	fmt.Fprintf(stdout, "report: %s (%d samples, %d figures, %s; %s)\n",
+		filepath.Join(dir, report.HTMLFile), r.Samples, w.Figures, warningsText(r), report.MarkdownFile)
 	if len(in.LeftOut) > 0 {
 		fmt.Fprintf(stdout, "left out %d director%s (see above and the report)\n", len(in.LeftOut), plural(len(in.LeftOut), "y", "ies"))
 	}
 	return nil
+}
+
+// warningsText counts the report's warnings, those that change a
+// conclusion first, and names their kinds.
+func warningsText(r *report.Report) string {
+	if len(r.Warnings) == 0 {
+		return "no warnings"
+	}
+	var matters []string
+	n := 0
+	for _, g := range r.WarningGroups {
+		if g.Matters {
+			n += len(g.Items)
+			matters = append(matters, fmt.Sprintf("%d %s", len(g.Items), g.Kind))
+		}
+	}
+	if n == 0 {
+		return fmt.Sprintf("%d warning(s), none that changes a conclusion", len(r.Warnings))
+	}
+	return fmt.Sprintf("%d warning(s), %d that change a conclusion: %s", len(r.Warnings), n, strings.Join(matters, ", "))
 }
 
 func plural(n int, one, many string) string {

@@ -76,6 +76,10 @@ var funcs = template.FuncMap{
 	"modeClass": func(g *Group) string { return "mode-" + classSafe(g.Mode) },
 	"slowAt":    func(a Advice) string { return slowdownHTML(a) },
 	"notesOf":   func(g *Group) string { return strings.Join(g.Notes, ", ") },
+	"warnCounts": func(gs []WarningGroup) []int {
+		m, n := warningCounts(gs)
+		return []int{m, n}
+	},
 }
 
 var tmpl = template.Must(template.New("report").Funcs(funcs).Parse(htmlTemplate))

@@ -69,6 +69,8 @@ type Input struct {
 	// Notes are problems inside kept directories (bad lines), one per
 	// line, prefixed with the directory.
 	Notes []string
+	// ShortNotes are the Notes that name a short cell (samples lost).
+	ShortNotes []string
 	// HarnessVersion is the version the kept directories share.
 	HarnessVersion string
 }
@@ -132,7 +134,9 @@ func Load(dirs []string, o Options) *Input {
 			in.Notes = append(in.Notes, fmt.Sprintf("%s: left out a bad record: %v", p, e))
 		}
 		for _, s := range d.Short {
-			in.Notes = append(in.Notes, fmt.Sprintf("%s: %s", p, s))
+			n := fmt.Sprintf("%s: %s", p, s)
+			in.Notes = append(in.Notes, n)
+			in.ShortNotes = append(in.ShortNotes, n)
 		}
 		loaded = append(loaded, &Source{Path: p, Dir: d})
 	}

@@ -160,24 +160,32 @@ func markdown(r *Report, maxRows int) string {
 		}
 		p("\n")
 	}
-	if n := len(r.Warnings); n > 0 {
-		p("<details><summary>%d warning(s)</summary>\n\n", n)
+	if len(r.Warnings) > 0 {
+		matters, notes := warningCounts(r.WarningGroups)
+		p("### Warnings: %d that change a conclusion, %d notes\n\n", matters, notes)
 		limit := 30
 		if maxRows >= 0 {
 			limit = min(limit, max(maxRows, 5))
 		}
-		for i, w := range r.Warnings {
-			if i >= limit {
-				p("- … %d more in report.html\n", n-i)
-				break
+		for _, g := range r.WarningGroups {
+			mark := ""
+			if g.Matters {
+				mark = " ⚠"
 			}
-			subj := ""
-			if w.Subject != "" {
-				subj = textfmt.Markdown(w.Subject) + ": "
+			p("<details><summary><b>%s</b> (%d)%s: %s</summary>\n\n", textfmt.Markdown(g.Kind), len(g.Items), mark, textfmt.Markdown(g.Meaning))
+			for i, w := range g.Items {
+				if i >= limit {
+					p("- … %d more in report.html\n", len(g.Items)-i)
+					break
+				}
+				subj := ""
+				if w.Subject != "" {
+					subj = textfmt.Markdown(w.Subject) + ": "
+				}
+				p("- %s%s\n", subj, textfmt.Markdown(w.Text))
 			}
-			p("- %s: %s%s\n", textfmt.Markdown(w.Kind), subj, textfmt.Markdown(w.Text))
+			p("\n</details>\n\n")
 		}
-		p("\n</details>\n\n")
 	}
 	for _, o := range r.Omitted {
 		p("- %s\n", textfmt.Markdown(o.Reason))

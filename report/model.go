@@ -35,7 +35,10 @@ type Report struct {
 	Figures   []plot.Figure
 	Omitted   []Omission
 	Warnings  []Warning
-	Failures  []CellOutcome
+	// WarningGroups are Warnings by kind, those that change a conclusion
+	// first.
+	WarningGroups []WarningGroup
+	Failures      []CellOutcome
 	// NotApplicable lists cells that do not apply (na) or were skipped.
 	NotApplicable []CellOutcome
 	// Samples is the number of samples used.
@@ -116,6 +119,9 @@ type Group struct {
 	// (Model.CountsOnly: their values are native measurements), left out.
 	NotPredicted    int
 	NotPredictedWhy string
+	// BaseStrays says how a sim group's measured base strays from the
+	// run's native cell ("" when it does not).
+	BaseStrays string
 
 	cellSet map[string]bool
 	runSet  map[string]bool
@@ -333,6 +339,7 @@ func Build(in *Input, o Options) *Report {
 	b.tables()
 	b.runs()
 	b.warnings()
+	r.WarningGroups = groupWarnings(r.Warnings)
 	r.Headlines = headlines(r.Workloads)
 	r.Sizing = sizing(r.Workloads, r.Failures, o.Tolerance, b.usableEPC())
 	buildFigures(r, b)
@@ -696,6 +703,9 @@ func (b *builder) baselines() {
 			} else {
 				g.Notes = append(g.Notes, "no paired base")
 			}
+			if n := native[key(g)]; n != nil && len(n.Values) > 0 && len(g.ModelNative) > 0 {
+				g.BaseStrays = baseStrays(n.Values, g.ModelNative, g.Unit, b.o)
+			}
 			continue
 		}
 		// The native cell measured in the same run is the baseline.
@@ -711,6 +721,23 @@ func (b *builder) baselines() {
 		g.Baseline = compare(base, g.Values, g.Summary, g.Better, b.o.Alpha)
 		g.Baseline.Against = against
 	}
+}
+
+// baseStrays says how a sim group's measured bases differ from the run's
+// native cell, when they differ significantly and by more than the
+// tolerance ("" otherwise): the emulation then changes the workload, and
+// a prediction over that base is not a prediction over native.
+func baseStrays(native, base []float64, unit string, o Options) string {
+	ns, bs := stats.Summarize(native), stats.Summarize(base)
+	if !(ns.Center > 0) || !(bs.Center > 0) {
+		return ""
+	}
+	r := bs.Center / ns.Center
+	if r <= 1+o.Tolerance && r >= 1/(1+o.Tolerance) || !stats.Compare(native, base, o.Alpha).Significant {
+		return ""
+	}
+	return fmt.Sprintf("the sim pass measured a median of %s %s against the native cell's %s %s (%.2fx, beyond the %s tolerance): the emulation changes this workload; the predicted slowdown is over the sim pass's own base",
+		fmtNum(bs.Center), unit, fmtNum(ns.Center), unit, r, fmtPct(o.Tolerance))
 }
 
 // pairedRatio is a sim group's predicted slowdown over its own bases: the
@@ -936,6 +963,10 @@ func (b *builder) warnings() {
 		add("left out", l.Dir, l.Reason)
 	}
 	for _, n := range b.in.Notes {
+		if slices.Contains(b.in.ShortNotes, n) {
+			add("samples lost", "", n)
+			continue
+		}
 		add("input", "", n)
 	}
 	hosts := map[string]bool{}
@@ -976,7 +1007,7 @@ func (b *builder) warnings() {
 				g.Notes = append(g.Notes, "few samples")
 			}
 			if g.Summary.Outliers > 0 {
-				add("outliers", subj, fmt.Sprintf("%d outlier(s) beyond 1.5 IQR: the machine may be noisy; try more --reps, a longer --min-time or a quieter host", g.Summary.Outliers))
+				add("outliers", subj, fmt.Sprintf("%d outlier(s) beyond 1.5 IQR", g.Summary.Outliers))
 				g.Notes = append(g.Notes, fmt.Sprintf("%d outlier(s)", g.Summary.Outliers))
 			}
 			if g.Oversubscribed {
@@ -993,6 +1024,10 @@ func (b *builder) warnings() {
 			}
 			if g.Short {
 				g.Notes = append(g.Notes, "samples lost")
+			}
+			if g.BaseStrays != "" {
+				add("base strays", subj, g.BaseStrays)
+				g.Notes = append(g.Notes, "base strays")
 			}
 			switch g.ModeFacts.Kind {
 			case result.KindEmulated:

@@ -313,6 +313,54 @@ func TestModeSettingsNotPooled(t *testing.T) {
 	}
 }
 
+// TestWarningsGrouped: warnings come by kind with counts, those that
+// change a conclusion first, each kind's cells in a <details> (HTML and
+// Markdown), and no warning is lost in the grouping.
+func TestWarningsGrouped(t *testing.T) {
+	_, r := loadFixtures(t, testOptions(), "dc-a", "dc-b", "empty")
+	if len(r.WarningGroups) < 3 {
+		t.Fatalf("%d groups", len(r.WarningGroups))
+	}
+	total, sawNote := 0, false
+	for _, g := range r.WarningGroups {
+		total += len(g.Items)
+		if g.Matters && sawNote {
+			t.Errorf("kind %s changes a conclusion but comes after a note", g.Kind)
+		}
+		sawNote = sawNote || !g.Matters
+		for _, w := range g.Items {
+			if w.Kind != g.Kind {
+				t.Errorf("%s in group %s", w.Kind, g.Kind)
+			}
+		}
+	}
+	if total != len(r.Warnings) {
+		t.Errorf("groups hold %d warnings of %d", total, len(r.Warnings))
+	}
+	if g := r.WarningGroups[0]; g.Kind != "failed" || !g.Matters {
+		t.Errorf("first group %s (matters %v), want failed", g.Kind, g.Matters)
+	}
+	var md, html bytes.Buffer
+	if err := WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&html, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	m := md.String()
+	fail, part, out := strings.Index(m, "<b>failed</b> (2) ⚠"), strings.Index(m, "<b>partial</b> (1) ⚠"), strings.Index(m, "<b>outliers</b> (")
+	if fail < 0 || part < fail || out < part || !strings.Contains(m, "### Warnings: ") {
+		t.Errorf("report.md warnings out of order or missing (failed %d, partial %d, outliers %d)", fail, part, out)
+	}
+	h := html.String()
+	if n := strings.Count(h, `<details class="warn`); n != len(r.WarningGroups) {
+		t.Errorf("report.html has %d warning <details>, want one per kind (%d)", n, len(r.WarningGroups))
+	}
+	if !strings.Contains(h, `<details class="warn matters" open><summary><b>failed</b> (2)`) {
+		t.Errorf("report.html does not open the failed cells")
+	}
+}
+
 // TestHostile renders a directory whose every name is markup and checks
 // that nothing reaches the HTML or the Markdown unescaped.
 func TestHostile(t *testing.T) {

@@ -6,6 +6,7 @@ package plan
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -223,7 +224,19 @@ func Expand(r Request) ([]Cell, error) {
 			}
 			grids[i] = g
 		}
-		for _, combo := range product(grids) {
+		combos := product(grids)
+		if s.Combos != nil {
+			combos = combos[:0]
+			for _, c := range s.Combos {
+				if inGrids(c, grids) {
+					combos = append(combos, c)
+				}
+			}
+			if len(combos) == 0 {
+				return nil, fmt.Errorf("%s: no sub-benchmark has the --param values given", s.Name)
+			}
+		}
+		for _, combo := range combos {
 			params := map[string]string{}
 			for i, p := range s.Params {
 				params[p.Name] = combo[i]
@@ -266,6 +279,16 @@ func product(grids [][]string) [][]string {
 		out = next
 	}
 	return out
+}
+
+// inGrids reports whether every value of combo is in its grid.
+func inGrids(combo []string, grids [][]string) bool {
+	for i, v := range combo {
+		if !slices.Contains(grids[i], v) {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseFootprints reads --footprint values: absolute byte counts ("64MiB",

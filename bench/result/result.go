@@ -102,6 +102,9 @@ type Model struct {
 	PredictedNS int64 `json:"predicted_ns,omitempty"`
 	// CountsOnly is set when events could not be counted on this host.
 	CountsOnly string `json:"counts_unavailable,omitempty"`
+	// Uncounted names enclave costs the prediction leaves out because they
+	// could not be counted (protocol.ExtraUncounted).
+	Uncounted string `json:"uncounted,omitempty"`
 }
 
 // Value returns the sample's value in unit.
@@ -173,6 +176,24 @@ type Run struct {
 	// -> "true"): --resume refuses to add cells under others. Runs from
 	// before they were recorded have none.
 	ModeSettings map[string]map[string]string `json:"mode_settings,omitempty"`
+	// GoTest are the test binaries of the user's Go benchmarks the run
+	// measures (bench run --gotest); --resume rebuilds them and checks
+	// their SHA-256.
+	GoTest []GoTestBuild `json:"gotest,omitempty"`
+}
+
+// GoTestBuild is one package's test binary of a --gotest run.
+type GoTestBuild struct {
+	Package   string `json:"package"`              // import path
+	Module    string `json:"module,omitempty"`     // its module's path
+	GoVersion string `json:"go_version,omitempty"` // the module's go directive
+	Dir       string `json:"dir"`                  // where the test binary runs
+	Tags      string `json:"tags,omitempty"`
+	Binary    string `json:"binary"`
+	SHA256    string `json:"sha256"`
+	CgoFiles  int    `json:"cgo_files,omitempty"`
+	// Benchmarks are the workloads it gives (BenchmarkGet is "Get").
+	Benchmarks []string `json:"benchmarks"`
 }
 
 // Plan is what a run was asked to do, resolved (every field set); --resume

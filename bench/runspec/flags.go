@@ -49,6 +49,9 @@ func AddFlags(fs *pflag.FlagSet, d Defaults) *Flags {
 	if d.Run {
 		fs.Var(&seedFlag{p: &f.spec.Seed}, "seed", "seed of the cell order, not 0 (default: random, recorded in run.json)")
 		fs.Var(&intFlag{p: &f.spec.Rounds, min: 1}, "rounds", "processes per cell, each measuring reps/rounds repetitions, 1 or more (default 1; with --baseline, one per repetition)")
+		fs.Var(&listFlag{p: &f.spec.GoTest}, "gotest", "your own Go benchmarks as workloads: package patterns of your module (./kv, ./...), built with go test -c; see the README, \"Your own code\"")
+		fs.StringVar(&f.spec.Bench, "bench", "", "with --gotest: the benchmarks to run, a -test.bench regular expression (default: all)")
+		fs.StringVar(&f.spec.Tags, "tags", "", "with --gotest: build tags for go test -c, comma-separated")
 	}
 	return f
 }

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +45,13 @@ type Spec struct {
 	TimeoutNS  int64    `json:"timeout_ns"`       // 0: the profile's
 	Seed       int64    `json:"seed"`             // 0: random
 	Rounds     int      `json:"rounds,omitempty"` // processes per cell and side; 0: one
+	// GoTest are package patterns whose Go benchmarks are workloads of the
+	// run (--gotest, bench/gotest); directory patterns are made absolute
+	// when the spec is resolved. Bench selects them (-test.bench syntax),
+	// Tags are their build tags.
+	GoTest []string `json:"gotest,omitempty"`
+	Bench  string   `json:"bench,omitempty"`
+	Tags   string   `json:"tags,omitempty"`
 }
 
 // MinTime is the minimum duration of a repetition (0: the profile's).
@@ -94,6 +102,22 @@ func (s Spec) Validate() error {
 	}
 	if s.TimeoutNS < 0 {
 		errs = append(errs, fmt.Errorf("--timeout %s: want a positive duration such as 2m", s.Timeout()))
+	}
+	if len(s.GoTest) == 0 && (s.Bench != "" || s.Tags != "") {
+		errs = append(errs, errors.New("--bench and --tags select and build the benchmarks of --gotest packages: give --gotest"))
+	}
+	for _, p := range s.GoTest {
+		if p == "" || strings.HasPrefix(p, "-") || strings.ContainsAny(p, ", \t\n") {
+			errs = append(errs, fmt.Errorf("--gotest %q: want a package pattern such as ./kv or ./...", p))
+		}
+	}
+	if s.Bench != "" {
+		if _, err := regexp.Compile(s.Bench); err != nil {
+			errs = append(errs, fmt.Errorf("--bench %q: %v", s.Bench, err))
+		}
+	}
+	if strings.ContainsAny(s.Tags, " \t\n") {
+		errs = append(errs, fmt.Errorf("--tags %q: want comma-separated build tags", s.Tags))
 	}
 	if s.Rounds < 0 {
 		errs = append(errs, fmt.Errorf("--rounds %d: want at least 1 process per cell", s.Rounds))
@@ -252,6 +276,15 @@ func (s Spec) Args() []string {
 	}
 	if s.Rounds > 0 {
 		a = append(a, "--rounds", strconv.Itoa(s.Rounds))
+	}
+	if len(s.GoTest) > 0 {
+		a = append(a, "--gotest", strings.Join(s.GoTest, ","))
+	}
+	if s.Bench != "" {
+		a = append(a, "--bench", s.Bench)
+	}
+	if s.Tags != "" {
+		a = append(a, "--tags", s.Tags)
 	}
 	return a
 }

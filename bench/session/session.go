@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/enclavebench/enclavebench/bench/facts"
+	"github.com/enclavebench/enclavebench/bench/gotest"
 	"github.com/enclavebench/enclavebench/bench/host"
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
@@ -28,6 +29,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/runner"
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/workloads/suite"
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 // Options configure a run.
@@ -103,23 +105,65 @@ type side struct {
 // Resolve turns a request into the resolved spec run.json records and the
 // cells it expands to: the profile fills in what the request leaves to
 // it, "auto" becomes this host's modes, a zero seed a random one.
-func Resolve(spec runspec.Spec, fp *host.Fingerprint, stderr io.Writer) (runspec.Spec, []plan.Cell, error) {
+func Resolve(ctx context.Context, spec runspec.Spec, fp *host.Fingerprint, stderr io.Writer) (runspec.Spec, []plan.Cell, []result.GoTestBuild, error) {
 	if err := spec.Validate(); err != nil {
-		return spec, nil, &InputError{err}
+		return spec, nil, nil, &InputError{err}
 	}
 	if spec.Seed == 0 {
 		spec.Seed = randomSeed()
 	}
 	spec.Modes = ExpandModes(spec.Modes, fp, stderr)
-	spec, err := plan.Resolve(suite.Workloads, spec)
-	if err != nil {
-		return spec, nil, &InputError{err}
+	if len(spec.GoTest) > 0 {
+		cwd, err := os.Getwd()
+		if err != nil {
+			return spec, nil, nil, err
+		}
+		if spec.GoTest, err = gotest.Abs(spec.GoTest, cwd); err != nil {
+			return spec, nil, nil, &InputError{err}
+		}
 	}
-	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Spec: spec, HostMem: fp.MemBytes})
+	reg, set, err := registry(ctx, spec, stderr)
 	if err != nil {
-		return spec, nil, &InputError{err}
+		return spec, nil, nil, err
 	}
-	return spec, cells, nil
+	if set != nil && len(spec.Workloads) == 0 {
+		spec.Workloads = set.Names() // --gotest alone: its benchmarks, not the suite
+	}
+	spec, err = plan.Resolve(reg, spec)
+	if err != nil {
+		return spec, nil, nil, &InputError{err}
+	}
+	cells, err := plan.Expand(plan.Request{Registry: reg, Spec: spec, HostMem: fp.MemBytes})
+	if err != nil {
+		return spec, nil, nil, &InputError{err}
+	}
+	var builds []result.GoTestBuild
+	if set != nil {
+		builds = set.Builds
+	}
+	return spec, cells, builds, nil
+}
+
+// registry is the workloads a spec can name: the suite's, and with
+// --gotest the user's Go benchmarks (bench/gotest builds and finds them).
+func registry(ctx context.Context, spec runspec.Spec, stderr io.Writer) (workload.Registry, *gotest.Set, error) {
+	if len(spec.GoTest) == 0 {
+		return suite.Workloads, nil, nil
+	}
+	fmt.Fprintf(stderr, "gotest: building and listing the benchmarks of %s\n", strings.Join(spec.GoTest, " "))
+	set, err := gotest.Load(ctx, gotest.Request{Patterns: spec.GoTest, Bench: spec.Bench, Tags: spec.Tags, Timeout: spec.Timeout()})
+	if err != nil {
+		var ie *gotest.InputError
+		if errors.As(err, &ie) {
+			return nil, nil, &InputError{err}
+		}
+		return nil, nil, err
+	}
+	reg, err := set.Registry(suite.Workloads)
+	if err != nil {
+		return nil, nil, &InputError{err}
+	}
+	return reg, set, nil
 }
 
 // New plans and executes a fresh run.
@@ -129,7 +173,7 @@ func New(ctx context.Context, o Options) error {
 		return inputf("--baseline and --rounds write two directories or several rounds; they cannot stream to -o -")
 	}
 	fp := host.Collect(ctx, host.DefaultOptions())
-	spec, cells, err := Resolve(o.Spec, &fp, o.Stderr)
+	spec, cells, goTest, err := Resolve(ctx, o.Spec, &fp, o.Stderr)
 	if err != nil {
 		return err
 	}
@@ -163,7 +207,7 @@ func New(ctx context.Context, o Options) error {
 	run := &result.Run{
 		SchemaVersion: result.SchemaVersion, ID: id, HarnessVersion: o.HarnessVersion, HarnessCommit: o.HarnessCommit,
 		Command: o.Command, Start: time.Now().UTC(), Status: "running", Host: fp,
-		Plan: result.Plan{Spec: spec, Digest: spec.Digest()},
+		Plan: result.Plan{Spec: spec, Digest: spec.Digest()}, GoTest: goTest,
 	}
 	for _, c := range cells {
 		run.Plan.Cells = append(run.Plan.Cells, c.Key())
@@ -287,7 +331,16 @@ func Resume(ctx context.Context, dir string, o Options) error {
 		}
 	}
 	fp := host.Collect(ctx, host.DefaultOptions())
-	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Spec: spec, HostMem: fp.MemBytes})
+	reg, set, err := registry(ctx, spec, o.Stderr)
+	if err != nil {
+		return err
+	}
+	if set != nil {
+		if err := gotest.CheckSame(loaded[0].Run.GoTest, set.Builds); err != nil {
+			return inputf("%s: %v", dir, err)
+		}
+	}
+	cells, err := plan.Expand(plan.Request{Registry: reg, Spec: spec, HostMem: fp.MemBytes})
 	if err != nil {
 		return inputf("%s: the plan no longer expands: %v", dir, err)
 	}

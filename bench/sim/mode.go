@@ -48,6 +48,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/trace"
 )
 
@@ -316,7 +317,14 @@ func (m *Mode) pass(dir string) (*trace.Pass, error) {
 // Finish implements mode.Mode: it replaces the sample's values by the
 // predicted ones and records the measured ones, the events and the
 // emulation's cost in s.Model.
-func (m *Mode) Finish(l mode.Launch, s *result.Sample, _ map[string]string) error {
+func (m *Mode) Finish(l mode.Launch, s *result.Sample, extra map[string]string) error {
+	if u := extra[protocol.ExtraUncounted]; u != "" {
+		defer func() {
+			if s.Model != nil {
+				s.Model.Uncounted = u
+			}
+		}()
+	}
 	ref := m.prof.Ref()
 	if m.denied != "" {
 		CountsOnly(s, nil, ref, m.denied)

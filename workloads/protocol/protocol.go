@@ -123,6 +123,12 @@ const (
 // counts that cover the whole process, like EGo's OCALL table.
 const ExtraOpsTotal = "ops_total"
 
+// ExtraUncounted, on a sample message, names the enclave costs the
+// workload could not have counted for it (a user's Go benchmark in the sim
+// build: the EPC paging of its Go heap); the sim mode records it in the
+// sample's model, and readers show it with the prediction.
+const ExtraUncounted = "uncounted"
+
 // ExtraGoSysBytes is the done message's count of the bytes the Go runtime
 // obtained from the system (runtime.MemStats.Sys) by the end of the run.
 const ExtraGoSysBytes = "go_sys_bytes"

@@ -70,6 +70,14 @@ type Spec struct {
 	// Figures are the figures the workload asks reports for, beyond the
 	// ones every workload gets (the run records them with the results).
 	Figures []Figure
+	// Combos, when set, are the parameter combinations the workload has
+	// (values in Params order), instead of the product of the grids: a
+	// user's Go benchmark has the sub-benchmarks it has (bench/gotest).
+	Combos [][]string
+	// LaunchArgs, when set, are arguments the workload binary needs for a
+	// cell besides the standard ones (a user's Go benchmark: its test
+	// binary and full name, bench/gotest).
+	LaunchArgs func(params map[string]string) []string
 }
 
 // Memory is where a cell's memory lives inside an EGo enclave, whose heap

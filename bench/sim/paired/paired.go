@@ -131,6 +131,8 @@ type Cell struct {
 	// Reconstructed counts pairs from samples written before the paired
 	// model.
 	Reconstructed int
+	// Uncounted names what the prediction leaves out (result.Model.Uncounted).
+	Uncounted string
 }
 
 // Summarize returns the paired summary of a cell's samples; N is 0 when
@@ -152,6 +154,9 @@ func Summarize(samples []*result.Sample) Cell {
 		}
 		if p.Reconstructed {
 			c.Reconstructed++
+		}
+		if u := s.Model.Uncounted; u != "" {
+			c.Uncounted = u
 		}
 	}
 	c.N = len(ratios)
@@ -178,6 +183,9 @@ func (c Cell) NoEvents() bool { return c.N > 0 && len(c.Parts) == 0 }
 // enclave event counted (6 pairs)". Never "faster".
 func (c Cell) Verdict() string {
 	n := strconv.Itoa(c.N) + " pairs"
+	if c.Uncounted != "" {
+		n += "; not counted: " + c.Uncounted
+	}
 	if c.N == 0 {
 		return "not predicted"
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/workloads/arena"
 	"github.com/enclavebench/enclavebench/workloads/enclave"
+	"github.com/enclavebench/enclavebench/workloads/gotest"
 	"github.com/enclavebench/enclavebench/workloads/measure"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/suite"
@@ -47,7 +48,11 @@ func run(stdout, stderr io.Writer, args []string) error {
 		warmup   = fs.Int("warmup", 1, "warmup repetitions after calibration")
 		minTime  = fs.Duration("min-time", 100*time.Millisecond, "minimum duration of one repetition")
 		swepcCap = fs.Int64("swepc-cap", 0, "sim mode: cap the software EPC's resident bytes (needs -tags sim)")
+		goTest   gotest.Options
 	)
+	fs.StringVar(&goTest.Bin, "gotest-bin", "", "run a user's Go benchmark: its test binary (go test -c; bench run --gotest)")
+	fs.StringVar(&goTest.Dir, "gotest-dir", "", "with --gotest-bin: the package directory the test binary runs in")
+	fs.StringVar(&goTest.Bench, "gotest-bench", "", "with --gotest-bin: the benchmark's full name (BenchmarkGet/size=1KiB)")
 	fs.StringVar(&env.Size, "size", "", "VM size of the cell")
 	fs.StringVar(&env.Mode, "mode", "native", "mode of the cell")
 	fs.IntVar(&env.VCPUs, "vcpus", runtime.NumCPU(), "the size's vCPUs")
@@ -65,6 +70,10 @@ func run(stdout, stderr io.Writer, args []string) error {
 	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("want exactly one workload name, got %q (valid: %s)", fs.Args(), strings.Join(suite.Workloads.Names(), ", "))
+	}
+	if goTest.Bin != "" {
+		goTest.VCPUs, goTest.Reps, goTest.Warmup, goTest.MinTime = env.VCPUs, *reps, *warmup, *minTime
+		return runGoTest(stdout, args, fs.Arg(0), env, goTest, simBefore)
 	}
 	spec, err := suite.Workloads.Lookup(fs.Arg(0))
 	if err != nil {

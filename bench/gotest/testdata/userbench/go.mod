@@ -1,0 +1,3 @@
+module example.com/userbench
+
+go 1.22

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sim"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
+
+// userModule is the test module of --gotest: a package with
+// sub-benchmarks, b.ReportMetric, a skip, a failure and a declared heap.
+var userModule, _ = filepath.Abs("gotest/testdata/userbench")
+
+var (
+	simOnce sync.Once
+	simPath string
+	simErr  error
+)
+
+// simWorkloadBin builds the sim workload binary once for the tests that
+// need it (it needs gcc for the software EPC's handler).
+func simWorkloadBin(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("the sim build needs gcc")
+	}
+	simOnce.Do(func() {
+		simPath = filepath.Join(filepath.Dir(workloadBin), sim.SimBinName)
+		if out, err := exec.Command("go", "build", "-tags", "sim", "-o", simPath, "../workloads/cmd/workload").CombinedOutput(); err != nil {
+			simErr = err
+			simPath = string(out)
+		}
+	})
+	if simErr != nil {
+		t.Fatalf("building the sim workload binary: %v\n%s", simErr, simPath)
+	}
+	return simPath
+}
+
+// TestGoTestRun runs the test module's benchmarks as workloads in native
+// and sim: their cells, units, skip and failure, footprint, the sim
+// model's note and the recorded build, then a resume.
+func TestGoTestRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a test binary and runs it per cell")
+	}
+	simBin := simWorkloadBin(t)
+	t.Setenv(sim.SimBinEnv, simBin)
+	t.Chdir(userModule)
+	dir := filepath.Join(t.TempDir(), "r")
+	args := []string{"run", "--gotest", "./...", "--workload-bin", workloadBin, "--sizes", "DC2s_v2", "--modes", "native,sim",
+		"--min-time", "2ms", "--reps", "3", "--warmup", "0", "--progress", "never", "-o", dir}
+	_, stderr, code := runBench(t, context.Background(), args...)
+	if code != 1 { // BenchmarkBroken fails its cells, nothing else
+		t.Fatalf("exit %d, want 1 (failed cells)\n%s", code, stderr)
+	}
+	d, err := result.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCells := []string{
+		"Hash/go.size=1KiB/size=DC2s_v2/mode=native", "Hash/go.size=16KiB/size=DC2s_v2/mode=native",
+		"Put/size=DC2s_v2/mode=native", "HeldHeap/size=DC2s_v2/mode=native",
+		"NeedsGPU/size=DC2s_v2/mode=native", "Broken/size=DC2s_v2/mode=native",
+	}
+	for _, c := range slices.Clone(wantCells) {
+		wantCells = append(wantCells, strings.Replace(c, "mode=native", "mode=sim", 1))
+	}
+	got := slices.Sorted(slices.Values(d.Run.Plan.Cells))
+	if slices.Sort(wantCells); !slices.Equal(got, wantCells) {
+		t.Fatalf("cells %q, want %q", got, wantCells)
+	}
+	for key, cr := range d.Cells {
+		want := result.StatusOK
+		switch {
+		case strings.HasPrefix(key, "NeedsGPU/"):
+			want = result.StatusNA
+			if !strings.Contains(cr.Reason, "needs a GPU") {
+				t.Errorf("%s: reason %q, want the b.Skip reason", key, cr.Reason)
+			}
+		case strings.HasPrefix(key, "Broken/"):
+			want = result.StatusFailed
+			if !strings.Contains(cr.Reason, "broken on purpose") {
+				t.Errorf("%s: reason %q, want the benchmark's b.Fatal message", key, cr.Reason)
+			}
+		}
+		if cr.Status != want {
+			t.Errorf("%s: status %s (%s), want %s", key, cr.Status, cr.Reason, want)
+		}
+		if key == "HeldHeap/size=DC2s_v2/mode=native" {
+			// 32 MiB held: the runtime's gctrace saw at least that.
+			if v := cr.Extra["go_heap_peak_bytes"]; len(v) < 8 {
+				t.Errorf("%s: go_heap_peak_bytes %q, want the held 32 MiB or more", key, v)
+			}
+		}
+	}
+	units := map[string]map[string]string{} // cell -> unit -> better
+	for _, s := range d.Samples {
+		if units[s.Cell] == nil {
+			units[s.Cell] = map[string]string{}
+		}
+		for _, v := range s.Values {
+			units[s.Cell][v.Unit] = v.Better
+		}
+		if s.Mode == "sim" && (s.Model == nil || !strings.Contains(s.Model.Uncounted, "EPC paging")) {
+			t.Errorf("%s: sim sample without the note that its EPC paging is not counted: %+v", s.Cell, s.Model)
+		}
+	}
+	for cell, want := range map[string]map[string]string{
+		"Hash/go.size=1KiB/size=DC2s_v2/mode=native": {"ns/op": protocol.Lower, "MB/s": protocol.Higher, "B/op": protocol.Lower, "allocs/op": protocol.Lower},
+		"Put/size=DC2s_v2/mode=native":               {"ns/op": protocol.Lower, "keys": protocol.Lower, "allocs/op": protocol.Lower},
+	} {
+		for u, b := range want {
+			if units[cell][u] != b {
+				t.Errorf("%s: unit %s is %q, want %q (have %v)", cell, u, units[cell][u], b, units[cell])
+			}
+		}
+	}
+	if fp := d.Facts.Cells["HeldHeap/size=DC2s_v2/mode=native"].FootprintBytes; fp != 48<<20 {
+		t.Errorf("HeldHeap footprint %d, want the declared 48 MiB", fp)
+	}
+	if fp := d.Facts.Cells["Put/size=DC2s_v2/mode=native"].FootprintBytes; fp != -1 {
+		t.Errorf("Put footprint %d, want -1 (unknown: not declared)", fp)
+	}
+	if len(d.Run.GoTest) != 1 || d.Run.GoTest[0].Package != "example.com/userbench/kv" || d.Run.GoTest[0].SHA256 == "" {
+		t.Errorf("run.json gotest %+v, want the kv package's test binary", d.Run.GoTest)
+	}
+	bench, err := os.ReadFile(filepath.Join(dir, result.BenchFile))
+	if err != nil || !strings.Contains(string(bench), "BenchmarkHash/go.size=16KiB/size=DC2s_v2/mode=native ") {
+		t.Errorf("bench.txt lacks the sub-benchmark's name (%v):\n%s", err, bench)
+	}
+
+	// Resume (from another directory: the patterns were made absolute)
+	// reruns the failed cells against the same build.
+	t.Chdir(t.TempDir())
+	_, stderr, code = runBench(t, context.Background(), "run", "--resume", dir, "--workload-bin", workloadBin, "--progress", "never")
+	if code != 1 || !strings.Contains(stderr, "2 of 12 cells to run") {
+		t.Errorf("resume: exit %d, want 1 with the 2 failed cells rerun\n%s", code, stderr)
+	}
+}
+
+// Bad input to --gotest is exit 2 and writes nothing.
+func TestGoTestBadInput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds test binaries")
+	}
+	t.Chdir(userModule)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no such package", []string{"--gotest", "./nosuch"}, "no such package directory"},
+		{"no benchmark matching", []string{"--gotest", "./kv", "--bench", "NoSuchBenchmark"}, "no benchmark matches"},
+		{"does not build", []string{"--gotest", "./testdata/nobuild"}, "undefined: notDefined"},
+		{"built-in name", []string{"--gotest", "./testdata/collide"}, "built-in workload compute"},
+		{"bad regexp", []string{"--gotest", "./kv", "--bench", "("}, "--bench"},
+		{"bench without gotest", []string{"--bench", "Hash"}, "give --gotest"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "r")
+			args := append([]string{"run", "--workload-bin", workloadBin, "--sizes", "DC1s_v2", "--progress", "never", "-o", out}, tc.args...)
+			_, stderr, code := runBench(t, context.Background(), args...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, want %d with %q\n%s", code, exitUsage, tc.want, stderr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s was written", out)
+			}
+		})
+	}
+}

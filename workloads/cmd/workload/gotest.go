@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/enclavebench/enclavebench/workloads/gotest"
+	"github.com/enclavebench/enclavebench/workloads/measure"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+	"github.com/enclavebench/enclavebench/workloads/workload"
+)
+
+// ExtraGoHeapPeak is the done message's peak Go heap of a user's benchmark,
+// bytes, from the Go runtime's gctrace in its timed run (absent when it
+// never collected: then it held less than the runtime's first goal, 4 MiB).
+const ExtraGoHeapPeak = "go_heap_peak_bytes"
+
+// ExtraCountDifference on the counted process's sample says that the
+// counting pass is the difference of two runs (gotest.Options.CountPass):
+// the supervisor subtracts the first bracket's counts from the second's.
+const ExtraCountDifference = "count_difference"
+
+// UncountedPaging is what a user's Go benchmark's sim cells leave out: the
+// software EPC holds the workloads' arenas, not a test binary's Go heap,
+// where user code keeps its data.
+const UncountedPaging = "EPC paging (the benchmark's Go heap is not held in the software EPC)"
+
+// countedChild is set by the sim build when this process is the counted
+// child of a counting pass.
+var countedChild bool
+
+// runGoTest runs a user's Go benchmark as the cell's workload: the test
+// binary is a child of this process (see workloads/gotest).
+func runGoTest(stdout io.Writer, args []string, name string, env workload.Env, o gotest.Options,
+	simBefore func([]string, workload.Env, *measure.Options) error) error {
+	o.Stderr = os.Stderr
+	if env.Mode == "sim" {
+		o.SampleExtra = map[string]string{protocol.ExtraUncounted: UncountedPaging}
+	}
+	hello := protocol.Message{Type: protocol.TypeHello, Workload: name, PID: os.Getpid(),
+		GOMAXPROCS: o.VCPUs, CPUs: affinityCPUs(), GoVersion: runtime.Version(), InEnclave: env.InEnclave}
+	if err := protocol.Encode(stdout, hello); err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		var skip *gotest.SkipError
+		if errors.As(err, &skip) {
+			return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeNA, Error: skip.Reason})
+		}
+		protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
+		return err
+	}
+	opts := measure.Options{Reps: o.Reps, Warmup: o.Warmup, MinTime: o.MinTime}
+	if simBefore != nil {
+		if err := simBefore(args, env, &opts); err != nil {
+			return fail(err)
+		}
+	}
+	ctx := context.Background()
+	extra := map[string]string{}
+	if countedChild {
+		mark := func() {
+			if opts.Events != nil {
+				opts.Events()
+			}
+		}
+		n, d, err := o.CountPass(ctx, mark)
+		if err != nil {
+			return fail(err)
+		}
+		s := &protocol.Sample{Iters: n, ElapsedNS: d, Values: []protocol.Value{{Value: float64(d) / float64(n), Unit: "ns/op", Better: protocol.Lower}}}
+		if err := protocol.Encode(stdout, protocol.Message{Type: protocol.TypeSample, Sample: s, Extra: map[string]string{ExtraCountDifference: "1"}}); err != nil {
+			return err
+		}
+	} else {
+		peak, err := o.Measure(ctx, stdout)
+		if err != nil {
+			return fail(err)
+		}
+		if peak > 0 {
+			extra[ExtraGoHeapPeak] = strconv.FormatInt(peak, 10)
+		}
+	}
+	return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeDone, ElapsedNS: time.Since(start).Nanoseconds(), Extra: extra})
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enclavebench/enclavebench/bench/cells"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/bench/sizes"
@@ -123,8 +124,6 @@ type Group struct {
 	// run's native cell ("" when it does not).
 	BaseStrays string
 
-	cellSet map[string]bool
-	runSet  map[string]bool
 	nValues int
 	sims    []*result.Sample
 }
@@ -283,18 +282,6 @@ func modeInfo(label string, mf result.ModeFacts) ModeInfo {
 	return ModeInfo{label, kind, mf.Summary}
 }
 
-// modeFacts are the facts of mode m in directory d; a mode the run did not
-// describe is unknown, ranked after the others.
-func modeFacts(d *result.Dir, m string) result.ModeFacts {
-	if mf, ok := d.Facts.Mode(m); ok {
-		if mf.Label == "" {
-			mf.Label = m
-		}
-		return mf
-	}
-	return result.ModeFacts{Rank: 4, Enclave: true, Label: m, Summary: "a mode this report does not know"}
-}
-
 // sizeRank orders sizes by the catalog (unknown sizes last).
 var sizeRanks = func() map[string]int {
 	m := map[string]int{}
@@ -331,7 +318,7 @@ func Build(in *Input, o Options) *Report {
 		o.Now = time.Now()
 	}
 	r := &Report{Generated: o.Now, Options: o, LeftOut: in.LeftOut, Notes: in.Notes}
-	b := &builder{r: r, o: o, in: in, groups: map[groupKey]*Group{}, figures: map[string][]result.FigureRole{}, footprintParam: map[string]string{}}
+	b := &builder{r: r, o: o, in: in, figures: map[string][]result.FigureRole{}, footprintParam: map[string]string{}}
 	b.units()
 	b.modeVariants()
 	b.collect()
@@ -347,11 +334,10 @@ func Build(in *Input, o Options) *Report {
 }
 
 type builder struct {
-	r      *Report
-	o      Options
-	in     *Input
-	groups map[groupKey]*Group
-	order  []*Group
+	r     *Report
+	o     Options
+	in    *Input
+	order []*Group
 	// unit per workload
 	unit map[string]protocol.Value
 	// load-time records
@@ -390,7 +376,7 @@ func (b *builder) modeVariants() {
 	for _, src := range b.in.Sources {
 		r := &src.Dir.Run
 		for _, m := range r.Plan.Modes {
-			mf := modeFacts(src.Dir, m)
+			mf := cells.ModeFacts(src.Dir, m)
 			v := variant{settings: r.ModeSettings[m]}
 			if mf.Kind == result.KindModel && r.Profile != nil {
 				v.sha = r.Profile.SHA256
@@ -468,10 +454,10 @@ func (b *builder) modeVariants() {
 	}
 }
 
-// modeFacts is modeFacts with the label of the source's variant of the
+// modeFacts is cells.ModeFacts with the label of the source's variant of the
 // mode (modeVariants).
 func (b *builder) modeFacts(src *Source, m string) result.ModeFacts {
-	mf := modeFacts(src.Dir, m)
+	mf := cells.ModeFacts(src.Dir, m)
 	if v := b.variant[variantKey{src, mf.Label}]; v != "" {
 		mf.Label += " " + v
 	}
@@ -517,33 +503,27 @@ func (b *builder) units() {
 	}
 }
 
-func (b *builder) group(src *Source, workloadName string, params map[string]string, cellKey, size, m string) *Group {
-	d := src.Dir
-	order := result.ParamOrder(d.Facts.Workload(workloadName).Params, params)
-	text := paramText(params, order)
-	mf := b.modeFacts(src, m)
-	key := groupKey{src.Origin, workloadName, text, size, mf.Label}
-	if g, ok := b.groups[key]; ok {
-		return g
-	}
-	u := b.unit[workloadName]
-	g := &Group{Origin: src.Origin, OriginLabel: src.OriginLabel, Workload: workloadName, Params: params,
-		ParamOrder: order, ParamText: text, Size: size, Mode: m, ModeLabel: mf.Label, ModeFacts: mf, Unit: u.Unit, Better: u.Better,
-		cellSet: map[string]bool{}, runSet: map[string]bool{}}
-	g.Footprint = d.Facts.Cell(cellKey).FootprintBytes
-	g.Count = d.Facts.Cell(cellKey).Count
-	b.groups[key] = g
+// group makes the row of a cell of the table.
+func (b *builder) group(c *cells.Cell, src *Source) *Group {
+	u := b.unit[c.Workload]
+	mf := c.ModeFacts
+	mf.Label = b.modeFacts(src, c.Mode).Label
+	g := &Group{Origin: c.Origin, OriginLabel: src.OriginLabel, Workload: c.Workload, Params: c.Params,
+		ParamOrder: c.ParamOrder, ParamText: paramText(c.Params, c.ParamOrder), Size: c.Size, Mode: c.Mode,
+		ModeLabel: mf.Label, ModeFacts: mf, Unit: u.Unit, Better: u.Better,
+		Footprint: c.Facts.FootprintBytes, Count: c.Facts.Count, Cells: c.Names, Runs: c.Runs,
+		Partial: c.Partial, Short: c.Lost, Oversubscribed: c.Oversubscribed, CPUs: c.CPUs}
 	b.order = append(b.order, g)
 	if b.modes == nil {
 		b.modes = map[string]result.ModeFacts{}
 	}
 	b.modes[mf.Label] = mf
-	if p := d.Facts.Workload(workloadName).FootprintParam; p != "" {
-		b.footprintParam[workloadName] = p
+	if p := c.WorkloadFacts.FootprintParam; p != "" {
+		b.footprintParam[g.Workload] = p
 	}
-	for _, f := range d.Facts.Workload(workloadName).Figures {
-		if !slices.Contains(b.figures[workloadName], f) {
-			b.figures[workloadName] = append(b.figures[workloadName], f)
+	for _, f := range c.WorkloadFacts.Figures {
+		if !slices.Contains(b.figures[g.Workload], f) {
+			b.figures[g.Workload] = append(b.figures[g.Workload], f)
 		}
 	}
 	return g
@@ -552,20 +532,19 @@ func (b *builder) group(src *Source, workloadName string, params map[string]stri
 // groupKey identifies a row: origin, workload, parameters, size, mode.
 type groupKey struct{ origin, workload, params, size, mode string }
 
-// collect groups the samples and attaches cell outcomes.
+// collect makes one row of each cell of the table of the sources' samples
+// and attaches the cell outcomes.
 func (b *builder) collect() {
+	tb := cells.NewBuilder()
+	srcOf := map[string]*Source{}
 	for _, src := range b.in.Sources {
-		d := src.Dir
-		byCell := map[string]*Group{}
-		for i := range d.Samples {
-			x := &d.Samples[i]
-			g := byCell[x.Cell]
-			if g == nil {
-				g = b.group(src, x.Workload, x.Params, x.Cell, x.Size, x.Mode)
-				byCell[x.Cell] = g
-				g.cellSet[x.Cell] = true
-				g.runSet[d.Run.ID] = true
-			}
+		tb.AddDir(src.Dir, src.Origin)
+		srcOf[src.Dir.Path] = src
+	}
+	t := tb.Table()
+	for _, c := range t.Cells {
+		g := b.group(c, srcOf[c.Dir])
+		for _, x := range c.Samples {
 			if x.Model != nil && x.Model.CountsOnly != "" {
 				g.NotPredicted++
 				g.NotPredictedWhy = x.Model.CountsOnly
@@ -584,56 +563,36 @@ func (b *builder) collect() {
 			}
 			b.r.Samples++
 		}
-		for _, c := range d.Partial {
-			if g := byCell[c]; g != nil {
-				g.Partial = true
-			}
+	}
+	for _, o := range t.Outcomes {
+		src := srcOf[o.Dir]
+		d := src.Dir
+		c := &o.CellResult
+		mf := b.modeFacts(src, c.Mode)
+		order := result.ParamOrder(d.Facts.Workload(c.Workload).Params, c.Params)
+		out := CellOutcome{Origin: src.OriginLabel, Run: o.Run, Cell: c.Cell, Workload: c.Workload,
+			Params: paramText(c.Params, order), Size: c.Size, Mode: mf.Label, Status: c.Status,
+			Reason: c.Reason, ExitCode: c.ExitCode, Stderr: c.Stderr}
+		switch c.Status {
+		case result.StatusFailed:
+			b.r.Failures = append(b.r.Failures, out)
+		case result.StatusNA, result.StatusSkipped:
+			b.r.NotApplicable = append(b.r.NotApplicable, out)
 		}
-		for _, s := range d.Short {
-			if g := byCell[s.Cell]; g != nil && s.Lost() {
-				g.Short = true
+		if c.LoadNS > 0 && mf.Enclave {
+			rec := loadRecord{origin: src.Origin, originLabel: src.OriginLabel, workload: c.Workload,
+				params: out.Params, size: c.Size, mode: c.Mode, modeLabel: out.Mode, loadNS: c.LoadNS, heapBytes: -1}
+			if h, ok := heapFromExtra(c.Extra); ok {
+				rec.heapBytes, rec.heapFromExtra = h, true
+			} else {
+				rec.heapBytes = d.Facts.Cell(c.Cell).FootprintBytes
 			}
-		}
-		cells := make([]result.CellResult, 0, len(d.Cells))
-		for _, c := range d.Cells {
-			cells = append(cells, c)
-		}
-		sort.Slice(cells, func(i, j int) bool { return cells[i].Cell < cells[j].Cell })
-		for _, c := range cells {
-			mf := b.modeFacts(src, c.Mode)
-			order := result.ParamOrder(d.Facts.Workload(c.Workload).Params, c.Params)
-			out := CellOutcome{Origin: src.OriginLabel, Run: d.Run.ID, Cell: c.Cell, Workload: c.Workload,
-				Params: paramText(c.Params, order), Size: c.Size, Mode: mf.Label, Status: c.Status,
-				Reason: c.Reason, ExitCode: c.ExitCode, Stderr: c.Stderr}
-			switch c.Status {
-			case result.StatusFailed:
-				b.r.Failures = append(b.r.Failures, out)
-			case result.StatusNA, result.StatusSkipped:
-				b.r.NotApplicable = append(b.r.NotApplicable, out)
-			}
-			if g := byCell[c.Cell]; g != nil && c.Oversubscribed {
-				if !g.Oversubscribed || c.CPUs > 0 && c.CPUs < g.CPUs {
-					g.CPUs = c.CPUs
-				}
-				g.Oversubscribed = true
-			}
-			if c.LoadNS > 0 && mf.Enclave {
-				rec := loadRecord{origin: src.Origin, originLabel: src.OriginLabel, workload: c.Workload,
-					params: out.Params, size: c.Size, mode: c.Mode, modeLabel: out.Mode, loadNS: c.LoadNS, heapBytes: -1}
-				if h, ok := heapFromExtra(c.Extra); ok {
-					rec.heapBytes, rec.heapFromExtra = h, true
-				} else {
-					rec.heapBytes = d.Facts.Cell(c.Cell).FootprintBytes
-				}
-				b.loads = append(b.loads, rec)
-			}
+			b.loads = append(b.loads, rec)
 		}
 	}
 	for _, g := range b.order {
 		g.Summary = stats.Summarize(g.Values)
 		g.nValues = len(g.Values)
-		g.Cells = sortedKeys(g.cellSet)
-		g.Runs = sortedKeys(g.runSet)
 		if len(g.ModelNative) != len(g.Values) {
 			g.ModelNative = nil
 		}
@@ -669,15 +628,6 @@ func paramText(params map[string]string, order []string) string {
 		parts = append(parts, k+"="+params[k])
 	}
 	return strings.Join(parts, " ")
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // baselines compares each enclave group with its native baseline.

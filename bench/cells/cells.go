@@ -38,6 +38,11 @@ type Key struct {
 	// ("name/vN"); "" for measured figures. Figures priced by two
 	// profiles are two cells.
 	Profile string
+	// Variant is how the run set the mode up: its recorded mode settings
+	// (run.json mode_settings, "k=v,..." sorted; "" when none were
+	// recorded) and, for priced figures, the cost profile's content
+	// digest. Figures measured or priced otherwise are other cells.
+	Variant string
 }
 
 // CanonicalParams is the Params of a Key for params.
@@ -56,6 +61,8 @@ type Cell struct {
 	// Name is the benchmark name (without "Benchmark") the cell's first
 	// record carries: Workload/param=value/.../size=S/mode=M.
 	Name string
+	// Dir is the directory of the first run added that holds the cell.
+	Dir string
 	// Names are every record name pooled into the cell, sorted.
 	Names []string
 	// Params are the parameters; ParamOrder their declared order (the
@@ -71,12 +78,12 @@ type Cell struct {
 	Units []string
 	// Values holds one value per sample that has the unit.
 	Values map[string][]float64
-	// Mode and Workload are the recorded facts of the cell's mode and
-	// workload, Facts those of the cell itself (footprint, count), all
-	// from the first run added that holds the cell.
-	Mode     result.ModeFacts
-	Workload result.WorkloadFacts
-	Facts    result.CellFacts
+	// ModeFacts and WorkloadFacts are the recorded facts of the cell's
+	// mode and workload, Facts those of the cell itself (footprint,
+	// count), all from the first run added that holds the cell.
+	ModeFacts     result.ModeFacts
+	WorkloadFacts result.WorkloadFacts
+	Facts         result.CellFacts
 	// Partial is set when samples come from an attempt that did not
 	// finish; Lost when samples a run recorded for the cell are missing.
 	Partial, Lost bool
@@ -157,11 +164,26 @@ func ProfileName(r *result.Run) string {
 // key is the table key of a record of d with these fields; priced says the
 // record's figures are a model's (priced by the run's cost profile).
 func key(d *result.Dir, origin, workload string, params map[string]string, size, mode string, priced bool) Key {
-	k := Key{Origin: origin, Workload: workload, Params: CanonicalParams(params), Size: size, Mode: mode}
+	k := Key{Origin: origin, Workload: workload, Params: CanonicalParams(params), Size: size, Mode: mode,
+		Variant: variant(d, mode, priced)}
 	if priced {
 		k.Profile = ProfileName(&d.Run)
 	}
 	return k
+}
+
+// variant is Key.Variant of mode in d's run.
+func variant(d *result.Dir, mode string, priced bool) string {
+	set := d.Run.ModeSettings[mode]
+	parts := make([]string, 0, len(set)+1)
+	for _, k := range slices.Sorted(maps.Keys(set)) {
+		parts = append(parts, k+"="+set[k])
+	}
+	v := strings.Join(parts, ",")
+	if p := d.Run.Profile; priced && p != nil && p.SHA256 != "" {
+		v += ";profile-sha256=" + p.SHA256
+	}
+	return v
 }
 
 // cell returns the cell for k, creating it from a record of d named name.
@@ -169,8 +191,8 @@ func (b *Builder) cell(d *result.Dir, k Key, name string, params map[string]stri
 	c := b.t.index[k]
 	if c == nil {
 		wf := d.Facts.Workload(k.Workload)
-		c = &Cell{Key: k, Name: name, Params: params, ParamOrder: result.ParamOrder(wf.Params, params),
-			Values: map[string][]float64{}, Mode: ModeFacts(d, k.Mode), Workload: wf, Facts: d.Facts.Cell(name),
+		c = &Cell{Key: k, Name: name, Dir: d.Path, Params: params, ParamOrder: result.ParamOrder(wf.Params, params),
+			Values: map[string][]float64{}, ModeFacts: ModeFacts(d, k.Mode), WorkloadFacts: wf, Facts: d.Facts.Cell(name),
 			names: map[string]bool{}, runs: map[string]bool{}}
 		b.t.index[k] = c
 		b.t.Cells = append(b.t.Cells, c)
@@ -230,8 +252,7 @@ func (b *Builder) AddDir(d *result.Dir, origin string) {
 				o.Row = c
 			} else if mf := ModeFacts(d, cr.Mode); mf.Kind == result.KindModel {
 				// A model cell without samples: keyed as its samples would be.
-				k.Profile = ProfileName(&d.Run)
-				o.Row = b.t.index[k]
+				o.Row = b.t.index[key(d, origin, cr.Workload, cr.Params, cr.Size, cr.Mode, true)]
 			}
 		}
 		b.t.Outcomes = append(b.t.Outcomes, o)

@@ -72,8 +72,8 @@ func TestTable(t *testing.T) {
 		!slices.Equal(n.Names, []string{reordered, native}) || !slices.Equal(n.ParamOrder, []string{"ws", "access"}) {
 		t.Errorf("units %v runs %v names %v order %v", n.Units, n.Runs, n.Names, n.ParamOrder)
 	}
-	if n.Facts.FootprintBytes != 1<<20 || !n.Oversubscribed || n.CPUs != 1 || n.Mode.Label != "native" {
-		t.Errorf("facts %+v oversubscribed %v cpus %d mode %+v", n.Facts, n.Oversubscribed, n.CPUs, n.Mode)
+	if n.Facts.FootprintBytes != 1<<20 || !n.Oversubscribed || n.CPUs != 1 || n.ModeFacts.Label != "native" {
+		t.Errorf("facts %+v oversubscribed %v cpus %d mode %+v", n.Facts, n.Oversubscribed, n.CPUs, n.ModeFacts)
 	}
 	if n.Predicted() || n.Paired().N != 0 {
 		t.Error("a native cell is not a prediction")
@@ -90,5 +90,28 @@ func TestTable(t *testing.T) {
 	}
 	if len(tab.Outcomes) != 2 || tab.Outcomes[0].Row != n || !tab.Outcomes[0].Sampled || tab.Outcomes[1].Row != nil || tab.Outcomes[1].Run != "a" {
 		t.Errorf("outcomes %+v: want the native cell's, then the failed cell without a row", tab.Outcomes)
+	}
+}
+
+// Runs that set a mode up otherwise (mode settings, cost profile content)
+// are other cells: never pooled.
+func TestVariantsApart(t *testing.T) {
+	p := map[string]string{"ws": "1MiB", "access": "seq"}
+	name := "Memsweep/ws=1MiB/access=seq/size=DC1s_v2/mode=sim"
+	a := dir("a", []result.Sample{sample(name, "sim", p, 150, true)})
+	b := dir("b", []result.Sample{sample(name, "sim", p, 150, true)})
+	c := dir("c", []result.Sample{sample(name, "sim", p, 150, true)})
+	b.Run.ModeSettings = map[string]map[string]string{"sim": {"x": "1"}}
+	c.Run.Profile.SHA256 = "abc"
+	tb := NewBuilder()
+	for _, d := range []*result.Dir{a, b, c} {
+		tb.AddDir(d, "")
+	}
+	var got []string
+	for _, c := range tb.Table().Cells {
+		got = append(got, c.Variant)
+	}
+	if want := []string{"", "x=1", ";profile-sha256=abc"}; !slices.Equal(got, want) {
+		t.Errorf("variants %q, want %q", got, want)
 	}
 }

@@ -73,6 +73,10 @@ var readmePlaceholders = map[string]string{
 	"/tmp/base/workload": "base/workload",
 	"/tmp/fp":            "fp",
 	"/tmp/fp/report":     "fp/report",
+	"/tmp/mine":          "mine",
+	"/tmp/mine/report":   "mine/report",
+	// The --gotest example's package: the test module's.
+	"./kv": filepath.Join(userModule, "kv"),
 }
 
 // readmeSkip says why a README command cannot run here, or "".

@@ -55,7 +55,11 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if strings.TrimSpace(*name) == "" {
 		return usagef("--name: empty (want the profile's name)")
 	}
-	fp := host.Collect(ctx, host.DefaultOptions())
+	ho := host.DefaultOptions()
+	if err := ho.Check(); err != nil {
+		return usageError{err}
+	}
+	fp := host.Collect(ctx, ho)
 	sizeName := *size
 	if sizeName == "" {
 		sizeName = fp.AzureSize

@@ -14,18 +14,21 @@ func init() {
 }
 
 func envCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("env", "env [--imds URL|off]", `  bench env
-  bench env --imds off          # skip the Azure instance metadata query
+	fs := newFlagSet("env", "env [--imds auto|on|off|URL]", `  bench env                     # asks the Azure metadata service only on an Azure VM (SMBIOS)
+  bench env --imds off          # never ask it
   ENCLAVEBENCH_IMDS=http://127.0.0.1:8080 bench env
 `, stderr)
 	o := host.DefaultOptions()
-	fs.StringVar(&o.IMDS, "imds", o.IMDS, "Azure instance metadata service address, or off (env "+host.IMDSEnv+")")
+	fs.StringVar(&o.IMDS, "imds", o.IMDS, "Azure instance metadata service: auto (ask only where SMBIOS says this is an Azure VM; the default), on, off, or an address (env "+host.IMDSEnv+")")
 	fs.DurationVar(&o.IMDSTimeout, "imds-timeout", time.Second, "how long to wait for the metadata service")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("env takes no arguments")
+	}
+	if err := o.Check(); err != nil {
+		return usageError{err}
 	}
 	fp := host.Collect(ctx, o)
 	enc := json.NewEncoder(stdout)

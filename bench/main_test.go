@@ -149,6 +149,9 @@ func TestEnvReadsIMDS(t *testing.T) {
 	if strings.Contains(out, "azure_vm_size") {
 		t.Errorf("env --imds off still has a VM size:\n%s", out)
 	}
+	if _, stderr, code := runBench(t, context.Background(), "env", "--imds", "yes"); code != exitUsage || !strings.Contains(stderr, "want auto") {
+		t.Errorf("env --imds yes: exit %d\n%s", code, stderr)
+	}
 }
 
 func TestRunNative(t *testing.T) {

@@ -95,8 +95,10 @@ func (e EGo) Describe() string {
 
 // Options tune Collect.
 type Options struct {
-	// IMDS is the Azure Instance Metadata Service base address; "" or "off"
-	// skips the query.
+	// IMDS says whether and where to ask the Azure Instance Metadata
+	// Service for the VM size: "" or "auto" asks DefaultIMDS only where
+	// SMBIOS says this is an Azure VM (OnAzure), "off" never asks, "on"
+	// asks DefaultIMDS anyway, and an http:// address asks there.
 	IMDS string
 	// IMDSTimeout bounds the query (the service answers in milliseconds on
 	// Azure; elsewhere the address is unreachable).
@@ -109,16 +111,79 @@ type Options struct {
 // (MicrosoftDocs/azure-docs articles/virtual-machines/instance-metadata-service.md).
 const DefaultIMDS = "http://169.254.169.254"
 
-// IMDSEnv overrides the IMDS address ("off" disables the query).
+// IMDSEnv sets Options.IMDS: auto (the default), on, off or an address.
 const IMDSEnv = "ENCLAVEBENCH_IMDS"
 
-// DefaultOptions reads the IMDS address from the environment.
+// DefaultOptions reads the IMDS setting from the environment.
 func DefaultOptions() Options {
-	o := Options{IMDS: DefaultIMDS, IMDSTimeout: time.Second}
-	if v, ok := os.LookupEnv(IMDSEnv); ok {
-		o.IMDS = v
+	return Options{IMDS: os.Getenv(IMDSEnv), IMDSTimeout: time.Second}
+}
+
+// Check refuses an IMDS setting that is none of auto, on, off or an
+// http(s) address: a typo must not turn into a query of another address
+// or into no query at all.
+func (o Options) Check() error {
+	switch v := o.IMDS; {
+	case v == "" || v == "auto" || v == "on" || v == "off":
+		return nil
+	case strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://"):
+		return nil
 	}
-	return o
+	return fmt.Errorf("%s / --imds %q: want auto (ask the Azure instance metadata service only on an Azure VM), on, off, or an http:// address", IMDSEnv, o.IMDS)
+}
+
+// defaultIMDS is DefaultIMDS, replaced by tests.
+var defaultIMDS = DefaultIMDS
+
+// SMBIOS identification of an Azure VM: the system vendor and the
+// chassis asset tag Azure sets on every VM. cloud-init identifies Azure by
+// this tag (canonical/cloud-init cloudinit/sources/azure/identity.py,
+// ChassisAssetTag.AZURE_CLOUD), and Microsoft's own troubleshooting
+// guide tells an Azure VM by it (MicrosoftDocs/azure-docs, "Dmidecode
+// check": "If the asset tag is different than
+// 7783-7084-3265-9085-8269-3286-77" the VM is not registered as Azure).
+// A Hyper-V guest elsewhere has the vendor but not the tag.
+const (
+	azureSysVendor = "Microsoft Corporation"
+	azureAssetTag  = "7783-7084-3265-9085-8269-3286-77"
+)
+
+// OnAzure reports whether SMBIOS (/sys/class/dmi/id under root) says this
+// machine is an Azure VM, and if not, why not.
+func OnAzure(root string) (bool, string) {
+	dmi := filepath.Join(root, "/sys/class/dmi/id")
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dmi, name))
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	vendor, tag := read("sys_vendor"), read("chassis_asset_tag")
+	if vendor == azureSysVendor && tag == azureAssetTag {
+		return true, ""
+	}
+	if vendor == "" {
+		return false, "not an Azure VM (no SMBIOS system vendor in " + dmi + "); the instance metadata service was not asked"
+	}
+	return false, fmt.Sprintf("not an Azure VM (SMBIOS system vendor %q, chassis asset tag %q); the instance metadata service was not asked", vendor, tag)
+}
+
+// imdsAddress resolves Options.IMDS: the address to ask, or "" and why
+// none is asked.
+func imdsAddress(o Options) (addr, note string) {
+	switch o.IMDS {
+	case "off":
+		return "", "instance metadata query disabled (" + IMDSEnv + "=off or --imds off)"
+	case "on":
+		return defaultIMDS, ""
+	case "", "auto":
+		if ok, why := OnAzure(o.Root); !ok {
+			return "", why
+		}
+		return defaultIMDS, ""
+	}
+	return o.IMDS, ""
 }
 
 // Collect takes the fingerprint of this host.
@@ -149,14 +214,14 @@ func Collect(ctx context.Context, o Options) Fingerprint {
 	}
 	f.Microcode = info["microcode"]
 	f.SGX = detectSGX(o.Root, info["flags"])
-	if o.IMDS != "" && o.IMDS != "off" {
-		size, err := AzureVMSize(ctx, o.IMDS, o.IMDSTimeout)
+	if addr, note := imdsAddress(o); addr != "" {
+		size, err := AzureVMSize(ctx, addr, o.IMDSTimeout)
 		if err != nil {
 			f.AzureNote = err.Error()
 		}
 		f.AzureSize = size
 	} else {
-		f.AzureNote = "instance metadata query disabled"
+		f.AzureNote = note
 	}
 	f.EGo = DetectEGo(ctx)
 	return f

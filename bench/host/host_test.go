@@ -1,6 +1,10 @@
 package host
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +93,72 @@ func TestEGoDescribe(t *testing.T) {
 	} {
 		if got := tc.e.Describe(); got != tc.want {
 			t.Errorf("%+v.Describe() = %q, want %q", tc.e, got, tc.want)
+		}
+	}
+}
+
+// The metadata service is asked only where SMBIOS says this is an Azure
+// VM, unless ENCLAVEBENCH_IMDS says otherwise; elsewhere nothing is sent
+// and the fingerprint says why.
+func TestIMDSOnlyOnAzure(t *testing.T) {
+	hits := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits++
+		fmt.Fprint(w, `{"compute":{"vmSize":"Standard_DC2s_v2"}}`)
+	}))
+	defer srv.Close()
+	saved := defaultIMDS
+	defaultIMDS = srv.URL
+	defer func() { defaultIMDS = saved }()
+	dmi := func(vendor, tag string) string {
+		root := t.TempDir()
+		if vendor == "" {
+			return root // no SMBIOS tables (a container, a non-x86 board)
+		}
+		dir := filepath.Join(root, "sys", "class", "dmi", "id")
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "sys_vendor"), []byte(vendor+"\n"), 0o444)
+		os.WriteFile(filepath.Join(dir, "chassis_asset_tag"), []byte(tag+"\n"), 0o444)
+		return root
+	}
+	azure := dmi("Microsoft Corporation", "7783-7084-3265-9085-8269-3286-77")
+	hyperv := dmi("Microsoft Corporation", "None") // Hyper-V outside Azure
+	laptop := dmi("LENOVO", "No Asset Tag")
+	none := dmi("", "")
+	for _, tt := range []struct {
+		name, env, root string
+		asked           bool
+		note            string
+	}{
+		{"azure, unset", "", azure, true, ""},
+		{"azure, auto", "auto", azure, true, ""},
+		{"hyper-v", "", hyperv, false, `not an Azure VM (SMBIOS system vendor "Microsoft Corporation", chassis asset tag "None")`},
+		{"laptop", "auto", laptop, false, `not an Azure VM (SMBIOS system vendor "LENOVO"`},
+		{"no smbios", "", none, false, "not an Azure VM (no SMBIOS system vendor"},
+		{"forced", "on", laptop, true, ""},
+		{"an address", srv.URL, laptop, true, ""},
+		{"off on azure", "off", azure, false, "instance metadata query disabled"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(IMDSEnv, tt.env)
+			o := DefaultOptions()
+			o.Root = tt.root
+			if err := o.Check(); err != nil {
+				t.Fatal(err)
+			}
+			before := hits
+			f := Collect(context.Background(), o)
+			if asked := hits > before; asked != tt.asked {
+				t.Errorf("asked the metadata service: %v, want %v", asked, tt.asked)
+			}
+			if tt.asked && f.AzureSize != "Standard_DC2s_v2" || !strings.Contains(f.AzureNote, tt.note) || (tt.note == "") != (f.AzureNote == "") {
+				t.Errorf("size %q, note %q; want note containing %q", f.AzureSize, f.AzureNote, tt.note)
+			}
+		})
+	}
+	for _, bad := range []string{"yes", "Off", "169.254.169.254", "ftp://x"} {
+		if err := (Options{IMDS: bad}).Check(); err == nil {
+			t.Errorf("IMDS %q passed Check", bad)
 		}
 	}
 }

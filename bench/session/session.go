@@ -172,7 +172,10 @@ func New(ctx context.Context, o Options) error {
 	if (o.Baseline != "" || o.Spec.Rounds > 0) && stream {
 		return inputf("--baseline and --rounds write two directories or several rounds; they cannot stream to -o -")
 	}
-	fp := host.Collect(ctx, host.DefaultOptions())
+	fp, err := collectHost(ctx)
+	if err != nil {
+		return err
+	}
 	spec, cells, goTest, err := Resolve(ctx, o.Spec, &fp, o.Stderr)
 	if err != nil {
 		return err
@@ -330,7 +333,10 @@ func Resume(ctx context.Context, dir string, o Options) error {
 			return &InputError{fmt.Errorf("%s: %v", d.Path, err)}
 		}
 	}
-	fp := host.Collect(ctx, host.DefaultOptions())
+	fp, err := collectHost(ctx)
+	if err != nil {
+		return err
+	}
 	reg, set, err := registry(ctx, spec, o.Stderr)
 	if err != nil {
 		return err
@@ -735,6 +741,16 @@ func checkFreshDir(dir string, sides bool) error {
 		}
 	}
 	return nil
+}
+
+// collectHost takes this host's fingerprint with the environment's
+// metadata service setting (host.IMDSEnv), refusing one it cannot read.
+func collectHost(ctx context.Context) (host.Fingerprint, error) {
+	ho := host.DefaultOptions()
+	if err := ho.Check(); err != nil {
+		return host.Fingerprint{}, &InputError{err}
+	}
+	return host.Collect(ctx, ho), nil
 }
 
 // NewRunID makes a run ID: the UTC time and 4 random hex digits.

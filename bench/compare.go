@@ -19,7 +19,9 @@ func init() {
 const compareExamples = `  # Two result directories, benchstat-style tables on the terminal
   bench compare results/base results/pr
 
-  # CI gate: exit 1 on a significant regression larger than 5%, Markdown for the PR comment
+  # CI gate: exit 1 on a significant regression larger than 5% (or a
+  # deterministic count up by more than 1%), Markdown for the PR comment;
+  # exit 2 when the samples cannot flag a regression of one cell
   bench compare base/ pr/ --fail-on regression --format markdown -o comment.md
 
   # bench.txt files (or any Go benchmark format output), JSON for tools
@@ -30,7 +32,9 @@ const compareExamples = `  # Two result directories, benchstat-style tables on t
 
 Exit codes: 0 no regression (or --fail-on none), 1 regression, 2 bad input
 (missing or unreadable files, other schema versions, no samples, cells on
-one side only, cells of different cost profiles).
+one side only, cells of different cost profiles) or, with --fail-on
+regression, too few samples to flag a regression of one cell (the rounds
+needed are named).
 `
 
 func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,7 +45,8 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Float64Var(&o.Alpha, "alpha", compare.DefaultAlpha, "significance level of the Mann-Whitney U test")
 	fs.Float64Var(&o.MinEffect, "min-effect", compare.DefaultMinEffect, "smallest change of the median, in percent, that counts as a regression")
 	fs.StringVar(&o.FailOn, "fail-on", compare.FailOnNone, "exit 1 on: regression, or none")
-	fs.StringVar(&o.Correction, "correction", compare.CorrectionHolm, "multiple-comparison correction of the gate: holm (false-alarm rate <= alpha per comparison), none (per row, like benchstat)")
+	fs.StringVar(&o.Correction, "correction", compare.CorrectionBH, "multiple-comparison correction over the timed rows (one per cell): bh (Benjamini-Hochberg), holm (Holm-Bonferroni), none (per row, like benchstat)")
+	fs.Float64Var(&o.CountThreshold, "count-threshold", compare.DefaultCountThreshold, "smallest change, in percent, of a deterministic count (spread <= half of it) that is a regression")
 	fs.StringSliceVar(&ignore, "ignore", nil, "match or compare cells across these, comma-separated: mode, size, profile (cost profile, name or content), settings (mode settings such as --ego-trace-ocalls)")
 	fs.BoolVar(&o.AllowUnmatched, "allow-unmatched", false, "list cells present on one side only without making it bad input (exit 2)")
 	fs.StringVar(&format, "format", compare.FormatText, "output: "+strings.Join(compare.Formats, ", "))

@@ -55,6 +55,11 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, n := range set.NotRun {
 		fmt.Fprintf(stderr, "warning: %s: not exported: %s %s\n", n.Cell, n.Status, firstLine(n.Reason))
 	}
+	for _, c := range set.Cells {
+		for _, f := range c.Flaws {
+			fmt.Fprintf(stderr, "warning: %s: not exported: its values are suspect: %s\n", c.Key, f)
+		}
+	}
 	points := export.Points(set, units)
 	if len(units) > 0 {
 		have := map[string]bool{}

@@ -79,6 +79,10 @@ var readmePlaceholders = map[string]string{
 	"./kv": filepath.Join(userModule, "kv"),
 }
 
+// slowedEnv makes the test-hook build's syscall workload 3x slower
+// (workloads/cmd/workload, ENCLAVEBENCH_TEST_SLOWDOWN).
+const slowedEnv = "ENCLAVEBENCH_TEST_SLOWDOWN=syscall=3"
+
 // readmeSkip says why a README command cannot run here, or "".
 func readmeSkip(args []string) string {
 	m := modes(args)
@@ -102,10 +106,15 @@ func modes(args []string) []string {
 }
 
 // smallRun are flags appended to a README `bench run` that starts a run,
-// so that it takes seconds: the same command on small inputs.
+// so that it takes seconds: the same command on small inputs. A command
+// that sets --reps keeps them: the CI example's rounds are what lets its
+// gate flag a regression of one cell.
 func smallRun(args []string) []string {
 	out := append([]string{}, args...)
-	out = append(out, "--min-time", "2ms", "--reps", "3", "--warmup", "0", "--progress", "never")
+	out = append(out, "--min-time", "2ms", "--warmup", "0", "--progress", "never")
+	if !slices.Contains(args, "--reps") {
+		out = append(out, "--reps", "3")
+	}
 	if !slices.Contains(args, "--sizes") {
 		out = append(out, "--sizes", "DC1s_v2")
 	}
@@ -152,11 +161,27 @@ func TestREADMECommands(t *testing.T) {
 	}
 	simBin := ""
 	if _, err := exec.LookPath("gcc"); err == nil {
-		simBin = filepath.Join(dir, "bin", "workload-sim")
+		// The sim build in simbuild/ (what $ENCLAVEBENCH_WORKLOAD_SIM names)
+		// and next to base/workload; next to bin/workload, the candidate of
+		// the CI example: the same build with the test hook, its syscall
+		// workload 3x slower, so that the example's gate has something to
+		// find (and must: exit 1).
+		if err := os.MkdirAll(filepath.Join(dir, "simbuild"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		simBin = filepath.Join(dir, "simbuild", "workload-sim")
 		if err := os.Symlink(simWorkloadBin(t), simBin); err != nil {
 			t.Fatal(err)
 		}
+		hookBin := filepath.Join(dir, "simbuild", "workload-sim-slowed")
+		if out, err := exec.Command("go", "build", "-tags", "sim,testhook", "-o", hookBin, "../workloads/cmd/workload").CombinedOutput(); err != nil {
+			t.Fatalf("building the sim workload binary with the test hook: %v\n%s", err, out)
+		}
 		if err := os.Symlink(simBin, filepath.Join(dir, "base", "workload-sim")); err != nil {
+			t.Fatal(err)
+		}
+		wrapper := "#!/bin/sh\n" + slowedEnv + " exec " + hookBin + ` "$@"` + "\n"
+		if err := os.WriteFile(filepath.Join(dir, "bin", "workload-sim"), []byte(wrapper), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -194,11 +219,30 @@ func TestREADMECommands(t *testing.T) {
 		if args[0] == "run" && !slices.Contains(args, "--resume") {
 			args = smallRun(args)
 		}
+		baseline := slices.Contains(args, "--baseline")
+		if baseline {
+			// Each side's sim build next to its workload binary.
+			t.Setenv(sim.SimBinEnv, "")
+		}
 		stdout, stderr, code := runBench(t, ctx, args...)
-		// compare --fail-on regression could exit 1 only on a significant
-		// change; with 3 samples a side no change is (the smallest
-		// Mann-Whitney p is 0.1), so every command must exit 0.
-		if code != 0 {
+		if baseline && simBin != "" {
+			t.Setenv(sim.SimBinEnv, simBin)
+		}
+		// The CI example's gate compares the slowed candidate with its
+		// base line: it must find the syscall cell (exit 1). (A memsweep
+		// cell flagged too is logged, not failed: at 2 ms per repetition
+		// on a loaded host its noise reaches ±100%.) Every other command
+		// must exit 0.
+		if args[0] == "compare" && slices.Contains(args, "regression") {
+			if code != 1 || !strings.Contains(stdout, "regression** `Syscall/") {
+				t.Errorf("README.md:%d: %s\n  ran: bench %s\n  exit %d, want 1 flagging the Syscall cell (3x slower in the candidate)\n%s\n%s",
+					c.line, c.text, strings.Join(args, " "), code, stdout, stderr)
+				continue
+			}
+			if strings.Contains(stdout, "regression** `Memsweep/") {
+				t.Logf("README.md:%d: a memsweep cell was flagged too (not slowed: a false alarm of this loaded host)", c.line)
+			}
+		} else if code != 0 {
 			t.Errorf("README.md:%d: %s\n  ran: bench %s\n  exit %d\n%s", c.line, c.text, strings.Join(args, " "), code, stderr)
 			continue
 		}

@@ -109,7 +109,7 @@ func genSet(t *rapid.T) *Set {
 			if _, ok := s.Units[u]; !ok {
 				better := rapid.SampledFrom([]string{"", Lower, Higher}).Draw(t, "better")
 				assume := rapid.SampledFrom([]string{"", "exact"}).Draw(t, "assume")
-				s.Units[u] = Unit{Name: u, Better: better, Assume: assume}
+				s.Units[u] = Unit{Name: u, Better: better, Assume: assume, Count: countUnit(u)}
 			}
 		}
 	}

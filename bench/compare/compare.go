@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchmath"
+
+	"github.com/enclavebench/enclavebench/bench/result"
 )
 
 // Defaults of Options.
@@ -16,12 +18,31 @@ const (
 	DefaultAlpha      = 0.05
 	DefaultConfidence = 0.95
 	DefaultMinEffect  = 5.0 // percent
+	// DefaultCountThreshold is the smallest change, in percent, of a
+	// deterministic count (instructions/op, syscalls/op) that is a
+	// regression. Counts whose spread is below half of it are
+	// deterministic (CountSpread).
+	DefaultCountThreshold = 1.0
+	// MinCountSamples is the fewest values per side whose spread can call
+	// a count deterministic.
+	MinCountSamples = 3
 )
 
 // Corrections for multiple comparisons.
 const (
+	// CorrectionBH is Benjamini-Hochberg: the expected share of false
+	// discoveries among the flagged rows stays <= Alpha; when nothing
+	// changed (two runs of one build) that is the chance of any false alarm.
+	CorrectionBH   = "bh"
 	CorrectionHolm = "holm"
 	CorrectionNone = "none"
+)
+
+// Gates a row can be under (Row.Gate).
+const (
+	GateTime  = "time"  // the cell's timed unit: tested, in the corrected family
+	GateCount = "count" // a deterministic count: its change against CountThreshold
+	GateNone  = ""      // shown only
 )
 
 // Gate settings (--fail-on).
@@ -52,6 +73,7 @@ const (
 	ChangeNotSignificant   = "not_significant"  // p > alpha: benchstat's "~"
 	ChangeNotSigCorrected  = "not_significant_after_correction"
 	ChangeDirectionUnknown = "direction_unknown" // significant, but the unit has no better=
+	ChangeNotGated         = "not_gated"         // significant, in a unit the gate does not read (derived, a count that is not deterministic)
 )
 
 // Options configure a comparison.
@@ -63,10 +85,14 @@ type Options struct {
 	// MinEffect is the smallest change, in percent of the old median, that
 	// can be a regression.
 	MinEffect float64
-	// Correction adjusts p-values for the number of gated comparisons:
-	// "holm" (Holm-Bonferroni: the chance of any false alarm in a whole
-	// comparison stays <= Alpha) or "none" (per-row alpha, like benchstat).
+	// Correction adjusts p-values for the number of gated time rows: "bh"
+	// (Benjamini-Hochberg), "holm" (Holm-Bonferroni: the chance of any
+	// false alarm in a whole comparison stays <= Alpha) or "none" (per-row
+	// alpha, like benchstat).
 	Correction string
+	// CountThreshold is the smallest change, in percent, of a deterministic
+	// count that is a regression.
+	CountThreshold float64
 	// Ignore lists key components dropped when matching cells ("mode",
 	// "size") and checks waived ("profile").
 	Ignore []string
@@ -80,7 +106,7 @@ type Options struct {
 // DefaultOptions returns the defaults.
 func DefaultOptions() Options {
 	return Options{Alpha: DefaultAlpha, Confidence: DefaultConfidence, MinEffect: DefaultMinEffect,
-		Correction: CorrectionHolm, FailOn: FailOnNone}
+		Correction: CorrectionBH, CountThreshold: DefaultCountThreshold, FailOn: FailOnNone}
 }
 
 // Validate checks o.
@@ -92,11 +118,13 @@ func (o Options) Validate() error {
 		return fmt.Errorf("confidence %v: want a level between 0 and 1", o.Confidence)
 	case !(o.MinEffect >= 0) || math.IsInf(o.MinEffect, 0):
 		return fmt.Errorf("--min-effect %v: want a percentage >= 0", o.MinEffect)
+	case !(o.CountThreshold > 0) || math.IsInf(o.CountThreshold, 0):
+		return fmt.Errorf("--count-threshold %v: want a percentage > 0, e.g. 1", o.CountThreshold)
 	}
 	switch o.Correction {
-	case CorrectionHolm, CorrectionNone:
+	case CorrectionBH, CorrectionHolm, CorrectionNone:
 	default:
-		return fmt.Errorf("--correction %q: want %s or %s", o.Correction, CorrectionHolm, CorrectionNone)
+		return fmt.Errorf("--correction %q: want %s, %s or %s", o.Correction, CorrectionBH, CorrectionHolm, CorrectionNone)
 	}
 	switch o.FailOn {
 	case FailOnNone, FailOnRegression:
@@ -129,7 +157,7 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 		SchemaVersion: SchemaVersion, Kind: Kind,
 		Old: side(old), New: side(new),
 		Options: ReportOptions{Alpha: o.Alpha, Confidence: o.Confidence, MinEffectPct: o.MinEffect,
-			Correction: o.Correction, Ignore: append([]string{}, o.Ignore...), AllowUnmatched: o.AllowUnmatched, FailOn: o.FailOn},
+			Correction: o.Correction, CountThresholdPct: o.CountThreshold, Ignore: append([]string{}, o.Ignore...), AllowUnmatched: o.AllowUnmatched, FailOn: o.FailOn},
 	}
 	if rep.Options.Ignore == nil {
 		rep.Options.Ignore = []string{}
@@ -227,6 +255,9 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 			if info.Better == "" {
 				info.Better = new.Units[u].Better
 			}
+			if info.Better == "" && isCount(old, new, u) {
+				info.Better = Lower // more events per operation cost more
+			}
 			t = &Table{Unit: u, Better: info.Better, Rows: []Row{}}
 			tables[u] = t
 			unitOrder = append(unitOrder, u)
@@ -234,6 +265,7 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 		return t
 	}
 	for _, p := range pairs {
+		tu := timeUnit(p.old, p.new, old, new)
 		for _, u := range p.old.UnitOrder {
 			nv, ok := p.new.Values[u]
 			if !ok {
@@ -253,6 +285,19 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 			row.Cell = p.key
 			if p.old.Key != p.key || p.new.Key != p.key {
 				row.OldCell, row.NewCell = p.old.Key, p.new.Key
+			}
+			switch {
+			case isCount(old, new, u):
+				row.Spread = countSpread(p.old.Values[u], nv, o)
+				if row.Spread.Deterministic {
+					row.Gate = GateCount
+				} else {
+					row.GateNote = "a count that is not deterministic: shown with the statistics of time, not gated"
+				}
+			case u == tu:
+				row.Gate = GateTime
+			case t.Better != "":
+				row.GateNote = "gated through " + tu + " (one timed unit per cell; this one is derived from the same samples or secondary)"
 			}
 			t.Rows = append(t.Rows, row)
 		}
@@ -286,8 +331,52 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 	if len(pairs) == 0 && len(problems) == 0 {
 		problems = append(problems, "no cell in common between old and new"+commonHint(rep.Unmatched))
 	}
-	if n := len(rep.Unmatched); n > 0 && !o.AllowUnmatched {
-		problems = append(problems, fmt.Sprintf("%d cell(s) or unit(s) present on one side only (listed below; --allow-unmatched accepts them)", n))
+	problems = append(problems, sideProblems(old, new)...)
+	// What new lost is a failure whatever --allow-unmatched says: a cell
+	// that vanished, failed or became not applicable, a unit it stopped
+	// reporting. Only what new adds can be accepted.
+	added := 0
+	for _, u := range rep.Unmatched {
+		if u.Side == "new" {
+			added++
+			continue
+		}
+		what := "cell " + u.Cell
+		if u.Unit != "" {
+			what = "unit " + u.Unit + " of " + u.Cell
+		}
+		problems = append(problems, fmt.Sprintf("%s is in old but not in new: %s (--allow-unmatched accepts only what new adds)", what, u.Reason))
+	}
+	if added > 0 && !o.AllowUnmatched {
+		problems = append(problems, fmt.Sprintf("%d cell(s) or unit(s) only in new (listed below; --allow-unmatched accepts them)", added))
+	}
+	// Suspect values: with a gate, bad input; without, a warning.
+	var suspect []string
+	for _, x := range []struct {
+		name string
+		s    *Set
+	}{{"new", new}, {"old", old}} {
+		for _, c := range x.s.Cells {
+			for _, f := range c.Flaws {
+				suspect = append(suspect, fmt.Sprintf("%s cell %s: %s", x.name, c.Key, f))
+			}
+		}
+	}
+	oldNotRun := map[string]string{}
+	for _, n := range old.NotRun {
+		oldNotRun[m.key(n.Cell)] = n.Status
+	}
+	for _, n := range new.NotRun {
+		k := m.key(n.Cell)
+		if n.Status != result.StatusFailed || oldBy[k] != nil || oldNotRun[k] == result.StatusFailed {
+			continue // named above (old has values), or failed on both sides
+		}
+		suspect = append(suspect, fmt.Sprintf("new cell %s failed: %s", n.Cell, firstLine(n.Reason)))
+	}
+	if o.FailOn == FailOnRegression {
+		problems = append(problems, suspect...)
+	} else {
+		rep.Warnings = append(rep.Warnings, suspect...)
 	}
 	for _, r := range rep.Refused {
 		problems = append(problems, r.Cell+": "+r.Reason)
@@ -295,6 +384,25 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 	rep.Models = append(models("old", old), models("new", new)...)
 	verdict(rep, problems, o)
 	return rep, nil
+}
+
+// sideProblems refuses a run compared with itself and the sides of a
+// --baseline run swapped.
+func sideProblems(old, new *Set) []string {
+	var out []string
+	// The two sides of one --baseline run share its ID; they are told
+	// apart by the side each was recorded as.
+	twoSides := len(old.Sides) > 0 && len(new.Sides) > 0 && !overlap(old.Sides, new.Sides)
+	for _, id := range old.Runs {
+		if slices.Contains(new.Runs, id) && !twoSides {
+			out = append(out, fmt.Sprintf("run %s is on both sides (the same directory, a copy or a link to it): a run compared with itself shows nothing", id))
+		}
+	}
+	if slices.Contains(old.Sides, "new") || slices.Contains(new.Sides, "base") {
+		out = append(out, fmt.Sprintf("the sides are swapped: old (%s) was recorded as the %s side and new (%s) as the %s side of a --baseline run (bench compare DIR/base DIR/new)",
+			old.Label, strings.Join(old.Sides, "+"), new.Label, strings.Join(new.Sides, "+")))
+	}
+	return out
 }
 
 func overlap(a, b []string) bool {
@@ -459,73 +567,212 @@ func geo(xs []float64) float64 {
 	return math.Exp(m)
 }
 
-// classify adjusts p-values over the gated rows and sets each row's change.
+// timeUnit is the unit a pair of cells is gated on in time: ns/op when
+// both have it, else the first unit of old with a direction that is not a
+// count. Other units with a direction (MB/s, ops/s: derived from the same
+// samples; percentiles) are shown, not gated: gating both ns/op and MB/s
+// tests the same samples twice and halves the power of the correction.
+func timeUnit(oc, nc *Cell, old, new *Set) string {
+	if _, ok := oc.Values["ns/op"]; ok {
+		if _, ok := nc.Values["ns/op"]; ok {
+			return "ns/op"
+		}
+	}
+	for _, u := range oc.UnitOrder {
+		if _, ok := nc.Values[u]; !ok || isCount(old, new, u) {
+			continue
+		}
+		if old.Units[u].Better != "" || new.Units[u].Better != "" {
+			return u
+		}
+	}
+	return ""
+}
+
+// isCount says whether u counts events per operation on either side.
+func isCount(old, new *Set, u string) bool { return old.Units[u].Count || new.Units[u].Count }
+
+// countSpread measures how far a count's values spread on each side: the
+// range in percent of the median. A count is deterministic when both sides
+// have MinCountSamples values or more and spread by at most half of the
+// count threshold: a change beyond the threshold then lies outside both
+// ranges.
+func countSpread(oldVals, newVals []float64, o Options) *Spread {
+	sp := &Spread{Old: Num(spreadPct(oldVals)), New: Num(spreadPct(newVals)), BoundPct: o.CountThreshold / 2}
+	sp.Deterministic = len(oldVals) >= MinCountSamples && len(newVals) >= MinCountSamples &&
+		float64(sp.Old) <= sp.BoundPct && float64(sp.New) <= sp.BoundPct
+	return sp
+}
+
+// spreadPct is (max-min)/|median| in percent: 0 when all values are equal,
+// +Inf when they differ around a zero median.
+func spreadPct(vals []float64) float64 {
+	if len(vals) == 0 {
+		return math.Inf(1)
+	}
+	lo, hi := slices.Min(vals), slices.Max(vals)
+	if lo == hi {
+		return 0
+	}
+	s := slices.Clone(vals)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + med) / 2
+	}
+	if med == 0 {
+		return math.Inf(1)
+	}
+	return (hi - lo) / math.Abs(med) * 100
+}
+
+// neededP is the p-value a regression of one cell alone must reach among m
+// gated time rows: alpha/m under Holm and Benjamini-Hochberg (with one
+// discovery both are Bonferroni), alpha without a correction.
+func neededP(m int, o Options) float64 {
+	if o.Correction == CorrectionNone || m <= 1 {
+		return o.Alpha
+	}
+	return o.Alpha / float64(m)
+}
+
+// samplesNeeded is the fewest samples per side (n+n) whose smallest
+// Mann-Whitney p reaches need.
+func samplesNeeded(need float64) int {
+	for n := 2; n < 1000; n++ {
+		if minUTestP(n, n) <= need {
+			return n
+		}
+	}
+	return 1000
+}
+
+// classify adjusts the p-values of the gated time rows for their number,
+// sets each row's change, and says whether the gate can flag a regression
+// of a single cell at all (rep.Power).
 func classify(rep *Report, o Options) {
 	type ref struct{ t, r int }
 	var gated []ref
+	counts := 0
 	for ti := range rep.Tables {
 		t := &rep.Tables[ti]
 		for ri := range t.Rows {
-			if t.Better != "" {
+			switch t.Rows[ri].Gate {
+			case GateTime:
 				gated = append(gated, ref{ti, ri})
+			case GateCount:
+				counts++
 			}
 		}
 	}
-	rep.Options.GatedTests = len(gated)
-	// Holm-Bonferroni step-down adjustment.
+	m := len(gated)
+	rep.Options.GatedTests = m
 	sort.SliceStable(gated, func(i, j int) bool {
 		return rep.Tables[gated[i].t].Rows[gated[i].r].P < rep.Tables[gated[j].t].Rows[gated[j].r].P
 	})
-	m := len(gated)
-	running := 0.0
+	adj := make([]float64, m)
 	for i, g := range gated {
-		row := &rep.Tables[g.t].Rows[g.r]
-		adj := float64(row.P)
-		if o.Correction == CorrectionHolm {
-			adj = math.Min(1, float64(m-i)*float64(row.P))
-			running = math.Max(running, adj)
-			adj = running
-		}
-		row.PAdjusted = Num(adj)
+		adj[i] = float64(rep.Tables[g.t].Rows[g.r].P)
 	}
-	impossible := 0
-	minN1, minN2 := 0, 0
+	switch o.Correction {
+	case CorrectionHolm: // step down: max over the smaller ones of (m-i)p
+		running := 0.0
+		for i := range adj {
+			running = math.Max(running, math.Min(1, float64(m-i)*adj[i]))
+			adj[i] = running
+		}
+	case CorrectionBH: // step up: min over the larger ones of m/(i+1) p
+		running := 1.0
+		for i := m - 1; i >= 0; i-- {
+			running = math.Min(running, float64(m)/float64(i+1)*adj[i])
+			adj[i] = running
+		}
+	}
+	for i, g := range gated {
+		rep.Tables[g.t].Rows[g.r].PAdjusted = Num(adj[i])
+	}
+
+	pw := &Power{TimeRows: m, CountRows: counts, NeedP: Num(neededP(m, o)), WorstMinP: Num(math.NaN()), CanFlagOne: true}
+	for _, g := range gated {
+		row := &rep.Tables[g.t].Rows[g.r]
+		mp := minUTestP(row.N1, row.N2)
+		if !pw.WorstMinP.Finite() || mp > float64(pw.WorstMinP) {
+			pw.WorstMinP = Num(mp)
+		}
+		if mp > float64(pw.NeedP) {
+			pw.Blind++
+		}
+	}
+	if pw.Blind > 0 {
+		pw.CanFlagOne = false
+		pw.SamplesNeeded = samplesNeeded(float64(pw.NeedP))
+	}
+	pw.Statement = powerStatement(pw, o)
+	rep.Power = pw
+
 	for ti := range rep.Tables {
 		t := &rep.Tables[ti]
 		for ri := range t.Rows {
 			row := &t.Rows[ri]
-			if o.Correction == CorrectionHolm && m > 1 && t.Better != "" && minUTestP(row.N1, row.N2) > o.Alpha/float64(m) {
-				impossible++
-				if minN1 == 0 || row.N1+row.N2 < minN1+minN2 {
-					minN1, minN2 = row.N1, row.N2
-				}
-			}
+			d := float64(row.DeltaPct)
+			worse := (t.Better == Lower && d > 0) || (t.Better == Higher && d < 0)
 			switch {
-			case !row.Significant:
-				row.Change = ChangeNotSignificant
-			case t.Better == "":
-				row.Change = ChangeDirectionUnknown
-			case float64(row.PAdjusted) > o.Alpha:
-				row.Change = ChangeNotSigCorrected
-			default:
-				d := float64(row.DeltaPct)
-				worse := (t.Better == Lower && d > 0) || (t.Better == Higher && d < 0)
+			case row.Gate == GateCount:
 				switch {
-				case !(math.Abs(d) > o.MinEffect):
+				case d == 0:
+					row.Change = ChangeNotSignificant
+				case !(math.Abs(d) > o.CountThreshold):
 					row.Change = ChangeBelowMinEffect
 				case worse:
 					row.Change = ChangeRegression
 				default:
 					row.Change = ChangeImprovement
 				}
+			case !row.Significant:
+				row.Change = ChangeNotSignificant
+			case t.Better == "":
+				row.Change = ChangeDirectionUnknown
+			case row.Gate != GateTime:
+				row.Change = ChangeNotGated
+			case float64(row.PAdjusted) > o.Alpha:
+				row.Change = ChangeNotSigCorrected
+			case !(math.Abs(d) > o.MinEffect):
+				row.Change = ChangeBelowMinEffect
+			case worse:
+				row.Change = ChangeRegression
+			default:
+				row.Change = ChangeImprovement
 			}
 		}
 	}
-	if impossible > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf(
-			"the Holm correction over %d gated comparisons needs p <= %.2g, but with n=%d+%d the smallest possible p is %.2g: %d row(s) cannot be flagged whatever the change; run more repetitions or compare fewer cells",
-			m, o.Alpha/float64(m), minN1, minN2, minUTestP(minN1, minN2), impossible))
+}
+
+// powerStatement says, before any verdict, what the gate can see.
+func powerStatement(pw *Power, o Options) string {
+	if pw.TimeRows == 0 {
+		if pw.CountRows == 0 {
+			return "nothing to gate: no cell has a timed unit with a direction or a deterministic count"
+		}
+		return fmt.Sprintf("%d deterministic count row(s) gated at %g%%; no timed row", pw.CountRows, o.CountThreshold)
 	}
+	fam := fmt.Sprintf("%d timed row(s) (one per cell)", pw.TimeRows)
+	switch {
+	case o.Correction == CorrectionNone || pw.TimeRows == 1:
+	case o.Correction == CorrectionHolm:
+		fam += " under Holm"
+	default:
+		fam += " under Benjamini-Hochberg"
+	}
+	counts := ""
+	if pw.CountRows > 0 {
+		counts = fmt.Sprintf("; %d deterministic count row(s) gated at %g%%", pw.CountRows, o.CountThreshold)
+	}
+	if pw.CanFlagOne {
+		return fmt.Sprintf("can flag a regression of one cell: %s at alpha=%g need p <= %.2g, every row can reach %.2g%s",
+			fam, o.Alpha, float64(pw.NeedP), float64(pw.WorstMinP), counts)
+	}
+	return fmt.Sprintf("cannot flag a regression of one cell: %s at alpha=%g need p <= %.2g, but %d row(s) can reach no less than %.2g with their samples; run %d rounds (samples) per side or more%s",
+		fam, o.Alpha, float64(pw.NeedP), pw.Blind, float64(pw.WorstMinP), pw.SamplesNeeded, counts)
 }
 
 // minUTestP is the smallest two-sided p-value of a Mann-Whitney U test with
@@ -552,7 +799,10 @@ func verdict(rep *Report, problems []string, o Options) {
 	v.Improvements = []Ref{}
 	for _, t := range rep.Tables {
 		for _, r := range t.Rows {
-			ref := Ref{Cell: r.Cell, Unit: t.Unit, DeltaPct: r.DeltaPct, P: r.P, PAdjusted: r.PAdjusted, N1: r.N1, N2: r.N2}
+			ref := Ref{Cell: r.Cell, Unit: t.Unit, DeltaPct: r.DeltaPct, P: r.P, PAdjusted: r.PAdjusted, N1: r.N1, N2: r.N2, Gate: r.Gate}
+			if r.Gate == GateCount {
+				ref.Time = timeVerdict(rep, r.Cell)
+			}
 			switch r.Change {
 			case ChangeRegression:
 				v.Regressions = append(v.Regressions, ref)
@@ -563,10 +813,19 @@ func verdict(rep *Report, problems []string, o Options) {
 		}
 	}
 	corr := ""
-	if o.Correction == CorrectionHolm && rep.Options.GatedTests > 1 {
-		corr = fmt.Sprintf(" (Holm-adjusted over %d tests)", rep.Options.GatedTests)
+	if g := rep.Options.GatedTests; g > 1 {
+		switch o.Correction {
+		case CorrectionHolm:
+			corr = fmt.Sprintf(" (Holm-adjusted over %d timed rows)", g)
+		case CorrectionBH:
+			corr = fmt.Sprintf(" (Benjamini-Hochberg over %d timed rows)", g)
+		}
 	}
 	crit := fmt.Sprintf("significant at alpha=%g%s and worse by more than %g%%", o.Alpha, corr, o.MinEffect)
+	if rep.Power != nil && rep.Power.CountRows > 0 {
+		crit += fmt.Sprintf(", or a deterministic count up by more than %g%%", o.CountThreshold)
+	}
+	blind := o.FailOn == FailOnRegression && rep.Power != nil && (!rep.Power.CanFlagOne || rep.Power.TimeRows+rep.Power.CountRows == 0)
 	switch {
 	case len(problems) > 0:
 		v.Status, v.ExitCode = StatusBadInput, ExitBadInput
@@ -580,6 +839,12 @@ func verdict(rep *Report, problems []string, o Options) {
 			v.ExitCode = ExitRegression
 		}
 		v.Summary = fmt.Sprintf("%d regression(s): %s", len(v.Regressions), crit)
+	case blind:
+		// No regression found, but the gate could not have found one in a
+		// single cell: "OK" would be a claim it cannot make.
+		v.Status, v.ExitCode = StatusBadInput, ExitBadInput
+		v.Summary = "the gate " + rep.Power.Statement
+		v.Problems = append(v.Problems, v.Summary)
 	default:
 		v.Status, v.ExitCode = StatusOK, ExitOK
 		v.Summary = fmt.Sprintf("no regression: none of %d rows is %s", v.Compared, crit)
@@ -640,4 +905,25 @@ func settingsDiff(a, b string) string {
 		return a
 	}
 	return strings.Join(out, ",")
+}
+
+// timeVerdict describes the change of cell's timed row, shown beside a
+// count's verdict ("time not significant").
+func timeVerdict(rep *Report, cell string) string {
+	for _, t := range rep.Tables {
+		for _, r := range t.Rows {
+			if r.Cell != cell || r.Gate != GateTime {
+				continue
+			}
+			switch r.Change {
+			case ChangeNotSignificant, ChangeNotSigCorrected:
+				return fmt.Sprintf("time not significant (%s %s, p=%.2g)", t.Unit, pct(r.DeltaPct), float64(r.P))
+			case ChangeBelowMinEffect:
+				return fmt.Sprintf("time %s %s, below the minimum effect", t.Unit, pct(r.DeltaPct))
+			default:
+				return fmt.Sprintf("time %s %s (%s)", t.Unit, pct(r.DeltaPct), strings.ReplaceAll(r.Change, "_", " "))
+			}
+		}
+	}
+	return "no timed row"
 }

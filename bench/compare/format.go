@@ -57,7 +57,18 @@ func refLine(x Ref) string {
 	if x.PAdjusted.Finite() && x.PAdjusted != x.P {
 		adj = fmt.Sprintf(", adjusted p=%.3g", float64(x.PAdjusted))
 	}
+	if x.Gate == GateCount {
+		return fmt.Sprintf("%s  %s  %s  (deterministic count; %s)", x.Cell, x.Unit, pct(x.DeltaPct), x.Time)
+	}
 	return fmt.Sprintf("%s  %s  %s  (p=%.3g%s, n=%d+%d)", x.Cell, x.Unit, pct(x.DeltaPct), float64(x.P), adj, x.N1, x.N2)
+}
+
+// powerLine states what the gate could see, before the verdict's details.
+func powerLine(r *Report) string {
+	if r.Power == nil {
+		return ""
+	}
+	return "gate: " + r.Power.Statement
 }
 
 func pct(n Num) string {
@@ -107,6 +118,8 @@ func changeMark(c string) string {
 		return "~ after correction"
 	case ChangeDirectionUnknown:
 		return "changed (direction unknown)"
+	case ChangeNotGated:
+		return "changed (not gated)"
 	}
 	return ""
 }
@@ -125,9 +138,9 @@ func tableTitle(t Table) string {
 // that stayed put): those are summarised in one line.
 func splitQuiet(tables []Table) (shown []Table, quiet []string) {
 	for _, t := range tables {
-		still := t.Better == ""
+		still := t.Better == "" || isCountTable(t)
 		for _, r := range t.Rows {
-			if r.Change != ChangeNotSignificant {
+			if r.Change != ChangeNotSignificant && !(r.Gate == GateCount && r.Change == ChangeBelowMinEffect) {
 				still = false
 			}
 		}
@@ -141,7 +154,18 @@ func splitQuiet(tables []Table) (shown []Table, quiet []string) {
 }
 
 func quietLine(units []string) string {
-	return strings.Join(units, ", ") + ": no significant change (direction unknown, not gated; every row is in --format json)"
+	return strings.Join(units, ", ") + ": no significant change (counts within the threshold, or direction unknown; every row is in --format json)"
+}
+
+// isCountTable says whether every row of t is a count's (Spread is set
+// for counts only).
+func isCountTable(t Table) bool {
+	for _, r := range t.Rows {
+		if r.Spread == nil {
+			return false
+		}
+	}
+	return len(t.Rows) > 0
 }
 
 // WriteText renders r for a terminal: the verdict first, then one table per
@@ -154,6 +178,9 @@ func WriteText(w io.Writer, r *Report) error {
 		exit += ": --fail-on none"
 	}
 	fmt.Fprintf(ew, "verdict: %s (%s): %s\n", headline(r), exit, v.Summary)
+	if l := powerLine(r); l != "" && !strings.HasSuffix(v.Summary, r.Power.Statement) {
+		fmt.Fprintf(ew, "%s\n", l)
+	}
 	for _, x := range v.Regressions {
 		fmt.Fprintf(ew, "  regression:  %s\n", refLine(x))
 	}
@@ -259,10 +286,17 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	v := r.Verdict
 	fmt.Fprintf(ew, "%s\n### enclavebench: %s\n\n%s\n", MarkdownMarker, headline(r), textfmt.Markdown(v.Summary))
+	if l := powerLine(r); l != "" && !strings.HasSuffix(v.Summary, r.Power.Statement) {
+		fmt.Fprintf(ew, "\n_%s_\n", textfmt.Markdown(l))
+	}
 	if len(v.Regressions)+len(v.Improvements)+len(v.Problems) > 0 {
 		fmt.Fprintln(ew)
 	}
 	for _, x := range v.Regressions {
+		if x.Gate == GateCount {
+			fmt.Fprintf(ew, "- **regression** `%s` %s: **%s** (deterministic count; %s)\n", x.Cell, textfmt.Markdown(x.Unit), pct(x.DeltaPct), textfmt.Markdown(x.Time))
+			continue
+		}
 		fmt.Fprintf(ew, "- **regression** `%s` %s: **%s** (p=%.3g, n=%d+%d)\n", x.Cell, textfmt.Markdown(x.Unit), pct(x.DeltaPct), float64(x.P), x.N1, x.N2)
 	}
 	for _, x := range v.Improvements {

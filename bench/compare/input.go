@@ -35,9 +35,11 @@ type Set struct {
 	// NotRun lists cells a result directory planned but holds no values
 	// for (failed, not applicable, skipped), with the reason.
 	NotRun []NotRun
-	// Warnings are things left out or worth knowing (bad record lines,
-	// cells from unfinished attempts).
+	// Warnings are things left out or worth knowing (bad record lines).
 	Warnings []string
+	// Sides are the sides of a --baseline run its runs were recorded as
+	// ("base", "new"; run.json's build.side, bench.txt's enclavebench-side).
+	Sides []string
 
 	index map[string]*Cell
 }
@@ -71,6 +73,10 @@ type Cell struct {
 	// ModelBase holds a sim cell's measured bases per unit (the values
 	// its predictions started from), one per sample.
 	ModelBase map[string][]float64
+	// Flaws say why the cell's values are suspect: they come from an
+	// attempt that failed or did not finish, or the cell's recorded sample
+	// count does not match the samples present. A gate refuses such cells.
+	Flaws []string
 
 	runIDs map[string]bool
 }
@@ -84,6 +90,10 @@ type Unit struct {
 	// Assume is "exact" when values are exact (benchmath AssumeExact), else
 	// "" (AssumeNothing: median, Mann-Whitney U).
 	Assume string
+	// Count is set for units that count events per operation (syscalls/op,
+	// instructions/op, allocs/op): the gate reads them by their spread and
+	// a threshold, not only by a test.
+	Count bool
 }
 
 // NotRun is a cell without values and why.
@@ -222,14 +232,18 @@ func LoadDir(dir string) (*Set, error) {
 			c.Runs = max(c.Runs, r)
 		}
 	}
+	if b := d.Run.Build; b != nil && b.Side != "" {
+		s.Sides = []string{b.Side}
+	}
 	for _, p := range d.Problems {
 		s.Warnings = append(s.Warnings, "left out: "+p.Error())
 	}
-	for _, p := range d.Partial {
-		s.Warnings = append(s.Warnings, p+": samples from an unfinished attempt")
-	}
-	for _, sc := range d.Short {
-		s.Warnings = append(s.Warnings, sc.String())
+	for k, why := range result.Flaws(d) {
+		if c := s.index[k]; c != nil {
+			c.Flaws = append(c.Flaws, why)
+		} else {
+			s.Warnings = append(s.Warnings, k+": "+why)
+		}
 	}
 	keys := make([]string, 0, len(d.Cells))
 	for k := range d.Cells {
@@ -365,6 +379,12 @@ func ReadBenchfmt(r io.Reader, name string) (*Set, error) {
 				return nil, &InputError{name, fmt.Errorf("line %d: %v", line, err)}
 			}
 			c.addRun(rec.GetConfig("enclavebench-run"))
+			if side := rec.GetConfig(result.SideConfig); side != "" && !slices.Contains(s.Sides, side) {
+				s.Sides = append(s.Sides, side)
+			}
+			if f := rec.GetConfig(result.FlawConfig); f != "" && !slices.Contains(c.Flaws, f) {
+				c.Flaws = append(c.Flaws, f)
+			}
 			for _, v := range rec.Values {
 				unit, val := v.Unit, v.Value
 				if v.OrigUnit != "" {
@@ -400,8 +420,22 @@ func (s *Set) setUnits(md benchfmt.UnitMetadataMap) {
 		if a := md.Get(u, "assume"); a != nil && a.Value == "exact" {
 			info.Assume = "exact"
 		}
+		if k := md.Get(u, "kind"); countUnit(u) || k != nil && k.Value == "count" {
+			info.Count = true
+		}
 		s.Units[u] = info
 	}
+}
+
+// countUnit says whether u, by its name, counts events per operation: the
+// events the harness writes as units (result.EventUnits, "<event>/op") and
+// the Go runtime's allocation counts (allocs/op, B/op of -benchmem).
+func countUnit(u string) bool {
+	if u == "allocs/op" || u == "B/op" {
+		return true
+	}
+	e, ok := strings.CutSuffix(u, "/op")
+	return ok && slices.Contains(result.EventUnits, e)
 }
 
 func newSet(label string) *Set {
@@ -491,6 +525,11 @@ func Pool(label string, sets ...*Set) (*Set, error) {
 		for _, w := range s.Warnings {
 			out.Warnings = append(out.Warnings, s.Label+": "+w)
 		}
+		for _, sd := range s.Sides {
+			if !slices.Contains(out.Sides, sd) {
+				out.Sides = append(out.Sides, sd)
+			}
+		}
 		for u, info := range s.Units {
 			have, ok := out.Units[u]
 			if ok && (have.Better != info.Better || have.Assume != info.Assume) {
@@ -505,6 +544,9 @@ func Pool(label string, sets ...*Set) (*Set, error) {
 			}
 			for id := range c.runIDs {
 				oc.addRun(id)
+			}
+			for _, f := range c.Flaws {
+				oc.Flaws = append(oc.Flaws, s.Label+": "+f)
 			}
 			for _, u := range c.UnitOrder {
 				for _, v := range c.Values[u] {

@@ -30,6 +30,9 @@ type Report struct {
 	// Refused lists cells that match but must not be compared.
 	Refused  []Refused `json:"refused"`
 	Warnings []string  `json:"warnings"`
+	// Power says what the gate could see: whether a regression of a single
+	// cell could be flagged with these samples.
+	Power *Power `json:"power,omitempty"`
 	// Models are the sim cells' own accounts: the predicted slowdown over
 	// their measured base, pair by pair (omitted without sim cells).
 	Models []Model `json:"models,omitempty"`
@@ -56,6 +59,28 @@ type ModelPart struct {
 	Share float64 `json:"share"`
 }
 
+// Power is what the gate can see, stated before its verdict.
+type Power struct {
+	// TimeRows are the rows in the corrected family: one timed unit per
+	// cell (ns/op).
+	TimeRows int `json:"time_rows"`
+	// CountRows are the deterministic count rows, gated by threshold.
+	CountRows int `json:"count_rows"`
+	// NeedP is the p-value a regression of one cell alone must reach.
+	NeedP Num `json:"need_p"`
+	// WorstMinP is the smallest p the worst-sampled timed row can reach
+	// (complete separation of its samples); null without timed rows.
+	WorstMinP Num `json:"worst_min_p"`
+	// Blind counts the timed rows whose smallest p is above NeedP.
+	Blind int `json:"blind_rows"`
+	// SamplesNeeded is the fewest samples (rounds) per side with which
+	// every timed row could reach NeedP; 0 when they can.
+	SamplesNeeded int `json:"samples_needed"`
+	// CanFlagOne is false when some timed row could not be flagged alone.
+	CanFlagOne bool   `json:"can_flag_one"`
+	Statement  string `json:"statement"`
+}
+
 // Verdict is the outcome of the gate.
 type Verdict struct {
 	// Status is "ok", "regression" or "bad_input".
@@ -80,6 +105,10 @@ type Ref struct {
 	PAdjusted Num    `json:"p_adjusted"`
 	N1        int    `json:"n_old"`
 	N2        int    `json:"n_new"`
+	// Gate is the row's gate: "time" or "count".
+	Gate string `json:"gate,omitempty"`
+	// Time is, for a count, the change of the cell's timed row.
+	Time string `json:"time,omitempty"`
 }
 
 // Side describes one input.
@@ -91,14 +120,17 @@ type Side struct {
 
 // ReportOptions are the options the comparison ran with.
 type ReportOptions struct {
-	Alpha          float64  `json:"alpha"`
-	Confidence     float64  `json:"confidence"`
-	MinEffectPct   float64  `json:"min_effect_pct"`
-	Correction     string   `json:"correction"`
-	GatedTests     int      `json:"gated_tests"`
-	Ignore         []string `json:"ignore"`
-	AllowUnmatched bool     `json:"allow_unmatched"`
-	FailOn         string   `json:"fail_on"`
+	Alpha        float64 `json:"alpha"`
+	Confidence   float64 `json:"confidence"`
+	MinEffectPct float64 `json:"min_effect_pct"`
+	Correction   string  `json:"correction"`
+	GatedTests   int     `json:"gated_tests"`
+	// CountThresholdPct is --count-threshold; counts spreading by at most
+	// half of it are deterministic.
+	CountThresholdPct float64  `json:"count_threshold_pct"`
+	Ignore            []string `json:"ignore"`
+	AllowUnmatched    bool     `json:"allow_unmatched"`
+	FailOn            string   `json:"fail_on"`
 }
 
 // Table compares the cells in one unit.
@@ -131,12 +163,29 @@ type Row struct {
 	// units of unknown direction).
 	PAdjusted Num `json:"p_adjusted"`
 	// PString is benchstat's "p=0.002 n=6".
-	PString     string   `json:"p_n"`
-	N1          int      `json:"n_old"`
-	N2          int      `json:"n_new"`
-	Significant bool     `json:"significant"`
-	Change      string   `json:"change"`
-	Warnings    []string `json:"warnings,omitempty"`
+	PString     string `json:"p_n"`
+	N1          int    `json:"n_old"`
+	N2          int    `json:"n_new"`
+	Significant bool   `json:"significant"`
+	// Gate is "time" (the cell's timed unit, in the corrected family),
+	// "count" (a deterministic count, against the count threshold) or ""
+	// (shown, not gated; GateNote says why).
+	Gate     string `json:"gate"`
+	GateNote string `json:"gate_note,omitempty"`
+	// Spread is a count's spread on each side (counts only).
+	Spread   *Spread  `json:"count_spread,omitempty"`
+	Change   string   `json:"change"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Spread is how far a count's values spread on each side: the range in
+// percent of the median (null: values around a zero median).
+type Spread struct {
+	Old Num `json:"old_pct"`
+	New Num `json:"new_pct"`
+	// BoundPct is the largest spread of a deterministic count.
+	BoundPct      float64 `json:"bound_pct"`
+	Deterministic bool    `json:"deterministic"`
 }
 
 // Summary is a median and its confidence interval (null bounds: too few

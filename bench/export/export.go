@@ -53,7 +53,8 @@ func (p Point) HasCI() bool {
 }
 
 // Points summarises every cell of s in every unit (or in units, when
-// given), in the order of s.
+// given), in the order of s. Cells whose values are suspect (Cell.Flaws: a
+// failed or unfinished attempt, lost or added samples) are left out.
 func Points(s *compare.Set, units []string) []Point {
 	want := map[string]bool{}
 	for _, u := range units {
@@ -61,6 +62,9 @@ func Points(s *compare.Set, units []string) []Point {
 	}
 	var out []Point
 	for _, c := range s.Cells {
+		if len(c.Flaws) > 0 {
+			continue // suspect values are no point to track (Cell.Flaws)
+		}
 		for _, u := range c.UnitOrder {
 			if len(units) > 0 && !want[u] {
 				continue

@@ -260,3 +260,24 @@ func TestSimPoints(t *testing.T) {
 		t.Errorf("BMF: %+v", b["Syscall/call=read/size=DC1s_v2/mode=sim"])
 	}
 }
+
+// TestSuspectCellsNotExported: a cell that bench.txt marks as suspect (a
+// crashed attempt's samples) is no point to track; the others are.
+func TestSuspectCellsNotExported(t *testing.T) {
+	text := "BenchmarkA/size=S/mode=native 1 100 ns/op\n" +
+		"enclavebench-flaw: samples from a failed attempt (attempt 1: exit status 2)\n" +
+		"BenchmarkB/size=S/mode=native 1 790 ns/op\n" +
+		"enclavebench-flaw:\n" +
+		"BenchmarkC/size=S/mode=native 1 100 ns/op\n"
+	set, err := compare.ReadBenchfmt(strings.NewReader(text), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range Points(set, nil) {
+		got = append(got, p.Bench)
+	}
+	if strings.Join(got, ",") != "A/size=S/mode=native,C/size=S/mode=native" {
+		t.Fatalf("exported %q, want A and C (B is suspect)", got)
+	}
+}

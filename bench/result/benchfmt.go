@@ -21,10 +21,24 @@ var EventUnits = []string{"syscalls", "ocalls", "ecalls", "epc_loads", "epc_evic
 // bench.txt carries what run.json's mode_settings say.
 const ModeSettingsConfig = "mode-settings-"
 
+// Configuration keys of bench.txt beyond the run's identity.
+const (
+	// SideConfig is the --baseline side the run was recorded as ("base",
+	// "new"): bench compare refuses sides swapped.
+	SideConfig = "enclavebench-side"
+	// FlawConfig precedes the lines of a cell whose samples are suspect
+	// (a failed or unfinished attempt, a sample count that does not match
+	// the record) and says why; benchstat then tables them apart, and
+	// bench compare and export refuse them.
+	FlawConfig = "enclavebench-flaw"
+)
+
 // WriteBenchfmt writes samples in the Go benchmark format that benchstat
 // reads: file configuration from the run, then one result line per sample
 // named Benchmark<cell key>, with events per operation as extra units.
-func WriteBenchfmt(w io.Writer, run *Run, samples []Sample) error {
+// flaws holds, per cell key, why its samples are suspect (written as an
+// enclavebench-flaw configuration line before its results).
+func WriteBenchfmt(w io.Writer, run *Run, samples []Sample, flaws map[string]string) error {
 	bw := benchfmt.NewWriter(w)
 	cfg := []benchfmt.Config{
 		{Key: "goos", Value: []byte(run.Host.OS), File: true},
@@ -54,6 +68,10 @@ func WriteBenchfmt(w io.Writer, run *Run, samples []Sample) error {
 		sort.Strings(kv)
 		cfg = append(cfg, benchfmt.Config{Key: ModeSettingsConfig + m, Value: []byte(strings.Join(kv, ",")), File: true})
 	}
+	if run.Build != nil && run.Build.Side != "" {
+		cfg = append(cfg, benchfmt.Config{Key: SideConfig, Value: []byte(run.Build.Side), File: true})
+	}
+
 	better := map[string]string{}
 	for _, s := range samples {
 		for _, v := range s.Values {
@@ -73,8 +91,13 @@ func WriteBenchfmt(w io.Writer, run *Run, samples []Sample) error {
 			return err
 		}
 	}
-	res := &benchfmt.Result{Config: cfg}
+	clean := &benchfmt.Result{Config: cfg}
 	for _, s := range samples {
+		res := clean
+		if f := flaws[s.Cell]; f != "" {
+			// A fresh result: a Result indexes its configuration once.
+			res = &benchfmt.Result{Config: append(slices.Clip(cfg), benchfmt.Config{Key: FlawConfig, Value: []byte(oneLine(f)), File: true})}
+		}
 		res.Name = benchfmt.Name(s.Cell) // the writer adds "Benchmark"
 		res.Iters = s.Iters
 		res.Values = res.Values[:0]

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // FewerRowsError is WriteDerived refusing to replace a derived file with
@@ -34,7 +35,7 @@ func RewriteDerived(d *Dir) error { return writeDerived(d, true) }
 
 func writeDerived(d *Dir, fewerOK bool) error {
 	var txt, csvb bytes.Buffer
-	if err := WriteBenchfmt(&txt, &d.Run, d.Samples); err != nil {
+	if err := WriteBenchfmt(&txt, &d.Run, d.Samples, Flaws(d)); err != nil {
 		return err
 	}
 	if err := WriteCSV(&csvb, d.Run.ID, d.Samples); err != nil {
@@ -94,4 +95,33 @@ func csvRows(b []byte) (int, error) {
 		return 0, err
 	}
 	return max(len(recs)-1, 0), nil
+}
+
+// Flaws says, per cell key, why the selected samples of d's cells are
+// suspect: an attempt that failed or did not finish (its samples are kept
+// as partial), or a recorded sample count that does not match the samples
+// present (lost, or added to). bench.txt marks these cells; compare and
+// export refuse them.
+func Flaws(d *Dir) map[string]string {
+	out := map[string]string{}
+	for _, k := range d.Partial {
+		why := "samples from an attempt that did not finish (the run stopped mid-cell)"
+		if c, ok := d.Cells[k]; ok && c.Status == StatusFailed {
+			why = fmt.Sprintf("samples from a failed attempt (attempt %d: %s)", c.Attempt, firstLine(c.Reason))
+		}
+		out[k] = why
+	}
+	for _, sc := range d.Short {
+		why := strings.TrimPrefix(sc.String(), sc.Cell+": ")
+		if prev, ok := out[sc.Cell]; ok {
+			why = prev + "; " + why
+		}
+		out[sc.Cell] = why
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
 }

@@ -199,7 +199,7 @@ func TestBenchfmtRoundTrip(t *testing.T) {
 		samples := rapid.SliceOfN(rapid.Custom(genSample), 1, 20).Draw(rt, "samples")
 		run := &Run{ID: "r1", HarnessVersion: "dev", Host: host.Fingerprint{OS: "linux", Arch: "amd64", CPUModel: "Intel  Xeon\tE-2288G"}, Plan: Plan{Spec: runspec.Spec{Profile: "quick"}}}
 		var b bytes.Buffer
-		if err := WriteBenchfmt(&b, run, samples); err != nil {
+		if err := WriteBenchfmt(&b, run, samples, nil); err != nil {
 			rt.Fatal(err)
 		}
 		r := benchfmt.NewReader(&b, "bench.txt")

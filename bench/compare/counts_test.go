@@ -1,0 +1,100 @@
+package compare
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// countBench writes n samples of one cell whose time is lognormal with 20%
+// noise around 1000*timeF ns/op, with syscalls/op exactly sys (a
+// deterministic count) and minflt/op noisy around flt; withCounts false
+// leaves the counts out (a time-only input).
+func countBench(rng *rand.Rand, n int, timeF, sys, flt float64, withCounts bool) string {
+	var b strings.Builder
+	sigma := math.Sqrt(math.Log(1 + 0.2*0.2))
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "BenchmarkSyscall/call=clock/size=DC1s_v2/mode=native 1000 %.6g ns/op", 1000*timeF*math.Exp(sigma*rng.NormFloat64()))
+		if withCounts {
+			fmt.Fprintf(&b, " %.6g syscalls/op %.6g minflt/op", sys, flt*(1+0.1*rng.NormFloat64()))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// TestCountRegressionTimeCannotSee: a build that makes 3% more system calls
+// per operation, 3% slower in time through 20% noise: the deterministic
+// count flags it (exit 1) and says what time said; the same times without
+// the counts pass the gate. A noisy count (minor faults, 10% spread) is
+// shown with statistics and never gated.
+func TestCountRegressionTimeCannotSee(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 18))
+	seed := rng.Uint64()
+	read := func(name string, timeF, sys, flt float64, counts bool) *Set {
+		r := rand.New(rand.NewPCG(seed, uint64(len(name))))
+		return mustRead(t, countBench(r, 10, timeF, sys, flt, counts), name)
+	}
+	rep, err := Compare(read("old", 1, 1, 40, true), read("new!", 1.03, 1.03, 46, true), gate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict.ExitCode != ExitRegression || len(rep.Verdict.Regressions) != 1 {
+		t.Fatalf("exit %d, regressions %+v: %s", rep.Verdict.ExitCode, rep.Verdict.Regressions, rep.Verdict.Summary)
+	}
+	r := rep.Verdict.Regressions[0]
+	if r.Unit != "syscalls/op" || r.Gate != GateCount || !strings.HasPrefix(r.Time, "time not significant") {
+		t.Errorf("flagged %+v, want syscalls/op as a count, beside \"time not significant\"", r)
+	}
+	for _, tb := range rep.Tables {
+		for _, row := range tb.Rows {
+			switch tb.Unit {
+			case "minflt/op":
+				if row.Gate != GateNone || row.Spread == nil || row.Spread.Deterministic {
+					t.Errorf("minflt/op: gate %q spread %+v: a noisy count must not be gated", row.Gate, row.Spread)
+				}
+			case "syscalls/op":
+				if row.Spread == nil || !row.Spread.Deterministic || row.Spread.Old != 0 {
+					t.Errorf("syscalls/op spread %+v, want deterministic", row.Spread)
+				}
+			}
+		}
+	}
+	var text strings.Builder
+	if err := WriteText(&text, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "syscalls/op  +3.00%  (deterministic count; time not significant") {
+		t.Errorf("text report does not show the count beside the time verdict:\n%s", text.String())
+	}
+
+	timeOnly, _ := Compare(read("old", 1, 1, 40, false), read("new!", 1.03, 1.03, 46, false), gate())
+	if timeOnly.Verdict.ExitCode != ExitOK {
+		t.Fatalf("time only: exit %d (%s), want 0: the test's time change should be invisible", timeOnly.Verdict.ExitCode, timeOnly.Verdict.Summary)
+	}
+
+	// Below the threshold (+0.5% with --count-threshold 1) is no regression.
+	small, _ := Compare(read("old", 1, 1, 40, true), read("new!", 1, 1.005, 40, true), gate())
+	if small.Verdict.ExitCode != ExitOK {
+		t.Errorf("+0.5%% syscalls/op: exit %d (%s), want 0", small.Verdict.ExitCode, small.Verdict.Summary)
+	}
+}
+
+func TestSpreadPct(t *testing.T) {
+	for _, c := range []struct {
+		vals []float64
+		want float64
+	}{
+		{[]float64{5, 5, 5}, 0},
+		{[]float64{99, 100, 101}, 2},
+		{[]float64{0, 0}, 0},
+		{[]float64{0, 0, 1}, math.Inf(1)},
+		{nil, math.Inf(1)},
+	} {
+		if got := spreadPct(c.vals); math.Abs(got-c.want) > 1e-9 && got != c.want {
+			t.Errorf("spreadPct(%v) = %v, want %v", c.vals, got, c.want)
+		}
+	}
+}

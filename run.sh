@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the harness and runs the default suite into results/<run-id>/:
 # the quick profile on the four DCsv2 sizes, natively and in the best
-# enclave mode this machine has (sgx, else ego-sim, else sim), then writes
-# the report. Extra arguments go to `bench run` (e.g. --profile full); a
+# enclave mode this machine has (sgx, else ego-sim and sim, else sim: sim
+# comes along with ego-sim, which enforces no EPC limit, for the sizing
+# figures), then writes the report. Extra arguments go to `bench run` (e.g. --profile full); a
 # --sizes, --modes or --profile given there replaces the default above.
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -441,7 +441,8 @@ func (f *figs) cliff() []plot.Figure {
 	for _, t := range f.r.Workloads {
 		var gs []*Group
 		for _, g := range t.Rows {
-			if g.Footprint > 0 && g.Summary.N > 0 {
+			// A mode without an EPC limit has no cliff to show.
+			if g.Footprint > 0 && g.Summary.N > 0 && (!g.ModeFacts.Enclave || g.ModeFacts.EPC()) {
 				gs = append(gs, g)
 			}
 		}

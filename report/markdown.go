@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/stats"
@@ -41,7 +42,11 @@ func markdown(r *Report, maxRows int) string {
 			if i == len(r.Modes)-1 {
 				sep = "."
 			}
-			p(" **%s** (%s)%s", textfmt.Markdown(m.Label), m.Kind, sep)
+			cannot := ""
+			if m.Cannot != "" {
+				cannot = ": " + textfmt.Markdown(m.Cannot)
+			}
+			p(" **%s** (%s%s)%s", textfmt.Markdown(m.Label), m.Kind, cannot, sep)
 		}
 		p("\n\n")
 	}
@@ -77,12 +82,19 @@ func markdown(r *Report, maxRows int) string {
 		p("### Enclave overhead (slowdown vs native: geometric mean over the workload's cells, range, worst cell)\n\n")
 		p("| workload | mode | geomean | range | worst cell | significant |\n|---|---|---:|---|---|---|\n")
 		for _, h := range r.Headlines {
-			p("| %s | %s | %s | %s – %s | %s | %s |\n", textfmt.Markdown(h.Workload), textfmt.Markdown(h.Mode),
+			m := h.Mode
+			if h.NoEPC {
+				m += " (no EPC limit, no hardware transitions: the runtime's software path only)"
+			}
+			p("| %s | %s | %s | %s – %s | %s | %s |\n", textfmt.Markdown(h.Workload), textfmt.Markdown(m),
 				fmtSlowdown(h.GeoMean), fmtRatioNum(h.Min)+"×", fmtRatioNum(h.Max)+"×", textfmt.Markdown(h.Worst), h.Significance())
 		}
 		p("\n")
 	}
 
+	if len(r.Sizing) == 0 && slices.ContainsFunc(r.Headlines, func(h Headline) bool { return h.NoEPC }) {
+		p("### Sizing advice\n\nNone: no mode of these runs measures or models the EPC (see the \"no EPC\" warning); run `--modes native,sim` (or `sgx` on SGX hardware) for sizing answers.\n\n")
+	}
 	if len(r.Sizing) > 0 {
 		p("### Sizing advice (within %s of native)\n\n", fmtPct(r.Options.Tolerance))
 		var rel []Advice

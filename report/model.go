@@ -61,6 +61,8 @@ type ModeInfo struct {
 	Label string
 	Kind  string // "measured", "simulation" or "model"
 	Doc   string
+	// Cannot says what the mode's figures cannot tell ("" none recorded).
+	Cannot string
 }
 
 // WorkloadTable is the summary table of one workload.
@@ -168,6 +170,10 @@ type Headline struct {
 	// Predicted says the slowdowns are a model's, each over its own
 	// paired base, so none can be below 1.
 	Predicted bool
+	// NoEPC is set for modes whose figures neither measure nor model the
+	// EPC (ModeFacts.EPC): their overhead is the runtime's software path
+	// only, never a paging or sizing answer.
+	NoEPC bool
 }
 
 // Significance counts the cells whose slowdown is significant. A model's
@@ -279,7 +285,7 @@ func modeInfo(label string, mf result.ModeFacts) ModeInfo {
 	case result.KindEmulated:
 		kind = "simulation"
 	}
-	return ModeInfo{label, kind, mf.Summary}
+	return ModeInfo{label, kind, mf.Summary, mf.Cannot}
 }
 
 // sizeRank orders sizes by the catalog (unknown sizes last).
@@ -1006,6 +1012,17 @@ func (b *builder) warnings() {
 	for _, f := range b.r.Failures {
 		add("failed", f.Cell, firstLine(f.Reason))
 	}
+	noEPC := map[string]bool{}
+	for _, g := range b.order {
+		if g.ModeFacts.Enclave && !g.ModeFacts.EPC() && !noEPC[g.ModeLabel] {
+			noEPC[g.ModeLabel] = true
+			why := g.ModeFacts.Cannot
+			if why == "" {
+				why = "the run records that this mode neither measures nor models the EPC"
+			}
+			add("no EPC", g.ModeLabel, why+"; so the sizing advice and the EPC cliff leave it out, and its overhead is the enclave runtime's software path only")
+		}
+	}
 }
 
 func (g *Group) subject() string {
@@ -1039,7 +1056,8 @@ func headlines(tables []*WorkloadTable) []Headline {
 			}
 			h := by[g.ModeLabel]
 			if h == nil {
-				h = &Headline{Workload: t.Name, Mode: g.ModeLabel, Min: math.Inf(1), Max: math.Inf(-1), Predicted: b.Against == AgainstPairs}
+				h = &Headline{Workload: t.Name, Mode: g.ModeLabel, Min: math.Inf(1), Max: math.Inf(-1), Predicted: b.Against == AgainstPairs,
+					NoEPC: !g.ModeFacts.EPC()}
 				by[g.ModeLabel] = h
 				order = append(order, g.ModeLabel)
 			}

@@ -361,6 +361,88 @@ func TestWarningsGrouped(t *testing.T) {
 	}
 }
 
+// TestEGoSimGivesNoSizing is the case made small: a 100 MiB
+// random-access working set on DC1s_v2 (28 MiB of EPC) and DC4s_v2, in
+// native, ego-sim and sim. EGo's simulation mode enforces no EPC limit, so
+// its 1.15x on DC1s_v2 must not become "smallest size: DC1s_v2": the
+// sizing advice and the EPC cliff come from sim only, ego-sim's headline
+// says what it measures, and a warning that changes a conclusion says why.
+func TestEGoSimGivesNoSizing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ego")
+	run := result.Run{ID: "run-ego", Host: fixtureHost("laptop", "", 4),
+		Plan: result.Plan{Spec: runspec.Spec{Workloads: []string{"memsweep"}, Modes: []string{"native", "ego-sim", "sim"}, Sizes: []string{"DC1s_v2", "DC4s_v2"}}}}
+	g := newGen(t, dir, 7, run, 6)
+	slow := map[string]map[string]float64{
+		mode.EGoSim: {"DC1s_v2": 1.15, "DC4s_v2": 0.95},
+		mode.Sim:    {"DC1s_v2": 12, "DC4s_v2": 1.05},
+	}
+	for _, size := range []string{"DC1s_v2", "DC4s_v2"} {
+		for _, m := range []string{mode.Native, mode.EGoSim, mode.Sim} {
+			f := 1.0
+			if m != mode.Native {
+				f = slow[m][size]
+			}
+			g.cell(t, result.Cell{Workload: "memsweep", Params: map[string]string{"ws": "100MiB", "access": "random", "op": "read"}, Size: size, Mode: m}, 6, result.StatusOK,
+				func() ([]protocol.Value, []protocol.Value) {
+					base := g.noisy(100, 0.01)
+					if m == mode.Sim {
+						return []protocol.Value{v(base*f, "ns/op", "lower")}, []protocol.Value{v(base, "ns/op", "lower")}
+					}
+					return []protocol.Value{v(base*f, "ns/op", "lower")}, nil
+				}, result.CellResult{})
+		}
+	}
+	g.close(t)
+	o := testOptions()
+	r := Build(Load([]string{dir}, o), o)
+	var simAdvice bool
+	for _, a := range r.Sizing {
+		if strings.HasPrefix(a.Mode, "ego-sim") {
+			t.Errorf("sizing advice from ego-sim: %+v", a)
+		}
+		if strings.HasPrefix(a.Mode, "sim") {
+			simAdvice = true
+			if a.Size != "DC4s_v2" {
+				t.Errorf("sim advice: smallest size %q, want DC4s_v2", a.Size)
+			}
+		}
+	}
+	if !simAdvice {
+		t.Errorf("no sizing advice from sim: %+v", r.Sizing)
+	}
+	var warned bool
+	for _, gr := range r.WarningGroups {
+		if gr.Kind == "no EPC" {
+			warned = gr.Matters && len(gr.Items) == 1 && gr.Items[0].Subject == "ego-sim" && strings.Contains(gr.Items[0].Text, "enforces no EPC limit")
+		}
+	}
+	if !warned {
+		t.Errorf("no 'no EPC' warning for ego-sim: %+v", r.WarningGroups)
+	}
+	for _, h := range r.Headlines {
+		if h.NoEPC != (h.Mode == "ego-sim") {
+			t.Errorf("headline %s: NoEPC %v", h.Mode, h.NoEPC)
+		}
+	}
+	for _, f := range r.Figures {
+		if f.Section != SectionCliff {
+			continue
+		}
+		for _, sr := range f.Series {
+			if strings.Contains(sr.Label, "ego-sim") {
+				t.Errorf("EPC cliff %s has an ego-sim series", f.Name)
+			}
+		}
+	}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "ego-sim (no EPC limit, no hardware transitions") || !strings.Contains(md.String(), "**ego-sim** (simulation: EGo's simulation mode enforces no EPC limit") {
+		t.Errorf("report.md does not say what ego-sim cannot tell")
+	}
+}
+
 // TestHostile renders a directory whose every name is markup and checks
 // that nothing reaches the HTML or the Markdown unescaped.
 func TestHostile(t *testing.T) {

@@ -16,7 +16,8 @@ import (
 // the user to replace with their application's working set.
 const ExampleFootprints = "64MiB,200MiB"
 
-// sizing finds, per workload, enclave mode and size family, the smallest
+// sizing finds, per workload, enclave mode that measures or models the EPC
+// (result.ModeFacts.EPC) and size family, the smallest
 // size at which every cell of the workload stays within tolerance of
 // native (median slowdown <= 1+tolerance, and no failed cell), and the
 // usable-EPC headroom there. A workload with a footprint parameter
@@ -39,6 +40,11 @@ func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, usable
 		for _, g := range t.Rows {
 			if !g.ModeFacts.Enclave {
 				baseline = cmp.Or(baseline, g.Mode)
+				continue
+			}
+			if !g.ModeFacts.EPC() {
+				// No EPC limit (EGo's simulation): its slowdown cannot say
+				// which size a working set needs (a "no EPC" warning says so).
 				continue
 			}
 			sz, ok := sizes.Lookup(g.Size)

@@ -68,3 +68,21 @@ func TestRecord(t *testing.T) {
 		t.Errorf("native facts %+v", nat)
 	}
 }
+
+// TestModelsEPC: whether a mode's figures measure or model the EPC is
+// recorded from its descriptor, so that readers never switch on the name:
+// sgx and sim do, EGo's simulation mode (no EPC limit) does not and says
+// what it cannot tell.
+func TestModelsEPC(t *testing.T) {
+	run := &result.Run{Plan: result.Plan{Spec: runspec.Spec{Modes: []string{"native", "sgx", "ego-sim", "sim"}}}}
+	f := Record(run, nil)
+	for m, want := range map[string]bool{"native": false, "sgx": true, "ego-sim": false, "sim": true} {
+		mf, ok := f.Mode(m)
+		if !ok || mf.ModelsEPC == nil || *mf.ModelsEPC != want || mf.EPC() != want {
+			t.Errorf("%s: models_epc %v, want %v", m, mf.ModelsEPC, want)
+		}
+	}
+	if es, _ := f.Mode("ego-sim"); es.Cannot == "" {
+		t.Errorf("ego-sim records nothing it cannot tell")
+	}
+}

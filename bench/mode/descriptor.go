@@ -59,6 +59,15 @@ type Descriptor struct {
 	// Summary is one sentence for a report's table of modes: what the
 	// figures are.
 	Summary string
+	// ModelsEPC is true for enclave modes whose figures measure or model
+	// the EPC limit of the size (paging once a working set exceeds it):
+	// only their figures answer which size a working set needs, or any
+	// EPC or paging question. A mode without an EPC limit (EGo's
+	// simulation) leaves it false.
+	ModelsEPC bool
+	// Cannot, when set, says in one sentence what the mode's figures
+	// cannot tell (reports show it next to them).
+	Cannot string
 	// ProvenancePath, when set, names the file that keeps the raw sample
 	// lines of a cell whose workload reported an enclave report over them
 	// (bench verify recomputes the digest from it).

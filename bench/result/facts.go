@@ -74,6 +74,23 @@ type ModeFacts struct {
 	Label string `json:"label"`
 	// Summary says in one sentence what the figures are.
 	Summary string `json:"summary"`
+	// ModelsEPC is true for enclave modes whose figures measure or model
+	// the size's EPC limit: only they answer sizing and EPC questions.
+	// Runs from before it was recorded have none (use EPC).
+	ModelsEPC *bool `json:"models_epc,omitempty"`
+	// Cannot says what the figures cannot tell ("" when nothing to say).
+	Cannot string `json:"cannot,omitempty"`
+}
+
+// EPC reports whether the mode's figures measure or model the EPC limit:
+// the recorded fact, or for runs from before it was recorded, whether the
+// mode is an enclave mode measured on hardware or modelled (an emulated
+// mode, EGo's simulation, enforces no EPC limit).
+func (m ModeFacts) EPC() bool {
+	if m.ModelsEPC != nil {
+		return *m.ModelsEPC
+	}
+	return m.Enclave && (m.Kind == KindMeasured || m.Kind == KindModel)
 }
 
 // CellFacts describe one cell.

@@ -139,15 +139,20 @@ func v1Count(v string, vcpus int) int {
 	return n
 }
 
-// v1Modes are the modes of v1 and what the v1 report said of them.
+// v1Modes are the modes of v1 and what the v1 report said of them, with
+// whether they model the EPC (what those modes did in v1: EGo's
+// simulation mode enforced no EPC limit then either).
 var v1Modes = map[string]ModeFacts{
-	"native": {Rank: 0, Kind: KindMeasured, Label: "native", Summary: "a plain process on the host: the baseline"},
-	"sgx":    {Rank: 1, Kind: KindMeasured, Enclave: true, LoadTime: true, Label: "sgx", Summary: "an EGo enclave on SGX hardware"},
-	"ego-sim": {Rank: 2, Kind: KindEmulated, Enclave: true, LoadTime: true, Label: "ego-sim",
-		Summary: "EGo's simulation mode: no SGX hardware; OCALLs are real syscalls, so these are not hardware figures"},
-	"sim": {Rank: 3, Kind: KindModel, Enclave: true, Label: "sim",
+	"native": {Rank: 0, Kind: KindMeasured, Label: "native", Summary: "a plain process on the host: the baseline", ModelsEPC: &no},
+	"sgx":    {Rank: 1, Kind: KindMeasured, Enclave: true, LoadTime: true, Label: "sgx", Summary: "an EGo enclave on SGX hardware", ModelsEPC: &yes},
+	"ego-sim": {Rank: 2, Kind: KindEmulated, Enclave: true, LoadTime: true, Label: "ego-sim", ModelsEPC: &no,
+		Summary: "EGo's simulation mode: no SGX hardware; OCALLs are real syscalls, so these are not hardware figures",
+		Cannot:  "EGo's simulation mode enforces no EPC limit (nothing pages, whatever the working set) and makes no hardware enclave transitions: its figures say nothing about EPC paging, transition costs on SGX or which size a working set needs (the sim and sgx modes answer those)"},
+	"sim": {Rank: 3, Kind: KindModel, Enclave: true, Label: "sim", ModelsEPC: &yes,
 		Summary: "predicted by enclavebench's model: each repetition's native time, measured in the sim process, plus the enclave events counted for that repetition, priced by the cost profile; its slowdown is over that base, pair by pair (never against the native cells, which another process measured): a prediction, not a measurement"},
 }
+
+var yes, no = true, false
 
 // factsV1 gives a schema version 1 directory the facts its harness meant.
 func factsV1(d *Dir, cells []CellResult) Facts {

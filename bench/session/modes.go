@@ -36,8 +36,18 @@ type ModeOptions struct {
 // lowest-ranked enclave mode whose needs (SGX, EGo) the host meets, with the
 // reason.
 func pickEnclaveMode(fp *host.Fingerprint) (string, string) {
+	return pickMode(fp, func(mode.Descriptor) bool { return true })
+}
+
+// pickEPCMode is pickEnclaveMode among the modes whose figures measure or
+// model the EPC (Descriptor.ModelsEPC).
+func pickEPCMode(fp *host.Fingerprint) (string, string) {
+	return pickMode(fp, func(d mode.Descriptor) bool { return d.ModelsEPC })
+}
+
+func pickMode(fp *host.Fingerprint, want func(mode.Descriptor) bool) (string, string) {
 	for _, d := range mode.Descriptors() {
-		if !d.Enclave || d.NeedsSGX && !fp.SGX.Usable || d.NeedsEGo && !fp.EGo.Installed {
+		if !d.Enclave || !want(d) || d.NeedsSGX && !fp.SGX.Usable || d.NeedsEGo && !fp.EGo.Installed {
 			continue
 		}
 		var have []string
@@ -76,7 +86,9 @@ func sgxMissing(fp *host.Fingerprint) string {
 	return "SGX usable"
 }
 
-// ExpandModes resolves "auto" in a mode list.
+// ExpandModes resolves "auto" in a mode list: native, the best enclave mode
+// this host has, and, when that mode's figures neither measure nor model
+// the EPC (EGo's simulation mode), the best one whose figures do.
 func ExpandModes(names []string, fp *host.Fingerprint, stderr io.Writer) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -92,9 +104,25 @@ func ExpandModes(names []string, fp *host.Fingerprint, stderr io.Writer) []strin
 			continue
 		}
 		best, why := pickEnclaveMode(fp)
-		fmt.Fprintf(stderr, "mode auto: native and %s: %s\n", best, why)
+		d, _ := mode.Lookup(best)
+		epc := ""
+		if d.Enclave && !d.ModelsEPC {
+			// Its figures cannot say which size a working set needs: add
+			// the best mode whose figures can.
+			if m, _ := pickEPCMode(fp); m != mode.Native && m != best {
+				epc = m
+			}
+		}
+		if epc == "" {
+			fmt.Fprintf(stderr, "mode auto: native and %s: %s\n", best, why)
+		} else {
+			fmt.Fprintf(stderr, "mode auto: native, %s and %s: %s; %s enforces no EPC limit, so %s is added for the EPC and sizing figures\n", best, epc, why, best, epc)
+		}
 		add(mode.Native)
 		add(best)
+		if epc != "" {
+			add(epc)
+		}
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/enclavebench/enclavebench/bench/host"
@@ -33,6 +34,25 @@ func TestPickEnclaveMode(t *testing.T) {
 				t.Errorf("pickEnclaveMode = %q, %q; want %q, %q", m, why, tt.mode, tt.why)
 			}
 		})
+	}
+	expand := []struct {
+		name string
+		fp   host.Fingerprint
+		want string
+	}{
+		{"sgx and ego", host.Fingerprint{SGX: sgx, EGo: ego}, "native,sgx"},
+		// ego-sim enforces no EPC limit: sim comes along for the sizing.
+		{"ego only", host.Fingerprint{SGX: cpuOnly, EGo: ego}, "native,ego-sim,sim"},
+		{"nothing", host.Fingerprint{}, "native,sim"},
+	}
+	for _, tt := range expand {
+		var msg strings.Builder
+		if got := strings.Join(ExpandModes([]string{"auto"}, &tt.fp, &msg), ","); got != tt.want {
+			t.Errorf("%s: --modes auto = %s, want %s (%s)", tt.name, got, tt.want, msg.String())
+		}
+		if tt.name == "ego only" && !strings.Contains(msg.String(), "ego-sim enforces no EPC limit, so sim is added") {
+			t.Errorf("ego only: %q", msg.String())
+		}
 	}
 	if got := binaryModes(); got != "native and sim" {
 		t.Errorf("binaryModes() = %q, want %q", got, "native and sim")

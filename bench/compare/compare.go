@@ -636,6 +636,12 @@ func neededP(m int, o Options) float64 {
 	return o.Alpha / float64(m)
 }
 
+// SamplesNeeded is the fewest samples (rounds) per side with which a
+// regression of one cell among timedRows cells can be flagged under o at
+// all: the smallest Mann-Whitney p of n+n samples, 2/C(2n, n), reaches the
+// p that one cell alone needs.
+func SamplesNeeded(timedRows int, o Options) int { return samplesNeeded(neededP(timedRows, o)) }
+
 // samplesNeeded is the fewest samples per side (n+n) whose smallest
 // Mann-Whitney p reaches need.
 func samplesNeeded(need float64) int {
@@ -705,7 +711,7 @@ func classify(rep *Report, o Options) {
 	}
 	if pw.Blind > 0 {
 		pw.CanFlagOne = false
-		pw.SamplesNeeded = samplesNeeded(float64(pw.NeedP))
+		pw.SamplesNeeded = SamplesNeeded(m, o)
 	}
 	pw.Statement = powerStatement(pw, o)
 	rep.Power = pw

@@ -129,7 +129,7 @@ func TestSamplesNeeded(t *testing.T) {
 	for _, c := range []struct {
 		rows, want int
 	}{{1, 4}, {11, 6}, {23, 6}, {24, 7}, {60, 7}, {86, 8}, {321, 8}, {322, 9}} {
-		if got := samplesNeeded(neededP(c.rows, gate())); got != c.want {
+		if got := SamplesNeeded(c.rows, gate()); got != c.want {
 			t.Errorf("%d rows: %d samples a side, want %d", c.rows, got, c.want)
 		}
 	}

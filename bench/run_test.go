@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/enclavebench/enclavebench/bench/ego"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/session"
 )
@@ -177,6 +178,17 @@ func TestRunRefusesStaleRecords(t *testing.T) {
 	}
 }
 
+// bench verify fails when it verified nothing, and says which checks ran.
+func TestVerifyNothingFails(t *testing.T) {
+	t.Parallel()
+	dir := finishedRun(t) // native only: no cell with a report
+	out, stderr, code := runBench(t, context.Background(), "verify", dir)
+	if code != exitFailed || !strings.Contains(stderr, "nothing to verify") || !strings.Contains(out, "verify: report signatures") ||
+		!strings.Contains(out, "checks run on 0 cells with a report") {
+		t.Errorf("verify a native run: exit %d, want %d\n%s%s", code, exitFailed, out, stderr)
+	}
+}
+
 // run.json written before the spec had a digest and a recorded build
 // still resumes.
 func TestResumeOldRunJSON(t *testing.T) {
@@ -307,6 +319,32 @@ func TestOtherCommandsRefuseBadFlags(t *testing.T) {
 		}
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%q wrote %s", tt.args, out)
+		}
+	}
+}
+
+func TestVerifyOutcome(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		n           int
+		counts      map[string]int
+		digestsOnly bool
+		code        int
+		want        string
+	}{
+		{0, nil, false, exitFailed, "nothing to verify"},
+		{1, map[string]int{ego.VerdictNoReport: 1}, false, exitFailed, "none of the 1 enclave cell carries a report"},
+		{2, map[string]int{ego.VerdictUnverified: 2}, false, exitFailed, "the digests of 2 cells match, but no report signature was checked"},
+		{2, map[string]int{ego.VerdictUnverified: 2}, true, 0, "--digests-only: the digests and identities of 2 cells match"},
+		{2, map[string]int{ego.VerdictNoReport: 2}, true, exitFailed, "none of the 2 enclave cells"},
+		{2, map[string]int{ego.VerdictOK: 1, ego.VerdictNoReport: 1}, false, 0, ""},
+		{2, map[string]int{ego.VerdictOK: 1, ego.VerdictFailed: 1}, true, exitFailed, "1 cells failed"},
+	} {
+		note, err := verifyOutcome("r", tt.n, tt.counts, tt.digestsOnly)
+		var stderr bytes.Buffer
+		code := exitCode(err, &stderr)
+		if code != tt.code || !strings.Contains(note+stderr.String(), tt.want) {
+			t.Errorf("%d cells %v, --digests-only %v: exit %d, %q %q; want exit %d with %q", tt.n, tt.counts, tt.digestsOnly, code, note, stderr.String(), tt.code, tt.want)
 		}
 	}
 }

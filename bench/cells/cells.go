@@ -174,12 +174,7 @@ func key(d *result.Dir, origin, workload string, params map[string]string, size,
 
 // variant is Key.Variant of mode in d's run.
 func variant(d *result.Dir, mode string, priced bool) string {
-	set := d.Run.ModeSettings[mode]
-	parts := make([]string, 0, len(set)+1)
-	for _, k := range slices.Sorted(maps.Keys(set)) {
-		parts = append(parts, k+"="+set[k])
-	}
-	v := strings.Join(parts, ",")
+	v := result.SettingsText(d.Run.ModeSettings[mode])
 	if p := d.Run.Profile; priced && p != nil && p.SHA256 != "" {
 		v += ";profile-sha256=" + p.SHA256
 	}
@@ -280,8 +275,9 @@ func (c *Cell) addValue(unit string, v float64) {
 	c.Values[unit] = append(c.Values[unit], v)
 }
 
-// Predicted reports whether the cell's samples are a model's predictions.
-func (c *Cell) Predicted() bool { return c.Profile != "" }
+// Predicted reports whether the cell's samples are a model's predictions
+// (result.Sample.Model).
+func (c *Cell) Predicted() bool { return len(c.modelSamples()) > 0 }
 
 // Paired is the paired account of a sim cell (its predicted slowdown over
 // its own measured base, repetition by repetition); N is 0 for other cells.

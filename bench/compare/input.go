@@ -14,6 +14,7 @@ import (
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchunit"
 
+	"github.com/enclavebench/enclavebench/bench/cells"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sim/paired"
 )
@@ -245,26 +246,15 @@ func LoadDir(dir string) (*Set, error) {
 			s.Warnings = append(s.Warnings, k+": "+why)
 		}
 	}
-	keys := make([]string, 0, len(d.Cells))
-	for k := range d.Cells {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if _, ok := s.index[k]; ok {
-			continue
-		}
-		c := d.Cells[k]
-		s.NotRun = append(s.NotRun, NotRun{Cell: k, Status: c.Status, Reason: c.Reason})
-	}
 	if len(s.Cells) == 0 && len(s.NotRun) == 0 {
 		return nil, &InputError{dir, fmt.Errorf("%w: the run (status %q, %d cells planned) recorded no cell yet", ErrNoSamples, d.Run.Status, len(d.Run.Plan.Cells))}
 	}
 	return s, nil
 }
 
-// fromSamples builds a set from a directory's selected samples: the
-// values and units bench.txt would carry, without going through text.
+// fromSamples builds a set from the cells of a directory's table
+// (bench/cells): the values and units bench.txt would carry, without going
+// through text.
 func fromSamples(d *result.Dir) (*Set, error) {
 	s := newSet(d.Path)
 	if cpu := oneLine(d.Run.Host.CPUModel); cpu != "" {
@@ -273,67 +263,57 @@ func fromSamples(d *result.Dir) (*Set, error) {
 	if d.Run.ID != "" {
 		s.Runs = append(s.Runs, d.Run.ID)
 	}
-	profile, profileSHA := "", ""
-	if p := d.Run.Profile; p != nil {
-		profile, profileSHA = fmt.Sprintf("%s/v%d", p.Name, p.Version), p.SHA256
-	}
+	t := cells.FromDir(d)
 	md := benchfmt.UnitMetadataMap{}
-	sims := map[*Cell][]*result.Sample{}
-	for i := range d.Samples {
-		x := &d.Samples[i]
-		v := variant{settings: SettingsText(d.Run.ModeSettings[x.Mode])}
-		if x.Model != nil { // a prediction: priced by the run's cost profile
-			v.profile, v.profileSHA = profile, profileSHA
+	for _, tc := range t.Cells {
+		v := variant{settings: result.SettingsText(d.Run.ModeSettings[tc.Mode])}
+		if p := d.Run.Profile; p != nil && tc.Predicted() { // priced by the run's cost profile
+			v.profile, v.profileSHA = tc.Profile, p.SHA256
 		}
-		c, err := s.cell(x.Cell, v)
+		c, err := s.cell(tc.Name, v)
 		if err != nil {
 			return nil, err
 		}
 		c.addRun(d.Run.ID)
-		if x.Model != nil {
-			sims[c] = append(sims[c], x)
+		for _, u := range tc.Units {
+			for _, x := range tc.Values[u] {
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					return nil, fmt.Errorf("%s: value %v %s is not a finite number", tc.Name, x, u)
+				}
+				c.add(u, x)
+			}
+			if _, ok := s.Units[u]; !ok {
+				s.Units[u] = Unit{Name: u}
+			}
+		}
+		for _, x := range tc.Samples {
 			for _, v := range x.Values {
-				if bv, ok := paired.BaseValue(x, v.Unit); ok {
-					if c.ModelBase == nil {
-						c.ModelBase = map[string][]float64{}
-					}
-					c.ModelBase[v.Unit] = append(c.ModelBase[v.Unit], bv)
+				if v.Unit != "ns/op" { // benchfmt knows ns/op
+					// Keyed by the tidied unit, as benchfmt.Reader keys them.
+					_, tidy := benchunit.Tidy(1, v.Unit)
+					k := benchfmt.UnitMetadataKey{Unit: tidy, Key: "better"}
+					md[k] = &benchfmt.UnitMetadata{UnitMetadataKey: k, OrigUnit: v.Unit, Value: v.Better}
 				}
 			}
 		}
-		add := func(unit string, v float64) error {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("%s rep %d: value %v %s is not a finite number", x.Cell, x.Rep, v, unit)
-			}
-			c.add(unit, v)
-			if _, ok := s.Units[unit]; !ok {
-				s.Units[unit] = Unit{Name: unit}
-			}
-			return nil
-		}
-		for _, v := range x.Values {
-			if err := add(v.Unit, v.Value); err != nil {
-				return nil, err
-			}
-			if v.Unit != "ns/op" { // benchfmt knows ns/op
-				// Keyed by the tidied unit, as benchfmt.Reader keys them.
-				_, tidy := benchunit.Tidy(1, v.Unit)
-				k := benchfmt.UnitMetadataKey{Unit: tidy, Key: "better"}
-				md[k] = &benchfmt.UnitMetadata{UnitMetadataKey: k, OrigUnit: v.Unit, Value: v.Better}
-			}
-		}
-		for _, e := range result.EventUnits {
-			if n, ok := x.Events[e]; ok {
-				if err := add(e+"/op", float64(n)/float64(x.Iters)); err != nil {
-					return nil, err
+		if tc.Predicted() {
+			m := tc.Paired()
+			c.Model = &m
+			for _, u := range tc.Units {
+				if b := tc.Bases(u); len(b) > 0 {
+					if c.ModelBase == nil {
+						c.ModelBase = map[string][]float64{}
+					}
+					c.ModelBase[u] = b
 				}
 			}
 		}
 	}
 	s.setUnits(md)
-	for c, xs := range sims {
-		m := paired.Summarize(xs)
-		c.Model = &m
+	for _, o := range t.Outcomes {
+		if !o.Sampled {
+			s.NotRun = append(s.NotRun, NotRun{Cell: o.Cell, Status: o.Status, Reason: o.Reason})
+		}
 	}
 	return s, nil
 }
@@ -445,17 +425,6 @@ func newSet(label string) *Set {
 // variant is what, besides its name, says what a cell's values are: the
 // cost profile that priced them and the mode's settings.
 type variant struct{ profile, profileSHA, settings string }
-
-// SettingsText is the canonical text of a mode's recorded settings
-// ("k=v,k=v", sorted), "" when there are none.
-func SettingsText(m map[string]string) string {
-	parts := make([]string, 0, len(m))
-	for k, v := range m {
-		parts = append(parts, k+"="+v)
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ",")
-}
 
 // cell returns the cell for key, creating it. Values of one cell measured
 // or priced otherwise (another cost profile or profile content, other

@@ -33,6 +33,17 @@ const (
 	FlawConfig = "enclavebench-flaw"
 )
 
+// SettingsText is the canonical text of a mode's recorded settings
+// ("k=v,k=v", sorted), "" when there are none.
+func SettingsText(m map[string]string) string {
+	kv := make([]string, 0, len(m))
+	for k, v := range m {
+		kv = append(kv, k+"="+v)
+	}
+	sort.Strings(kv)
+	return strings.Join(kv, ",")
+}
+
 // WriteBenchfmt writes samples in the Go benchmark format that benchstat
 // reads: file configuration from the run, then one result line per sample
 // named Benchmark<cell key>, with events per operation as extra units.
@@ -61,12 +72,7 @@ func WriteBenchfmt(w io.Writer, run *Run, samples []Sample, flaws map[string]str
 		}
 	}
 	for _, m := range slices.Sorted(maps.Keys(run.ModeSettings)) {
-		kv := make([]string, 0, len(run.ModeSettings[m]))
-		for k, v := range run.ModeSettings[m] {
-			kv = append(kv, k+"="+v)
-		}
-		sort.Strings(kv)
-		cfg = append(cfg, benchfmt.Config{Key: ModeSettingsConfig + m, Value: []byte(strings.Join(kv, ",")), File: true})
+		cfg = append(cfg, benchfmt.Config{Key: ModeSettingsConfig + m, Value: []byte(SettingsText(run.ModeSettings[m])), File: true})
 	}
 	if run.Build != nil && run.Build.Side != "" {
 		cfg = append(cfg, benchfmt.Config{Key: SideConfig, Value: []byte(run.Build.Side), File: true})

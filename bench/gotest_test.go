@@ -178,3 +178,89 @@ func TestGoTestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestGoTestEnclaveModesWithStandIn runs user benchmarks in sgx and
+// ego-sim through the stand-in ego: built with "ego-go test -c", signed
+// with a heap from the declared or natively measured footprint, run by
+// "ego run" from the workload binary; cgo and a module newer than ego-go's
+// Go are refused.
+func TestGoTestEnclaveModesWithStandIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds test binaries with the stand-in ego-go")
+	}
+	src, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	installStandIn(t)
+	testHostSGX = func() bool { return true }
+	defer func() { testHostSGX = nil }()
+	t.Chdir(userModule)
+	base := []string{"run", "--workload-bin", workloadBin, "--sizes", "DC1s_v2", "--min-time", "2ms", "--reps", "3", "--warmup", "0",
+		"--source-dir", src, "--progress", "never"}
+	dir := filepath.Join(t.TempDir(), "r")
+	_, stderr, code := runBench(t, context.Background(), append(base, "--gotest", "./kv", "--bench", "Put|HeldHeap",
+		"--modes", "native,sgx,ego-sim", "-o", dir)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	d, err := result.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Cells) != 6 {
+		t.Errorf("%d cells, want 6", len(d.Cells))
+	}
+	for key, cr := range d.Cells {
+		if cr.Status != result.StatusOK {
+			t.Errorf("%s: %s %s", key, cr.Status, cr.Reason)
+		}
+		if cr.Mode == "native" {
+			continue
+		}
+		if cr.LoadNS != 0 || cr.Extra["ego_load"] == "" {
+			t.Errorf("%s: load time %d ns recorded, want none (a cell runs two enclaves)", key, cr.LoadNS)
+		}
+		// heapSize = 2 x Go heap + 64 MB, in steps of 16 (bench/ego):
+		// HeldHeap declares 48 MiB; Put's is measured, a few MiB.
+		want := map[string]string{"HeldHeap": "160", "Put": "80"}[cr.Workload]
+		if got := cr.Extra["ego_heap_mb"]; got != want {
+			t.Errorf("%s: ego_heap_mb %s, want %s", key, got, want)
+		}
+	}
+	log, _ := os.ReadFile(os.Getenv("EGO_STANDIN_LOG"))
+	if !strings.Contains(string(log), "ego-go test -c") {
+		t.Errorf("the stand-in never built a test binary:\n%s", log)
+	}
+
+	for _, tc := range []struct {
+		name, pkg, want string
+		env             []string
+	}{
+		{"cgo", "./testdata/cgo", "uses cgo (example.com/userbench/testdata/cgo)", nil},
+		// The harness's own module needs go 1.26.0, this one 1.26.5.
+		{"old ego-go", "./testdata/newgo", "needs go 1.26.5", []string{"EGO_STANDIN_GOVERSION", "go1.26.0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "cgo" {
+				if _, err := exec.LookPath("gcc"); err != nil {
+					t.Skip("cgo needs gcc")
+				}
+			}
+			if tc.env != nil {
+				t.Setenv(tc.env[0], tc.env[1])
+			}
+			out := filepath.Join(t.TempDir(), "r")
+			_, stderr, code := runBench(t, context.Background(), append(base, "--gotest", tc.pkg,
+				"--modes", "ego-sim", "-o", out)...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, want %d with %q\n%s", code, exitUsage, tc.want, stderr)
+			}
+			// (The mode's Prepare runs after the directory is locked: it
+			// holds the lock file, no result file.)
+			if _, err := os.Stat(filepath.Join(out, result.RunFile)); err == nil {
+				t.Errorf("%s was written", out)
+			}
+		})
+	}
+}

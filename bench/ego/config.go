@@ -117,6 +117,9 @@ type Params struct {
 	// inside as well and one configuration serves every cell; "" mounts
 	// none.
 	ScratchRoot string
+	// HostDirs are host directories mounted read-only (hostfs) at the same
+	// paths: a user benchmark's package directory, where go test runs it.
+	HostDirs []string
 	// FromHost names host environment variables the enclave receives.
 	FromHost []string
 	// PreciseClock lists ERT_DISABLE_VDSO_CLOCK=1 in the enclave's
@@ -198,6 +201,9 @@ func EnclaveConfig(p Params) (Config, error) {
 	}
 	if p.ScratchRoot != "" {
 		c.Mounts = append(c.Mounts, Mount{Source: p.ScratchRoot, Target: p.ScratchRoot, Type: "hostfs"})
+	}
+	for _, d := range p.HostDirs {
+		c.Mounts = append(c.Mounts, Mount{Source: d, Target: d, Type: "hostfs", ReadOnly: true})
 	}
 	c.Mounts = append(c.Mounts, Mount{Target: enclave.MemfsDir, Type: "memfs"})
 	names := slices.Clone(p.FromHost)

@@ -27,6 +27,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/host"
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/workloads/gotest"
 )
 
 // Options configure a Mode.
@@ -96,6 +97,12 @@ type Mode struct {
 	keyRel     string               // key path relative to a signing directory
 	binSum     string               // SHA-256 of the unsigned workload binary
 	artifacts  map[string]*artifact // by artifactKey
+	// User benchmarks (gotest.go): the SHA-256 of the ego-go test binary
+	// per native test binary, its path per SHA-256, and the measured heap
+	// per native test binary and benchmark.
+	userSums map[string]string
+	userBins map[string]string
+	userHeap map[string]int64
 }
 
 var _ mode.Mode = (*Mode)(nil)
@@ -132,7 +139,7 @@ func New(o Options) *Mode {
 			}
 		}
 	}
-	return &Mode{o: o, artifacts: map[string]*artifact{}}
+	return &Mode{o: o, artifacts: map[string]*artifact{}, userSums: map[string]string{}, userBins: map[string]string{}, userHeap: map[string]int64{}}
 }
 
 // Name implements mode.Mode.
@@ -242,6 +249,9 @@ func (m *Mode) Command(ctx context.Context, l mode.Launch) (*exec.Cmd, error) {
 	}
 	if l.Dir != "" && !within(l.Dir, m.o.ScratchRoot) {
 		return nil, fmt.Errorf("%s: scratch directory %s is outside %s, the directory mounted into the enclave (ego.Options.ScratchRoot)", m.Name(), l.Dir, m.o.ScratchRoot)
+	}
+	if _, ok := gotest.FromArgs(l.Args); ok {
+		return m.userCommand(ctx, l, a), nil
 	}
 	cmd := exec.CommandContext(ctx, m.ego, append([]string{"run", a.exe}, l.Args...)...)
 	cmd.Env = m.env(cmd.Environ(), l.Env)

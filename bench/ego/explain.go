@@ -11,6 +11,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/workloads/enclave"
+	"github.com/enclavebench/enclavebench/workloads/gotest"
 )
 
 // A rule turns a launcher message into an explanation with its fix. The
@@ -314,6 +315,9 @@ func (m *Mode) AfterExit(l mode.Launch, foreign []string, stderr string, cr *res
 	}
 	if len(warnings) > 0 {
 		x["ego_warning"] = strings.Join(warnings, "; ")
+	}
+	if _, ok := gotest.FromArgs(l.Args); ok {
+		userAfterExit(cr)
 	}
 	if cr.ExitCode != 0 && len(out.Diagnostics) > 0 {
 		// Keep the last lines: the final ERROR names the failure.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/workloads/gotest"
 )
 
 // artifact is one signed binary and what it was signed with.
@@ -53,6 +54,14 @@ func (m *Mode) Prepare(ctx context.Context, cells []mode.Launch) error {
 	if m.o.SourceDir == "" {
 		return errors.New("ego: Options.SourceDir (the module root) is not set")
 	}
+	for _, d := range []string{m.o.CacheDir, filepath.Join(m.o.CacheDir, "build")} {
+		if err := privateDir(d); err != nil {
+			return err
+		}
+	}
+	if err := m.prepareUser(ctx, cells); err != nil {
+		return err
+	}
 	// Configurations first: a cell that cannot fit is bad input, reported
 	// before a key is created or anything is built.
 	for _, l := range cells {
@@ -81,11 +90,14 @@ func (m *Mode) Prepare(ctx context.Context, cells []mode.Launch) error {
 	}
 	m.key, m.keyRel = key, keyRel
 	type job struct {
-		cfg  Config
-		json []byte
+		cfg       Config
+		json      []byte
+		bin, sum  string
+		suiteCell bool
 	}
 	var jobs []job
 	seen := map[string]bool{}
+	suite := false
 	for _, l := range cells {
 		cfg, err := m.config(l, keyRel)
 		if err != nil {
@@ -95,27 +107,40 @@ func (m *Mode) Prepare(ctx context.Context, cells []mode.Launch) error {
 		if err != nil {
 			return err
 		}
-		if !seen[string(b)] {
-			seen[string(b)] = true
-			jobs = append(jobs, job{cfg, b})
+		j := job{cfg: cfg, json: b, suiteCell: true}
+		if u, ok := gotest.FromArgs(l.Args); ok {
+			j.sum = m.userSums[userKey(u)]
+			j.bin, j.suiteCell = m.userBins[j.sum], false
+		}
+		suite = suite || j.suiteCell
+		if k := j.sum + "\x00" + string(b); !seen[k] {
+			seen[k] = true
+			jobs = append(jobs, j)
 		}
 	}
-	bin, err := m.build(ctx)
-	if err != nil {
-		return err
-	}
-	binSum, err := result.FileSHA256(bin)
-	if err != nil {
-		return err
-	}
-	for _, j := range jobs {
-		a, err := m.sign(ctx, bin, binSum, j.cfg, j.json)
+	if suite {
+		bin, err := m.build(ctx)
 		if err != nil {
 			return err
 		}
-		m.artifacts[m.artifactKey(binSum, j.json)] = a
+		binSum, err := result.FileSHA256(bin)
+		if err != nil {
+			return err
+		}
+		m.binSum = binSum
+		for i := range jobs {
+			if jobs[i].suiteCell {
+				jobs[i].bin, jobs[i].sum = bin, binSum
+			}
+		}
 	}
-	m.binSum = binSum
+	for _, j := range jobs {
+		a, err := m.sign(ctx, j.bin, j.sum, j.cfg, j.json)
+		if err != nil {
+			return err
+		}
+		m.artifacts[m.artifactKey(j.sum, j.json)] = a
+	}
 	return nil
 }
 
@@ -149,11 +174,17 @@ func (m *Mode) config(l mode.Launch, keyRel string) (Config, error) {
 			names = append(names, name)
 		}
 	}
+	mem, hostDirs := l.Memory, []string(nil)
+	if u, ok := gotest.FromArgs(l.Args); ok {
+		// go test runs a test binary in its package's directory (testdata).
+		mem, hostDirs = m.userMemory(l, u), []string{u.Dir}
+	}
 	return EnclaveConfig(Params{
 		Exe:         "workload",
 		Key:         keyRel,
 		Debug:       m.o.Debug,
-		Memory:      l.Memory,
+		Memory:      mem,
+		HostDirs:    hostDirs,
 		Size:        l.Size,
 		ScratchRoot: m.o.ScratchRoot,
 		FromHost:    names,
@@ -187,7 +218,11 @@ func (m *Mode) artifactFor(l mode.Launch) (*artifact, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := m.artifacts[m.artifactKey(m.binSum, b)]
+	sum := m.binSum
+	if u, ok := gotest.FromArgs(l.Args); ok {
+		sum = m.userSums[userKey(u)]
+	}
+	a := m.artifacts[m.artifactKey(sum, b)]
 	if a == nil {
 		return nil, fmt.Errorf("%s: cell %s was not prepared (its enclave configuration has no signed binary)", m.Name(), l.Cell.Key())
 	}

@@ -548,7 +548,11 @@ func specOf(p pkg, b *result.GoTestBuild, top string, leaves []leaf, heap int64)
 		for i, k := range keys {
 			v[i] = params[k]
 		}
-		return []string{"--gotest-bin", bin, "--gotest-dir", dir, "--gotest-bench", full[strings.Join(v, "\x00")]}
+		a := []string{wgotest.FlagBin, bin, wgotest.FlagDir, dir, wgotest.FlagBench, full[strings.Join(v, "\x00")]}
+		if b.Tags != "" {
+			a = append(a, wgotest.FlagTags, b.Tags)
+		}
+		return a
 	}
 	return s, nil
 }

@@ -31,6 +31,57 @@ type Options struct {
 	Stderr io.Writer
 	// SampleExtra goes with every sample message (protocol.ExtraUncounted).
 	SampleExtra map[string]string
+	// Launcher, when set, starts the test binary: "ego run" for a test
+	// binary built with ego-go and signed (bench/ego). Its output is then
+	// copied to Echo, where the harness reads the launcher's lines.
+	Launcher []string
+	Echo     io.Writer
+}
+
+// Flags of the workload binary that run a user's benchmark (bench/gotest
+// passes them, bench/ego reads them from a cell's arguments).
+const (
+	FlagBin      = "--gotest-bin"
+	FlagDir      = "--gotest-dir"
+	FlagBench    = "--gotest-bench"
+	FlagTags     = "--gotest-tags"
+	FlagLauncher = "--gotest-launcher"
+)
+
+// Launch is what a cell's workload arguments say of its user benchmark.
+type Launch struct {
+	Bin, Dir, Bench, Tags string
+	MinTime               time.Duration
+	VCPUs                 int
+}
+
+// FromArgs reads a cell's workload arguments (runner.Config.Launch); false
+// when the cell runs no user benchmark.
+func FromArgs(args []string) (Launch, bool) {
+	var l Launch
+	for i := 0; i+1 < len(args); i++ {
+		v := args[i+1]
+		switch args[i] {
+		case FlagBin:
+			l.Bin = v
+		case FlagDir:
+			l.Dir = v
+		case FlagBench:
+			l.Bench = v
+		case FlagTags:
+			l.Tags = v
+		case "--min-time":
+			l.MinTime, _ = time.ParseDuration(v)
+		case "--vcpus":
+			l.VCPUs, _ = strconv.Atoi(v)
+		}
+	}
+	return l, l.Bin != ""
+}
+
+// Options returns the options of a run of l's benchmark on the host.
+func (l Launch) Options() Options {
+	return Options{Bin: l.Bin, Dir: l.Dir, Bench: l.Bench, VCPUs: l.VCPUs, MinTime: l.MinTime}
 }
 
 // Pattern is the -test.bench expression that selects exactly the benchmark
@@ -56,6 +107,10 @@ func (o Options) run(ctx context.Context, gctrace bool, extra ...string) ([]Resu
 		"-test.cpu=" + strconv.Itoa(max(o.VCPUs, 1))}
 	args = append(args, extra...)
 	cmd := exec.CommandContext(ctx, o.Bin, args...)
+	if len(o.Launcher) > 0 {
+		cmd = exec.CommandContext(ctx, o.Launcher[0], append(append(o.Launcher[1:len(o.Launcher):len(o.Launcher)], o.Bin), args...)...)
+		gctrace = false // the enclave gets its environment from enclave.json
+	}
 	cmd.Dir = o.Dir
 	// Output goes to files, not pipes: this process then makes no system
 	// call while the benchmark runs (the sim's counting pass counts them).
@@ -84,6 +139,9 @@ func (o Options) run(ctx context.Context, gctrace bool, extra ...string) ([]Resu
 	stdout, rerr := os.ReadFile(outFile.Name())
 	if rerr != nil {
 		return nil, 0, rerr
+	}
+	if len(o.Launcher) > 0 && o.Echo != nil {
+		o.Echo.Write(stdout) // the launcher's lines: none is a protocol line
 	}
 	out, perr := Parse(stdout)
 	if perr != nil {
@@ -167,6 +225,22 @@ func (o Options) Calibrate(ctx context.Context) (int, error) {
 	}
 	return rs[len(rs)-1].Iters, nil
 }
+
+// PeakHeap runs the benchmark for the minimum time and returns the
+// largest Go heap its runtime reported at a collection (gctrace); a
+// benchmark that never collected held less than the runtime's first heap
+// goal, which it returns (4 MiB: runtime/mgcpacer.go, heapMinimum).
+func (o Options) PeakHeap(ctx context.Context) (int64, error) {
+	_, peak, err := o.run(ctx, true, "-test.benchtime="+o.MinTime.String(), "-test.count=1")
+	if err != nil {
+		return 0, err
+	}
+	return max(peak, heapMinimum), nil
+}
+
+// heapMinimum is the Go runtime's first heap goal (runtime/mgcpacer.go,
+// defaultHeapMinimum = 4 << 20 with GOGC=100).
+const heapMinimum = 4 << 20
 
 // Measure calibrates, then runs the warmup and the repetitions in one run of
 // the test binary and writes a protocol sample per repetition to out. It

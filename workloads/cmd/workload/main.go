@@ -53,6 +53,8 @@ func run(stdout, stderr io.Writer, args []string) error {
 	fs.StringVar(&goTest.Bin, "gotest-bin", "", "run a user's Go benchmark: its test binary (go test -c; bench run --gotest)")
 	fs.StringVar(&goTest.Dir, "gotest-dir", "", "with --gotest-bin: the package directory the test binary runs in")
 	fs.StringVar(&goTest.Bench, "gotest-bench", "", "with --gotest-bin: the benchmark's full name (BenchmarkGet/size=1KiB)")
+	fs.String("gotest-tags", "", "with --gotest-bin: the build tags it was built with (for the enclave modes' build; unused here)")
+	fs.StringArrayVar(&goTest.Launcher, "gotest-launcher", nil, "with --gotest-bin: start it with this command, one word per flag (ego run)")
 	fs.StringVar(&env.Size, "size", "", "VM size of the cell")
 	fs.StringVar(&env.Mode, "mode", "native", "mode of the cell")
 	fs.IntVar(&env.VCPUs, "vcpus", runtime.NumCPU(), "the size's vCPUs")

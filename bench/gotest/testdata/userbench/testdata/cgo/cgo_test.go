@@ -1,0 +1,9 @@
+package cgo
+
+import "testing"
+
+func BenchmarkTwice(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		Twice(i)
+	}
+}

@@ -13,7 +13,8 @@ import (
 
 // EventUnits are the event counts written to bench.txt as per-op units, so
 // benchstat compares them alongside times.
-var EventUnits = []string{"syscalls", "ocalls", "ecalls", "epc_loads", "epc_evictions", "minflt", "majflt"}
+// The counting pass's events (CountEvents) follow them.
+var EventUnits = append([]string{"syscalls", "ocalls", "ecalls", "epc_loads", "epc_evictions", "minflt", "majflt"}, CountEvents...)
 
 // ModeSettingsConfig prefixes the configuration key of a mode's settings
 // in the Go benchmark format ("mode-settings-ego-sim:

@@ -176,6 +176,9 @@ type Run struct {
 	// -> "true"): --resume refuses to add cells under others. Runs from
 	// before they were recorded have none.
 	ModeSettings map[string]map[string]string `json:"mode_settings,omitempty"`
+	// Counts records the counting pass of a run with --counts (Counts):
+	// its tool and method, or why it was unavailable.
+	Counts *Counts `json:"counts,omitempty"`
 	// GoTest are the test binaries of the user's Go benchmarks the run
 	// measures (bench run --gotest); --resume rebuilds them and checks
 	// their SHA-256.

@@ -46,6 +46,7 @@ func AddFlags(fs *pflag.FlagSet, d Defaults) *Flags {
 	fs.Var(&intFlag{p: &f.warmup, min: 0}, "warmup", "warmup repetitions per cell, 0 or more (default: the profile's)")
 	fs.Var(&durationFlag{p: &f.minTime}, "min-time", "minimum duration of a repetition, > 0 (default: the profile's)")
 	fs.Var(&durationFlag{p: &f.timeout}, "timeout", "per-cell timeout, > 0 (default: the profile's)")
+	fs.BoolVar(&f.spec.Counts, "counts", false, "also count each cell's instructions, simulated cache misses (Xeon E-2288G), system calls and allocations per operation, in an untimed pass under Valgrind (docs/ci.md)")
 	if d.Run {
 		fs.Var(&seedFlag{p: &f.spec.Seed}, "seed", "seed of the cell order, not 0 (default: random, recorded in run.json)")
 		fs.Var(&intFlag{p: &f.spec.Rounds, min: 1}, "rounds", "processes per cell, each measuring reps/rounds repetitions, 1 or more (default 1; with --baseline, one per repetition)")

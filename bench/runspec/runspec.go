@@ -52,6 +52,10 @@ type Spec struct {
 	GoTest []string `json:"gotest,omitempty"`
 	Bench  string   `json:"bench,omitempty"`
 	Tags   string   `json:"tags,omitempty"`
+	// Counts asks for the untimed counting pass (bench/counts): per-op
+	// instructions, simulated cache misses, system calls and allocations
+	// on every sample, beside the timed figures (--counts).
+	Counts bool `json:"counts,omitempty"`
 }
 
 // MinTime is the minimum duration of a repetition (0: the profile's).
@@ -285,6 +289,9 @@ func (s Spec) Args() []string {
 	}
 	if s.Tags != "" {
 		a = append(a, "--tags", s.Tags)
+	}
+	if s.Counts {
+		a = append(a, "--counts")
 	}
 	return a
 }

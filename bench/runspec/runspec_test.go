@@ -36,7 +36,7 @@ func genSpec(t *rapid.T) Spec {
 		Profile: genName.Draw(t, "profile"),
 		Reps:    rapid.IntRange(0, 50).Draw(t, "reps"), MinTimeNS: rapid.Int64Range(0, 1e12).Draw(t, "min"),
 		TimeoutNS: rapid.Int64Range(0, 1e13).Draw(t, "timeout"), Seed: rapid.Int64Range(1, 1<<62).Draw(t, "seed"),
-		Rounds: rapid.IntRange(0, 10).Draw(t, "rounds")}
+		Rounds: rapid.IntRange(0, 10).Draw(t, "rounds"), Counts: rapid.Bool().Draw(t, "counts")}
 	if s.TimeoutNS != 0 && s.MinTimeNS >= s.TimeoutNS { // refused: every cell would time out
 		s.TimeoutNS = s.MinTimeNS + int64(time.Millisecond)
 	}

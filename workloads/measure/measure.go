@@ -7,6 +7,7 @@ package measure
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,6 +42,18 @@ type Options struct {
 	// the workload's native time and its paging events come from the same
 	// repetition.
 	Shadow func(n int) (map[string]int64, error)
+	// Iters, when positive, fixes every run's iteration count: no
+	// calibration, and a repetition is never redone for being shorter
+	// than MinTime. The counting pass (bench run --counts) uses it so
+	// that two processes run exactly the operations asked for.
+	Iters int
+	// Bracket, when set, is called right before (true) and right after
+	// (false) the operations of every measured repetition, outside its
+	// timing: the counting pass zeroes and dumps Valgrind's counters there.
+	Bracket func(begin bool)
+	// Allocs adds the heap allocations of each repetition to its events
+	// (protocol.EventAllocBytes, EventAllocObjects).
+	Allocs bool
 
 	now func() int64 // the monotonic clock (tests: a simulated one)
 }
@@ -77,9 +90,11 @@ func Run(b workload.Bench, o Options, out io.Writer) error {
 		return err
 	}
 	var r workload.Report
-	n, err := calibrate(b, &r, sw, o, maxIters)
-	if err != nil {
-		return err
+	n := o.Iters
+	if n <= 0 {
+		if n, err = calibrate(b, &r, sw, o, maxIters); err != nil {
+			return err
+		}
 	}
 	for i := 0; i < o.Warmup; i++ {
 		r.Reset()
@@ -179,18 +194,31 @@ func measureOne(b workload.Bench, r *workload.Report, w *stopwatch, n *int, o Op
 			ev0 = o.Events()
 		}
 		var ru0, ru1 unix.Rusage
+		var al0, al1 allocs
+		if o.Allocs {
+			al0 = readAllocs()
+		}
 		_ = unix.Getrusage(unix.RUSAGE_SELF, &ru0)
+		if o.Bracket != nil {
+			o.Bracket(true)
+		}
 		l, err := w.time(func() error {
 			err := b.Run(*n, r)
 			o.ran(*n)
 			return err
 		})
+		if o.Bracket != nil {
+			o.Bracket(false)
+		}
 		d := time.Duration(l.d)
 		_ = unix.Getrusage(unix.RUSAGE_SELF, &ru1)
+		if o.Allocs {
+			al1 = readAllocs()
+		}
 		if err != nil {
 			return nil, err
 		}
-		if d < o.MinTime && *n < maxIters {
+		if d < o.MinTime && *n < maxIters && o.Iters <= 0 {
 			*n = predict(*n, d, o.MinTime, maxIters)
 			continue
 		}
@@ -208,6 +236,10 @@ func measureOne(b workload.Bench, r *workload.Report, w *stopwatch, n *int, o Op
 			protocol.EventVolCtxSw:    ru1.Nvcsw - ru0.Nvcsw,
 			protocol.EventInvolCtxSw:  ru1.Nivcsw - ru0.Nivcsw,
 		}
+		if o.Allocs {
+			s.Events[protocol.EventAllocBytes] = int64(al1.bytes - al0.bytes)
+			s.Events[protocol.EventAllocObjects] = int64(al1.objects - al0.objects)
+		}
 		if w.step != 0 {
 			s.Events[EventTimerStepNS] = w.step
 			s.Events[EventTimerTailNS] = l.tail
@@ -224,4 +256,18 @@ func measureOne(b workload.Bench, r *workload.Report, w *stopwatch, n *int, o Op
 		}
 		return s, nil
 	}
+}
+
+// allocs are the Go runtime's cumulative heap allocations.
+type allocs struct{ bytes, objects uint64 }
+
+// readAllocs reads them with runtime.ReadMemStats, which flushes every P's
+// allocation cache first, so the counts are exact (runtime/metrics counts a
+// cached span's allocations only when the span is returned, and leaves tiny
+// allocations out of its object count). It stops the world: only the
+// untimed counting pass asks for it.
+func readAllocs() allocs {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return allocs{bytes: ms.TotalAlloc, objects: ms.Mallocs}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -410,5 +411,60 @@ func TestRunShadow(t *testing.T) {
 	o.Shadow = func(int) (map[string]int64, error) { return nil, errBench }
 	if err := Run(b, o, &bytes.Buffer{}); err == nil {
 		t.Error("a failing shadow run must fail the measurement")
+	}
+}
+
+// allocBench allocates size bytes per operation in one object each.
+type allocBench struct {
+	size int
+	sink [][]byte
+}
+
+func (b *allocBench) Run(n int, _ *workload.Report) error {
+	b.sink = b.sink[:0]
+	for i := 0; i < n; i++ {
+		b.sink = append(b.sink, make([]byte, b.size))
+	}
+	return nil
+}
+
+func (b *allocBench) Close() error { return nil }
+
+// With Iters the runs are exactly that long (no calibration, a short
+// repetition is kept), Bracket surrounds each measured run's operations,
+// and Allocs counts the heap allocations of the repetition.
+func TestFixedItersBracketAllocs(t *testing.T) {
+	b, o := newFake(constant(time.Nanosecond))
+	o.Reps, o.Warmup, o.MinTime, o.Iters = 2, 1, time.Second, 500
+	var brackets []bool
+	o.Bracket = func(begin bool) { brackets = append(brackets, begin) }
+	var out bytes.Buffer
+	if err := Run(b, o, &out); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{500, 500, 500}; !slices.Equal(b.calls, want) {
+		t.Errorf("runs %v, want %v (warmup and two repetitions of exactly --iters)", b.calls, want)
+	}
+	if want := []bool{true, false, true, false}; !slices.Equal(brackets, want) {
+		t.Errorf("brackets %v, want %v", brackets, want)
+	}
+
+	ab := &allocBench{size: 1000, sink: make([][]byte, 0, 4096)}
+	out.Reset()
+	if err := Run(ab, Options{Reps: 1, MinTime: time.Nanosecond, Iters: 4096, Allocs: true}, &out); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := protocol.Parse(bytes.TrimSpace(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := msg.Sample.Events
+	// 1000-byte objects land in the 1024-byte size class; a little more
+	// may come from the runtime's own allocations.
+	if got := ev[protocol.EventAllocObjects]; got < 4096 || got > 4096+64 {
+		t.Errorf("alloc_objects %d, want 4096 (+ a few of the runtime's)", got)
+	}
+	if got := ev[protocol.EventAllocBytes]; got < 4096*1024 || got > 4096*1024+64<<10 {
+		t.Errorf("alloc_bytes %d, want 4 MiB (+ a little)", got)
 	}
 }

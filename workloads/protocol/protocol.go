@@ -116,6 +116,12 @@ const (
 	// emulation included.
 	EventEPCPassOps = "epc_pass_ops"
 	EventEPCPassNS  = "epc_pass_ns"
+	// EventAllocBytes and EventAllocObjects are what the Go runtime
+	// allocated on the heap during the repetition (runtime/metrics
+	// /gc/heap/allocs:bytes and :objects, every goroutine of the process);
+	// measured in the counting pass only (bench run --counts).
+	EventAllocBytes   = "alloc_bytes"
+	EventAllocObjects = "alloc_objects"
 )
 
 // ExtraOpsTotal is the done message's count of every operation the

@@ -12,12 +12,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/cpu"
 	"golang.org/x/sys/unix"
 
 	"github.com/enclavebench/enclavebench/workloads/arena"
@@ -26,12 +28,17 @@ import (
 	"github.com/enclavebench/enclavebench/workloads/measure"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/suite"
+	"github.com/enclavebench/enclavebench/workloads/valgrind"
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 var start = time.Now()
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == CPUFeaturesArg {
+		fmt.Println(strings.Join(cpuFeatures(), " "))
+		return
+	}
 	if err := run(os.Stdout, os.Stderr, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "workload:", err)
 		os.Exit(1)
@@ -48,6 +55,8 @@ func run(stdout, stderr io.Writer, args []string) error {
 		warmup   = fs.Int("warmup", 1, "warmup repetitions after calibration")
 		minTime  = fs.Duration("min-time", 100*time.Millisecond, "minimum duration of one repetition")
 		swepcCap = fs.Int64("swepc-cap", 0, "sim mode: cap the software EPC's resident bytes (needs -tags sim)")
+		iters    = fs.Int("iters", 0, "counting pass: run exactly this many operations per repetition (no calibration)")
+		counted  = fs.Bool("count-pass", false, "counting pass (bench run --counts): fixed --iters, allocations counted, each repetition's operations marked in Valgrind's log")
 		goTest   gotest.Options
 	)
 	fs.StringVar(&goTest.Bin, "gotest-bin", "", "run a user's Go benchmark: its test binary (go test -c; bench run --gotest)")
@@ -117,7 +126,10 @@ func run(stdout, stderr io.Writer, args []string) error {
 	digest := enclave.NewDigester()
 	var ops int64 // every operation the process ran: EGo's OCALL table covers them all
 	opts := measure.Options{Reps: *reps, Warmup: *warmup, MinTime: *minTime, Events: arena.Events, OnLine: digest.Add,
-		Ran: func(n int) { ops += int64(n) }}
+		Ran: func(n int) { ops += int64(n) }, Iters: *iters, Allocs: *counted}
+	if *iters < 0 {
+		return fmt.Errorf("--iters %d: want a positive count of operations (0: calibrate)", *iters)
+	}
 	if simBefore != nil {
 		if err := simBefore(args, env, &opts); err != nil {
 			protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
@@ -131,6 +143,12 @@ func run(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
 		return err
+	}
+	if *counted {
+		if *iters <= 0 {
+			return fmt.Errorf("--count-pass needs --iters")
+		}
+		countUnderValgrind(&opts)
 	}
 	var closeShadow func() error
 	if _, ok := b.(workload.Driven); !ok && simPair != nil {
@@ -173,6 +191,50 @@ func run(stdout, stderr io.Writer, args []string) error {
 	extra[protocol.ExtraGoSysBytes] = strconv.FormatUint(ms.Sys, 10)
 	return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeDone, ElapsedNS: time.Since(start).Nanoseconds(),
 		Extra: extra})
+}
+
+// Marks in Valgrind's log around the counted repetition's operations.
+const (
+	countBeginMark = "enclavebench-count-begin"
+	countEndMark   = "enclavebench-count-end"
+)
+
+// countUnderValgrind marks each measured repetition's operations in
+// Valgrind's log (its system call trace), when the process runs under it.
+func countUnderValgrind(o *measure.Options) {
+	if !valgrind.Running() {
+		return // counting allocations only
+	}
+	o.Bracket = func(begin bool) {
+		if begin {
+			valgrind.Mark(countBeginMark)
+		} else {
+			valgrind.Mark(countEndMark)
+		}
+	}
+}
+
+// CPUFeaturesArg makes the binary print the x86 features the Go runtime's
+// CPU detection sees (golang.org/x/sys/cpu) and exit: the counting pass
+// runs it natively and under Valgrind, whose CPU model may hide some
+// (SHA, AVX-512), so that code paths chosen by feature may differ.
+const CPUFeaturesArg = "--cpu-features"
+
+// cpuFeatures lists the x86 features detected, as x/sys/cpu names them
+// without "Has" (AES, AVX2, SHA...).
+func cpuFeatures() []string {
+	var out []string
+	v := reflect.ValueOf(cpu.X86)
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Type().Field(i)
+		if name, ok := strings.CutPrefix(f.Name, "Has"); ok && f.Type.Kind() == reflect.Bool && v.Field(i).Bool() {
+			out = append(out, name)
+		}
+	}
+	if valgrind.HasSHA() {
+		out = append(out, "SHA")
+	}
+	return out
 }
 
 // serve runs a driven workload: it announces where it listens and serves

@@ -1,0 +1,67 @@
+package result
+
+import "github.com/enclavebench/enclavebench/workloads/protocol"
+
+// Events of the counting pass (bench run --counts, bench/counts): per-op
+// figures of an untimed run of the workload under Valgrind, put on every
+// sample of the cell as totals over the repetition (the per-op figure
+// times the sample's operations), so bench.txt shows them as <event>/op.
+// Within one run every sample of a cell carries the same per-op figure:
+// their spread shows only across runs.
+const (
+	// EventInstructions is Cachegrind's Ir: instructions executed, every
+	// thread of the workload process.
+	EventInstructions = "instructions"
+	// EventL1DMisses is Cachegrind's D1mr + D1mw in the Xeon E-2288G's L1d.
+	EventL1DMisses = "l1d_misses"
+	// EventLLMisses is Cachegrind's ILmr + DLmr + DLmw in the Xeon
+	// E-2288G's 16 MiB last-level cache: the accesses that reach memory
+	// (bench/sim prices them with the memory-encryption factor where the
+	// host has no LLC-miss counter). Not "llc_misses": that is the sim
+	// mode's hardware count (perf_event_open), another source.
+	EventLLMisses = "ll_misses"
+	// EventProcessSyscalls is every system call the workload process made
+	// during the counted operations (Valgrind's system call trace, every
+	// thread, the Go runtime's included), except clock reads, which are
+	// vDSO calls natively. Not "syscalls": that is what the syscall and
+	// fileio workloads count of their own calls.
+	EventProcessSyscalls = "process_syscalls"
+	// EventAllocBytes and EventAllocObjects are the Go heap allocations of
+	// the counted operations (runtime.MemStats TotalAlloc and Mallocs;
+	// workloads/protocol).
+	EventAllocBytes   = protocol.EventAllocBytes
+	EventAllocObjects = protocol.EventAllocObjects
+)
+
+// CountEvents are the counting pass's events, in the order readers list
+// them.
+var CountEvents = []string{EventInstructions, EventL1DMisses, EventLLMisses, EventProcessSyscalls, EventAllocBytes, EventAllocObjects}
+
+// Counts is run.json's record of the counting pass (bench run --counts):
+// where its events come from, or why there are none.
+type Counts struct {
+	// Unavailable says why no cell was counted (Valgrind missing); the
+	// samples then carry no count events and the gate uses time only.
+	Unavailable string `json:"unavailable,omitempty"`
+	// Tool is the counting tool and its version ("valgrind-3.19.0").
+	Tool string `json:"tool,omitempty"`
+	// Method is how the counts are taken and scaled per operation.
+	Method string `json:"method,omitempty"`
+	// Cache is the simulated cache geometry, with its source.
+	Cache string `json:"cache,omitempty"`
+	// Events describes each count event (CountEvents) this run records.
+	Events map[string]string `json:"events,omitempty"`
+	// CPUHidden are the CPU features the host has and the counted
+	// process did not see under Valgrind (code paths that may differ
+	// from the timed runs'); nil when none or not probed.
+	CPUHidden []string `json:"cpu_hidden,omitempty"`
+	// Env is the environment the counted processes ran with beyond the
+	// cell's (GODEBUG settings).
+	Env []string `json:"env,omitempty"`
+}
+
+// Keys of a counted cell's Extra (cells.jsonl).
+const (
+	ExtraCountsIters = "counts_iters" // operations of the smaller counted run (the larger runs twice as many)
+	ExtraCountsError = "counts_error" // why this cell has no counts
+)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -23,6 +24,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/enclavebench/enclavebench/bench/counts"
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
@@ -63,6 +65,16 @@ type Config struct {
 	Rounds int
 	// Seed draws the order of the builds in each round.
 	Seed int64
+	// Counter, when set, runs the counting pass (bench run --counts) of
+	// every cell and side before the timed cells, and its per-op counts
+	// go on every sample of the cell.
+	Counter *counts.Counter
+	// CountWorkers is how many counting processes run at once (default:
+	// the CPUs this process may use; the pass is untimed).
+	CountWorkers int
+	// Notice, when set, receives one-line notices (the counting pass's
+	// duration).
+	Notice func(string)
 }
 
 // Side is one build under test: its workload binary, its modes and where
@@ -77,7 +89,8 @@ type Side struct {
 type job struct {
 	side      *Side
 	reps      int
-	repOffset int // added to the process's repetition numbers
+	repOffset int            // added to the process's repetition numbers
+	counts    *counts.Result // the cell's counting pass on this side (nil: none)
 }
 
 // Event reports progress.
@@ -133,6 +146,11 @@ func Run(ctx context.Context, c *Config) (Summary, error) {
 	rounds := min(max(c.Rounds, 1), c.Reps)
 	perRound := (c.Reps + rounds - 1) / rounds
 	rng := rand.New(rand.NewPCG(uint64(c.Seed), 0x726f756e6473)) // "rounds"
+	counted, err := c.countAll(ctx, sides)
+	if err != nil {
+		sum.Interrupted = ctx.Err() != nil
+		return sum, err
+	}
 	for i, cell := range c.Cells {
 		if ctx.Err() != nil {
 			sum.Interrupted = true
@@ -153,7 +171,7 @@ func Run(ctx context.Context, c *Config) (Summary, error) {
 				if o := outcomes[si]; o != nil && o.Status != result.StatusOK {
 					continue // this side already failed or does not apply
 				}
-				cr, err := c.runCell(ctx, cell, c.Attempts[key], job{side: sides[si], reps: reps, repOffset: r * perRound})
+				cr, err := c.runCell(ctx, cell, c.Attempts[key], job{side: sides[si], reps: reps, repOffset: r * perRound, counts: counted[si][key]})
 				if ctx.Err() != nil {
 					// Interrupted mid-cell: record nothing, so --resume redoes it;
 					// the samples it streamed stay on disk as a partial attempt.
@@ -190,6 +208,85 @@ func Run(ctx context.Context, c *Config) (Summary, error) {
 		}
 	}
 	return sum, nil
+}
+
+// countAll runs the counting pass of every cell on every side, several at
+// a time (it is untimed), before any timed cell: the cell in the native
+// mode, so that its modes share one count (Counter caches by arguments).
+func (c *Config) countAll(ctx context.Context, sides []*Side) ([]map[string]*counts.Result, error) {
+	out := make([]map[string]*counts.Result, len(sides))
+	for i := range out {
+		out[i] = map[string]*counts.Result{}
+	}
+	if c.Counter == nil || c.Counter.Unavailable != "" {
+		return out, nil
+	}
+	start := time.Now()
+	scratchRoot := c.ScratchDir
+	if scratchRoot == "" {
+		scratchRoot = os.TempDir()
+	}
+	type task struct {
+		side int
+		cell plan.Cell
+	}
+	tasks := make(chan task)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	workers := c.CountWorkers
+	if workers <= 0 {
+		cpus, _ := cpuSet(runtime.NumCPU())
+		workers = max(1, len(cpus))
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range tasks {
+				r := c.countCell(ctx, scratchRoot, sides[t.side].WorkloadBin, t.cell)
+				mu.Lock()
+				out[t.side][t.cell.Key()] = r
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, cell := range c.Cells {
+		for si := range sides {
+			select {
+			case tasks <- task{si, cell}:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+	}
+	close(tasks)
+	wg.Wait()
+	if c.Notice != nil && ctx.Err() == nil {
+		failed := 0
+		for _, m := range out {
+			for _, r := range m {
+				if r.Err != "" {
+					failed++
+				}
+			}
+		}
+		c.Notice(fmt.Sprintf("counting pass: %d cells x %d builds in %s with %d at a time (%d without counts, see cells.jsonl counts_error)",
+			len(c.Cells), len(sides), time.Since(start).Round(time.Second), workers, failed))
+	}
+	return out, ctx.Err()
+}
+
+func (c *Config) countCell(ctx context.Context, scratchRoot, bin string, cell plan.Cell) *counts.Result {
+	dir, err := os.MkdirTemp(scratchRoot, "enclavebench-count-*")
+	if err != nil {
+		return &counts.Result{Err: "scratch directory: " + err.Error()}
+	}
+	defer os.RemoveAll(dir)
+	native := cell
+	native.Mode = mode.Native
+	l := c.launch(native, dir, bin, 1)
+	return c.Counter.Count(ctx, bin, l.Args, l.Env, dir)
 }
 
 // mergeRound folds the outcome of one more round of a cell into acc: times
@@ -285,6 +382,12 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 			Size: cell.Size, Mode: cell.Mode, Rep: ps.Rep + j.repOffset, Iters: ps.Iters,
 			ElapsedNS: ps.ElapsedNS, Values: ps.Values, Events: ps.Events,
 			Time: time.Now().UTC()}
+		if j.counts != nil && j.counts.PerOp != nil && ps.Iters > 0 {
+			if s.Events == nil {
+				s.Events = map[string]int64{}
+			}
+			maps.Copy(s.Events, j.counts.Events(ps.Iters))
+		}
 		if err := m.Finish(l, &s, extra); err != nil {
 			protoErr = err.Error()
 			return
@@ -365,6 +468,17 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 	}
 	if r, ok := m.(mode.ExitReporter); ok {
 		r.AfterExit(l, append(foreign, foreignTail...), cr.Stderr, &cr)
+	}
+	if j.counts != nil {
+		if cr.Extra == nil {
+			cr.Extra = map[string]string{}
+		}
+		if j.counts.Iters > 0 {
+			cr.Extra[result.ExtraCountsIters] = strconv.Itoa(j.counts.Iters)
+		}
+		if j.counts.Err != "" {
+			cr.Extra[result.ExtraCountsError] = j.counts.Err
+		}
 	}
 	if storeErr != nil {
 		return cr, storeErr

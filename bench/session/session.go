@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enclavebench/enclavebench/bench/counts"
 	"github.com/enclavebench/enclavebench/bench/facts"
 	"github.com/enclavebench/enclavebench/bench/gotest"
 	"github.com/enclavebench/enclavebench/bench/host"
@@ -588,6 +589,21 @@ func execute(ctx context.Context, o Options, sides []*side, cells []plan.Cell, s
 	cfg := &runner.Config{Cells: cells, Modes: main.modes, WorkloadBin: main.bin,
 		Reps: spec.Reps, Warmup: *spec.Warmup, MinTime: spec.MinTime(), Timeout: spec.Timeout(), Attempts: attempts,
 		ProvenancePath: provenancePath(main.modes), Rounds: spec.Rounds, Seed: spec.Seed}
+	if spec.Counts {
+		cfg.Counter = counts.Find()
+		cfg.Notice = func(msg string) { fmt.Fprintln(o.Stderr, msg) }
+		info := cfg.Counter.Info()
+		if cfg.Counter.Unavailable != "" {
+			fmt.Fprintln(o.Stderr, "counts:", cfg.Counter.Unavailable)
+		} else if hidden, err := cfg.Counter.HiddenCPU(ctx, main.bin); err != nil {
+			fmt.Fprintln(o.Stderr, "counts: warning: could not compare the CPU features seen under valgrind:", err)
+		} else {
+			info.CPUHidden = hidden
+		}
+		for _, sd := range sides {
+			sd.run.Counts = info
+		}
+	}
 	// Prepare (build, sign) before anything is written: a mode that cannot
 	// prepare leaves no half-made result directory behind.
 	for _, sd := range sides {

@@ -22,8 +22,8 @@
 // time plus every event counted for it, priced by the cost profile
 // (OCALLs and ECALLs at the counting pass's rates times the sample's
 // operations, EPC loads and evictions of the same operations, and LLC
-// misses times the memory-encryption factor where the host can count
-// them), so the prediction is never below the measured base
+// misses times the memory-encryption factor: the host's where it can count
+// them, else the simulated ones of bench run --counts), so the prediction is never below the measured base
 // (bench/sim/paired reads the pairs back for reports). Where this host
 // denies userfaultfd or seccomp, the mode says so once and falls back to
 // counts-free samples: measured values, no prediction, Model.CountsOnly =
@@ -127,7 +127,7 @@ func (m *Mode) ProfileRef() *result.CostProfileRef {
 		notes = append(notes, "counts-free: "+m.denied)
 	}
 	if m.checked && m.probe.LLC != "" {
-		notes = append(notes, "memory-encryption factor not applied (no LLC-miss counter on this host)")
+		notes = append(notes, "no LLC-miss counter on this host: the memory-encryption factor applies to the counting pass's simulated LLC misses (bench run --counts), else not at all")
 	}
 	if len(notes) > 0 {
 		src += "; " + strings.Join(notes, "; ")
@@ -346,7 +346,7 @@ func (m *Mode) Finish(l mode.Launch, s *result.Sample, extra map[string]string) 
 		CountsOnly(s, nil, ref, "OCALLs not counted: "+pass.Unavailable)
 		return nil
 	}
-	_, err = Predict(s, pass, pr, Emulation{FaultTrapNS: m.probe.FaultTrapNS}, ref)
+	_, err = Predict(s, pass, pr, Emulation{FaultTrapNS: m.probe.FaultTrapNS, LLCMissNS: m.probe.LLCMissNS}, ref)
 	return err
 }
 

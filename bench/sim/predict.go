@@ -21,13 +21,21 @@ const (
 	EventCostEPC     = "model_epc_ns"      // predicted time of EPC loads and evictions
 	EventCostMEE     = "model_mee_ns"      // predicted extra time of LLC misses
 	EventLLCMisses   = "llc_misses"        // counted by the timed pass, when the host allows
-	EventCountNS     = "count_pass_ns"     // duration of the counting pass's operations
+	// EventLLMisses are the counting pass's simulated LLC misses of the
+	// DCsv2 CPU (bench run --counts, result.EventLLMisses): the
+	// memory-encryption term's count where the host has no LLC-miss
+	// counter.
+	EventLLMisses = result.EventLLMisses
+	EventCountNS  = "count_pass_ns" // duration of the counting pass's operations
 )
 
 // Emulation is what the software EPC costs on this host beyond what SGX
-// would: its handler's time plus FaultTrapNS per fault.
+// would: its handler's time plus FaultTrapNS per fault. LLCMissNS is this
+// host's latency of an LLC miss (the probe's), which prices the counting
+// pass's simulated misses.
 type Emulation struct {
 	FaultTrapNS float64
+	LLCMissNS   float64
 }
 
 // Prediction is the model's account of one sample.
@@ -88,8 +96,17 @@ func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref s
 	p.OCallNS = p.OCalls * pr.NS(pr.OCallCycles)
 	p.ECallNS = p.ECalls * pr.NS(pr.ECallCycles)
 	p.EPCNS = float64(max(ev[protocol.EventEPCLoads], 0))*pr.NS(pr.EPCLoadCycles) + float64(max(ev[protocol.EventEPCEvicts], 0))*pr.NS(pr.EPCEvictionCycles)
-	if misses, ok := ev[EventLLCMisses]; ok && misses > 0 && pass != nil && pass.HostLLCMissNS > 0 && pr.MEEFactor > 1 {
-		p.MEENS = float64(misses) * pass.HostLLCMissNS * (pr.MEEFactor - 1)
+	// Memory encryption: every access that misses the LLC takes MEEFactor
+	// times its latency. The misses are the host's own (PMU) where it
+	// counts them, else the counting pass's simulated misses of the DCsv2
+	// CPU's 16 MiB LLC (--counts), priced at this host's miss latency.
+	switch misses, ok := ev[EventLLCMisses]; {
+	case ok && pass != nil && pass.HostLLCMissNS > 0:
+		if misses > 0 && pr.MEEFactor > 1 {
+			p.MEENS = float64(misses) * pass.HostLLCMissNS * (pr.MEEFactor - 1)
+		}
+	case ev[EventLLMisses] > 0 && em.LLCMissNS > 0 && pr.MEEFactor > 1:
+		p.MEENS = float64(ev[EventLLMisses]) * em.LLCMissNS * (pr.MEEFactor - 1)
 	}
 	p.PredictedNS = p.BaseNS + p.OCallNS + p.ECallNS + p.EPCNS + p.MEENS
 	for name, v := range map[string]float64{EventCostOCalls: p.OCallNS, EventCostECalls: p.ECallNS, EventCostEPC: p.EPCNS, EventCostMEE: p.MEENS} {

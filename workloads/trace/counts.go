@@ -167,4 +167,8 @@ type Probe struct {
 	// FaultTrapNS is the software EPC's cost per fault beyond its handler's
 	// own time (the kernel's userfault round trip), per fault.
 	FaultTrapNS float64 `json:"fault_trap_ns,omitempty"`
+	// LLCMissNS is this host's latency of one access that misses the LLC
+	// (a pointer chase over 128 MiB), measured whether or not the host
+	// can count LLC misses: it prices the counting pass's simulated ones.
+	LLCMissNS float64 `json:"llc_miss_ns,omitempty"`
 }

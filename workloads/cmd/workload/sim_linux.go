@@ -398,6 +398,7 @@ func probe() trace.Probe {
 	} else {
 		c.close()
 	}
+	p.LLCMissNS = llcMissNS()
 	return p
 }
 

@@ -1,0 +1,460 @@
+// Package counts is the counting pass of `bench run --counts`: for each
+// cell, untimed runs of the plain workload binary under Valgrind's
+// Cachegrind that give deterministic figures per operation (instructions,
+// simulated cache misses of the DCsv2 CPU, system calls, heap
+// allocations), put beside the timed figures of every sample.
+//
+// Cachegrind counts the whole process, so each cell runs twice with a
+// fixed number of operations, N and 2N (the workload's --iters, one warmup
+// and one measured repetition each): the difference is 2N operations in
+// steady state, and start-up and setup cancel out. The workload marks its
+// measured repetition in Valgrind's log (workloads/valgrind), so its
+// system calls are counted from the trace between the marks; the Go
+// runtime counts its allocations exactly (ReadMemStats around it).
+//
+// N is the largest power of two whose operations take at most TargetTime
+// natively (one short native run finds it): a cell costs 6N operations
+// under Valgrind, 20-100x slower than native, plus two start-ups.
+package counts
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
+
+// The simulated caches: the Xeon E-2288G of the DCsv2 sizes (Coffee Lake).
+// Sources: Intel ARK, Xeon E-2288G (16 MB Intel Smart Cache, 8 cores);
+// Intel 64 and IA-32 Architectures Optimization Reference Manual, Skylake
+// client microarchitecture (which Coffee Lake keeps): L1 data and
+// instruction caches 32 KiB 8-way each, 64-byte lines, last level 2 MiB
+// per core slice, 16-way. Cachegrind simulates two levels (L1 and the last
+// level), so the 256 KiB L2 is not modelled; the LLC is the whole 16 MiB,
+// as one cell on an otherwise idle host would see it.
+const (
+	cacheI1 = "--I1=32768,8,64"
+	cacheD1 = "--D1=32768,8,64"
+	cacheLL = "--LL=16777216,16,64"
+	// CacheDescription is run.json's account of the geometry.
+	CacheDescription = "Xeon E-2288G (DCsv2): L1i and L1d 32 KiB 8-way, LLC 16 MiB 16-way, 64-byte lines (Intel ARK E-2288G; Intel Optimization Reference Manual, Skylake client); Cachegrind has no L2"
+)
+
+// Env is what the counted processes run with beyond the cell's
+// environment: no asynchronous preemption, whose signals follow the clock
+// (Valgrind runs the process 20-100x slower, so there would be 20-100x
+// more of them per operation than natively, and a varying number).
+var Env = []string{"GODEBUG=asyncpreemptoff=1"}
+
+// uncounted are the system calls left out of process_syscalls: those that
+// are vDSO calls natively (Valgrind makes the process issue them as system
+// calls), and nanosleep, with which the Go runtime's sysmon thread sleeps
+// on a clock (Go's time.Sleep uses timers, not nanosleep): under Valgrind
+// it follows the slowed-down clock, not the operations.
+var uncounted = []string{"clock_gettime", "gettimeofday", "time", "getcpu", "clock_getres", "nanosleep"}
+
+// Marks the workload writes into Valgrind's log around its measured
+// repetition (workloads/cmd/workload).
+const (
+	beginMark = "enclavebench-count-begin"
+	endMark   = "enclavebench-count-end"
+)
+
+// Counter runs counting passes. Its zero value is unusable: Find.
+type Counter struct {
+	// Valgrind is the valgrind executable ("" when unavailable).
+	Valgrind string
+	// Version is what `valgrind --version` printed.
+	Version string
+	// Unavailable says why nothing can be counted.
+	Unavailable string
+	// TargetTime is the native duration N operations should last.
+	TargetTime time.Duration
+	// Timeout bounds one counted process.
+	Timeout time.Duration
+
+	mu    sync.Mutex
+	cache map[string]*Result
+}
+
+// Find locates Valgrind (on $PATH) and returns a Counter; without it the
+// Counter is Unavailable and counts nothing.
+func Find() *Counter {
+	c := &Counter{TargetTime: 2 * time.Millisecond, Timeout: 5 * time.Minute, cache: map[string]*Result{}}
+	path, err := exec.LookPath("valgrind")
+	if err != nil {
+		c.Unavailable = "valgrind not found on $PATH (install it from the distribution's packages: apt-get install valgrind; scripts/install-deps.sh): no counts, the gate uses time only"
+		return c
+	}
+	out, err := exec.Command(path, "--version").Output()
+	if err != nil {
+		c.Unavailable = fmt.Sprintf("%s --version: %v: no counts, the gate uses time only", path, err)
+		return c
+	}
+	c.Valgrind, c.Version = path, strings.TrimSpace(string(out))
+	return c
+}
+
+// Info is run.json's record of the counting pass.
+func (c *Counter) Info() *result.Counts {
+	if c.Unavailable != "" {
+		return &result.Counts{Unavailable: c.Unavailable}
+	}
+	return &result.Counts{
+		Tool: c.Version + " cachegrind",
+		Method: "untimed runs of the plain workload binary under Cachegrind (--cache-sim=yes), N and 2N operations (--iters, one warmup and one measured repetition each); " +
+			"per op = (count(2N) - count(N)) / 2N, so start-up and setup cancel; system calls from the trace between the workload's marks around its measured repetition; allocations from runtime.ReadMemStats around it. " +
+			"Counts are of the workload process, not of an enclave runtime (EGo) around it; for enclave modes they are the plain build's",
+		Cache: CacheDescription,
+		Events: map[string]string{
+			result.EventInstructions:    "instructions executed (Cachegrind Ir), every thread",
+			result.EventL1DMisses:       "L1d misses, reads and writes (D1mr + D1mw), simulated E-2288G L1d",
+			result.EventLLMisses:        "last-level cache misses, instructions and data (ILmr + DLmr + DLmw), simulated 16 MiB E-2288G LLC: accesses that reach memory",
+			result.EventProcessSyscalls: "system calls of every thread during the measured operations (valgrind --trace-syscalls), clock reads (vDSO natively) and the runtime's sysmon nanosleep left out",
+			result.EventAllocBytes:      "bytes allocated on the Go heap (runtime.MemStats.TotalAlloc)",
+			result.EventAllocObjects:    "objects allocated on the Go heap (runtime.MemStats.Mallocs)",
+		},
+		Env: Env,
+	}
+}
+
+// Result is one cell's counting pass.
+type Result struct {
+	// PerOp are the count events per operation.
+	PerOp map[string]float64
+	// Iters is N.
+	Iters int
+	// NA is set when the workload does not apply outside an enclave.
+	NA string
+	// Err says why the cell could not be counted.
+	Err string
+}
+
+// Events turns the per-op figures into totals over iters operations.
+func (r *Result) Events(iters int) map[string]int64 {
+	out := make(map[string]int64, len(r.PerOp))
+	for k, v := range r.PerOp {
+		out[k] = int64(math.Round(v * float64(iters)))
+	}
+	return out
+}
+
+// Count runs the counting pass of the workload binary bin with the cell's
+// arguments args (the timed run's; flags given later override earlier
+// ones) in the scratch directory dir. Results are cached by binary,
+// arguments (but --tmpdir) and environment: two cells whose workload
+// processes get the same ones are counted once.
+func (c *Counter) Count(ctx context.Context, bin string, args, env []string, dir string) *Result {
+	k := slices.Clone(args)
+	for i := range k {
+		if k[i] == "--tmpdir" && i+1 < len(k) {
+			k[i+1] = ""
+		}
+	}
+	key := bin + "\x00" + strings.Join(k, "\x00") + "\x00" + strings.Join(env, "\x00")
+	c.mu.Lock()
+	if r, ok := c.cache[key]; ok {
+		c.mu.Unlock()
+		return r
+	}
+	c.mu.Unlock()
+	r := c.count(ctx, bin, args, env, dir)
+	if ctx.Err() == nil {
+		c.mu.Lock()
+		c.cache[key] = r
+		c.mu.Unlock()
+	}
+	return r
+}
+
+func (c *Counter) count(ctx context.Context, bin string, args, env []string, dir string) *Result {
+	if c.Unavailable != "" {
+		return &Result{Err: c.Unavailable}
+	}
+	// N: a short native run.
+	probe, err := c.runNative(ctx, bin, append(slices.Clone(args), "--reps", "1", "--warmup", "0", "--min-time", c.TargetTime.String()), env, dir)
+	if err != nil {
+		return &Result{Err: "finding the operation count natively: " + err.Error()}
+	}
+	if probe.na != "" {
+		return &Result{NA: probe.na}
+	}
+	n := 1
+	for n*2 <= probe.iters {
+		n *= 2
+	}
+	runs := make([]*counted, 2)
+	for i, k := range []int{n, 2 * n} {
+		r, err := c.runValgrind(ctx, bin, append(slices.Clone(args), "--reps", "1", "--warmup", "1", "--iters", strconv.Itoa(k), "--count-pass"), env, dir, i)
+		if err != nil {
+			return &Result{Iters: n, Err: fmt.Sprintf("counted run of %d operations: %v", k, err)}
+		}
+		if r.na != "" {
+			return &Result{NA: r.na}
+		}
+		runs[i] = r
+	}
+	ops := float64(2 * n) // (warmup 2N + repetition 2N) - (warmup N + repetition N)
+	res := &Result{Iters: n, PerOp: map[string]float64{}}
+	lo, hi := runs[0].cg, runs[1].cg
+	res.PerOp[result.EventInstructions] = float64(hi["Ir"]-lo["Ir"]) / ops
+	res.PerOp[result.EventL1DMisses] = float64(hi["D1mr"]+hi["D1mw"]-lo["D1mr"]-lo["D1mw"]) / ops
+	res.PerOp[result.EventLLMisses] = float64(hi["ILmr"]+hi["DLmr"]+hi["DLmw"]-lo["ILmr"]-lo["DLmr"]-lo["DLmw"]) / ops
+	for k, v := range res.PerOp {
+		res.PerOp[k] = math.Max(v, 0) // a cache miss fewer in the longer run is noise, not a negative count
+	}
+	// The measured repetition of the longer run: 2N operations.
+	if runs[1].syscalls >= 0 {
+		res.PerOp[result.EventProcessSyscalls] = float64(runs[1].syscalls) / float64(2*n)
+	}
+	for _, e := range []string{result.EventAllocBytes, result.EventAllocObjects} {
+		if v, ok := runs[1].events[e]; ok {
+			res.PerOp[e] = float64(v) / float64(runs[1].iters)
+		}
+	}
+	return res
+}
+
+// counted is what one counted process gave.
+type counted struct {
+	na       string
+	iters    int              // of its measured repetition
+	events   map[string]int64 // of its measured repetition
+	cg       map[string]int64 // Cachegrind's totals
+	syscalls int64            // between the marks; -1 when unmarked
+}
+
+func (c *Counter) runNative(ctx context.Context, bin string, args, env []string, dir string) (*counted, error) {
+	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, bin, args...)
+	cmd.Env = append(append(cmd.Environ(), env...), Env...)
+	cmd.Dir = dir
+	return runProtocol(cmd)
+}
+
+func (c *Counter) runValgrind(ctx context.Context, bin string, args, env []string, dir string, i int) (*counted, error) {
+	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	out := filepath.Join(dir, fmt.Sprintf("cachegrind.%d.out", i))
+	log := filepath.Join(dir, fmt.Sprintf("valgrind.%d.log", i))
+	vargs := []string{"--tool=cachegrind", "--cache-sim=yes", cacheI1, cacheD1, cacheLL,
+		"--cachegrind-out-file=" + out, "--trace-syscalls=yes", "--log-file=" + log, bin}
+	cmd := exec.CommandContext(cctx, c.Valgrind, append(vargs, args...)...)
+	cmd.Env = append(append(cmd.Environ(), env...), Env...)
+	cmd.Dir = dir
+	r, err := runProtocol(cmd)
+	defer os.Remove(out)
+	defer os.Remove(log)
+	if err != nil {
+		if tail := logTail(log); tail != "" {
+			err = fmt.Errorf("%v (valgrind log: %s)", err, tail)
+		}
+		return nil, err
+	}
+	if r.na != "" {
+		return r, nil
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if r.cg, err = ParseCachegrind(f); err != nil {
+		return nil, fmt.Errorf("%s: %v", out, err)
+	}
+	lf, err := os.Open(log)
+	if err != nil {
+		return nil, err
+	}
+	defer lf.Close()
+	if r.syscalls, err = CountSyscalls(lf); err != nil {
+		return nil, fmt.Errorf("%s: %v", log, err)
+	}
+	return r, nil
+}
+
+// runProtocol runs a workload process and reads its protocol lines: the
+// last sample's iterations and events, or its not-applicable reason.
+func runProtocol(cmd *exec.Cmd) (*counted, error) {
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	r := &counted{syscalls: -1}
+	var protoErr string
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		msg, err := protocol.Parse(sc.Bytes())
+		if err != nil {
+			continue
+		}
+		switch msg.Type {
+		case protocol.TypeSample:
+			r.iters, r.events = msg.Sample.Iters, msg.Sample.Events
+		case protocol.TypeNA:
+			r.na = msg.Error
+		case protocol.TypeError:
+			protoErr = msg.Error
+		case protocol.TypeReady:
+			return nil, errors.New("a server workload (driven by the harness's load generator) is not counted")
+		}
+	}
+	if r.na != "" {
+		return r, nil
+	}
+	if runErr != nil || protoErr != "" {
+		msg := strings.TrimSpace(protoErr)
+		if msg == "" {
+			msg = lastLine(stderr.String())
+		}
+		return nil, fmt.Errorf("%v: %s", runErr, msg)
+	}
+	if r.iters <= 0 {
+		return nil, errors.New("the workload reported no repetition")
+	}
+	return r, nil
+}
+
+// ParseCachegrind reads the totals of a Cachegrind output file: its
+// "events:" line names the counts of its "summary:" line.
+func ParseCachegrind(f *os.File) (map[string]int64, error) {
+	var names, vals []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "events:"); ok {
+			names = strings.Fields(v)
+		} else if v, ok := strings.CutPrefix(line, "summary:"); ok {
+			vals = strings.Fields(v)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(names) == 0 || len(vals) != len(names) {
+		return nil, fmt.Errorf("no events and summary lines of the same length (events %q, summary %q)", names, vals)
+	}
+	out := map[string]int64{}
+	for i, n := range names {
+		v, err := strconv.ParseInt(vals[i], 10, 64)
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("summary: %s = %q is not a count", n, vals[i])
+		}
+		out[n] = v
+	}
+	for _, n := range []string{"Ir", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw"} {
+		if _, ok := out[n]; !ok {
+			return nil, fmt.Errorf("no %s count (was the cache simulation on?)", n)
+		}
+	}
+	return out, nil
+}
+
+// syscallLine is the first line of a traced system call (a call that
+// blocks is continued by a "... [async] -->" line, not counted again).
+var syscallLine = regexp.MustCompile(`^SYSCALL\[\d+,\d+\]\(\s*\d+\) sys_([a-z0-9_]+)`)
+
+// CountSyscalls counts the system calls Valgrind's trace shows between the
+// workload's begin and end marks, leaving out those in uncounted.
+func CountSyscalls(f *os.File) (int64, error) {
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var n int64
+	in, marked := false, false
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasSuffix(line, beginMark):
+			in, n = true, 0 // the last repetition's marks count
+		case strings.HasSuffix(line, endMark):
+			if !in {
+				return 0, errors.New("an end mark without a begin mark")
+			}
+			in, marked = false, true
+		case in:
+			if m := syscallLine.FindStringSubmatch(line); m != nil && !slices.Contains(uncounted, m[1]) {
+				n++
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	if !marked {
+		return 0, errors.New("no marked repetition in the trace (a workload binary from before --count-pass?)")
+	}
+	return n, nil
+}
+
+// logTail is the last lines of Valgrind's log that are not the system
+// call trace: where it says why it stopped.
+func logTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var keep []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "SYSCALL[") && !strings.HasPrefix(l, "-->") {
+			keep = append(keep, l)
+		}
+	}
+	if len(keep) > 3 {
+		keep = keep[len(keep)-3:]
+	}
+	return strings.Join(keep, " / ")
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// HiddenCPU lists the x86 features the workload binary bin sees natively
+// but not under Valgrind (whose CPU model lacks some: SHA, AVX-512, ...):
+// code that picks its path by feature takes another one in the counted
+// runs than in the timed ones.
+func (c *Counter) HiddenCPU(ctx context.Context, bin string) ([]string, error) {
+	if c.Unavailable != "" {
+		return nil, nil
+	}
+	native, err := exec.CommandContext(ctx, bin, cpuFeaturesArg).Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %v", bin, cpuFeaturesArg, err)
+	}
+	under, err := exec.CommandContext(ctx, c.Valgrind, "-q", "--tool=none", bin, cpuFeaturesArg).Output()
+	if err != nil {
+		return nil, fmt.Errorf("valgrind %s %s: %v", bin, cpuFeaturesArg, err)
+	}
+	seen := strings.Fields(string(under))
+	var hidden []string
+	for _, f := range strings.Fields(string(native)) {
+		if !slices.Contains(seen, f) {
+			hidden = append(hidden, f)
+		}
+	}
+	return hidden, nil
+}
+
+// cpuFeaturesArg is the workload binary's feature listing
+// (workloads/cmd/workload CPUFeaturesArg).
+const cpuFeaturesArg = "--cpu-features"

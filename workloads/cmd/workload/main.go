@@ -271,6 +271,15 @@ func affinityCPUs() int {
 // set rather than measure something the caller did not ask for.
 const SlowdownEnv = "ENCLAVEBENCH_TEST_SLOWDOWN"
 
+// WorkEnv names a second test hook of -tags testhook binaries:
+// ENCLAVEBENCH_TEST_WORK="syscall=loops:400,syscall=calls:1" adds, per
+// operation of the workload syscall, 400 iterations of an arithmetic loop
+// (7 instructions each, as Go 1.26 compiles it) and one getppid system call, run after the
+// workload's own operations. It makes "a build with 2% more instructions
+// or one more system call per operation" for the detection measurements
+// (scripts/detection.sh). Other binaries refuse to run with it set.
+const WorkEnv = "ENCLAVEBENCH_TEST_WORK"
+
 // slowdown is set by the testhook build (testhook.go).
 var slowdown func(name string, b workload.Bench) (workload.Bench, error)
 
@@ -282,8 +291,12 @@ func measureSlowed(name string, b workload.Bench, o measure.Options, out io.Writ
 			return err
 		}
 		b = s
-	} else if os.Getenv(SlowdownEnv) != "" {
-		return fmt.Errorf("%s is set but this workload binary was built without -tags testhook", SlowdownEnv)
+	} else {
+		for _, env := range []string{SlowdownEnv, WorkEnv} {
+			if os.Getenv(env) != "" {
+				return fmt.Errorf("%s is set but this workload binary was built without -tags testhook", env)
+			}
+		}
 	}
 	return measure.Run(b, o, out)
 }

@@ -29,3 +29,12 @@ func TestSlowdownRefusedWithoutTesthook(t *testing.T) {
 		t.Errorf("ran the workload %d times before refusing", b.runs)
 	}
 }
+
+func TestWorkRefusedWithoutTesthook(t *testing.T) {
+	t.Setenv(WorkEnv, "syscall=calls:1")
+	b := &nopBench{}
+	err := measureSlowed("syscall", b, measure.Options{Reps: 1, MinTime: 1}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), WorkEnv) {
+		t.Fatalf("error %v, want a refusal naming %s", err, WorkEnv)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
@@ -19,8 +21,13 @@ import (
 func init() { slowdown = slowed }
 
 // slowed wraps b so that each of its runs busy-waits until it has lasted
-// factor times its real duration, when SlowdownEnv names workload name.
+// factor times its real duration, when SlowdownEnv names workload name,
+// and adds the work per operation WorkEnv asks for.
 func slowed(name string, b workload.Bench) (workload.Bench, error) {
+	b, err := worked(name, b)
+	if err != nil {
+		return nil, err
+	}
 	spec := os.Getenv(SlowdownEnv)
 	if spec == "" {
 		return b, nil
@@ -51,4 +58,64 @@ func (s slowBench) Run(n int, r *workload.Report) error {
 		// Busy-wait: the slowdown is real time on the benchmark's CPU.
 	}
 	return err
+}
+
+// worked wraps b with the extra work per operation WorkEnv asks of
+// workload name: entries name=loops:K and name=calls:N, comma-separated,
+// adding up.
+func worked(name string, b workload.Bench) (workload.Bench, error) {
+	spec := os.Getenv(WorkEnv)
+	if spec == "" {
+		return b, nil
+	}
+	w := workBench{Bench: b}
+	for _, kv := range strings.Split(spec, ",") {
+		wl, what, ok := strings.Cut(kv, "=")
+		kind, count, ok2 := strings.Cut(what, ":")
+		n, err := strconv.Atoi(count)
+		if !ok || !ok2 || err != nil || n < 0 || n > 1e6 || (kind != "loops" && kind != "calls") {
+			return nil, fmt.Errorf("%s=%q: want workload=loops:K or workload=calls:N (0..1000000), comma-separated", WorkEnv, spec)
+		}
+		if wl != name {
+			continue
+		}
+		if kind == "loops" {
+			w.loops += n
+		} else {
+			w.calls += n
+		}
+	}
+	if w.loops == 0 && w.calls == 0 {
+		return b, nil
+	}
+	return w, nil
+}
+
+type workBench struct {
+	workload.Bench
+	loops, calls int
+}
+
+// workSink keeps the loop's result alive.
+var workSink uint64
+
+func (w workBench) Run(n int, r *workload.Report) error {
+	err := w.Bench.Run(n, r)
+	workSink += spin(n * w.loops)
+	for i := 0; i < n*w.calls; i++ {
+		unix.Getppid()
+	}
+	return err
+}
+
+// spin runs k iterations of a dependent multiply-add (a few instructions
+// each, the same every time).
+//
+//go:noinline
+func spin(k int) uint64 {
+	x := uint64(1)
+	for i := 0; i < k; i++ {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	return x
 }

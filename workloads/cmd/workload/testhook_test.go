@@ -60,3 +60,50 @@ func TestSlowBenchIsRealTime(t *testing.T) {
 		t.Errorf("a 5 ms run slowed 3x lasted %v, want at least 15ms", d)
 	}
 }
+
+type countBench struct{ runs, ops int }
+
+func (b *countBench) Run(n int, _ *workload.Report) error { b.runs++; b.ops += n; return nil }
+func (b *countBench) Close() error                        { return nil }
+
+func TestWorked(t *testing.T) {
+	tests := []struct {
+		env, name     string
+		loops, calls  int
+		wantErr       string
+		wantUnwrapped bool
+	}{
+		{"", "syscall", 0, 0, "", true},
+		{"syscall=loops:400", "syscall", 400, 0, "", false},
+		{"syscall=loops:400,syscall=calls:1,memsweep=calls:3", "syscall", 400, 1, "", false},
+		{"memsweep=calls:1", "syscall", 0, 0, "", true},
+		{"syscall=loops", "syscall", 0, 0, "want workload=loops:K", false},
+		{"syscall=jumps:3", "syscall", 0, 0, "want workload=loops:K", false},
+		{"syscall=calls:-1", "syscall", 0, 0, "want workload=loops:K", false},
+	}
+	for _, tt := range tests {
+		t.Setenv(WorkEnv, tt.env)
+		inner := &countBench{}
+		b, err := worked(tt.name, inner)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%q: error %v, want %q", tt.env, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", tt.env, err)
+		}
+		w, ok := b.(workBench)
+		if ok == tt.wantUnwrapped {
+			t.Errorf("%q: wrapped %v, want %v", tt.env, ok, !tt.wantUnwrapped)
+			continue
+		}
+		if ok && (w.loops != tt.loops || w.calls != tt.calls) {
+			t.Errorf("%q: loops %d calls %d, want %d %d", tt.env, w.loops, w.calls, tt.loops, tt.calls)
+		}
+		if err := b.Run(7, &workload.Report{}); err != nil || inner.ops != 7 {
+			t.Errorf("%q: the workload ran %d operations (%v), want 7", tt.env, inner.ops, err)
+		}
+	}
+}

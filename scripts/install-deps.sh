@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing enclavebench needs beyond Go itself:
-# gcc and OpenSSL's headers for the sim build's cgo (software EPC). Each
+# gcc and OpenSSL's headers for the sim build's cgo (software EPC), and
+# valgrind for the counting pass (bench run --counts: Cachegrind). Each
 # package is installed only when missing; needs root or sudo for apt-get.
 set -euo pipefail
 missing=()
 command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 [ -f /usr/include/openssl/evp.h ] || missing+=(libssl-dev)
 [ -f /usr/include/linux/userfaultfd.h ] || missing+=(linux-libc-dev)
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 for extra in "$@"; do
   command -v "$extra" >/dev/null 2>&1 || missing+=("$extra")
 done

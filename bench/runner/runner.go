@@ -278,6 +278,9 @@ feed:
 }
 
 func (c *Config) countCell(ctx context.Context, scratchRoot, bin string, cell plan.Cell) *counts.Result {
+	if cell.Spec != nil && cell.Spec.LaunchArgs != nil {
+		return &counts.Result{Err: "a user's Go benchmark (--gotest) is not counted: its test binary runs as a child of the workload process, which the counting pass does not follow"}
+	}
 	dir, err := os.MkdirTemp(scratchRoot, "enclavebench-count-*")
 	if err != nil {
 		return &counts.Result{Err: "scratch directory: " + err.Error()}

@@ -83,6 +83,10 @@ func run(stdout, stderr io.Writer, args []string) error {
 		return fmt.Errorf("want exactly one workload name, got %q (valid: %s)", fs.Args(), strings.Join(suite.Workloads.Names(), ", "))
 	}
 	if goTest.Bin != "" {
+		if *counted || *iters != 0 {
+			// Valgrind would count this process, not the test binary it runs.
+			return fmt.Errorf("--count-pass and --iters do not apply to a user's Go benchmark (--gotest-bin): its test binary is a child process, which the counting pass does not follow")
+		}
 		goTest.VCPUs, goTest.Reps, goTest.Warmup, goTest.MinTime = env.VCPUs, *reps, *warmup, *minTime
 		return runGoTest(stdout, args, fs.Arg(0), env, goTest, simBefore)
 	}

@@ -296,6 +296,7 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 				}
 			case u == tu:
 				row.Gate = GateTime
+				row.oldVals = p.old.Values[u]
 			case t.Better != "":
 				row.GateNote = "gated through " + tu + " (one timed unit per cell; this one is derived from the same samples or secondary)"
 			}
@@ -484,7 +485,7 @@ func compareRow(oldVals, newVals []float64, assume benchmath.Assumption, o Optio
 	row := Row{
 		Old: summary(sa, len(oldVals)), New: summary(sb, len(newVals)),
 		Delta: c.FormatDelta(sa.Center, sb.Center), PString: c.String(),
-		P: Num(c.P), PAdjusted: Num(math.NaN()), N1: c.N1, N2: c.N2,
+		P: Num(c.P), PAdjusted: Num(math.NaN()), Detectable: Num(math.NaN()), N1: c.N1, N2: c.N2,
 		Significant: !(c.P > c.Alpha), // benchstat's rule (FormatDelta)
 		DeltaPct:    Num(deltaPct(sa.Center, sb.Center)),
 	}
@@ -698,7 +699,7 @@ func classify(rep *Report, o Options) {
 		rep.Tables[g.t].Rows[g.r].PAdjusted = Num(adj[i])
 	}
 
-	pw := &Power{TimeRows: m, CountRows: counts, NeedP: Num(neededP(m, o)), WorstMinP: Num(math.NaN()), CanFlagOne: true}
+	pw := &Power{TimeRows: m, CountRows: counts, NeedP: Num(neededP(m, o)), WorstMinP: Num(math.NaN()), WorstRatio: Num(math.NaN()), CanFlagOne: true}
 	for _, g := range gated {
 		row := &rep.Tables[g.t].Rows[g.r]
 		mp := minUTestP(row.N1, row.N2)
@@ -712,6 +713,30 @@ func classify(rep *Report, o Options) {
 	if pw.Blind > 0 {
 		pw.CanFlagOne = false
 		pw.SamplesNeeded = SamplesNeeded(m, o)
+	}
+	var ratios []float64
+	worst := ""
+	for _, g := range gated {
+		row := &rep.Tables[g.t].Rows[g.r]
+		r := detectableRatio(row.oldVals, float64(pw.NeedP), o)
+		row.Detectable = Num(r)
+		if math.IsInf(r, 1) {
+			continue // blind: counted above
+		}
+		ratios = append(ratios, r)
+		if r >= 2 {
+			pw.Over2x++
+		}
+		if r > float64(pw.WorstRatio) || !pw.WorstRatio.Finite() {
+			pw.WorstRatio, worst = Num(r), row.Cell
+		}
+	}
+	pw.MedianRatio, pw.WorstCell = Num(math.NaN()), worst
+	if len(ratios) > 0 {
+		slices.Sort(ratios)
+		pw.MedianRatio = Num(ratios[len(ratios)/2])
+	} else {
+		pw.WorstRatio = Num(math.NaN())
 	}
 	pw.Statement = powerStatement(pw, o)
 	rep.Power = pw
@@ -753,6 +778,39 @@ func classify(rep *Report, o Options) {
 	}
 }
 
+// detectableRatio is the smallest factor by which a timed row's values,
+// all moved the worse way, would be flagged alone: new = old x r tested
+// against old must reach p <= need, and r must exceed the minimum effect.
+// It is judged from old's spread only (its noise, as measured): +Inf when
+// no factor up to 1000 reaches need (too few samples, or equal values).
+func detectableRatio(old []float64, need float64, o Options) float64 {
+	if len(old) == 0 {
+		return math.Inf(1)
+	}
+	th := benchmath.DefaultThresholds
+	a := benchmath.NewSample(append([]float64(nil), old...), &th)
+	flagged := func(r float64) bool {
+		moved := make([]float64, len(old))
+		for i, v := range old {
+			moved[i] = v * r
+		}
+		return benchmath.AssumeNothing.Compare(a, benchmath.NewSample(moved, &th)).P <= need
+	}
+	lo, hi := 1.0, 1000.0
+	if !flagged(hi) {
+		return math.Inf(1)
+	}
+	for range 40 { // bisect in log space to ~0.1%
+		mid := math.Sqrt(lo * hi)
+		if flagged(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return math.Max(hi, 1+o.MinEffect/100)
+}
+
 // powerStatement says, before any verdict, what the gate can see.
 func powerStatement(pw *Power, o Options) string {
 	if pw.TimeRows == 0 {
@@ -774,8 +832,16 @@ func powerStatement(pw *Power, o Options) string {
 		counts = fmt.Sprintf("; %d deterministic count row(s) gated at %g%%", pw.CountRows, o.CountThreshold)
 	}
 	if pw.CanFlagOne {
-		return fmt.Sprintf("can flag a regression of one cell: %s at alpha=%g need p <= %.2g, every row can reach %.2g%s",
-			fam, o.Alpha, float64(pw.NeedP), float64(pw.WorstMinP), counts)
+		noise := ""
+		if pw.MedianRatio.Finite() {
+			noise = fmt.Sprintf("; judged from old's spread, one cell's time must grow %.2fx to be flagged (median over cells; up to %.3gx, %s)",
+				float64(pw.MedianRatio), float64(pw.WorstRatio), pw.WorstCell)
+			if pw.Over2x > 0 {
+				noise += fmt.Sprintf(", %d cell(s) would not show even a 2x slowdown", pw.Over2x)
+			}
+		}
+		return fmt.Sprintf("can flag a regression of one cell: %s at alpha=%g need p <= %.2g, every row can reach %.2g%s%s",
+			fam, o.Alpha, float64(pw.NeedP), float64(pw.WorstMinP), noise, counts)
 	}
 	return fmt.Sprintf("cannot flag a regression of one cell: %s at alpha=%g need p <= %.2g, but %d row(s) can reach no less than %.2g with their samples; run %d rounds (samples) per side or more%s",
 		fam, o.Alpha, float64(pw.NeedP), pw.Blind, float64(pw.WorstMinP), pw.SamplesNeeded, counts)

@@ -134,3 +134,22 @@ func TestSamplesNeeded(t *testing.T) {
 		}
 	}
 }
+
+// TestDetectableRatio: the factor a timed row must grow by to be flagged
+// alone follows the old side's spread: near the minimum effect for tight
+// samples, near their range for wide ones, never for too few.
+func TestDetectableRatio(t *testing.T) {
+	o := gate()
+	need := neededP(60, o)
+	tight := []float64{100, 101, 99, 100.5, 99.5, 100.2, 99.8, 100.1, 100.3, 99.9}
+	if r := detectableRatio(tight, need, o); r != 1.05 {
+		t.Errorf("tight: %v, want the minimum effect 1.05", r)
+	}
+	wide := []float64{100, 1000, 150, 700, 300, 900, 120, 500, 250, 800}
+	if r := detectableRatio(wide, need, o); !(r > 3 && r <= 10.01) {
+		t.Errorf("wide (10x range): %v, want between 3 and the range", r)
+	}
+	if r := detectableRatio([]float64{1, 2, 3}, need, o); !math.IsInf(r, 1) {
+		t.Errorf("3 samples: %v, want +Inf (no factor reaches p <= %v)", r, need)
+	}
+}

@@ -77,8 +77,15 @@ type Power struct {
 	// every timed row could reach NeedP; 0 when they can.
 	SamplesNeeded int `json:"samples_needed"`
 	// CanFlagOne is false when some timed row could not be flagged alone.
-	CanFlagOne bool   `json:"can_flag_one"`
-	Statement  string `json:"statement"`
+	CanFlagOne bool `json:"can_flag_one"`
+	// MedianRatio and WorstRatio are the median and the largest over the
+	// timed rows of Row.Detectable (WorstCell's); Over2x counts the rows
+	// that would not show even a 2x slowdown.
+	MedianRatio Num    `json:"median_detectable_ratio"`
+	WorstRatio  Num    `json:"worst_detectable_ratio"`
+	WorstCell   string `json:"worst_cell,omitempty"`
+	Over2x      int    `json:"rows_blind_to_2x"`
+	Statement   string `json:"statement"`
 }
 
 // Verdict is the outcome of the gate.
@@ -173,9 +180,14 @@ type Row struct {
 	Gate     string `json:"gate"`
 	GateNote string `json:"gate_note,omitempty"`
 	// Spread is a count's spread on each side (counts only).
-	Spread   *Spread  `json:"count_spread,omitempty"`
-	Change   string   `json:"change"`
-	Warnings []string `json:"warnings,omitempty"`
+	Spread *Spread `json:"count_spread,omitempty"`
+	// Detectable is, for a timed row, the smallest factor by which its
+	// time would have to grow to be flagged alone, judged from old's
+	// spread (null: not a timed row, or no factor would do).
+	Detectable Num `json:"detectable_ratio"`
+	oldVals    []float64
+	Change     string   `json:"change"`
+	Warnings   []string `json:"warnings,omitempty"`
 }
 
 // Spread is how far a count's values spread on each side: the range in

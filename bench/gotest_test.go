@@ -138,6 +138,19 @@ func TestGoTestRun(t *testing.T) {
 		t.Errorf("bench.txt lacks the sub-benchmark's name (%v):\n%s", err, bench)
 	}
 
+	// The report gives no sizing advice from sim figures that leave EPC
+	// paging out, and says why.
+	if _, stderr, code := runBench(t, context.Background(), "report", dir, "-o", filepath.Join(dir, "report")); code != 0 {
+		t.Fatalf("report: exit %d\n%s", code, stderr)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report", "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "left out of the sizing advice") || strings.Contains(string(md), "Sizing advice (within") {
+		t.Errorf("report.md: want the uncounted warning and no sizing advice from the sim cells:\n%s", md)
+	}
+
 	// Resume (from another directory: the patterns were made absolute)
 	// reruns the failed cells against the same build.
 	t.Chdir(t.TempDir())

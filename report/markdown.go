@@ -95,6 +95,9 @@ func markdown(r *Report, maxRows int) string {
 	if len(r.Sizing) == 0 && slices.ContainsFunc(r.Headlines, func(h Headline) bool { return h.NoEPC }) {
 		p("### Sizing advice\n\nNone: no mode of these runs measures or models the EPC (see the \"no EPC\" warning); run `--modes native,sim` (or `sgx` on SGX hardware) for sizing answers.\n\n")
 	}
+	if len(r.Sizing) == 0 && slices.ContainsFunc(r.WarningGroups, func(g WarningGroup) bool { return g.Kind == "uncounted" }) {
+		p("### Sizing advice\n\nNone for the sim cells whose prediction leaves EPC paging out (see the \"uncounted\" warning: a user benchmark's Go heap is not held in the software EPC yet).\n\n")
+	}
 	if len(r.Sizing) > 0 {
 		p("### Sizing advice (within %s of native)\n\n", fmtPct(r.Options.Tolerance))
 		var rel []Advice

@@ -122,6 +122,10 @@ type Group struct {
 	// (Model.CountsOnly: their values are native measurements), left out.
 	NotPredicted    int
 	NotPredictedWhy string
+	// Uncounted names enclave costs its sim predictions leave out
+	// (result.Model.Uncounted: a user's Go benchmark's EPC paging); such
+	// a group says nothing about which size is needed.
+	Uncounted string
 	// BaseStrays says how a sim group's measured base strays from the
 	// run's native cell ("" when it does not).
 	BaseStrays string
@@ -556,6 +560,9 @@ func (b *builder) collect() {
 				g.NotPredictedWhy = x.Model.CountsOnly
 				continue
 			}
+			if x.Model != nil && x.Model.Uncounted != "" {
+				g.Uncounted = x.Model.Uncounted
+			}
 			v, ok := x.Value(g.Unit)
 			if !ok {
 				continue
@@ -948,6 +955,9 @@ func (b *builder) warnings() {
 			subj := g.subject()
 			if len(g.Runs) > 1 {
 				add("pooled", subj, fmt.Sprintf("samples pooled from %d runs on the same host (%s)", len(g.Runs), strings.Join(g.Runs, ", ")))
+			}
+			if g.Uncounted != "" {
+				add("uncounted", subj, "the prediction does not count "+g.Uncounted+": left out of the sizing advice")
 			}
 			if g.NotPredicted > 0 {
 				add("not predicted", subj, fmt.Sprintf("%d sim sample(s) could not be predicted (%s): their values are native measurements, left out", g.NotPredicted, g.NotPredictedWhy))

@@ -42,9 +42,10 @@ func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, usable
 				baseline = cmp.Or(baseline, g.Mode)
 				continue
 			}
-			if !g.ModeFacts.EPC() {
-				// No EPC limit (EGo's simulation): its slowdown cannot say
-				// which size a working set needs (a "no EPC" warning says so).
+			if !g.ModeFacts.EPC() || g.Uncounted != "" {
+				// No EPC limit (EGo's simulation), or paging not counted (a
+				// user benchmark in sim): its slowdown cannot say which size
+				// a working set needs (a "no EPC" or "uncounted" warning says so).
 				continue
 			}
 			sz, ok := sizes.Lookup(g.Size)

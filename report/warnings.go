@@ -29,6 +29,7 @@ var warningKinds = []struct {
 	{"settings differ", "runs measured a mode under other settings: kept apart, each under its own label", true},
 	{"no EPC", "the mode enforces no EPC limit: its figures say nothing about EPC paging or which size is needed", true},
 	{"not predicted", "sim samples the model could not price: left out", true},
+	{"uncounted", "sim predictions that leave an enclave cost out (a user benchmark's EPC paging): they cannot say which size is needed", true},
 	{"no samples", "rows without a sample in the workload's unit", true},
 	{"run", "runs that did not complete: some cells may be missing", true},
 	{"left out", "directories or parts of them the report could not use", true},

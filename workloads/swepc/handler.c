@@ -64,6 +64,7 @@ struct uffdio_poison {
 struct swepc {
 	int uffd, memfd, stopfd;
 	int poison_ok, quiet;
+	int adopted;   // base belongs to the Go runtime (the process EPC): never unmapped
 	uint8_t *base; // the region: MAP_SHARED of memfd, registered MISSING|MINOR
 	uint64_t npages, cap;
 	uint8_t *pg;      // per page: state | PG_REF | PG_MAPPED
@@ -431,7 +432,7 @@ static void *swepc_loop(void *arg) {
 
 static void destroy(swepc *r) {
 	size_t len = r->npages * SWEPC_PAGE;
-	if (r->base) munmap(r->base, len); // before closing uffd: late accesses crash instead of reading zeros
+	if (r->base && !r->adopted) munmap(r->base, len); // before closing uffd: late accesses crash instead of reading zeros
 	if (r->uffd >= 0) close(r->uffd);
 	if (r->memfd >= 0) close(r->memfd);
 	if (r->stopfd >= 0) close(r->stopfd);
@@ -466,7 +467,7 @@ static int crypt_init(EVP_CIPHER_CTX **ctx, int enc, const unsigned char *key) {
 	return 0;
 }
 
-swepc *swepc_new(int uffd, int poison_ok, uint64_t npages, uint64_t cap, int quiet, char *why, int whylen) {
+static swepc *alloc_region(int uffd, int poison_ok, uint64_t npages, uint64_t cap, int quiet, char *why, int whylen) {
 	swepc *r = calloc(1, sizeof *r);
 	if (!r) {
 		close(uffd);
@@ -482,8 +483,17 @@ swepc *swepc_new(int uffd, int poison_ok, uint64_t npages, uint64_t cap, int qui
 	r->cap = cap;
 	pthread_mutex_init(&r->mu, NULL);
 	if (npages == 0 || npages > UINT32_MAX || cap == 0 || cap > npages) return fail(r, why, whylen, "bad region geometry", 0);
-	size_t len = npages * SWEPC_PAGE;
+	return r;
+}
 
+static swepc *setup(swepc *r, char *why, int whylen);
+static int seed(swepc *r, char *why, int whylen);
+static swepc *start(swepc *r, char *why, int whylen);
+
+swepc *swepc_new(int uffd, int poison_ok, uint64_t npages, uint64_t cap, int quiet, char *why, int whylen) {
+	swepc *r = alloc_region(uffd, poison_ok, npages, cap, quiet, why, whylen);
+	if (!r) return NULL;
+	size_t len = npages * SWEPC_PAGE;
 	r->memfd = memfd_create("enclavebench-swepc", MFD_CLOEXEC);
 	if (r->memfd < 0) return fail(r, why, whylen, "memfd_create", errno);
 	if (ftruncate(r->memfd, (off_t)len) < 0) return fail(r, why, whylen, "ftruncate memfd", errno);
@@ -491,13 +501,70 @@ swepc *swepc_new(int uffd, int poison_ok, uint64_t npages, uint64_t cap, int qui
 	if (base == MAP_FAILED) return fail(r, why, whylen, "mmap region", errno);
 	r->base = base;
 	(void)madvise(base, len, MADV_NOHUGEPAGE); // 4 KiB pages only, no khugepaged collapse
+	if (!setup(r, why, whylen)) return NULL;
+	return start(r, why, whylen);
+}
 
+// swepc_adopt puts an existing MAP_SHARED mapping of memfd (the Go
+// runtime's process EPC) under the software EPC. Pages already in the memfd
+// are resident (counted as first touches); beyond cap, the CLOCK evicts
+// them before the handler starts.
+swepc *swepc_adopt(int uffd, int poison_ok, int memfd, uint64_t base, uint64_t npages, uint64_t cap, int quiet, char *why, int whylen) {
+	swepc *r = alloc_region(uffd, poison_ok, npages, cap, quiet, why, whylen);
+	if (!r) {
+		close(memfd);
+		return NULL;
+	}
+	r->memfd = memfd;
+	r->base = (uint8_t *)(uintptr_t)base;
+	r->adopted = 1;
+	if (!setup(r, why, whylen)) return NULL;
+	if (seed(r, why, whylen) != 0) return NULL;
+	return start(r, why, whylen);
+}
+
+// seed marks the pages the memfd holds as resident and mapped, in address
+// order, evicting with the CLOCK beyond the cap. It runs after the range is
+// registered (no page can appear without this handler from then on) and
+// before the handler thread starts (faults wait for it meanwhile).
+static int seed(swepc *r, char *why, int whylen) {
+	off_t len = (off_t)(r->npages * SWEPC_PAGE);
+	off_t off = 0;
+	while (off < len) {
+		off_t data = lseek(r->memfd, off, SEEK_DATA);
+		if (data < 0) {
+			if (errno == ENXIO) break; // no data beyond off
+			fail(r, why, whylen, "lseek(SEEK_DATA) on the process EPC", errno);
+			return -1;
+		}
+		off_t hole = lseek(r->memfd, data, SEEK_HOLE);
+		if (hole < 0) {
+			fail(r, why, whylen, "lseek(SEEK_HOLE) on the process EPC", errno);
+			return -1;
+		}
+		if (hole > len) hole = len;
+		for (uint64_t p = (uint64_t)data / SWEPC_PAGE; p < (uint64_t)(hole + SWEPC_PAGE - 1) / SWEPC_PAGE; p++) {
+			uint64_t f = make_room(r);
+			r->frames[f] = (uint32_t)p;
+			r->pg[p] = SWEPC_RESIDENT | PG_REF | PG_MAPPED;
+			STAT_ADD(r, first_touch, 1);
+		}
+		off = hole;
+	}
+	return 0;
+}
+
+static swepc *setup(swepc *r, char *why, int whylen) {
+	int uffd = r->uffd;
+	uint64_t npages = r->npages, cap = r->cap;
+	void *base = r->base;
+	size_t len = npages * SWEPC_PAGE;
 	struct uffdio_register reg = {
 	    .range = {.start = (uint64_t)(uintptr_t)base, .len = len},
 	    .mode = UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR};
 	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0) return fail(r, why, whylen, "UFFDIO_REGISTER (missing|minor on shmem)", errno);
 	uint64_t need = (1ull << _UFFDIO_COPY) | (1ull << _UFFDIO_CONTINUE) | (1ull << _UFFDIO_WAKE);
-	if (poison_ok) need |= 1ull << _UFFDIO_POISON;
+	if (r->poison_ok) need |= 1ull << _UFFDIO_POISON;
 	if ((reg.ioctls & need) != need) return fail(r, why, whylen, "userfaultfd range lacks UFFDIO_COPY/CONTINUE/WAKE(/POISON)", 0);
 
 	r->pg = amap(npages);
@@ -514,7 +581,10 @@ swepc *swepc_new(int uffd, int poison_ok, uint64_t npages, uint64_t cap, int qui
 
 	r->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->stopfd < 0) return fail(r, why, whylen, "eventfd", errno);
+	return r;
+}
 
+static swepc *start(swepc *r, char *why, int whylen) {
 	// The handler thread takes no signals: they belong to Go's threads.
 	pthread_attr_t attr;
 	sigset_t all;

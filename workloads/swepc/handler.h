@@ -54,6 +54,10 @@ int swepc_uffd_api(int fd, uint64_t want, uint64_t *avail, int *err);
 // npages > 0, 0 < cap <= npages. On failure returns NULL and writes a
 // one-line reason to why.
 swepc *swepc_new(int uffd, int poison_ok, uint64_t npages, uint64_t cap, int quiet, char *why, int whylen);
+// swepc_adopt puts an existing MAP_SHARED mapping of memfd at base (npages
+// pages) under the software EPC; it takes ownership of uffd and memfd, never
+// of the mapping. Pages the memfd already holds are resident.
+swepc *swepc_adopt(int uffd, int poison_ok, int memfd, uint64_t base, uint64_t npages, uint64_t cap, int quiet, char *why, int whylen);
 void *swepc_base(swepc *r);
 void swepc_get_stats(swepc *r, swepc_stats *out);
 // First integrity failure: returns 1 and fills page/version/addr, else 0.

@@ -33,6 +33,7 @@ type Region struct {
 	capPages int64
 	mode     OpenMode
 	poison   bool
+	process  bool  // the process EPC (AdoptProcess): never closed
 	last     Stats // counters at Close
 	closeErr error
 }
@@ -216,6 +217,9 @@ func (r *Region) Close() error {
 	defer r.mu.Unlock()
 	if r.c == nil {
 		return r.closeErr
+	}
+	if r.process {
+		return errors.New("swepc: the process EPC holds the Go runtime's memory and cannot be closed")
 	}
 	r.last = r.statsLocked()
 	r.closeErr = r.errLocked()

@@ -27,12 +27,12 @@ import (
 // Without the variable nothing changes: every function below reports that
 // the region is off and mem_linux.go does what the Go distribution does.
 const (
-	procEPCSize    = 64 << 30 // virtual; only touched pages cost anything
-	procEPCArena   = 64 << 20 // heapArenaBytes on linux/amd64: keeps large reservations aligned
-	procEPCPage    = 4096
-	procEPCMapShrd = 0x1
-	procEPCNoRsv   = 0x4000
-	procEPCMFDExec = 0x1 // MFD_CLOEXEC
+	procEPCSize           = 64 << 30 // virtual; only touched pages cost anything
+	procEPCArena          = 64 << 20 // heapArenaBytes on linux/amd64: keeps large reservations aligned
+	procEPCPage           = 4096
+	procEPCMapShrd        = 0x1
+	procEPCNoRsv          = 0x4000
+	procEPCMFDExec        = 0x1 // MFD_CLOEXEC
 	procEPCSysMemfdCreate = 319 // linux/amd64
 	procEPCSysFtruncate   = 77  // linux/amd64
 )

@@ -12,7 +12,7 @@ commit=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
 ldflags="-X main.commit=${commit}"
 go build -ldflags "$ldflags" -o bin/bench ./bench
 go build -o bin/workload ./workloads/cmd/workload
-go build -tags sim -o bin/workload-sim ./workloads/cmd/workload
+scripts/build-sim.sh bin/workload-sim
 out="results/$(date -u +%Y%m%dT%H%M%SZ)"
 status=0
 # Defaults only for what the user did not ask for: list flags add up, so

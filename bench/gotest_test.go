@@ -34,7 +34,7 @@ func simWorkloadBin(t *testing.T) string {
 	}
 	simOnce.Do(func() {
 		simPath = filepath.Join(filepath.Dir(workloadBin), sim.SimBinName)
-		if out, err := exec.Command("go", "build", "-tags", "sim", "-o", simPath, "../workloads/cmd/workload").CombinedOutput(); err != nil {
+		if out, err := exec.Command("bash", "../scripts/build-sim.sh", simPath).CombinedOutput(); err != nil {
 			simErr = err
 			simPath = string(out)
 		}

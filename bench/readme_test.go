@@ -177,7 +177,9 @@ func TestREADMECommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		hookBin := filepath.Join(dir, "simbuild", "workload-sim-slowed")
-		if out, err := exec.Command("go", "build", "-tags", "sim,testhook", "-o", hookBin, "../workloads/cmd/workload").CombinedOutput(); err != nil {
+		hook := exec.Command("bash", "../scripts/build-sim.sh", hookBin)
+		hook.Env = append(os.Environ(), "BUILD_SIM_TAGS=sim,testhook")
+		if out, err := hook.CombinedOutput(); err != nil {
 			t.Fatalf("building the sim workload binary with the test hook: %v\n%s", err, out)
 		}
 		if err := os.Symlink(simBin, filepath.Join(dir, "base", "workload-sim")); err != nil {

@@ -5,14 +5,22 @@
 #
 #   scripts/build-sim.sh [OUT [PKG [go build flags...]]]   # default: bin/workload-sim ./workloads/cmd/workload
 #
+# BUILD_SIM_TAGS replaces the build tags (default: sim), e.g. sim,testhook.
+#
 # The overlay replaces runtime/mem_linux.go of Go 1.26.8 and adds
 # runtime/procepc_linux.go. It refuses any other toolchain's mem_linux.go
 # (checked by SHA-256) rather than build a runtime it was not written for.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-bin/workload-sim}
-pkg=${2:-./workloads/cmd/workload}
+pkg=${2:-}
 shift $(( $# > 2 ? 2 : $# ))
+if [[ -z $pkg ]]; then
+	# The workload binary, built from the repository whatever the caller's directory.
+	out=$(realpath -m "$out")
+	cd "$here"
+	pkg=./workloads/cmd/workload
+fi
 ov="$here/workloads/swepc/_overlay"
 goroot=$(go env GOROOT)
 goarch=$(go env GOARCH)
@@ -36,4 +44,4 @@ cat >"$dir/overlay.json" <<JSON
   "$goroot/src/runtime/procepc_linux.go": "$ov/procepc_linux.go"
 }}
 JSON
-go build -tags sim -overlay "$dir/overlay.json" "$@" -o "$out" "$pkg"
+go build -tags "${BUILD_SIM_TAGS:-sim}" -overlay "$dir/overlay.json" "$@" -o "$out" "$pkg"

@@ -37,7 +37,7 @@ wl=()
 if [ -n "${WORKLOADS:-}" ]; then wl=(--workloads "$WORKLOADS"); fi
 go build -o bin/bench ./bench
 go build -o bin/workload ./workloads/cmd/workload
-go build -tags sim -o bin/workload-sim ./workloads/cmd/workload
+scripts/build-sim.sh bin/workload-sim
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # run DIR ARGS...: bench run into DIR; cells that failed (Edgeless RT's

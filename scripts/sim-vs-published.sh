@@ -18,7 +18,7 @@ size=${SIZE:-DC1s_v2}
 reps=${REPS:-5}
 go build -o bin/bench ./bench
 go build -o bin/workload ./workloads/cmd/workload
-go build -tags sim -o bin/workload-sim ./workloads/cmd/workload
+scripts/build-sim.sh bin/workload-sim
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -53,7 +53,7 @@ import (
 )
 
 // BuildCommand builds the sim workload binary.
-const BuildCommand = "go build -tags sim -o bin/workload-sim ./workloads/cmd/workload"
+const BuildCommand = "scripts/build-sim.sh bin/workload-sim"
 
 // SimBinName is the sim workload binary's default name, next to the workload binary.
 const SimBinName = "workload-sim"
@@ -147,7 +147,7 @@ func (m *Mode) UsableEPCBytes(szs []sizes.Size) map[string]int64 {
 		if err != nil {
 			continue
 		}
-		if c, err := UsableEPC(s, m.probe.RSSBytes, pr); err == nil {
+		if c, err := UsableEPC(s, m.probe.ImageBytes+m.probe.RuntimeBytes, pr); err == nil {
 			out[s.Name] = c
 		}
 	}
@@ -206,6 +206,9 @@ func (m *Mode) Check(ctx context.Context) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m.probe); err != nil {
 		return fmt.Errorf("%s --sim-probe printed no probe result (%v): is it the sim build of this harness's version? rebuild it with `%s`", bin, err, BuildCommand)
+	}
+	if m.probe.UFFD == "" && m.probe.Process != "" {
+		return fmt.Errorf("%s cannot put the whole process on the software EPC: %s", bin, m.probe.Process)
 	}
 	m.checked = true
 	var why []string
@@ -268,11 +271,14 @@ func (m *Mode) Command(ctx context.Context, l mode.Launch) (*exec.Cmd, error) {
 		return cmd, nil
 	}
 	if m.probe.UFFD == "" {
-		c, err := UsableEPC(l.Size, m.probe.RSSBytes, pr)
+		// The whole process is on the software EPC (a paging pass, see
+		// workloads/cmd/workload): its cap leaves out only the enclave
+		// image; the runtime's own pages are paged with the rest.
+		c, err := UsableEPC(l.Size, m.probe.ImageBytes, pr)
 		if err != nil {
 			return nil, err
 		}
-		args = append(args, "--swepc-cap", strconv.FormatInt(c, 10))
+		args = append(args, "--swepc-cap", strconv.FormatInt(c, 10), "--swepc-process")
 	}
 	if m.probe.Seccomp == "" {
 		args = append(args, "--sim-count")

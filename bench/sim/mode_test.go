@@ -1,7 +1,12 @@
 package sim
 
 import (
+	"context"
+	"io"
 	"maps"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/enclavebench/enclavebench/bench/mode"
@@ -44,5 +49,23 @@ func TestAfterExitRecordsTheCountingPass(t *testing.T) {
 				t.Errorf("Extra = %v, want %v", cr.Extra, want)
 			}
 		})
+	}
+}
+
+// A sim workload binary built without the process-EPC overlay is refused
+// with the probe's reason, never run on a part of the enclave's memory.
+func TestCheckRefusesABinaryWithoutTheOverlay(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), SimBinName)
+	probe := `{"seccomp":"","uffd":"","llc":"no PMU","rss_bytes":7000000,"process":"swepc: no process EPC although ENCLAVEBENCH_PROCESS_EPC=1: this binary's Go runtime was built without the process-EPC overlay (build it with scripts/build-sim.sh)"}`
+	if err := os.WriteFile(bin+".json", []byte(probe), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\ncat \"$0.json\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := New(Options{WorkloadSimBin: bin, Stderr: io.Discard}).Check(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "built without the process-EPC overlay") || !strings.Contains(err.Error(), "build-sim.sh") {
+		t.Fatalf("Check: %v", err)
 	}
 }

@@ -44,7 +44,7 @@ func buildSim(t *testing.T) {
 		simBin = filepath.Join(dir, SimBinName)
 		_, file, _, _ := runtime.Caller(0)
 		root := filepath.Join(filepath.Dir(file), "..", "..")
-		cmd := exec.Command("go", "build", "-tags", "sim", "-o", simBin, "./workloads/cmd/workload")
+		cmd := exec.Command("bash", "scripts/build-sim.sh", simBin)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("%v\n%s", err, out)
@@ -162,7 +162,7 @@ func TestEPCCliff(t *testing.T) {
 	for _, name := range sizeNames {
 		sz, _ := sizes.Lookup(name)
 		pr, _ := m.prof.For(sz.Family)
-		usable, err := UsableEPC(sz, m.probe.RSSBytes, pr)
+		usable, err := UsableEPC(sz, m.probe.ImageBytes+m.probe.RuntimeBytes, pr)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 type Arena struct {
 	mem     []byte
 	backend backend
+	heap    bool // in the Go heap (Config.GoHeap)
 }
 
 // backend is implemented by the sim build's software EPC.
@@ -32,6 +33,10 @@ type backend interface {
 type Config struct {
 	// CapBytes > 0 asks for the software EPC with that many resident bytes.
 	CapBytes int64
+	// GoHeap puts arenas in the Go heap (make([]byte)): in the sim mode's
+	// paging pass the whole process is on the software EPC
+	// (swepc.AdoptProcess), and so is the heap. CapBytes is then ignored.
+	GoHeap bool
 }
 
 var (
@@ -47,7 +52,7 @@ var (
 func Configure(c Config) error {
 	mu.Lock()
 	defer mu.Unlock()
-	if c.CapBytes > 0 && newBackend == nil {
+	if c.CapBytes > 0 && !c.GoHeap && newBackend == nil {
 		return fmt.Errorf("this workload binary was built without the software EPC (build it with -tags sim)")
 	}
 	config = c
@@ -62,6 +67,9 @@ func New(size int64) (*Arena, error) {
 	mu.Lock()
 	c := config
 	mu.Unlock()
+	if c.GoHeap {
+		return &Arena{mem: make([]byte, size), heap: true}, nil
+	}
 	if c.CapBytes > 0 {
 		mem, b, err := newBackend(size, c)
 		if err != nil {
@@ -88,6 +96,9 @@ func (a *Arena) Kind() string {
 	if a.backend != nil {
 		return a.backend.Kind()
 	}
+	if a.heap {
+		return "go-heap"
+	}
 	return "plain"
 }
 
@@ -107,6 +118,10 @@ func (a *Arena) Close() error {
 		return err
 	}
 	if a.mem == nil {
+		return nil
+	}
+	if a.heap {
+		a.mem = nil
 		return nil
 	}
 	err := unix.Munmap(a.mem)
@@ -135,6 +150,9 @@ func Events() map[string]int64 {
 func Describe() string {
 	mu.Lock()
 	defer mu.Unlock()
+	if config.GoHeap {
+		return "go-heap"
+	}
 	if config.CapBytes > 0 {
 		return fmt.Sprintf("swepc cap=%d", config.CapBytes)
 	}

@@ -171,4 +171,15 @@ type Probe struct {
 	// (a pointer chase over 128 MiB), measured whether or not the host
 	// can count LLC misses: it prices the counting pass's simulated ones.
 	LLCMissNS float64 `json:"llc_miss_ns,omitempty"`
+	// Process is why the whole process cannot be put on the software EPC
+	// ("" when it can): a binary built without the process-EPC overlay.
+	Process string `json:"process"`
+	// ImageBytes is the resident memory of a process-EPC start-up outside
+	// the process EPC and shared libraries: the executable's pages, its
+	// bss, the C heap and the threads' system stacks. It is the enclave
+	// image's baseline.
+	ImageBytes int64 `json:"image_bytes,omitempty"`
+	// RuntimeBytes is the process EPC's resident memory at the same point:
+	// the Go heap, stacks and runtime metadata after start-up.
+	RuntimeBytes int64 `json:"runtime_bytes,omitempty"`
 }

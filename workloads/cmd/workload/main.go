@@ -164,7 +164,9 @@ func run(stdout, stderr io.Writer, args []string) error {
 		}
 		b, closeShadow = timed, closeS
 	}
-	if d, ok := b.(workload.Driven); ok {
+	if d, ok := b.(workload.Driven); ok && simServe != nil {
+		err = simServe(d, os.Stdin, stdout)
+	} else if ok {
 		err = serve(d, os.Stdin, stdout)
 	} else {
 		err = measureSlowed(spec.Name, b, opts, stdout)
@@ -193,6 +195,11 @@ func run(stdout, stderr io.Writer, args []string) error {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	extra[protocol.ExtraGoSysBytes] = strconv.FormatUint(ms.Sys, 10)
+	if simExtra != nil {
+		for k, v := range simExtra() {
+			extra[k] = v
+		}
+	}
 	return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeDone, ElapsedNS: time.Since(start).Nanoseconds(),
 		Extra: extra})
 }
@@ -317,6 +324,14 @@ var simHooks func(fs *pflag.FlagSet) func(args []string, env workload.Env, o *me
 // o.Shadow to run each repetition's operations on the first one too;
 // closeShadow releases it (nil when there is none).
 var simPair func(b workload.Bench, again func() (workload.Bench, error), o *measure.Options) (timed workload.Bench, closeShadow func() error, err error)
+
+// simExtra is set by the sim build: what its passes add to the done
+// message's extra (cells.jsonl).
+var simExtra func() map[string]string
+
+// simServe, when set (the sim build's paging pass), serves a driven
+// workload instead of serve, answering the driver's requests for counts.
+var simServe func(d workload.Driven, stdin io.Reader, stdout io.Writer) error
 
 // inEnclave tells whether the process runs in an EGo enclave (always false
 // in a build without -tags ego).

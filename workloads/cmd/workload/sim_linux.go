@@ -41,6 +41,7 @@ import (
 	"github.com/enclavebench/enclavebench/workloads/loadgen"
 	"github.com/enclavebench/enclavebench/workloads/measure"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
+	"github.com/enclavebench/enclavebench/workloads/swepc"
 	"github.com/enclavebench/enclavebench/workloads/trace"
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
@@ -54,6 +55,8 @@ func init() {
 			os.Exit(0)
 		case "--sim-probe-child":
 			os.Exit(probeChild())
+		case "--sim-probe-process":
+			os.Exit(probeProcessChild())
 		}
 	}
 	simHooks = addSimFlags
@@ -63,14 +66,36 @@ func init() {
 func addSimFlags(fs *pflag.FlagSet) func([]string, workload.Env, *measure.Options) error {
 	count := fs.Bool("sim-count", false, "sim mode: count OCALLs and ECALLs in a separate pass before the timed one")
 	child := fs.Bool("sim-count-child", false, "sim mode, internal: be the counted child")
+	process := fs.Bool("swepc-process", false, "sim mode: count EPC paging with the whole process on the software EPC (capped at --swepc-cap), in a separate paging pass; needs the binary built by scripts/build-sim.sh")
+	epcChild := fs.Bool("sim-epc-child", false, "sim mode, internal: be the paging pass's child")
 	return func(args []string, env workload.Env, o *measure.Options) error {
 		if f := fs.Lookup("swepc-cap"); f != nil {
 			swepcCap, _ = strconv.ParseInt(f.Value.String(), 10, 64)
 		}
 		switch {
+		case *epcChild:
+			return beEPCChild(o)
 		case *child:
 			countedChild = true
 			return beCountedChild(o)
+		}
+		if *process {
+			if swepcCap <= 0 {
+				return errors.New("--swepc-process needs --swepc-cap")
+			}
+			// The timed process stays on plain memory; the paging pass
+			// counts.
+			if err := arena.Configure(arena.Config{}); err != nil {
+				return err
+			}
+			rate, err := epcPass(args, o.MinTime)
+			if err != nil {
+				return err
+			}
+			o.Shadow = rate.shadow
+			simExtra = rate.extras
+		}
+		switch {
 		case *count:
 			pass := countingPass(args, env, o.MinTime)
 			llc, reason := openLLC()
@@ -393,6 +418,7 @@ func probe() trace.Probe {
 	p.UFFD, p.FaultTrapNS = probeUFFD()
 	arena.Configure(arena.Config{})
 	p.Seccomp, p.NotifyNS = probeSeccomp()
+	p.Process, p.ImageBytes, p.RuntimeBytes = probeProcess()
 	if c, reason := openLLC(); c == nil {
 		p.LLC = reason
 	} else {
@@ -506,12 +532,18 @@ func probeUFFD() (string, float64) {
 // rssBytes is this process's resident memory that an enclave would hold:
 // everything but the pages of shared libraries and the vDSO.
 func rssBytes() int64 {
+	image, runtime := smapsRSS()
+	return image + runtime
+}
+
+// smapsRSS splits that memory into the process EPC's (runtime: the Go
+// runtime's memory when it is on the process EPC) and the rest (image).
+func smapsRSS() (image, runtime int64) {
 	b, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	var total int64
-	skip := false
+	skip, inEPC := false, false
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
 		if len(f) == 0 {
@@ -523,14 +555,61 @@ func rssBytes() int64 {
 				path = f[5]
 			}
 			skip = strings.Contains(path, ".so") || path == "[vdso]" || path == "[vvar]" || path == "[vsyscall]"
+			inEPC = strings.HasPrefix(path, processMemfdPath)
 			continue
 		}
 		if f[0] == "Rss:" && !skip && len(f) >= 2 {
 			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			total += kb << 10
+			if inEPC {
+				runtime += kb << 10
+			} else {
+				image += kb << 10
+			}
 		}
 	}
-	return total
+	return image, runtime
+}
+
+// processMemfdPath is how smaps names the process EPC's mapping
+// (swepc.ProcessEnv, workloads/swepc/_overlay).
+const processMemfdPath = "/memfd:enclavebench-process-epc"
+
+// probeProcess starts this binary with the process EPC on and reports why
+// it cannot be used ("" when it can), and the start-up's memory outside
+// and inside the process EPC.
+func probeProcess() (string, int64, int64) {
+	exe, err := os.Executable()
+	if err != nil {
+		return err.Error(), 0, 0
+	}
+	cmd := exec.Command(exe, "--sim-probe-process")
+	cmd.Env = append(os.Environ(), swepc.ProcessEnv+"=1")
+	out, err := cmd.Output()
+	if err != nil {
+		return "the process-EPC probe failed: " + err.Error(), 0, 0
+	}
+	var r struct {
+		Reason         string
+		Image, Runtime int64
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		return fmt.Sprintf("the process-EPC probe printed %q", out), 0, 0
+	}
+	return r.Reason, r.Image, r.Runtime
+}
+
+func probeProcessChild() int {
+	var r struct {
+		Reason         string
+		Image, Runtime int64
+	}
+	if _, err := swepc.FindProcess(); err != nil {
+		r.Reason = err.Error()
+	} else {
+		r.Image, r.Runtime = smapsRSS()
+	}
+	json.NewEncoder(os.Stdout).Encode(r)
+	return 0
 }
 
 // ---- LLC misses ----

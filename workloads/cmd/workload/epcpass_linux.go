@@ -1,0 +1,285 @@
+//go:build sim && amd64
+
+// The paging pass: the whole process on the software EPC. The timed
+// process stays on plain memory; a child of it, started with
+// ENCLAVEBENCH_PROCESS_EPC=1 (its Go runtime, built with the overlay of
+// scripts/build-sim.sh, then takes all its memory from one region), puts
+// that region under the software EPC capped at --swepc-cap
+// (swepc.AdoptProcess), keeps the workload's arena in the Go heap, runs the
+// workload, and reports the software EPC's counts of its measured
+// repetitions. They become rates per operation, which each timed
+// repetition gets times its own operations.
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/enclavebench/enclavebench/workloads/arena"
+	"github.com/enclavebench/enclavebench/workloads/loadgen"
+	"github.com/enclavebench/enclavebench/workloads/measure"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+	"github.com/enclavebench/enclavebench/workloads/swepc"
+	"github.com/enclavebench/enclavebench/workloads/workload"
+)
+
+// Events and extras of the paging pass.
+const (
+	eventGCCycles = "gc_cycles" // collector cycles completed in a repetition (child)
+	// EventEPCPassGCCycles is the paging pass's collector cycles over its
+	// epc_pass_ops operations (not scaled).
+	eventEPCPassGCCycles = "epc_pass_gc_cycles"
+	extraEPCPass         = "epc_pass" // "process": the whole process was on the software EPC
+	// epcPassReps bounds the paging pass's measured repetitions.
+	epcPassReps = 3
+)
+
+// processRegion is the paging pass child's process EPC.
+var processRegion *swepc.Region
+
+// beEPCChild makes this process the paging pass's child.
+func beEPCChild(o *measure.Options) error {
+	if swepcCap <= 0 {
+		return errors.New("the paging pass needs --swepc-cap")
+	}
+	r, err := swepc.AdoptProcess(swepcCap)
+	if err != nil {
+		return err
+	}
+	processRegion = r
+	if err := arena.Configure(arena.Config{GoHeap: true}); err != nil {
+		return err
+	}
+	o.Reps = min(o.Reps, epcPassReps)
+	o.Warmup = min(o.Warmup, 1)
+	o.Events = processEvents
+	simExtra = childExtra
+	simServe = serveCounted
+	return nil
+}
+
+var gcCyclesSample = []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+
+// processEvents are the process EPC's counters and the collector's cycles.
+func processEvents() map[string]int64 {
+	m := processRegion.Stats().Map()
+	metrics.Read(gcCyclesSample)
+	if gcCyclesSample[0].Value.Kind() == metrics.KindUint64 {
+		m[eventGCCycles] = int64(gcCyclesSample[0].Value.Uint64())
+	}
+	return m
+}
+
+// childExtra is what the child adds to its done message: the heap it
+// reached and the pages resident at the end.
+func childExtra() map[string]string {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s := processRegion.Stats()
+	return map[string]string{
+		"heap_alloc_bytes":   strconv.FormatUint(ms.HeapAlloc, 10),
+		"heap_sys_bytes":     strconv.FormatUint(ms.HeapSys, 10),
+		"heap_goal_bytes":    strconv.FormatUint(ms.NextGC, 10),
+		"gc_cycles_total":    strconv.FormatUint(uint64(ms.NumGC), 10),
+		"epc_resident_pages": strconv.FormatInt(s.Resident, 10),
+		"epc_first_touch":    strconv.FormatInt(s.FirstTouch, 10),
+		"epc_cap_pages":      strconv.FormatInt(processRegion.CapPages(), 10),
+	}
+}
+
+// serveCounted serves a driven workload in the child: every line the
+// driver sends is answered with a sample holding the counters.
+func serveCounted(d workload.Driven, stdin io.Reader, stdout io.Writer) error {
+	if err := protocol.Encode(stdout, d.Ready()); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(stdin)
+	for sc.Scan() {
+		if err := protocol.Encode(stdout, protocol.Message{Type: protocol.TypeSample,
+			Sample: &protocol.Sample{Events: processEvents()}}); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// epcRate is the paging pass's result.
+type epcRate struct {
+	ops, ns int64
+	events  map[string]int64 // totals over ops
+	extra   map[string]string
+}
+
+// shadow gives a timed repetition of n operations the pass's counts per
+// operation times n.
+func (p *epcRate) shadow(n int) (map[string]int64, error) {
+	out := map[string]int64{}
+	for k, v := range p.events {
+		switch {
+		case k == eventGCCycles:
+			out[eventEPCPassGCCycles] = v
+		case k == eventIntegrityBad:
+			out[k] = v
+		case strings.HasPrefix(k, "epc_"):
+			out[k] = int64(math.Round(float64(v) * float64(n) / float64(p.ops)))
+		}
+	}
+	out[protocol.EventEPCPassOps] = p.ops
+	out[protocol.EventEPCPassNS] = p.ns
+	return out, nil
+}
+
+func (p *epcRate) extras() map[string]string {
+	x := map[string]string{extraEPCPass: "process",
+		"epc_pass.ops": strconv.FormatInt(p.ops, 10), "epc_pass.ns": strconv.FormatInt(p.ns, 10)}
+	for k, v := range p.extra {
+		x["epc_pass."+k] = v
+	}
+	for k, v := range p.events {
+		if k == eventGCCycles || k == protocol.EventEPCLoads || k == protocol.EventEPCEvicts {
+			x["epc_pass."+k] = strconv.FormatInt(v, 10)
+		}
+	}
+	return x
+}
+
+// epcPass runs the paging pass and returns its counts.
+func epcPass(args []string, minTime time.Duration) (*epcRate, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, append(append([]string(nil), args...), "--sim-epc-child")...)
+	cmd.Env = append(os.Environ(), swepc.ProcessEnv+"=1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting the paging pass: %w", err)
+	}
+	msgs := make(chan protocol.Message)
+	go func() {
+		defer close(msgs)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			if m, err := protocol.Parse(sc.Bytes()); err == nil {
+				msgs <- m
+			}
+		}
+	}()
+	rate := &epcRate{events: map[string]int64{}}
+	var protoErr string
+	sawDone := false
+	for msg := range msgs {
+		switch msg.Type {
+		case protocol.TypeSample:
+			if msg.Sample == nil {
+				continue
+			}
+			rate.ops += int64(msg.Sample.Iters)
+			rate.ns += msg.Sample.ElapsedNS
+			for k, v := range msg.Sample.Events {
+				rate.events[k] += v
+			}
+		case protocol.TypeReady:
+			if err := driveEPC(ctx, msg, stdin, msgs, minTime, rate); err != nil && protoErr == "" {
+				protoErr = "driving the paging pass: " + err.Error()
+			}
+			stdin.Close()
+		case protocol.TypeError, protocol.TypeNA:
+			if protoErr == "" {
+				protoErr = msg.Error
+			}
+		case protocol.TypeDone:
+			sawDone = true
+			rate.extra = msg.Extra
+		}
+	}
+	stdin.Close()
+	werr := cmd.Wait()
+	tail := strings.TrimSpace(stderr.String())
+	if i := strings.LastIndexByte(tail, '\n'); i >= 0 {
+		tail = tail[i+1:]
+	}
+	switch {
+	case protoErr != "":
+		return nil, fmt.Errorf("the paging pass (the whole process on the software EPC) failed: %s", protoErr)
+	case werr != nil || !sawDone:
+		return nil, fmt.Errorf("the paging pass (the whole process on the software EPC) exited early: %v: %s", werr, tail)
+	case rate.ops <= 0:
+		return nil, errors.New("the paging pass performed no operation")
+	}
+	return rate, nil
+}
+
+// driveEPC loads a driven workload in the paging pass: warm-up, then a
+// counted period between two snapshots of the child's counters.
+func driveEPC(ctx context.Context, ready protocol.Message, stdin io.Writer, msgs <-chan protocol.Message, minTime time.Duration, rate *epcRate) error {
+	if ready.Load == nil || ready.Load.Kind != protocol.LoadHTTP {
+		return fmt.Errorf("unknown load %+v", ready.Load)
+	}
+	g, err := loadgen.Dial(ctx, loadgen.Options{Addr: ready.Addr, Path: ready.Load.Path, Conns: ready.Load.Conns})
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	period := max(minTime, 100*time.Millisecond)
+	if _, err := g.Run(ctx, period); err != nil { // warm up: connections, buffers, the heap
+		return err
+	}
+	snap := func() (map[string]int64, error) {
+		if _, err := io.WriteString(stdin, "snap\n"); err != nil {
+			return nil, err
+		}
+		for m := range msgs {
+			switch m.Type {
+			case protocol.TypeSample:
+				if m.Sample != nil {
+					return m.Sample.Events, nil
+				}
+			case protocol.TypeError:
+				return nil, errors.New(m.Error)
+			}
+		}
+		return nil, errors.New("the paging pass ended")
+	}
+	e0, err := snap()
+	if err != nil {
+		return err
+	}
+	res, err := g.Run(ctx, period)
+	if err != nil {
+		return err
+	}
+	e1, err := snap()
+	if err != nil {
+		return err
+	}
+	rate.ops, rate.ns = res.Requests, res.Elapsed.Nanoseconds()
+	for k, v := range e1 {
+		rate.events[k] = v - e0[k]
+	}
+	return nil
+}

@@ -208,6 +208,49 @@ func TestEPCCliff(t *testing.T) {
 	}
 }
 
+// TestGoHeapCliff: a store kept in Go values (gokv: a map[uint64][]byte on
+// the Go heap, which the paging pass puts on the software EPC with the
+// whole process) falls off the cliff where the arena kvstore does: no EPC
+// load at 0.95x the usable EPC, paging at 1.05x, for both, on two sizes.
+func TestGoHeapCliff(t *testing.T) {
+	m := simMode(t)
+	for _, name := range []string{"DC1s_v2", "DC2s_v2"} {
+		sz, _ := sizes.Lookup(name)
+		pr, _ := m.prof.For(sz.Family)
+		usable, err := UsableEPC(sz, m.probe.ImageBytes+m.probe.RuntimeBytes, pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []string{"gokv", "kvstore"} {
+			slow, perOp := map[float64]float64{}, map[float64]float64{}
+			for _, x := range []float64{0.95, 1.05} {
+				ds := strconv.FormatInt(int64(x*float64(usable)), 10)
+				params := map[string]string{"dataset": ds, "dist": "uniform", "mix": "read95"}
+				if w == "gokv" {
+					params["update"] = "inplace"
+				}
+				var loads, ops int64
+				var sd []float64
+				for _, s := range runCell(t, m, w, params, name, 3, 20*time.Millisecond) {
+					loads += s.Events[protocol.EventEPCLoads]
+					ops += int64(s.Iters)
+					sd = append(sd, float64(s.Model.PredictedNS)/float64(s.Model.BaseNS))
+				}
+				slow[x] = median(sd)
+				perOp[x] = float64(loads) / float64(ops)
+				t.Logf("%s %s usable EPC %.1f MiB, dataset %.2fx: %.4f EPC loads per op, predicted slowdown %.2fx",
+					name, w, float64(usable)/(1<<20), x, perOp[x], slow[x])
+			}
+			// In the model's terms: below the usable EPC (nearly) nothing
+			// is paged and priced, above it every operation pays its share.
+			if perOp[0.95] > 0.002 || perOp[1.05] < 10*perOp[0.95] || perOp[1.05] < 0.005 || slow[1.05] <= slow[0.95] {
+				t.Errorf("%s %s: no cliff at the usable EPC: %.4f and %.4f EPC loads per op, predicted slowdown %.2fx and %.2fx at 0.95x and 1.05x",
+					name, w, perOp[0.95], perOp[1.05], slow[0.95], slow[1.05])
+			}
+		}
+	}
+}
+
 // TestSyscallIsOCallBound: the predicted overhead of pread is its counted
 // OCALLs, about one per operation.
 func TestSyscallIsOCallBound(t *testing.T) {

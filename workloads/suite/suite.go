@@ -7,6 +7,7 @@ import (
 	"github.com/enclavebench/enclavebench/workloads/attest"
 	"github.com/enclavebench/enclavebench/workloads/compute"
 	"github.com/enclavebench/enclavebench/workloads/fileio"
+	"github.com/enclavebench/enclavebench/workloads/gokv"
 	"github.com/enclavebench/enclavebench/workloads/httpserver"
 	"github.com/enclavebench/enclavebench/workloads/kvstore"
 	"github.com/enclavebench/enclavebench/workloads/memsweep"
@@ -21,7 +22,7 @@ var Workloads = workload.Registry{}
 
 func init() {
 	for _, s := range []*workload.Spec{
-		wsyscall.Spec, memsweep.Spec, aesgcm.Spec, kvstore.Spec, httpserver.Spec,
+		wsyscall.Spec, memsweep.Spec, aesgcm.Spec, kvstore.Spec, gokv.Spec, httpserver.Spec,
 		compute.Spec, threads.Spec, fileio.Spec, seal.Spec, attest.Spec,
 	} {
 		Workloads[s.Name] = s

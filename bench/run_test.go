@@ -248,6 +248,7 @@ func TestRunShDefaultsAreReplaced(t *testing.T) {
 	for path, body := range map[string]string{
 		filepath.Join(tmp, "repo", "run.sh"):                     string(script),
 		filepath.Join(tmp, "repo", "scripts", "install-deps.sh"): "#!/bin/sh\n",
+		filepath.Join(tmp, "repo", "scripts", "build-sim.sh"):    "#!/bin/sh\n",
 		// go build -o X: X logs its arguments, one per line, then a blank line.
 		filepath.Join(fakes, "go"): "#!/bin/sh\nwhile [ \"$1\" != -o ]; do shift; done\nmkdir -p \"$(dirname \"$2\")\"\n" +
 			"printf '#!/bin/sh\\nprintf \"%%s\\\\n\" \"$@\" >> " + log + "\\necho >> " + log + "\\n' > \"$2\"\nchmod +x \"$2\"\n",

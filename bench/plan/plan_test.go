@@ -205,7 +205,7 @@ func TestFootprintOverrides(t *testing.T) {
 		overrides map[string][]string
 		wantErr   string
 	}{
-		{[]string{"syscall", "compute"}, nil, "no selected workload has a footprint parameter (those that do: aesgcm, kvstore, memsweep)"},
+		{[]string{"syscall", "compute"}, nil, "no selected workload has a footprint parameter (those that do: aesgcm, gokv, kvstore, memsweep)"},
 		{[]string{"memsweep"}, map[string][]string{"memsweep.ws": {"1MiB"}}, "--footprint and --param memsweep.ws both set"},
 	} {
 		if _, err := FootprintOverrides(suite.Workloads, tc.workloads, fp, tc.overrides); err == nil || !strings.Contains(err.Error(), tc.wantErr) {

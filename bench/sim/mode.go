@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -352,8 +353,28 @@ func (m *Mode) Finish(l mode.Launch, s *result.Sample, extra map[string]string) 
 		CountsOnly(s, nil, ref, "OCALLs not counted: "+pass.Unavailable)
 		return nil
 	}
+	addEPCRate(s, pass.EPC)
 	_, err = Predict(s, pass, pr, Emulation{FaultTrapNS: m.probe.FaultTrapNS, LLCMissNS: m.probe.LLCMissNS}, ref)
 	return err
+}
+
+// addEPCRate gives a sample the workload process could not count itself
+// (a driven workload's: the harness makes its samples) the paging pass's
+// EPC events per operation times its operations.
+func addEPCRate(s *result.Sample, p *trace.EPCPass) {
+	if p == nil || p.Ops <= 0 || s.Events[protocol.EventEPCPassOps] > 0 {
+		return
+	}
+	if s.Events == nil {
+		s.Events = map[string]int64{}
+	}
+	for k, v := range p.Events {
+		if strings.HasPrefix(k, "epc_") && k != "epc_integrity_failures" {
+			s.Events[k] = int64(math.Round(float64(v) * float64(s.Iters) / float64(p.Ops)))
+		}
+	}
+	s.Events[protocol.EventEPCPassOps] = p.Ops
+	s.Events[protocol.EventEPCPassNS] = p.ElapsedNS
 }
 
 // Keys of the counting pass in a sim cell's Extra (AfterExit).

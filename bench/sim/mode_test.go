@@ -11,6 +11,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/trace"
 )
 
@@ -68,4 +69,25 @@ func TestCheckRefusesABinaryWithoutTheOverlay(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "built without the process-EPC overlay") || !strings.Contains(err.Error(), "build-sim.sh") {
 		t.Fatalf("Check: %v", err)
 	}
+}
+
+// A driven workload's samples (made by the harness) get the paging pass's
+// EPC events per operation; samples the workload counted keep theirs.
+func TestAddEPCRate(t *testing.T) {
+	t.Parallel()
+	p := &trace.EPCPass{Ops: 400, ElapsedNS: 9e6, Events: map[string]int64{
+		protocol.EventEPCLoads: 100, protocol.EventEPCEvicts: 120, "epc_integrity_failures": 0, "gc_cycles": 3}}
+	s := result.Sample{Iters: 1000}
+	addEPCRate(&s, p)
+	want := map[string]int64{protocol.EventEPCLoads: 250, protocol.EventEPCEvicts: 300,
+		protocol.EventEPCPassOps: 400, protocol.EventEPCPassNS: 9e6}
+	if !maps.Equal(s.Events, want) {
+		t.Errorf("driven sample: %v, want %v", s.Events, want)
+	}
+	own := result.Sample{Iters: 1000, Events: map[string]int64{protocol.EventEPCLoads: 7, protocol.EventEPCPassOps: 50}}
+	addEPCRate(&own, p)
+	if own.Events[protocol.EventEPCLoads] != 7 {
+		t.Errorf("a counted sample was overwritten: %v", own.Events)
+	}
+	addEPCRate(&s, nil) // no paging pass: nothing changes
 }

@@ -112,6 +112,18 @@ type Pass struct {
 	// HostLLCMissNS is the measured latency of one LLC miss on this host
 	// (set only when LLC misses are counted).
 	HostLLCMissNS float64 `json:"host_llc_miss_ns,omitempty"`
+	// EPC is the paging pass of the same cell (the whole process on the
+	// software EPC), for workloads whose samples the harness makes
+	// (driven): the events of EPC.Ops operations.
+	EPC *EPCPass `json:"epc,omitempty"`
+}
+
+// EPCPass is what a paging pass counted: Events (epc_loads, epc_evictions,
+// ...) over Ops operations lasting ElapsedNS.
+type EPCPass struct {
+	Ops       int64            `json:"ops"`
+	ElapsedNS int64            `json:"elapsed_ns"`
+	Events    map[string]int64 `json:"events"`
 }
 
 // Rate is the counted transitions per operation.

@@ -14,7 +14,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +34,7 @@ import (
 	"github.com/enclavebench/enclavebench/workloads/measure"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/swepc"
+	"github.com/enclavebench/enclavebench/workloads/trace"
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
@@ -107,12 +110,26 @@ func serveCounted(d workload.Driven, stdin io.Reader, stdout io.Writer) error {
 	}
 	sc := bufio.NewScanner(stdin)
 	for sc.Scan() {
-		if err := protocol.Encode(stdout, protocol.Message{Type: protocol.TypeSample,
-			Sample: &protocol.Sample{Events: processEvents()}}); err != nil {
+		b, err := json.Marshal(processEvents())
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(stdout, "%s%s\n", snapshotPrefix, b); err != nil {
 			return err
 		}
 	}
 	return sc.Err()
+}
+
+// snapshotPrefix starts the child's answer to a driver's request for its
+// counters: a line of its own, not a protocol message (it is no sample).
+const snapshotPrefix = "epc-snapshot "
+
+// childLine is one line of the child's output: a protocol message, or a
+// snapshot of its counters.
+type childLine struct {
+	msg  protocol.Message
+	snap map[string]int64
 }
 
 // epcRate is the paging pass's result.
@@ -140,6 +157,14 @@ func (p *epcRate) shadow(n int) (map[string]int64, error) {
 	out[protocol.EventEPCPassNS] = p.ns
 	return out, nil
 }
+
+// record is the pass as the counting pass's file records it (trace.Pass.EPC).
+func (p *epcRate) record() *trace.EPCPass {
+	return &trace.EPCPass{Ops: p.ops, ElapsedNS: p.ns, Events: p.events}
+}
+
+// processRate is the paging pass of this process (nil without one).
+var processRate *epcRate
 
 func (p *epcRate) extras() map[string]string {
 	x := map[string]string{extraEPCPass: "process",
@@ -178,21 +203,29 @@ func epcPass(args []string, minTime time.Duration) (*epcRate, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting the paging pass: %w", err)
 	}
-	msgs := make(chan protocol.Message)
+	lines := make(chan childLine)
 	go func() {
-		defer close(msgs)
+		defer close(lines)
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 64<<10), 16<<20)
 		for sc.Scan() {
+			if b, ok := bytes.CutPrefix(sc.Bytes(), []byte(snapshotPrefix)); ok {
+				var snap map[string]int64
+				if json.Unmarshal(b, &snap) == nil {
+					lines <- childLine{snap: snap}
+				}
+				continue
+			}
 			if m, err := protocol.Parse(sc.Bytes()); err == nil {
-				msgs <- m
+				lines <- childLine{msg: m}
 			}
 		}
 	}()
 	rate := &epcRate{events: map[string]int64{}}
 	var protoErr string
 	sawDone := false
-	for msg := range msgs {
+	for l := range lines {
+		msg := l.msg
 		switch msg.Type {
 		case protocol.TypeSample:
 			if msg.Sample == nil {
@@ -204,7 +237,7 @@ func epcPass(args []string, minTime time.Duration) (*epcRate, error) {
 				rate.events[k] += v
 			}
 		case protocol.TypeReady:
-			if err := driveEPC(ctx, msg, stdin, msgs, minTime, rate); err != nil && protoErr == "" {
+			if err := driveEPC(ctx, msg, stdin, lines, minTime, rate); err != nil && protoErr == "" {
 				protoErr = "driving the paging pass: " + err.Error()
 			}
 			stdin.Close()
@@ -236,7 +269,7 @@ func epcPass(args []string, minTime time.Duration) (*epcRate, error) {
 
 // driveEPC loads a driven workload in the paging pass: warm-up, then a
 // counted period between two snapshots of the child's counters.
-func driveEPC(ctx context.Context, ready protocol.Message, stdin io.Writer, msgs <-chan protocol.Message, minTime time.Duration, rate *epcRate) error {
+func driveEPC(ctx context.Context, ready protocol.Message, stdin io.Writer, lines <-chan childLine, minTime time.Duration, rate *epcRate) error {
 	if ready.Load == nil || ready.Load.Kind != protocol.LoadHTTP {
 		return fmt.Errorf("unknown load %+v", ready.Load)
 	}
@@ -253,14 +286,12 @@ func driveEPC(ctx context.Context, ready protocol.Message, stdin io.Writer, msgs
 		if _, err := io.WriteString(stdin, "snap\n"); err != nil {
 			return nil, err
 		}
-		for m := range msgs {
-			switch m.Type {
-			case protocol.TypeSample:
-				if m.Sample != nil {
-					return m.Sample.Events, nil
-				}
-			case protocol.TypeError:
-				return nil, errors.New(m.Error)
+		for l := range lines {
+			if l.snap != nil {
+				return l.snap, nil
+			}
+			if l.msg.Type == protocol.TypeError {
+				return nil, errors.New(l.msg.Error)
 			}
 		}
 		return nil, errors.New("the paging pass ended")

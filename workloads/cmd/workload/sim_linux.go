@@ -94,6 +94,7 @@ func addSimFlags(fs *pflag.FlagSet) func([]string, workload.Env, *measure.Option
 			}
 			o.Shadow = rate.shadow
 			simExtra = rate.extras
+			processRate = rate
 		}
 		switch {
 		case *count:
@@ -116,6 +117,9 @@ func addSimFlags(fs *pflag.FlagSet) func([]string, workload.Env, *measure.Option
 					m[eventLLCMisses] = llc.read()
 					return m
 				}
+			}
+			if processRate != nil {
+				pass.EPC = processRate.record()
 			}
 			return trace.WritePass(env.TempDir, pass)
 		}

@@ -75,6 +75,43 @@ func beEPCChild(o *measure.Options) error {
 
 var gcCyclesSample = []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
 
+// settled says how the paging pass's warm-up ended (childExtra).
+var settled string
+
+// settle runs b on the process EPC until its EPC loads per operation stop
+// changing: the set-up may have left part of the working set evicted (its
+// own garbage and the collector's work took EPC meanwhile), and reloading
+// it once is no steady-state cost. Chunks last at least minTime; it stops
+// when two in a row agree within 10% (+0.001 loads per operation), or after
+// max(50 x minTime, 5 s), which childExtra then reports.
+func settle(b workload.Bench, minTime time.Duration) error {
+	deadline := time.Now().Add(max(50*minTime, 5*time.Second))
+	var r workload.Report
+	k, prev, chunks := 16, -1.0, 0
+	for time.Now().Before(deadline) {
+		l0 := processRegion.Stats().Loads
+		r.Reset()
+		t0 := time.Now()
+		if err := b.Run(k, &r); err != nil {
+			return fmt.Errorf("settling the paging pass: %w", err)
+		}
+		d := time.Since(t0)
+		rate := float64(processRegion.Stats().Loads-l0) / float64(k)
+		if d < minTime {
+			k = min(k*10, max(k+1, int(1.5*float64(k)*float64(minTime)/float64(max(d, 1)))))
+			continue
+		}
+		chunks++
+		if prev >= 0 && math.Abs(rate-prev) <= 0.1*prev+0.001 {
+			settled = fmt.Sprintf("after %d chunks of %d operations (%.4f then %.4f loads per operation)", chunks, k, prev, rate)
+			return nil
+		}
+		prev = rate
+	}
+	settled = fmt.Sprintf("not settled: %d chunks of %d operations in the time allowed, last %.4f loads per operation", chunks, k, prev)
+	return nil
+}
+
 // processEvents are the process EPC's counters and the collector's cycles.
 func processEvents() map[string]int64 {
 	m := processRegion.Stats().Map()
@@ -99,6 +136,7 @@ func childExtra() map[string]string {
 		"epc_resident_pages": strconv.FormatInt(s.Resident, 10),
 		"epc_first_touch":    strconv.FormatInt(s.FirstTouch, 10),
 		"epc_cap_pages":      strconv.FormatInt(processRegion.CapPages(), 10),
+		"settled":            settled,
 	}
 }
 

@@ -140,6 +140,9 @@ var swepcCap int64
 // right after each repetition, and its EPC loads and evictions are that
 // repetition's. The emulation's own cost is then in no timed figure.
 func pairBench(b workload.Bench, again func() (workload.Bench, error), o *measure.Options) (workload.Bench, func() error, error) {
+	if processRegion != nil { // the paging pass's child: one instance, settled first
+		return b, nil, settle(b, o.MinTime)
+	}
 	if arena.Events() == nil {
 		return b, nil, nil // no software-EPC arena: nothing is emulated
 	}

@@ -79,7 +79,11 @@ func addSimFlags(fs *pflag.FlagSet) func([]string, workload.Env, *measure.Option
 			countedChild = true
 			return beCountedChild(o)
 		}
-		if *process {
+		userBench := false // a user's test binary (--gotest-bin) is not overlaid: its heap cannot be paged
+		if f := fs.Lookup("gotest-bin"); f != nil && f.Value.String() != "" {
+			userBench = true
+		}
+		if *process && !userBench {
 			if swepcCap <= 0 {
 				return errors.New("--swepc-process needs --swepc-cap")
 			}

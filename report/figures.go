@@ -14,7 +14,6 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/enclavebench/enclavebench/bench/result"
-	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/bench/stats"
 	"github.com/enclavebench/enclavebench/report/plot"
 )
@@ -419,7 +418,7 @@ func (f *figs) epcMarks(szs map[string]bool) []plot.Mark {
 		if u, ok := f.usable[s]; ok && u > 0 {
 			v := float64(u) / (1 << 20)
 			marks = append(marks, plot.Mark{Axis: "x", Value: v, Label: fmt.Sprintf("usable EPC of %s (%s)", s, fmtMiB(v)), Color: f.colors[s]})
-		} else if sz, ok := sizes.Lookup(s); ok {
+		} else if sz, ok := f.b.sizes[s]; ok {
 			marks = append(marks, plot.Mark{Axis: "x", Value: sz.EPCMiB(), Label: fmt.Sprintf("EPC of %s (%s)", s, fmtMiB(sz.EPCMiB())), Color: f.colors[s]})
 		}
 	}
@@ -782,7 +781,7 @@ func (f *figs) scaling() []plot.Figure {
 			}
 			sort.Slice(names, func(i, j int) bool { return lessSize(names[i], names[j]) })
 			for _, s := range names {
-				if sz, ok := sizes.Lookup(s); ok {
+				if sz, ok := f.b.sizes[s]; ok {
 					marks = append(marks, plot.Mark{Axis: "x", Value: float64(sz.VCPUs), Label: fmt.Sprintf("vCPUs of %s (%d)", s, sz.VCPUs), Color: f.colors[s]})
 				}
 			}

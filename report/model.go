@@ -111,7 +111,9 @@ type Group struct {
 	Short          bool
 	Oversubscribed bool
 	// CPUs is the fewest CPUs an oversubscribed cell of the group ran on.
-	CPUs      int
+	CPUs int
+	// SizeFacts are the recorded facts of Size (nil when unknown).
+	SizeFacts *result.SizeFacts
 	Footprint int64 // enclave memory the workload allocates at this size; -1 unknown
 	// Count is the value of the workload's scaling parameter at this size
 	// (threads), 0 when none.
@@ -329,6 +331,14 @@ func Build(in *Input, o Options) *Report {
 	}
 	r := &Report{Generated: o.Now, Options: o, LeftOut: in.LeftOut, Notes: in.Notes}
 	b := &builder{r: r, o: o, in: in, figures: map[string][]result.FigureRole{}, footprintParam: map[string]string{}}
+	b.sizes = map[string]result.SizeFacts{}
+	for _, s := range in.Sources {
+		for name, sf := range s.Dir.Facts.Sizes {
+			if _, ok := b.sizes[name]; !ok {
+				b.sizes[name] = sf
+			}
+		}
+	}
 	b.units()
 	b.modeVariants()
 	b.collect()
@@ -358,6 +368,9 @@ type builder struct {
 	figures map[string][]result.FigureRole
 	// the footprint parameter of each workload
 	footprintParam map[string]string
+	// the recorded facts of each size, over every source (the first
+	// source that has a size wins)
+	sizes map[string]result.SizeFacts
 	// variant is the label suffix of a source's mode where runs of that
 	// mode measured it otherwise (mode settings, cost profile content);
 	// variantNotes say so, one per mode label.
@@ -523,6 +536,10 @@ func (b *builder) group(c *cells.Cell, src *Source) *Group {
 		ModeLabel: mf.Label, ModeFacts: mf, Unit: u.Unit, Better: u.Better,
 		Footprint: c.Facts.FootprintBytes, Count: c.Facts.Count, Cells: c.Names, Runs: c.Runs,
 		Partial: c.Partial, Short: c.Lost, Oversubscribed: c.Oversubscribed, CPUs: c.CPUs}
+	if c.SizeKnown {
+		sf := c.SizeFacts
+		g.SizeFacts = &sf
+	}
 	b.order = append(b.order, g)
 	if b.modes == nil {
 		b.modes = map[string]result.ModeFacts{}
@@ -1006,7 +1023,7 @@ func (b *builder) warnings() {
 	for _, k := range overKeys {
 		gs := over[k]
 		vcpus := "its"
-		if sz, ok := sizes.Lookup(k.size); ok {
+		if sz := gs[0].SizeFacts; sz != nil {
 			vcpus = strconv.Itoa(sz.VCPUs)
 		}
 		cpus := "fewer"

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/result"
-	"github.com/enclavebench/enclavebench/bench/sizes"
 )
 
 // ExampleFootprints are the sizes the sizing section's suggested command
@@ -48,8 +47,8 @@ func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, usable
 				// a working set needs (a "no EPC" or "uncounted" warning says so).
 				continue
 			}
-			sz, ok := sizes.Lookup(g.Size)
-			if !ok {
+			sz := g.SizeFacts
+			if sz == nil {
 				continue
 			}
 			k := key{g.ModeLabel, sz.Family, ""}
@@ -61,7 +60,7 @@ func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, usable
 				keys = append(keys, k)
 				modeOf[k] = g.Mode
 			}
-			bySize[k][sz.Name] = append(bySize[k][sz.Name], g)
+			bySize[k][g.Size] = append(bySize[k][g.Size], g)
 		}
 		sort.Slice(keys, func(i, j int) bool {
 			a, b := keys[i], keys[j]

@@ -10,6 +10,9 @@ import (
 	"github.com/enclavebench/enclavebench/report/plot"
 )
 
+// dcsv2EPC is the EPC of DC1s_v2, DC2s_v2, DC4s_v2 and DC8_v2 (bench/sizes).
+var dcsv2EPC = [4]int64{28 << 20, 56 << 20, 112 << 20, 168 << 20}
+
 // footprintTable is kvstore run with --footprint on the four DCsv2 sizes:
 // slowdowns by footprint and size (NaN: no cell).
 func footprintTable(slow map[string][4]float64) *WorkloadTable {
@@ -21,9 +24,10 @@ func footprintTable(slow map[string][4]float64) *WorkloadTable {
 				continue
 			}
 			p := map[string]string{"dataset": fp, "dist": "uniform", "mix": "read95"}
+			sf := &result.SizeFacts{Family: "DCsv2", VCPUs: 1 << i, EPCBytes: dcsv2EPC[i]}
 			t.Rows = append(t.Rows,
-				&Group{Workload: "kvstore", Params: p, ParamText: "dataset=" + fp, Size: sz, Mode: mode.Native, ModeLabel: "native", ModeFacts: result.ModeFacts{Label: "native"}, Footprint: footprintBytes(fp)},
-				&Group{Workload: "kvstore", Params: p, ParamText: "dataset=" + fp, Size: sz, Mode: mode.Sim, ModeLabel: "sim", ModeFacts: result.ModeFacts{Label: "sim", Enclave: true, Kind: result.KindModel}, Footprint: footprintBytes(fp),
+				&Group{Workload: "kvstore", Params: p, ParamText: "dataset=" + fp, Size: sz, SizeFacts: sf, Mode: mode.Native, ModeLabel: "native", ModeFacts: result.ModeFacts{Label: "native"}, Footprint: footprintBytes(fp)},
+				&Group{Workload: "kvstore", Params: p, ParamText: "dataset=" + fp, Size: sz, SizeFacts: sf, Mode: mode.Sim, ModeLabel: "sim", ModeFacts: result.ModeFacts{Label: "sim", Enclave: true, Kind: result.KindModel}, Footprint: footprintBytes(fp),
 					Baseline: &Ratio{Slowdown: row[i]}})
 		}
 	}

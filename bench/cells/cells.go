@@ -84,6 +84,10 @@ type Cell struct {
 	ModeFacts     result.ModeFacts
 	WorkloadFacts result.WorkloadFacts
 	Facts         result.CellFacts
+	// SizeFacts are the recorded facts of the cell's size (vCPUs, EPC,
+	// family); SizeKnown is false when the run has none for it.
+	SizeFacts result.SizeFacts
+	SizeKnown bool
 	// Partial is set when samples come from an attempt that did not
 	// finish; Lost when samples a run recorded for the cell are missing.
 	Partial, Lost bool
@@ -189,6 +193,7 @@ func (b *Builder) cell(d *result.Dir, k Key, name string, params map[string]stri
 		c = &Cell{Key: k, Name: name, Dir: d.Path, Params: params, ParamOrder: result.ParamOrder(wf.Params, params),
 			Values: map[string][]float64{}, ModeFacts: ModeFacts(d, k.Mode), WorkloadFacts: wf, Facts: d.Facts.Cell(name),
 			names: map[string]bool{}, runs: map[string]bool{}}
+		c.SizeFacts, c.SizeKnown = d.Facts.Size(k.Size)
 		b.t.index[k] = c
 		b.t.Cells = append(b.t.Cells, c)
 	}

@@ -3,7 +3,9 @@
 // declared metrics and figure roles, each mode's kind and label, each
 // cell's footprint. It is the one place that asks the workload registry
 // and the modes on behalf of readers, so report, compare and export read
-// facts from the results and never import workload packages.
+// facts from the results and never import workload packages. The sizes the
+// cells were sized for are recorded too, so that editing the size catalog
+// changes no old report.
 package facts
 
 import (
@@ -17,11 +19,16 @@ import (
 // Record returns the facts of a run's cells. run supplies the plan's modes
 // and the sim cost profile that labels sim figures.
 func Record(run *result.Run, cells []plan.Cell) *result.Facts {
-	f := &result.Facts{Workloads: map[string]result.WorkloadFacts{}, Modes: map[string]result.ModeFacts{}, Cells: map[string]result.CellFacts{}}
+	f := &result.Facts{Workloads: map[string]result.WorkloadFacts{}, Modes: map[string]result.ModeFacts{}, Cells: map[string]result.CellFacts{},
+		Sizes: map[string]result.SizeFacts{}}
 	for _, m := range run.Plan.Modes {
 		f.Modes[m] = modeFacts(m, profileRef(run))
 	}
 	for _, c := range cells {
+		if sz := c.SizeInfo; sz.Name != "" {
+			f.Sizes[sz.Name] = result.SizeFacts{Family: sz.Family, VCPUs: sz.VCPUs, EPCBytes: sz.EPCBytes,
+				MemoryBytes: sz.MemBytes(), CPU: sz.CPU, Source: sz.Source()}
+		}
 		if c.Spec == nil {
 			continue
 		}

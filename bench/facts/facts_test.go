@@ -60,6 +60,13 @@ func TestRecord(t *testing.T) {
 	if got := f.Workload("threads").Figures; len(got) != 1 || got[0].Role != result.FigureScaling {
 		t.Errorf("threads figures %v", got)
 	}
+	if got, ok := f.Size("DC4s_v2"); !ok || got.VCPUs != sz.VCPUs || got.EPCBytes != sz.EPCBytes ||
+		got.MemoryBytes != sz.MemBytes() || got.Family != "DCsv2" || got.CPU != sz.CPU || got.Source == "" {
+		t.Errorf("DC4s_v2 facts %+v, want the catalog's with its source", got)
+	}
+	if len(f.Sizes) != 1 {
+		t.Errorf("sizes %v: want only the size the cells used", f.Sizes)
+	}
 	sim, ok := f.Mode("sim")
 	if !ok || sim.Kind != result.KindModel || !sim.Enclave || sim.Label != "sim (model, profile published/v2)" {
 		t.Errorf("sim facts %+v", sim)

@@ -18,7 +18,25 @@ type Facts struct {
 	Modes map[string]ModeFacts `json:"modes"`
 	// Cells are the facts of each planned cell, by cell key.
 	Cells map[string]CellFacts `json:"cells"`
+	// Sizes are the facts of each VM size the run used, by name, as the
+	// catalog said when it ran. Runs from before they were recorded get
+	// them from the frozen catalog of their schema (sizesV2).
+	Sizes map[string]SizeFacts `json:"sizes,omitempty"`
 }
+
+// SizeFacts describe a VM size a run's cells were sized for.
+type SizeFacts struct {
+	Family      string `json:"family"`
+	VCPUs       int    `json:"vcpus"`
+	EPCBytes    int64  `json:"epc_bytes"`
+	MemoryBytes int64  `json:"memory_bytes"`
+	CPU         string `json:"cpu"`
+	// Source is where the figures come from (the published page).
+	Source string `json:"source"`
+}
+
+// EPCMiB is the EPC in MiB.
+func (s SizeFacts) EPCMiB() float64 { return float64(s.EPCBytes) / (1 << 20) }
 
 // WorkloadFacts describe a workload's cells.
 type WorkloadFacts struct {
@@ -130,6 +148,12 @@ func (f *Facts) Workload(w string) WorkloadFacts { return f.Workloads[w] }
 func (f *Facts) Mode(m string) (ModeFacts, bool) {
 	mf, ok := f.Modes[m]
 	return mf, ok
+}
+
+// Size returns the facts of size name and whether they are known.
+func (f *Facts) Size(name string) (SizeFacts, bool) {
+	sz, ok := f.Sizes[name]
+	return sz, ok
 }
 
 // Cell returns the facts of the cell with key k; a cell without facts has

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/enclavebench/enclavebench/bench/sizes"
 )
 
 // The facts of schema version 1 directories, which did not record them.
@@ -214,7 +212,7 @@ func factsV1(d *Dir, cells []CellResult) Facts {
 			f.Modes[c.mode] = mf
 		}
 		cf := CellFacts{FootprintBytes: -1}
-		if sz, ok := sizes.Lookup(c.size); ok {
+		if sz, ok := frozenSize(c.size); ok {
 			cf.FootprintBytes = v1Footprint(c.workload, c.params, sz.EPCBytes)
 			if v, ok := c.params["threads"]; ok {
 				cf.Count = v1Count(v, sz.VCPUs)

@@ -237,6 +237,9 @@ func Load(dir string) (*Dir, error) {
 	} else {
 		d.Facts = factsV1(d, cells)
 	}
+	if d.Facts.Sizes == nil {
+		d.Facts.Sizes = frozenSizes(d, cells)
+	}
 	return d, nil
 }
 

@@ -24,6 +24,20 @@ func (s Size) EPCMiB() float64 { return float64(s.EPCBytes) / (1 << 20) }
 // MemBytes is the VM's memory in bytes.
 func (s Size) MemBytes() int64 { return int64(s.MemoryGiB) << 30 }
 
+// Source is the published page the size's figures come from.
+func (s Size) Source() string {
+	if s.Family == "DCsv2" {
+		return sourceDCsv2
+	}
+	return sourceDCsv3
+}
+
+// Sources of the catalog's figures, by family (see catalog).
+const (
+	sourceDCsv2 = "MicrosoftDocs/azure-docs articles/virtual-machines/dcv2-series.md, sizes/general-purpose/dcsv2-series.md"
+	sourceDCsv3 = "MicrosoftDocs/azure-docs articles/virtual-machines/dcv3-series.md"
+)
+
 // InstanceType is the name Azure and Kubernetes use (Standard_<name>).
 func (s Size) InstanceType() string { return "Standard_" + s.Name }
 

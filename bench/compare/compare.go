@@ -288,10 +288,21 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 			}
 			switch {
 			case isCount(old, new, u):
-				row.Spread = countSpread(p.old.Values[u], nv, o)
-				if row.Spread.Deterministic {
+				iOld, iNew := len(p.old.Values[u]), len(nv)
+				pass := passUnit(u)
+				if pass {
+					// One counting pass per run puts the same per-op
+					// figure on every sample: only passes are independent.
+					iOld, iNew = len(p.old.runIDs), len(p.new.runIDs)
+				}
+				row.Spread = countSpread(p.old.Values[u], nv, iOld, iNew, o)
+				switch {
+				case row.Spread.Deterministic:
 					row.Gate = GateCount
-				} else {
+				case pass && min(iOld, iNew) < MinCountSamples:
+					row.GateNote = fmt.Sprintf("taken by the counting pass, once per run: %d+%d pass(es), and its spread from run to run can be judged from %d per side or more; shown, not gated",
+						iOld, iNew, MinCountSamples)
+				default:
 					row.GateNote = "a count that is not deterministic: shown with the statistics of time, not gated"
 				}
 			case u == tu:
@@ -595,14 +606,23 @@ func isCount(old, new *Set, u string) bool { return old.Units[u].Count || new.Un
 
 // countSpread measures how far a count's values spread on each side: the
 // range in percent of the median. A count is deterministic when both sides
-// have MinCountSamples values or more and spread by at most half of the
-// count threshold: a change beyond the threshold then lies outside both
-// ranges.
-func countSpread(oldVals, newVals []float64, o Options) *Spread {
-	sp := &Spread{Old: Num(spreadPct(oldVals)), New: Num(spreadPct(newVals)), BoundPct: o.CountThreshold / 2}
-	sp.Deterministic = len(oldVals) >= MinCountSamples && len(newVals) >= MinCountSamples &&
+// have MinCountSamples independent values or more (iOld, iNew: samples, or
+// counting passes) and spread by at most half of the count threshold: a
+// change beyond the threshold then lies outside both ranges.
+func countSpread(oldVals, newVals []float64, iOld, iNew int, o Options) *Spread {
+	sp := &Spread{Old: Num(spreadPct(oldVals)), New: Num(spreadPct(newVals)), BoundPct: o.CountThreshold / 2,
+		IndependentOld: iOld, IndependentNew: iNew}
+	sp.Deterministic = iOld >= MinCountSamples && iNew >= MinCountSamples &&
 		float64(sp.Old) <= sp.BoundPct && float64(sp.New) <= sp.BoundPct
 	return sp
+}
+
+// passUnit says whether u is an event of the counting pass (bench run
+// --counts: result.CountEvents), taken once per run and cell, not per
+// repetition.
+func passUnit(u string) bool {
+	e, ok := strings.CutSuffix(u, "/op")
+	return ok && slices.Contains(result.CountEvents, e)
 }
 
 // spreadPct is (max-min)/|median| in percent: 0 when all values are equal,

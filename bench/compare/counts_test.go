@@ -98,3 +98,30 @@ func TestSpreadPct(t *testing.T) {
 		}
 	}
 }
+
+// TestCountingPassNeedsPasses: the counting pass's events (instructions/op)
+// carry one figure per run on every sample, so their spread is judged over
+// runs: one run a side is shown, not gated, whatever the change; three runs
+// a side within the bound gate.
+func TestCountingPassNeedsPasses(t *testing.T) {
+	side := func(runs int, instr float64, tag string) *Set {
+		var b strings.Builder
+		for r := 0; r < runs; r++ {
+			fmt.Fprintf(&b, "enclavebench-run: %s-%d\n", tag, r)
+			for i := 0; i < 4; i++ {
+				fmt.Fprintf(&b, "BenchmarkX/size=S/mode=native 1000 %d ns/op %.6g instructions/op\n", 1000+i*100, instr*(1+0.001*float64(r)))
+			}
+		}
+		return mustRead(t, b.String(), tag)
+	}
+	one, _ := Compare(side(1, 1000, "a"), side(1, 1050, "b"), gate())
+	row := one.Tables[1].Rows[0]
+	if one.Tables[1].Unit != "instructions/op" || row.Gate != GateNone || !strings.Contains(row.GateNote, "1+1 pass(es)") || len(one.Verdict.Regressions) != 0 {
+		t.Errorf("one pass a side: gate %q note %q regressions %+v: want shown, not gated", row.Gate, row.GateNote, one.Verdict.Regressions)
+	}
+	three, _ := Compare(side(3, 1000, "a"), side(3, 1050, "b"), gate())
+	row = three.Tables[1].Rows[0]
+	if row.Gate != GateCount || row.Spread.IndependentOld != 3 || three.Verdict.ExitCode != ExitRegression {
+		t.Errorf("three passes a side: gate %q spread %+v exit %d: want a count regression", row.Gate, row.Spread, three.Verdict.ExitCode)
+	}
+}

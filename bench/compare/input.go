@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -239,7 +240,9 @@ func LoadDir(dir string) (*Set, error) {
 	for _, p := range d.Problems {
 		s.Warnings = append(s.Warnings, "left out: "+p.Error())
 	}
-	for k, why := range result.Flaws(d) {
+	flaws := result.Flaws(d)
+	for _, k := range slices.Sorted(maps.Keys(flaws)) {
+		why := flaws[k]
 		if c := s.index[k]; c != nil {
 			c.Flaws = append(c.Flaws, why)
 		} else {

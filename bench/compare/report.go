@@ -196,8 +196,13 @@ type Spread struct {
 	Old Num `json:"old_pct"`
 	New Num `json:"new_pct"`
 	// BoundPct is the largest spread of a deterministic count.
-	BoundPct      float64 `json:"bound_pct"`
-	Deterministic bool    `json:"deterministic"`
+	BoundPct float64 `json:"bound_pct"`
+	// IndependentOld and IndependentNew count the independent values the
+	// spread is judged from: samples, or for the counting pass's events
+	// (taken once per run) runs.
+	IndependentOld int  `json:"independent_old"`
+	IndependentNew int  `json:"independent_new"`
+	Deterministic  bool `json:"deterministic"`
 }
 
 // Summary is a median and its confidence interval (null bounds: too few

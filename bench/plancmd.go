@@ -291,22 +291,35 @@ func planSSH(ctx context.Context, o planOptions, spec runspec.Spec, fs *pflag.Fl
 	if !o.exec {
 		return ssh.Script(stdout, plans, logDir)
 	}
-	for _, name := range []string{"bench", "workload"} {
-		if _, err := os.Stat(filepath.Join(o.bin, name)); err != nil {
-			return usagef("--exec copies %s to each host: %v (build it: GOOS=linux GOARCH=amd64 go build -o %s ./...)", name, err, filepath.Join(o.bin, name))
+	for _, b := range ssh.Binaries(spec) {
+		if st, err := os.Stat(filepath.Join(o.bin, b.Name)); err != nil || !st.Mode().IsRegular() {
+			if err == nil {
+				err = errors.New("not a file")
+			}
+			return usagef("--exec copies %s to each host: %v (build it from the repository's root: %s)", b.Name, err, b.Build)
 		}
 	}
 	fmt.Fprintf(stderr, "running on %d host(s); logs in %s\n", len(plans), logDir)
 	results := ssh.Exec(ctx, plans, logDir)
-	failed := 0
+	failed, stopped, running := 0, 0, 0
 	for _, r := range results {
 		fmt.Fprintln(stdout, r.Summary())
+		switch {
+		case r.Stopped && r.StopErr != nil, r.Unreachable:
+			running++
+		case r.Stopped:
+			stopped++
+		}
 		if r.Failed != "" {
 			failed++
 		}
 	}
 	if ctx.Err() != nil {
-		return exitError{exitSignal, "interrupted: the remote runs were stopped; finish them with bench run --resume on each host"}
+		msg := fmt.Sprintf("interrupted: %d run(s) stopped on their hosts (bench run exited there; each line above says how to finish it)", stopped)
+		if running > 0 {
+			msg += fmt.Sprintf("; %d may still be running (see above)", running)
+		}
+		return exitError{exitSignal, msg}
 	}
 	if failed > 0 {
 		return exitError{exitFailed, fmt.Sprintf("%d of %d host(s) failed (see above)", failed, len(results))}

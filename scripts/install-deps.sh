@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing enclavebench needs beyond Go itself:
 # gcc and OpenSSL's headers for the sim build's cgo (software EPC), and
-# valgrind for the counting pass (bench run --counts: Cachegrind). Each
+# valgrind for the counting pass (bench run --counts: Cachegrind), and
+# OpenSSH (client and server) for the ssh fleet's end-to-end test. Each
 # package is installed only when missing; needs root or sudo for apt-get.
 set -euo pipefail
 missing=()
@@ -9,6 +10,10 @@ command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 [ -f /usr/include/openssl/evp.h ] || missing+=(libssl-dev)
 [ -f /usr/include/linux/userfaultfd.h ] || missing+=(linux-libc-dev)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+# The ssh fleet's end-to-end test starts its own sshd on loopback (its own
+# keys and ports; no system service is configured or started by it).
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 for extra in "$@"; do
   command -v "$extra" >/dev/null 2>&1 || missing+=("$extra")
 done

@@ -23,7 +23,8 @@ var (
 	buildErr  error
 )
 
-// binaries builds bench and workload once for the package's tests.
+// binaries builds bench, workload and workload-sim once for the
+// package's tests.
 func binaries(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
@@ -34,8 +35,12 @@ func binaries(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		for pkg, name := range map[string]string{"../../bench": "bench", "../../workloads/cmd/workload": "workload"} {
-			out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, name), pkg).CombinedOutput()
+		for name, build := range map[string][]string{
+			"bench":        {"../../bench"},
+			"workload":     {"../../workloads/cmd/workload"},
+			"workload-sim": {"-tags", "sim", "../../workloads/cmd/workload"},
+		} {
+			out, err := exec.Command("go", append([]string{"build", "-o", filepath.Join(binDir, name)}, build...)...).CombinedOutput()
 			if err != nil {
 				buildErr = errors.New(string(out))
 				return
@@ -185,7 +190,7 @@ func TestCLIPlanSSH(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"azureuser@dc2", "'IdentityFile=~/my key'", "'cd enclavebench && ./bin/bench run --modes native --sizes DC4s_v2", "results/s1-DC2s_v2"} {
+	for _, want := range []string{"azureuser@dc2", "'IdentityFile=~/my key'", "nohup ./bin/bench run --modes native --sizes DC4s_v2", "results/s1-DC2s_v2"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("script lacks %q:\n%s", want, out)
 		}
@@ -248,6 +253,28 @@ func TestCLIPlanSSH(t *testing.T) {
 	logs, _ := filepath.Glob(filepath.Join(results, "logs-s1", "*.log"))
 	if len(logs) != 4 {
 		t.Errorf("logs: %v", logs)
+	}
+
+	// The plan ID used again: the host's log keeps the first attempt.
+	bench(t, env, append([]string{"plan", "--ssh", "bad1=DC8_v2", "--exec", "--bin", binaries(t), "--results", results}, suite...)...)
+	if b, _ := os.ReadFile(filepath.Join(results, "logs-s1", "bad1-DC8_v2.log")); strings.Count(string(b), "=== enclavebench: DC8_v2 on bad1") != 2 {
+		t.Errorf("bad1's log after a second attempt:\n%s", b)
+	}
+
+	// A binary the plan copies is missing: the hint builds it.
+	partial := t.TempDir()
+	for _, name := range []string{"bench", "workload"} {
+		b, _ := os.ReadFile(filepath.Join(binaries(t), name))
+		os.WriteFile(filepath.Join(partial, name), b, 0o755)
+	}
+	_, errOut, code = bench(t, env, "plan", "--ssh", "h1=DC2s_v2", "--exec", "--bin", partial, "--modes", "native,sim", "--workloads", "syscall")
+	if code != 2 || !strings.Contains(errOut, "--exec copies workload-sim to each host") || !strings.Contains(errOut, "go build -tags sim -o bin/workload-sim ./workloads/cmd/workload") {
+		t.Errorf("missing workload-sim: exit %d\n%s", code, errOut)
+	}
+	os.Remove(filepath.Join(partial, "workload"))
+	_, errOut, code = bench(t, env, "plan", "--ssh", "h1=DC2s_v2", "--exec", "--bin", partial, "--modes", "native", "--workloads", "syscall")
+	if code != 2 || !strings.Contains(errOut, "go build -o bin/workload ./workloads/cmd/workload") {
+		t.Errorf("missing workload: exit %d\n%s", code, errOut)
 	}
 }
 

@@ -72,6 +72,33 @@ func UsesEGo(s runspec.Spec) bool {
 	return slices.ContainsFunc(s.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.NeedsEGo })
 }
 
+// ModeBinaries lists the binaries the modes of s run besides the workload
+// binary (the sim mode's workload-sim), each once; "auto", resolved on
+// the host, may pick any enclave mode.
+func ModeBinaries(s runspec.Spec) []mode.Binary {
+	var out []mode.Binary
+	var ds []mode.Descriptor
+	for _, m := range s.Modes {
+		if m == "auto" {
+			for _, d := range mode.Descriptors() {
+				if d.Enclave {
+					ds = append(ds, d)
+				}
+			}
+		} else if d, ok := mode.Lookup(m); ok {
+			ds = append(ds, d)
+		}
+	}
+	for _, d := range ds {
+		for _, b := range d.Binaries {
+			if !slices.Contains(out, b) {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
 // SafeName turns a run ID read from a log into a directory name: letters,
 // digits, '.', '_' and '-' only, not starting with '.' (a log is input, and
 // its IDs must not escape the output directory).

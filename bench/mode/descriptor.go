@@ -59,6 +59,10 @@ type Descriptor struct {
 	// Summary is one sentence for a report's table of modes: what the
 	// figures are.
 	Summary string
+	// Binaries are the binaries the mode runs besides the workload binary,
+	// found next to it (the sim mode's workload-sim): a fleet plan copies
+	// them to each host with the workload binary.
+	Binaries []Binary
 	// ModelsEPC is true for enclave modes whose figures measure or model
 	// the EPC limit of the size (paging once a working set exceeds it):
 	// only their figures answer which size a working set needs, or any
@@ -75,6 +79,12 @@ type Descriptor struct {
 	// New constructs the mode for a run; its error is shown to the user
 	// as bad input (exit 2), so it names the flag or the fix.
 	New func(Config) (Mode, error)
+}
+
+// Binary is a binary a mode runs besides the workload binary.
+type Binary struct {
+	Name  string // its file name, next to the workload binary
+	Build string // the command that builds it, from the module root
 }
 
 // LabelFor is the mode's label in reports for a run configured by ref

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/enclavebench/enclavebench/bench/fleet"
 	"github.com/enclavebench/enclavebench/bench/runspec"
@@ -54,10 +56,17 @@ type Step struct {
 	// Stdin, when set, is a local command whose output is piped into Argv
 	// (the source tree as a tar stream).
 	Stdin []string
-	// AfterRun steps still run when the run step failed (copying back
-	// what the run finished).
+	// AfterRun steps still run when the run step failed or was stopped
+	// (waiting for the remote run, copying back what it finished).
 	AfterRun bool
 }
+
+// Step names the executor treats specially.
+const (
+	StepRun   = "run"
+	StepWait  = "wait for the run"
+	StepFetch = "copy results back"
+)
 
 // HostPlan is the commands for one host, in order.
 type HostPlan struct {
@@ -65,6 +74,11 @@ type HostPlan struct {
 	Steps     []Step
 	RemoteOut string // the run's result directory, relative to RemoteDir
 	LocalOut  string // where it is copied to
+	// Stop stops the remote run (bench run exits as on Ctrl-C, its cells
+	// killed and its directory left resumable) and waits until it has
+	// exited; Resume is the command that finishes it on the host, and
+	// Fetch the one that copies it back.
+	Stop, Resume, Fetch Step
 }
 
 // defaultSSHOptions come after the user's: no password prompts in a
@@ -72,11 +86,33 @@ type HostPlan struct {
 // connection is not dropped as idle.
 var defaultSSHOptions = []string{"BatchMode=yes", "ConnectTimeout=20", "ServerAliveInterval=30"}
 
+// LocalBinary is a binary the plan copies to each host, with the command
+// that builds it for a linux/amd64 host from the module root.
+type LocalBinary struct{ Name, Build string }
+
+// Binaries lists what a plan of spec copies to each host: bench, the
+// workload binary, and the binaries its modes run besides it (the sim
+// mode's workload-sim).
+func Binaries(spec runspec.Spec) []LocalBinary {
+	out := []LocalBinary{
+		{"bench", "GOOS=linux GOARCH=amd64 go build -o bin/bench ./bench"},
+		{"workload", "GOOS=linux GOARCH=amd64 go build -o bin/workload ./workloads/cmd/workload"},
+	}
+	for _, b := range fleet.ModeBinaries(spec) {
+		out = append(out, LocalBinary{b.Name, b.Build})
+	}
+	return out
+}
+
 // SSHPlan returns the commands that run the suite on each host and copy
 // its results back: make the working directory, copy the binaries (and,
 // for the enclave modes, which build the workload with ego-go on the host,
-// the committed source tree), run `bench run` into a result directory,
-// copy the directory back with scp.
+// the committed source tree) aside and move them into place (a binary a
+// run still executes is replaced, never written over), start `bench run`
+// on the host detached from the connection (its output to a log there,
+// its pid in results/<name>.pid, followed live over ssh), wait for that
+// run to exit (a dropped connection does not stop it: the wait reconnects),
+// and copy its directory back with scp.
 func SSHPlan(o SSHOptions) ([]HostPlan, error) {
 	if len(o.Hosts) == 0 {
 		return nil, errors.New("no hosts")
@@ -127,22 +163,76 @@ func SSHPlan(o SSHOptions) ([]HostPlan, error) {
 		ssh := func(remote ...string) []string {
 			return append(append(append([]string{o.SSH}, opts...), h.Addr), fleet.ShellJoin(remote))
 		}
-		hp.Steps = append(hp.Steps, Step{Name: "prepare", Argv: ssh("mkdir", "-p", o.RemoteDir+"/bin", o.RemoteDir+"/results")})
+		upload := o.RemoteDir + "/bin/.upload-" + name // its own: two plans may share a host
+		hp.Steps = append(hp.Steps, Step{Name: "prepare", Argv: ssh("mkdir", "-p", upload, o.RemoteDir+"/results")})
 		if fleet.UsesEGo(o.Spec) {
 			hp.Steps = append(hp.Steps, Step{Name: "upload source",
 				Stdin: []string{o.Git, "-C", o.SourceDir, "archive", "--format=tar", "HEAD"},
 				Argv:  ssh("tar", "-x", "-f", "-", "-C", o.RemoteDir)})
 		}
-		scp := append(append([]string{o.SCP, "-q"}, opts...),
-			filepath.Join(o.LocalBin, "bench"), filepath.Join(o.LocalBin, "workload"), h.Addr+":"+o.RemoteDir+"/bin/")
-		hp.Steps = append(hp.Steps, Step{Name: "upload binaries", Argv: scp})
-		run := append([]string{"./bin/bench"}, fleet.RunArgs(o.Spec, h.Size, remoteOut)...)
-		hp.Steps = append(hp.Steps, Step{Name: "run", Argv: ssh(append([]string{"cd", o.RemoteDir, "&&"}, run...)...)})
-		fetch := append(append([]string{o.SCP, "-q", "-r"}, opts...), h.Addr+":"+o.RemoteDir+"/"+remoteOut, o.Results+"/")
-		hp.Steps = append(hp.Steps, Step{Name: "copy results back", Argv: fetch, AfterRun: true})
+		scp := append([]string{o.SCP, "-q"}, opts...)
+		install := []string{"mv", "-f"}
+		for _, b := range Binaries(o.Spec) {
+			scp = append(scp, filepath.Join(o.LocalBin, b.Name))
+			install = append(install, upload+"/"+b.Name)
+		}
+		scp = append(scp, h.Addr+":"+upload+"/")
+		install = append(install, o.RemoteDir+"/bin/")
+		hp.Steps = append(hp.Steps, Step{Name: "upload binaries", Argv: scp}, Step{Name: "install binaries", Argv: ssh(install...)})
+		run := fleet.ShellJoin(append([]string{"./bin/bench"}, fleet.RunArgs(o.Spec, h.Size, remoteOut)...))
+		hp.Steps = append(hp.Steps,
+			Step{Name: StepRun, Argv: ssh("sh", "-c", runScript(o.RemoteDir, remoteOut, run))},
+			Step{Name: StepWait, Argv: ssh("sh", "-c", waitScript(o.RemoteDir, remoteOut, false)), AfterRun: true})
+		hp.Fetch = Step{Name: StepFetch, Argv: append(append([]string{o.SCP, "-q", "-r"}, opts...), h.Addr+":"+o.RemoteDir+"/"+remoteOut, o.Results+"/"), AfterRun: true}
+		hp.Steps = append(hp.Steps, hp.Fetch)
+		hp.Stop = Step{Name: "stop the run", Argv: ssh("sh", "-c", waitScript(o.RemoteDir, remoteOut, true))}
+		hp.Resume = Step{Name: "resume", Argv: ssh("sh", "-c", "cd "+fleet.ShellQuote(o.RemoteDir)+" && ./bin/bench run --resume "+fleet.ShellQuote(remoteOut)+" --progress never")}
 		plans = append(plans, hp)
 	}
 	return plans, nil
+}
+
+// runScript starts bench run on the host detached from the connection
+// (nohup, its output to <out>.log, its pid in <out>.pid), follows its log
+// until it exits, and exits with its status (kept in <out>.rc). A second
+// start while a run into the same directory is going on is refused.
+func runScript(dir, out, run string) string {
+	q := fleet.ShellQuote
+	return strings.Join([]string{
+		"cd " + q(dir) + " || exit 1",
+		"r=" + q(out),
+		`if [ -f "$r.pid" ] && kill -0 "$(cat "$r.pid")" 2>/dev/null; then echo "enclavebench: a run into $r is still going on here (pid $(cat "$r.pid")): stop it, or wait for it" >&2; exit 2; fi`,
+		`rm -f "$r.rc"`,
+		`nohup ` + run + ` > "$r.log" 2>&1 < /dev/null &`,
+		`pid=$!`,
+		`echo "$pid" > "$r.pid"`,
+		`tail -n +1 -f --pid="$pid" "$r.log" 2>/dev/null`,
+		`wait "$pid"; rc=$?`,
+		`echo "$rc" > "$r.rc"`,
+		`exit "$rc"`,
+	}, "\n")
+}
+
+// waitScript waits until the run into out has exited (stop: after asking
+// it to stop with SIGTERM, which bench run takes as Ctrl-C), then prints
+// its log's end when it did not follow it, and exits with the run's
+// status where it is known.
+func waitScript(dir, out string, stop bool) string {
+	q := fleet.ShellQuote
+	lines := []string{
+		"cd " + q(dir) + " || exit 1",
+		"r=" + q(out),
+		`pid=$(cat "$r.pid" 2>/dev/null) || { echo "enclavebench: no run was started into $r" >&2; exit 1; }`,
+	}
+	if stop {
+		lines = append(lines, `kill -TERM "$pid" 2>/dev/null && echo "enclavebench: asked bench run (pid $pid) to stop"`)
+	}
+	lines = append(lines,
+		`n=0`,
+		`while kill -0 "$pid" 2>/dev/null; do n=$((n+1)); if [ $((n % 60)) = 0 ]; then echo "enclavebench: bench run (pid $pid) still running after $((n/2)) s"; fi; sleep 0.5; done`,
+		`if [ -f "$r.rc" ]; then exit "$(cat "$r.rc")"; fi`,
+		`exit 0`)
+	return strings.Join(lines, "\n")
 }
 
 // ValidHost checks an ssh destination: host, user@host or an alias; no
@@ -203,9 +293,13 @@ func Script(w io.Writer, plans []HostPlan, logDir string) error {
 		ran := false
 		for _, s := range hp.Steps {
 			switch {
+			case s.Name == StepWait:
+				// The run's status is passed on; 255 is ssh's: the host
+				// cannot be reached, so there is nothing to copy back.
+				fmt.Fprintf(&b, "  %s\n  [ $? = 255 ] && return 255\n", s.Line())
 			case s.AfterRun:
 				fmt.Fprintf(&b, "  %s || return 1\n", s.Line())
-			case s.Name == "run":
+			case s.Name == StepRun:
 				fmt.Fprintf(&b, "  %s; rc=$?\n", s.Line())
 				ran = true
 			default:
@@ -215,7 +309,7 @@ func Script(w io.Writer, plans []HostPlan, logDir string) error {
 		if ran {
 			b.WriteString("  return $rc\n")
 		}
-		fmt.Fprintf(&b, "}\nhost%d > %s 2>&1 &\npids=\"$pids $!\"\n", i+1, fleet.ShellQuote(filepath.Join(logDir, LogName(hp))))
+		fmt.Fprintf(&b, "}\nhost%d >> %s 2>&1 &\npids=\"$pids $!\"\n", i+1, fleet.ShellQuote(filepath.Join(logDir, LogName(hp))))
 	}
 	b.WriteString("\nfail=0\nfor pid in $pids; do wait \"$pid\" || fail=1; done\nexit $fail\n")
 	_, err := io.WriteString(w, b.String())
@@ -237,12 +331,26 @@ type HostResult struct {
 	Err    error
 	// Fetched is set when the results were copied back.
 	Fetched bool
+	// Stopped is set when the run was interrupted (Ctrl-C) after it had
+	// started on the host: StopErr is nil when bench run on the host was
+	// stopped and has exited.
+	Stopped bool
+	StopErr error
+	// Unreachable is set when the host could not be reached to wait for
+	// a started run: it may still be going on there.
+	Unreachable bool
 	// Tail is the last lines of the log, for the failure message.
 	Tail []string
 }
 
+// stopTimeout bounds stopping a remote run and copying back what it
+// finished after an interrupt.
+const stopTimeout = 3 * time.Minute
+
 // Exec runs the plans, hosts in parallel, each host's steps in order, every
-// step's output to the host's log in logDir.
+// step's output appended to the host's log in logDir. When ctx is
+// cancelled (Ctrl-C) after a host's run has started, the run is stopped on
+// the host and what it finished is copied back before Exec returns.
 func Exec(ctx context.Context, plans []HostPlan, logDir string) []HostResult {
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		out := make([]HostResult, len(plans))
@@ -264,51 +372,108 @@ func Exec(ctx context.Context, plans []HostPlan, logDir string) []HostResult {
 	return out
 }
 
+// sshFailed reports whether err is ssh's own failure (exit 255: no
+// connection, or the connection was lost), not the remote command's.
+func sshFailed(err error) bool {
+	var ee *exec.ExitError
+	return errors.As(err, &ee) && ee.ExitCode() == 255
+}
+
 func execHost(ctx context.Context, hp HostPlan, logDir string) (res HostResult) {
 	res = HostResult{Plan: hp, Log: filepath.Join(logDir, LogName(hp))}
-	f, err := os.Create(res.Log)
+	// Appended: a plan ID used again keeps the earlier attempts' logs.
+	f, err := os.OpenFile(res.Log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		res.Failed, res.Err = "log", err
 		return res
 	}
 	defer func() {
 		f.Close()
-		if res.Failed != "" {
+		if res.Failed != "" || res.Stopped {
 			res.Tail = tail(res.Log, 5)
 		}
 	}()
-	ran := false
+	fmt.Fprintf(f, "=== enclavebench: %s on %s, %s\n", hp.Host.Size.Name, hp.Host.Addr, time.Now().UTC().Format(time.RFC3339))
+	fail := func(name string, err error) {
+		fmt.Fprintf(f, "enclavebench: step %q failed: %v\n", name, err)
+		if res.Failed == "" {
+			res.Failed, res.Err = name, err
+		}
+	}
+	started := false
 	for _, s := range hp.Steps {
-		if res.Failed != "" && !(s.AfterRun && ran) {
+		if ctx.Err() != nil {
+			break
+		}
+		if res.Failed != "" && !(s.AfterRun && started) {
 			continue
 		}
-		if s.Name == "run" {
-			ran = true
+		if s.Name == StepFetch && res.Unreachable {
+			continue // nothing to copy from a host that cannot be reached
 		}
 		fmt.Fprintf(f, "+ %s\n", s.Line())
 		err := runStep(ctx, s, f)
+		if s.Name == StepRun {
+			// When ssh failed (255), whether the run started on the host
+			// cannot be told from here: the wait step asks the host.
+			started = true
+		}
 		if err == nil {
-			if s.AfterRun {
+			if s.Name == StepFetch {
 				res.Fetched = true
 			}
 			continue
 		}
-		fmt.Fprintf(f, "enclavebench: step %q failed: %v\n", s.Name, err)
-		if res.Failed == "" {
-			res.Failed, res.Err = s.Name, err
+		if ctx.Err() != nil {
+			break // interrupted: handled below
 		}
+		if s.Name == StepWait && sshFailed(err) {
+			res.Unreachable = true
+		}
+		fail(s.Name, err)
+	}
+	if ctx.Err() == nil || !started {
+		return res
+	}
+	// Interrupted after the run started: stop it on the host, wait for it
+	// to exit, copy back what it finished.
+	res.Stopped = true
+	stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	fmt.Fprintf(f, "enclavebench: interrupted; stopping the run on the host\n+ %s\n", hp.Stop.Line())
+	if err := runStep(stopCtx, hp.Stop, f); err != nil && !isRunStatus(err) {
+		res.StopErr = err
+		fmt.Fprintf(f, "enclavebench: stopping the run failed: %v\n", err)
+		return res
+	}
+	fmt.Fprintf(f, "+ %s\n", hp.Fetch.Line())
+	if err := runStep(stopCtx, hp.Fetch, f); err != nil {
+		fmt.Fprintf(f, "enclavebench: copying back failed: %v\n", err)
+	} else {
+		res.Fetched = true
 	}
 	return res
+}
+
+// isRunStatus reports whether err is the remote run's exit status passed
+// on by the wait (not ssh's failure).
+func isRunStatus(err error) bool {
+	var ee *exec.ExitError
+	return errors.As(err, &ee) && ee.ExitCode() != 255
 }
 
 func runStep(ctx context.Context, s Step, log io.Writer) error {
 	cmd := exec.CommandContext(ctx, s.Argv[0], s.Argv[1:]...)
 	cmd.Stdout, cmd.Stderr = log, log
+	// Its own process group: a Ctrl-C at the terminal reaches bench plan,
+	// which stops the remote runs, and not ssh, which would just drop them.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if len(s.Stdin) == 0 {
 		return cmd.Run()
 	}
 	src := exec.CommandContext(ctx, s.Stdin[0], s.Stdin[1:]...)
 	src.Stderr = log
+	src.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pipe, err := src.StdoutPipe()
 	if err != nil {
 		return err
@@ -344,16 +509,32 @@ func tail(path string, n int) []string {
 }
 
 // Summary is one line per host: where its results are, or which step
-// failed, why, and the end of its log.
+// failed, why, and the end of its log; for a stopped or unreachable run,
+// the commands that finish it and copy it back.
 func (r HostResult) Summary() string {
 	h := fmt.Sprintf("%s on %s", r.Plan.Host.Size.Name, r.Plan.Host.Addr)
-	if r.Failed == "" {
+	if r.Failed == "" && !r.Stopped {
 		return fmt.Sprintf("%s: ok, results in %s (log %s)", h, r.Plan.LocalOut, r.Log)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: FAILED at %q: %v", h, r.Failed, r.Err)
-	if r.Fetched {
-		fmt.Fprintf(&b, "; what it finished was copied to %s", r.Plan.LocalOut)
+	switch {
+	case r.Stopped && r.StopErr != nil:
+		fmt.Fprintf(&b, "%s: INTERRUPTED, and stopping the run on the host failed (%v): it may still be going on there; stop it there, or when it is done copy it back with: %s",
+			h, r.StopErr, r.Plan.Fetch.Line())
+	case r.Stopped:
+		fmt.Fprintf(&b, "%s: STOPPED: bench run on the host was stopped and has exited", h)
+		if r.Fetched {
+			fmt.Fprintf(&b, "; what it finished was copied to %s", r.Plan.LocalOut)
+		}
+		fmt.Fprintf(&b, "; finish it on the host with: %s; then copy it back with: %s", r.Plan.Resume.Line(), r.Plan.Fetch.Line())
+	case r.Unreachable:
+		fmt.Fprintf(&b, "%s: FAILED at %q: %v; the host could not be reached to wait for the run, which may still be going on there: when it is done, copy it back with: %s",
+			h, r.Failed, r.Err, r.Plan.Fetch.Line())
+	default:
+		fmt.Fprintf(&b, "%s: FAILED at %q: %v", h, r.Failed, r.Err)
+		if r.Fetched {
+			fmt.Fprintf(&b, "; what it finished was copied to %s", r.Plan.LocalOut)
+		}
 	}
 	fmt.Fprintf(&b, " (log %s)", r.Log)
 	for _, l := range r.Tail {

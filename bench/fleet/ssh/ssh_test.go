@@ -52,7 +52,7 @@ func TestSSHPlanSteps(t *testing.T) {
 		names = append(names, s.Name)
 	}
 	// sgx builds on the host: the source goes there too.
-	if got := strings.Join(names, ","); got != "prepare,upload source,upload binaries,run,copy results back" {
+	if got := strings.Join(names, ","); got != "prepare,upload source,upload binaries,install binaries,run,wait for the run,copy results back" {
 		t.Errorf("steps %s", got)
 	}
 	// The user's options come first: ssh keeps the first value.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -202,6 +203,29 @@ func TestResumeOldRunJSON(t *testing.T) {
 	_, stderr, code := runBench(t, context.Background(), "run", "--resume", dir, "--workload-bin", workloadBin, "--progress", "never")
 	if code != 0 || !strings.Contains(stderr, "1 of 1 cells to run") {
 		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}
+
+// --resume of a complete run runs nothing and leaves its end time as it
+// was (a fleet plan that resumes every host must not restamp them).
+func TestResumeCompleteKeepsEnd(t *testing.T) {
+	t.Parallel()
+	dir := finishedRun(t)
+	before, err := result.ReadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	_, stderr, code := runBench(t, context.Background(), "run", "--resume", dir, "--workload-bin", workloadBin, "--progress", "never")
+	if code != 0 || !strings.Contains(stderr, "0 of 1 cells to run") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	after, err := result.ReadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.End.Equal(before.End) || after.Status != "complete" {
+		t.Errorf("end %v -> %v, status %s", before.End, after.End, after.Status)
 	}
 }
 

@@ -57,7 +57,7 @@ func markdown(r *Report, maxRows int) string {
 		p("> ego-sim figures come from EGo's simulation mode: not hardware figures.\n\n")
 	}
 	multi := len(r.Origins) > 0
-	p("| run | host | CPU | kernel | EGo | modes | samples |\n|---|---|---|---|---|---|---|\n")
+	p("| run | host | sizes | CPU | kernel | EGo | modes | samples |\n|---|---|---|---|---|---|---|---|\n")
 	for _, ri := range r.Runs {
 		host := ri.Host
 		if ri.AzureSize != "" && !strings.HasPrefix(ri.AzureSize, "unknown") {
@@ -67,7 +67,7 @@ func markdown(r *Report, maxRows int) string {
 		if ri.CostProfile != "" {
 			modes += "; cost profile " + ri.CostProfile
 		}
-		p("| %s | %s | %s | %s | %s | %s | %d |\n", textfmt.Markdown(ri.ID), textfmt.Markdown(host), textfmt.Markdown(ri.CPU),
+		p("| %s | %s | %s | %s | %s | %s | %s | %d |\n", textfmt.Markdown(ri.ID), textfmt.Markdown(host), textfmt.Markdown(ri.Sizes), textfmt.Markdown(ri.CPU),
 			textfmt.Markdown(firstField(ri.Kernel)), textfmt.Markdown(ri.EGo), textfmt.Markdown(modes), ri.Samples)
 	}
 	p("\n")

@@ -52,8 +52,11 @@ type RunInfo struct {
 	Host, CPU, Microcode, Kernel string
 	AzureSize, SGX, EGo          string
 	Modes, Profile, CostProfile  string
-	Harness, Start, Status       string
-	Samples, Cells               int
+	// Sizes are the sizes the run planned: with hosts of one name (a
+	// fleet of VMs cloned from one image), they tell the runs apart.
+	Sizes                  string
+	Harness, Start, Status string
+	Samples, Cells         int
 }
 
 // ModeInfo says what the figures of a mode are.
@@ -919,7 +922,7 @@ func (b *builder) runs() {
 		b.r.Runs = append(b.r.Runs, RunInfo{
 			Dir: s.Path, ID: r.ID, Origin: s.OriginLabel, Host: h.Hostname, CPU: oneLine(h.CPUModel),
 			Microcode: h.Microcode, Kernel: oneLine(h.Kernel), AzureSize: azure, SGX: sgx, EGo: ego,
-			Modes: strings.Join(r.Plan.Modes, ", "), Profile: r.Plan.Profile, CostProfile: cost, Harness: harness,
+			Modes: strings.Join(r.Plan.Modes, ", "), Sizes: strings.Join(r.Plan.Sizes, ", "), Profile: r.Plan.Profile, CostProfile: cost, Harness: harness,
 			Start: r.Start.UTC().Format("2006-01-02 15:04:05Z"), Status: r.Status,
 			Samples: len(s.Dir.Samples), Cells: len(s.Dir.Cells),
 		})

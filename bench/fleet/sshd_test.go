@@ -323,6 +323,23 @@ func TestSSHFleetEndToEnd(t *testing.T) {
 		if err != nil || d.Run.Status != "complete" || len(d.Samples) != 12 {
 			t.Errorf("h3 fetched afterwards: %v", err)
 		}
+		// One report over the three: the hosts share a hostname (one
+		// machine here, VMs cloned from one image there), so the runs
+		// table names each run's size.
+		rep := filepath.Join(t.TempDir(), "report")
+		var dirs []string
+		for _, size := range []string{"DC1s_v2", "DC2s_v2", "DC4s_v2"} {
+			dirs = append(dirs, filepath.Join(results, "e1-"+size))
+		}
+		if _, stderr, code := bench(t, f.env, append(append([]string{"report"}, dirs...), "-o", rep)...); code != 0 {
+			t.Fatalf("bench report: exit %d\n%s", code, stderr)
+		}
+		md, _ := os.ReadFile(filepath.Join(rep, "report.md"))
+		for _, size := range []string{"DC1s\\_v2", "DC2s\\_v2", "DC4s\\_v2"} {
+			if !strings.Contains(string(md), " | "+size+" | ") {
+				t.Errorf("report.md's runs table does not name %s", size)
+			}
+		}
 	})
 
 	t.Run("interrupted", func(t *testing.T) {

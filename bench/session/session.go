@@ -379,7 +379,10 @@ func Resume(ctx context.Context, dir string, o Options) error {
 			return err
 		}
 		samples, cellResults, _ := result.ReadAll(d.Path)
-		d.Run.Status, d.Run.End = "running", time.Time{}
+		if len(todo) > 0 || d.Run.Status != "complete" {
+			// A complete run with nothing to run keeps its end time.
+			d.Run.Status, d.Run.End = "running", time.Time{}
+		}
 		sides = append(sides, &side{dir: d.Path, run: &d.Run, modes: modes, bin: bin,
 			attempts: result.MaxAttempts(samples, cellResults)})
 	}
@@ -656,7 +659,11 @@ func execute(ctx context.Context, o Options, sides []*side, cells []plan.Cell, s
 	o.Output.Done()
 	var errs []error
 	for i, sd := range sides {
-		sd.run.End = time.Now().UTC()
+		if len(cells) == 0 && sd.run.Status == "complete" && !sd.run.End.IsZero() {
+			// --resume of a complete run: nothing ran, nothing to restamp.
+		} else {
+			sd.run.End = time.Now().UTC()
+		}
 		switch {
 		case sum.Interrupted:
 			sd.run.Status = "interrupted"

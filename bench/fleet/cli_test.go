@@ -35,12 +35,13 @@ func binaries(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		for name, build := range map[string][]string{
-			"bench":        {"../../bench"},
-			"workload":     {"../../workloads/cmd/workload"},
-			"workload-sim": {"-tags", "sim", "../../workloads/cmd/workload"},
+		for _, build := range map[string][]string{
+			"bench":    {"go", "build", "-o", filepath.Join(binDir, "bench"), "../../bench"},
+			"workload": {"go", "build", "-o", filepath.Join(binDir, "workload"), "../../workloads/cmd/workload"},
+			// The sim build with the process-EPC runtime overlay.
+			"workload-sim": {"bash", "../../scripts/build-sim.sh", filepath.Join(binDir, "workload-sim")},
 		} {
-			out, err := exec.Command("go", append([]string{"build", "-o", filepath.Join(binDir, name)}, build...)...).CombinedOutput()
+			out, err := exec.Command(build[0], build[1:]...).CombinedOutput()
 			if err != nil {
 				buildErr = errors.New(string(out))
 				return
@@ -268,7 +269,7 @@ func TestCLIPlanSSH(t *testing.T) {
 		os.WriteFile(filepath.Join(partial, name), b, 0o755)
 	}
 	_, errOut, code = bench(t, env, "plan", "--ssh", "h1=DC2s_v2", "--exec", "--bin", partial, "--modes", "native,sim", "--workloads", "syscall")
-	if code != 2 || !strings.Contains(errOut, "--exec copies workload-sim to each host") || !strings.Contains(errOut, "go build -tags sim -o bin/workload-sim ./workloads/cmd/workload") {
+	if code != 2 || !strings.Contains(errOut, "--exec copies workload-sim to each host") || !strings.Contains(errOut, "scripts/build-sim.sh bin/workload-sim") {
 		t.Errorf("missing workload-sim: exit %d\n%s", code, errOut)
 	}
 	os.Remove(filepath.Join(partial, "workload"))

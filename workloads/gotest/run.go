@@ -36,6 +36,10 @@ type Options struct {
 	// copied to Echo, where the harness reads the launcher's lines.
 	Launcher []string
 	Echo     io.Writer
+	// TempDir holds the test binary's output while it runs ("": the
+	// system's): the cell's scratch directory, which the harness removes
+	// even when it kills the cell.
+	TempDir string
 }
 
 // Flags of the workload binary that run a user's benchmark (bench/gotest
@@ -114,7 +118,7 @@ func (o Options) run(ctx context.Context, gctrace bool, extra ...string) ([]Resu
 	cmd.Dir = o.Dir
 	// Output goes to files, not pipes: this process then makes no system
 	// call while the benchmark runs (the sim's counting pass counts them).
-	outFile, err := os.CreateTemp("", "enclavebench-gotest-*")
+	outFile, err := os.CreateTemp(o.TempDir, "enclavebench-gotest-*")
 	if err != nil {
 		return nil, 0, err
 	}

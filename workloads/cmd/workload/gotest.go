@@ -38,7 +38,7 @@ var countedChild bool
 // binary is a child of this process (see workloads/gotest).
 func runGoTest(stdout io.Writer, args []string, name string, env workload.Env, o gotest.Options,
 	simBefore func([]string, workload.Env, *measure.Options) error) error {
-	o.Stderr, o.Echo = os.Stderr, stdout
+	o.Stderr, o.Echo, o.TempDir = os.Stderr, stdout, env.TempDir
 	if env.Mode == "sim" {
 		o.SampleExtra = map[string]string{protocol.ExtraUncounted: UncountedPaging}
 	}

@@ -27,6 +27,9 @@ const runExamples = `  # The quick suite on every DCsv2 size, natively, into res
   # Which DCsv2 size does a 64 MiB or 200 MiB enclave working set need? (then: bench report DIR)
   bench run --footprint 64MiB,200MiB --modes native,sim
 
+  # Your own Go benchmarks (func BenchmarkX in your module, sub-benchmarks included) as workloads
+  bench run --gotest ./... --bench Get --sizes dcsv2 --modes native,sim
+
   # Override a parameter grid, more repetitions
   bench run --workloads memsweep --param memsweep.ws=0.25xEPC,1xEPC,2xEPC --reps 10
 

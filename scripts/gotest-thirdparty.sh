@@ -20,7 +20,7 @@
 #    the host's drift over both.
 #
 # Environment (defaults): GT_ROUNDS=3 GT_MIN_TIME=20ms GT_MODES=native,sim
-# GT_KEEP=<dir to keep the runs in>. Needs: go, jq, the module proxy (or the
+# GT_RECORD=on (off: the comparison only) GT_KEEP=<dir to keep the runs in>. Needs: go, jq, the module proxy (or the
 # modules in the module cache), gcc for the sim build.
 set -euo pipefail
 
@@ -65,6 +65,7 @@ done
 
 echo "== 1. the record: --gotest on dcsv2, $MODES"
 for i in "${!mods[@]}"; do
+	[[ ${GT_RECORD:-on} == off ]] && break
 	out="$work/record-${names[$i]}"
 	rm -rf "$out"
 	(cd "$work/src/${names[$i]}" && "$bench" run --gotest . --bench "${sels[$i]}" --sizes dcsv2 --modes "$MODES" \
@@ -90,8 +91,8 @@ for i in "${!mods[@]}"; do
 		done
 	done
 	# Plain names: BenchmarkSum64/4B-2; the harness's cells: Sum64/sub=4B/size=.../mode=native.
-	grep -E '^Benchmark[^ ]+ +[0-9]+ +[0-9.]+ ns/op' "$work/plain-$n.txt" | awk '{print $1, $3}' |
-		sed -E "s/-$cpus / /" | sort >"$work/plain-$n.vals"
+	awk -v suf="-$cpus" '$1 ~ /^Benchmark/ && $4 == "ns/op" {n=$1; if (substr(n, length(n)-length(suf)+1) == suf) n=substr(n, 1, length(n)-length(suf)); print n, $3}' \
+		"$work/plain-$n.txt" | sort >"$work/plain-$n.vals"
 	for name in $(cut -d' ' -f1 "$work/plain-$n.vals" | sort -u); do
 		base=${name#Benchmark}
 		top=${base%%/*}

@@ -55,10 +55,18 @@ const (
 )
 
 // Env is what the counted processes run with beyond the cell's
-// environment: no asynchronous preemption, whose signals follow the clock
-// (Valgrind runs the process 20-100x slower, so there would be 20-100x
-// more of them per operation than natively, and a varying number).
-var Env = []string{"GODEBUG=asyncpreemptoff=1"}
+// environment, so that their counts follow the operations and not the
+// clock or the scheduling of threads:
+//   - no asynchronous preemption, whose signals follow the clock (Valgrind
+//     runs the process 20-100x slower, so there would be 20-100x more of
+//     them per operation than natively, and a varying number);
+//   - no garbage collector (GOGC=off): how much work a cycle does, and
+//     when, depends on how its concurrent workers were scheduled, which
+//     made the instruction counts of two runs of a cell with a large setup
+//     (memsweep random 56 MiB) differ by more than their operations'. The
+//     collector's load is counted by alloc_bytes and alloc_objects
+//     instead; GOMEMLIMIT bounds the heap should a setup allocate much.
+var Env = []string{"GODEBUG=asyncpreemptoff=1", "GOGC=off", "GOMEMLIMIT=2GiB"}
 
 // uncounted are the system calls left out of process_syscalls: those that
 // are vDSO calls natively (Valgrind makes the process issue them as system
@@ -121,7 +129,7 @@ func (c *Counter) Info() *result.Counts {
 			"Counts are of the workload process, not of an enclave runtime (EGo) around it; for enclave modes they are the plain build's",
 		Cache: CacheDescription,
 		Events: map[string]string{
-			result.EventInstructions:    "instructions executed (Cachegrind Ir), every thread",
+			result.EventInstructions:    "instructions executed (Cachegrind Ir), every thread, the garbage collector's excepted (GOGC=off)",
 			result.EventL1DMisses:       "L1d misses, reads and writes (D1mr + D1mw), simulated E-2288G L1d",
 			result.EventLLMisses:        "last-level cache misses, instructions and data (ILmr + DLmr + DLmw), simulated 16 MiB E-2288G LLC: accesses that reach memory",
 			result.EventProcessSyscalls: "system calls of every thread during the measured operations (valgrind --trace-syscalls), clock reads (vDSO natively) and the runtime's sysmon nanosleep left out",

@@ -106,7 +106,12 @@ func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref s
 			p.MEENS = float64(misses) * pass.HostLLCMissNS * (pr.MEEFactor - 1)
 		}
 	case ev[EventLLMisses] > 0 && em.LLCMissNS > 0 && pr.MEEFactor > 1:
-		p.MEENS = float64(ev[EventLLMisses]) * em.LLCMissNS * (pr.MEEFactor - 1)
+		// The simulated misses are of a cache without a prefetcher, so a
+		// sequential stream counts every line; and at this host's latency
+		// they may add up to more than the repetition's measured time.
+		// The misses cannot have taken longer than the repetition: the
+		// term is capped at (factor-1) x the measured time.
+		p.MEENS = math.Min(float64(ev[EventLLMisses])*em.LLCMissNS, p.BaseNS) * (pr.MEEFactor - 1)
 	}
 	p.PredictedNS = p.BaseNS + p.OCallNS + p.ECallNS + p.EPCNS + p.MEENS
 	for name, v := range map[string]float64{EventCostOCalls: p.OCallNS, EventCostECalls: p.ECallNS, EventCostEPC: p.EPCNS, EventCostMEE: p.MEENS} {

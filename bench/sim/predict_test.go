@@ -129,6 +129,35 @@ func TestPredictMEEOnlyWithCounts(t *testing.T) {
 	}
 }
 
+// Without the host's counts, the counting pass's simulated misses are
+// priced at the probe's latency, never above (factor-1) x the measured
+// time; the host's own counts come first.
+func TestPredictMEESimulatedMisses(t *testing.T) {
+	mk := func(ev map[string]int64) *result.Sample {
+		return &result.Sample{Iters: 10, ElapsedNS: 1000, Values: []protocol.Value{{Value: 100, Unit: "ns/op", Better: protocol.Lower}}, Events: ev}
+	}
+	pass := &trace.Pass{Version: 1, Ops: 10}
+	for _, tt := range []struct {
+		name string
+		ev   map[string]int64
+		em   Emulation
+		want float64
+	}{
+		{"simulated misses", map[string]int64{"ll_misses": 4}, Emulation{LLCMissNS: 50}, 4 * 50 * 2},
+		{"capped at the measured time", map[string]int64{"ll_misses": 400}, Emulation{LLCMissNS: 50}, 1000 * 2},
+		{"no latency: nothing", map[string]int64{"ll_misses": 4}, Emulation{}, 0},
+		{"no misses: nothing", map[string]int64{}, Emulation{LLCMissNS: 50}, 0},
+	} {
+		if p, _ := Predict(mk(tt.ev), pass, testPrices, tt.em, "t/v1"); !near(p.MEENS, tt.want) {
+			t.Errorf("%s: MEE = %v, want %v", tt.name, p.MEENS, tt.want)
+		}
+	}
+	hw := &trace.Pass{Version: 1, Ops: 10, HostLLCMissNS: 30}
+	if p, _ := Predict(mk(map[string]int64{"llc_misses": 2, "ll_misses": 4}), hw, testPrices, Emulation{LLCMissNS: 50}, "t/v1"); !near(p.MEENS, 2*30*2) {
+		t.Errorf("with the host's counts: MEE = %v, want %v (the host's)", p.MEENS, 2*30*2)
+	}
+}
+
 func TestComputeIsOneX(t *testing.T) {
 	// No transitions, no paging: the prediction is the measurement.
 	s := &result.Sample{Iters: 100, ElapsedNS: 5e6, Values: []protocol.Value{{Value: 5e4, Unit: "ns/op", Better: protocol.Lower}}}

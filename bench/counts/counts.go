@@ -258,42 +258,87 @@ func (c *Counter) runNative(ctx context.Context, bin string, args, env []string,
 func (c *Counter) runValgrind(ctx context.Context, bin string, args, env []string, dir string, i int) (*counted, error) {
 	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	out := filepath.Join(dir, fmt.Sprintf("cachegrind.%d.out", i))
-	log := filepath.Join(dir, fmt.Sprintf("valgrind.%d.log", i))
-	vargs := []string{"--tool=cachegrind", "--cache-sim=yes", cacheI1, cacheD1, cacheLL,
+	// One output file and one log per process: bin may be a wrapper (a
+	// shell script that sets the environment and runs the workload, as
+	// scripts/check-gate-scale.sh's candidate is), whose processes
+	// Valgrind follows; theirs are the same in both runs and cancel out.
+	out := filepath.Join(dir, fmt.Sprintf("cachegrind.%d.%%p.out", i))
+	log := filepath.Join(dir, fmt.Sprintf("valgrind.%d.%%p.log", i))
+	vargs := []string{"--tool=cachegrind", "--cache-sim=yes", cacheI1, cacheD1, cacheLL, "--trace-children=yes",
 		"--cachegrind-out-file=" + out, "--trace-syscalls=yes", "--log-file=" + log, bin}
 	cmd := exec.CommandContext(cctx, c.Valgrind, append(vargs, args...)...)
 	cmd.Env = append(append(cmd.Environ(), env...), Env...)
 	cmd.Dir = dir
 	r, err := runProtocol(cmd)
-	defer os.Remove(out)
-	defer os.Remove(log)
+	outs, _ := filepath.Glob(strings.Replace(out, "%p", "*", 1))
+	logs, _ := filepath.Glob(strings.Replace(log, "%p", "*", 1))
+	defer func() {
+		for _, f := range append(outs, logs...) {
+			os.Remove(f)
+		}
+	}()
 	if err != nil {
-		if tail := logTail(log); tail != "" {
-			err = fmt.Errorf("%v (valgrind log: %s)", err, tail)
+		for _, l := range logs {
+			if tail := logTail(l); tail != "" {
+				err = fmt.Errorf("%v (valgrind log: %s)", err, tail)
+				break
+			}
 		}
 		return nil, err
 	}
 	if r.na != "" {
 		return r, nil
 	}
-	f, err := os.Open(out)
+	if len(outs) == 0 {
+		return nil, errors.New("cachegrind wrote no output file")
+	}
+	r.cg = map[string]int64{}
+	for _, o := range outs {
+		cg, err := parseCachegrindFile(o)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range cg {
+			r.cg[k] += v
+		}
+	}
+	// The system calls of the process that marked its repetition.
+	for _, l := range logs {
+		n, err := countSyscallsFile(l)
+		if errors.Is(err, errUnmarked) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", l, err)
+		}
+		r.syscalls = n
+	}
+	if r.syscalls < 0 {
+		return nil, errUnmarked
+	}
+	return r, nil
+}
+
+func parseCachegrindFile(path string) (map[string]int64, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if r.cg, err = ParseCachegrind(f); err != nil {
-		return nil, fmt.Errorf("%s: %v", out, err)
-	}
-	lf, err := os.Open(log)
+	cg, err := ParseCachegrind(f)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	defer lf.Close()
-	if r.syscalls, err = CountSyscalls(lf); err != nil {
-		return nil, fmt.Errorf("%s: %v", log, err)
+	return cg, nil
+}
+
+func countSyscallsFile(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
 	}
-	return r, nil
+	defer f.Close()
+	return CountSyscalls(f)
 }
 
 // runProtocol runs a workload process and reads its protocol lines: the
@@ -374,6 +419,8 @@ func ParseCachegrind(f *os.File) (map[string]int64, error) {
 	return out, nil
 }
 
+var errUnmarked = errors.New("no marked repetition in valgrind's trace (a workload binary from before --count-pass?)")
+
 // syscallLine is the first line of a traced system call (a call that
 // blocks is continued by a "... [async] -->" line, not counted again).
 var syscallLine = regexp.MustCompile(`^SYSCALL\[\d+,\d+\]\(\s*\d+\) sys_([a-z0-9_]+)`)
@@ -405,7 +452,7 @@ func CountSyscalls(f *os.File) (int64, error) {
 		return 0, err
 	}
 	if !marked {
-		return 0, errors.New("no marked repetition in the trace (a workload binary from before --count-pass?)")
+		return 0, errUnmarked
 	}
 	return n, nil
 }
@@ -449,7 +496,7 @@ func (c *Counter) HiddenCPU(ctx context.Context, bin string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %v", bin, cpuFeaturesArg, err)
 	}
-	under, err := exec.CommandContext(ctx, c.Valgrind, "-q", "--tool=none", bin, cpuFeaturesArg).Output()
+	under, err := exec.CommandContext(ctx, c.Valgrind, "-q", "--tool=none", "--trace-children=yes", bin, cpuFeaturesArg).Output()
 	if err != nil {
 		return nil, fmt.Errorf("valgrind %s %s: %v", bin, cpuFeaturesArg, err)
 	}

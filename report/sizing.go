@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sim/paired"
 )
 
 // ExampleFootprints are the sizes the sizing section's suggested command
@@ -238,10 +239,39 @@ func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[
 		return a
 	}
 	a.At, a.Slowdown, a.Limiting = pick.Size, pick.Slowdown, pick.Limiting
+	if n := encryptionNote(pick.lim, pick.Slowdown); n != "" {
+		a.Note = strings.TrimPrefix(a.Note+"; "+n, "; ")
+	}
 	a.EPCMiB, a.UsableKnown = pick.UsableMiB, pick.UsableKnown
 	a.FootprintMiB, a.Known = pick.FootprintMiB, pick.FootprintKnown
 	a.HeadroomMiB = pick.HeadroomMiB
 	return a
+}
+
+// encryptionNote splits a predicted slowdown with a memory-encryption part
+// into what no size removes (memory encryption: every access that misses
+// the LLC pays it, whatever the EPC) and what a larger size removes (EPC
+// paging), from the sim model's parts; "" when memory encryption is no
+// part of it.
+func encryptionNote(g *Group, slowdown float64) string {
+	if g == nil || g.Baseline == nil || math.IsNaN(slowdown) || slowdown <= 1 {
+		return ""
+	}
+	var mee, epc float64
+	for _, p := range g.Baseline.Parts {
+		switch p.Event {
+		case paired.EventMEE:
+			mee = p.Share
+		case paired.EventEPC:
+			epc = p.Share
+		}
+	}
+	if mee < 0.01 {
+		return ""
+	}
+	extra := slowdown - 1
+	return fmt.Sprintf("of %s at %s, memory encryption adds %.2fx, which no larger size removes, and EPC paging %.2fx, which a larger size removes (sim model)",
+		fmtSlowdown(slowdown), g.Size, extra*mee, extra*epc)
 }
 
 // headroom fills v's usable EPC, footprint (the largest of the groups')

@@ -129,6 +129,9 @@ func (m *Mode) ProfileRef() *result.CostProfileRef {
 	}
 	if m.checked && m.probe.LLC != "" {
 		notes = append(notes, "no LLC-miss counter on this host: the memory-encryption factor applies to the counting pass's simulated LLC misses (bench run --counts), else not at all")
+		if m.probe.LLCMissNS > 0 {
+			notes = append(notes, fmt.Sprintf("LLC miss latency here %.0f ns (pointer chase over 128 MiB)", m.probe.LLCMissNS))
+		}
 	}
 	if len(notes) > 0 {
 		src += "; " + strings.Join(notes, "; ")

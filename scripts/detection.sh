@@ -13,15 +13,19 @@
 #       sha256's instructions per operation (from the first base run);
 #   syscall+1: ENCLAVEBENCH_TEST_WORK=syscall=calls:1 (one getppid more per
 #       pread).
-# Comparisons: A/A is every pair of base runs; a variant is every (base run,
-# variant run) pair: pairs share runs, so they are not independent trials.
-# Each comparison is made twice: "time+counts" is bench compare on the two
-# directories; "time" is bench compare on their bench.txt with the count
-# units (result.CountEvents) removed. A comparison "flags" when it exits 1;
-# exit 2 (the gate refuses its input) is counted apart. Detection counts a
-# flag of the right cell only (a flag of the other cell is a false alarm).
+# Comparisons: DET_DRAWS draws per kind, each of DET_PER_SIDE (3) runs a side
+# pooled as rounds (the gate judges a counting-pass event's spread over
+# runs, from 3 a side): A/A draws 2x3 distinct base runs; a variant draws 3
+# base runs and 3 of its runs. Draws share runs of the pool, so they are not
+# independent trials. Each draw is compared twice: "time+counts" is bench
+# compare on the two pools of directories; "time" is bench compare on their
+# bench.txt with the count units (result.CountEvents) removed. A comparison
+# "flags" when it exits 1; exit 2 (the gate refuses its input) is counted
+# apart. Detection counts a flag of the regressed cell only (a flag of the
+# other cell is a false alarm).
 #
 # Environment (defaults): DET_BASE=7 DET_NEW=5 DET_REPS=6 DET_MIN_TIME=10ms
+# DET_DRAWS=20 DET_PER_SIDE=3
 # DET_SIZE=DC1s_v2 DET_KEEP=<dir to keep the runs in> DET_SEED=<random>;
 # DET_REUSE=1 reuses the runs already in DET_KEEP (same seed: same K).
 # About 40 s per run on 2 busy vCPUs (the counting pass most of it).
@@ -78,7 +82,7 @@ for pct in 1 2 5; do
 	variant[instr+$pct%]="compute=loops:$(awk -v i="$instr" -v p="$pct" 'BEGIN {printf "%d", i * p / 100 / 7 + 0.5}')"
 done
 variant[syscall+1]="syscall=calls:1"
-declare -A target=([instr+1%]=Compute [instr+2%]=Compute [instr+5%]=Compute [syscall+1]=Syscall)
+declare -A target_of=([instr+1%]=Compute [instr+2%]=Compute [instr+5%]=Compute [syscall+1]=Syscall)
 
 # The other runs, shuffled.
 todo=()
@@ -102,13 +106,24 @@ done
 echo "runs done in $(($(date +%s) - start)) s" >&2
 grep -h '^counting pass' "$work"/*.log | sed 's/^/  /' | sort | uniq -c | sort -rn | head -3 >&2
 
-# compare OLD NEW WHAT TARGET: prints "flag", "other" (a flag of another
-# cell), "ok" or "refused".
+# pool SIDE RUN...: a directory of the runs (bench compare pools them as
+# rounds) and a bench.txt of their time units alone.
+pool() {
+	local dir=$work/pool.$1 r
+	shift
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	for r in "$@"; do cp -r "$work/$r" "$dir/$r"; done
+	for r in "$@"; do cat "$work/$r/time.txt"; done >"$dir.time.txt"
+}
+# compare WHAT TARGET: compares pool.old with pool.new; prints "flag",
+# "other" (a flag of another cell than TARGET, or any with no TARGET), "ok"
+# or "refused" (exit 2).
 compare() {
-	local old=$1 new=$2 what=$3 target=$4 code=0 a b
-	if [[ $what == time ]]; then a=$old/time.txt b=$new/time.txt; else a=$old b=$new; fi
+	local what=$1 target=$2 code=0 a b
+	if [[ $what == time ]]; then a=$work/pool.old.time.txt b=$work/pool.new.time.txt; else a=$work/pool.old b=$work/pool.new; fi
 	"$work/bin/bench" compare "$a" "$b" --fail-on regression --format json -o "$work/cmp.json" >/dev/null 2>&1 || code=$?
-	jq -c --arg w "$what" --arg o "${old##*/}" --arg n "${new##*/}" '{what: $w, old: $o, new: $n, status: .verdict.status, regressions: [.verdict.regressions[] | .cell + " " + .unit]}' "$work/cmp.json" >>"$work/verdicts.jsonl" 2>/dev/null || true
+	jq -c --arg w "$what" --arg o "$OLD" --arg n "$NEW" '{what: $w, old: $o, new: $n, status: .verdict.status, regressions: [.verdict.regressions[] | .cell + " " + .unit + " " + (.gate // "")]}' "$work/cmp.json" >>"$work/verdicts.jsonl" 2>/dev/null || true
 	case $code in
 	0) echo ok ;;
 	1)
@@ -120,27 +135,36 @@ compare() {
 	*) echo refused ;;
 	esac
 }
-printf '\n%-12s %-12s %5s %8s %8s %8s %8s\n' comparison gate pairs flagged other refused rate
-tally() { # label what target pairs...
-	local label=$1 what=$2 target=$3
-	shift 3
-	local n=0 f=0 o=0 r=0 res
-	for p in "$@"; do
-		res=$(compare "$work/${p%%:*}" "$work/${p#*:}" "$what" "$target")
-		n=$((n + 1))
-		case $res in flag) f=$((f + 1)) ;; other) o=$((o + 1)) ;; refused) r=$((r + 1)) ;; esac
+# pick K N: K distinct numbers of 1..N, in random order.
+pick() { seq 1 "$2" | awk -v s=$RANDOM 'BEGIN {srand(s)} {print rand() "\t" $1}' | sort -n | head -"$1" | cut -f2; }
+PER=${DET_PER_SIDE:-3}
+DRAWS=${DET_DRAWS:-20}
+printf '\n%-10s %-12s %6s %8s %8s %8s %7s\n' comparison gate draws flagged other refused rate
+declare -A res
+for v in A/A "instr+1%" "instr+2%" "instr+5%" "syscall+1"; do
+	for what in time time+counts; do res[$v,$what]="0 0 0 0"; done
+	for d in $(seq 1 "$DRAWS"); do
+		if [[ $v == A/A ]]; then
+			mapfile -t idx < <(pick $((2 * PER)) "$NBASE")
+			OLD=$(printf 'base%s ' "${idx[@]:0:PER}") NEW=$(printf 'base%s ' "${idx[@]:PER}")
+			target=""
+		else
+			OLD=$(printf 'base%s ' $(pick "$PER" "$NBASE")) NEW=$(printf "$v.%s " $(pick "$PER" "$NNEW"))
+			target=${target_of[$v]}
+		fi
+		pool old $OLD
+		pool new $NEW
+		for what in time time+counts; do
+			read -r n f o r <<<"${res[$v,$what]}"
+			case $(compare "$what" "$target") in flag) f=$((f + 1)) ;; other) o=$((o + 1)) ;; refused) r=$((r + 1)) ;; esac
+			res[$v,$what]="$((n + 1)) $f $o $r"
+		done
 	done
-	awk -v l="$label" -v w="$what" -v n="$n" -v f="$f" -v o="$o" -v r="$r" -v aa="$([[ -z $target ]] && echo 1)" \
-		'BEGIN {hit = aa ? f + o : f; printf "%-12s %-12s %5d %8d %8d %8d %7.0f%%\n", l, w, n, f, o, r, 100 * hit / n}'
-}
-aa=()
-for i in $(seq 1 "$NBASE"); do for j in $(seq $((i + 1)) "$NBASE"); do aa+=("base$i:base$j"); done; done
-for what in time time+counts; do
-	tally "A/A" "$what" "" "${aa[@]}"
-	for v in "instr+1%" "instr+2%" "instr+5%" "syscall+1"; do
-		pairs=()
-		for i in $(seq 1 "$NBASE"); do for j in $(seq 1 "$NNEW"); do pairs+=("base$i:$v.$j"); done; done
-		tally "$v" "$what" "${target[$v]}" "${pairs[@]}"
+	for what in time time+counts; do
+		read -r n f o r <<<"${res[$v,$what]}"
+		awk -v l="$v" -v w="$what" -v n="$n" -v f="$f" -v o="$o" -v r="$r" -v aa="$([[ $v == A/A ]] && echo 1)" \
+			'BEGIN {hit = aa ? f + o : f; printf "%-10s %-12s %6d %8d %8d %8d %6.0f%%\n", l, w, n, f, o, r, 100 * hit / n}'
 	done
 done
-echo "(rate: A/A rows flagged in any cell = false alarms; variant rows flagged in the regressed cell only = detection)"
+echo "(each draw: $PER runs a side drawn from the pool, pooled as rounds; A/A: any flag is a false alarm;"
+echo " a variant: a flag of the regressed cell alone is a detection, of the other cell a false alarm; verdicts in $work/verdicts.jsonl)"

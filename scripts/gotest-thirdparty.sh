@@ -40,7 +40,7 @@ else
 fi
 go build -o "$work/bin/bench" ./bench
 go build -o "$work/bin/workload" ./workloads/cmd/workload
-go build -tags sim -o "$work/bin/workload-sim" ./workloads/cmd/workload
+bash scripts/build-sim.sh "$work/bin/workload-sim"
 bench="$work/bin/bench"
 
 cpus=$(nproc)

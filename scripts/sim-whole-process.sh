@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Tables of docs/sim.md "The whole process on the software EPC" (issue 20).
+#
+#   scripts/sim-whole-process.sh table RUN_DIR...
+#
+# prints, per sim cell of the runs (ok attempts), the EPC loads and
+# evictions per operation (samples' epc_loads, epc_evictions over their
+# iterations), the median predicted slowdown over the measured base, and
+# what the paging pass saw (cells.jsonl extra: its operations, the
+# collector's cycles in them, the heap it reached, how its warm-up settled;
+# absent in runs from before issue 20), and the cell's wall time.
+# The runs themselves are `bench run ... --modes sim` (commands in docs/sim.md).
+set -euo pipefail
+[[ ${1:-} == table ]] || { echo "usage: $0 table RUN_DIR..." >&2; exit 2; }
+shift
+printf '| run | cell | EPC loads/op | evictions/op | predicted slowdown (median) | paging pass ops | GC cycles in it | heap reached (MiB) | cell wall (s) |\n|---|---|---|---|---|---|---|---|---|\n'
+for d in "$@"; do
+  run=$(basename "$d")
+  jq -rs --arg run "$run" --slurpfile cells "$d/cells.jsonl" '
+    ($cells | map(select(.status == "ok")) | map({(.cell): .}) | add // {}) as $c
+    | map(select(.mode == "sim")) | group_by(.cell)[] as $g
+    | ($g | map(.iters) | add) as $n
+    | ($g | map(.events.epc_loads // 0) | add) as $l
+    | ($g | map(.events.epc_evictions // 0) | add) as $e
+    | ($g | map(.model.predicted_ns / .model.base_ns) | sort) as $s
+    | $c[$g[0].cell] as $x
+    | [$run, ($g[0].cell | sub("/mode=sim$"; "")),
+       ($l / $n * 1e4 | round / 1e4), ($e / $n * 1e4 | round / 1e4),
+       ($s[($s | length) / 2 | floor] * 100 | round / 100),
+       ($x.extra["epc_pass.ops"] // "-"), (if $x.extra["epc_pass"] then ($x.extra["epc_pass.gc_cycles"] // "0") else "-" end),
+       (if $x.extra["epc_pass.heap_alloc_bytes"] then ($x.extra["epc_pass.heap_alloc_bytes"] | tonumber / 1048576 * 10 | round / 10) else "-" end),
+       (if $x then ($x.wall_ns / 1e8 | round / 10) else "-" end)]
+    | "| " + (map(tostring) | join(" | ")) + " |"' "$d/samples.jsonl"
+done

@@ -2,6 +2,7 @@
 # Tables of docs/sim.md "The whole process on the software EPC" (issue 20).
 #
 #   scripts/sim-whole-process.sh table RUN_DIR...
+#   scripts/sim-whole-process.sh gc [CAP_BYTES]
 #
 # prints, per sim cell of the runs (ok attempts), the EPC loads and
 # evictions per operation (samples' epc_loads, epc_evictions over their
@@ -10,8 +11,28 @@
 # collector's cycles in them, the heap it reached, how its warm-up settled;
 # absent in runs from before issue 20), and the cell's wall time.
 # The runs themselves are `bench run ... --modes sim` (commands in docs/sim.md).
+#
+# gc builds workloads/swepc/testdata/gcsweep (with the overlay) and prints,
+# with the whole process on the software EPC capped at CAP_BYTES (default:
+# DC2s_v2's 56 MiB less a 6,963,200-byte image, as this host's probe
+# measured), the EPC loads of forced collections over gokv stores of 12 to
+# 98 MiB, and the steady state of a 24 MiB store whose every operation
+# replaces a value, under GOGC 50/100/200 and GOMEMLIMIT=45MiB.
 set -euo pipefail
-[[ ${1:-} == table ]] || { echo "usage: $0 table RUN_DIR..." >&2; exit 2; }
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [[ ${1:-} == gc ]]; then
+  cap=${2:-$((56 * 1048576 - 6963200))}
+  bin=$(mktemp -d)/gcsweep
+  (cd "$here/workloads/swepc" && "$here/scripts/build-sim.sh" "$bin" ./testdata/gcsweep)
+  for mib in 12 24 36 45 60 98; do
+    ENCLAVEBENCH_PROCESS_EPC=1 "$bin" "$cap" $((mib * 1048576)) 3
+  done
+  for e in GOGC=50 GOGC=100 GOGC=200 "GOGC=200 GOMEMLIMIT=45MiB" "GOGC=off GOMEMLIMIT=45MiB" "GOGC=100 GOMEMLIMIT=45MiB"; do
+    env ENCLAVEBENCH_PROCESS_EPC=1 $e "$bin" "$cap" $((24 * 1048576)) steady 4000000
+  done
+  exit 0
+fi
+[[ ${1:-} == table ]] || { echo "usage: $0 table RUN_DIR... | gc [CAP_BYTES]" >&2; exit 2; }
 shift
 printf '| run | cell | EPC loads/op | evictions/op | predicted slowdown (median) | paging pass ops | GC cycles in it | heap reached (MiB) | cell wall (s) |\n|---|---|---|---|---|---|---|---|---|\n'
 for d in "$@"; do

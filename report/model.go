@@ -719,7 +719,7 @@ func baseStrays(native, base []float64, unit string, o Options) string {
 	if r <= 1+o.Tolerance && r >= 1/(1+o.Tolerance) || !stats.Compare(native, base, o.Alpha).Significant {
 		return ""
 	}
-	return fmt.Sprintf("the sim pass measured a median of %s %s against the native cell's %s %s (%.2fx, beyond the %s tolerance): the emulation changes this workload; the predicted slowdown is over the sim pass's own base",
+	return fmt.Sprintf("the sim pass measured a median of %s %s against the native cell's %s %s (%.2fx, beyond the %s tolerance): the emulation changed this workload or the host's load changed between the two processes; the predicted slowdown is over the sim pass's own base, not over the native cell",
 		fmtNum(bs.Center), unit, fmtNum(ns.Center), unit, r, fmtPct(o.Tolerance))
 }
 

@@ -125,3 +125,32 @@ func TestSizingRelativeOnly(t *testing.T) {
 		t.Errorf("with an absolute footprint: %+v", as)
 	}
 }
+
+// TestBaseStrays: a sim group's measured base is flagged only when it
+// differs from the native cell significantly and beyond the tolerance.
+func TestBaseStrays(t *testing.T) {
+	o := Options{Tolerance: 0.2, Alpha: 0.05}
+	native := []float64{100, 101, 99, 100, 102, 98}
+	scale := func(f float64) []float64 {
+		out := make([]float64, len(native))
+		for i, v := range native {
+			out[i] = v * f
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name  string
+		base  []float64
+		stray bool
+	}{
+		{"same", scale(1), false},
+		{"within tolerance", scale(1.1), false},
+		{"twice", scale(2), true},
+		{"half", scale(0.5), true},
+		{"too few to tell", []float64{200}, false},
+	} {
+		if got := baseStrays(native, tt.base, "ns/op", o); (got != "") != tt.stray {
+			t.Errorf("%s: %q, want stray %v", tt.name, got, tt.stray)
+		}
+	}
+}

@@ -25,7 +25,7 @@ var warningKinds = []struct {
 	{"partial", "figures from an attempt that did not finish: fewer repetitions than planned", true},
 	{"samples lost", "samples the cells recorded are missing from samples.jsonl: their figures rest on fewer samples (bench run --resume reruns them)", true},
 	{"oversubscribed", "the host has fewer CPUs than the size has vCPUs: these figures do not represent the size", true},
-	{"base strays", "the sim pass's own measured base is far from the run's native cell: the emulation changes this workload, and the prediction is over that base", true},
+	{"base strays", "the sim pass's own measured base is far from the run's native cell (the emulation changed the workload, or the host's load changed between the two processes): the prediction is over that base, so compare it with native with care", true},
 	{"settings differ", "runs measured a mode under other settings: kept apart, each under its own label", true},
 	{"no EPC", "the mode enforces no EPC limit: its figures say nothing about EPC paging or which size is needed", true},
 	{"not predicted", "sim samples the model could not price: left out", true},

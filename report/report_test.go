@@ -443,6 +443,47 @@ func TestEGoSimGivesNoSizing(t *testing.T) {
 	}
 }
 
+// TestProfileContentNotPooled: two sim runs priced by cost profiles of one
+// name and version but other content (run.json cost_profile.sha256) are
+// kept apart like other settings.
+func TestProfileContentNotPooled(t *testing.T) {
+	tmp := t.TempDir()
+	mk := func(name, sha string, seed uint64, f float64) string {
+		dir := filepath.Join(tmp, name)
+		run := result.Run{ID: "run-" + name, Host: fixtureHost("vm1", "DC2s_v2", 2),
+			Plan:    result.Plan{Spec: runspec.Spec{Workloads: []string{"syscall"}, Modes: []string{"native", "sim"}, Sizes: []string{"DC2s_v2"}}},
+			Profile: &result.CostProfileRef{Name: "mine", Version: 1, SHA256: sha}}
+		g := newGen(t, dir, seed, run, 6)
+		g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": "read"}, Size: "DC2s_v2", Mode: mode.Native}, 6, result.StatusOK,
+			func() ([]protocol.Value, []protocol.Value) { return []protocol.Value{v(g.noisy(300, 0.02), "ns/op", "lower")}, nil }, result.CellResult{})
+		g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": "read"}, Size: "DC2s_v2", Mode: mode.Sim}, 6, result.StatusOK,
+			func() ([]protocol.Value, []protocol.Value) {
+				base := g.noisy(300, 0.02)
+				return []protocol.Value{v(base*f, "ns/op", "lower")}, []protocol.Value{v(base, "ns/op", "lower")}
+			}, result.CellResult{})
+		g.close(t)
+		return dir
+	}
+	a := mk("a", strings.Repeat("a", 64), 1, 10)
+	b := mk("b", strings.Repeat("b", 64), 2, 1.1)
+	o := testOptions()
+	r := Build(Load([]string{a, b}, o), o)
+	var labels []string
+	for _, g := range r.Workloads[0].Rows {
+		if g.Mode == mode.Sim {
+			labels = append(labels, g.ModeLabel)
+			if g.Summary.N != 6 {
+				t.Errorf("%s: n=%d, want 6 (not pooled)", g.ModeLabel, g.Summary.N)
+			}
+		}
+	}
+	slices.Sort(labels)
+	want := []string{"sim (model, profile mine/v1) [profile sha256 aaaaaaaaaaaa]", "sim (model, profile mine/v1) [profile sha256 bbbbbbbbbbbb]"}
+	if !slices.Equal(labels, want) {
+		t.Errorf("sim labels %q, want %q", labels, want)
+	}
+}
+
 // TestHostile renders a directory whose every name is markup and checks
 // that nothing reaches the HTML or the Markdown unescaped.
 func TestHostile(t *testing.T) {

@@ -455,7 +455,9 @@ func TestProfileContentNotPooled(t *testing.T) {
 			Profile: &result.CostProfileRef{Name: "mine", Version: 1, SHA256: sha}}
 		g := newGen(t, dir, seed, run, 6)
 		g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": "read"}, Size: "DC2s_v2", Mode: mode.Native}, 6, result.StatusOK,
-			func() ([]protocol.Value, []protocol.Value) { return []protocol.Value{v(g.noisy(300, 0.02), "ns/op", "lower")}, nil }, result.CellResult{})
+			func() ([]protocol.Value, []protocol.Value) {
+				return []protocol.Value{v(g.noisy(300, 0.02), "ns/op", "lower")}, nil
+			}, result.CellResult{})
 		g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": "read"}, Size: "DC2s_v2", Mode: mode.Sim}, 6, result.StatusOK,
 			func() ([]protocol.Value, []protocol.Value) {
 				base := g.noisy(300, 0.02)

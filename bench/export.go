@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/enclavebench/enclavebench/bench/export"
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 )
 
 func init() {
@@ -53,7 +54,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "warning:", w)
 	}
 	for _, n := range set.NotRun {
-		fmt.Fprintf(stderr, "warning: %s: not exported: %s %s\n", n.Cell, n.Status, firstLine(n.Reason))
+		fmt.Fprintf(stderr, "warning: %s: not exported: %s %s\n", n.Cell, n.Status, textfmt.FirstLine(n.Reason))
 	}
 	for _, c := range set.Cells {
 		for _, f := range c.Flaws {

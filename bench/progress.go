@@ -11,6 +11,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/runner"
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 )
 
 // progress draws a one-line bar with an ETA on a terminal, and on any
@@ -46,7 +47,7 @@ func isTerminal(w io.Writer) bool {
 func (p *progress) Progress(e runner.Event) {
 	if e.Done && e.Result.Status == result.StatusFailed {
 		p.clear()
-		fmt.Fprintf(p.w, "FAILED %s: %s\n", e.Cell, firstLine(e.Result.Reason))
+		fmt.Fprintf(p.w, "FAILED %s: %s\n", e.Cell, textfmt.FirstLine(e.Result.Reason))
 	}
 	if !p.bar {
 		return

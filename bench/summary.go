@@ -102,7 +102,7 @@ func printSummary(w io.Writer, d *result.Dir) {
 	}
 	for _, c := range t.Outcomes {
 		if c.Status != result.StatusOK {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t%s: %s\n", c.Cell, c.Status, firstLine(c.Reason))
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t%s: %s\n", c.Cell, c.Status, textfmt.FirstLine(c.Reason))
 		}
 	}
 	tw.Flush()
@@ -147,9 +147,4 @@ func ciString(s stats.Summary) string {
 		return "∞"
 	}
 	return fmt.Sprintf("±%.1f%%", 100*r)
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return s
 }

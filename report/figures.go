@@ -162,11 +162,11 @@ func (f *figs) modesCaption(labels map[string]bool) string {
 			continue
 		}
 		switch m.Kind {
-		case "measured":
+		case result.KindMeasured:
 			parts = append(parts, m.Label+": measured")
-		case "simulation":
+		case result.KindEmulated:
 			parts = append(parts, m.Label+": EGo simulation, not hardware figures")
-		case "model":
+		case result.KindModel:
 			parts = append(parts, m.Label+": model prediction, not a measurement")
 		default:
 			parts = append(parts, m.Label)

@@ -95,7 +95,7 @@ func (g *gen) noisy(center, rel float64) float64 {
 // cell writes a cell's samples and outcome. vals returns the values of one
 // repetition (and, for sim, the native figures the prediction started
 // from).
-func (g *gen) cell(t testing.TB, c result.Cell, n int, status string, vals func() (v, native []protocol.Value), cr result.CellResult) {
+func (g *gen) cell(t testing.TB, c result.Cell, n int, status result.Status, vals func() (v, native []protocol.Value), cr result.CellResult) {
 	t.Helper()
 	key := c.Key()
 	g.run.Plan.Cells = append(g.run.Plan.Cells, key)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 	"github.com/enclavebench/enclavebench/report/plot"
 )
 
@@ -69,7 +70,7 @@ var funcs = template.FuncMap{
 	"headroom":  fmtHeadroom,
 	"perSize":   perSizeText,
 	"mib":       fmtMiB,
-	"first":     firstLine,
+	"first":     textfmt.FirstLine,
 	"join":      strings.Join,
 	"pct":       fmtPct,
 	"unitLabel": unitLabel,

@@ -186,7 +186,7 @@ func trimDirPrefix(msg, dir string) string {
 }
 
 func cellCounts(d *result.Dir) string {
-	n := map[string]int{}
+	n := map[result.Status]int{}
 	for _, c := range d.Cells {
 		n[c.Status]++
 	}
@@ -194,7 +194,7 @@ func cellCounts(d *result.Dir) string {
 		return " and no cell outcomes"
 	}
 	var parts []string
-	for _, st := range []string{result.StatusFailed, result.StatusNA, result.StatusSkipped, result.StatusOK} {
+	for _, st := range []result.Status{result.StatusFailed, result.StatusNA, result.StatusSkipped, result.StatusOK} {
 		if n[st] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n[st], st))
 		}

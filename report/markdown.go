@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/stats"
 	"github.com/enclavebench/enclavebench/bench/textfmt"
 )
@@ -46,14 +47,14 @@ func markdown(r *Report, maxRows int) string {
 			if m.Cannot != "" {
 				cannot = ": " + textfmt.Markdown(m.Cannot)
 			}
-			p(" **%s** (%s%s)%s", textfmt.Markdown(m.Label), m.Kind, cannot, sep)
+			p(" **%s** (%s%s)%s", textfmt.Markdown(m.Label), m.KindText(), cannot, sep)
 		}
 		p("\n\n")
 	}
-	if hasMode(r, "model") {
+	if hasMode(r, result.KindModel) {
 		p("> sim figures are **predictions** of enclavebench's model, not measurements.\n\n")
 	}
-	if hasMode(r, "simulation") {
+	if hasMode(r, result.KindEmulated) {
 		p("> ego-sim figures come from EGo's simulation mode: not hardware figures.\n\n")
 	}
 	multi := len(r.Origins) > 0
@@ -171,7 +172,7 @@ func markdown(r *Report, maxRows int) string {
 				p("| … | %d more in report.html |\n", len(r.Failures)-i)
 				break
 			}
-			p("| %s | %s |\n", textfmt.Markdown(f.Cell), textfmt.Markdown(firstLine(f.Reason)))
+			p("| %s | %s |\n", textfmt.Markdown(f.Cell), textfmt.Markdown(textfmt.FirstLine(f.Reason)))
 		}
 		p("\n")
 	}
@@ -208,7 +209,7 @@ func markdown(r *Report, maxRows int) string {
 	return b.String()
 }
 
-func hasMode(r *Report, kind string) bool {
+func hasMode(r *Report, kind result.ModeKind) bool {
 	for _, m := range r.Modes {
 		if m.Kind == kind {
 			return true

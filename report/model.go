@@ -15,6 +15,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/bench/stats"
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 	"github.com/enclavebench/enclavebench/report/plot"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
@@ -54,15 +55,16 @@ type RunInfo struct {
 	Modes, Profile, CostProfile  string
 	// Sizes are the sizes the run planned: with hosts of one name (a
 	// fleet of VMs cloned from one image), they tell the runs apart.
-	Sizes                  string
-	Harness, Start, Status string
-	Samples, Cells         int
+	Sizes          string
+	Harness, Start string
+	Status         result.RunStatus
+	Samples, Cells int
 }
 
 // ModeInfo says what the figures of a mode are.
 type ModeInfo struct {
 	Label string
-	Kind  string // "measured", "simulation" or "model"
+	Kind  result.ModeKind // "" when the run did not say
 	Doc   string
 	// Cannot says what the mode's figures cannot tell ("" none recorded).
 	Cannot string
@@ -269,7 +271,7 @@ type CellOutcome struct {
 	Params   string
 	Size     string
 	Mode     string
-	Status   string
+	Status   result.Status
 	Reason   string
 	ExitCode int
 	Stderr   string
@@ -285,14 +287,25 @@ const (
 	SectionLoad        = "load"
 )
 
+// KindText names the mode's kind in the report: measured, simulation (an
+// emulated platform: EGo's simulation mode), model or unknown.
+func (m ModeInfo) KindText() string {
+	switch m.Kind {
+	case result.KindMeasured, result.KindModel:
+		return string(m.Kind)
+	case result.KindEmulated:
+		return "simulation"
+	}
+	return "unknown"
+}
+
 // modeInfo says what the figures of a mode are, from its recorded facts.
 func modeInfo(label string, mf result.ModeFacts) ModeInfo {
-	kind := "unknown"
-	switch mf.Kind {
-	case result.KindMeasured, result.KindModel:
-		kind = mf.Kind
-	case result.KindEmulated:
-		kind = "simulation"
+	kind := mf.Kind
+	switch kind {
+	case result.KindMeasured, result.KindModel, result.KindEmulated:
+	default:
+		kind = ""
 	}
 	return ModeInfo{label, kind, mf.Summary, mf.Cannot}
 }
@@ -920,8 +933,8 @@ func (b *builder) runs() {
 			azure = "unknown: " + h.AzureNote
 		}
 		b.r.Runs = append(b.r.Runs, RunInfo{
-			Dir: s.Path, ID: r.ID, Origin: s.OriginLabel, Host: h.Hostname, CPU: oneLine(h.CPUModel),
-			Microcode: h.Microcode, Kernel: oneLine(h.Kernel), AzureSize: azure, SGX: sgx, EGo: ego,
+			Dir: s.Path, ID: r.ID, Origin: s.OriginLabel, Host: h.Hostname, CPU: textfmt.OneLine(h.CPUModel),
+			Microcode: h.Microcode, Kernel: textfmt.OneLine(h.Kernel), AzureSize: azure, SGX: sgx, EGo: ego,
 			Modes: strings.Join(r.Plan.Modes, ", "), Sizes: strings.Join(r.Plan.Sizes, ", "), Profile: r.Plan.Profile, CostProfile: cost, Harness: harness,
 			Start: r.Start.UTC().Format("2006-01-02 15:04:05Z"), Status: r.Status,
 			Samples: len(s.Dir.Samples), Cells: len(s.Dir.Cells),
@@ -935,8 +948,6 @@ func shortCommit(c string) string {
 	}
 	return c
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // warnings collects what the reader should know.
 func (b *builder) warnings() {
@@ -958,7 +969,7 @@ func (b *builder) warnings() {
 		h := r.Host
 		hosts[strings.Join([]string{h.Hostname, h.CPUModel, h.Microcode, h.Kernel, h.AzureSize}, "\x00")] = true
 		switch r.Status {
-		case "complete", "":
+		case result.RunComplete, "":
 		default:
 			add("run", s.Path, fmt.Sprintf("run %s is %s: some cells may be missing", r.ID, r.Status))
 		}
@@ -1040,7 +1051,7 @@ func (b *builder) warnings() {
 		add("oversubscribed", subj, fmt.Sprintf("%d group(s) ran on %s CPU(s) for the size's %s vCPUs (the host has fewer CPUs): their figures do not represent the size", len(gs), cpus, vcpus))
 	}
 	for _, f := range b.r.Failures {
-		add("failed", f.Cell, firstLine(f.Reason))
+		add("failed", f.Cell, textfmt.FirstLine(f.Reason))
 	}
 	noEPC := map[string]bool{}
 	for _, g := range b.order {
@@ -1064,11 +1075,6 @@ func (g *Group) subject() string {
 	if g.OriginLabel != "" {
 		s += " @ " + g.OriginLabel
 	}
-	return s
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	return s
 }
 

@@ -18,7 +18,7 @@ import (
 // outcome says it has (-1: as many as there are).
 type gateCell struct {
 	vals     []float64
-	status   string // "" is ok
+	status   result.Status // "" is ok
 	reason   string
 	recorded int
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/perf/benchmath"
 
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 )
 
 // Defaults of Options.
@@ -374,7 +375,7 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 			}
 		}
 	}
-	oldNotRun := map[string]string{}
+	oldNotRun := map[string]result.Status{}
 	for _, n := range old.NotRun {
 		oldNotRun[m.key(n.Cell)] = n.Status
 	}
@@ -383,7 +384,7 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 		if n.Status != result.StatusFailed || oldBy[k] != nil || oldNotRun[k] == result.StatusFailed {
 			continue // named above (old has values), or failed on both sides
 		}
-		suspect = append(suspect, fmt.Sprintf("new cell %s failed: %s", n.Cell, firstLine(n.Reason)))
+		suspect = append(suspect, fmt.Sprintf("new cell %s failed: %s", n.Cell, textfmt.FirstLine(n.Reason)))
 	}
 	if o.FailOn == FailOnRegression {
 		problems = append(problems, suspect...)
@@ -458,7 +459,7 @@ func missingReason(key string, other *Set, m *matcher, drop []string, otherName 
 		if m.key(n.Cell) == k {
 			r := fmt.Sprintf("%s has no samples for it: %s", otherName, n.Status)
 			if n.Reason != "" {
-				r += " (" + firstLine(n.Reason) + ")"
+				r += " (" + textfmt.FirstLine(n.Reason) + ")"
 			}
 			return r
 		}

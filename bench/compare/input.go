@@ -18,6 +18,8 @@ import (
 	"github.com/enclavebench/enclavebench/bench/cells"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sim/paired"
+	"github.com/enclavebench/enclavebench/bench/textfmt"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
 // Set is one side of a comparison: the values of every cell in every unit,
@@ -100,15 +102,15 @@ type Unit struct {
 
 // NotRun is a cell without values and why.
 type NotRun struct {
-	Cell   string `json:"cell"`
-	Status string `json:"status"`
-	Reason string `json:"reason,omitempty"`
+	Cell   string        `json:"cell"`
+	Status result.Status `json:"status"`
+	Reason string        `json:"reason,omitempty"`
 }
 
-// Directions of a unit.
+// Directions of a unit: the protocol's.
 const (
-	Lower  = "lower"
-	Higher = "higher"
+	Lower  = protocol.Lower
+	Higher = protocol.Higher
 )
 
 // InputError is bad input: a missing or unreadable file, a file that is not
@@ -165,7 +167,7 @@ func Load(path string) (*Set, error) {
 func noSamplesErr(s *Set) error {
 	if len(s.NotRun) > 0 {
 		return fmt.Errorf("%w: all %d cells have none (first: %s %s: %s)", ErrNoSamples, len(s.NotRun),
-			s.NotRun[0].Cell, s.NotRun[0].Status, firstLine(s.NotRun[0].Reason))
+			s.NotRun[0].Cell, s.NotRun[0].Status, textfmt.FirstLine(s.NotRun[0].Reason))
 	}
 	return fmt.Errorf("%w (not a result directory or a Go benchmark format file with Benchmark lines?)", ErrNoSamples)
 }
@@ -260,7 +262,7 @@ func LoadDir(dir string) (*Set, error) {
 // through text.
 func fromSamples(d *result.Dir) (*Set, error) {
 	s := newSet(d.Path)
-	if cpu := oneLine(d.Run.Host.CPUModel); cpu != "" {
+	if cpu := textfmt.OneLine(d.Run.Host.CPUModel); cpu != "" {
 		s.CPUs = append(s.CPUs, cpu)
 	}
 	if d.Run.ID != "" {
@@ -323,8 +325,6 @@ func fromSamples(d *result.Dir) (*Set, error) {
 
 // simMode is the mode whose figures a cost profile prices.
 const simMode = "sim"
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // ReadBenchfmt reads values in the Go benchmark format. Lines that are not
 // benchmark, unit or configuration lines are ignored, as benchstat does; a
@@ -547,10 +547,5 @@ func orNone(s string) string {
 	if s == "" {
 		return "none"
 	}
-	return s
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	return s
 }

@@ -14,6 +14,6 @@ func modeFacts(m, ref string) result.ModeFacts {
 		return result.ModeFacts{Rank: len(mode.Names()), Enclave: true, Label: m, Summary: "a mode without a description"}
 	}
 	epc := d.Enclave && d.ModelsEPC
-	return result.ModeFacts{Rank: d.Rank, Kind: string(d.Kind), Enclave: d.Enclave, LoadTime: d.RecordsLoadTime,
+	return result.ModeFacts{Rank: d.Rank, Kind: d.Kind, Enclave: d.Enclave, LoadTime: d.RecordsLoadTime,
 		Label: d.LabelFor(ref), Summary: d.Summary, ModelsEPC: &epc, Cannot: d.Cannot}
 }

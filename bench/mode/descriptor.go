@@ -11,19 +11,20 @@ import (
 	"github.com/enclavebench/enclavebench/bench/result"
 )
 
-// Kind says how a mode's figures relate to the platform they describe.
-type Kind string
+// Kind says how a mode's figures relate to the platform they describe: the
+// vocabulary run.json's facts record (result.ModeKind).
+type Kind = result.ModeKind
 
 // Kinds of mode.
 const (
 	// Measured figures are measured on the platform itself (a plain
 	// process, an enclave on SGX hardware).
-	Measured Kind = "measured"
+	Measured = result.KindMeasured
 	// Emulated figures are measured on a stand-in for the platform (EGo's
 	// simulation mode: no SGX hardware); reports call them "simulation".
-	Emulated Kind = "emulated"
+	Emulated = result.KindEmulated
 	// Model figures are predicted from measured inputs, not measured.
-	Model Kind = "model"
+	Model = result.KindModel
 )
 
 // Descriptor holds the facts about a mode that the harness, the fleet

@@ -2,6 +2,7 @@ package result
 
 import (
 	"fmt"
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 	"io"
 	"maps"
 	"slices"
@@ -55,7 +56,7 @@ func WriteBenchfmt(w io.Writer, run *Run, samples []Sample, flaws map[string]str
 	cfg := []benchfmt.Config{
 		{Key: "goos", Value: []byte(run.Host.OS), File: true},
 		{Key: "goarch", Value: []byte(run.Host.Arch), File: true},
-		{Key: "cpu", Value: []byte(oneLine(run.Host.CPUModel)), File: true},
+		{Key: "cpu", Value: []byte(textfmt.OneLine(run.Host.CPUModel)), File: true},
 		{Key: "pkg", Value: []byte("github.com/enclavebench/enclavebench/workloads"), File: true},
 		{Key: "enclavebench-run", Value: []byte(run.ID), File: true},
 		{Key: "enclavebench-version", Value: []byte(run.HarnessVersion), File: true},
@@ -103,7 +104,7 @@ func WriteBenchfmt(w io.Writer, run *Run, samples []Sample, flaws map[string]str
 		res := clean
 		if f := flaws[s.Cell]; f != "" {
 			// A fresh result: a Result indexes its configuration once.
-			res = &benchfmt.Result{Config: append(slices.Clip(cfg), benchfmt.Config{Key: FlawConfig, Value: []byte(oneLine(f)), File: true})}
+			res = &benchfmt.Result{Config: append(slices.Clip(cfg), benchfmt.Config{Key: FlawConfig, Value: []byte(textfmt.OneLine(f)), File: true})}
 		}
 		res.Name = benchfmt.Name(s.Cell) // the writer adds "Benchmark"
 		res.Iters = s.Iters
@@ -122,5 +123,3 @@ func WriteBenchfmt(w io.Writer, run *Run, samples []Sample, flaws map[string]str
 	}
 	return nil
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,7 +108,7 @@ func Flaws(d *Dir) map[string]string {
 	for _, k := range d.Partial {
 		why := "samples from an attempt that did not finish (the run stopped mid-cell)"
 		if c, ok := d.Cells[k]; ok && c.Status == StatusFailed {
-			why = fmt.Sprintf("samples from a failed attempt (attempt %d: %s)", c.Attempt, firstLine(c.Reason))
+			why = fmt.Sprintf("samples from a failed attempt (attempt %d: %s)", c.Attempt, textfmt.FirstLine(c.Reason))
 		}
 		out[k] = why
 	}
@@ -119,9 +120,4 @@ func Flaws(d *Dir) map[string]string {
 		out[sc.Cell] = why
 	}
 	return out
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return s
 }

@@ -69,11 +69,16 @@ const (
 	FigureScaling = "scaling"
 )
 
-// Mode kinds: how a mode's figures relate to the platform they describe.
+// ModeKind says how a mode's figures relate to the platform they
+// describe: the one vocabulary of the modes (bench/mode.Kind), run.json's
+// facts and the report.
+type ModeKind string
+
+// Mode kinds.
 const (
-	KindMeasured = "measured" // measured on the platform itself
-	KindEmulated = "emulated" // measured on a stand-in (EGo simulation)
-	KindModel    = "model"    // predicted, not measured
+	KindMeasured ModeKind = "measured" // measured on the platform itself
+	KindEmulated ModeKind = "emulated" // measured on a stand-in (EGo simulation)
+	KindModel    ModeKind = "model"    // predicted, not measured
 )
 
 // ModeFacts describe a mode's figures.
@@ -81,7 +86,7 @@ type ModeFacts struct {
 	// Rank orders modes in tables and figures (native first).
 	Rank int `json:"rank"`
 	// Kind is KindMeasured, KindEmulated or KindModel.
-	Kind string `json:"kind"`
+	Kind ModeKind `json:"kind"`
 	// Enclave is true for modes that run (or predict) the workload in an
 	// enclave: their figures are compared with native.
 	Enclave bool `json:"enclave"`

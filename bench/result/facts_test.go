@@ -27,7 +27,7 @@ func genFacts(t *rapid.T) Facts {
 	}
 	for i := rapid.IntRange(0, 3).Draw(t, "modes"); i > 0; i-- {
 		f.Modes[name.Draw(t, "mode")] = ModeFacts{Rank: rapid.IntRange(0, 9).Draw(t, "rank"),
-			Kind: rapid.SampledFrom([]string{KindMeasured, KindEmulated, KindModel}).Draw(t, "kind"), Enclave: rapid.Bool().Draw(t, "enclave"),
+			Kind: rapid.SampledFrom([]ModeKind{KindMeasured, KindEmulated, KindModel}).Draw(t, "kind"), Enclave: rapid.Bool().Draw(t, "enclave"),
 			LoadTime: rapid.Bool().Draw(t, "load"), Label: rapid.String().Draw(t, "label"), Summary: rapid.String().Draw(t, "summary")}
 	}
 	for i := rapid.IntRange(0, 5).Draw(t, "cells"); i > 0; i-- {

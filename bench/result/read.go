@@ -158,7 +158,7 @@ type Dir struct {
 type ShortCell struct {
 	Cell     string
 	Attempt  int
-	Status   string // the attempt's recorded status
+	Status   Status // the attempt's recorded status
 	Recorded int    // cells.jsonl "samples"
 	Present  int    // usable samples of that attempt in samples.jsonl
 }

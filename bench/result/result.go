@@ -117,12 +117,26 @@ func (s *Sample) Value(unit string) (protocol.Value, bool) {
 	return protocol.Value{}, false
 }
 
+// Status is the outcome of one attempt at a cell (cells.jsonl "status").
+type Status string
+
 // Cell statuses.
 const (
-	StatusOK      = "ok"
-	StatusFailed  = "failed"
-	StatusNA      = "na" // not applicable in this mode (e.g. seal natively)
-	StatusSkipped = "skipped"
+	StatusOK      Status = "ok"
+	StatusFailed  Status = "failed"
+	StatusNA      Status = "na" // not applicable in this mode (e.g. seal natively)
+	StatusSkipped Status = "skipped"
+)
+
+// RunStatus is the state of a run (run.json "status").
+type RunStatus string
+
+// Run statuses.
+const (
+	RunRunning     RunStatus = "running"
+	RunComplete    RunStatus = "complete"
+	RunInterrupted RunStatus = "interrupted" // stopped by a signal: --resume finishes it
+	RunFailed      RunStatus = "failed"
 )
 
 // CellResult is the outcome of one attempt at a cell, as stored in cells.jsonl.
@@ -133,7 +147,7 @@ type CellResult struct {
 	Params   map[string]string `json:"params,omitempty"`
 	Size     string            `json:"size"`
 	Mode     string            `json:"mode"`
-	Status   string            `json:"status"`
+	Status   Status            `json:"status"`
 	Reason   string            `json:"reason,omitempty"` // why it failed or does not apply
 	ExitCode int               `json:"exit_code,omitempty"`
 	Stderr   string            `json:"stderr_tail,omitempty"`
@@ -160,7 +174,7 @@ type Run struct {
 	Command        []string         `json:"command"`
 	Start          time.Time        `json:"start"`
 	End            time.Time        `json:"end,omitzero"`
-	Status         string           `json:"status"` // running, complete, interrupted, failed
+	Status         RunStatus        `json:"status"`
 	Plan           Plan             `json:"plan"`
 	Host           host.Fingerprint `json:"host"`
 	Profile        *CostProfileRef  `json:"cost_profile,omitempty"`

@@ -184,7 +184,7 @@ func writeDir(t *testing.T, samples, cells []string) string {
 	return dir
 }
 
-func cellLine(status string, samples int) string {
+func cellLine(status Status, samples int) string {
 	c := CellResult{Cell: "W/size=DC1s_v2/mode=native", Attempt: 1, Workload: "w", Size: "DC1s_v2", Mode: "native",
 		Status: status, Samples: samples}
 	b, _ := json.Marshal(&c)

@@ -223,7 +223,7 @@ func CheckCell(c *CellResult) error {
 }
 
 // Run statuses.
-var runStatuses = []string{"running", "complete", "interrupted", "failed"}
+var runStatuses = []RunStatus{RunRunning, RunComplete, RunInterrupted, RunFailed}
 
 // CheckRun validates run.json: the fields every reader relies on are
 // present (a run with no id, start, plan or host would report blank
@@ -252,7 +252,11 @@ func CheckRun(r *Run) error {
 		return err
 	}
 	if !slices.Contains(runStatuses, r.Status) {
-		return fmt.Errorf("status %q, want one of %s", r.Status, strings.Join(runStatuses, ", "))
+		names := make([]string, len(runStatuses))
+		for i, st := range runStatuses {
+			names[i] = string(st)
+		}
+		return fmt.Errorf("status %q, want one of %s", r.Status, strings.Join(names, ", "))
 	}
 	for _, l := range []struct {
 		what  string

@@ -28,6 +28,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/workloads/enclave"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
@@ -507,7 +508,7 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 		cr.Status, cr.Reason = result.StatusFailed, "the workload exited without finishing the protocol (no hello or done line)"
 	default:
 		cr.Status = result.StatusOK
-		if c.ProvenancePath != nil && cr.Extra["report_data"] != "" {
+		if c.ProvenancePath != nil && cr.Extra[enclave.KeyReportData] != "" {
 			if err := writeLines(c.ProvenancePath(j.side.Store.Dir, key), sampleLines); err != nil {
 				return cr, err
 			}

@@ -210,7 +210,7 @@ func New(ctx context.Context, o Options) error {
 	}
 	run := &result.Run{
 		SchemaVersion: result.SchemaVersion, ID: id, HarnessVersion: o.HarnessVersion, HarnessCommit: o.HarnessCommit,
-		Command: o.Command, Start: time.Now().UTC(), Status: "running", Host: fp,
+		Command: o.Command, Start: time.Now().UTC(), Status: result.RunRunning, Host: fp,
 		Plan: result.Plan{Spec: spec, Digest: spec.Digest()}, GoTest: goTest,
 	}
 	for _, c := range cells {
@@ -379,9 +379,9 @@ func Resume(ctx context.Context, dir string, o Options) error {
 			return err
 		}
 		samples, cellResults, _ := result.ReadAll(d.Path)
-		if len(todo) > 0 || d.Run.Status != "complete" {
+		if len(todo) > 0 || d.Run.Status != result.RunComplete {
 			// A complete run with nothing to run keeps its end time.
-			d.Run.Status, d.Run.End = "running", time.Time{}
+			d.Run.Status, d.Run.End = result.RunRunning, time.Time{}
 		}
 		sides = append(sides, &side{dir: d.Path, run: &d.Run, modes: modes, bin: bin,
 			attempts: result.MaxAttempts(samples, cellResults)})
@@ -659,18 +659,18 @@ func execute(ctx context.Context, o Options, sides []*side, cells []plan.Cell, s
 	o.Output.Done()
 	var errs []error
 	for i, sd := range sides {
-		if len(cells) == 0 && sd.run.Status == "complete" && !sd.run.End.IsZero() {
+		if len(cells) == 0 && sd.run.Status == result.RunComplete && !sd.run.End.IsZero() {
 			// --resume of a complete run: nothing ran, nothing to restamp.
 		} else {
 			sd.run.End = time.Now().UTC()
 		}
 		switch {
 		case sum.Interrupted:
-			sd.run.Status = "interrupted"
+			sd.run.Status = result.RunInterrupted
 		case runErr != nil:
-			sd.run.Status = "failed"
+			sd.run.Status = result.RunFailed
 		default:
-			sd.run.Status = "complete"
+			sd.run.Status = result.RunComplete
 		}
 		if err := stores[i].WriteRun(sd.run); err != nil {
 			errs = append(errs, err)

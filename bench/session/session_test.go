@@ -85,15 +85,15 @@ func TestCellsToRun(t *testing.T) {
 		return plan.Cell{Cell: result.Cell{Workload: k, Size: "DC1s_v2", Mode: "native", Params: map[string]string{}}}
 	}
 	cells := []plan.Cell{cell("a"), cell("b"), cell("c"), cell("d")}
-	dir := func(status map[string]string) *result.Dir {
+	dir := func(status map[string]result.Status) *result.Dir {
 		d := &result.Dir{Cells: map[string]result.CellResult{}}
 		for k, s := range status {
 			d.Cells[cell(k).Key()] = result.CellResult{Status: s}
 		}
 		return d
 	}
-	newSide := dir(map[string]string{"a": result.StatusOK, "b": result.StatusNA, "c": result.StatusFailed, "d": result.StatusOK})
-	base := dir(map[string]string{"a": result.StatusOK, "b": result.StatusNA, "c": result.StatusOK})
+	newSide := dir(map[string]result.Status{"a": result.StatusOK, "b": result.StatusNA, "c": result.StatusFailed, "d": result.StatusOK})
+	base := dir(map[string]result.Status{"a": result.StatusOK, "b": result.StatusNA, "c": result.StatusOK})
 	var got []string
 	for _, c := range CellsToRun(cells, []*result.Dir{newSide, base}) {
 		got = append(got, c.Workload)

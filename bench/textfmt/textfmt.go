@@ -70,3 +70,14 @@ func Figure(v float64, unit string) string {
 	vals, tu := Figures(unit, v)
 	return vals[0] + " " + tu
 }
+
+// OneLine folds runs of white space, newlines included, into single
+// spaces (a CPU model or kernel string in a table or configuration line).
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// FirstLine is the first line of s without surrounding space (an error's
+// or a failure reason's headline).
+func FirstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}

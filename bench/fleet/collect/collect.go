@@ -175,8 +175,8 @@ func (c *collector) run(r *podlog.Record) *runState {
 	}
 	// Keep the most final run record: a finished one over "running", and
 	// among those the later one in the logs.
-	keptFinal := st.Run.ID != "" && st.Run.Status != "running"
-	if !(keptFinal && r.Run.Status == "running") {
+	keptFinal := st.Run.ID != "" && st.Run.Status != result.RunRunning
+	if !(keptFinal && r.Run.Status == result.RunRunning) {
 		st.Run = *r.Run
 	}
 	st.Last = r.Pos
@@ -299,9 +299,9 @@ func (c *collector) finish() *Collection {
 			}
 			continue
 		}
-		st.Finished = st.Run.Status != "running"
+		st.Finished = st.Run.Status != result.RunRunning
 		if !st.Finished {
-			st.Run.Status = "interrupted"
+			st.Run.Status = result.RunInterrupted
 			if st.Run.End.IsZero() && len(st.Cells) > 0 {
 				st.Run.End = latestEnd(st.Cells)
 			}

@@ -1032,6 +1032,9 @@ func (b *builder) warnings() {
 			case result.KindModel:
 				g.Notes = append(g.Notes, "predicted")
 			}
+			if g.ModeFacts.Enclave && !g.ModeFacts.EPC() {
+				g.Notes = append(g.Notes, "no EPC limit")
+			}
 		}
 	}
 	for _, k := range overKeys {

@@ -419,6 +419,11 @@ func TestEGoSimGivesNoSizing(t *testing.T) {
 	if !warned {
 		t.Errorf("no 'no EPC' warning for ego-sim: %+v", r.WarningGroups)
 	}
+	for _, row := range r.Workloads[0].Rows {
+		if slices.Contains(row.Notes, "no EPC limit") != (row.Mode == mode.EGoSim) {
+			t.Errorf("%s %s: notes %v", row.Size, row.ModeLabel, row.Notes)
+		}
+	}
 	for _, h := range r.Headlines {
 		if h.NoEPC != (h.Mode == "ego-sim") {
 			t.Errorf("headline %s: NoEPC %v", h.Mode, h.NoEPC)

@@ -6,8 +6,9 @@
 # writable directory (their own go.mod, go.sum and Go version):
 #   - github.com/cespare/xxhash/v2 v2.3.0, BenchmarkSum64 (CPU-bound hashing;
 #     sub-benchmarks 4B, 16B, 100B, 4KB, 10MB: the positional parameter "sub");
-#   - github.com/google/btree v1.1.3, BenchmarkInsert and BenchmarkGet (build
-#     and search trees of 10,000 items: allocation and a held heap).
+#   - github.com/coocood/freecache v1.2.4, BenchmarkCacheSet and
+#     BenchmarkCacheGet (a 256 MiB cache allocated on the Go heap and held:
+#     allocation and a large heap).
 #
 # 1. The record: each module through `bench run --gotest` on the four DCsv2
 #    sizes in native and sim (GT_MODES), the quick profile; the summaries are
@@ -49,9 +50,9 @@ case $cpus in
 *) echo "gotest-thirdparty: this host has $cpus CPUs, no DCsv2 size has as many vCPUs: no comparison" >&2; exit 2 ;;
 esac
 
-mods=("github.com/cespare/xxhash/v2@v2.3.0" "github.com/google/btree@v1.1.3")
-sels=('^BenchmarkSum64$' '^Benchmark(Insert|Get)$')
-names=(xxhash btree)
+mods=("github.com/cespare/xxhash/v2@v2.3.0" "github.com/coocood/freecache@v1.2.4")
+sels=('^BenchmarkSum64$' '^BenchmarkCache(Set|Get)$')
+names=(xxhash freecache)
 
 for i in "${!mods[@]}"; do
 	src=$(go mod download -json "${mods[$i]}" | jq -r .Dir)

@@ -1,0 +1,298 @@
+package report
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/enclavebench/enclavebench/bench/cells"
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sim/paired"
+	"github.com/enclavebench/enclavebench/bench/stats"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
+
+type variantKey struct {
+	src  *Source
+	mode string
+}
+
+// modeVariants finds the modes whose runs measured or priced them
+// differently: other mode settings (run.json mode_settings: a traced
+// enclave, another clock) or another content of the same cost profile.
+// Their figures are kept apart under labels that name the difference:
+// never pooled, and each compared with native on its own.
+func (b *builder) modeVariants() {
+	b.variant = map[variantKey]string{}
+	type variant struct {
+		settings map[string]string
+		sha      string
+	}
+	byLabel := map[string]map[*Source]variant{}
+	var labels []string
+	for _, src := range b.in.Sources {
+		r := &src.Dir.Run
+		for _, m := range r.Plan.Modes {
+			mf := cells.ModeFacts(src.Dir, m)
+			v := variant{settings: r.ModeSettings[m]}
+			if mf.Kind == result.KindModel && r.Profile != nil {
+				v.sha = r.Profile.SHA256
+			}
+			if byLabel[mf.Label] == nil {
+				byLabel[mf.Label] = map[*Source]variant{}
+				labels = append(labels, mf.Label)
+			}
+			byLabel[mf.Label][src] = v
+		}
+	}
+	for _, label := range labels {
+		vs := byLabel[label]
+		// The settings whose values differ between the runs, and whether
+		// the profile content does.
+		keys := map[string]bool{}
+		shas := map[string]bool{}
+		recorded := map[bool]bool{}
+		for _, v := range vs {
+			shas[v.sha] = true
+			recorded[v.settings != nil] = true
+			for _, w := range vs {
+				for k, x := range v.settings {
+					if y, ok := w.settings[k]; !ok || x != y {
+						keys[k] = true
+					}
+				}
+			}
+		}
+		if len(recorded) > 1 { // a run from before settings were recorded
+			for _, v := range vs {
+				for k := range v.settings {
+					keys[k] = true
+				}
+			}
+		}
+		if len(keys) == 0 && len(shas) < 2 {
+			continue
+		}
+		var texts []string
+		seen := map[string]bool{}
+		for _, src := range b.in.Sources {
+			v, ok := vs[src]
+			if !ok {
+				continue
+			}
+			var parts []string
+			if len(keys) > 0 {
+				if v.settings == nil {
+					parts = append(parts, "settings not recorded")
+				}
+				for _, k := range slices.Sorted(maps.Keys(keys)) {
+					if x, ok := v.settings[k]; ok {
+						parts = append(parts, k+"="+x)
+					}
+				}
+			}
+			if len(shas) > 1 {
+				if v.sha == "" {
+					parts = append(parts, "profile content not recorded")
+				} else {
+					parts = append(parts, "profile sha256 "+v.sha[:min(12, len(v.sha))])
+				}
+			}
+			suffix := "[" + strings.Join(parts, ", ") + "]"
+			b.variant[variantKey{src, label}] = suffix
+			if !seen[suffix] {
+				seen[suffix] = true
+				texts = append(texts, suffix)
+			}
+		}
+		b.variantNotes = append(b.variantNotes, Warning{"settings differ", label, fmt.Sprintf(
+			"the runs measured %s differently (%s): a different measurement, so their figures are kept apart under these labels, never pooled, and each is compared with native on its own",
+			label, strings.Join(texts, "; "))})
+	}
+}
+
+// modeFacts is cells.ModeFacts with the label of the source's variant of the
+// mode (modeVariants).
+func (b *builder) modeFacts(src *Source, m string) result.ModeFacts {
+	mf := cells.ModeFacts(src.Dir, m)
+	if v := b.variant[variantKey{src, mf.Label}]; v != "" {
+		mf.Label += " " + v
+	}
+	return mf
+}
+
+type loadRecord struct {
+	origin, originLabel string
+	workload            string
+	params              string
+	size                string
+	mode, modeLabel     string
+	heapBytes           int64
+	heapFromExtra       bool
+	loadNS              int64
+}
+
+func (b *builder) units() {
+	seen := map[string][]protocol.Value{}
+	for _, s := range b.in.Sources {
+		for i := range s.Dir.Samples {
+			x := &s.Dir.Samples[i]
+			us := seen[x.Workload]
+			for _, v := range x.Values {
+				found := false
+				for _, u := range us {
+					if u.Unit == v.Unit {
+						found = true
+						break
+					}
+				}
+				if !found {
+					us = append(us, protocol.Value{Unit: v.Unit, Better: v.Better})
+				}
+			}
+			seen[x.Workload] = us
+		}
+	}
+	b.unit = map[string]protocol.Value{}
+	for w, us := range seen {
+		u, bt := result.PrimaryUnit(us)
+		b.unit[w] = protocol.Value{Unit: u, Better: bt}
+	}
+}
+
+// group makes the row of a cell of the table.
+func (b *builder) group(c *cells.Cell, src *Source) *Group {
+	u := b.unit[c.Workload]
+	mf := c.ModeFacts
+	mf.Label = b.modeFacts(src, c.Mode).Label
+	g := &Group{Origin: c.Origin, OriginLabel: src.OriginLabel, Workload: c.Workload, Params: c.Params,
+		ParamOrder: c.ParamOrder, ParamText: paramText(c.Params, c.ParamOrder), Size: c.Size, Mode: c.Mode,
+		ModeLabel: mf.Label, ModeFacts: mf, Unit: u.Unit, Better: u.Better,
+		Footprint: c.Facts.FootprintBytes, Count: c.Facts.Count, Cells: c.Names, Runs: c.Runs,
+		Partial: c.Partial, Short: c.Lost, Oversubscribed: c.Oversubscribed, CPUs: c.CPUs}
+	if c.SizeKnown {
+		sf := c.SizeFacts
+		g.SizeFacts = &sf
+	}
+	b.order = append(b.order, g)
+	if b.modes == nil {
+		b.modes = map[string]result.ModeFacts{}
+	}
+	b.modes[mf.Label] = mf
+	if p := c.WorkloadFacts.FootprintParam; p != "" {
+		b.footprintParam[g.Workload] = p
+	}
+	for _, f := range c.WorkloadFacts.Figures {
+		if !slices.Contains(b.figures[g.Workload], f) {
+			b.figures[g.Workload] = append(b.figures[g.Workload], f)
+		}
+	}
+	return g
+}
+
+// groupKey identifies a row: origin, workload, parameters, size, mode.
+type groupKey struct{ origin, workload, params, size, mode string }
+
+// collect makes one row of each cell of the table of the sources' samples
+// and attaches the cell outcomes.
+func (b *builder) collect() {
+	tb := cells.NewBuilder()
+	srcOf := map[string]*Source{}
+	for _, src := range b.in.Sources {
+		tb.AddDir(src.Dir, src.Origin)
+		srcOf[src.Dir.Path] = src
+	}
+	t := tb.Table()
+	for _, c := range t.Cells {
+		g := b.group(c, srcOf[c.Dir])
+		for _, x := range c.Samples {
+			if x.Model != nil && x.Model.CountsOnly != "" {
+				g.NotPredicted++
+				g.NotPredictedWhy = x.Model.CountsOnly
+				continue
+			}
+			if x.Model != nil && x.Model.Uncounted != "" {
+				g.Uncounted = x.Model.Uncounted
+			}
+			v, ok := x.Value(g.Unit)
+			if !ok {
+				continue
+			}
+			g.Values = append(g.Values, v.Value)
+			if x.Model != nil { // a prediction: paired with its own measured base
+				g.sims = append(g.sims, x)
+				if bv, ok := paired.BaseValue(x, g.Unit); ok {
+					g.ModelNative = append(g.ModelNative, bv)
+				}
+			}
+			b.r.Samples++
+		}
+	}
+	for _, o := range t.Outcomes {
+		src := srcOf[o.Dir]
+		d := src.Dir
+		c := &o.CellResult
+		mf := b.modeFacts(src, c.Mode)
+		order := result.ParamOrder(d.Facts.Workload(c.Workload).Params, c.Params)
+		out := CellOutcome{Origin: src.OriginLabel, Run: o.Run, Cell: c.Cell, Workload: c.Workload,
+			Params: paramText(c.Params, order), Size: c.Size, Mode: mf.Label, Status: c.Status,
+			Reason: c.Reason, ExitCode: c.ExitCode, Stderr: c.Stderr}
+		switch c.Status {
+		case result.StatusFailed:
+			b.r.Failures = append(b.r.Failures, out)
+		case result.StatusNA, result.StatusSkipped:
+			b.r.NotApplicable = append(b.r.NotApplicable, out)
+		}
+		if c.LoadNS > 0 && mf.Enclave {
+			rec := loadRecord{origin: src.Origin, originLabel: src.OriginLabel, workload: c.Workload,
+				params: out.Params, size: c.Size, mode: c.Mode, modeLabel: out.Mode, loadNS: c.LoadNS, heapBytes: -1}
+			if h, ok := heapFromExtra(c.Extra); ok {
+				rec.heapBytes, rec.heapFromExtra = h, true
+			} else {
+				rec.heapBytes = d.Facts.Cell(c.Cell).FootprintBytes
+			}
+			b.loads = append(b.loads, rec)
+		}
+	}
+	for _, g := range b.order {
+		g.Summary = stats.Summarize(g.Values)
+		g.nValues = len(g.Values)
+		if len(g.ModelNative) != len(g.Values) {
+			g.ModelNative = nil
+		}
+	}
+}
+
+// HeapKeys are the CellResult.Extra keys read as the enclave heap size, in
+// order. The ego modes record "ego_heap_mb", enclave.json's heapSize: EGo's
+// MB are MiB (ego sign writes heapSize*256 pages of 4 KiB).
+var HeapKeys = []string{"ego_heap_mb", "heap_bytes", "heap_mib", "heap_mb"}
+
+func heapFromExtra(extra map[string]string) (int64, bool) {
+	for _, k := range HeapKeys {
+		v, ok := extra[k]
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f <= 0 || math.IsInf(f, 0) {
+			continue
+		}
+		if k != "heap_bytes" {
+			f *= 1 << 20
+		}
+		return int64(f), true
+	}
+	return 0, false
+}
+
+func paramText(params map[string]string, order []string) string {
+	parts := make([]string, 0, len(order))
+	for _, k := range order {
+		parts = append(parts, k+"="+params[k])
+	}
+	return strings.Join(parts, " ")
+}

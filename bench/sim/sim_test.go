@@ -254,6 +254,26 @@ func TestGoHeapCliff(t *testing.T) {
 	}
 }
 
+// TestNotApplicableStaysSo: a cell that cannot apply outside an enclave
+// (EGo's memfs) is not applicable in sim too; its paging pass does not make
+// it fail.
+func TestNotApplicableStaysSo(t *testing.T) {
+	m := simMode(t)
+	sz, _ := sizes.Lookup("DC1s_v2")
+	dir := t.TempDir()
+	args := []string{"fileio", "--param", "fs=memfs", "--param", "access=seq", "--param", "op=read",
+		"--param", "block=4KiB", "--param", "file=16MiB", "--size", sz.Name, "--mode", mode.Sim,
+		"--vcpus", "1", "--epc-bytes", strconv.FormatInt(sz.EPCBytes, 10), "--reps", "1", "--min-time", "10ms", "--tmpdir", dir}
+	cmd, err := m.Command(context.Background(), mode.Launch{Size: sz, Args: args, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.Output()
+	if err != nil || !strings.Contains(string(out), `"type":"na"`) {
+		t.Errorf("fileio on memfs outside an enclave: %v, want a not-applicable message and exit 0:\n%s", err, out)
+	}
+}
+
 // TestSyscallIsOCallBound: the predicted overhead of pread is its counted
 // OCALLs, about one per operation.
 func TestSyscallIsOCallBound(t *testing.T) {

@@ -218,7 +218,8 @@ func (p *epcRate) extras() map[string]string {
 	return x
 }
 
-// epcPass runs the paging pass and returns its counts.
+// epcPass runs the paging pass and returns its counts; nil, and no error,
+// when the workload does not apply on this host (not applicable).
 func epcPass(args []string, minTime time.Duration) (*epcRate, error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -260,7 +261,7 @@ func epcPass(args []string, minTime time.Duration) (*epcRate, error) {
 		}
 	}()
 	rate := &epcRate{events: map[string]int64{}}
-	var protoErr string
+	var protoErr, na string
 	sawDone := false
 	for l := range lines {
 		msg := l.msg
@@ -279,7 +280,9 @@ func epcPass(args []string, minTime time.Duration) (*epcRate, error) {
 				protoErr = "driving the paging pass: " + err.Error()
 			}
 			stdin.Close()
-		case protocol.TypeError, protocol.TypeNA:
+		case protocol.TypeNA:
+			na = msg.Error
+		case protocol.TypeError:
 			if protoErr == "" {
 				protoErr = msg.Error
 			}
@@ -295,6 +298,8 @@ func epcPass(args []string, minTime time.Duration) (*epcRate, error) {
 		tail = tail[i+1:]
 	}
 	switch {
+	case na != "" && protoErr == "":
+		return nil, nil // the workload does not apply here: the timed process says so itself
 	case protoErr != "":
 		return nil, fmt.Errorf("the paging pass (the whole process on the software EPC) failed: %s", protoErr)
 	case werr != nil || !sawDone:

@@ -96,9 +96,11 @@ func addSimFlags(fs *pflag.FlagSet) func([]string, workload.Env, *measure.Option
 			if err != nil {
 				return err
 			}
-			o.Shadow = rate.shadow
-			simExtra = rate.extras
-			processRate = rate
+			if rate != nil {
+				o.Shadow = rate.shadow
+				simExtra = rate.extras
+				processRate = rate
+			}
 		}
 		switch {
 		case *count:

@@ -2,21 +2,23 @@
 // on an Azure DCsv2/DCsv3 size, predicted on any Linux x86-64 machine. It is
 // a model, and every figure it stores says so (result.Sample.Model).
 //
-// A sim cell runs the sim build of the workload binary (go build -tags sim)
-// twice over, in one process tree:
+// A sim cell runs the sim build of the workload binary (scripts/build-sim.sh,
+// with the runtime overlay of workloads/swepc) three times over, in one
+// process tree:
 //
-//  1. a counting pass: the workload runs in a child under seccomp user
+//  1. a paging pass: the workload runs in a child whose whole Go memory
+//     (heap, stacks, runtime metadata, the arena) is on the software EPC
+//     (workloads/swepc), capped at the size's EPC less the enclave image,
+//     so pages are really evicted and loaded, and counted; never timed: it
+//     yields EPC loads and evictions per operation;
+//  2. a counting pass: the workload runs in a child under seccomp user
 //     notification, and its parent counts the system calls EGo would
 //     forward to the host (OCALLs) and the threads it would create (ECALLs)
 //     (workloads/trace). Notifications cost microseconds, so this pass is
 //     never timed: it yields transitions per operation;
-//  2. the timed pass: each repetition runs its operations on plain memory
-//     (timed: the workload's native time in this very process), then, when
-//     the workload has enclave memory (workloads/arena), the same
-//     operations on a second instance of it held in the software EPC
-//     (workloads/swepc), whose resident pages are capped at the size's
-//     usable EPC (UsableEPC), so pages are really evicted and loaded, and
-//     counted. That run's time, which includes the emulation, is not used.
+//  3. the timed pass: each repetition runs its operations on plain memory
+//     (timed: the workload's native time in this very process) and gets
+//     the two passes' rates times its operations.
 //
 // Finish then predicts each sample (Predict): the repetition's measured
 // time plus every event counted for it, priced by the cost profile

@@ -141,6 +141,57 @@ func drawWithLegend(dc draw.Canvas, p *gplot.Plot, leg *gplot.Legend) {
 }
 
 func build(f *Figure) (*gplot.Plot, *gplot.Legend, error) {
+	p := newPlot(f)
+	leg := newLegend()
+
+	// gonum's log scale mislays the axis label's glyph box (it centres it
+	// at the arithmetic mean), so log axes are drawn as linear axes over
+	// log10 of the data, with ticks labelled in data units.
+	logX, logY := f.X.Log, f.Y.Log
+	f = toDrawSpace(f)
+	xr, yr := dataRanges(f)
+	if !xr.ok() || !yr.ok() {
+		return nil, nil, fmt.Errorf("no drawable values (a log axis needs positive values)")
+	}
+	setAxis(&p.X, logX, f.X.Ticks, xr, f.Kind == KindBox)
+	setAxis(&p.Y, logY, f.Y.Ticks, yr, false)
+	if len(f.Cells) > 0 {
+		// The squares fill the data area edge to edge.
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = xr.lo, xr.hi, yr.lo, yr.hi
+		p.Add(heatCells{cells: f.Cells, font: font.From(sans, 10)})
+	}
+	p.Add(newGrid(f))
+	addMarks(p, &leg, f)
+
+	nBoxSeries := 0
+	for _, s := range f.Series {
+		if len(s.Boxes) > 0 {
+			nBoxSeries++
+		}
+	}
+	boxIdx := 0
+	for _, s := range f.Series {
+		var thumbs []gplot.Thumbnailer
+		var err error
+		if len(s.Boxes) > 0 {
+			thumbs, err = addBoxes(p, f, s, nBoxSeries, boxIdx)
+			boxIdx++
+		} else {
+			thumbs, err = addPoints(p, f, s)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(f.Legend) == 0 {
+			leg.Add(s.Label, thumbs...)
+		}
+	}
+	addLegend(&leg, f)
+	return p, &leg, nil
+}
+
+// newPlot is an empty plot with the figure's title, axis labels and fonts.
+func newPlot(f *Figure) *gplot.Plot {
 	p := gplot.New()
 	p.Title.Text = f.Title
 	// Regular weight: gonum's PDF backend cannot embed the bold face.
@@ -153,20 +204,23 @@ func build(f *Figure) (*gplot.Plot, *gplot.Legend, error) {
 	}
 	p.X.Label.Text = f.X.Label
 	p.Y.Label.Text = f.Y.Label
+	return p
+}
 
+// newLegend is an empty legend in the report's style.
+func newLegend() gplot.Legend {
 	leg := gplot.NewLegend()
 	leg.TextStyle.Font = font.From(sans, 9.5)
 	leg.Top = true
 	leg.Left = true
 	leg.ThumbnailWidth = vg.Points(24)
 	leg.Padding = vg.Points(2)
+	return leg
+}
 
-	// gonum's log scale mislays the axis label's glyph box (it centres it
-	// at the arithmetic mean), so log axes are drawn as linear axes over
-	// log10 of the data, with ticks labelled in data units.
-	logX, logY := f.X.Log, f.Y.Log
-	f = toDrawSpace(f)
-	xr, yr := newRange(), newRange()
+// dataRanges are the spans of everything the figure draws, in draw space.
+func dataRanges(f *Figure) (xr, yr span) {
+	xr, yr = newRange(), newRange()
 	for _, s := range f.Series {
 		for _, pt := range s.Points {
 			xr.add(pt.X)
@@ -206,17 +260,11 @@ func build(f *Figure) (*gplot.Plot, *gplot.Legend, error) {
 	for _, t := range f.Y.Ticks {
 		yr.add(t.Value)
 	}
-	if !xr.ok() || !yr.ok() {
-		return nil, nil, fmt.Errorf("no drawable values (a log axis needs positive values)")
-	}
-	setAxis(&p.X, logX, f.X.Ticks, xr, f.Kind == KindBox)
-	setAxis(&p.Y, logY, f.Y.Ticks, yr, false)
-	if len(f.Cells) > 0 {
-		// The squares fill the data area edge to edge.
-		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = xr.lo, xr.hi, yr.lo, yr.hi
-		p.Add(heatCells{cells: f.Cells, font: font.From(sans, 10)})
-	}
+	return xr, yr
+}
 
+// newGrid is the background grid, left out along an axis with named ticks.
+func newGrid(f *Figure) *plotter.Grid {
 	grid := plotter.NewGrid()
 	grid.Vertical.Color = color.Gray{0xe0}
 	grid.Horizontal.Color = color.Gray{0xe0}
@@ -226,8 +274,12 @@ func build(f *Figure) (*gplot.Plot, *gplot.Legend, error) {
 	if len(f.Y.Ticks) > 0 {
 		grid.Horizontal.Color = nil
 	}
-	p.Add(grid)
+	return grid
+}
 
+// addMarks draws the figure's marks (dashed lines at a value), in the
+// legend unless the figure has its own.
+func addMarks(p *gplot.Plot, leg *gplot.Legend, f *Figure) {
 	for _, m := range f.Marks {
 		ml := &markLine{axis: m.Axis, value: m.Value, style: draw.LineStyle{
 			Color: Color(m.Color), Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}}
@@ -240,80 +292,77 @@ func build(f *Figure) (*gplot.Plot, *gplot.Legend, error) {
 			leg.Add(m.Label, ml)
 		}
 	}
+}
 
-	nBoxSeries := 0
-	for _, s := range f.Series {
-		if len(s.Boxes) > 0 {
-			nBoxSeries++
-		}
-	}
-	boxIdx := 0
-	for _, s := range f.Series {
-		col := Color(s.Color)
-		st := styles[s.Style%len(styles)]
-		var thumbs []gplot.Thumbnailer
-		if len(s.Boxes) > 0 {
-			w := boxWidth(f, nBoxSeries)
-			for _, b := range s.Boxes {
-				if len(b.Values) == 0 {
-					continue
-				}
-				bp, err := plotter.NewBoxPlot(w, b.Pos, plotter.Values(b.Values))
-				if err != nil {
-					return nil, nil, err
-				}
-				bp.Offset = (vg.Length(boxIdx) - vg.Length(nBoxSeries-1)/2) * (w + vg.Points(2))
-				bp.BoxStyle.Color = col
-				bp.BoxStyle.Width = vg.Points(1.2)
-				bp.MedianStyle = bp.BoxStyle
-				bp.MedianStyle.Width = vg.Points(2)
-				bp.WhiskerStyle = bp.BoxStyle
-				bp.WhiskerStyle.Dashes = nil
-				bp.FillColor = lighten(col)
-				bp.GlyphStyle.Color = col
-				bp.GlyphStyle.Shape = st.glyph
-				bp.GlyphStyle.Radius = vg.Points(2)
-				p.Add(bp)
-			}
-			boxIdx++
-			thumbs = append(thumbs, boxThumb{fill: lighten(col), line: col})
-			if len(f.Legend) == 0 {
-				leg.Add(s.Label, thumbs...)
-			}
+// addBoxes draws a series of box plots, the boxIdx-th of nBoxSeries side by
+// side, and returns its legend thumbnail.
+func addBoxes(p *gplot.Plot, f *Figure, s Series, nBoxSeries, boxIdx int) ([]gplot.Thumbnailer, error) {
+	col := Color(s.Color)
+	st := styles[s.Style%len(styles)]
+	w := boxWidth(f, nBoxSeries)
+	for _, b := range s.Boxes {
+		if len(b.Values) == 0 {
 			continue
 		}
-		pts := make([]Point, len(s.Points))
-		copy(pts, s.Points)
-		if s.Line {
-			sort.SliceStable(pts, func(i, j int) bool { return pts[i].X < pts[j].X })
-		}
-		xys := make(plotter.XYs, len(pts))
-		for i, pt := range pts {
-			xys[i] = plotter.XY{X: pt.X, Y: pt.Y}
-		}
-		if s.Line && len(xys) > 1 {
-			l, err := plotter.NewLine(xys)
-			if err != nil {
-				return nil, nil, err
-			}
-			l.LineStyle = draw.LineStyle{Color: col, Width: vg.Points(1.5), Dashes: st.dashes}
-			p.Add(l)
-			thumbs = append(thumbs, l)
-		}
-		if eb := errorBars(pts, s.ErrAxis, f, col); eb != nil {
-			p.Add(eb)
-		}
-		sc, err := plotter.NewScatter(xys)
+		bp, err := plotter.NewBoxPlot(w, b.Pos, plotter.Values(b.Values))
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(3), Shape: st.glyph}
-		p.Add(sc)
-		thumbs = append(thumbs, sc)
-		if len(f.Legend) == 0 {
-			leg.Add(s.Label, thumbs...)
-		}
+		bp.Offset = (vg.Length(boxIdx) - vg.Length(nBoxSeries-1)/2) * (w + vg.Points(2))
+		bp.BoxStyle.Color = col
+		bp.BoxStyle.Width = vg.Points(1.2)
+		bp.MedianStyle = bp.BoxStyle
+		bp.MedianStyle.Width = vg.Points(2)
+		bp.WhiskerStyle = bp.BoxStyle
+		bp.WhiskerStyle.Dashes = nil
+		bp.FillColor = lighten(col)
+		bp.GlyphStyle.Color = col
+		bp.GlyphStyle.Shape = st.glyph
+		bp.GlyphStyle.Radius = vg.Points(2)
+		p.Add(bp)
 	}
+	return []gplot.Thumbnailer{boxThumb{fill: lighten(col), line: col}}, nil
+}
+
+// addPoints draws a series of points (with their error bars, joined by a
+// line if asked) and returns its legend thumbnails.
+func addPoints(p *gplot.Plot, f *Figure, s Series) ([]gplot.Thumbnailer, error) {
+	col := Color(s.Color)
+	st := styles[s.Style%len(styles)]
+	var thumbs []gplot.Thumbnailer
+	pts := make([]Point, len(s.Points))
+	copy(pts, s.Points)
+	if s.Line {
+		sort.SliceStable(pts, func(i, j int) bool { return pts[i].X < pts[j].X })
+	}
+	xys := make(plotter.XYs, len(pts))
+	for i, pt := range pts {
+		xys[i] = plotter.XY{X: pt.X, Y: pt.Y}
+	}
+	if s.Line && len(xys) > 1 {
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			return nil, err
+		}
+		l.LineStyle = draw.LineStyle{Color: col, Width: vg.Points(1.5), Dashes: st.dashes}
+		p.Add(l)
+		thumbs = append(thumbs, l)
+	}
+	if eb := errorBars(pts, s.ErrAxis, f, col); eb != nil {
+		p.Add(eb)
+	}
+	sc, err := plotter.NewScatter(xys)
+	if err != nil {
+		return nil, err
+	}
+	sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(3), Shape: st.glyph}
+	p.Add(sc)
+	thumbs = append(thumbs, sc)
+	return thumbs, nil
+}
+
+// addLegend adds the figure's own legend entries (colours, styles, marks).
+func addLegend(leg *gplot.Legend, f *Figure) {
 	for _, e := range f.Legend {
 		switch e.Kind {
 		case LegendColor:
@@ -331,7 +380,6 @@ func build(f *Figure) (*gplot.Plot, *gplot.Legend, error) {
 			leg.Add(e.Label, lineThumb{ls, nil})
 		}
 	}
-	return p, &leg, nil
 }
 
 func boxWidth(f *Figure, nSeries int) vg.Length {

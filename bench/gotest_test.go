@@ -277,3 +277,27 @@ func TestGoTestEnclaveModesWithStandIn(t *testing.T) {
 		})
 	}
 }
+
+// A benchmark that hangs fails its cell with the test binary's goroutines
+// (SIGQUIT shortly before the cell's --timeout), not a bare kill.
+func TestGoTestHangs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a timeout")
+	}
+	t.Chdir(userModule)
+	dir := filepath.Join(t.TempDir(), "r")
+	_, stderr, code := runBench(t, context.Background(), "run", "--gotest", "./testdata/hang", "--workload-bin", workloadBin,
+		"--sizes", "DC1s_v2", "--modes", "native", "--min-time", "2ms", "--reps", "1", "--warmup", "0", "--timeout", "4s",
+		"--progress", "never", "-o", dir)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (a failed cell)\n%s", code, stderr)
+	}
+	d, err := result.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := d.Cells["Hang/size=DC1s_v2/mode=native"]
+	if cr.Status != result.StatusFailed || !strings.Contains(cr.Reason, "BenchmarkHang was still running") || !strings.Contains(cr.Stderr, "SIGQUIT") || !strings.Contains(cr.Stderr, "hang.BenchmarkHang") {
+		t.Errorf("cell %s: %s\nreason: %s\nstderr: %s", cr.Cell, cr.Status, cr.Reason, cr.Stderr)
+	}
+}

@@ -543,7 +543,7 @@ func specOf(p pkg, b *result.GoTestBuild, top string, leaves []leaf, heap int64)
 	// record -1), never guessed.
 	s.Footprint = func(workload.Env) int64 { return heap }
 	bin, dir := b.Binary, p.Dir
-	s.LaunchArgs = func(params map[string]string) []string {
+	s.LaunchArgs = func(params map[string]string, timeout time.Duration) []string {
 		v := make([]string, len(keys))
 		for i, k := range keys {
 			v[i] = params[k]
@@ -551,6 +551,9 @@ func specOf(p pkg, b *result.GoTestBuild, top string, leaves []leaf, heap int64)
 		a := []string{wgotest.FlagBin, bin, wgotest.FlagDir, dir, wgotest.FlagBench, full[strings.Join(v, "\x00")]}
 		if b.Tags != "" {
 			a = append(a, wgotest.FlagTags, b.Tags)
+		}
+		if timeout > 0 {
+			a = append(a, wgotest.FlagTimeout, timeout.String())
 		}
 		return a
 	}

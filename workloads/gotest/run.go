@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/enclavebench/enclavebench/workloads/protocol"
@@ -40,7 +42,19 @@ type Options struct {
 	// system's): the cell's scratch directory, which the harness removes
 	// even when it kills the cell.
 	TempDir string
+	// Deadline, when set, is when the harness kills the cell: a run of the
+	// test binary still going shortly before it gets SIGQUIT, so that a
+	// benchmark that hangs prints every goroutine's stack (on stderr, kept
+	// with the failed cell) instead of being killed silently.
+	// (-test.timeout would not do: the testing package stops its alarm
+	// before it runs benchmarks.)
+	Deadline time.Time
 }
+
+// timeoutMargin is how long before the cell's deadline a hanging test
+// binary is stopped: time for it to print its goroutines and for this
+// process to report.
+const timeoutMargin = 3 * time.Second
 
 // Flags of the workload binary that run a user's benchmark (bench/gotest
 // passes them, bench/ego reads them from a cell's arguments).
@@ -50,6 +64,7 @@ const (
 	FlagBench    = "--gotest-bench"
 	FlagTags     = "--gotest-tags"
 	FlagLauncher = "--gotest-launcher"
+	FlagTimeout  = "--gotest-timeout"
 )
 
 // Launch is what a cell's workload arguments say of its user benchmark.
@@ -136,9 +151,22 @@ func (o Options) run(ctx context.Context, gctrace bool, extra ...string) ([]Resu
 		gc = &gcTrace{out: o.Stderr}
 		cmd.Stderr = gc
 	}
-	err = cmd.Run()
+	var quit atomic.Bool
+	if err = cmd.Start(); err == nil {
+		if !o.Deadline.IsZero() {
+			t := time.AfterFunc(max(time.Until(o.Deadline)-timeoutMargin, 0), func() {
+				quit.Store(true)
+				cmd.Process.Signal(syscall.SIGQUIT) // the Go runtime prints every goroutine and exits
+			})
+			defer t.Stop()
+		}
+		err = cmd.Wait()
+	}
 	if gc != nil {
 		gc.flush()
+	}
+	if quit.Load() {
+		return nil, 0, fmt.Errorf("%s was still running %v before the cell's timeout: stopped with SIGQUIT (its goroutines' stacks are on stderr)", o.Bench, timeoutMargin)
 	}
 	stdout, rerr := os.ReadFile(outFile.Name())
 	if rerr != nil {

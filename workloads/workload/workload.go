@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
@@ -76,8 +77,8 @@ type Spec struct {
 	Combos [][]string
 	// LaunchArgs, when set, are arguments the workload binary needs for a
 	// cell besides the standard ones (a user's Go benchmark: its test
-	// binary and full name, bench/gotest).
-	LaunchArgs func(params map[string]string) []string
+	// binary, full name and the cell's timeout, bench/gotest).
+	LaunchArgs func(params map[string]string, timeout time.Duration) []string
 }
 
 // Memory is where a cell's memory lives inside an EGo enclave, whose heap

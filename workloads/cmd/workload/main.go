@@ -64,6 +64,7 @@ func run(stdout, stderr io.Writer, args []string) error {
 	fs.StringVar(&goTest.Bench, "gotest-bench", "", "with --gotest-bin: the benchmark's full name (BenchmarkGet/size=1KiB)")
 	fs.String("gotest-tags", "", "with --gotest-bin: the build tags it was built with (for the enclave modes' build; unused here)")
 	fs.StringArrayVar(&goTest.Launcher, "gotest-launcher", nil, "with --gotest-bin: start it with this command, one word per flag (ego run)")
+	goTimeout := fs.Duration("gotest-timeout", 0, "with --gotest-bin: the cell's timeout (the test binary's -test.timeout stays below it)")
 	fs.StringVar(&env.Size, "size", "", "VM size of the cell")
 	fs.StringVar(&env.Mode, "mode", "native", "mode of the cell")
 	fs.IntVar(&env.VCPUs, "vcpus", runtime.NumCPU(), "the size's vCPUs")
@@ -88,6 +89,9 @@ func run(stdout, stderr io.Writer, args []string) error {
 			return fmt.Errorf("--count-pass and --iters do not apply to a user's Go benchmark (--gotest-bin): its test binary is a child process, which the counting pass does not follow")
 		}
 		goTest.VCPUs, goTest.Reps, goTest.Warmup, goTest.MinTime = env.VCPUs, *reps, *warmup, *minTime
+		if *goTimeout > 0 {
+			goTest.Deadline = start.Add(*goTimeout)
+		}
 		return runGoTest(stdout, args, fs.Arg(0), env, goTest, simBefore)
 	}
 	spec, err := suite.Workloads.Lookup(fs.Arg(0))

@@ -177,6 +177,7 @@ func TestGoTestBadInput(t *testing.T) {
 		{"built-in name", []string{"--gotest", "./testdata/collide"}, "built-in workload compute"},
 		{"bad regexp", []string{"--gotest", "./kv", "--bench", "("}, "--bench"},
 		{"bench without gotest", []string{"--bench", "Hash"}, "give --gotest"},
+		{"baseline", []string{"--gotest", "./kv", "--baseline", workloadBin}, "both sides would run the same test binary"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "r")

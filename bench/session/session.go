@@ -173,6 +173,11 @@ func New(ctx context.Context, o Options) error {
 	if (o.Baseline != "" || o.Spec.Rounds > 0) && stream {
 		return inputf("--baseline and --rounds write two directories or several rounds; they cannot stream to -o -")
 	}
+	if o.Baseline != "" && len(o.Spec.GoTest) > 0 {
+		// Both sides would run the same test binary: --baseline swaps the
+		// workload binary, not the user's code.
+		return inputf("--baseline compares two workload binaries; with --gotest both sides would run the same test binary of your package: run each version of your code into its own directory and compare them with bench compare")
+	}
 	fp, err := collectHost(ctx)
 	if err != nil {
 		return err

@@ -33,6 +33,20 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 func markdown(r *Report, maxRows int) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	mdRuns(p, r)
+	mdHeadlines(p, r)
+	mdSizing(p, r)
+	mdTables(p, r, maxRows)
+	mdProblems(p, r, maxRows)
+	return b.String()
+}
+
+// printer writes formatted Markdown.
+type printer func(format string, args ...any)
+
+// mdRuns is the report's head: what the figures are and the runs they
+// come from.
+func mdRuns(p printer, r *Report) {
 	p("## enclavebench report\n\n")
 	p("%d samples from %d run(s); generated %s. Tolerance %s, significance level %g.\n\n",
 		r.Samples, len(r.Runs), r.Generated.UTC().Format("2006-01-02 15:04Z"), fmtPct(r.Options.Tolerance), r.Options.Alpha)
@@ -57,7 +71,6 @@ func markdown(r *Report, maxRows int) string {
 	if hasMode(r, result.KindEmulated) {
 		p("> ego-sim figures come from EGo's simulation mode: not hardware figures.\n\n")
 	}
-	multi := len(r.Origins) > 0
 	p("| run | host | sizes | CPU | kernel | EGo | modes | samples |\n|---|---|---|---|---|---|---|---|\n")
 	for _, ri := range r.Runs {
 		host := ri.Host
@@ -78,7 +91,10 @@ func markdown(r *Report, maxRows int) string {
 	if len(r.LeftOut) > 0 {
 		p("\n")
 	}
+}
 
+// mdHeadlines is the enclave overhead per workload and mode.
+func mdHeadlines(p printer, r *Report) {
 	if len(r.Headlines) > 0 {
 		p("### Enclave overhead (slowdown vs native: geometric mean over the workload's cells, range, worst cell)\n\n")
 		p("| workload | mode | geomean | range | worst cell | significant |\n|---|---|---:|---|---|---|\n")
@@ -92,7 +108,10 @@ func markdown(r *Report, maxRows int) string {
 		}
 		p("\n")
 	}
+}
 
+// mdSizing is the sizing advice, or why there is none.
+func mdSizing(p printer, r *Report) {
 	if len(r.Sizing) == 0 && slices.ContainsFunc(r.Headlines, func(h Headline) bool { return h.NoEPC }) {
 		p("### Sizing advice\n\nNone: no mode of these runs measures or models the EPC (see the \"no EPC\" warning); run `--modes native,sim` (or `sgx` on SGX hardware) for sizing answers.\n\n")
 	}
@@ -134,7 +153,11 @@ func markdown(r *Report, maxRows int) string {
 			p("\n")
 		}
 	}
+}
 
+// mdTables is one table per workload, each cut at maxRows rows (-1: all).
+func mdTables(p printer, r *Report, maxRows int) {
+	multi := len(r.Origins) > 0
 	for _, t := range r.Workloads {
 		p("<details><summary><b>%s</b> (%s): %d rows</summary>\n\n", textfmt.Markdown(t.Name), textfmt.Markdown(unitLabel(t.Unit, t.Better)), len(t.Rows))
 		rows := t.Rows
@@ -164,7 +187,10 @@ func markdown(r *Report, maxRows int) string {
 		}
 		p("\n</details>\n\n")
 	}
+}
 
+// mdProblems are the failed cells, the warnings and the figures not drawn.
+func mdProblems(p printer, r *Report, maxRows int) {
 	if len(r.Failures) > 0 {
 		p("### Failed cells (%d)\n\n| cell | reason |\n|---|---|\n", len(r.Failures))
 		for i, f := range r.Failures {
@@ -206,7 +232,6 @@ func markdown(r *Report, maxRows int) string {
 	for _, o := range r.Omitted {
 		p("- %s\n", textfmt.Markdown(o.Reason))
 	}
-	return b.String()
 }
 
 func hasMode(r *Report, kind result.ModeKind) bool {

@@ -79,9 +79,9 @@ var readmePlaceholders = map[string]string{
 	"./kv": filepath.Join(userModule, "kv"),
 }
 
-// slowedEnv makes the test-hook build's syscall workload 3x slower
+// slowedEnv makes the test-hook build's syscall workload 10x slower
 // (workloads/cmd/workload, ENCLAVEBENCH_TEST_SLOWDOWN).
-const slowedEnv = "ENCLAVEBENCH_TEST_SLOWDOWN=syscall=3"
+const slowedEnv = "ENCLAVEBENCH_TEST_SLOWDOWN=syscall=10"
 
 // readmeSkip says why a README command cannot run here, or "".
 func readmeSkip(args []string) string {
@@ -167,8 +167,10 @@ func TestREADMECommands(t *testing.T) {
 		// The sim build in simbuild/ (what $ENCLAVEBENCH_WORKLOAD_SIM names)
 		// and next to base/workload; next to bin/workload, the candidate of
 		// the CI example: the same build with the test hook, its syscall
-		// workload 3x slower, so that the example's gate has something to
-		// find (and must: exit 1).
+		// workload 10x slower (its measured base; the sim prediction adds
+		// the priced OCALLs, so about 3x), so that the example's gate has
+		// something to find (and must: exit 1). 3x of the base (+25% of
+		// the prediction) was missed now and then on this loaded host.
 		if err := os.MkdirAll(filepath.Join(dir, "simbuild"), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -240,7 +242,7 @@ func TestREADMECommands(t *testing.T) {
 		// must exit 0.
 		if args[0] == "compare" && slices.Contains(args, "regression") {
 			if code != 1 || !strings.Contains(stdout, "regression** `Syscall/") {
-				t.Errorf("README.md:%d: %s\n  ran: bench %s\n  exit %d, want 1 flagging the Syscall cell (3x slower in the candidate)\n%s\n%s",
+				t.Errorf("README.md:%d: %s\n  ran: bench %s\n  exit %d, want 1 flagging the Syscall cell (10x slower in the candidate)\n%s\n%s",
 					c.line, c.text, strings.Join(args, " "), code, stdout, stderr)
 				continue
 			}

@@ -349,7 +349,14 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 	// that vanished, failed or became not applicable, a unit it stopped
 	// reporting. Only what new adds can be accepted.
 	added := 0
+	passOnly := map[string]bool{}
 	for _, u := range rep.Unmatched {
+		if u.Unit != "" && passUnit(u.Unit) {
+			// The counting pass ran on one side only (no --counts, or no
+			// valgrind there): those counts are shown, time still gates.
+			passOnly[u.Side] = true
+			continue
+		}
 		if u.Side == "new" {
 			added++
 			continue
@@ -359,6 +366,11 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 			what = "unit " + u.Unit + " of " + u.Cell
 		}
 		problems = append(problems, fmt.Sprintf("%s is in old but not in new: %s (--allow-unmatched accepts only what new adds)", what, u.Reason))
+	}
+	for _, sd := range []string{"old", "new"} {
+		if passOnly[sd] {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("the counting pass's counts (bench run --counts) are in %s only: not compared; the gate reads time and the other counts", sd))
+		}
 	}
 	if added > 0 && !o.AllowUnmatched {
 		problems = append(problems, fmt.Sprintf("%d cell(s) or unit(s) only in new (listed below; --allow-unmatched accepts them)", added))

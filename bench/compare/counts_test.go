@@ -125,3 +125,20 @@ func TestCountingPassNeedsPasses(t *testing.T) {
 		t.Errorf("three passes a side: gate %q spread %+v exit %d: want a count regression", row.Gate, row.Spread, three.Verdict.ExitCode)
 	}
 }
+
+// TestCountingPassOnOneSide: counts of the counting pass on one side only
+// (no --counts or no valgrind there) are a warning, not bad input: the
+// gate reads time.
+func TestCountingPassOnOneSide(t *testing.T) {
+	var with, without strings.Builder
+	for i := 0; i < 8; i++ {
+		fmt.Fprintf(&with, "BenchmarkX/size=S/mode=native 1000 %d ns/op 250 instructions/op\n", 1000+i)
+		fmt.Fprintf(&without, "BenchmarkX/size=S/mode=native 1000 %d ns/op\n", 1000+i)
+	}
+	for _, c := range []struct{ old, new string }{{with.String(), without.String()}, {without.String(), with.String()}} {
+		rep, _ := Compare(mustRead(t, c.old, "old"), mustRead(t, c.new, "new"), gate())
+		if rep.Verdict.ExitCode != ExitOK || !strings.Contains(strings.Join(rep.Warnings, "\n"), "counting pass's counts") {
+			t.Errorf("exit %d (%s), warnings %q: want 0 with a warning", rep.Verdict.ExitCode, rep.Verdict.Summary, rep.Warnings)
+		}
+	}
+}

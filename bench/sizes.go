@@ -20,7 +20,7 @@ func sizesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
   bench sizes --sizes dcsv2
   bench sizes --sizes DC1s_v2,DC8_v2 --json
 `, stderr)
-	sel := fs.String("sizes", "all", "selector: all, dcsv2, dcsv3, dcdsv3, or a list of names")
+	sel := fs.String("sizes", "all", "selector: all, "+strings.Join(sizes.Families(), ", ")+", or a list of names")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -27,7 +27,7 @@ func Record(run *result.Run, cells []plan.Cell) *result.Facts {
 	for _, c := range cells {
 		if sz := c.SizeInfo; sz.Name != "" {
 			f.Sizes[sz.Name] = result.SizeFacts{Family: sz.Family, VCPUs: sz.VCPUs, EPCBytes: sz.EPCBytes,
-				MemoryBytes: sz.MemBytes(), CPU: sz.CPU, Source: sz.Source()}
+				MemoryBytes: sz.MemBytes(), CPU: sz.CPU, Source: sz.Source}
 		}
 		if c.Spec == nil {
 			continue

@@ -4,6 +4,7 @@ package sizes
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -16,6 +17,9 @@ type Size struct {
 	EPCBytes  int64  `json:"epc_bytes"`
 	CPU       string `json:"cpu"`
 	SGX       int    `json:"sgx"` // 1 or 2
+	// Source is the published page the figures come from; runs record it
+	// with the size (result.SizeFacts).
+	Source string `json:"-"`
 }
 
 // EPCMiB is the EPC in MiB.
@@ -23,20 +27,6 @@ func (s Size) EPCMiB() float64 { return float64(s.EPCBytes) / (1 << 20) }
 
 // MemBytes is the VM's memory in bytes.
 func (s Size) MemBytes() int64 { return int64(s.MemoryGiB) << 30 }
-
-// Source is the published page the size's figures come from.
-func (s Size) Source() string {
-	if s.Family == "DCsv2" {
-		return sourceDCsv2
-	}
-	return sourceDCsv3
-}
-
-// Sources of the catalog's figures, by family (see catalog).
-const (
-	sourceDCsv2 = "MicrosoftDocs/azure-docs articles/virtual-machines/dcv2-series.md, sizes/general-purpose/dcsv2-series.md"
-	sourceDCsv3 = "MicrosoftDocs/azure-docs articles/virtual-machines/dcv3-series.md"
-)
 
 // InstanceType is the name Azure and Kubernetes use (Standard_<name>).
 func (s Size) InstanceType() string { return "Standard_" + s.Name }
@@ -51,6 +41,10 @@ const (
 	// Source: MicrosoftDocs/azure-docs articles/virtual-machines/dcv3-series.md
 	// (3rd Gen Xeon Scalable "Ice Lake" 8370C, 2.8 GHz all-core, SGX2).
 	cpuDCsv3 = "Intel Xeon Platinum 8370C (Ice Lake) 2.8 GHz"
+
+	// The pages each family's figures come from (see catalog).
+	sourceDCsv2 = "MicrosoftDocs/azure-docs articles/virtual-machines/dcv2-series.md, sizes/general-purpose/dcsv2-series.md"
+	sourceDCsv3 = "MicrosoftDocs/azure-docs articles/virtual-machines/dcv3-series.md"
 )
 
 // catalog lists every size. DCsv2 figures: MicrosoftDocs/azure-docs
@@ -61,35 +55,45 @@ const (
 // DCsv3/DCdsv3: articles/virtual-machines/dcv3-series.md (vCPU, memory GiB,
 // EPC GiB). EPC is not a fixed fraction of memory, so both are listed.
 var catalog = []Size{
-	{"DC1s_v2", "DCsv2", 1, 4, 28 * mib, cpuDCsv2, 1},
-	{"DC2s_v2", "DCsv2", 2, 8, 56 * mib, cpuDCsv2, 1},
-	{"DC4s_v2", "DCsv2", 4, 16, 112 * mib, cpuDCsv2, 1},
-	{"DC8_v2", "DCsv2", 8, 32, 168 * mib, cpuDCsv2, 1},
+	{"DC1s_v2", "DCsv2", 1, 4, 28 * mib, cpuDCsv2, 1, sourceDCsv2},
+	{"DC2s_v2", "DCsv2", 2, 8, 56 * mib, cpuDCsv2, 1, sourceDCsv2},
+	{"DC4s_v2", "DCsv2", 4, 16, 112 * mib, cpuDCsv2, 1, sourceDCsv2},
+	{"DC8_v2", "DCsv2", 8, 32, 168 * mib, cpuDCsv2, 1, sourceDCsv2},
 
-	{"DC1s_v3", "DCsv3", 1, 8, 4 * gib, cpuDCsv3, 2},
-	{"DC2s_v3", "DCsv3", 2, 16, 8 * gib, cpuDCsv3, 2},
-	{"DC4s_v3", "DCsv3", 4, 32, 16 * gib, cpuDCsv3, 2},
-	{"DC8s_v3", "DCsv3", 8, 64, 32 * gib, cpuDCsv3, 2},
-	{"DC16s_v3", "DCsv3", 16, 128, 64 * gib, cpuDCsv3, 2},
-	{"DC24s_v3", "DCsv3", 24, 192, 128 * gib, cpuDCsv3, 2},
-	{"DC32s_v3", "DCsv3", 32, 256, 192 * gib, cpuDCsv3, 2},
-	{"DC48s_v3", "DCsv3", 48, 384, 256 * gib, cpuDCsv3, 2},
+	{"DC1s_v3", "DCsv3", 1, 8, 4 * gib, cpuDCsv3, 2, sourceDCsv3},
+	{"DC2s_v3", "DCsv3", 2, 16, 8 * gib, cpuDCsv3, 2, sourceDCsv3},
+	{"DC4s_v3", "DCsv3", 4, 32, 16 * gib, cpuDCsv3, 2, sourceDCsv3},
+	{"DC8s_v3", "DCsv3", 8, 64, 32 * gib, cpuDCsv3, 2, sourceDCsv3},
+	{"DC16s_v3", "DCsv3", 16, 128, 64 * gib, cpuDCsv3, 2, sourceDCsv3},
+	{"DC24s_v3", "DCsv3", 24, 192, 128 * gib, cpuDCsv3, 2, sourceDCsv3},
+	{"DC32s_v3", "DCsv3", 32, 256, 192 * gib, cpuDCsv3, 2, sourceDCsv3},
+	{"DC48s_v3", "DCsv3", 48, 384, 256 * gib, cpuDCsv3, 2, sourceDCsv3},
 
-	{"DC1ds_v3", "DCdsv3", 1, 8, 4 * gib, cpuDCsv3, 2},
-	{"DC2ds_v3", "DCdsv3", 2, 16, 8 * gib, cpuDCsv3, 2},
-	{"DC4ds_v3", "DCdsv3", 4, 32, 16 * gib, cpuDCsv3, 2},
-	{"DC8ds_v3", "DCdsv3", 8, 64, 32 * gib, cpuDCsv3, 2},
-	{"DC16ds_v3", "DCdsv3", 16, 128, 64 * gib, cpuDCsv3, 2},
-	{"DC24ds_v3", "DCdsv3", 24, 192, 128 * gib, cpuDCsv3, 2},
-	{"DC32ds_v3", "DCdsv3", 32, 256, 192 * gib, cpuDCsv3, 2},
-	{"DC48ds_v3", "DCdsv3", 48, 384, 256 * gib, cpuDCsv3, 2},
+	{"DC1ds_v3", "DCdsv3", 1, 8, 4 * gib, cpuDCsv3, 2, sourceDCsv3},
+	{"DC2ds_v3", "DCdsv3", 2, 16, 8 * gib, cpuDCsv3, 2, sourceDCsv3},
+	{"DC4ds_v3", "DCdsv3", 4, 32, 16 * gib, cpuDCsv3, 2, sourceDCsv3},
+	{"DC8ds_v3", "DCdsv3", 8, 64, 32 * gib, cpuDCsv3, 2, sourceDCsv3},
+	{"DC16ds_v3", "DCdsv3", 16, 128, 64 * gib, cpuDCsv3, 2, sourceDCsv3},
+	{"DC24ds_v3", "DCdsv3", 24, 192, 128 * gib, cpuDCsv3, 2, sourceDCsv3},
+	{"DC32ds_v3", "DCdsv3", 32, 256, 192 * gib, cpuDCsv3, 2, sourceDCsv3},
+	{"DC48ds_v3", "DCdsv3", 48, 384, 256 * gib, cpuDCsv3, 2, sourceDCsv3},
 }
 
 // All returns the whole catalog in a stable order.
 func All() []Size { return append([]Size(nil), catalog...) }
 
-// Families lists the family names usable as a selector.
-func Families() []string { return []string{"dcsv2", "dcsv3", "dcdsv3"} }
+// Families lists the family names usable as a selector (the catalog's
+// families, lower case, in catalog order): a family added to the catalog
+// is selectable without another change.
+func Families() []string {
+	var out []string
+	for _, s := range catalog {
+		if f := strings.ToLower(s.Family); !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 // Lookup finds a size by name, ignoring case and a "Standard_" prefix.
 func Lookup(name string) (Size, bool) {
@@ -121,12 +125,12 @@ func Select(selector string) ([]Size, error) {
 		if part == "" {
 			continue
 		}
-		switch p := strings.ToLower(part); p {
-		case "all":
+		switch p := strings.ToLower(part); {
+		case p == "all":
 			for _, s := range catalog {
 				want[s.Name] = true
 			}
-		case "dcsv2", "dcsv3", "dcdsv3":
+		case slices.Contains(Families(), p):
 			for _, s := range catalog {
 				if strings.ToLower(s.Family) == p {
 					want[s.Name] = true

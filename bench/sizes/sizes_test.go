@@ -63,3 +63,27 @@ func TestDCsv2Catalog(t *testing.T) {
 		}
 	}
 }
+
+// TestToySizeFamily follows the recipe "adding a size family touches only
+// the catalog": rows with a new family are selectable by family and name,
+// listed among the families and carry their source.
+func TestToySizeFamily(t *testing.T) {
+	saved := catalog
+	t.Cleanup(func() { catalog = saved })
+	catalog = append(append([]Size(nil), saved...),
+		Size{"TOY1", "Toyv1", 1, 2, 8 * mib, "a toy CPU", 2, "a toy page"},
+		Size{"TOY2", "Toyv1", 2, 4, 16 * mib, "a toy CPU", 2, "a toy page"})
+	if fs := Families(); fs[len(fs)-1] != "toyv1" || len(fs) != 4 {
+		t.Errorf("families %v: want the catalog's three and toyv1", fs)
+	}
+	got, err := Select("toyv1")
+	if err != nil || len(got) != 2 || got[0].Name != "TOY1" || got[1].Source != "a toy page" {
+		t.Errorf("Select(toyv1) = %v, %v", got, err)
+	}
+	if s, ok := Lookup("standard_toy2"); !ok || s.VCPUs != 2 {
+		t.Errorf("Lookup(standard_toy2) = %+v, %v", s, ok)
+	}
+	if _, err := Select("toyv2"); err == nil || !strings.Contains(err.Error(), "toyv1") {
+		t.Errorf("an unknown selector: %v, want the families listed", err)
+	}
+}

@@ -140,6 +140,13 @@ type Summary struct {
 func Run(ctx context.Context, c *Config) (Summary, error) {
 	var sum Summary
 	start := time.Now()
+	scratchRoot := c.ScratchDir
+	if scratchRoot == "" {
+		scratchRoot = os.TempDir()
+	}
+	// Scratch directories of harnesses killed mid-cell (best effort: a
+	// directory that cannot be removed is no reason not to run).
+	removeStaleScratch(scratchRoot)
 	sides := []*Side{{WorkloadBin: c.WorkloadBin, Modes: c.Modes, Store: c.Store}}
 	if c.Baseline != nil {
 		sides = append(sides, c.Baseline)
@@ -336,22 +343,29 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 	if scratchRoot == "" {
 		scratchRoot = os.TempDir()
 	}
-	dir, err := os.MkdirTemp(scratchRoot, "enclavebench-cell-*")
+	dir, err := os.MkdirTemp(scratchRoot, scratchPattern())
 	if err != nil {
 		return fail(cr, "scratch directory: "+err.Error()), nil
 	}
 	defer os.RemoveAll(dir)
 	l := c.launch(cell, dir, j.side.WorkloadBin, j.reps)
 
-	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	ticker := time.NewTicker(watchdogTick)
+	defer ticker.Stop()
+	wd := startWatchdog(cctx, cancel, c.Timeout, time.Now(), ticker.C)
 	cmd, err := m.Command(cctx, l)
 	if err != nil {
 		return fail(cr, err.Error()), nil
 	}
 	// Own process group, so a timeout kills the launcher and everything
-	// it started (ego run's host process, a wrapped shell).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// it started (ego run's host process, a wrapped shell). Pdeathsig: a
+	// harness killed with SIGKILL takes the launcher with it rather than
+	// leave it running as an orphan (the kernel sends it when the thread
+	// that started the child ends; Go ends a thread only with a goroutine
+	// locked to it, and runCell waits for its child first).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return unix.Kill(-cmd.Process.Pid, unix.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	stderr := &tailBuffer{head: stderrHead, max: stderrTail}
@@ -490,8 +504,11 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 	switch {
 	case ctx.Err() != nil:
 		return cr, nil // the caller sees the interruption
-	case cctx.Err() == context.DeadlineExceeded:
+	case wd.expired.Load():
 		cr.Status, cr.Reason = result.StatusFailed, fmt.Sprintf("timed out after %v (raise --timeout, or the workload hangs)", c.Timeout)
+		if st := time.Duration(wd.stopped.Load()); st > 0 {
+			cr.Reason += fmt.Sprintf("; %v while the harness was stopped not counted", st.Round(time.Millisecond))
+		}
 	case waitErr != nil:
 		cr.Status, cr.Reason = result.StatusFailed, describeExit(waitErr, protoErr)
 		if ex := m.Explain(cr.Stderr, cr.ExitCode); ex != "" {

@@ -127,44 +127,55 @@ compare() {
 	case $code in
 	0) echo ok ;;
 	1)
-		if [[ -n $target ]] && jq -e --arg t "$target/" '[.verdict.regressions[].cell] | all(startswith($t))' "$work/cmp.json" >/dev/null 2>&1; then
-			echo flag
-		else
-			echo other
-		fi ;;
+		local hit=no other=no
+		if [[ -n $target ]] && jq -e --arg t "$target/" 'any(.verdict.regressions[].cell; startswith($t))' "$work/cmp.json" >/dev/null 2>&1; then hit=yes; fi
+		if jq -e --arg t "${target:-^}/" 'any(.verdict.regressions[].cell; startswith($t) | not)' "$work/cmp.json" >/dev/null 2>&1; then other=yes; fi
+		case $hit$other in yesno) echo flag ;; yesyes) echo flag+other ;; *) echo other ;; esac ;;
 	*) echo refused ;;
 	esac
 }
-# pick K N: K distinct numbers of 1..N, in random order.
-pick() { seq 1 "$2" | awk -v s=$RANDOM 'BEGIN {srand(s)} {print rand() "\t" $1}' | sort -n | head -"$1" | cut -f2; }
+# pick K N: K distinct numbers of 1..N, in random order (seeded by the seed
+# and a counter: $RANDOM would be reseeded in the command substitution).
+draw=0
+pick() { seq 1 "$2" | awk -v s=$((SEED * 1000 + draw)) 'BEGIN {srand(s)} {print rand() "\t" $1}' | sort -n | head -"$1" | cut -f2; }
 PER=${DET_PER_SIDE:-3}
 DRAWS=${DET_DRAWS:-20}
-printf '\n%-10s %-12s %6s %8s %8s %8s %7s\n' comparison gate draws flagged other refused rate
+printf '\n%-10s %-12s %6s %8s %8s %8s %7s\n' comparison gate draws detected other refused rate
 declare -A res
 for v in A/A "instr+1%" "instr+2%" "instr+5%" "syscall+1"; do
 	for what in time time+counts; do res[$v,$what]="0 0 0 0"; done
 	for d in $(seq 1 "$DRAWS"); do
+		draw=$((draw + 1))
 		if [[ $v == A/A ]]; then
 			mapfile -t idx < <(pick $((2 * PER)) "$NBASE")
 			OLD=$(printf 'base%s ' "${idx[@]:0:PER}") NEW=$(printf 'base%s ' "${idx[@]:PER}")
 			target=""
 		else
-			OLD=$(printf 'base%s ' $(pick "$PER" "$NBASE")) NEW=$(printf "$v.%s " $(pick "$PER" "$NNEW"))
+			OLD=$(printf 'base%s ' $(pick "$PER" "$NBASE"))
+			draw=$((draw + 100000))
+			NEW=$(for i in $(pick "$PER" "$NNEW"); do printf '%s.%s ' "$v" "$i"; done)
+			draw=$((draw - 100000))
 			target=${target_of[$v]}
 		fi
 		pool old $OLD
 		pool new $NEW
 		for what in time time+counts; do
 			read -r n f o r <<<"${res[$v,$what]}"
-			case $(compare "$what" "$target") in flag) f=$((f + 1)) ;; other) o=$((o + 1)) ;; refused) r=$((r + 1)) ;; esac
+			case $(compare "$what" "$target") in
+			flag) f=$((f + 1)) ;;
+			flag+other) f=$((f + 1)) o=$((o + 1)) ;;
+			other) o=$((o + 1)) ;;
+			refused) r=$((r + 1)) ;;
+			esac
 			res[$v,$what]="$((n + 1)) $f $o $r"
 		done
 	done
 	for what in time time+counts; do
 		read -r n f o r <<<"${res[$v,$what]}"
-		awk -v l="$v" -v w="$what" -v n="$n" -v f="$f" -v o="$o" -v r="$r" -v aa="$([[ $v == A/A ]] && echo 1)" \
-			'BEGIN {hit = aa ? f + o : f; printf "%-10s %-12s %6d %8d %8d %8d %6.0f%%\n", l, w, n, f, o, r, 100 * hit / n}'
+		awk -v l="$v" -v w="$what" -v n="$n" -v f="$f" -v o="$o" -v r="$r" \
+			'BEGIN {printf "%-10s %-12s %6d %8d %8d %8d %6.0f%%\n", l, w, n, f, o, r, 100 * (l == "A/A" ? o : f) / n}'
 	done
 done
-echo "(each draw: $PER runs a side drawn from the pool, pooled as rounds; A/A: any flag is a false alarm;"
-echo " a variant: a flag of the regressed cell alone is a detection, of the other cell a false alarm; verdicts in $work/verdicts.jsonl)"
+echo "(each draw: $PER runs a side drawn from the pool, pooled as rounds. detected: the regressed cell flagged;"
+echo " other: a draw with any other cell flagged (a false alarm). rate: A/A false alarms, else detection."
+echo " Verdicts in $work/verdicts.jsonl)"

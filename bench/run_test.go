@@ -16,6 +16,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/ego"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/session"
+	"github.com/enclavebench/enclavebench/bench/sim"
 )
 
 // Flags that cannot be interpreted are refused before anything runs,
@@ -187,6 +188,49 @@ func TestVerifyNothingFails(t *testing.T) {
 	if code != exitFailed || !strings.Contains(stderr, "nothing to verify") || !strings.Contains(out, "verify: report signatures") ||
 		!strings.Contains(out, "checks run on 0 cells with a report") {
 		t.Errorf("verify a native run: exit %d, want %d\n%s%s", code, exitFailed, out, stderr)
+	}
+}
+
+// An edited cost profile keeps its name and version, not its digest: a
+// resume with it is refused (the ocall_cycles 12600 -> 126).
+func TestResumeRefusesEditedProfile(t *testing.T) {
+	t.Parallel()
+	simWorkloadBin(t) // next to workloadBin, where the sim mode looks
+	tmp := t.TempDir()
+	prof := sim.Default()
+	prof.Name = "mine"
+	b, err := prof.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(tmp, "prof.json")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(tmp, "run")
+	_, stderr, code := runBench(t, context.Background(), quick("syscall", "--sizes", "DC1s_v2", "--modes", "sim", "--profile-file", file, "-o", dir)...)
+	if code != 0 {
+		t.Fatalf("sim run: exit %d\n%s", code, stderr)
+	}
+	d, err := result.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Run.Profile == nil || d.Run.Profile.Digest != prof.Digest() {
+		t.Fatalf("run.json cost_profile %+v, want digest %s", d.Run.Profile, prof.Digest())
+	}
+	for _, pr := range prof.Platforms {
+		pr.OCallCycles /= 100
+	}
+	if b, err = prof.Marshal(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = runBench(t, context.Background(), "run", "--resume", dir, "--workload-bin", workloadBin, "--profile-file", file, "--progress", "never")
+	if code != exitUsage || !strings.Contains(stderr, "cost profile mine v1 was edited since the run started") {
+		t.Errorf("resume with the edited profile: exit %d\n%s", code, stderr)
 	}
 }
 

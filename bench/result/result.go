@@ -244,7 +244,12 @@ type ModeBinary struct {
 type CostProfileRef struct {
 	Name    string `json:"name"`
 	Version int    `json:"version"`
-	Source  string `json:"source,omitempty"`
+	// Digest is the SHA-256 of the profile's content (sim.Profile.Digest):
+	// --resume refuses another, and readers match profiles by it rather
+	// than by name and version, which an edit keeps. Runs from before it
+	// was recorded have none.
+	Digest string `json:"digest,omitempty"`
+	Source string `json:"source,omitempty"`
 	// SHA256 is the digest of the profile's content (its prices), so that
 	// an edited profile that kept its name and version is told apart;
 	// runs from before it was recorded have none, and readers then match

@@ -542,16 +542,28 @@ func checkModeBinaries(d *result.Dir, modes map[string]mode.Mode) error {
 }
 
 // checkCostProfile refuses to price a resumed run's sim cells with another
-// cost profile than its first cells (run.json names one profile per run).
+// cost profile than its first cells (run.json names one profile per run):
+// another name or version, or the same ones with other content (digest).
 func checkCostProfile(d *result.Dir, mo ModeOptions, modes map[string]mode.Mode) error {
 	var now result.Run
 	mo.describe(&now, modes)
-	was := d.Run.Profile
-	if was == nil || now.Profile == nil || (was.Name == now.Profile.Name && was.Version == now.Profile.Version) {
+	return sameCostProfile(d.Path, d.Run.Profile, now.Profile)
+}
+
+func sameCostProfile(dir string, was, now *result.CostProfileRef) error {
+	if was == nil || now == nil {
 		return nil
 	}
-	return inputf("%s: the run's sim cells are priced with cost profile %s v%d (%s); this resume would use %s v%d: pass the same --profile-file",
-		d.Path, was.Name, was.Version, was.Source, now.Profile.Name, now.Profile.Version)
+	if was.Name != now.Name || was.Version != now.Version {
+		return inputf("%s: the run's sim cells are priced with cost profile %s v%d (%s); this resume would use %s v%d: pass the same --profile-file",
+			dir, was.Name, was.Version, was.Source, now.Name, now.Version)
+	}
+	if was.Digest != "" && was.Digest != now.Digest { // runs from before the digest was recorded have none
+		return inputf("%s: cost profile %s v%d was edited since the run started (its content's digest was %s, now %s): "+
+			"its sim cells would be priced two ways under one name; restore the profile, or give the edited one a new version and start a new run",
+			dir, was.Name, was.Version, was.Digest, now.Digest)
+	}
+	return nil
 }
 
 // checkModeSettings refuses a resume whose mode flags differ from those

@@ -189,3 +189,27 @@ func TestCheckFreshDir(t *testing.T) {
 		}
 	}
 }
+
+// A resume prices its sim cells with the run's cost profile: same name,
+// version and content.
+func TestSameCostProfile(t *testing.T) {
+	t.Parallel()
+	ref := func(name string, v int, digest string) *result.CostProfileRef {
+		return &result.CostProfileRef{Name: name, Version: v, Digest: digest}
+	}
+	for _, tt := range []struct {
+		was, now *result.CostProfileRef
+		want     string
+	}{
+		{ref("mine", 1, "sha256:a"), ref("mine", 1, "sha256:a"), ""},
+		{ref("mine", 1, "sha256:a"), ref("mine", 1, "sha256:b"), "cost profile mine v1 was edited since the run started"},
+		{ref("mine", 1, "sha256:a"), ref("mine", 2, "sha256:a"), "this resume would use mine v2"},
+		{ref("mine", 1, ""), ref("mine", 1, "sha256:b"), ""}, // a run from before the digest
+		{nil, ref("mine", 1, "sha256:b"), ""},
+	} {
+		err := sameCostProfile("r", tt.was, tt.now)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%+v -> %+v: %v, want %q", tt.was, tt.now, err, tt.want)
+		}
+	}
+}

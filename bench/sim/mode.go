@@ -138,7 +138,7 @@ func (m *Mode) ProfileRef() *result.CostProfileRef {
 	if len(notes) > 0 {
 		src += "; " + strings.Join(notes, "; ")
 	}
-	return &result.CostProfileRef{Name: m.prof.Name, Version: m.prof.Version, Source: src}
+	return &result.CostProfileRef{Name: m.prof.Name, Version: m.prof.Version, Digest: m.prof.Digest(), Source: src}
 }
 
 // UsableEPCBytes is the usable EPC of each size this host's probe and the

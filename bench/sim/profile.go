@@ -2,7 +2,9 @@ package sim
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +48,19 @@ type Profile struct {
 	Version     int                `json:"version"`
 	Description string             `json:"description,omitempty"`
 	Platforms   map[string]*Prices `json:"platforms"`
+}
+
+// Digest is the SHA-256 of the profile's content ("sha256:<hex>"), as
+// Marshal encodes it: a profile edited under the same name and version
+// has another digest, one reformatted or with its fields reordered the
+// same. run.json records it (result.CostProfileRef.Digest).
+func (p *Profile) Digest() string {
+	b, err := p.Marshal()
+	if err != nil {
+		panic(err) // a Profile is plain data: it always encodes
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // Ref is the profile's label in samples and reports: "<name>/v<version>".

@@ -95,3 +95,34 @@ func TestProfileRoundTrip(t *testing.T) {
 		t.Fatalf("round trip changed the profile:\n%s\n%s", a, c)
 	}
 }
+
+// A profile's digest follows its content: an edit under the same name and
+// version changes it, a reformatted file keeps it.
+func TestProfileDigest(t *testing.T) {
+	p := Default()
+	d := p.Digest()
+	if !strings.HasPrefix(d, "sha256:") || len(d) != len("sha256:")+64 {
+		t.Fatalf("digest %q", d)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(DefaultJSON(), &m); err != nil {
+		t.Fatal(err)
+	}
+	compact, _ := json.Marshal(m) // another layout and field order
+	same, err := ParseProfile(compact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.Digest() != d {
+		t.Errorf("a reformatted profile has digest %s, want %s", same.Digest(), d)
+	}
+	m["platforms"].(map[string]any)["DCsv2"].(map[string]any)["ocall_cycles"] = 126.0 // the edit: 12600 -> 126
+	edited, _ := json.Marshal(m)
+	e, err := ParseProfile(edited)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Ref() != p.Ref() || e.Digest() == d {
+		t.Errorf("edited profile %s: digest %s, the original's %s", e.Ref(), e.Digest(), d)
+	}
+}

@@ -310,6 +310,9 @@ func TestCountsFreeFallback(t *testing.T) {
 	buildSim(t)
 	for _, c := range []struct{ env, want string }{
 		{"ENCLAVEBENCH_SWEPC_UFFD=deny", "software EPC unavailable"},
+		// An arena can live with a user-mode-only userfaultfd; the whole
+		// process cannot (system calls read the Go heap).
+		{"ENCLAVEBENCH_SWEPC_UFFD=usermode", "vm.unprivileged_userfaultfd=1"},
 		{"ENCLAVEBENCH_TRACE_SECCOMP=deny", "OCALL counting unavailable"},
 	} {
 		k, v, _ := strings.Cut(c.env, "=")

@@ -431,7 +431,11 @@ func probe() trace.Probe {
 	p.UFFD, p.FaultTrapNS = probeUFFD()
 	arena.Configure(arena.Config{})
 	p.Seccomp, p.NotifyNS = probeSeccomp()
-	p.Process, p.ImageBytes, p.RuntimeBytes = probeProcess()
+	var uffd string
+	p.Process, uffd, p.ImageBytes, p.RuntimeBytes = probeProcess()
+	if p.UFFD == "" {
+		p.UFFD = uffd // an arena may do with what the whole process cannot (user-mode-only)
+	}
 	if c, reason := openLLC(); c == nil {
 		p.LLC = reason
 	} else {
@@ -587,39 +591,45 @@ func smapsRSS() (image, runtime int64) {
 // (swepc.ProcessEnv, workloads/swepc/_overlay).
 const processMemfdPath = "/memfd:enclavebench-process-epc"
 
+// processProbe is what --sim-probe-process prints.
+type processProbe struct {
+	Reason         string // no process EPC: the binary lacks the overlay
+	UFFD           string // the process EPC cannot be adopted (userfaultfd)
+	Image, Runtime int64
+}
+
 // probeProcess starts this binary with the process EPC on and reports why
-// it cannot be used ("" when it can), and the start-up's memory outside
-// and inside the process EPC.
-func probeProcess() (string, int64, int64) {
+// it has none ("" when it has), why the software EPC cannot adopt it (""
+// when it can), and the start-up's memory outside and inside it.
+func probeProcess() (reason, uffd string, image, runtime int64) {
 	exe, err := os.Executable()
 	if err != nil {
-		return err.Error(), 0, 0
+		return err.Error(), "", 0, 0
 	}
 	cmd := exec.Command(exe, "--sim-probe-process")
 	cmd.Env = append(os.Environ(), swepc.ProcessEnv+"=1")
 	out, err := cmd.Output()
 	if err != nil {
-		return "the process-EPC probe failed: " + err.Error(), 0, 0
+		return "the process-EPC probe failed: " + err.Error(), "", 0, 0
 	}
-	var r struct {
-		Reason         string
-		Image, Runtime int64
-	}
+	var r processProbe
 	if err := json.Unmarshal(out, &r); err != nil {
-		return fmt.Sprintf("the process-EPC probe printed %q", out), 0, 0
+		return fmt.Sprintf("the process-EPC probe printed %q", out), "", 0, 0
 	}
-	return r.Reason, r.Image, r.Runtime
+	return r.Reason, r.UFFD, r.Image, r.Runtime
 }
 
 func probeProcessChild() int {
-	var r struct {
-		Reason         string
-		Image, Runtime int64
-	}
+	var r processProbe
 	if _, err := swepc.FindProcess(); err != nil {
 		r.Reason = err.Error()
 	} else {
+		// Measured before adopting: the software EPC's own state is no
+		// enclave memory.
 		r.Image, r.Runtime = smapsRSS()
+		if _, err := swepc.AdoptProcess(1 << 30); err != nil {
+			r.UFFD = err.Error()
+		}
 	}
 	json.NewEncoder(os.Stdout).Encode(r)
 	return 0

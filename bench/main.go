@@ -24,6 +24,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	_ "github.com/enclavebench/enclavebench/bench/mode/all" // the mode registry: the command is the one importer
 	"github.com/enclavebench/enclavebench/bench/session"
 )
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 func init() {
@@ -22,6 +23,7 @@ func init() {
 	} {
 		d.Label, d.Enclave, d.RecordsLoadTime, d.NeedsEGo, d.BuildsWorkload = d.Name, true, true, true, true
 		d.ProvenancePath = ProvenancePath
+		d.NodeMemory = func(m workload.Memory) int64 { return EnclaveBytes(HeapMB(m)) }
 		sim := d.Name == mode.EGoSim
 		d.New = func(c mode.Config) (mode.Mode, error) { return newMode(c, sim) }
 		mode.Register(d)

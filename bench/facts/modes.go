@@ -2,7 +2,6 @@ package facts
 
 import (
 	"github.com/enclavebench/enclavebench/bench/mode"
-	_ "github.com/enclavebench/enclavebench/bench/mode/all" // every mode's descriptor
 	"github.com/enclavebench/enclavebench/bench/result"
 )
 

@@ -34,6 +34,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/suite"
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 // RunArgs returns the arguments of `bench run` that run spec on one size,
@@ -70,6 +71,18 @@ func UsesSGX(s runspec.Spec) bool {
 // which builds it from source on the host.
 func UsesEGo(s runspec.Spec) bool {
 	return slices.ContainsFunc(s.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.NeedsEGo })
+}
+
+// NodeMemory lists what the modes of s say a cell holds on a node
+// (mode.Descriptor.NodeMemory), for the modes that say it.
+func NodeMemory(s runspec.Spec) []func(workload.Memory) int64 {
+	var out []func(workload.Memory) int64
+	for _, m := range s.Modes {
+		if d, ok := mode.Lookup(m); ok && d.NodeMemory != nil {
+			out = append(out, d.NodeMemory)
+		}
+	}
+	return out
 }
 
 // ModeBinaries lists the binaries the modes of s run besides the workload

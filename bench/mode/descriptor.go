@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 // Kind says how a mode's figures relate to the platform they describe: the
@@ -60,6 +61,11 @@ type Descriptor struct {
 	// Summary is one sentence for a report's table of modes: what the
 	// figures are.
 	Summary string
+	// NodeMemory, when set, is the memory a cell of the mode holds on the
+	// machine that runs it, from the memory the cell's workload declares
+	// (an EGo enclave commits its whole heap and its thread stacks when it
+	// is created); a fleet plan requests it. Unset: the cell's footprint.
+	NodeMemory func(workload.Memory) int64
 	// Binaries are the binaries the mode runs besides the workload binary,
 	// found next to it (the sim mode's workload-sim): a fleet plan copies
 	// them to each host with the workload binary.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/host"
 	"github.com/enclavebench/enclavebench/bench/mode"
-	_ "github.com/enclavebench/enclavebench/bench/mode/all" // registers every mode
 	"github.com/enclavebench/enclavebench/bench/result"
 )
 

@@ -18,11 +18,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
-	"github.com/enclavebench/enclavebench/bench/ego"
 	"github.com/enclavebench/enclavebench/bench/fleet"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 // Kubernetes names the manifests rely on.
@@ -242,7 +242,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 	var biggest plan.Cell
 	var memReq int64
 	for _, c := range cells {
-		if n := memoryRequest(c, fleet.UsesEGo(o.Spec)); n > memReq {
+		if n := memoryRequest(c, fleet.NodeMemory(o.Spec)); n > memReq {
 			biggest, memReq = c, n
 		}
 	}
@@ -369,18 +369,23 @@ func cpuRequest(size sizes.Size) resource.Quantity {
 	return *resource.NewMilliQuantity(max(m, 500), resource.DecimalSI)
 }
 
-// memoryRequest is the memory a cell needs: in the EGo modes the whole
-// enclave, its heap (sized from the cell's Memory) and 32 thread stacks of
-// 4 MiB, all committed when the enclave is created (ego.HeapMB,
-// ego.EnclaveBytes), and what does not fit in the EPC is paged to ordinary
-// memory charged to the pod; natively the footprint itself. 256 MiB more
-// for the harness and the host side of the launcher. Rounded up to 64 MiB.
-func memoryRequest(c plan.Cell, usesEGo bool) int64 {
+// memoryRequest is the memory a cell needs: where the run's modes say what
+// a cell holds on the node (mode.Descriptor.NodeMemory: in the EGo modes
+// the whole enclave, its heap sized from the cell's Memory and 32 thread
+// stacks of 4 MiB, all committed when the enclave is created, and what does
+// not fit in the EPC is paged to ordinary memory charged to the pod), the
+// largest of those; else the footprint itself. 256 MiB more for the
+// harness and the host side of the launcher. Rounded up to 64 MiB.
+func memoryRequest(c plan.Cell, needs []func(workload.Memory) int64) int64 {
 	const mib = 1 << 20
-	n := c.Footprint + 256*mib
-	if usesEGo {
-		n = ego.EnclaveBytes(ego.HeapMB(c.Memory)) + 256*mib
+	n := c.Footprint
+	if len(needs) > 0 {
+		n = 0
+		for _, need := range needs {
+			n = max(n, need(c.Memory))
+		}
 	}
+	n += 256 * mib
 	return (n + 64*mib - 1) / (64 * mib) * (64 * mib)
 }
 

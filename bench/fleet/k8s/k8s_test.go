@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/enclavebench/enclavebench/bench/fleet"
+	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
@@ -517,7 +518,11 @@ func TestMemoryRequest(t *testing.T) {
 		{"ego, no memory: heapSize 64 + 128 + 256", plan.Cell{}, true, 448 * mib},
 	}
 	for _, tt := range tests {
-		if got := memoryRequest(tt.c, tt.ego); got != tt.want {
+		var modes []string
+		if tt.ego {
+			modes = []string{mode.EGoSim, mode.Native}
+		}
+		if got := memoryRequest(tt.c, fleet.NodeMemory(runspec.Spec{Modes: modes})); got != tt.want {
 			t.Errorf("%s: memoryRequest = %d MiB, want %d MiB", tt.name, got/mib, tt.want/mib)
 		}
 	}

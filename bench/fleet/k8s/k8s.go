@@ -186,21 +186,7 @@ func JobName(size sizes.Size, planID string) string {
 
 // Job builds the Job that runs the suite on one size.
 func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
-	if o.Image == "" {
-		return nil, fmt.Errorf("no image: build deploy/Dockerfile, push it, and pass --image")
-	}
-	if err := ValidImage(o.Image); err != nil {
-		return nil, err
-	}
-	if err := fleet.ValidPlanID(o.PlanID); err != nil {
-		return nil, err
-	}
-	if o.Namespace != "" {
-		if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
-			return nil, fmt.Errorf("namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
-		}
-	}
-	if err := checkResources(o); err != nil {
+	if err := checkOptions(o); err != nil {
 		return nil, err
 	}
 	cells, prof, err := fleet.Expand(o.Spec, size)
@@ -219,8 +205,49 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 	if v := o.HarnessVersion; v != "" && len(validation.IsValidLabelValue(v)) == 0 {
 		labels[LabelVersion] = v
 	}
+	res, err := resources(size, o, cells)
+	if err != nil {
+		return nil, err
+	}
+	deadline := o.Deadline
+	if deadline <= 0 {
+		deadline = time.Duration(len(cells))*prof.Timeout() + DeadlineMargin
+	}
+	jp.Deadline = deadline
+	deadlineSec := int64((deadline + time.Second - 1) / time.Second)
+	container, volumes := newContainer(size, o, res)
+	job := newJob(size, o, labels, container, volumes, len(cells), deadlineSec)
+	for _, e := range validation.IsDNS1123Label(job.Name) {
+		return nil, fmt.Errorf("job name %q: %s", job.Name, e)
+	}
+	jp.Job = job
+	if size.VCPUs < 2 {
+		jp.Notes = append(jp.Notes, fmt.Sprintf("%s has %d vCPU: AKS does not accept VM sizes with fewer than two vCPUs as nodes (MicrosoftDocs/azure-docs articles/aks/quotas-skus-regions.md, \"Restricted VM sizes\"); this Job needs a cluster you run yourself, or use bench plan --ssh for this size", size.Name, size.VCPUs))
+	}
+	return jp, nil
+}
 
-	// Requests and limits.
+// checkOptions refuses options a Job cannot be made of.
+func checkOptions(o JobOptions) error {
+	if o.Image == "" {
+		return fmt.Errorf("no image: build deploy/Dockerfile, push it, and pass --image")
+	}
+	if err := ValidImage(o.Image); err != nil {
+		return err
+	}
+	if err := fleet.ValidPlanID(o.PlanID); err != nil {
+		return err
+	}
+	if o.Namespace != "" {
+		if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
+			return fmt.Errorf("namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
+		}
+	}
+	return checkResources(o)
+}
+
+// resources are the suite container's requests and limits on a node of size.
+func resources(size sizes.Size, o JobOptions, cells []plan.Cell) (corev1.ResourceRequirements, error) {
 	requests := corev1.ResourceList{}
 	limits := corev1.ResourceList{}
 
@@ -248,7 +275,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 	}
 	memLim := size.MemBytes() / 4 * 3
 	if memReq > memLim {
-		return nil, fmt.Errorf("size %s: the suite needs %d MiB of memory for its largest cell, %s (footprint %d MiB), more than the %d MiB a pod can have on a %d GiB node: leave that cell out, e.g. with --param %s.<param>=<smaller values>",
+		return corev1.ResourceRequirements{}, fmt.Errorf("size %s: the suite needs %d MiB of memory for its largest cell, %s (footprint %d MiB), more than the %d MiB a pod can have on a %d GiB node: leave that cell out, e.g. with --param %s.<param>=<smaller values>",
 			size.Name, memReq>>20, biggest.Key(), biggest.Footprint>>20, memLim>>20, size.MemoryGiB, biggest.Workload)
 	}
 	requests[corev1.ResourceMemory] = *resource.NewQuantity(memReq, resource.BinarySI)
@@ -275,21 +302,18 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 		requests[name] = q.DeepCopy()
 		limits[name] = q.DeepCopy()
 	}
+	return corev1.ResourceRequirements{Requests: requests, Limits: limits}, nil
+}
 
-	deadline := o.Deadline
-	if deadline <= 0 {
-		deadline = time.Duration(len(cells))*prof.Timeout() + DeadlineMargin
-	}
-	jp.Deadline = deadline
-	deadlineSec := int64((deadline + time.Second - 1) / time.Second)
-
+// newContainer is the suite container and the volumes it mounts.
+func newContainer(size sizes.Size, o JobOptions, res corev1.ResourceRequirements) (corev1.Container, []corev1.Volume) {
 	container := corev1.Container{
 		Name:            containerName,
 		Image:           o.Image,
 		Command:         []string{ImageBench},
 		Args:            fleet.RunArgs(o.Spec, size, "-"),
 		WorkingDir:      ImageSource,
-		Resources:       corev1.ResourceRequirements{Requests: requests, Limits: limits},
+		Resources:       res,
 		SecurityContext: securityContext(),
 		// The log is the result stream: keep the last lines of a failed
 		// container in its status too.
@@ -303,7 +327,11 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 		container.VolumeMounts = append(container.VolumeMounts, corev1.VolumeMount{Name: "var-run-aesmd", MountPath: AESMDir})
 		container.Env = append(container.Env, corev1.EnvVar{Name: AESMEnv, Value: "1"})
 	}
+	return container, volumes
+}
 
+// newJob is the Job that runs the container once on a node of size.
+func newJob(size sizes.Size, o JobOptions, labels map[string]string, container corev1.Container, volumes []corev1.Volume, cells int, deadlineSec int64) *batchv1.Job {
 	backoff := int32(0)
 	noToken := false
 	job := &batchv1.Job{
@@ -314,7 +342,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 			Labels:    labels,
 			Annotations: map[string]string{
 				"enclavebench.io/command": "bench " + fleet.ShellJoin(container.Args),
-				"enclavebench.io/cells":   strconv.Itoa(len(cells)),
+				"enclavebench.io/cells":   strconv.Itoa(cells),
 			},
 		},
 		Spec: batchv1.JobSpec{
@@ -348,14 +376,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 			},
 		},
 	}
-	for _, e := range validation.IsDNS1123Label(job.Name) {
-		return nil, fmt.Errorf("job name %q: %s", job.Name, e)
-	}
-	jp.Job = job
-	if size.VCPUs < 2 {
-		jp.Notes = append(jp.Notes, fmt.Sprintf("%s has %d vCPU: AKS does not accept VM sizes with fewer than two vCPUs as nodes (MicrosoftDocs/azure-docs articles/aks/quotas-skus-regions.md, \"Restricted VM sizes\"); this Job needs a cluster you run yourself, or use bench plan --ssh for this size", size.Name, size.VCPUs))
-	}
-	return jp, nil
+	return job
 }
 
 // cpuRequest is the default CPU request: the size's vCPUs less one core,

@@ -9,7 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
+# The harness version run.json and every cell record (--resume refuses
+# another build, the report keeps runs of one version apart): git's
+# description of the tree, -dirty when it has uncommitted changes. Without
+# git, bench falls back to what Go stamped into the build.
+version=$(git describe --always --dirty 2>/dev/null || true)
 ldflags="-X main.commit=${commit}"
+if [ -n "$version" ]; then ldflags="$ldflags -X main.version=${version}"; fi
 go build -ldflags "$ldflags" -o bin/bench ./bench
 go build -o bin/workload ./workloads/cmd/workload
 scripts/build-sim.sh bin/workload-sim

@@ -163,6 +163,9 @@ type CellResult struct {
 	Oversubscribed bool              `json:"oversubscribed,omitempty"`
 	Arena          string            `json:"arena,omitempty"`
 	Extra          map[string]string `json:"extra,omitempty"`
+	// HarnessVersion is the version of the harness that ran this attempt
+	// (run.json's is the first build's), for the report's version guard.
+	HarnessVersion string `json:"harness_version,omitempty"`
 }
 
 // Run is the metadata of a run, stored in run.json.

@@ -66,6 +66,8 @@ type Config struct {
 	Rounds int
 	// Seed draws the order of the builds in each round.
 	Seed int64
+	// HarnessVersion is recorded in every cell's outcome.
+	HarnessVersion string
 	// Counter, when set, runs the counting pass (bench run --counts) of
 	// every cell and side before the timed cells, and its per-op counts
 	// go on every sample of the cell.
@@ -334,7 +336,7 @@ const (
 func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job) (result.CellResult, error) {
 	key := cell.Key()
 	cr := result.CellResult{Cell: key, Attempt: attempt, Workload: cell.Workload, Params: cell.Params,
-		Size: cell.Size, Mode: cell.Mode, Start: time.Now().UTC()}
+		Size: cell.Size, Mode: cell.Mode, Start: time.Now().UTC(), HarnessVersion: c.HarnessVersion}
 	m, ok := j.side.Modes[cell.Mode]
 	if !ok {
 		return fail(cr, "mode "+cell.Mode+" is not available"), nil

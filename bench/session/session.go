@@ -338,6 +338,9 @@ func Resume(ctx context.Context, dir string, o Options) error {
 		if err := checkPlan(d, spec); err != nil {
 			return &InputError{fmt.Errorf("%s: %v", d.Path, err)}
 		}
+		if err := checkHarness(d, o.HarnessVersion); err != nil {
+			return err
+		}
 	}
 	fp, err := collectHost(ctx)
 	if err != nil {
@@ -415,6 +418,18 @@ func checkPlan(d *result.Dir, spec runspec.Spec) error {
 		return errors.New("the two sides of the --baseline run have different plans")
 	}
 	return nil
+}
+
+// checkHarness refuses to resume a run with another harness build than
+// the one that started it: its cells would be measured by two harnesses
+// under one run (a run.json without a version predates the record).
+func checkHarness(d *result.Dir, version string) error {
+	was := d.Run.HarnessVersion
+	if was == "" || version == "" || was == version {
+		return nil
+	}
+	return inputf("%s: the run was started by harness version %s; this bench is %s: resume it with the build that started it "+
+		"(figures from two harness builds are not comparable), or start a new run", d.Path, was, version)
 }
 
 // checkCells checks that the plan expands to the cells run.json lists.
@@ -606,7 +621,7 @@ func execute(ctx context.Context, o Options, sides []*side, cells []plan.Cell, s
 			attempts[k] = max(attempts[k], v)
 		}
 	}
-	cfg := &runner.Config{Cells: cells, Modes: main.modes, WorkloadBin: main.bin,
+	cfg := &runner.Config{Cells: cells, Modes: main.modes, WorkloadBin: main.bin, HarnessVersion: o.HarnessVersion,
 		Reps: spec.Reps, Warmup: *spec.Warmup, MinTime: spec.MinTime(), Timeout: spec.Timeout(), Attempts: attempts,
 		ProvenancePath: provenancePath(main.modes), Rounds: spec.Rounds, Seed: spec.Seed}
 	if spec.Counts {

@@ -235,6 +235,9 @@ func TestGoTestEnclaveModesWithStandIn(t *testing.T) {
 		if cr.LoadNS != 0 || cr.Extra["ego_load"] == "" {
 			t.Errorf("%s: load time %d ns recorded, want none (a cell runs two enclaves)", key, cr.LoadNS)
 		}
+		if cr.Extra["ego_entered"] != "true" {
+			t.Errorf("%s: the launcher's lines do not say it entered the enclave: %v", key, cr.Extra)
+		}
 		// heapSize = 2 x Go heap + 64 MB, in steps of 16 (bench/ego):
 		// HeldHeap declares 48 MiB; Put's is measured, a few MiB.
 		want := map[string]string{"HeldHeap": "160", "Put": "80"}[cr.Workload]
@@ -300,5 +303,54 @@ func TestGoTestHangs(t *testing.T) {
 	cr := d.Cells["Hang/size=DC1s_v2/mode=native"]
 	if cr.Status != result.StatusFailed || !strings.Contains(cr.Reason, "BenchmarkHang was still running") || !strings.Contains(cr.Stderr, "SIGQUIT") || !strings.Contains(cr.Stderr, "hang.BenchmarkHang") {
 		t.Errorf("cell %s: %s\nreason: %s\nstderr: %s", cr.Cell, cr.Status, cr.Reason, cr.Stderr)
+	}
+}
+
+// TestGoTestRealEGo runs user benchmarks in ego-sim with the real EGo when
+// it is on PATH (docs/ego.md, "EGo from source"): built by ego-go test -c,
+// signed, run by ego run in EGo's simulation mode.
+func TestGoTestRealEGo(t *testing.T) {
+	if _, err := exec.LookPath("ego"); err != nil {
+		t.Skip("ego is not on PATH: this test needs a real EGo and a Go 1.26 ego-go (docs/ego.md, \"EGo from source\"); CI has none")
+	}
+	if testing.Short() {
+		t.Skip("builds a test binary with ego-go and runs enclaves")
+	}
+	src, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	// The signing key goes under $HOME (a fresh one); Go's caches stay.
+	for _, v := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+		out, err := exec.Command("go", "env", v).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv(v, strings.TrimSpace(string(out)))
+	}
+	t.Setenv("HOME", t.TempDir())
+	t.Chdir(userModule)
+	dir := filepath.Join(t.TempDir(), "r")
+	_, stderr, code := runBench(t, context.Background(), "run", "--gotest", "./kv", "--bench", "Put|HeldHeap", "--workload-bin", workloadBin,
+		"--sizes", "DC1s_v2", "--modes", "native,ego-sim", "--min-time", "5ms", "--reps", "3", "--warmup", "0",
+		"--source-dir", src, "--ego-cache", cache, "--progress", "never", "-o", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	d, err := result.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, cr := range d.Cells {
+		if cr.Status != result.StatusOK {
+			t.Errorf("%s: %s %s", key, cr.Status, cr.Reason)
+		}
+		if cr.Mode == "ego-sim" && (cr.Extra["ego_entered"] != "true" || cr.Extra["ego_warning"] != "") {
+			t.Errorf("%s: not run in EGo's enclave as expected: %v", key, cr.Extra)
+		}
+	}
+	if got := d.Cells["HeldHeap/size=DC1s_v2/mode=ego-sim"].Extra["ego_heap_mb"]; got != "160" {
+		t.Errorf("HeldHeap's heapSize %s MB, want 160 (2 x its declared 48 MiB + 64)", got)
 	}
 }

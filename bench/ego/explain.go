@@ -317,7 +317,7 @@ func (m *Mode) AfterExit(l mode.Launch, foreign []string, stderr string, cr *res
 		x["ego_warning"] = strings.Join(warnings, "; ")
 	}
 	if _, ok := gotest.FromArgs(l.Args); ok {
-		userAfterExit(cr)
+		userAfterExit(cr, out)
 	}
 	if cr.ExitCode != 0 && len(out.Diagnostics) > 0 {
 		// Keep the last lines: the final ERROR names the failure.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/mode"
@@ -188,8 +189,11 @@ func (m *Mode) userCommand(ctx context.Context, l mode.Launch, a *artifact) *exe
 
 // userAfterExit records what differs in a user benchmark's cell: its
 // runs load an enclave each (the calibration, then the repetitions), so
-// the time to the workload binary's first line is no load time.
-func userAfterExit(cr *result.CellResult) {
+// the time to the workload binary's first line is no load time; whether
+// the launcher said it started the application in an enclave (the
+// workload binary echoes the launcher's lines: workloads/gotest).
+func userAfterExit(cr *result.CellResult, out LauncherOutput) {
 	cr.LoadNS = 0
 	cr.Extra["ego_load"] = "not measured: a user benchmark's cell loads one enclave per run of its test binary (calibration, repetitions)"
+	cr.Extra["ego_entered"] = strconv.FormatBool(out.Loaded && out.Started)
 }

@@ -126,3 +126,61 @@ func TestEnclaveModesMissing(t *testing.T) {
 		}
 	}
 }
+
+// The ego modes build the workload from --source-dir: run.json pins the
+// sources' digest, and a resume from other sources (the src2,
+// whose pread path differs) is refused.
+func TestResumeRefusesOtherEnclaveSources(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the workload twice with the stand-in ego-go")
+	}
+	installStandIn(t)
+	tmp := t.TempDir()
+	src, src2 := filepath.Join(tmp, "src"), filepath.Join(tmp, "src2")
+	for _, dst := range []string{src, src2} {
+		os.MkdirAll(dst, 0o755)
+		if out, err := exec.Command("cp", "-r", "../go.mod", "../go.sum", "../workloads", dst).CombinedOutput(); err != nil {
+			t.Fatalf("copying the sources: %v\n%s", err, out)
+		}
+	}
+	edited := filepath.Join(src2, "workloads", "syscall", "syscall.go")
+	b, err := os.ReadFile(edited)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(edited, append(b, "\n// another tree\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(tmp, "run")
+	args := []string{"--workload-bin", workloadBin, "--progress", "never"}
+	_, stderr, code := runBench(t, context.Background(), append([]string{"run", "--modes", "ego-sim", "--workloads", "syscall",
+		"--param", "syscall.call=read", "--sizes", "DC1s_v2", "--min-time", "2ms", "--reps", "3", "--source-dir", src, "-o", dir}, args...)...)
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	d, err := result.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pin *result.ModeBinary
+	for i, mb := range d.Run.Build.ModeBinaries {
+		if mb.Mode == "ego-sim" {
+			pin = &d.Run.Build.ModeBinaries[i]
+		}
+	}
+	if pin == nil || pin.SourceDir != src || pin.SourceDigest == "" || len(pin.SHA256) != 64 {
+		t.Fatalf("run.json build.mode_binaries %+v: no ego-sim pin of %s", d.Run.Build.ModeBinaries, src)
+	}
+	os.Remove(filepath.Join(dir, result.CellsFile)) // the cell is to run again
+	_, stderr, code = runBench(t, context.Background(), append([]string{"run", "--resume", dir, "--source-dir", src2}, args...)...)
+	if code != exitUsage || !strings.Contains(stderr, "this resume builds it from "+src2) {
+		t.Errorf("resume from other sources: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, result.CellsFile)); err == nil {
+		t.Error("the refused resume ran cells")
+	}
+	_, stderr, code = runBench(t, context.Background(), append([]string{"run", "--resume", dir, "--source-dir", src}, args...)...)
+	if code != 0 {
+		t.Errorf("resume from the run's sources: exit %d\n%s", code, stderr)
+	}
+}

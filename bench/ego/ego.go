@@ -96,6 +96,8 @@ type Mode struct {
 	key        *rsa.PrivateKey
 	keyRel     string               // key path relative to a signing directory
 	binSum     string               // SHA-256 of the unsigned workload binary
+	srcSum     string               // sourceHash of the sources binSum was built from
+	builtBin   string               // the unsigned workload binary in the cache
 	artifacts  map[string]*artifact // by artifactKey
 	// User benchmarks (gotest.go): the SHA-256 of the ego-go test binary
 	// per native test binary, its path per SHA-256, and the measured heap

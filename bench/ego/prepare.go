@@ -144,6 +144,19 @@ func (m *Mode) Prepare(ctx context.Context, cells []mode.Launch) error {
 	return nil
 }
 
+// BuildPin names the workload build Prepare made: the source tree, the
+// digest of its sources (sourceHash: files, go.mod, go.sum, EGo and
+// ego-go versions, tags) and the binary's SHA-256; false before a build.
+// The session records it in run.json and checks it on --resume.
+func (m *Mode) BuildPin() (result.ModeBinary, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.srcSum == "" || m.binSum == "" {
+		return result.ModeBinary{}, false
+	}
+	return result.ModeBinary{Mode: m.Name(), Path: m.builtBin, SHA256: m.binSum, SourceDir: m.o.SourceDir, SourceDigest: m.srcSum}, true
+}
+
 // keyRelPath is the key's path relative to a signing directory: `ego
 // sign` joins the key path onto the directory of enclave.json even when it
 // is absolute (ego/cli/sign.go readConfigJSONtoStruct), so it must be
@@ -236,8 +249,10 @@ func (m *Mode) build(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	m.srcSum = sum
 	dir := filepath.Join(m.o.CacheDir, "build", sum)
 	bin := filepath.Join(dir, "workload")
+	m.builtBin = bin
 	if ok, err := m.useEntry(dir, "build", buildFiles, nil); ok || err != nil {
 		return bin, err
 	}

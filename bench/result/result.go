@@ -236,11 +236,15 @@ type Build struct {
 	ModeBinaries []ModeBinary `json:"mode_binaries,omitempty"`
 }
 
-// ModeBinary is a binary a mode runs, with its SHA-256.
+// ModeBinary is a binary a mode runs, with its SHA-256; for a mode that
+// builds the workload itself (sgx, ego-sim), also the source tree and the
+// digest of the sources it was built from, which --resume checks.
 type ModeBinary struct {
-	Mode   string `json:"mode"`
-	Path   string `json:"path"`
-	SHA256 string `json:"sha256"`
+	Mode         string `json:"mode"`
+	Path         string `json:"path"`
+	SHA256       string `json:"sha256"`
+	SourceDir    string `json:"source_dir,omitempty"`
+	SourceDigest string `json:"source_digest,omitempty"`
 }
 
 // CostProfileRef names the sim cost profile a run used.

@@ -610,6 +610,47 @@ func checkModeSettings(d *result.Dir, mo ModeOptions, modes map[string]mode.Mode
 	return nil
 }
 
+// buildPinner is a mode that builds the workload itself from sources (the
+// ego modes): after Prepare it names what it built.
+type buildPinner interface {
+	BuildPin() (result.ModeBinary, bool)
+}
+
+// pinBuilds records in a side's run.json what each mode that builds the
+// workload built it from, and refuses a resume whose build comes from
+// other sources than the run's (another --source-dir, an edited tree):
+// its cells would measure another program under the same name. The
+// binary's SHA-256 is recorded, not compared: a rebuild of the same
+// sources after the build cache was cleared need not be byte-identical.
+func pinBuilds(sd *side) error {
+	for _, name := range slices.Sorted(maps.Keys(sd.modes)) {
+		bp, ok := sd.modes[name].(buildPinner)
+		if !ok {
+			continue
+		}
+		pin, ok := bp.BuildPin()
+		if !ok {
+			continue // built nothing (no cell of it to run)
+		}
+		if sd.run.Build == nil {
+			sd.run.Build = &result.Build{}
+		}
+		bins := sd.run.Build.ModeBinaries
+		i := slices.IndexFunc(bins, func(b result.ModeBinary) bool { return b.Mode == name })
+		switch {
+		case i < 0:
+			sd.run.Build.ModeBinaries = append(bins, pin)
+		case bins[i].SourceDigest == "": // recorded before builds were pinned
+			bins[i] = pin
+		case bins[i].SourceDigest != pin.SourceDigest:
+			return inputf("%s: the %s mode's workload was built from %s (source digest %s); this resume builds it from %s (source digest %s): "+
+				"resume with the same --source-dir and sources, or start a new run",
+				sd.dir, name, bins[i].SourceDir, bins[i].SourceDigest, pin.SourceDir, pin.SourceDigest)
+		}
+	}
+	return nil
+}
+
 // execute runs cells into the sides' directories and writes the derived
 // files and the summary of each.
 func execute(ctx context.Context, o Options, sides []*side, cells []plan.Cell, spec runspec.Spec) error {
@@ -655,6 +696,9 @@ func execute(ctx context.Context, o Options, sides []*side, cells []plan.Cell, s
 				}
 				return fmt.Errorf("preparing mode %s: %w", name, err)
 			}
+		}
+		if err := pinBuilds(sd); err != nil {
+			return err
 		}
 	}
 	stores := make([]*result.Store, len(sides))

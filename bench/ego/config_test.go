@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -212,5 +213,20 @@ func checkGolden(t *testing.T, path string, got []byte, what, hint string) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s: not as in %s (%s):\n%s", what, path, hint, got)
+	}
+}
+
+func TestOfflineHint(t *testing.T) {
+	for out, want := range map[string]bool{
+		"go: example.com/x@v1.0.0: module lookup disabled by GOPROXY=off": true,
+		"kv_test.go:3:2: undefined: notDefined":                           false,
+	} {
+		if got := offlineHint([]byte(out), "/src/m") != ""; got != want {
+			t.Errorf("offlineHint(%q) set: %v, want %v", out, got, want)
+		}
+	}
+	env := offline([]string{"GOPROXY=https://proxy.golang.org", "HOME=/h"})
+	if !slices.Equal(env, []string{"HOME=/h", "GOPROXY=off"}) {
+		t.Errorf("offline env %q", env)
 	}
 }

@@ -98,12 +98,12 @@ func (m *Mode) checkUser(ctx context.Context, u gotest.Launch) error {
 	}
 	cmd := exec.CommandContext(ctx, m.egoGo, append(args, ".")...)
 	cmd.Dir = u.Dir
-	cmd.Env = goEnv(cmd.Environ())
+	cmd.Env = offline(goEnv(cmd.Environ()))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return fmt.Errorf("%w: ego-go list in %s: %v\n%s", ErrUserBench, u.Dir, err, tail(stderr.Bytes(), 20))
+		return fmt.Errorf("%w: ego-go list in %s: %v%s\n%s", ErrUserBench, u.Dir, err, offlineHint(stderr.Bytes(), u.Dir), tail(stderr.Bytes(), 20))
 	}
 	var cgo []string
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -117,6 +117,28 @@ func (m *Mode) checkUser(ctx context.Context, u gotest.Launch) error {
 			ErrUserBench, u.Dir, strings.Join(cgo, ", "), cgoLimits)
 	}
 	return nil
+}
+
+// offline makes the enclave build use only the module cache: the modules
+// the native build (bench/gotest, go test -c) resolved and fetched, never
+// others fetched meanwhile, and no network on an SGX host that has none.
+func offline(env []string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if name, _, _ := strings.Cut(kv, "="); name != "GOPROXY" {
+			out = append(out, kv)
+		}
+	}
+	return append(out, "GOPROXY=off")
+}
+
+// offlineHint explains an enclave build that needed a module it cannot
+// fetch offline ("" for other failures).
+func offlineHint(out []byte, dir string) string {
+	if !bytes.Contains(out, []byte("GOPROXY=off")) && !bytes.Contains(out, []byte("module lookup disabled")) {
+		return ""
+	}
+	return fmt.Sprintf(": the enclave build runs offline (GOPROXY=off: the modules the native build fetched, from the module cache) and a module it needs is not there: run `go mod download` in %s (with the same GOMODCACHE), then run again", dir)
 }
 
 // moduleDir is the directory of the go.mod that holds dir ("" if none).
@@ -149,9 +171,9 @@ func (m *Mode) buildUser(ctx context.Context, u gotest.Launch) (string, error) {
 	fmt.Fprintf(m.o.Log, "%s: building the test binary of %s with ego-go (%s)\n", m.Name(), u.Dir, m.goVersion)
 	cmd := exec.CommandContext(ctx, m.egoGo, args...)
 	cmd.Dir = u.Dir
-	cmd.Env = goEnv(cmd.Environ())
+	cmd.Env = offline(goEnv(cmd.Environ()))
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("%w: ego-go %s in %s failed: %v\n%s", ErrUserBench, strings.Join(args, " "), u.Dir, err, tail(out, 30))
+		return "", fmt.Errorf("%w: ego-go %s in %s failed: %v%s\n%s", ErrUserBench, strings.Join(args, " "), u.Dir, err, offlineHint(out, u.Dir), tail(out, 30))
 	}
 	sum, err := result.FileSHA256(filepath.Join(tmp, "workload"))
 	if err != nil {

@@ -290,10 +290,12 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 			switch {
 			case isCount(old, new, u):
 				iOld, iNew := len(p.old.Values[u]), len(nv)
-				pass := passUnit(u)
+				pass := perRunUnit(u)
 				if pass {
 					// One counting pass per run puts the same per-op
-					// figure on every sample: only passes are independent.
+					// figure on every sample, and -benchmem's figures
+					// hang on the b.N calibrated once per run: only
+					// runs are independent.
 					iOld, iNew = len(p.old.runIDs), len(p.new.runIDs)
 				}
 				row.Spread = countSpread(p.old.Values[u], nv, iOld, iNew, o)
@@ -301,8 +303,8 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 				case row.Spread.Deterministic:
 					row.Gate = GateCount
 				case pass && min(iOld, iNew) < MinCountSamples:
-					row.GateNote = fmt.Sprintf("taken by the counting pass, once per run: %d+%d pass(es), and its spread from run to run can be judged from %d per side or more; shown, not gated",
-						iOld, iNew, MinCountSamples)
+					row.GateNote = fmt.Sprintf("%s, once per run: %d+%d run(s), and its spread from run to run can be judged from %d per side or more; shown, not gated",
+						perRunWhy(u), iOld, iNew, MinCountSamples)
 				default:
 					row.GateNote = "a count that is not deterministic: shown with the statistics of time, not gated"
 				}
@@ -628,6 +630,21 @@ func countSpread(oldVals, newVals []float64, iOld, iNew int, o Options) *Spread 
 	sp.Deterministic = iOld >= MinCountSamples && iNew >= MinCountSamples &&
 		float64(sp.Old) <= sp.BoundPct && float64(sp.New) <= sp.BoundPct
 	return sp
+}
+
+// perRunUnit says whether u's figure is fixed once per run rather than
+// measured per repetition: the counting pass's events, and the Go testing
+// package's B/op and allocs/op, which divide allocations made outside the
+// benchmark loop by a b.N the harness calibrates once per run, so two runs
+// of one build differ while the repetitions of one run agree exactly.
+func perRunUnit(u string) bool { return passUnit(u) || u == "B/op" || u == "allocs/op" }
+
+// perRunWhy says why u's figure is one per run.
+func perRunWhy(u string) string {
+	if passUnit(u) {
+		return "taken by the counting pass"
+	}
+	return "its b.N is calibrated"
 }
 
 // passUnit says whether u is an event of the counting pass (bench run

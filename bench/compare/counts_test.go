@@ -116,7 +116,7 @@ func TestCountingPassNeedsPasses(t *testing.T) {
 	}
 	one, _ := Compare(side(1, 1000, "a"), side(1, 1050, "b"), gate())
 	row := one.Tables[1].Rows[0]
-	if one.Tables[1].Unit != "instructions/op" || row.Gate != GateNone || !strings.Contains(row.GateNote, "1+1 pass(es)") || len(one.Verdict.Regressions) != 0 {
+	if one.Tables[1].Unit != "instructions/op" || row.Gate != GateNone || !strings.Contains(row.GateNote, "1+1 run(s)") || len(one.Verdict.Regressions) != 0 {
 		t.Errorf("one pass a side: gate %q note %q regressions %+v: want shown, not gated", row.Gate, row.GateNote, one.Verdict.Regressions)
 	}
 	three, _ := Compare(side(3, 1000, "a"), side(3, 1050, "b"), gate())
@@ -140,5 +140,43 @@ func TestCountingPassOnOneSide(t *testing.T) {
 		if rep.Verdict.ExitCode != ExitOK || !strings.Contains(strings.Join(rep.Warnings, "\n"), "counting pass's counts") {
 			t.Errorf("exit %d (%s), warnings %q: want 0 with a warning", rep.Verdict.ExitCode, rep.Verdict.Summary, rep.Warnings)
 		}
+	}
+}
+
+// TestBenchmemPerRun: -benchmem's B/op and allocs/op divide what a benchmark
+// allocates outside its loop by b.N, which the harness calibrates once per
+// run, so every repetition of one run agrees exactly while two runs of one
+// build do not (seen with --gotest: B/op +425% between two runs of the same
+// build). One run a side is no basis for a count verdict; several runs
+// whose figures agree are.
+func TestBenchmemPerRun(t *testing.T) {
+	side := func(runs int, bop float64, tag string) *Set {
+		var b strings.Builder
+		for r := 0; r < runs; r++ {
+			fmt.Fprintf(&b, "enclavebench-run: %s-%d\n", tag, r)
+			for i := 0; i < 8; i++ {
+				fmt.Fprintf(&b, "BenchmarkX/size=S/mode=native 1000 %d ns/op %.6g B/op 2 allocs/op\n", 1000+i, bop)
+			}
+		}
+		return mustRead(t, b.String(), tag)
+	}
+	one, err := Compare(side(1, 96, "a"), side(1, 504, "b"), gate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one.Verdict.Regressions) != 0 {
+		t.Fatalf("one run a side, B/op 96 -> 504 with every repetition equal: flagged %+v; a b.N-dependent figure of one run is not deterministic", one.Verdict.Regressions)
+	}
+	for _, tb := range one.Tables {
+		if tb.Unit == "B/op" && (tb.Rows[0].Gate != GateNone || !strings.Contains(tb.Rows[0].GateNote, "b.N is calibrated")) {
+			t.Errorf("B/op row: gate %q note %q, want shown, not gated, saying why", tb.Rows[0].Gate, tb.Rows[0].GateNote)
+		}
+	}
+	three, err := Compare(side(3, 96, "a"), side(3, 504, "b"), gate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if three.Verdict.ExitCode != ExitRegression {
+		t.Errorf("three runs a side that agree, B/op 96 -> 504: exit %d (%s), want a count regression", three.Verdict.ExitCode, three.Verdict.Summary)
 	}
 }

@@ -232,6 +232,17 @@ func TestResumeRefusesEditedProfile(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "cost profile mine v1 was edited since the run started") {
 		t.Errorf("resume with the edited profile: exit %d\n%s", code, stderr)
 	}
+	// The digest the run records is the one the readers match on: a run
+	// priced by the edited profile is not compared with the first as if
+	// the code had changed.
+	edited := filepath.Join(tmp, "edited")
+	if _, stderr, code = runBench(t, context.Background(), quick("syscall", "--sizes", "DC1s_v2", "--modes", "sim", "--profile-file", file, "-o", edited)...); code != 0 {
+		t.Fatalf("sim run with the edited profile: exit %d\n%s", code, stderr)
+	}
+	out, stderr, code := runBench(t, context.Background(), "compare", dir, edited)
+	if code != exitUsage || !strings.Contains(out+stderr, "its content differs") {
+		t.Errorf("compare across the edited profile: exit %d, want %d naming the content\n%s%s", code, exitUsage, out, stderr)
+	}
 }
 
 // run.json written before the spec had a digest and a recorded build

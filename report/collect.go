@@ -39,7 +39,7 @@ func (b *builder) modeVariants() {
 			mf := cells.ModeFacts(src.Dir, m)
 			v := variant{settings: r.ModeSettings[m]}
 			if mf.Kind == result.KindModel && r.Profile != nil {
-				v.sha = r.Profile.SHA256
+				v.sha = r.Profile.Digest
 			}
 			if byLabel[mf.Label] == nil {
 				byLabel[mf.Label] = map[*Source]variant{}

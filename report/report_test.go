@@ -457,7 +457,7 @@ func TestProfileContentNotPooled(t *testing.T) {
 		dir := filepath.Join(tmp, name)
 		run := result.Run{ID: "run-" + name, Host: fixtureHost("vm1", "DC2s_v2", 2),
 			Plan:    result.Plan{Spec: runspec.Spec{Workloads: []string{"syscall"}, Modes: []string{"native", "sim"}, Sizes: []string{"DC2s_v2"}}},
-			Profile: &result.CostProfileRef{Name: "mine", Version: 1, SHA256: sha}}
+			Profile: &result.CostProfileRef{Name: "mine", Version: 1, Digest: sha}}
 		g := newGen(t, dir, seed, run, 6)
 		g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": "read"}, Size: "DC2s_v2", Mode: mode.Native}, 6, result.StatusOK,
 			func() ([]protocol.Value, []protocol.Value) {

@@ -179,8 +179,8 @@ func key(d *result.Dir, origin, workload string, params map[string]string, size,
 // variant is Key.Variant of mode in d's run.
 func variant(d *result.Dir, mode string, priced bool) string {
 	v := result.SettingsText(d.Run.ModeSettings[mode])
-	if p := d.Run.Profile; priced && p != nil && p.SHA256 != "" {
-		v += ";profile-sha256=" + p.SHA256
+	if p := d.Run.Profile; priced && p != nil && p.Digest != "" {
+		v += ";profile-sha256=" + p.Digest
 	}
 	return v
 }

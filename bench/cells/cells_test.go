@@ -102,7 +102,7 @@ func TestVariantsApart(t *testing.T) {
 	b := dir("b", []result.Sample{sample(name, "sim", p, 150, true)})
 	c := dir("c", []result.Sample{sample(name, "sim", p, 150, true)})
 	b.Run.ModeSettings = map[string]map[string]string{"sim": {"x": "1"}}
-	c.Run.Profile.SHA256 = "abc"
+	c.Run.Profile.Digest = "abc"
 	tb := NewBuilder()
 	for _, d := range []*result.Dir{a, b, c} {
 		tb.AddDir(d, "")

@@ -273,7 +273,7 @@ func fromSamples(d *result.Dir) (*Set, error) {
 	for _, tc := range t.Cells {
 		v := variant{settings: result.SettingsText(d.Run.ModeSettings[tc.Mode])}
 		if p := d.Run.Profile; p != nil && tc.Predicted() { // priced by the run's cost profile
-			v.profile, v.profileSHA = tc.Profile, p.SHA256
+			v.profile, v.profileSHA = tc.Profile, p.Digest
 		}
 		c, err := s.cell(tc.Name, v)
 		if err != nil {

@@ -69,8 +69,8 @@ func WriteBenchfmt(w io.Writer, run *Run, samples []Sample, flaws map[string]str
 	}
 	if run.Profile != nil {
 		cfg = append(cfg, benchfmt.Config{Key: "cost-profile", Value: []byte(fmt.Sprintf("%s/v%d", run.Profile.Name, run.Profile.Version)), File: true})
-		if run.Profile.SHA256 != "" {
-			cfg = append(cfg, benchfmt.Config{Key: "cost-profile-sha256", Value: []byte(run.Profile.SHA256), File: true})
+		if run.Profile.Digest != "" {
+			cfg = append(cfg, benchfmt.Config{Key: "cost-profile-sha256", Value: []byte(run.Profile.Digest), File: true})
 		}
 	}
 	for _, m := range slices.Sorted(maps.Keys(run.ModeSettings)) {

@@ -254,14 +254,9 @@ type CostProfileRef struct {
 	// Digest is the SHA-256 of the profile's content (sim.Profile.Digest):
 	// --resume refuses another, and readers match profiles by it rather
 	// than by name and version, which an edit keeps. Runs from before it
-	// was recorded have none.
+	// was recorded have none; readers then match by name and version only.
 	Digest string `json:"digest,omitempty"`
 	Source string `json:"source,omitempty"`
-	// SHA256 is the digest of the profile's content (its prices), so that
-	// an edited profile that kept its name and version is told apart;
-	// runs from before it was recorded have none, and readers then match
-	// by name and version only.
-	SHA256 string `json:"sha256,omitempty"`
 	// UsableEPC is the software EPC's cap per size (sim.UsableEPC: catalog
 	// EPC less the measured baseline and the profile's runtime overhead).
 	UsableEPC map[string]int64 `json:"usable_epc_bytes,omitempty"`

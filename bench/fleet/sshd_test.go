@@ -344,7 +344,7 @@ func TestSSHFleetEndToEnd(t *testing.T) {
 
 	t.Run("interrupted", func(t *testing.T) {
 		args := append([]string{"plan", "--ssh", "h1=DC1s_v2", "--plan-id", "e2",
-			"--modes", "native", "--reps", "6", "--min-time", "150ms"}, common...)
+			"--modes", "native", "--reps", "6", "--min-time", "600ms"}, common...)
 		cmd := exec.Command(filepath.Join(bin, "bench"), args...)
 		cmd.Env = append(os.Environ(), f.env...)
 		var stdout, stderr bytes.Buffer
@@ -354,7 +354,7 @@ func TestSSHFleetEndToEnd(t *testing.T) {
 		}
 		pidFile := f.remote(filepath.Join(remoteDir, "results", "e2-DC1s_v2.pid"))
 		waitFor(t, "the run to start", time.Minute, func() bool { _, ok := pidAlive(t, pidFile); return ok })
-		time.Sleep(500 * time.Millisecond) // into the first cell
+		time.Sleep(500 * time.Millisecond) // into the first cell; 12 repetitions of >= 600 ms leave seconds for the stop to arrive by ssh on a loaded host
 		cmd.Process.Signal(os.Interrupt)
 		err := cmd.Wait()
 		var ee *exec.ExitError

@@ -96,13 +96,13 @@ type Counter struct {
 	Timeout time.Duration
 
 	mu    sync.Mutex
-	cache map[string]*Result
+	cache map[string]*entry
 }
 
 // Find locates Valgrind (on $PATH) and returns a Counter; without it the
 // Counter is Unavailable and counts nothing.
 func Find() *Counter {
-	c := &Counter{TargetTime: 2 * time.Millisecond, Timeout: 5 * time.Minute, cache: map[string]*Result{}}
+	c := &Counter{TargetTime: 2 * time.Millisecond, Timeout: 5 * time.Minute, cache: map[string]*entry{}}
 	path, err := exec.LookPath("valgrind")
 	if err != nil {
 		c.Unavailable = "valgrind not found on $PATH (install it from the distribution's packages: apt-get install valgrind; scripts/install-deps.sh): no counts, the gate uses time only"
@@ -175,18 +175,40 @@ func (c *Counter) Count(ctx context.Context, bin string, args, env []string, dir
 	}
 	key := bin + "\x00" + strings.Join(k, "\x00") + "\x00" + strings.Join(env, "\x00")
 	c.mu.Lock()
-	if r, ok := c.cache[key]; ok {
-		c.mu.Unlock()
-		return r
+	e, ok := c.cache[key]
+	if !ok {
+		e = &entry{done: make(chan struct{})}
+		c.cache[key] = e
 	}
 	c.mu.Unlock()
-	r := c.count(ctx, bin, args, env, dir)
-	if ctx.Err() == nil {
-		c.mu.Lock()
-		c.cache[key] = r
-		c.mu.Unlock()
+	if ok {
+		// Counted, or being counted by another worker: wait for it.
+		select {
+		case <-e.done:
+			if e.r != nil {
+				return e.r
+			}
+		case <-ctx.Done():
+			return &Result{Err: ctx.Err().Error()}
+		}
+		return c.Count(ctx, bin, args, env, dir) // its counter was interrupted: count again
 	}
+	r := c.count(ctx, bin, args, env, dir)
+	c.mu.Lock()
+	if ctx.Err() == nil {
+		e.r = r
+	} else {
+		delete(c.cache, key)
+	}
+	c.mu.Unlock()
+	close(e.done)
 	return r
+}
+
+// entry is a cached count, or one being taken (done closes when it is).
+type entry struct {
+	done chan struct{}
+	r    *Result // nil when the count was interrupted
 }
 
 func (c *Counter) count(ctx context.Context, bin string, args, env []string, dir string) *Result {

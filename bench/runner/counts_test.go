@@ -1,0 +1,85 @@
+package runner
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/counts"
+	"github.com/enclavebench/enclavebench/bench/mode"
+	"github.com/enclavebench/enclavebench/bench/result"
+)
+
+// With a Counter, every sample carries the cell's counts per operation
+// (the same figure on each), two modes of one cell share one counting
+// pass, and the cells record the operation count.
+func TestRunCounts(t *testing.T) {
+	c := counts.Find()
+	if c.Unavailable != "" {
+		t.Skip(c.Unavailable + " (./test.sh installs it)")
+	}
+	if testing.Short() {
+		t.Skip("runs the workload under valgrind")
+	}
+	mode.Register(toyDescriptor)
+	t.Cleanup(func() { mode.Unregister("toy") })
+	bin := buildWorkload(t)
+	cells := syscallCells(t, "DC1s_v2")
+	toy := cells[0]
+	toy.Mode = "toy"
+	cells = append(cells[:1], toy)
+	modes := map[string]mode.Mode{}
+	for _, n := range []string{mode.Native, "toy"} {
+		d, _ := mode.Lookup(n)
+		var err error
+		if modes[n], err = d.New(mode.Config{WorkloadBin: bin}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	st, err := result.OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notices []string
+	cfg := &Config{Cells: cells, Modes: modes, WorkloadBin: bin, Store: st, Counter: c,
+		Notice: func(s string) { notices = append(notices, s) },
+		Reps:   3, Warmup: 0, MinTime: 2 * time.Millisecond, Timeout: time.Minute, Attempts: map[string]int{}}
+	sum, err := Run(context.Background(), cfg)
+	st.Close()
+	if err != nil || sum.Done != 2 {
+		t.Fatalf("summary %+v, %v", sum, err)
+	}
+	samples, cellResults, bad := result.ReadAll(dir)
+	if len(bad) > 0 {
+		t.Fatal(bad)
+	}
+	perOp := map[string]float64{}
+	for _, s := range samples {
+		for _, e := range result.CountEvents {
+			v, ok := s.Events[e]
+			if !ok {
+				t.Fatalf("%s rep %d: no %s event: %v", s.Cell, s.Rep, e, s.Events)
+			}
+			if e != result.EventInstructions {
+				continue
+			}
+			x := float64(v) / float64(s.Iters)
+			if p, ok := perOp[e]; ok && (x < p*0.999 || x > p*1.001) {
+				t.Errorf("%s rep %d: %.2f instructions/op, another sample %.2f: one counting pass gives one figure", s.Cell, s.Rep, x, p)
+			}
+			perOp[e] = x
+		}
+	}
+	if perOp[result.EventInstructions] <= 0 {
+		t.Errorf("instructions/op = %v", perOp[result.EventInstructions])
+	}
+	for _, cr := range cellResults {
+		if cr.Extra[result.ExtraCountsIters] == "" || cr.Extra[result.ExtraCountsError] != "" {
+			t.Errorf("%s: extra %v, want counts_iters and no counts_error", cr.Cell, cr.Extra)
+		}
+	}
+	if len(notices) != 1 {
+		t.Errorf("notices %q, want one (the counting pass's duration)", notices)
+	}
+}

@@ -270,8 +270,12 @@ func encryptionNote(g *Group, slowdown float64) string {
 		return ""
 	}
 	extra := slowdown - 1
-	return fmt.Sprintf("of %s at %s, memory encryption adds %.2fx, which no larger size removes, and EPC paging %.2fx, which a larger size removes (sim model)",
-		fmtSlowdown(slowdown), g.Size, extra*mee, extra*epc)
+	bound := ""
+	if g.Paired != nil && g.Paired.MEEUpperBound {
+		bound = "; the memory-encryption part comes from simulated LLC misses without a prefetcher, an upper bound for sequential access"
+	}
+	return fmt.Sprintf("of %s at %s, memory encryption adds %.2fx, which no larger size removes, and EPC paging %.2fx, which a larger size removes (sim model%s)",
+		fmtSlowdown(slowdown), g.Size, extra*mee, extra*epc, bound)
 }
 
 // headroom fills v's usable EPC, footprint (the largest of the groups')

@@ -133,6 +133,13 @@ type Cell struct {
 	Reconstructed int
 	// Uncounted names what the prediction leaves out (result.Model.Uncounted).
 	Uncounted string
+	// MEEUpperBound is set when the memory-encryption part was priced from
+	// the counting pass's simulated LLC misses (no LLC-miss counter on the
+	// host): Cachegrind's cache has no prefetcher, so a sequential stream
+	// counts every line as a miss, where published SGX figures show about
+	// no memory-encryption cost (docs/sim.md): for such cells the part is
+	// an upper bound.
+	MEEUpperBound bool
 }
 
 // Summarize returns the paired summary of a cell's samples; N is 0 when
@@ -157,6 +164,9 @@ func Summarize(samples []*result.Sample) Cell {
 		}
 		if u := s.Model.Uncounted; u != "" {
 			c.Uncounted = u
+		}
+		if _, pmu := s.Events["llc_misses"]; p.PartNS[EventMEE] > 0 && !pmu && s.Events[result.EventLLMisses] > 0 {
+			c.MEEUpperBound = true
 		}
 	}
 	c.N = len(ratios)
@@ -202,6 +212,9 @@ func (c Cell) Verdict() string {
 	parts := make([]string, len(c.Parts))
 	for i, p := range c.Parts {
 		parts[i] = p.Label + " " + Share(p.Share)
+	}
+	if c.MEEUpperBound {
+		n += "; memory encryption from simulated LLC misses without a prefetcher: an upper bound for sequential access"
 	}
 	return out + " predicted over its own base: " + strings.Join(parts, ", ") + " (" + n + ")"
 }

@@ -85,3 +85,24 @@ func TestSummarize(t *testing.T) {
 		t.Fatalf("no events: %+v", none)
 	}
 }
+
+// TestMEEUpperBound: a memory-encryption part priced from the counting
+// pass's simulated misses (no PMU count beside them) says it is an upper
+// bound for sequential access; one from the host's own counter does not.
+func TestMEEUpperBound(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		events map[string]int64
+		bound  bool
+	}{
+		{"simulated misses", map[string]int64{EventMEE: 600, result.EventLLMisses: 50}, true},
+		{"host counter", map[string]int64{EventMEE: 600, result.EventLLMisses: 50, "llc_misses": 40}, false},
+		{"no memory encryption", map[string]int64{EventOCalls: 600, result.EventLLMisses: 50}, false},
+	} {
+		s := &result.Sample{ElapsedNS: 1000, Events: c.events, Model: &result.Model{BaseNS: 1000, PredictedNS: 1600}}
+		got := Summarize([]*result.Sample{s})
+		if got.MEEUpperBound != c.bound || strings.Contains(got.Verdict(), "upper bound") != c.bound {
+			t.Errorf("%s: upper bound %v, verdict %q; want %v", c.name, got.MEEUpperBound, got.Verdict(), c.bound)
+		}
+	}
+}

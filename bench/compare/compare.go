@@ -300,7 +300,7 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 				}
 				row.Spread = countSpread(p.old.Values[u], nv, iOld, iNew, o)
 				switch {
-				case row.Spread.Deterministic:
+				case row.Spread.Deterministic, row.Spread.Separated:
 					row.Gate = GateCount
 				case pass && min(iOld, iNew) < MinCountSamples:
 					row.GateNote = fmt.Sprintf("%s, once per run: %d+%d run(s), and its spread from run to run can be judged from %d per side or more; shown, not gated",
@@ -627,9 +627,23 @@ func isCount(old, new *Set, u string) bool { return old.Units[u].Count || new.Un
 func countSpread(oldVals, newVals []float64, iOld, iNew int, o Options) *Spread {
 	sp := &Spread{Old: Num(spreadPct(oldVals)), New: Num(spreadPct(newVals)), BoundPct: o.CountThreshold / 2,
 		IndependentOld: iOld, IndependentNew: iNew}
-	sp.Deterministic = iOld >= MinCountSamples && iNew >= MinCountSamples &&
-		float64(sp.Old) <= sp.BoundPct && float64(sp.New) <= sp.BoundPct
+	enough := iOld >= MinCountSamples && iNew >= MinCountSamples
+	sp.Deterministic = enough && float64(sp.Old) <= sp.BoundPct && float64(sp.New) <= sp.BoundPct
+	sp.Separated = enough && !sp.Deterministic && separated(oldVals, newVals)
 	return sp
+}
+
+// separated says whether the two sides' values lie apart by more than the
+// wider side's range: every value of one side beyond every value of the
+// other, with a gap larger than either side's own spread.
+func separated(a, b []float64) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	aLo, aHi := slices.Min(a), slices.Max(a)
+	bLo, bHi := slices.Min(b), slices.Max(b)
+	gap := math.Max(bLo-aHi, aLo-bHi)
+	return gap > math.Max(aHi-aLo, bHi-bLo)
 }
 
 // perRunUnit says whether u's figure is fixed once per run rather than
@@ -924,6 +938,10 @@ func verdict(rep *Report, problems []string, o Options) {
 			ref := Ref{Cell: r.Cell, Unit: t.Unit, DeltaPct: r.DeltaPct, P: r.P, PAdjusted: r.PAdjusted, N1: r.N1, N2: r.N2, Gate: r.Gate}
 			if r.Gate == GateCount {
 				ref.Time = timeVerdict(rep, r.Cell)
+				ref.Basis = "deterministic count"
+				if r.Spread != nil && r.Spread.Separated {
+					ref.Basis = "count moved beyond its spread"
+				}
 			}
 			switch r.Change {
 			case ChangeRegression:

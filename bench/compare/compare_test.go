@@ -210,9 +210,12 @@ func TestDirectionAndMinEffect(t *testing.T) {
 		{"custom lower", "cost/op", "lower", 1.2, 5, ChangeRegression, 1},
 		// Nothing gated: --fail-on regression cannot say OK.
 		{"unknown direction", "widgets/op", "", 1.5, 5, ChangeDirectionUnknown, 2},
-		// A count spreading by 2% on each side is not deterministic: shown
-		// with statistics, not gated (and nothing else is gated here).
-		{"noisy count", "epc_loads/op", "", 1.2, 5, ChangeNotGated, 2},
+		// A count spreading by 2% on each side is not deterministic: a
+		// shift within its noise is shown with statistics, not gated (and
+		// nothing else is gated here); a shift that takes every value
+		// beyond the other side's by more than either side's range is.
+		{"noisy count", "epc_loads/op", "", 1.015, 5, ChangeNotGated, 2},
+		{"noisy count moved beyond its spread", "epc_loads/op", "", 1.2, 5, ChangeRegression, 1},
 		{"same", "ns/op", "", 1, 5, ChangeNotSignificant, 0},
 	}
 	for _, c := range cases {

@@ -58,7 +58,7 @@ func refLine(x Ref) string {
 		adj = fmt.Sprintf(", adjusted p=%.3g", float64(x.PAdjusted))
 	}
 	if x.Gate == GateCount {
-		return fmt.Sprintf("%s  %s  %s  (deterministic count; %s)", x.Cell, x.Unit, pct(x.DeltaPct), x.Time)
+		return fmt.Sprintf("%s  %s  %s  (%s; %s)", x.Cell, x.Unit, pct(x.DeltaPct), x.Basis, x.Time)
 	}
 	return fmt.Sprintf("%s  %s  %s  (p=%.3g%s, n=%d+%d)", x.Cell, x.Unit, pct(x.DeltaPct), float64(x.P), adj, x.N1, x.N2)
 }
@@ -294,7 +294,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	}
 	for _, x := range v.Regressions {
 		if x.Gate == GateCount {
-			fmt.Fprintf(ew, "- **regression** `%s` %s: **%s** (deterministic count; %s)\n", x.Cell, textfmt.Markdown(x.Unit), pct(x.DeltaPct), textfmt.Markdown(x.Time))
+			fmt.Fprintf(ew, "- **regression** `%s` %s: **%s** (%s; %s)\n", x.Cell, textfmt.Markdown(x.Unit), pct(x.DeltaPct), x.Basis, textfmt.Markdown(x.Time))
 			continue
 		}
 		fmt.Fprintf(ew, "- **regression** `%s` %s: **%s** (p=%.3g, n=%d+%d)\n", x.Cell, textfmt.Markdown(x.Unit), pct(x.DeltaPct), float64(x.P), x.N1, x.N2)

@@ -116,6 +116,9 @@ type Ref struct {
 	Gate string `json:"gate,omitempty"`
 	// Time is, for a count, the change of the cell's timed row.
 	Time string `json:"time,omitempty"`
+	// Basis is, for a count, why it was gated: "deterministic count", or
+	// "count moved beyond its spread" (Spread.Separated).
+	Basis string `json:"basis,omitempty"`
 }
 
 // Side describes one input.
@@ -203,6 +206,12 @@ type Spread struct {
 	IndependentOld int  `json:"independent_old"`
 	IndependentNew int  `json:"independent_new"`
 	Deterministic  bool `json:"deterministic"`
+	// Separated is set for a count that spreads more than the bound but
+	// whose sides lie apart by more than either side's own range (max -
+	// min), from MinCountSamples independent values a side: a shift much
+	// larger than the count's noise (one more system call per operation
+	// on a count that wobbles by 1-2%).
+	Separated bool `json:"separated,omitempty"`
 }
 
 // Summary is a median and its confidence interval (null bounds: too few

@@ -33,8 +33,6 @@ import (
 // ValueBytes is the size of a value (kvstore's slot less its key).
 const ValueBytes = 56
 
-const ringBits = 18
-
 // Spec declares the workload.
 var Spec = &workload.Spec{
 	Name: "gokv",
@@ -111,13 +109,7 @@ func New(datasetBytes int64, zipf bool, readPct int, alloc bool) (*Store, error)
 		return nil, err
 	}
 	if zipf {
-		z := kvstore.NewZipf(s.keys, kvstore.YCSBTheta)
-		s.ring = make([]uint32, 1<<ringBits)
-		x := uint64(0x2545f4914f6cdd1d)
-		for i := range s.ring {
-			x = xorshift(x)
-			s.ring[i] = uint32(z.Rank(float64(x>>11) / (1 << 53)))
-		}
+		s.ring = kvstore.ZipfRing(s.keys)
 	}
 	return s, nil
 }
@@ -186,13 +178,6 @@ func put(v []byte, x uint64) {
 	}
 }
 
-func xorshift(x uint64) uint64 {
-	x ^= x << 13
-	x ^= x >> 7
-	x ^= x << 17
-	return x
-}
-
 // Keys is the number of keys in the map.
 func (s *Store) Keys() int { return s.keys }
 
@@ -203,12 +188,12 @@ func (s *Store) LiveBytes() int64 { return s.live }
 // Ops runs n operations.
 func (s *Store) Ops(n int) error {
 	for range n {
-		x := xorshift(s.rng)
+		x := kvstore.Xorshift(s.rng)
 		s.rng = x
 		var r uint64
 		if s.ring != nil {
 			r = uint64(s.ring[s.pos])
-			s.pos = (s.pos + 1) & (1<<ringBits - 1)
+			s.pos = (s.pos + 1) & (kvstore.RingSize - 1)
 		} else {
 			r, _ = bits.Mul64(x, uint64(s.keys))
 		}

@@ -41,7 +41,8 @@ const LoadFactor = 0.75
 // SampleEvery is how often an operation is timed for p50/p99.
 const SampleEvery = 64
 
-const ringBits = 18
+// RingSize is the length of ZipfRing's ring (1 MiB of ranks).
+const RingSize = 1 << 18
 
 // Spec declares the workload.
 var Spec = &workload.Spec{
@@ -86,7 +87,7 @@ func memory(env workload.Env) workload.Memory {
 	keys := int64(float64(m.Mapped/SlotBytes) * LoadFactor)
 	m.GoHeap = 4*keys + 4*(homeBuckets+1)
 	if env.Parameters["dist"] == "zipf" {
-		m.GoHeap += 4 << ringBits
+		m.GoHeap += 4 * RingSize
 	}
 	return m
 }
@@ -145,13 +146,7 @@ func New(datasetBytes int64, zipf bool, readPct int) (*Store, error) {
 		}
 	}
 	if zipf {
-		z := NewZipf(keys, YCSBTheta)
-		s.ring = make([]uint32, 1<<ringBits)
-		x := uint64(0x2545f4914f6cdd1d)
-		for i := range s.ring {
-			x = xorshift(x)
-			s.ring[i] = uint32(z.Rank(float64(x>>11) / (1 << 53)))
-		}
+		s.ring = ZipfRing(keys)
 	}
 	s.clockNS, s.clockOK = clockCost()
 	return s, nil
@@ -163,7 +158,23 @@ func binaryPut(v *Value, x uint64) {
 	}
 }
 
-func xorshift(x uint64) uint64 {
+// ZipfRing is the precomputed ring of RingSize Zipfian ranks (YCSB's
+// theta) over keys keys that a store with dist=zipf cycles through: the
+// same draws for every store of that many keys, so kvstore and gokv see
+// one distribution.
+func ZipfRing(keys int) []uint32 {
+	z := NewZipf(keys, YCSBTheta)
+	ring := make([]uint32, RingSize)
+	x := uint64(0x2545f4914f6cdd1d)
+	for i := range ring {
+		x = Xorshift(x)
+		ring[i] = uint32(z.Rank(float64(x>>11) / (1 << 53)))
+	}
+	return ring
+}
+
+// Xorshift is the stores' key generator: Marsaglia's xorshift64.
+func Xorshift(x uint64) uint64 {
 	x ^= x << 13
 	x ^= x >> 7
 	x ^= x << 17
@@ -175,12 +186,12 @@ func (s *Store) Keys() int { return s.keys }
 
 // Next draws the next operation: its key and whether it is a get.
 func (s *Store) Next() (key uint64, get bool) {
-	x := xorshift(s.rng)
+	x := Xorshift(s.rng)
 	s.rng = x
 	var r uint64
 	if s.ring != nil {
 		r = uint64(s.ring[s.pos])
-		s.pos = (s.pos + 1) & (1<<ringBits - 1)
+		s.pos = (s.pos + 1) & (RingSize - 1)
 	} else {
 		r, _ = bits.Mul64(x, uint64(s.keys))
 	}

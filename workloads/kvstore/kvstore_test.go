@@ -77,7 +77,7 @@ func TestZipfSkew(t *testing.T) {
 	counts := make([]int, n)
 	x := uint64(88172645463325252)
 	for i := 0; i < 200000; i++ {
-		x = xorshift(x)
+		x = Xorshift(x)
 		r := z.Rank(float64(x>>11) / (1 << 53))
 		if r >= n {
 			t.Fatalf("rank %d out of range", r)

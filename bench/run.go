@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -44,10 +46,10 @@ const runExamples = `  # The quick suite on every DCsv2 size, natively, into res
   bench compare /tmp/ab/base /tmp/ab/new --fail-on regression
 `
 
-// runResumeFlags are the flags --resume honours; every other flag would
-// change the plan the run recorded, or be ignored, and is refused.
-var runResumeFlags = []string{"resume", "timeout", "workload-bin", "progress", "rewrite-derived",
-	"source-dir", "ego-debug", "ego-trace-ocalls", "ego-precise-clock", "ego-cache", "profile-file"}
+// runResumeFlags are the flags --resume honours besides the modes' flags
+// (whose settings the session checks against the run's); every other flag
+// would change the plan the run recorded, or be ignored, and is refused.
+var runResumeFlags = []string{"resume", "timeout", "workload-bin", "progress", "rewrite-derived"}
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", "run [flags]", runExamples, stderr)
@@ -64,7 +66,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var(progressFlag, "progress", "progress bar: auto (only on a terminal), always, never")
 	fs.StringVar(&o.Baseline, "baseline", "", "a baseline workload binary: run it and the candidate (--workload-bin) interleaved, into DIR/base and DIR/new (native and sim modes)")
 	fs.BoolVar(&o.RewriteDerived, "rewrite-derived", false, "rewrite bench.txt and results.csv even when they would lose rows (samples lost since they were written)")
-	addModeFlags(fs, &o.Modes)
+	o.Modes.Flags = addModeFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -74,15 +76,19 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	o.Modes.HostSGX = testHostSGX
 	o.Output = newProgress(stderr, progressFlag.Value)
 	if resume != "" {
+		allowed := runResumeFlags
+		for _, f := range mode.Flags() {
+			allowed = append(allowed, f.Name)
+		}
 		var refused []string
 		fs.Visit(func(f *pflag.Flag) {
-			if !slices.Contains(runResumeFlags, f.Name) {
+			if !slices.Contains(allowed, f.Name) {
 				refused = append(refused, "--"+f.Name)
 			}
 		})
 		if len(refused) > 0 {
 			return usagef("--resume replays the run's own plan; %s cannot be changed (a resume takes --%s only)",
-				strings.Join(refused, ", "), strings.Join(runResumeFlags[1:], ", --"))
+				strings.Join(refused, ", "), strings.Join(allowed[1:], ", --"))
 		}
 		if fs.Changed("timeout") {
 			t, _ := fs.GetDuration("timeout")
@@ -101,12 +107,51 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // with the stand-in ego in bench/testdata/ego-standin).
 var testHostSGX func() bool
 
-// addModeFlags defines the flags that configure enclave and model modes.
-func addModeFlags(fs *pflag.FlagSet, m *session.ModeOptions) {
-	fs.StringVar(&m.ProfileFile, "profile-file", "", "sim: cost profile JSON (default: the built-in published DCsv2 profile)")
-	fs.StringVar(&m.SourceDir, "source-dir", "", "sgx/ego-sim: the enclavebench source tree to build with ego-go (default: found from the working directory)")
-	fs.BoolVar(&m.EGoDebug, "ego-debug", false, "sgx/ego-sim: sign debug enclaves")
-	fs.BoolVar(&m.EGoTrace, "ego-trace-ocalls", false, "sgx/ego-sim: OE_TRACE_OCALLS=1, OCALL counts per cell (perturbs OCALL-heavy cells)")
-	fs.BoolVar(&m.PreciseClock, "ego-precise-clock", false, "sgx/ego-sim: ERT_DISABLE_VDSO_CLOCK=1, precise in-enclave clock through OCALLs")
-	fs.StringVar(&m.EGoCache, "ego-cache", "", "sgx/ego-sim: cache of built and signed binaries (default ~/.cache/enclavebench/ego)")
+// addModeFlags defines the flags the registered modes declare
+// (mode.Flags); the values are read when the flag set is parsed.
+func addModeFlags(fs *pflag.FlagSet) mode.Options {
+	o := mode.Options{}
+	for _, f := range mode.Flags() {
+		fs.Var(&modeFlag{o: o, f: f}, f.Name, f.Usage)
+		if f.Bool {
+			fs.Lookup(f.Name).NoOptDefVal = "true"
+		}
+		o[f.Name] = f.Zero()
+	}
+	return o
+}
+
+// modeFlag is one mode flag's value in the run's mode.Options.
+type modeFlag struct {
+	o mode.Options
+	f mode.Flag
+}
+
+func (v *modeFlag) String() string {
+	if v.o == nil {
+		return v.f.Zero()
+	}
+	return v.o[v.f.Name]
+}
+
+func (v *modeFlag) Type() string {
+	if v.f.Bool {
+		return "bool"
+	}
+	return "string"
+}
+
+// IsBoolFlag lets a boolean flag be given without a value (pflag).
+func (v *modeFlag) IsBoolFlag() bool { return v.f.Bool }
+
+func (v *modeFlag) Set(s string) error {
+	if v.f.Bool {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return errors.New("must be true or false") // as pflag's boolean flags say it
+		}
+		s = strconv.FormatBool(b)
+	}
+	v.o[v.f.Name] = s
+	return nil
 }

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/mode"
-	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
@@ -23,6 +21,7 @@ func init() {
 	} {
 		d.Label, d.Enclave, d.RecordsLoadTime, d.NeedsEGo, d.BuildsWorkload = d.Name, true, true, true, true
 		d.ProvenancePath = ProvenancePath
+		d.Flags = Flags
 		d.NodeMemory = func(m workload.Memory) int64 { return EnclaveBytes(HeapMB(m)) }
 		sim := d.Name == mode.EGoSim
 		d.New = func(c mode.Config) (mode.Mode, error) { return newMode(c, sim) }
@@ -30,10 +29,31 @@ func init() {
 	}
 }
 
+// The flags of the sgx and ego-sim modes (both declare them all).
+const (
+	FlagSourceDir    = "source-dir"
+	FlagDebug        = "ego-debug"
+	FlagTraceOCalls  = "ego-trace-ocalls"
+	FlagPreciseClock = "ego-precise-clock"
+	FlagCache        = "ego-cache"
+)
+
+// Flags are the flags of `bench run` that configure the sgx and ego-sim
+// modes. A debug enclave, OCALL tracing and the clock change what the
+// cells measure, so run.json records them and a resume must match them;
+// the source tree is pinned by its digest instead (BuildPin).
+var Flags = []mode.Flag{
+	{Name: FlagSourceDir, Usage: "sgx/ego-sim: the enclavebench source tree to build with ego-go (default: found from the working directory)"},
+	{Name: FlagDebug, Bool: true, Setting: true, Usage: "sgx/ego-sim: sign debug enclaves"},
+	{Name: FlagTraceOCalls, Bool: true, Setting: true, Usage: "sgx/ego-sim: OE_TRACE_OCALLS=1, OCALL counts per cell (perturbs OCALL-heavy cells)"},
+	{Name: FlagPreciseClock, Bool: true, Setting: true, Usage: "sgx/ego-sim: ERT_DISABLE_VDSO_CLOCK=1, precise in-enclave clock through OCALLs"},
+	{Name: FlagCache, Usage: "sgx/ego-sim: cache of built and signed binaries (default ~/.cache/enclavebench/ego)"},
+}
+
 // newMode constructs the sgx or ego-sim mode from the run's mode flags.
 func newMode(c mode.Config, sim bool) (mode.Mode, error) {
 	o := c.Options
-	src, err := findSource(o.SourceDir)
+	src, err := findSource(o.String(FlagSourceDir))
 	if err != nil {
 		name := mode.SGX
 		if sim {
@@ -41,8 +61,8 @@ func newMode(c mode.Config, sim bool) (mode.Mode, error) {
 		}
 		return nil, fmt.Errorf("mode %s: %v", name, err)
 	}
-	return New(Options{Sim: sim, SourceDir: src, CacheDir: o.EGoCache, Debug: o.EGoDebug,
-		TraceOCalls: o.EGoTraceOCalls, PreciseClock: o.EGoPreciseClock, Log: c.Stderr, HostSGX: o.HostSGX}), nil
+	return New(Options{Sim: sim, SourceDir: src, CacheDir: o.String(FlagCache), Debug: o.Bool(FlagDebug),
+		TraceOCalls: o.Bool(FlagTraceOCalls), PreciseClock: o.Bool(FlagPreciseClock), Log: c.Stderr, HostSGX: c.HostSGX}), nil
 }
 
 // findSource locates the enclavebench source tree (go.mod of this module)
@@ -71,18 +91,4 @@ func findSource(dir string) (string, error) {
 		}
 	}
 	return "", errors.New("cannot find the enclavebench source tree to build the enclave binary from (run from the repository, or pass --source-dir)")
-}
-
-// DescribeRun implements mode.RunDescriber: run.json records the flags
-// that change what the mode's cells measure (a debug enclave, OCALL
-// tracing, the clock), so that a resume cannot mix cells run under others.
-func (m *Mode) DescribeRun(run *result.Run) {
-	if run.ModeSettings == nil {
-		run.ModeSettings = map[string]map[string]string{}
-	}
-	run.ModeSettings[m.Name()] = map[string]string{
-		"ego-debug":         strconv.FormatBool(m.o.Debug),
-		"ego-trace-ocalls":  strconv.FormatBool(m.o.TraceOCalls),
-		"ego-precise-clock": strconv.FormatBool(m.o.PreciseClock),
-	}
 }

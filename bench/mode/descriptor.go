@@ -83,6 +83,10 @@ type Descriptor struct {
 	// lines of a cell whose workload reported an enclave report over them
 	// (bench verify recomputes the digest from it).
 	ProvenancePath func(dir, cellKey string) string
+	// Flags are the flags of `bench run` that configure the mode (its
+	// values reach New in Config.Options); those marked Setting are
+	// recorded in run.json and must be the same on --resume.
+	Flags []Flag
 	// New constructs the mode for a run; its error is shown to the user
 	// as bad input (exit 2), so it names the flag or the fix.
 	New func(Config) (Mode, error)
@@ -103,6 +107,78 @@ func (d Descriptor) LabelFor(ref string) string {
 	return d.Label
 }
 
+// Flag is a flag of `bench run` that configures a mode. The mode declares
+// it in its descriptor (Descriptor.Flags); the command adds the flags of
+// every registered mode (Flags) and hands their values to the modes
+// (Config.Options). Modes that share a flag (sgx and ego-sim) declare the
+// same one; it is added once.
+type Flag struct {
+	Name  string // without "--"
+	Usage string
+	// Bool makes it a boolean flag (values "true" and "false"); otherwise
+	// it takes a string. Either way it defaults to the zero value.
+	Bool bool
+	// Setting marks a flag that changes what the mode's cells measure (a
+	// traced enclave): run.json records its value per mode (mode_settings)
+	// and --resume must be given the same value. Other mode flags say
+	// where things are (a cache, a source tree, a profile file) and may be
+	// given to --resume freely; what they lead to is checked on its own
+	// (binaries, sources and cost profile digests).
+	Setting bool
+}
+
+// Zero is the flag's value when it is not given.
+func (f Flag) Zero() string {
+	if f.Bool {
+		return "false"
+	}
+	return ""
+}
+
+// Options are the values of a run's mode flags by flag name (Flag.Name); a
+// flag not given has its zero value. A mode reads the flags it declares.
+type Options map[string]string
+
+// String is the value of the string flag name ("" when not given).
+func (o Options) String(name string) string { return o[name] }
+
+// Bool is the value of the boolean flag name (false when not given).
+func (o Options) Bool(name string) bool { return o[name] == "true" }
+
+// Settings are the values of d's Setting flags in o, by flag name, as
+// run.json's mode_settings records them (nil when d has none).
+func (d Descriptor) Settings(o Options) map[string]string {
+	var out map[string]string
+	for _, f := range d.Flags {
+		if !f.Setting {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		v, ok := o[f.Name]
+		if !ok {
+			v = f.Zero()
+		}
+		out[f.Name] = v
+	}
+	return out
+}
+
+// Flags lists the flags of the registered modes, each once, in the order
+// of the modes' rank and of their declarations.
+func Flags() []Flag {
+	var out []Flag
+	for _, d := range Descriptors() {
+		for _, f := range d.Flags {
+			if !slices.ContainsFunc(out, func(g Flag) bool { return g.Name == f.Name }) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
 // Config is what the harness gives a mode's constructor.
 type Config struct {
 	// WorkloadBin is the plain workload binary of this side of the run.
@@ -111,19 +187,9 @@ type Config struct {
 	Stderr io.Writer
 	// Options are the mode flags of the run.
 	Options Options
-}
-
-// Options are the run's flags that configure enclave and model modes. A
-// mode reads the fields it needs and ignores the others.
-type Options struct {
-	ProfileFile     string `json:"profile_file,omitempty"`      // sim: cost profile JSON ("" = built-in)
-	SourceDir       string `json:"source_dir,omitempty"`        // sgx/ego-sim: source tree to build ("" = found)
-	EGoDebug        bool   `json:"ego_debug,omitempty"`         // sgx/ego-sim: sign debug enclaves
-	EGoTraceOCalls  bool   `json:"ego_trace_ocalls,omitempty"`  // sgx/ego-sim: OE_TRACE_OCALLS=1
-	EGoPreciseClock bool   `json:"ego_precise_clock,omitempty"` // sgx/ego-sim: ERT_DISABLE_VDSO_CLOCK=1
-	EGoCache        string `json:"ego_cache,omitempty"`         // sgx/ego-sim: build and sign cache
-	// HostSGX overrides SGX detection (tests with a stand-in ego).
-	HostSGX func() bool `json:"-"`
+	// HostSGX overrides SGX detection in the enclave modes (nil: detect;
+	// tests with a stand-in ego set it).
+	HostSGX func() bool
 }
 
 // ExitReporter is implemented by modes that read more from a finished
@@ -133,8 +199,9 @@ type ExitReporter interface {
 	AfterExit(l Launch, foreign []string, stderr string, cr *result.CellResult)
 }
 
-// RunDescriber is implemented by modes that record how they were configured
-// in run.json (the sim mode's cost profile).
+// RunDescriber is implemented by modes that record more of how they were
+// configured in run.json than their Setting flags (the sim mode's cost
+// profile).
 type RunDescriber interface {
 	DescribeRun(run *result.Run)
 }
@@ -179,6 +246,18 @@ func Register(d Descriptor) {
 	defer registry.Unlock()
 	if _, dup := registry.byName[d.Name]; dup {
 		panic("mode.Register: mode " + d.Name + " registered twice")
+	}
+	for _, f := range d.Flags {
+		if f.Name == "" || f.Usage == "" {
+			panic(fmt.Sprintf("mode.Register: mode %q: a flag needs Name and Usage", d.Name))
+		}
+		for _, o := range registry.byName {
+			for _, g := range o.Flags {
+				if g.Name == f.Name && g != f {
+					panic(fmt.Sprintf("mode.Register: modes %s and %s declare flag --%s differently", o.Name, d.Name, f.Name))
+				}
+			}
+		}
 	}
 	if registry.byName == nil {
 		registry.byName = map[string]Descriptor{}

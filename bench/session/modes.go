@@ -16,15 +16,10 @@ import (
 // host has (see pickEnclaveMode).
 const modeAuto = "auto"
 
-// ModeOptions configure the enclave and model modes (the flags of bench
-// run that name them).
+// ModeOptions configure the modes of a run.
 type ModeOptions struct {
-	ProfileFile  string // sim: cost profile JSON ("" the built-in one)
-	SourceDir    string // sgx/ego-sim: the source tree to build ("" found from here)
-	EGoDebug     bool
-	EGoTrace     bool
-	PreciseClock bool
-	EGoCache     string
+	// Flags are the values of the modes' flags (mode.Flags), by name.
+	Flags mode.Options
 	// HostSGX overrides SGX detection in the enclave modes (nil: detect;
 	// the tests' stand-in ego sets it).
 	HostSGX func() bool
@@ -135,7 +130,7 @@ func (m *ModeOptions) Build(ctx context.Context, names []string, fp *host.Finger
 		if !ok {
 			return nil, &InputError{mode.Validate(n)}
 		}
-		md, err := d.New(mode.Config{WorkloadBin: workloadBin, Stderr: m.Stderr, Options: m.options()})
+		md, err := d.New(mode.Config{WorkloadBin: workloadBin, Stderr: m.Stderr, Options: m.Flags, HostSGX: m.HostSGX})
 		if err != nil {
 			return nil, &InputError{err}
 		}
@@ -147,15 +142,19 @@ func (m *ModeOptions) Build(ctx context.Context, names []string, fp *host.Finger
 	return out, nil
 }
 
-// options are the mode flags as the modes' constructors take them.
-func (m *ModeOptions) options() mode.Options {
-	return mode.Options{ProfileFile: m.ProfileFile, SourceDir: m.SourceDir, EGoDebug: m.EGoDebug,
-		EGoTraceOCalls: m.EGoTrace, EGoPreciseClock: m.PreciseClock, EGoCache: m.EGoCache, HostSGX: m.HostSGX}
-}
-
-// describe records mode-specific metadata in run.json.
+// describe records in run.json how the modes are configured: the values
+// of their Setting flags (mode_settings), and what a mode describes itself
+// (mode.RunDescriber).
 func (m *ModeOptions) describe(run *result.Run, modes map[string]mode.Mode) {
-	for _, md := range modes {
+	for name, md := range modes {
+		if d, ok := mode.Lookup(name); ok {
+			if set := d.Settings(m.Flags); set != nil {
+				if run.ModeSettings == nil {
+					run.ModeSettings = map[string]map[string]string{}
+				}
+				run.ModeSettings[name] = set
+			}
+		}
 		if d, ok := md.(mode.RunDescriber); ok {
 			d.DescribeRun(run)
 		}

@@ -19,21 +19,28 @@ func init() {
 			return "sim (model, profile " + profile + ")"
 		},
 		Summary: "predicted by enclavebench's model: each repetition's native time, measured in the sim process, plus the enclave events counted for that repetition, priced by the cost profile; its slowdown is over that base, pair by pair (never against the native cells, which another process measured): a prediction, not a measurement",
+		Flags:   []mode.Flag{{Name: FlagProfileFile, Usage: "sim: cost profile JSON (default: the built-in published DCsv2 profile)"}},
 		New:     newMode,
 	})
 }
 
+// FlagProfileFile names the sim mode's cost profile file. It is not a
+// setting (mode.Flag.Setting): run.json records the profile it leads to,
+// with its digest, and a resume checks that instead of the path.
+const FlagProfileFile = "profile-file"
+
 // newMode constructs the sim mode from the run's mode flags.
 func newMode(c mode.Config) (mode.Mode, error) {
 	var prof *Profile
-	if f := c.Options.ProfileFile; f != "" {
+	f := c.Options.String(FlagProfileFile)
+	if f != "" {
 		p, err := LoadProfile(f)
 		if err != nil {
 			return nil, fmt.Errorf("--profile-file: %v", err)
 		}
 		prof = p
 	}
-	return New(Options{Profile: prof, ProfileSource: c.Options.ProfileFile, WorkloadBin: c.WorkloadBin, Stderr: c.Stderr}), nil
+	return New(Options{Profile: prof, ProfileSource: f, WorkloadBin: c.WorkloadBin, Stderr: c.Stderr}), nil
 }
 
 // DescribeRun implements mode.RunDescriber: run.json names the cost

@@ -21,6 +21,57 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 		return nil, err
 	}
 	o.Ignore, _ = ParseIgnore(o.Ignore)
+	x := &comparison{old: old, new: new, o: o, rep: newReport(old, new, o)}
+	for _, c := range []string{IgnoreMode, IgnoreSize} {
+		if o.ignores(c) {
+			x.drop = append(x.drop, c)
+		}
+	}
+	x.m = newMatcher(x.drop...)
+	var p1, p2 []string
+	x.oldBy, p1 = byMatchKey(old, x.m, x.drop, "old")
+	x.newBy, p2 = byMatchKey(new, x.m, x.drop, "new")
+	x.problems = append(p1, p2...)
+
+	pairs := x.pair()
+	x.tables(pairs)
+	classify(x.rep, o)
+
+	if len(pairs) == 0 && len(x.problems) == 0 {
+		x.problems = append(x.problems, "no cell in common between old and new"+commonHint(x.rep.Unmatched))
+	}
+	x.problems = append(x.problems, sideProblems(old, new)...)
+	x.unmatchedProblems()
+	x.suspect()
+	for _, r := range x.rep.Refused {
+		x.problems = append(x.problems, r.Cell+": "+r.Reason)
+	}
+	x.rep.Models = append(models("old", old), models("new", new)...)
+	verdict(x.rep, x.problems, o)
+	return x.rep, nil
+}
+
+// comparison is one Compare under way: its inputs, how cells are matched,
+// the report it fills and the problems with the inputs found so far.
+type comparison struct {
+	old, new     *Set
+	o            Options
+	drop         []string // name components dropped when matching (--ignore mode,size)
+	m            *matcher
+	oldBy, newBy map[string]*Cell // cells by the name they are matched by
+	rep          *Report
+	problems     []string
+}
+
+// pair is a cell of old and its counterpart in new, matched as key.
+type pair struct {
+	key      string
+	old, new *Cell
+}
+
+// newReport is the report of comparing old and new under o, before any
+// cell is compared: the options, the sides and what they warn of.
+func newReport(old, new *Set, o Options) *Report {
 	rep := &Report{
 		SchemaVersion: SchemaVersion, Kind: Kind,
 		Old: side(old), New: side(new),
@@ -40,80 +91,75 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("old ran on %s, new on %s: differences between machines show up as changes",
 			strings.Join(old.CPUs, ", "), strings.Join(new.CPUs, ", ")))
 	}
-	var drop []string
-	for _, c := range []string{IgnoreMode, IgnoreSize} {
-		if o.ignores(c) {
-			drop = append(drop, c)
-		}
-	}
-	var problems []string
-	m := newMatcher(drop...)
-	oldBy, p1 := byMatchKey(old, m, drop, "old")
-	newBy, p2 := byMatchKey(new, m, drop, "new")
-	problems = append(problems, p1...)
-	problems = append(problems, p2...)
+	return rep
+}
 
-	// Pair the cells, in old's order then new's.
-	type pair struct {
-		key      string
-		old, new *Cell
-	}
+// pair matches the cells of old and new, in old's order then new's:
+// cells on one side only are unmatched, pairs that measure different
+// things refused.
+func (x *comparison) pair() []pair {
 	var pairs []pair
 	unrecorded := map[string]bool{} // cells whose mode settings one side did not record
-	for _, c := range old.Cells {
-		k := m.key(c.Key)
-		if oldBy[k] != c { // a collision, reported above
+	for _, c := range x.old.Cells {
+		k := x.m.key(c.Key)
+		if x.oldBy[k] != c { // a collision, reported by byMatchKey
 			continue
 		}
-		nc := newBy[k]
+		nc := x.newBy[k]
 		if nc == nil {
-			rep.Unmatched = append(rep.Unmatched, Unmatched{Side: "old", Cell: c.Key, Reason: missingReason(c.Key, new, m, drop, "new")})
+			x.rep.Unmatched = append(x.rep.Unmatched, Unmatched{Side: "old", Cell: c.Key, Reason: missingReason(c.Key, x.new, x.m, x.drop, "new")})
 			continue
 		}
-		if isSim(c) != isSim(nc) {
-			sim, measured := c, nc
-			if !isSim(c) {
-				sim, measured = nc, c
-			}
-			rep.Refused = append(rep.Refused, Refused{Cell: k, Reason: fmt.Sprintf(
-				"%s is a sim prediction and %s a measurement: a prediction's slowdown is over its own measured base, repetition by repetition (its model line), never against another process's measurement", sim.Key, measured.Key)})
+		if why := refusal(c, nc, x.o); why != "" {
+			x.rep.Refused = append(x.rep.Refused, Refused{Cell: k, Reason: why})
 			continue
 		}
-		if c.Profile != nc.Profile && c.Profile != "" && nc.Profile != "" && !o.ignores(IgnoreProfile) {
-			rep.Refused = append(rep.Refused, Refused{Cell: k, Reason: fmt.Sprintf(
-				"priced by cost profile %s in old and %s in new: a model change is not a code change (pass --ignore profile to compare anyway)", c.Profile, nc.Profile)})
-			continue
-		}
-		if c.ProfileSHA256 != nc.ProfileSHA256 && c.ProfileSHA256 != "" && nc.ProfileSHA256 != "" && !o.ignores(IgnoreProfile) {
-			rep.Refused = append(rep.Refused, Refused{Cell: k, Reason: fmt.Sprintf(
-				"priced by cost profile %s in both, but its content differs (sha256 %s in old, %s in new): a model change is not a code change (pass --ignore profile to compare anyway)", c.Profile, short(c.ProfileSHA256), short(nc.ProfileSHA256))})
-			continue
-		}
-		if c.Settings != nc.Settings && c.Settings != "" && nc.Settings != "" && !o.ignores(IgnoreSettings) {
-			rep.Refused = append(rep.Refused, Refused{Cell: k, Reason: fmt.Sprintf(
-				"measured under other mode settings (old %s, new %s; run.json mode_settings): a different measurement, not a code change (pass --ignore settings to compare anyway)", settingsDiff(c.Settings, nc.Settings), settingsDiff(nc.Settings, c.Settings))})
-			continue
-		}
-		if (c.Settings == "") != (nc.Settings == "") && !o.ignores(IgnoreSettings) {
+		if (c.Settings == "") != (nc.Settings == "") && !x.o.ignores(IgnoreSettings) {
 			unrecorded[k] = true
 		}
 		pairs = append(pairs, pair{k, c, nc})
 	}
 	if n := len(unrecorded); n > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d cell(s) (first: %s) have mode settings recorded on one side only (a run from before run.json recorded mode_settings): compared, but whether they were measured alike cannot be checked",
+		x.rep.Warnings = append(x.rep.Warnings, fmt.Sprintf("%d cell(s) (first: %s) have mode settings recorded on one side only (a run from before run.json recorded mode_settings): compared, but whether they were measured alike cannot be checked",
 			n, slices.Min(slices.Collect(maps.Keys(unrecorded)))))
 	}
-	for _, c := range new.Cells {
-		k := m.key(c.Key)
-		if newBy[k] != c {
+	for _, c := range x.new.Cells {
+		k := x.m.key(c.Key)
+		if x.newBy[k] != c {
 			continue
 		}
-		if oldBy[k] == nil {
-			rep.Unmatched = append(rep.Unmatched, Unmatched{Side: "new", Cell: c.Key, Reason: missingReason(c.Key, old, m, drop, "old")})
+		if x.oldBy[k] == nil {
+			x.rep.Unmatched = append(x.rep.Unmatched, Unmatched{Side: "new", Cell: c.Key, Reason: missingReason(c.Key, x.old, x.m, x.drop, "old")})
 		}
 	}
+	return pairs
+}
 
-	// Build one table per unit, in order of first appearance.
+// refusal says why cells c (old) and nc (new) must not be compared: a
+// prediction against a measurement, figures priced by other cost profiles,
+// or measured under other mode settings; "" when they may.
+func refusal(c, nc *Cell, o Options) string {
+	switch {
+	case isSim(c) != isSim(nc):
+		sim, measured := c, nc
+		if !isSim(c) {
+			sim, measured = nc, c
+		}
+		return fmt.Sprintf("%s is a sim prediction and %s a measurement: a prediction's slowdown is over its own measured base, repetition by repetition (its model line), never against another process's measurement", sim.Key, measured.Key)
+	case c.Profile != nc.Profile && c.Profile != "" && nc.Profile != "" && !o.ignores(IgnoreProfile):
+		return fmt.Sprintf("priced by cost profile %s in old and %s in new: a model change is not a code change (pass --ignore profile to compare anyway)", c.Profile, nc.Profile)
+	case c.ProfileSHA256 != nc.ProfileSHA256 && c.ProfileSHA256 != "" && nc.ProfileSHA256 != "" && !o.ignores(IgnoreProfile):
+		return fmt.Sprintf("priced by cost profile %s in both, but its content differs (sha256 %s in old, %s in new): a model change is not a code change (pass --ignore profile to compare anyway)", c.Profile, short(c.ProfileSHA256), short(nc.ProfileSHA256))
+	case c.Settings != nc.Settings && c.Settings != "" && nc.Settings != "" && !o.ignores(IgnoreSettings):
+		return fmt.Sprintf("measured under other mode settings (old %s, new %s; run.json mode_settings): a different measurement, not a code change (pass --ignore settings to compare anyway)", settingsDiff(c.Settings, nc.Settings), settingsDiff(nc.Settings, c.Settings))
+	}
+	return ""
+}
+
+// tables compares the pairs unit by unit: one table per unit, in order of
+// first appearance, each row under the gate its unit is read by.
+func (x *comparison) tables(pairs []pair) {
+	old, new := x.old, x.new
 	tables := map[string]*Table{}
 	var unitOrder []string
 	table := func(u string) *Table {
@@ -135,57 +181,21 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 	for _, p := range pairs {
 		tu := timeUnit(p.old, p.new, old, new)
 		for _, u := range p.old.UnitOrder {
-			nv, ok := p.new.Values[u]
+			_, ok := p.new.Values[u]
 			if !ok {
-				rep.Unmatched = append(rep.Unmatched, Unmatched{Side: "old", Cell: p.old.Key, Unit: u, Reason: "new has no values in " + u})
+				x.rep.Unmatched = append(x.rep.Unmatched, Unmatched{Side: "old", Cell: p.old.Key, Unit: u, Reason: "new has no values in " + u})
 				continue
 			}
 			if ob, nb := old.Units[u].Better, new.Units[u].Better; ob != nb && ob != "" && nb != "" {
-				problems = append(problems, fmt.Sprintf("unit %s is better=%s in old and better=%s in new", u, ob, nb))
+				x.problems = append(x.problems, fmt.Sprintf("unit %s is better=%s in old and better=%s in new", u, ob, nb))
 				continue
 			}
-			var assume benchmath.Assumption = benchmath.AssumeNothing
-			if old.Units[u].Assume == "exact" || new.Units[u].Assume == "exact" {
-				assume = benchmath.AssumeExact
-			}
 			t := table(u)
-			row := compareRow(p.old.Values[u], nv, assume, o)
-			row.Cell = p.key
-			if p.old.Key != p.key || p.new.Key != p.key {
-				row.OldCell, row.NewCell = p.old.Key, p.new.Key
-			}
-			switch {
-			case isCount(old, new, u):
-				iOld, iNew := len(p.old.Values[u]), len(nv)
-				pass := perRunUnit(u)
-				if pass {
-					// One counting pass per run puts the same per-op
-					// figure on every sample, and -benchmem's figures
-					// hang on the b.N calibrated once per run: only
-					// runs are independent.
-					iOld, iNew = len(p.old.runIDs), len(p.new.runIDs)
-				}
-				row.Spread = countSpread(p.old.Values[u], nv, iOld, iNew, o)
-				switch {
-				case row.Spread.Deterministic, row.Spread.Separated:
-					row.Gate = GateCount
-				case pass && min(iOld, iNew) < MinCountSamples:
-					row.GateNote = fmt.Sprintf("%s, once per run: %d+%d run(s), and its spread from run to run can be judged from %d per side or more; shown, not gated",
-						perRunWhy(u), iOld, iNew, MinCountSamples)
-				default:
-					row.GateNote = "a count that is not deterministic: shown with the statistics of time, not gated"
-				}
-			case u == tu:
-				row.Gate = GateTime
-				row.oldVals = p.old.Values[u]
-			case t.Better != "":
-				row.GateNote = "gated through " + tu + " (one timed unit per cell; this one is derived from the same samples or secondary)"
-			}
-			t.Rows = append(t.Rows, row)
+			t.Rows = append(t.Rows, x.row(p, u, tu, t.Better))
 		}
 		for _, u := range p.new.UnitOrder {
 			if _, ok := p.old.Values[u]; !ok {
-				rep.Unmatched = append(rep.Unmatched, Unmatched{Side: "new", Cell: p.new.Key, Unit: u, Reason: "old has no values in " + u})
+				x.rep.Unmatched = append(x.rep.Unmatched, Unmatched{Side: "new", Cell: p.new.Key, Unit: u, Reason: "old has no values in " + u})
 			}
 		}
 	}
@@ -196,30 +206,73 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 		}
 	}
 	if single > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf(
+		x.rep.Warnings = append(x.rep.Warnings, fmt.Sprintf(
 			"%d cell(s) have their values from one run (one process) per side: repetitions in one process share its luck (memory placement, CPU, neighbours), which the p-values do not see; "+
 				"compare several interleaved rounds per side for a sound gate (docs/ci.md)", single))
 	}
 	for _, u := range unitOrder {
 		t := tables[u]
 		t.Geomean = geomean(t.Rows)
-		rep.Tables = append(rep.Tables, *t)
+		x.rep.Tables = append(x.rep.Tables, *t)
 	}
-	if rep.Tables == nil {
-		rep.Tables = []Table{}
+	if x.rep.Tables == nil {
+		x.rep.Tables = []Table{}
 	}
-	classify(rep, o)
+}
 
-	if len(pairs) == 0 && len(problems) == 0 {
-		problems = append(problems, "no cell in common between old and new"+commonHint(rep.Unmatched))
+// row compares pair p in unit u and puts the row under its gate: a count
+// by its spread, the cell's timed unit tu by a test, the others shown.
+// better is the unit's direction.
+func (x *comparison) row(p pair, u, tu, better string) Row {
+	old, new := x.old, x.new
+	nv := p.new.Values[u]
+	var assume benchmath.Assumption = benchmath.AssumeNothing
+	if old.Units[u].Assume == "exact" || new.Units[u].Assume == "exact" {
+		assume = benchmath.AssumeExact
 	}
-	problems = append(problems, sideProblems(old, new)...)
-	// What new lost is a failure whatever --allow-unmatched says: a cell
-	// that vanished, failed or became not applicable, a unit it stopped
-	// reporting. Only what new adds can be accepted.
+	row := compareRow(p.old.Values[u], nv, assume, x.o)
+	row.Cell = p.key
+	if p.old.Key != p.key || p.new.Key != p.key {
+		row.OldCell, row.NewCell = p.old.Key, p.new.Key
+	}
+	switch {
+	case isCount(old, new, u):
+		iOld, iNew := len(p.old.Values[u]), len(nv)
+		pass := perRunUnit(u)
+		if pass {
+			// One counting pass per run puts the same per-op
+			// figure on every sample, and -benchmem's figures
+			// hang on the b.N calibrated once per run: only
+			// runs are independent.
+			iOld, iNew = len(p.old.runIDs), len(p.new.runIDs)
+		}
+		row.Spread = countSpread(p.old.Values[u], nv, iOld, iNew, x.o)
+		switch {
+		case row.Spread.Deterministic, row.Spread.Separated:
+			row.Gate = GateCount
+		case pass && min(iOld, iNew) < MinCountSamples:
+			row.GateNote = fmt.Sprintf("%s, once per run: %d+%d run(s), and its spread from run to run can be judged from %d per side or more; shown, not gated",
+				perRunWhy(u), iOld, iNew, MinCountSamples)
+		default:
+			row.GateNote = "a count that is not deterministic: shown with the statistics of time, not gated"
+		}
+	case u == tu:
+		row.Gate = GateTime
+		row.oldVals = p.old.Values[u]
+	case better != "":
+		row.GateNote = "gated through " + tu + " (one timed unit per cell; this one is derived from the same samples or secondary)"
+	}
+	return row
+}
+
+// unmatchedProblems turns what new lost into problems, whatever
+// --allow-unmatched says: a cell that vanished, failed or became not
+// applicable, a unit it stopped reporting. Only what new adds can be
+// accepted.
+func (x *comparison) unmatchedProblems() {
 	added := 0
 	passOnly := map[string]bool{}
-	for _, u := range rep.Unmatched {
+	for _, u := range x.rep.Unmatched {
 		if u.Unit != "" && passUnit(u.Unit) {
 			// The counting pass ran on one side only (no --counts, or no
 			// valgrind there): those counts are shown, time still gates.
@@ -234,50 +287,48 @@ func Compare(old, new *Set, o Options) (*Report, error) {
 		if u.Unit != "" {
 			what = "unit " + u.Unit + " of " + u.Cell
 		}
-		problems = append(problems, fmt.Sprintf("%s is in old but not in new: %s (--allow-unmatched accepts only what new adds)", what, u.Reason))
+		x.problems = append(x.problems, fmt.Sprintf("%s is in old but not in new: %s (--allow-unmatched accepts only what new adds)", what, u.Reason))
 	}
 	for _, sd := range []string{"old", "new"} {
 		if passOnly[sd] {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("the counting pass's counts (bench run --counts) are in %s only: not compared; the gate reads time and the other counts", sd))
+			x.rep.Warnings = append(x.rep.Warnings, fmt.Sprintf("the counting pass's counts (bench run --counts) are in %s only: not compared; the gate reads time and the other counts", sd))
 		}
 	}
-	if added > 0 && !o.AllowUnmatched {
-		problems = append(problems, fmt.Sprintf("%d cell(s) or unit(s) only in new (listed below; --allow-unmatched accepts them)", added))
+	if added > 0 && !x.o.AllowUnmatched {
+		x.problems = append(x.problems, fmt.Sprintf("%d cell(s) or unit(s) only in new (listed below; --allow-unmatched accepts them)", added))
 	}
-	// Suspect values: with a gate, bad input; without, a warning.
+}
+
+// suspect lists the cells whose values are suspect (flawed, or failed in
+// new only): with a gate, problems; without, warnings.
+func (x *comparison) suspect() {
 	var suspect []string
-	for _, x := range []struct {
+	for _, sd := range []struct {
 		name string
 		s    *Set
-	}{{"new", new}, {"old", old}} {
-		for _, c := range x.s.Cells {
+	}{{"new", x.new}, {"old", x.old}} {
+		for _, c := range sd.s.Cells {
 			for _, f := range c.Flaws {
-				suspect = append(suspect, fmt.Sprintf("%s cell %s: %s", x.name, c.Key, f))
+				suspect = append(suspect, fmt.Sprintf("%s cell %s: %s", sd.name, c.Key, f))
 			}
 		}
 	}
 	oldNotRun := map[string]result.Status{}
-	for _, n := range old.NotRun {
-		oldNotRun[m.key(n.Cell)] = n.Status
+	for _, n := range x.old.NotRun {
+		oldNotRun[x.m.key(n.Cell)] = n.Status
 	}
-	for _, n := range new.NotRun {
-		k := m.key(n.Cell)
-		if n.Status != result.StatusFailed || oldBy[k] != nil || oldNotRun[k] == result.StatusFailed {
+	for _, n := range x.new.NotRun {
+		k := x.m.key(n.Cell)
+		if n.Status != result.StatusFailed || x.oldBy[k] != nil || oldNotRun[k] == result.StatusFailed {
 			continue // named above (old has values), or failed on both sides
 		}
 		suspect = append(suspect, fmt.Sprintf("new cell %s failed: %s", n.Cell, textfmt.FirstLine(n.Reason)))
 	}
-	if o.FailOn == FailOnRegression {
-		problems = append(problems, suspect...)
+	if x.o.FailOn == FailOnRegression {
+		x.problems = append(x.problems, suspect...)
 	} else {
-		rep.Warnings = append(rep.Warnings, suspect...)
+		x.rep.Warnings = append(x.rep.Warnings, suspect...)
 	}
-	for _, r := range rep.Refused {
-		problems = append(problems, r.Cell+": "+r.Reason)
-	}
-	rep.Models = append(models("old", old), models("new", new)...)
-	verdict(rep, problems, o)
-	return rep, nil
 }
 
 // sideProblems refuses a run compared with itself and the sides of a

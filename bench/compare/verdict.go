@@ -12,28 +12,40 @@ import (
 // sets each row's change, and says whether the gate can flag a regression
 // of a single cell at all (rep.Power).
 func classify(rep *Report, o Options) {
-	type ref struct{ t, r int }
-	var gated []ref
+	var gated []*Row
 	counts := 0
 	for ti := range rep.Tables {
 		t := &rep.Tables[ti]
 		for ri := range t.Rows {
 			switch t.Rows[ri].Gate {
 			case GateTime:
-				gated = append(gated, ref{ti, ri})
+				gated = append(gated, &t.Rows[ri])
 			case GateCount:
 				counts++
 			}
 		}
 	}
-	m := len(gated)
-	rep.Options.GatedTests = m
-	sort.SliceStable(gated, func(i, j int) bool {
-		return rep.Tables[gated[i].t].Rows[gated[i].r].P < rep.Tables[gated[j].t].Rows[gated[j].r].P
-	})
+	rep.Options.GatedTests = len(gated)
+	// By p-value, as the corrections step through them (and the worst
+	// cell of the power statement is the first of equals in this order).
+	sort.SliceStable(gated, func(i, j int) bool { return gated[i].P < gated[j].P })
+	adjust(gated, o)
+	rep.Power = power(gated, counts, o)
+	for ti := range rep.Tables {
+		t := &rep.Tables[ti]
+		for ri := range t.Rows {
+			t.Rows[ri].Change = change(&t.Rows[ri], t.Better, o)
+		}
+	}
+}
+
+// adjust sets the adjusted p-value of the gated time rows, sorted by
+// p-value, under o's correction for their number.
+func adjust(byP []*Row, o Options) {
+	m := len(byP)
 	adj := make([]float64, m)
-	for i, g := range gated {
-		adj[i] = float64(rep.Tables[g.t].Rows[g.r].P)
+	for i, r := range byP {
+		adj[i] = float64(r.P)
 	}
 	switch o.Correction {
 	case CorrectionHolm: // step down: max over the smaller ones of (m-i)p
@@ -49,13 +61,19 @@ func classify(rep *Report, o Options) {
 			adj[i] = running
 		}
 	}
-	for i, g := range gated {
-		rep.Tables[g.t].Rows[g.r].PAdjusted = Num(adj[i])
+	for i, r := range byP {
+		r.PAdjusted = Num(adj[i])
 	}
+}
 
+// power says what the gate can flag among the gated time rows (and sets
+// each one's detectable ratio) and counts rows: whether a regression of
+// one cell alone can reach the p it needs, and how far a cell's time must
+// move to.
+func power(gated []*Row, counts int, o Options) *Power {
+	m := len(gated)
 	pw := &Power{TimeRows: m, CountRows: counts, NeedP: Num(neededP(m, o)), WorstMinP: Num(math.NaN()), WorstRatio: Num(math.NaN()), CanFlagOne: true}
-	for _, g := range gated {
-		row := &rep.Tables[g.t].Rows[g.r]
+	for _, row := range gated {
 		mp := minUTestP(row.N1, row.N2)
 		if !pw.WorstMinP.Finite() || mp > float64(pw.WorstMinP) {
 			pw.WorstMinP = Num(mp)
@@ -70,8 +88,7 @@ func classify(rep *Report, o Options) {
 	}
 	var ratios []float64
 	worst := ""
-	for _, g := range gated {
-		row := &rep.Tables[g.t].Rows[g.r]
+	for _, row := range gated {
 		r := detectableRatio(row.oldVals, float64(pw.NeedP), o)
 		row.Detectable = Num(r)
 		if math.IsInf(r, 1) {
@@ -93,42 +110,39 @@ func classify(rep *Report, o Options) {
 		pw.WorstRatio = Num(math.NaN())
 	}
 	pw.Statement = powerStatement(pw, o)
-	rep.Power = pw
+	return pw
+}
 
-	for ti := range rep.Tables {
-		t := &rep.Tables[ti]
-		for ri := range t.Rows {
-			row := &t.Rows[ri]
-			d := float64(row.DeltaPct)
-			worse := (t.Better == Lower && d > 0) || (t.Better == Higher && d < 0)
-			switch {
-			case row.Gate == GateCount:
-				switch {
-				case d == 0:
-					row.Change = ChangeNotSignificant
-				case !(math.Abs(d) > o.CountThreshold):
-					row.Change = ChangeBelowMinEffect
-				case worse:
-					row.Change = ChangeRegression
-				default:
-					row.Change = ChangeImprovement
-				}
-			case !row.Significant:
-				row.Change = ChangeNotSignificant
-			case t.Better == "":
-				row.Change = ChangeDirectionUnknown
-			case row.Gate != GateTime:
-				row.Change = ChangeNotGated
-			case float64(row.PAdjusted) > o.Alpha:
-				row.Change = ChangeNotSigCorrected
-			case !(math.Abs(d) > o.MinEffect):
-				row.Change = ChangeBelowMinEffect
-			case worse:
-				row.Change = ChangeRegression
-			default:
-				row.Change = ChangeImprovement
-			}
+// change is a row's change in a table whose unit is better as better.
+func change(row *Row, better string, o Options) string {
+	d := float64(row.DeltaPct)
+	worse := (better == Lower && d > 0) || (better == Higher && d < 0)
+	switch {
+	case row.Gate == GateCount:
+		switch {
+		case d == 0:
+			return ChangeNotSignificant
+		case !(math.Abs(d) > o.CountThreshold):
+			return ChangeBelowMinEffect
+		case worse:
+			return ChangeRegression
+		default:
+			return ChangeImprovement
 		}
+	case !row.Significant:
+		return ChangeNotSignificant
+	case better == "":
+		return ChangeDirectionUnknown
+	case row.Gate != GateTime:
+		return ChangeNotGated
+	case float64(row.PAdjusted) > o.Alpha:
+		return ChangeNotSigCorrected
+	case !(math.Abs(d) > o.MinEffect):
+		return ChangeBelowMinEffect
+	case worse:
+		return ChangeRegression
+	default:
+		return ChangeImprovement
 	}
 }
 

@@ -239,11 +239,15 @@ func (x *comparison) row(p pair, u, tu, better string) Row {
 	case isCount(old, new, u):
 		iOld, iNew := len(p.old.Values[u]), len(nv)
 		pass := perRunUnit(u)
-		if pass {
-			// One counting pass per run puts the same per-op
-			// figure on every sample, and -benchmem's figures
-			// hang on the b.N calibrated once per run: only
-			// runs are independent.
+		switch {
+		case passUnit(u):
+			// The counting pass gives a run K values per cell
+			// (segments or passes; one in runs from before),
+			// carried by its samples in turn.
+			iOld, iNew = p.old.passValues(), p.new.passValues()
+		case pass:
+			// -benchmem's figures hang on the b.N calibrated once
+			// per run: only runs are independent.
 			iOld, iNew = len(p.old.runIDs), len(p.new.runIDs)
 		}
 		row.Spread = countSpread(p.old.Values[u], nv, iOld, iNew, x.o)
@@ -251,7 +255,7 @@ func (x *comparison) row(p pair, u, tu, better string) Row {
 		case row.Spread.Deterministic, row.Spread.Separated:
 			row.Gate = GateCount
 		case pass && min(iOld, iNew) < MinCountSamples:
-			row.GateNote = fmt.Sprintf("%s, once per run: %d+%d run(s), and its spread from run to run can be judged from %d per side or more; shown, not gated",
+			row.GateNote = fmt.Sprintf("%s: %d+%d independent value(s), and its spread can be judged from %d per side or more; shown, not gated",
 				perRunWhy(u), iOld, iNew, MinCountSamples)
 		default:
 			row.GateNote = "a count that is not deterministic: shown with the statistics of time, not gated"

@@ -76,14 +76,14 @@ func perRunUnit(u string) bool { return passUnit(u) || u == "B/op" || u == "allo
 // perRunWhy says why u's figure is one per run.
 func perRunWhy(u string) string {
 	if passUnit(u) {
-		return "taken by the counting pass"
+		return "taken by the counting pass (bench run --counts), its values per run and cell set by run.json's counts.values"
 	}
-	return "its b.N is calibrated"
+	return "its b.N is calibrated once per run"
 }
 
 // passUnit says whether u is an event of the counting pass (bench run
-// --counts: result.CountEvents), taken once per run and cell, not per
-// repetition.
+// --counts: result.CountEvents), taken by an untimed pass per run and
+// cell, not per repetition.
 func passUnit(u string) bool {
 	e, ok := strings.CutSuffix(u, "/op")
 	return ok && slices.Contains(result.CountEvents, e)

@@ -4,8 +4,15 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/enclavebench/enclavebench/bench/host"
+	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runspec"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
 // countBench writes n samples of one cell whose time is lognormal with 20%
@@ -100,29 +107,56 @@ func TestSpreadPct(t *testing.T) {
 }
 
 // TestCountingPassNeedsPasses: the counting pass's events (instructions/op)
-// carry one figure per run on every sample, so their spread is judged over
-// runs: one run a side is shown, not gated, whatever the change; three runs
-// a side within the bound gate.
+// carry K values per run and cell (enclavebench-count-values; one in runs
+// from before), on the samples in turn, so their spread is judged over
+// those: one value a side is shown, not gated, whatever the change; three a
+// side within the bound gate, whether from three runs or from one run with
+// three values; a run with fewer samples than values has as many values as
+// samples.
 func TestCountingPassNeedsPasses(t *testing.T) {
-	side := func(runs int, instr float64, tag string) *Set {
+	side := func(runs, k, samples int, instr float64, tag string) *Set {
 		var b strings.Builder
 		for r := 0; r < runs; r++ {
 			fmt.Fprintf(&b, "enclavebench-run: %s-%d\n", tag, r)
-			for i := 0; i < 4; i++ {
-				fmt.Fprintf(&b, "BenchmarkX/size=S/mode=native 1000 %d ns/op %.6g instructions/op\n", 1000+i*100, instr*(1+0.001*float64(r)))
+			if k > 0 {
+				fmt.Fprintf(&b, "enclavebench-count-values: %d\n", k)
+			}
+			for i := 0; i < samples; i++ {
+				fmt.Fprintf(&b, "BenchmarkX/size=S/mode=native 1000 %d ns/op %.6g instructions/op\n", 1000+i*100, instr*(1+0.001*float64(r+i%max(k, 1))))
 			}
 		}
 		return mustRead(t, b.String(), tag)
 	}
-	one, _ := Compare(side(1, 1000, "a"), side(1, 1050, "b"), gate())
-	row := one.Tables[1].Rows[0]
-	if one.Tables[1].Unit != "instructions/op" || row.Gate != GateNone || !strings.Contains(row.GateNote, "1+1 run(s)") || len(one.Verdict.Regressions) != 0 {
-		t.Errorf("one pass a side: gate %q note %q regressions %+v: want shown, not gated", row.Gate, row.GateNote, one.Verdict.Regressions)
+	for _, c := range []struct {
+		name          string
+		runs, k, reps int
+		indep         int
+	}{
+		{"one run, one value", 1, 0, 4, 1},
+		{"one run, three values, two samples", 1, 3, 2, 2},
+		{"three runs, one value", 3, 0, 4, 3},
+		{"one run, three values", 1, 3, 4, 3},
+		{"two runs, three values", 2, 3, 4, 6},
+	} {
+		rep, err := Compare(side(c.runs, c.k, c.reps, 1000, "a"), side(c.runs, c.k, c.reps, 1050, "b"), gate())
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := rep.Tables[1].Rows[0]
+		if rep.Tables[1].Unit != "instructions/op" || row.Spread.IndependentOld != c.indep || row.Spread.IndependentNew != c.indep {
+			t.Errorf("%s: unit %s spread %+v, want %d independent values a side", c.name, rep.Tables[1].Unit, row.Spread, c.indep)
+			continue
+		}
+		if c.indep < MinCountSamples {
+			if row.Gate != GateNone || !strings.Contains(row.GateNote, fmt.Sprintf("%d+%d independent value(s)", c.indep, c.indep)) || len(rep.Verdict.Regressions) != 0 {
+				t.Errorf("%s: gate %q note %q regressions %+v: want shown, not gated", c.name, row.Gate, row.GateNote, rep.Verdict.Regressions)
+			}
+		} else if row.Gate != GateCount || rep.Verdict.ExitCode != ExitRegression {
+			t.Errorf("%s: gate %q spread %+v exit %d: want a count regression", c.name, row.Gate, row.Spread, rep.Verdict.ExitCode)
+		}
 	}
-	three, _ := Compare(side(3, 1000, "a"), side(3, 1050, "b"), gate())
-	row = three.Tables[1].Rows[0]
-	if row.Gate != GateCount || row.Spread.IndependentOld != 3 || three.Verdict.ExitCode != ExitRegression {
-		t.Errorf("three passes a side: gate %q spread %+v exit %d: want a count regression", row.Gate, row.Spread, three.Verdict.ExitCode)
+	if _, err := ReadBenchfmt(strings.NewReader("enclavebench-run: a\nenclavebench-count-values: 0\nBenchmarkX/size=S/mode=native 1000 1 ns/op\n"), "bad"); err == nil || !strings.Contains(err.Error(), "enclavebench-count-values") {
+		t.Errorf("enclavebench-count-values: 0 read with error %v, want it refused", err)
 	}
 }
 
@@ -178,5 +212,80 @@ func TestBenchmemPerRun(t *testing.T) {
 	}
 	if three.Verdict.ExitCode != ExitRegression {
 		t.Errorf("three runs a side that agree, B/op 96 -> 504: exit %d (%s), want a count regression", three.Verdict.ExitCode, three.Verdict.Summary)
+	}
+}
+
+// TestCountingPassValuesInDir: a result directory whose run.json says the
+// counting pass gave 3 values per cell (counts.values), on the samples in
+// turn, gates its instructions/op from one run a side, the shape of the
+// shipped workflow's single `bench run --baseline --counts`; the same
+// directories without counts.values (runs from before) do not; and
+// bench.txt carries the figure for readers of the file alone.
+func TestCountingPassValuesInDir(t *testing.T) {
+	write := func(dir, side string, k int, instr float64) {
+		t.Helper()
+		st, err := result.OpenStore(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		run := &result.Run{SchemaVersion: result.SchemaVersion, Facts: &result.Facts{}, ID: "ab", Status: "complete", Start: time.Unix(0, 0).UTC(),
+			Plan:  result.Plan{Spec: runspec.Spec{Workloads: []string{"a"}, Sizes: []string{"S"}, Modes: []string{"native"}, Profile: "quick", Reps: 6, Counts: true}},
+			Host:  host.Fingerprint{OS: "linux", Arch: "amd64"},
+			Build: &result.Build{Side: side, WorkloadBin: "/bin/" + side, SHA256: strings.Repeat("0", 64)}}
+		if k > 0 {
+			run.Counts = &result.Counts{Tool: "valgrind-test", Values: k}
+		}
+		if err := st.WriteRun(run); err != nil {
+			t.Fatal(err)
+		}
+		key := "A/size=S/mode=native"
+		for i := 0; i < 6; i++ {
+			perOp := instr * (1 + 0.001*float64(i%3))
+			s := &result.Sample{Cell: key, Attempt: 1, Workload: "a", Size: "S", Mode: "native", Rep: i, Iters: 1000, ElapsedNS: int64(1000 * (100 + i)), Time: time.Unix(0, 0).UTC(),
+				Values: []protocol.Value{{Value: float64(100 + i), Unit: "ns/op", Better: protocol.Lower}},
+				Events: map[string]int64{result.EventInstructions: int64(math.Round(perOp * 1000))}}
+			if err := st.AppendSample(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.AppendCell(&result.CellResult{Cell: key, Attempt: 1, Workload: "a", Size: "S", Mode: "native", Status: result.StatusOK, Samples: 6}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range []int{0, 3} {
+		dir := t.TempDir()
+		write(filepath.Join(dir, "base"), "base", k, 1000)
+		write(filepath.Join(dir, "new"), "new", k, 1020) // +2% instructions
+		old, new := loadBoth(t, filepath.Join(dir, "base"), filepath.Join(dir, "new"))
+		rep, err := Compare(old, new, gate())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var row *Row
+		for i, tb := range rep.Tables {
+			if tb.Unit == "instructions/op" {
+				row = &rep.Tables[i].Rows[0]
+			}
+		}
+		if row == nil {
+			t.Fatalf("counts.values %d: no instructions/op table", k)
+		}
+		want := max(k, 1)
+		if row.Spread.IndependentOld != want || (k == 3) != (row.Gate == GateCount) || (k == 3) != (rep.Verdict.ExitCode == ExitRegression) {
+			t.Errorf("counts.values %d: spread %+v gate %q exit %d (%s): want %d values a side, gated and flagged only with 3",
+				k, row.Spread, row.Gate, rep.Verdict.ExitCode, rep.Verdict.Summary, want)
+		}
+		var b strings.Builder
+		d, err := result.Load(filepath.Join(dir, "new"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := result.WriteBenchfmt(&b, &d.Run, d.Samples, nil); err != nil {
+			t.Fatal(err)
+		}
+		if has := strings.Contains(b.String(), "enclavebench-count-values: 3\n"); has != (k == 3) {
+			t.Errorf("counts.values %d: bench.txt has the config line: %v\n%s", k, has, b.String())
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
@@ -83,6 +84,10 @@ type Cell struct {
 	Flaws []string
 
 	runIDs map[string]bool
+	// runSamples counts the cell's samples per run, countValues the
+	// counting pass's independent values per counted cell of each run
+	// (absent: one): passValues.
+	runSamples, countValues map[string]int
 }
 
 // Unit is what a file says about a unit.
@@ -280,6 +285,7 @@ func fromSamples(d *result.Dir) (*Set, error) {
 			return nil, err
 		}
 		c.addRun(d.Run.ID)
+		c.addRunSamples(d.Run.ID, len(tc.Samples), d.Run.Counts.PerCellValues())
 		for _, u := range tc.Units {
 			for _, x := range tc.Values[u] {
 				if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -362,6 +368,14 @@ func ReadBenchfmt(r io.Reader, name string) (*Set, error) {
 				return nil, &InputError{name, fmt.Errorf("line %d: %v", line, err)}
 			}
 			c.addRun(rec.GetConfig("enclavebench-run"))
+			k := 1
+			if kv := rec.GetConfig(result.CountValuesConfig); kv != "" {
+				if k, err = strconv.Atoi(kv); err != nil || k < 1 {
+					_, line := rec.Pos()
+					return nil, &InputError{name, fmt.Errorf("line %d: %s: %q is not a number of values >= 1", line, result.CountValuesConfig, kv)}
+				}
+			}
+			c.addRunSamples(rec.GetConfig("enclavebench-run"), 1, k)
 			if side := rec.GetConfig(result.SideConfig); side != "" && !slices.Contains(s.Sides, side) {
 				s.Sides = append(s.Sides, side)
 			}
@@ -465,6 +479,30 @@ func (c *Cell) addRun(id string) {
 	c.Runs++
 }
 
+// addRunSamples adds n samples of run id, whose counted cells have k
+// independent values of each counting pass event.
+func (c *Cell) addRunSamples(id string, n, k int) {
+	if id == "" {
+		return
+	}
+	if c.runSamples == nil {
+		c.runSamples, c.countValues = map[string]int{}, map[string]int{}
+	}
+	c.runSamples[id] += n
+	c.countValues[id] = max(c.countValues[id], k)
+}
+
+// passValues is how many independent values of a counting pass event the
+// cell has: per run, its counting pass's values, or its samples when
+// fewer (they carry the values in turn).
+func (c *Cell) passValues() int {
+	n := 0
+	for id, k := range c.countValues {
+		n += min(k, c.runSamples[id])
+	}
+	return n
+}
+
 func (c *Cell) add(unit string, v float64) {
 	if _, ok := c.Values[unit]; !ok {
 		c.UnitOrder = append(c.UnitOrder, unit)
@@ -516,6 +554,9 @@ func Pool(label string, sets ...*Set) (*Set, error) {
 			}
 			for id := range c.runIDs {
 				oc.addRun(id)
+			}
+			for id, n := range c.runSamples {
+				oc.addRunSamples(id, n, c.countValues[id])
 			}
 			for _, f := range c.Flaws {
 				oc.Flaws = append(oc.Flaws, s.Label+": "+f)

@@ -201,8 +201,9 @@ type Spread struct {
 	// BoundPct is the largest spread of a deterministic count.
 	BoundPct float64 `json:"bound_pct"`
 	// IndependentOld and IndependentNew count the independent values the
-	// spread is judged from: samples, or for the counting pass's events
-	// (taken once per run) runs.
+	// spread is judged from: samples; for the counting pass's events the
+	// pass's values (run.json counts.values per run, at most the samples);
+	// for -benchmem's B/op and allocs/op runs.
 	IndependentOld int  `json:"independent_old"`
 	IndependentNew int  `json:"independent_new"`
 	Deterministic  bool `json:"deterministic"`

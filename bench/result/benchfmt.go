@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
@@ -33,6 +34,11 @@ const (
 	// the record) and says why; benchstat then tables them apart, and
 	// bench compare and export refuse them.
 	FlawConfig = "enclavebench-flaw"
+	// CountValuesConfig is how many independent per-op values of each
+	// counting pass event a counted cell of the run has (run.json
+	// counts.values), written when more than one: bench compare judges a
+	// count's spread over that many values per run.
+	CountValuesConfig = "enclavebench-count-values"
 )
 
 // SettingsText is the canonical text of a mode's recorded settings
@@ -78,6 +84,9 @@ func WriteBenchfmt(w io.Writer, run *Run, samples []Sample, flaws map[string]str
 	}
 	if run.Build != nil && run.Build.Side != "" {
 		cfg = append(cfg, benchfmt.Config{Key: SideConfig, Value: []byte(run.Build.Side), File: true})
+	}
+	if k := run.Counts.PerCellValues(); k > 1 {
+		cfg = append(cfg, benchfmt.Config{Key: CountValuesConfig, Value: []byte(strconv.Itoa(k)), File: true})
 	}
 
 	better := map[string]string{}

@@ -58,6 +58,21 @@ type Counts struct {
 	// Env is the environment the counted processes ran with beyond the
 	// cell's (GODEBUG settings).
 	Env []string `json:"env,omitempty"`
+	// Values is how many independent per-op values of each event a
+	// counted cell has (the counting pass's segments or passes, each on
+	// the samples whose rep modulo Values is its index); 0 in runs from
+	// before: one value, on every sample. A cell has all of them or no
+	// counts.
+	Values int `json:"values,omitempty"`
+}
+
+// PerCellValues is how many independent per-op values of each counting
+// pass event a counted cell of the run has (Values, at least 1).
+func (c *Counts) PerCellValues() int {
+	if c == nil || c.Values < 1 {
+		return 1
+	}
+	return c.Values
 }
 
 // Keys of a counted cell's Extra (cells.jsonl).

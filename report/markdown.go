@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/result"
@@ -250,6 +251,9 @@ func ratioText(g *Group) string {
 	s := fmtRatio(g.Baseline)
 	if g.Baseline.Against == AgainstPairs {
 		s += " of its measured base"
+		if g.Paired != nil && g.Paired.Pool != nil {
+			s = fmtRatio(g.Baseline) + " of the base pooled over " + strconv.Itoa(len(g.Paired.Pool.Cells)) + " sizes"
+		}
 		if b := stats.Summarize(g.ModelNative); b.N > 0 {
 			s += " " + textfmt.Figure(b.Center, g.Unit)
 		}

@@ -52,6 +52,9 @@ func Record(run *result.Run, cells []plan.Cell) *result.Facts {
 		case c.Footprint > 0:
 			cf.FootprintBytes = c.Footprint
 		}
+		if c.Spec.Parallelism != nil {
+			cf.Parallelism = c.Spec.Parallelism(c.Env(0))
+		}
 		for _, fig := range c.Spec.Figures {
 			if fig.Role != result.FigureScaling || fig.Count == nil {
 				continue

@@ -124,6 +124,9 @@ type CellFacts struct {
 	// Count is the value of the workload's scaling parameter resolved for
 	// the cell's size (threads=vcpus on 4 vCPUs: 4); 0 when none.
 	Count int `json:"count,omitempty"`
+	// Parallelism is how many goroutines run the workload's operations at
+	// once in the cell (workload.Spec.Parallelism); 0 when not declared.
+	Parallelism int `json:"parallelism,omitempty"`
 }
 
 // PrimaryUnit picks the headline unit of values: the first

@@ -88,3 +88,21 @@ func FuzzV1Values(f *testing.F) {
 		}
 	})
 }
+
+// TestAttachPools: a sample gets the pool run.json recorded for its cell
+// and attempt, nothing else does.
+func TestAttachPools(t *testing.T) {
+	d := &Dir{Run: Run{SimBases: []SimBase{{BaseNSPerOp: 1000, Cells: []SimBaseCell{{Cell: "a", Attempt: 2}, {Cell: "b", Attempt: 1}}}}},
+		Samples: []Sample{
+			{Cell: "a", Attempt: 2, Model: &Model{}}, // pooled
+			{Cell: "a", Attempt: 1, Model: &Model{}}, // another attempt
+			{Cell: "b", Attempt: 1},                  // not a sim sample
+			{Cell: "c", Attempt: 1, Model: &Model{}}, // no pool
+		}}
+	attachPools(d)
+	for i, want := range []bool{true, false, false, false} {
+		if got := d.Samples[i].Pool != nil; got != want {
+			t.Errorf("sample %d: pooled %v, want %v", i, got, want)
+		}
+	}
+}

@@ -240,6 +240,7 @@ func Load(dir string) (*Dir, error) {
 	if d.Facts.Sizes == nil {
 		d.Facts.Sizes = frozenSizes(d, cells)
 	}
+	attachPools(d)
 	return d, nil
 }
 
@@ -398,4 +399,30 @@ func MaxAttempts(samples []Sample, cells []CellResult) map[string]int {
 		m[c.Cell] = max(m[c.Cell], c.Attempt)
 	}
 	return m
+}
+
+// attachPools points each sample at the sim base pool run.json recorded
+// for its cell and attempt (Run.SimBases): readers then price its slowdown
+// over the base the run estimated, never one they would estimate today.
+func attachPools(d *Dir) {
+	type at struct {
+		cell    string
+		attempt int
+	}
+	pools := map[at]*SimBase{}
+	for i := range d.Run.SimBases {
+		p := &d.Run.SimBases[i]
+		for _, c := range p.Cells {
+			pools[at{c.Cell, c.Attempt}] = p
+		}
+	}
+	if len(pools) == 0 {
+		return
+	}
+	for i := range d.Samples {
+		s := &d.Samples[i]
+		if s.Model != nil {
+			s.Pool = pools[at{s.Cell, s.Attempt}]
+		}
+	}
 }

@@ -85,6 +85,9 @@ type Sample struct {
 	Time      time.Time         `json:"time"`
 	// Model is set for figures predicted by the sim mode.
 	Model *Model `json:"model,omitempty"`
+	// Pool is the sim base pool the run recorded for this sample's cell and
+	// attempt (Run.SimBases), attached by Load; nil when none was recorded.
+	Pool *SimBase `json:"-"`
 }
 
 // Model describes a predicted (not measured) figure of the sim mode.
@@ -200,6 +203,50 @@ type Run struct {
 	// measures (bench run --gotest); --resume rebuilds them and checks
 	// their SHA-256.
 	GoTest []GoTestBuild `json:"gotest,omitempty"`
+	// SimBases are the native bases the sim mode's slowdowns are over, each
+	// estimated across the cells of equal work and parallelism at several
+	// sizes (bench/sim/paired.Pools), recorded when the run (or a resume)
+	// ended. Runs from before they were recorded have none: their sim
+	// slowdowns are over each cell's own base.
+	SimBases []SimBase `json:"sim_bases,omitempty"`
+}
+
+// SimBase is one pool of sim cells that do the same work with the same
+// parallelism at different sizes: on one host their native time per
+// operation is one quantity, so it is estimated once, from all their
+// repetitions, and each cell's predicted slowdown is over it. A base that
+// strayed in one cell's process (host load) then moves no cell's slowdown
+// against its peers'.
+type SimBase struct {
+	// Method names the estimator ("median-per-op/v1": the median over
+	// every repetition of the pool's cells of base_ns / iters).
+	Method string `json:"method"`
+	// Workload, Params (canonical "k=v,k=v"), FootprintBytes and
+	// Parallelism are what the pooled cells share; Mode is theirs.
+	Workload       string `json:"workload"`
+	Params         string `json:"params,omitempty"`
+	Mode           string `json:"mode"`
+	FootprintBytes int64  `json:"footprint_bytes"`
+	Parallelism    int    `json:"parallelism"`
+	// BaseNSPerOp is the pooled base; BaseLoNSPerOp and BaseHiNSPerOp its
+	// 95% interval (bench/stats: the order statistics of the median).
+	BaseNSPerOp   float64 `json:"base_ns_per_op"`
+	BaseLoNSPerOp float64 `json:"base_lo_ns_per_op"`
+	BaseHiNSPerOp float64 `json:"base_hi_ns_per_op"`
+	// Pairs is the number of repetitions it was estimated from.
+	Pairs int `json:"pairs"`
+	// Cells are the pooled cells, each with the attempt whose samples were
+	// used and its own median base.
+	Cells []SimBaseCell `json:"cells"`
+}
+
+// SimBaseCell is one cell of a SimBase.
+type SimBaseCell struct {
+	Cell        string  `json:"cell"`
+	Size        string  `json:"size"`
+	Attempt     int     `json:"attempt"`
+	BaseNSPerOp float64 `json:"own_base_ns_per_op"`
+	Pairs       int     `json:"pairs"`
 }
 
 // GoTestBuild is one package's test binary of a --gotest run.

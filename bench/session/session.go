@@ -29,6 +29,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/runner"
 	"github.com/enclavebench/enclavebench/bench/runspec"
+	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/workloads/suite"
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
@@ -747,6 +748,16 @@ func execute(ctx context.Context, o Options, sides []*side, cells []plan.Cell, s
 			sd.run.Status = result.RunFailed
 		default:
 			sd.run.Status = result.RunComplete
+		}
+		if len(cells) > 0 {
+			// The sim cells' bases, estimated across sizes now that the
+			// cells have run (recorded: readers never re-estimate them).
+			d, err := result.Load(sd.dir)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			sd.run.SimBases = paired.Pools(d)
 		}
 		if err := stores[i].WriteRun(sd.run); err != nil {
 			errs = append(errs, err)

@@ -68,6 +68,7 @@ var Spec = &workload.Spec{
 	New:            newBench,
 	Footprint:      footprint,
 	FootprintParam: "dataset",
+	Parallelism:    workload.Serial,
 	Memory:         memory,
 }
 

@@ -39,7 +39,8 @@ var Spec = &workload.Spec{
 	Metrics: []workload.Metric{
 		{Unit: "ns/op", Better: protocol.Lower, Doc: "time to generate one remote report"},
 	},
-	New: newBench,
+	New:         newBench,
+	Parallelism: workload.Serial,
 }
 
 type bench struct {

@@ -43,7 +43,8 @@ var Spec = &workload.Spec{
 		{Unit: "ns/op", Better: protocol.Lower, Doc: "time per operation"},
 		{Unit: "MB/s", Better: protocol.Higher, Doc: "bytes hashed, sorted or encoded per second"},
 	},
-	New: newBench,
+	New:         newBench,
+	Parallelism: workload.Serial,
 }
 
 // Doc is the JSON document of the json task.

@@ -49,8 +49,9 @@ var Spec = &workload.Spec{
 		{Unit: "MB/s", Better: protocol.Higher, Doc: "bytes read or written per second"},
 		{Unit: "ns/op", Better: protocol.Lower, Doc: "time per block"},
 	},
-	New:       newBench,
-	Footprint: footprint,
+	New:         newBench,
+	Parallelism: workload.Serial,
+	Footprint:   footprint,
 }
 
 // footprint: a memfs file lives in enclave memory.

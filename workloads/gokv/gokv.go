@@ -60,6 +60,7 @@ var Spec = &workload.Spec{
 	New:            newBench,
 	Footprint:      footprint,
 	FootprintParam: "dataset",
+	Parallelism:    workload.Serial,
 }
 
 func footprint(env workload.Env) int64 {

@@ -53,6 +53,7 @@ var Spec = &workload.Spec{
 	New:            newBench,
 	Footprint:      footprint,
 	FootprintParam: "ws",
+	Parallelism:    workload.Serial,
 	Memory:         memory,
 }
 

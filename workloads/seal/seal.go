@@ -48,7 +48,8 @@ var Spec = &workload.Spec{
 		{Unit: "MB/s", Better: protocol.Higher, Doc: "plaintext bytes sealed or unsealed per second"},
 		{Unit: "ns/op", Better: protocol.Lower, Doc: "time per call"},
 	},
-	New: newBench,
+	New:         newBench,
+	Parallelism: workload.Serial,
 }
 
 // ErrNoEnclave is returned outside an enclave.

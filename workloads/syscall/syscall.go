@@ -32,8 +32,9 @@ var Spec = &workload.Spec{
 	Metrics: []workload.Metric{
 		{Unit: "ns/op", Better: protocol.Lower, Doc: "time per call"},
 	},
-	Figures: []workload.Figure{{Role: workload.FigureTransitions, Param: "call"}},
-	New:     newBench,
+	Figures:     []workload.Figure{{Role: workload.FigureTransitions, Param: "call"}},
+	New:         newBench,
+	Parallelism: workload.Serial,
 }
 
 type bench struct {

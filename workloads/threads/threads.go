@@ -46,7 +46,19 @@ var Spec = &workload.Spec{
 	},
 	Figures: []workload.Figure{{Role: workload.FigureScaling, Param: "threads",
 		Count: func(v string, env workload.Env) (int, error) { return ParseThreads(v, env.VCPUs) }}},
-	New: newBench,
+	New:         newBench,
+	Parallelism: parallelism,
+}
+
+// parallelism is the worker count while every worker has a vCPU; with more
+// workers than vCPUs their sharing of the CPUs depends on the size: not
+// declared (0).
+func parallelism(env workload.Env) int {
+	n, err := ParseThreads(env.Parameters["threads"], env.VCPUs)
+	if err != nil || n > env.VCPUs {
+		return 0
+	}
+	return n
 }
 
 // ParseThreads reads a worker count: "8", "vcpus", or "2xvcpus".

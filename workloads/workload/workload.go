@@ -79,7 +79,18 @@ type Spec struct {
 	// cell besides the standard ones (a user's Go benchmark: its test
 	// binary, full name and the cell's timeout, bench/gotest).
 	LaunchArgs func(params map[string]string, timeout time.Duration) []string
+	// Parallelism is how many goroutines run the workload's operations at
+	// once in env, when the operations are the same on every size (nil:
+	// not declared). Cells of equal parameters and parallelism do the same
+	// work at any size, so the sim mode estimates their native base across
+	// sizes (bench/sim/paired.Pools). The runtime's own threads (collector,
+	// sysmon) are not counted.
+	Parallelism func(env Env) int
 }
+
+// Serial is the Parallelism of a workload whose operations run on one
+// goroutine whatever the size.
+func Serial(Env) int { return 1 }
 
 // Memory is where a cell's memory lives inside an EGo enclave, whose heap
 // (enclave.json heapSize) serves both the Go heap and mmap. The two parts

@@ -20,6 +20,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/stats"
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
@@ -49,6 +50,9 @@ type Pair struct {
 	// Reconstructed: the sample predates the paired model; its base is
 	// its time less the emulation's, as the model then computed it.
 	Reconstructed bool
+	// OwnBaseNS is the repetition's own measured base when BaseNS is the
+	// pooled base the run recorded for its cell (Sample.Pool); 0 otherwise.
+	OwnBaseNS float64
 }
 
 // Slowdown is PredictedNS / BaseNS (>= 1).
@@ -72,6 +76,13 @@ func Of(s *result.Sample) (Pair, bool) {
 	if m.BaseNS > 0 {
 		p.BaseNS = float64(m.BaseNS)
 		p.PredictedNS = math.Max(float64(m.PredictedNS), p.BaseNS)
+		if pl := s.Pool; pl != nil && pl.BaseNSPerOp > 0 && s.Iters > 0 {
+			// The priced events stay the repetition's own; only the base
+			// they are set against is the pool's.
+			p.OwnBaseNS = p.BaseNS
+			p.BaseNS = pl.BaseNSPerOp * float64(s.Iters)
+			p.PredictedNS = p.BaseNS + (p.PredictedNS - p.OwnBaseNS)
+		}
 	} else {
 		// Written before the paired model: the base was the repetition's
 		// time less the emulation's cost, the prediction that plus the
@@ -102,6 +113,15 @@ func BaseValue(s *result.Sample, unit string) (float64, bool) {
 	if !p.Reconstructed {
 		for _, nv := range s.Model.Native {
 			if nv.Unit == unit {
+				if p.OwnBaseNS > 0 { // the pooled base, in unit
+					switch {
+					case nv.Better == protocol.Higher && strings.HasSuffix(unit, "/s"):
+						return nv.Value * p.OwnBaseNS / p.BaseNS, true
+					case unit == "ns/op":
+						return nv.Value * p.BaseNS / p.OwnBaseNS, true
+					}
+					return 0, false
+				}
 				return nv.Value, true
 			}
 		}
@@ -133,6 +153,9 @@ type Cell struct {
 	Reconstructed int
 	// Uncounted names what the prediction leaves out (result.Model.Uncounted).
 	Uncounted string
+	// Pool is the recorded base pool the pairs are over (result.SimBase);
+	// nil when each pair is over its own repetition's base.
+	Pool *result.SimBase
 	// MEEUpperBound is set when the memory-encryption part was priced from
 	// the counting pass's simulated LLC misses (no LLC-miss counter on the
 	// host): Cachegrind's cache has no prefetcher, so a sequential stream
@@ -165,6 +188,9 @@ func Summarize(samples []*result.Sample) Cell {
 		if u := s.Model.Uncounted; u != "" {
 			c.Uncounted = u
 		}
+		if p.OwnBaseNS > 0 {
+			c.Pool = s.Pool
+		}
 		if _, pmu := s.Events["llc_misses"]; p.PartNS[EventMEE] > 0 && !pmu && s.Events[result.EventLLMisses] > 0 {
 			c.MEEUpperBound = true
 		}
@@ -174,6 +200,17 @@ func Summarize(samples []*result.Sample) Cell {
 		return c
 	}
 	c.Slowdown = stats.Summarize(ratios)
+	if c.Pool != nil {
+		// Over a pooled base the pairs share one base: the interval must
+		// also hold the pooled median's own (its 95% interval, recorded).
+		lo, hi := poolRatios(samples, c.Pool.BaseHiNSPerOp), poolRatios(samples, c.Pool.BaseLoNSPerOp)
+		if len(lo) == c.N && len(hi) == c.N {
+			c.Slowdown.Lo = math.Min(c.Slowdown.Lo, stats.Summarize(lo).Lo)
+			c.Slowdown.Hi = math.Max(c.Slowdown.Hi, stats.Summarize(hi).Hi)
+		} else {
+			c.Slowdown.Lo, c.Slowdown.Hi = math.Inf(-1), math.Inf(1)
+		}
+	}
 	for _, part := range Parts {
 		if v := sum[part.Event]; v > 0 {
 			c.Parts = append(c.Parts, Part{Event: part.Event, Label: part.Label, Share: v / total})
@@ -181,6 +218,24 @@ func Summarize(samples []*result.Sample) Cell {
 	}
 	sort.SliceStable(c.Parts, func(i, j int) bool { return c.Parts[i].Share > c.Parts[j].Share })
 	return c
+}
+
+// poolRatios are the pairs' slowdowns over base ns per operation in place
+// of their pool's center; nil when base is not a positive number.
+func poolRatios(samples []*result.Sample, base float64) []float64 {
+	if !(base > 0) || math.IsInf(base, 0) {
+		return nil
+	}
+	var out []float64
+	for _, s := range samples {
+		p, ok := Of(s)
+		if !ok || p.OwnBaseNS == 0 {
+			continue
+		}
+		b := base * float64(s.Iters)
+		out = append(out, (b+p.PredictedNS-p.BaseNS)/b)
+	}
+	return out
 }
 
 // NoEvents says that nothing was counted in any pair: the prediction is
@@ -195,6 +250,9 @@ func (c Cell) Verdict() string {
 	n := strconv.Itoa(c.N) + " pairs"
 	if c.Uncounted != "" {
 		n += "; not counted: " + c.Uncounted
+	}
+	if c.Pool != nil {
+		n += "; " + PoolText(c.Pool)
 	}
 	if c.N == 0 {
 		return "not predicted"
@@ -216,7 +274,11 @@ func (c Cell) Verdict() string {
 	if c.MEEUpperBound {
 		n += "; memory encryption from simulated LLC misses without a prefetcher: an upper bound for sequential access"
 	}
-	return out + " predicted over its own base: " + strings.Join(parts, ", ") + " (" + n + ")"
+	over := " predicted over its own base: "
+	if c.Pool != nil {
+		over = " predicted over the pooled base: "
+	}
+	return out + over + strings.Join(parts, ", ") + " (" + n + ")"
 }
 
 // Share prints a share of the predicted extra time: "96%", "<1%".
@@ -240,3 +302,16 @@ func num(v float64) string {
 func FormatSlowdown(v float64) string { return num(v) }
 
 func finite(v float64) bool { return !math.IsInf(v, 0) && !math.IsNaN(v) }
+
+// PoolText says which base a pooled cell's slowdown is over: "base pooled
+// over 4 sizes of parallelism 1: 1.157µ sec/op, the median of 24
+// repetitions (the cells' own medians: 639.0n sec/op to 2.394µ sec/op)".
+func PoolText(p *result.SimBase) string {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, c := range p.Cells {
+		lo, hi = math.Min(lo, c.BaseNSPerOp), math.Max(hi, c.BaseNSPerOp)
+	}
+	return "base pooled over " + strconv.Itoa(len(p.Cells)) + " sizes of parallelism " + strconv.Itoa(p.Parallelism) + ": " +
+		textfmt.Figure(p.BaseNSPerOp, "ns/op") + ", the median of " + strconv.Itoa(p.Pairs) + " repetitions (the cells' own medians: " +
+		textfmt.Figure(lo, "ns/op") + " to " + textfmt.Figure(hi, "ns/op") + ")"
+}

@@ -19,8 +19,13 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/perf/benchfmt"
+	"golang.org/x/perf/benchunit"
+
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sim/paired"
+	"github.com/enclavebench/enclavebench/bench/textfmt"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
 // Key identifies a cell. Params is the canonical form of the parameters
@@ -43,6 +48,10 @@ type Key struct {
 	// recorded) and, for priced figures, the cost profile's content
 	// digest. Figures measured or priced otherwise are other cells.
 	Variant string
+	// Name is the benchmark name of a cell read from a file in the Go
+	// benchmark format, which has names only (AddBenchfmt); "" for cells
+	// of result directories, keyed by their records' fields.
+	Name string
 }
 
 // CanonicalParams is the Params of a Key for params.
@@ -61,16 +70,25 @@ type Cell struct {
 	// Name is the benchmark name (without "Benchmark") the cell's first
 	// record carries: Workload/param=value/.../size=S/mode=M.
 	Name string
-	// Dir is the directory of the first run added that holds the cell.
-	Dir string
+	// Dir is the directory of the first run added that holds the cell
+	// (the file's name for AddBenchfmt); Line is, in a file, the line of
+	// the cell's first result.
+	Dir  string
+	Line int
 	// Names are every record name pooled into the cell, sorted.
 	Names []string
 	// Params are the parameters; ParamOrder their declared order (the
 	// recorded facts).
 	Params     map[string]string
 	ParamOrder []string
-	// Runs are the IDs of the runs with samples in the cell, sorted.
-	Runs []string
+	// Runs are the IDs of the runs with samples in the cell, sorted;
+	// RunSamples counts its samples per run, and CountValues is, per run,
+	// how many independent values of each counting pass event a counted
+	// cell has (result.Counts.PerCellValues; bench.txt's
+	// enclavebench-count-values).
+	Runs        []string
+	RunSamples  map[string]int
+	CountValues map[string]int
 	// Samples are the selected samples, in the order they were read.
 	Samples []*result.Sample
 	// Units are the units of Values in order of first appearance: each
@@ -95,6 +113,17 @@ type Cell struct {
 	// with more vCPUs than host CPUs; CPUs is then the fewest CPUs it had.
 	Oversubscribed bool
 	CPUs           int
+	// Flaws say why the cell's values are suspect (result.Flaws; in a Go
+	// benchmark format file, its enclavebench-flaw configuration).
+	Flaws []string
+	// Settings are the recorded settings of the cell's mode
+	// (result.SettingsText), ProfileDigest the content digest of the cost
+	// profile that priced its figures; "" when none were recorded.
+	Settings, ProfileDigest string
+	// Priced is set when the cell's figures are a model's, priced by a
+	// cost profile: its samples carry a model, or the run recorded its
+	// mode's kind as a model.
+	Priced bool
 
 	names, runs map[string]bool
 }
@@ -122,6 +151,14 @@ type Table struct {
 	Outcomes []*Outcome
 	// Samples counts the samples in the table.
 	Samples int
+	// Runs, CPUs and Sides are the IDs of the runs added, the CPU models
+	// they ran on and the --baseline sides they were recorded as, in the
+	// order added.
+	Runs, CPUs, Sides []string
+	// Units holds what the inputs say of units: their direction
+	// ("better"; keyed by the unit as benchfmt tidies it), and in a Go
+	// benchmark format file whatever else its Unit lines say.
+	Units benchfmt.UnitMetadataMap
 
 	index map[Key]*Cell
 }
@@ -133,7 +170,9 @@ func (t *Table) Cell(k Key) *Cell { return t.index[k] }
 type Builder struct{ t *Table }
 
 // NewBuilder returns an empty builder.
-func NewBuilder() *Builder { return &Builder{t: &Table{index: map[Key]*Cell{}}} }
+func NewBuilder() *Builder {
+	return &Builder{t: &Table{index: map[Key]*Cell{}, Units: benchfmt.UnitMetadataMap{}}}
+}
 
 // Table returns the table built so far.
 func (b *Builder) Table() *Table { return b.t }
@@ -178,11 +217,19 @@ func key(d *result.Dir, origin, workload string, params map[string]string, size,
 
 // variant is Key.Variant of mode in d's run.
 func variant(d *result.Dir, mode string, priced bool) string {
-	v := result.SettingsText(d.Run.ModeSettings[mode])
-	if p := d.Run.Profile; priced && p != nil && p.Digest != "" {
-		v += ";profile-sha256=" + p.Digest
+	digest := ""
+	if p := d.Run.Profile; priced && p != nil {
+		digest = p.Digest
 	}
-	return v
+	return variantText(result.SettingsText(d.Run.ModeSettings[mode]), digest)
+}
+
+// variantText is Key.Variant of mode settings and a cost profile's digest.
+func variantText(settings, profileDigest string) string {
+	if profileDigest != "" {
+		return settings + ";profile-sha256=" + profileDigest
+	}
+	return settings
 }
 
 // cell returns the cell for k, creating it from a record of d named name.
@@ -194,6 +241,11 @@ func (b *Builder) cell(d *result.Dir, k Key, name string, params map[string]stri
 			Values: map[string][]float64{}, ModeFacts: ModeFacts(d, k.Mode), WorkloadFacts: wf, Facts: d.Facts.Cell(name),
 			names: map[string]bool{}, runs: map[string]bool{}}
 		c.SizeFacts, c.SizeKnown = d.Facts.Size(k.Size)
+		c.Settings = result.SettingsText(d.Run.ModeSettings[k.Mode])
+		if p := d.Run.Profile; p != nil && k.Profile != "" {
+			c.ProfileDigest = p.Digest
+		}
+		c.Priced = k.Profile != "" || c.ModeFacts.Kind == result.KindModel
 		b.t.index[k] = c
 		b.t.Cells = append(b.t.Cells, c)
 	}
@@ -208,12 +260,16 @@ func (b *Builder) cell(d *result.Dir, k Key, name string, params map[string]stri
 // AddDir adds the selected samples and latest outcomes of d to the table,
 // in the pool origin.
 func (b *Builder) AddDir(d *result.Dir, origin string) {
+	b.addRun(d)
 	byName := map[string]*Cell{}
 	for i := range d.Samples {
 		x := &d.Samples[i]
 		c := byName[x.Cell]
 		if c == nil {
 			c = b.cell(d, key(d, origin, x.Workload, x.Params, x.Size, x.Mode, x.Model != nil), x.Cell, x.Params)
+			if x.Model != nil {
+				c.Priced = true
+			}
 			byName[x.Cell] = c
 			if d.Run.ID != "" && !c.runs[d.Run.ID] {
 				c.runs[d.Run.ID] = true
@@ -222,6 +278,10 @@ func (b *Builder) AddDir(d *result.Dir, origin string) {
 			}
 		}
 		c.add(x)
+		c.addRunSample(d.Run.ID, d.Run.Counts.PerCellValues())
+		for _, v := range x.Values {
+			b.t.unit(v)
+		}
 		b.t.Samples++
 	}
 	for _, p := range d.Partial {
@@ -232,6 +292,12 @@ func (b *Builder) AddDir(d *result.Dir, origin string) {
 	for _, s := range d.Short {
 		if c := byName[s.Cell]; c != nil && s.Lost() {
 			c.Lost = true
+		}
+	}
+	flaws := result.Flaws(d)
+	for _, name := range slices.Sorted(maps.Keys(flaws)) {
+		if c := byName[name]; c != nil {
+			c.Flaws = append(c.Flaws, flaws[name])
 		}
 	}
 	names := slices.Sorted(maps.Keys(d.Cells))
@@ -259,6 +325,31 @@ func (b *Builder) AddDir(d *result.Dir, origin string) {
 	}
 }
 
+// addRun records the run of d: its ID, CPU model and side.
+func (b *Builder) addRun(d *result.Dir) {
+	t := b.t
+	if cpu := textfmt.OneLine(d.Run.Host.CPUModel); cpu != "" && !slices.Contains(t.CPUs, cpu) {
+		t.CPUs = append(t.CPUs, cpu)
+	}
+	if id := d.Run.ID; id != "" && !slices.Contains(t.Runs, id) {
+		t.Runs = append(t.Runs, id)
+	}
+	if bd := d.Run.Build; bd != nil && bd.Side != "" && !slices.Contains(t.Sides, bd.Side) {
+		t.Sides = append(t.Sides, bd.Side)
+	}
+}
+
+// unit records the direction of a figure's unit, keyed by the unit as
+// benchfmt.Reader keys them (tidied).
+func (t *Table) unit(v protocol.Value) {
+	if v.Unit == "ns/op" { // benchfmt knows ns/op
+		return
+	}
+	_, tidy := benchunit.Tidy(1, v.Unit)
+	k := benchfmt.UnitMetadataKey{Unit: tidy, Key: "better"}
+	t.Units[k] = &benchfmt.UnitMetadata{UnitMetadataKey: k, OrigUnit: v.Unit, Value: v.Better}
+}
+
 // add appends a sample's values: its figures, then its events per
 // operation, as bench.txt writes them.
 func (c *Cell) add(x *result.Sample) {
@@ -271,6 +362,19 @@ func (c *Cell) add(x *result.Sample) {
 			c.addValue(e+"/op", float64(n)/float64(x.Iters))
 		}
 	}
+}
+
+// addRunSample counts a sample of run id, whose counted cells have k
+// values of each counting pass event.
+func (c *Cell) addRunSample(id string, k int) {
+	if id == "" {
+		return
+	}
+	if c.RunSamples == nil {
+		c.RunSamples, c.CountValues = map[string]int{}, map[string]int{}
+	}
+	c.RunSamples[id]++
+	c.CountValues[id] = max(c.CountValues[id], k)
 }
 
 func (c *Cell) addValue(unit string, v float64) {

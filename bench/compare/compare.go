@@ -439,10 +439,8 @@ func models(side string, s *Set) []Model {
 	return out
 }
 
-// isSim says whether a cell holds sim predictions.
-func isSim(c *Cell) bool {
-	return c.Model != nil || c.Profile != "" || newMatcher(IgnoreMode).component(c.Key, IgnoreMode) == simMode
-}
+// isSim says whether a cell holds a model's predictions (sim's).
+func isSim(c *Cell) bool { return c.Model != nil || c.Profile != "" || c.Priced }
 
 // settingsDiff lists the settings of a (canonical "k=v,k=v") that b does
 // not have, or a whole when they share none.

@@ -10,11 +10,9 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
-	"golang.org/x/perf/benchunit"
 
 	"github.com/enclavebench/enclavebench/bench/cells"
 	"github.com/enclavebench/enclavebench/bench/result"
@@ -78,6 +76,9 @@ type Cell struct {
 	// ModelBase holds a sim cell's measured bases per unit (the values
 	// its predictions started from), one per sample.
 	ModelBase map[string][]float64
+	// Priced is set when the cell's figures are a model's (a sim
+	// prediction): its mode's recorded kind is a model (cells.Cell.Priced).
+	Priced bool
 	// Flaws say why the cell's values are suspect: they come from an
 	// attempt that failed or did not finish, or the cell's recorded sample
 	// count does not match the samples present. A gate refuses such cells.
@@ -227,11 +228,10 @@ func LoadDir(dir string) (*Set, error) {
 		// result.Load names the directory itself.
 		return nil, &InputError{dir, errors.New(strings.TrimPrefix(err.Error(), dir+": "))}
 	}
-	s, err := fromSamples(d)
+	s, err := fromTable(cells.FromDir(d), dir)
 	if err != nil {
 		return nil, &InputError{dir, err}
 	}
-	s.Label = dir
 	if len(s.Runs) == 0 && d.Run.ID != "" {
 		s.Runs = []string{d.Run.ID}
 	}
@@ -241,19 +241,14 @@ func LoadDir(dir string) (*Set, error) {
 			c.Runs = max(c.Runs, r)
 		}
 	}
-	if b := d.Run.Build; b != nil && b.Side != "" {
-		s.Sides = []string{b.Side}
-	}
 	for _, p := range d.Problems {
 		s.Warnings = append(s.Warnings, "left out: "+p.Error())
 	}
+	// The flaws of cells with values are the cells' (cells.Cell.Flaws).
 	flaws := result.Flaws(d)
 	for _, k := range slices.Sorted(maps.Keys(flaws)) {
-		why := flaws[k]
-		if c := s.index[k]; c != nil {
-			c.Flaws = append(c.Flaws, why)
-		} else {
-			s.Warnings = append(s.Warnings, k+": "+why)
+		if s.index[k] == nil {
+			s.Warnings = append(s.Warnings, k+": "+flaws[k])
 		}
 	}
 	if len(s.Cells) == 0 && len(s.NotRun) == 0 {
@@ -262,30 +257,35 @@ func LoadDir(dir string) (*Set, error) {
 	return s, nil
 }
 
-// fromSamples builds a set from the cells of a directory's table
-// (bench/cells): the values and units bench.txt would carry, without going
-// through text.
-func fromSamples(d *result.Dir) (*Set, error) {
-	s := newSet(d.Path)
-	if cpu := textfmt.OneLine(d.Run.Host.CPUModel); cpu != "" {
-		s.CPUs = append(s.CPUs, cpu)
-	}
-	if d.Run.ID != "" {
-		s.Runs = append(s.Runs, d.Run.ID)
-	}
-	t := cells.FromDir(d)
-	md := benchfmt.UnitMetadataMap{}
+// fromTable builds a set from the cells of a table (bench/cells), whatever
+// it was read from: a result directory, or a file in the Go benchmark
+// format (a cell's name, its values by unit, its runs, flaws and variant;
+// a directory's cells also their sim pairs and the cells without values).
+func fromTable(t *cells.Table, label string) (*Set, error) {
+	s := newSet(label)
+	s.CPUs = append(s.CPUs, t.CPUs...)
+	s.Runs = append(s.Runs, t.Runs...)
+	s.Sides = append(s.Sides, t.Sides...)
 	for _, tc := range t.Cells {
-		v := variant{settings: result.SettingsText(d.Run.ModeSettings[tc.Mode])}
-		if p := d.Run.Profile; p != nil && tc.Predicted() { // priced by the run's cost profile
-			v.profile, v.profileSHA = tc.Profile, p.Digest
-		}
-		c, err := s.cell(tc.Name, v)
+		c, err := s.cell(tc.Name, variant{profile: tc.Profile, profileSHA: tc.ProfileDigest, settings: tc.Settings})
 		if err != nil {
+			if tc.Line > 0 {
+				err = fmt.Errorf("line %d: %w", tc.Line, err)
+			}
 			return nil, err
 		}
-		c.addRun(d.Run.ID)
-		c.addRunSamples(d.Run.ID, len(tc.Samples), d.Run.Counts.PerCellValues())
+		c.Priced = c.Priced || tc.Priced
+		for _, id := range tc.Runs {
+			c.addRun(id)
+		}
+		for _, id := range slices.Sorted(maps.Keys(tc.RunSamples)) {
+			c.addRunSamples(id, tc.RunSamples[id], tc.CountValues[id])
+		}
+		for _, f := range tc.Flaws {
+			if !slices.Contains(c.Flaws, f) {
+				c.Flaws = append(c.Flaws, f)
+			}
+		}
 		for _, u := range tc.Units {
 			for _, x := range tc.Values[u] {
 				if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -295,16 +295,6 @@ func fromSamples(d *result.Dir) (*Set, error) {
 			}
 			if _, ok := s.Units[u]; !ok {
 				s.Units[u] = Unit{Name: u}
-			}
-		}
-		for _, x := range tc.Samples {
-			for _, v := range x.Values {
-				if v.Unit != "ns/op" { // benchfmt knows ns/op
-					// Keyed by the tidied unit, as benchfmt.Reader keys them.
-					_, tidy := benchunit.Tidy(1, v.Unit)
-					k := benchfmt.UnitMetadataKey{Unit: tidy, Key: "better"}
-					md[k] = &benchfmt.UnitMetadata{UnitMetadataKey: k, OrigUnit: v.Unit, Value: v.Better}
-				}
 			}
 		}
 		if tc.Predicted() {
@@ -320,7 +310,7 @@ func fromSamples(d *result.Dir) (*Set, error) {
 			}
 		}
 	}
-	s.setUnits(md)
+	s.setUnits(t.Units)
 	for _, o := range t.Outcomes {
 		if !o.Sampled {
 			s.NotRun = append(s.NotRun, NotRun{Cell: o.Cell, Status: o.Status, Reason: o.Reason})
@@ -329,79 +319,19 @@ func fromSamples(d *result.Dir) (*Set, error) {
 	return s, nil
 }
 
-// simMode is the mode whose figures a cost profile prices.
-const simMode = "sim"
-
-// ReadBenchfmt reads values in the Go benchmark format. Lines that are not
+// ReadBenchfmt reads values in the Go benchmark format into the cell
+// table (cells.Builder.AddBenchfmt) and a set from it. Lines that are not
 // benchmark, unit or configuration lines are ignored, as benchstat does; a
 // malformed benchmark line or a value that is not finite is an error.
 func ReadBenchfmt(r io.Reader, name string) (*Set, error) {
-	s := newSet(name)
-	rd := benchfmt.NewReader(r, name)
-	modes := newMatcher(IgnoreMode)
-	runs := map[string]bool{}
-	for rd.Scan() {
-		switch rec := rd.Result().(type) {
-		case *benchfmt.SyntaxError:
-			return nil, &InputError{name, fmt.Errorf("line %d: %s", rec.Line, rec.Msg)}
-		case *benchfmt.Result:
-			key := string(rec.Name)
-			if key == "" {
-				_, line := rec.Pos()
-				return nil, &InputError{name, fmt.Errorf("line %d: benchmark without a name", line)}
-			}
-			if cpu := rec.GetConfig("cpu"); cpu != "" && !slices.Contains(s.CPUs, cpu) {
-				s.CPUs = append(s.CPUs, cpu)
-			}
-			if id := rec.GetConfig("enclavebench-run"); id != "" && !runs[id] {
-				runs[id] = true
-				s.Runs = append(s.Runs, id)
-			}
-			mode := modes.component(key, IgnoreMode)
-			v := variant{settings: rec.GetConfig(result.ModeSettingsConfig + mode)}
-			if mode == simMode {
-				v.profile, v.profileSHA = rec.GetConfig("cost-profile"), rec.GetConfig("cost-profile-sha256")
-			}
-			c, err := s.cell(key, v)
-			if err != nil {
-				_, line := rec.Pos()
-				return nil, &InputError{name, fmt.Errorf("line %d: %v", line, err)}
-			}
-			c.addRun(rec.GetConfig("enclavebench-run"))
-			k := 1
-			if kv := rec.GetConfig(result.CountValuesConfig); kv != "" {
-				if k, err = strconv.Atoi(kv); err != nil || k < 1 {
-					_, line := rec.Pos()
-					return nil, &InputError{name, fmt.Errorf("line %d: %s: %q is not a number of values >= 1", line, result.CountValuesConfig, kv)}
-				}
-			}
-			c.addRunSamples(rec.GetConfig("enclavebench-run"), 1, k)
-			if side := rec.GetConfig(result.SideConfig); side != "" && !slices.Contains(s.Sides, side) {
-				s.Sides = append(s.Sides, side)
-			}
-			if f := rec.GetConfig(result.FlawConfig); f != "" && !slices.Contains(c.Flaws, f) {
-				c.Flaws = append(c.Flaws, f)
-			}
-			for _, v := range rec.Values {
-				unit, val := v.Unit, v.Value
-				if v.OrigUnit != "" {
-					unit, val = v.OrigUnit, v.OrigValue
-				}
-				if math.IsNaN(val) || math.IsInf(val, 0) {
-					_, line := rec.Pos()
-					return nil, &InputError{name, fmt.Errorf("line %d: %s: value %v %s is not a finite number", line, key, val, unit)}
-				}
-				c.add(unit, val)
-				if _, ok := s.Units[unit]; !ok {
-					s.Units[unit] = Unit{Name: unit}
-				}
-			}
-		}
-	}
-	if err := rd.Err(); err != nil {
+	b := cells.NewBuilder()
+	if err := b.AddBenchfmt(r, name); err != nil {
 		return nil, &InputError{name, err}
 	}
-	s.setUnits(rd.Units())
+	s, err := fromTable(b.Table(), name)
+	if err != nil {
+		return nil, &InputError{name, err}
+	}
 	return s, nil
 }
 
@@ -552,6 +482,7 @@ func Pool(label string, sets ...*Set) (*Set, error) {
 			if err != nil {
 				return nil, &InputError{label, err}
 			}
+			oc.Priced = oc.Priced || c.Priced
 			for id := range c.runIDs {
 				oc.addRun(id)
 			}

@@ -82,6 +82,11 @@ func WriteBenchfmt(w io.Writer, run *Run, samples []Sample, flaws map[string]str
 	for _, m := range slices.Sorted(maps.Keys(run.ModeSettings)) {
 		cfg = append(cfg, benchfmt.Config{Key: ModeSettingsConfig + m, Value: []byte(SettingsText(run.ModeSettings[m])), File: true})
 	}
+	if f := run.Facts; f != nil {
+		for _, m := range slices.Sorted(maps.Keys(f.Modes)) {
+			cfg = append(cfg, benchfmt.Config{Key: ModeKindConfig + m, Value: []byte(f.Modes[m].Kind), File: true})
+		}
+	}
 	if run.Build != nil && run.Build.Side != "" {
 		cfg = append(cfg, benchfmt.Config{Key: SideConfig, Value: []byte(run.Build.Side), File: true})
 	}
@@ -131,4 +136,27 @@ func WriteBenchfmt(w io.Writer, run *Run, samples []Sample, flaws map[string]str
 		}
 	}
 	return nil
+}
+
+// ModeKindConfig prefixes the configuration key of a mode's kind in the Go
+// benchmark format ("mode-kind-sim: model"; run.json facts.modes), so that
+// a reader of bench.txt knows which cells a cost profile priced without
+// knowing the modes.
+const ModeKindConfig = "mode-kind-"
+
+// frozenModelMode is the one mode whose figures a cost profile priced in
+// files written before they recorded their modes' kinds (ModeKindConfig):
+// a frozen fact, like those of schema 1 (factsv1.go), never to follow the
+// modes of today.
+const frozenModelMode = "sim"
+
+// PricedMode says whether a cost profile priced the figures of mode in a
+// Go benchmark format file whose configuration config returns: its
+// recorded kind (ModeKindConfig) is a model, or, where the file records
+// none, mode is the model mode of files of that time.
+func PricedMode(mode string, config func(key string) string) bool {
+	if k := config(ModeKindConfig + mode); k != "" {
+		return ModeKind(k) == KindModel
+	}
+	return mode == frozenModelMode
 }

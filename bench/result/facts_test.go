@@ -3,6 +3,7 @@ package result
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -103,6 +104,40 @@ func TestAttachPools(t *testing.T) {
 	for i, want := range []bool{true, false, false, false} {
 		if got := d.Samples[i].Pool != nil; got != want {
 			t.Errorf("sample %d: pooled %v, want %v", i, got, want)
+		}
+	}
+}
+
+// TestPricedMode: bench.txt records each mode's kind, and a reader of it
+// learns from them which cells a cost profile priced; files from before
+// the kinds were recorded read through the frozen fact (sim).
+func TestPricedMode(t *testing.T) {
+	run := &Run{ID: "r", Facts: &Facts{Modes: map[string]ModeFacts{"native": {Kind: KindMeasured}, "toy": {Kind: KindModel}}}}
+	var b strings.Builder
+	x := Sample{Cell: "X/size=S/mode=toy", Workload: "x", Size: "S", Mode: "toy", Iters: 1,
+		Values: []protocol.Value{{Value: 1, Unit: "ns/op", Better: protocol.Lower}}}
+	if err := WriteBenchfmt(&b, run, []Sample{x}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg := map[string]string{}
+	for _, l := range strings.Split(b.String(), "\n") {
+		if k, v, ok := strings.Cut(l, ": "); ok {
+			cfg[k] = v
+		}
+	}
+	get := func(k string) string { return cfg[k] }
+	none := func(string) string { return "" }
+	for _, c := range []struct {
+		mode   string
+		config func(string) string
+		want   bool
+	}{
+		{"toy", get, true}, {"native", get, false},
+		{"sim", get, true}, // no kind recorded for it (an older file concatenated after): frozen
+		{"sim", none, true}, {"toy", none, false}, {"native", none, false},
+	} {
+		if got := PricedMode(c.mode, c.config); got != c.want {
+			t.Errorf("PricedMode(%s) = %v, want %v (config %v)", c.mode, got, c.want, cfg)
 		}
 	}
 }

@@ -108,6 +108,9 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("give exactly one of --k8s (Kubernetes Jobs) or --ssh HOSTS")
 	}
 	spec, err := o.spec.Spec()
+	if err == nil {
+		err = spec.Validate() // before the per-size plans, for one message naming the flag
+	}
 	if err != nil {
 		return usageError{err}
 	}

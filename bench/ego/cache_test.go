@@ -15,6 +15,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/runner"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 )
 
 // appendByte appends one byte to path, keeping its mode.
@@ -157,7 +158,7 @@ func TestCacheRebuildsDamagedEntries(t *testing.T) {
 	}
 	ctx := context.Background()
 	cells := []plan.Cell{testCell(t, "read", "DC2s_v2", mode.SGX)}
-	rc := &runner.Config{Reps: 2, Warmup: 0, MinTime: time.Millisecond, Timeout: 2 * time.Minute, ScratchDir: scratch}
+	rc := &runner.Config{Spec: runspec.Spec{Reps: 2, Warmup: new(0), MinTimeNS: int64(time.Millisecond), TimeoutNS: int64(2 * time.Minute)}, ScratchDir: scratch}
 	launches := []mode.Launch{rc.Launch(cells[0], "")}
 	prepare := func(t *testing.T) *Mode {
 		t.Helper()

@@ -180,11 +180,12 @@ func TestHeapQuickSuite(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, HostMem: 64 << 30, Spec: runspec.Spec{
+	run, err := plan.Resolve(plan.Request{Registry: suite.Workloads, HostMem: 64 << 30, Spec: runspec.Spec{
 		Workloads: names, Sizes: []string{"dcsv2"}, Modes: []string{mode.EGoSim}, Profile: "quick", Seed: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cells := run.Cells
 	var lines []string
 	for _, c := range cells {
 		h := HeapMB(c.Memory)

@@ -14,6 +14,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/runner"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
@@ -140,7 +141,7 @@ func TestStandInEndToEnd(t *testing.T) {
 		testCell(t, "clock", "DC2s_v2", mode.SGX), // same enclave configuration as the first
 		testCell(t, "read", "DC4s_v2", mode.SGX),  // 4 vCPUs: another configuration
 	}
-	rc := &runner.Config{Reps: 2, Warmup: 0, MinTime: time.Millisecond, Timeout: 2 * time.Minute, ScratchDir: scratch}
+	rc := &runner.Config{Spec: runspec.Spec{Reps: 2, Warmup: new(0), MinTimeNS: int64(time.Millisecond), TimeoutNS: int64(2 * time.Minute)}, ScratchDir: scratch}
 	launches := func(cells []plan.Cell) []mode.Launch {
 		var ls []mode.Launch
 		for _, c := range cells {
@@ -176,8 +177,8 @@ func TestStandInEndToEnd(t *testing.T) {
 		t.Helper()
 		crs := runCells(t, ctx, rc, md, cells)
 		for _, cr := range crs {
-			if cr.Status == result.StatusOK && cr.Samples != rc.Reps {
-				t.Errorf("%s: %d samples, want %d", cr.Cell, cr.Samples, rc.Reps)
+			if cr.Status == result.StatusOK && cr.Samples != rc.Spec.Reps {
+				t.Errorf("%s: %d samples, want %d", cr.Cell, cr.Samples, rc.Spec.Reps)
 			}
 		}
 		return crs

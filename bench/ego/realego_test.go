@@ -17,6 +17,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/runner"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/workload"
@@ -86,7 +87,7 @@ func TestRealEGo(t *testing.T) {
 		realCell(t, "seal", "DC2s_v2", 0, "bytes", "4KiB", "op", "seal"),
 		realCell(t, "attest", "DC2s_v2", 0),
 	}
-	rc := &runner.Config{Reps: 2, Warmup: 0, MinTime: 20 * time.Millisecond, Timeout: 3 * time.Minute, ScratchDir: scratch}
+	rc := &runner.Config{Spec: runspec.Spec{Reps: 2, Warmup: new(0), MinTimeNS: int64(20 * time.Millisecond), TimeoutNS: int64(3 * time.Minute)}, ScratchDir: scratch}
 	var launches []mode.Launch
 	for _, c := range cells {
 		launches = append(launches, rc.Launch(c, ""))

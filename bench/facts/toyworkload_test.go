@@ -43,16 +43,17 @@ func TestToyWorkloadFacts(t *testing.T) {
 	t.Cleanup(func() { delete(suite.Workloads, toy.Name) })
 
 	spec := runspec.Spec{Workloads: []string{"toy"}, Sizes: []string{"DC1s_v2"}, Modes: []string{"native", "sim"}, Profile: "quick", Seed: 1}
-	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Spec: spec})
+	run, err := plan.Resolve(plan.Request{Registry: suite.Workloads, Spec: spec})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cells := run.Cells
 	if len(cells) != 4 { // kib 4, 64 x where host x 2 modes
 		t.Fatalf("%d cells, want 4", len(cells))
 	}
 	bad := spec
 	bad.Overrides = map[string][]string{"toy.kib": {"100"}}
-	if _, err := plan.Expand(plan.Request{Registry: suite.Workloads, Spec: bad}); err == nil || !strings.Contains(err.Error(), "(valid: 1..64)") {
+	if _, err := plan.Resolve(plan.Request{Registry: suite.Workloads, Spec: bad}); err == nil || !strings.Contains(err.Error(), "(valid: 1..64)") {
 		t.Errorf("toy.kib=100: error %v, want one naming the valid range", err)
 	}
 

@@ -46,20 +46,19 @@ func RunArgs(spec runspec.Spec, size sizes.Size, out string) []string {
 }
 
 // Expand plans spec for one size as `bench run` will, on a host with the
-// size's memory, so that a bad workload, parameter or mode is reported at
-// plan time and the cells can be counted and sized. The profile fills in
-// what spec leaves to it.
+// size's memory (plan.Resolve), so that a bad workload, parameter or mode
+// is reported at plan time and the cells can be counted and sized. The
+// profile fills in what spec leaves to it.
 func Expand(spec runspec.Spec, size sizes.Size) ([]plan.Cell, runspec.Spec, error) {
 	spec.Sizes = []string{size.Name}
 	if spec.Seed == 0 {
 		spec.Seed = 1 // the count and the sizes do not depend on the order
 	}
-	spec, err := plan.Resolve(suite.Workloads, spec)
+	run, err := plan.Resolve(plan.Request{Registry: suite.Workloads, Spec: spec, OnSize: true})
 	if err != nil {
 		return nil, spec, err
 	}
-	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Spec: spec, HostMem: size.MemBytes()})
-	return cells, spec, err
+	return run.Cells, run.Spec, nil
 }
 
 // UsesSGX tells whether a run needs SGX hardware (a mode that needs SGX).

@@ -74,26 +74,96 @@ func (c Cell) Env(hostMem int64) workload.Env {
 	}
 }
 
-// Request is what to expand: a resolved run spec (see Resolve).
+// Request is what to resolve: a run spec as its user asked for it (flags,
+// a calibration, a fleet plan), or as run.json recorded it (Stored).
 type Request struct {
+	// Registry is the workloads the spec may name (see Prepare).
 	Registry workload.Registry
 	Spec     runspec.Spec
-	HostMem  int64
+	// Stored marks run.json's plan (--resume): resolved when the run
+	// started, it is checked complete and expanded as it is; nothing is
+	// filled in again (its footprints' overrides are in it already).
+	Stored bool
+	// Prepare, when set, completes the validated spec with what depends on
+	// the host and on chance (the modes "auto" picks, a random seed, the
+	// --gotest packages) before it is resolved, and returns the workloads
+	// it may name (nil: Registry). Its error is returned as it is.
+	Prepare func(*runspec.Spec) (workload.Registry, error)
+	// HostMem is the memory of the host the cells run on (workloads refuse
+	// what cannot fit); with OnSize, each cell runs on a VM of its size (a
+	// fleet plan) and HostMem is not used.
+	HostMem int64
+	OnSize  bool
 }
 
-// Resolve fills in what s leaves to its profile (repetitions, warmup,
-// minimum time, timeout), selects its sizes by name, lists the workloads
-// it runs and adds the overrides its footprints set (the resolved spec
-// keeps Footprints as the record of the request). Modes ("auto") and the seed are the caller's: they
-// depend on the host and on chance.
-func Resolve(reg workload.Registry, s runspec.Spec) (runspec.Spec, error) {
-	if err := s.Validate(); err != nil {
-		return s, err
+// Run is a resolved run: what a spec asks for, validated once, with
+// everything filled in.
+type Run struct {
+	// Spec has every field set but the seed and modes of a request
+	// without Prepare: run.json's plan.
+	Spec    runspec.Spec
+	Profile Profile
+	Sizes   []sizes.Size
+	// Cells are the cells of the run in their randomised order.
+	Cells []Cell
+}
+
+// Resolve validates a request's spec (runspec.Spec.Validate; a stored
+// one, ValidateResolved) and resolves it: the profile fills in what the
+// spec leaves to it (repetitions, warmup, minimum time, timeout), its size
+// selectors become the sizes they select, an empty workload list the
+// registry's, its footprints the overrides they set (the resolved spec
+// keeps Footprints as the record of the request), and its cells are
+// expanded and validated against the workloads and put in the seed's
+// order. Every error names what is valid, before anything runs.
+func Resolve(r Request) (*Run, error) {
+	s := r.Spec
+	if r.Stored {
+		if err := s.ValidateResolved(); err != nil {
+			return nil, fmt.Errorf("run.json's plan cannot be replayed: %v", err)
+		}
+	} else if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	reg := r.Registry
+	if r.Prepare != nil {
+		prepared, err := r.Prepare(&s)
+		if err != nil {
+			return nil, err
+		}
+		if prepared != nil {
+			reg = prepared
+		}
 	}
 	prof, err := LookupProfile(s.Profile)
 	if err != nil {
-		return s, err
+		return nil, err
 	}
+	run := &Run{Profile: prof}
+	if !r.Stored {
+		if s, err = fill(reg, s, prof); err != nil {
+			return nil, err
+		}
+	}
+	if run.Sizes, err = SelectSizes(s.Sizes); err != nil {
+		return nil, err
+	}
+	s.Sizes = nil
+	for _, z := range run.Sizes {
+		s.Sizes = append(s.Sizes, z.Name)
+	}
+	run.Spec = s
+	if run.Cells, err = expand(reg, run, r); err != nil {
+		if r.Stored {
+			return nil, fmt.Errorf("the plan no longer expands: %v", err)
+		}
+		return nil, err
+	}
+	return run, nil
+}
+
+// fill completes a request from its profile and registry.
+func fill(reg workload.Registry, s runspec.Spec, prof Profile) (runspec.Spec, error) {
 	if s.Reps == 0 {
 		s.Reps = prof.Reps
 	}
@@ -118,14 +188,6 @@ func Resolve(reg workload.Registry, s runspec.Spec) (runspec.Spec, error) {
 		if s.Overrides, err = FootprintOverrides(reg, s.Workloads, fp, s.Overrides); err != nil {
 			return s, err
 		}
-	}
-	sz, err := SelectSizes(s.Sizes)
-	if err != nil {
-		return s, err
-	}
-	s.Sizes = nil
-	for _, z := range sz {
-		s.Sizes = append(s.Sizes, z.Name)
 	}
 	if len(s.Workloads) == 0 {
 		s.Workloads = reg.Names()
@@ -153,21 +215,9 @@ func SelectSizes(sel []string) ([]sizes.Size, error) {
 	return sizes.Select(strings.Join(sel, ","))
 }
 
-// Expand returns the cells of r in a randomised order. Every error names
-// what is valid, and is returned before anything runs.
-func Expand(r Request) ([]Cell, error) {
-	s := r.Spec
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	prof, err := LookupProfile(s.Profile)
-	if err != nil {
-		return nil, err
-	}
-	selected, err := SelectSizes(s.Sizes)
-	if err != nil {
-		return nil, err
-	}
+// expand returns the cells of a resolved run in its seed's order.
+func expand(reg workload.Registry, run *Run, r Request) ([]Cell, error) {
+	s := run.Spec
 	if len(s.Modes) == 0 {
 		return nil, fmt.Errorf("no modes selected (valid: %s)", strings.Join(mode.Names(), ", "))
 	}
@@ -178,92 +228,116 @@ func Expand(r Request) ([]Cell, error) {
 	}
 	names := s.Workloads
 	if len(names) == 0 {
-		names = r.Registry.Names()
+		names = reg.Names()
 	}
 	specs := make([]*workload.Spec, 0, len(names))
 	seen := map[string]bool{}
 	for _, n := range names {
-		s, err := r.Registry.Lookup(n)
+		ws, err := reg.Lookup(n)
 		if err != nil {
 			return nil, err
 		}
 		if !seen[n] {
-			specs = append(specs, s)
+			specs = append(specs, ws)
 			seen[n] = true
 		}
 	}
-	for key := range s.Overrides {
-		w, p, ok := strings.Cut(key, ".")
-		if !ok {
-			return nil, fmt.Errorf("--param %q: want workload.parameter=v1,v2", key)
-		}
-		s, err := r.Registry.Lookup(w)
-		if err != nil {
-			return nil, fmt.Errorf("--param %s: %v", key, err)
-		}
-		if _, ok := s.Param(p); !ok {
-			return nil, fmt.Errorf("--param %s: workload %s has no parameter %q (valid: %s)", key, w, p, strings.Join(s.ParamNames(), ", "))
-		}
-		if !seen[w] {
-			return nil, fmt.Errorf("--param %s: workload %s is not selected (add it to --workloads)", key, w)
-		}
+	if err := checkOverrides(reg, s.Overrides, seen); err != nil {
+		return nil, err
 	}
 	var cells []Cell
-	for _, s := range specs {
-		grids := make([][]string, len(s.Params))
-		for i, p := range s.Params {
-			g := p.Quick
-			if prof.Full {
-				g = p.Full
-			}
-			if o, ok := r.Spec.Overrides[s.Name+"."+p.Name]; ok {
-				g = o
-			}
-			if len(g) == 0 {
-				return nil, fmt.Errorf("%s.%s: empty grid", s.Name, p.Name)
-			}
-			grids[i] = g
-		}
-		combos := product(grids)
-		if s.Combos != nil {
-			combos = combos[:0]
-			for _, c := range s.Combos {
-				if inGrids(c, grids) {
-					combos = append(combos, c)
-				}
-			}
-			if len(combos) == 0 {
-				return nil, fmt.Errorf("%s: no sub-benchmark has the --param values given", s.Name)
-			}
+	for _, ws := range specs {
+		combos, err := combos(ws, s.Overrides, run.Profile.Full)
+		if err != nil {
+			return nil, err
 		}
 		for _, combo := range combos {
 			params := map[string]string{}
-			for i, p := range s.Params {
+			for i, p := range ws.Params {
 				params[p.Name] = combo[i]
 			}
-			for _, sz := range selected {
-				for _, m := range r.Spec.Modes {
+			for _, sz := range run.Sizes {
+				hostMem := r.HostMem
+				if r.OnSize {
+					hostMem = sz.MemBytes()
+				}
+				for _, m := range s.Modes {
 					c := Cell{
-						Cell:     result.Cell{Workload: s.Name, Params: params, Size: sz.Name, Mode: m, ParamOrder: s.ParamNames()},
-						Spec:     s,
+						Cell:     result.Cell{Workload: ws.Name, Params: params, Size: sz.Name, Mode: m, ParamOrder: ws.ParamNames()},
+						Spec:     ws,
 						SizeInfo: sz,
 					}
-					env := c.Env(r.HostMem)
-					if err := s.Validate(params, env); err != nil {
+					env := c.Env(hostMem)
+					if err := ws.Validate(params, env); err != nil {
 						return nil, fmt.Errorf("%v (size %s)", err, sz.Name)
 					}
-					if s.Footprint != nil {
-						c.Footprint = s.Footprint(env)
+					if ws.Footprint != nil {
+						c.Footprint = ws.Footprint(env)
 					}
-					c.Memory = s.MemoryOf(env)
+					c.Memory = ws.MemoryOf(env)
 					cells = append(cells, c)
 				}
 			}
 		}
 	}
-	rng := rand.New(rand.NewPCG(uint64(r.Spec.Seed), 0x656e636c617665)) // "enclave"
+	rng := rand.New(rand.NewPCG(uint64(s.Seed), 0x656e636c617665)) // "enclave"
 	rng.Shuffle(len(cells), func(i, j int) { cells[i], cells[j] = cells[j], cells[i] })
 	return cells, nil
+}
+
+// checkOverrides refuses a --param of a workload or parameter that is not
+// there, or of a workload the run does not select.
+func checkOverrides(reg workload.Registry, overrides map[string][]string, selected map[string]bool) error {
+	for key := range overrides {
+		w, p, ok := strings.Cut(key, ".")
+		if !ok {
+			return fmt.Errorf("--param %q: want workload.parameter=v1,v2", key)
+		}
+		ws, err := reg.Lookup(w)
+		if err != nil {
+			return fmt.Errorf("--param %s: %v", key, err)
+		}
+		if _, ok := ws.Param(p); !ok {
+			return fmt.Errorf("--param %s: workload %s has no parameter %q (valid: %s)", key, w, p, strings.Join(ws.ParamNames(), ", "))
+		}
+		if !selected[w] {
+			return fmt.Errorf("--param %s: workload %s is not selected (add it to --workloads)", key, w)
+		}
+	}
+	return nil
+}
+
+// combos are the parameter values of a workload's cells: the product of
+// its grids (the full or quick ones, or the overrides), or the
+// sub-benchmarks that exist among them (Spec.Combos).
+func combos(ws *workload.Spec, overrides map[string][]string, full bool) ([][]string, error) {
+	grids := make([][]string, len(ws.Params))
+	for i, p := range ws.Params {
+		g := p.Quick
+		if full {
+			g = p.Full
+		}
+		if o, ok := overrides[ws.Name+"."+p.Name]; ok {
+			g = o
+		}
+		if len(g) == 0 {
+			return nil, fmt.Errorf("%s.%s: empty grid", ws.Name, p.Name)
+		}
+		grids[i] = g
+	}
+	out := product(grids)
+	if ws.Combos != nil {
+		out = out[:0]
+		for _, c := range ws.Combos {
+			if inGrids(c, grids) {
+				out = append(out, c)
+			}
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("%s: no sub-benchmark has the --param values given", ws.Name)
+		}
+	}
+	return out, nil
 }
 
 // product is the cartesian product of the grids, in order.

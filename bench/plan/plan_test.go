@@ -19,6 +19,24 @@ func request(t *testing.T) Request {
 		Sizes: []string{"DC1s_v2", "DC2s_v2"}, Modes: []string{"native"}, Profile: "quick", Seed: 1}}
 }
 
+// Expand is Resolve's cells (the tests' shorthand).
+func Expand(r Request) ([]Cell, error) {
+	run, err := Resolve(r)
+	if err != nil {
+		return nil, err
+	}
+	return run.Cells, nil
+}
+
+// resolveSpec is Resolve's spec.
+func resolveSpec(s runspec.Spec) (runspec.Spec, error) {
+	run, err := Resolve(Request{Registry: suite.Workloads, Spec: s})
+	if err != nil {
+		return s, err
+	}
+	return run.Spec, nil
+}
+
 func keys(cells []Cell) []string {
 	var k []string
 	for _, c := range cells {
@@ -119,7 +137,7 @@ func TestExpandErrors(t *testing.T) {
 func TestResolve(t *testing.T) {
 	t.Parallel()
 	two := 2
-	got, err := Resolve(suite.Workloads, runspec.Spec{Sizes: []string{"dcsv2"}, Modes: []string{"native"}, Profile: "quick", Warmup: &two, Seed: 3})
+	got, err := resolveSpec(runspec.Spec{Sizes: []string{"dcsv2"}, Modes: []string{"native"}, Profile: "quick", Warmup: &two, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,11 +149,11 @@ func TestResolve(t *testing.T) {
 	if err := got.ValidateResolved(); err != nil {
 		t.Error(err)
 	}
-	if _, err := Resolve(suite.Workloads, runspec.Spec{Sizes: []string{"dcsv2"}, Modes: []string{"native"}, Profile: "slow"}); err == nil {
+	if _, err := resolveSpec(runspec.Spec{Sizes: []string{"dcsv2"}, Modes: []string{"native"}, Profile: "slow"}); err == nil {
 		t.Error("unknown profile resolved")
 	}
 	// A --min-time beyond the profile's timeout: every cell would time out.
-	_, err = Resolve(suite.Workloads, runspec.Spec{Sizes: []string{"dcsv2"}, Modes: []string{"native"}, Profile: "quick",
+	_, err = resolveSpec(runspec.Spec{Sizes: []string{"dcsv2"}, Modes: []string{"native"}, Profile: "quick",
 		MinTimeNS: int64(100 * time.Hour)})
 	if err == nil || !strings.Contains(err.Error(), "not below the per-cell --timeout 2m0s (the values not given come from profile quick)") {
 		t.Errorf("--min-time 100h with the quick profile: %v", err)
@@ -185,15 +203,21 @@ func TestFootprintOverrides(t *testing.T) {
 	r := request(t)
 	r.Spec.Workloads = []string{"kvstore"}
 	r.Spec.Footprints = fp
-	if r.Spec, err = Resolve(suite.Workloads, r.Spec); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(r.Spec.Overrides, map[string][]string{"kvstore.dataset": fp}) || !reflect.DeepEqual(r.Spec.Footprints, fp) {
-		t.Errorf("resolved: overrides %v, footprints %v", r.Spec.Overrides, r.Spec.Footprints)
-	}
-	cells, err := Expand(r)
+	run, err := Resolve(r)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(run.Spec.Overrides, map[string][]string{"kvstore.dataset": fp}) || !reflect.DeepEqual(run.Spec.Footprints, fp) {
+		t.Errorf("resolved: overrides %v, footprints %v", run.Spec.Overrides, run.Spec.Footprints)
+	}
+	// Replaying the resolved spec (run.json's plan) gives the same cells.
+	again, err := Expand(Request{Registry: suite.Workloads, Spec: run.Spec, HostMem: r.HostMem, Stored: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := run.Cells
+	if !reflect.DeepEqual(keys(cells), keys(again)) {
+		t.Errorf("the stored plan expands to %v, the request to %v", keys(again), keys(cells))
 	}
 	for _, c := range cells {
 		if c.Params["dataset"] != "64MiB" && c.Params["dataset"] != "200MiB" {

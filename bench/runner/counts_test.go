@@ -8,6 +8,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/counts"
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 )
 
 // With a Counter, every sample carries the cell's counts per operation
@@ -44,7 +45,7 @@ func TestRunCounts(t *testing.T) {
 	var notices []string
 	cfg := &Config{Cells: cells, Modes: modes, WorkloadBin: bin, Store: st, Counter: c,
 		Notice: func(s string) { notices = append(notices, s) },
-		Reps:   3, Warmup: 0, MinTime: 2 * time.Millisecond, Timeout: time.Minute, Attempts: map[string]int{}}
+		Spec:   runspec.Spec{Reps: 3, Warmup: new(0), MinTimeNS: int64(2 * time.Millisecond), TimeoutNS: int64(time.Minute)}, Attempts: map[string]int{}}
 	sum, err := Run(context.Background(), cfg)
 	st.Close()
 	if err != nil || sum.Done != 2 {

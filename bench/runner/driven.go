@@ -50,13 +50,13 @@ func (c *Config) drive(ctx context.Context, ready protocol.Message, stdin io.Clo
 		return err
 	}
 	defer g.Close()
-	for i := 0; i < c.Warmup; i++ {
-		if _, err := g.Run(ctx, c.MinTime); err != nil {
+	for i := 0; i < c.warmup(); i++ {
+		if _, err := g.Run(ctx, c.Spec.MinTime()); err != nil {
 			return fmt.Errorf("warmup: %w", err)
 		}
 	}
 	for rep := 0; rep < reps; rep++ {
-		res, err := g.Run(ctx, c.MinTime)
+		res, err := g.Run(ctx, c.Spec.MinTime())
 		if err != nil {
 			return fmt.Errorf("repetition %d: %w", rep, err)
 		}

@@ -21,19 +21,20 @@ import (
 func TestDrivenHTTPServer(t *testing.T) {
 	t.Parallel()
 	bin := buildWorkload(t)
-	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Spec: runspec.Spec{Workloads: []string{"httpserver"},
+	run, err := plan.Resolve(plan.Request{Registry: suite.Workloads, Spec: runspec.Spec{Workloads: []string{"httpserver"},
 		Sizes: []string{"DC1s_v2"}, Modes: []string{mode.Native}, Profile: "quick",
 		Overrides: map[string][]string{"httpserver.payload": {"128B", "4KiB"}, "httpserver.conns": {"2"}}, Seed: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cells := run.Cells
 	dir := t.TempDir()
 	st, err := result.OpenStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := &Config{Cells: cells, Modes: map[string]mode.Mode{mode.Native: mode.NativeMode{}}, WorkloadBin: bin, Store: st,
-		Reps: 3, Warmup: 1, MinTime: 10 * time.Millisecond, Timeout: time.Minute, Attempts: map[string]int{}}
+		Spec: runspec.Spec{Reps: 3, Warmup: new(1), MinTimeNS: int64(10 * time.Millisecond), TimeoutNS: int64(time.Minute)}, Attempts: map[string]int{}}
 	sum, err := Run(context.Background(), cfg)
 	st.Close()
 	if err != nil || sum.Done != 2 {

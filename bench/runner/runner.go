@@ -28,6 +28,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/workloads/enclave"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
@@ -38,10 +39,9 @@ type Config struct {
 	Modes       map[string]mode.Mode
 	WorkloadBin string
 	Store       *result.Store
-	Reps        int
-	Warmup      int
-	MinTime     time.Duration
-	Timeout     time.Duration
+	// Spec is the resolved run spec (plan.Resolve): its repetitions,
+	// warmup, minimum time, per-cell timeout, rounds and seed.
+	Spec runspec.Spec
 	// Attempts holds the attempt numbers already used per cell (resume).
 	Attempts map[string]int
 	// ScratchDir holds per-cell scratch directories (default: os.TempDir()).
@@ -59,13 +59,10 @@ type Config struct {
 
 	// Baseline, when set, is a second build run against the same cells
 	// (bench run --baseline): every round of a cell runs both builds back
-	// to back, in a seeded random order, so drift cancels out.
+	// to back, in a seeded random order (Spec.Seed), so drift cancels
+	// out. Spec.Rounds splits each cell's repetitions over this many
+	// processes (default 1); with a baseline, each round runs both builds.
 	Baseline *Side
-	// Rounds splits each cell's repetitions over this many processes
-	// (default 1); with a baseline, each round runs both builds.
-	Rounds int
-	// Seed draws the order of the builds in each round.
-	Seed int64
 	// HarnessVersion is recorded in every cell's outcome.
 	HarnessVersion string
 	// Counter, when set, runs the counting pass (bench run --counts) of
@@ -107,7 +104,15 @@ type Event struct {
 
 // Launch builds the mode.Launch of a cell.
 func (c *Config) Launch(cell plan.Cell, dir string) mode.Launch {
-	return c.launch(cell, dir, c.WorkloadBin, c.Reps)
+	return c.launch(cell, dir, c.WorkloadBin, c.Spec.Reps)
+}
+
+// warmup is the spec's warmup repetitions (none when unset).
+func (c *Config) warmup() int {
+	if c.Spec.Warmup == nil {
+		return 0
+	}
+	return *c.Spec.Warmup
 }
 
 func (c *Config) launch(cell plan.Cell, dir, bin string, reps int) mode.Launch {
@@ -120,10 +125,10 @@ func (c *Config) launch(cell plan.Cell, dir, bin string, reps int) mode.Launch {
 		"--vcpus", strconv.Itoa(cell.SizeInfo.VCPUs),
 		"--epc-bytes", strconv.FormatInt(cell.SizeInfo.EPCBytes, 10),
 		"--mem-bytes", strconv.FormatInt(cell.SizeInfo.MemBytes(), 10),
-		"--reps", strconv.Itoa(reps), "--warmup", strconv.Itoa(c.Warmup),
-		"--min-time", c.MinTime.String(), "--tmpdir", dir)
+		"--reps", strconv.Itoa(reps), "--warmup", strconv.Itoa(c.warmup()),
+		"--min-time", c.Spec.MinTime().String(), "--tmpdir", dir)
 	if cell.Spec != nil && cell.Spec.LaunchArgs != nil {
-		args = append(args, cell.Spec.LaunchArgs(cell.Params, c.Timeout)...)
+		args = append(args, cell.Spec.LaunchArgs(cell.Params, c.Spec.Timeout())...)
 	}
 	args = append(args, c.ExtraArgs...)
 	env := append([]string{"GOMAXPROCS=" + strconv.Itoa(cell.SizeInfo.VCPUs)}, c.Env...)
@@ -153,9 +158,10 @@ func Run(ctx context.Context, c *Config) (Summary, error) {
 	if c.Baseline != nil {
 		sides = append(sides, c.Baseline)
 	}
-	rounds := min(max(c.Rounds, 1), c.Reps)
-	perRound := (c.Reps + rounds - 1) / rounds
-	rng := rand.New(rand.NewPCG(uint64(c.Seed), 0x726f756e6473)) // "rounds"
+	reps := c.Spec.Reps
+	rounds := min(max(c.Spec.Rounds, 1), reps)
+	perRound := (reps + rounds - 1) / rounds
+	rng := rand.New(rand.NewPCG(uint64(c.Spec.Seed), 0x726f756e6473)) // "rounds"
 	counted, err := c.countAll(ctx, sides)
 	if err != nil {
 		sum.Interrupted = ctx.Err() != nil
@@ -173,7 +179,7 @@ func Run(ctx context.Context, c *Config) (Summary, error) {
 		c.Attempts[key]++
 		outcomes := make([]*result.CellResult, len(sides))
 		for r := 0; r < rounds; r++ {
-			reps := min(perRound, c.Reps-r*perRound)
+			reps := min(perRound, reps-r*perRound)
 			if reps <= 0 {
 				break
 			}
@@ -356,7 +362,7 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 	defer cancel()
 	ticker := time.NewTicker(watchdogTick)
 	defer ticker.Stop()
-	wd := startWatchdog(cctx, cancel, c.Timeout, time.Now(), ticker.C)
+	wd := startWatchdog(cctx, cancel, c.Spec.Timeout(), time.Now(), ticker.C)
 	cmd, err := m.Command(cctx, l)
 	if err != nil {
 		return fail(cr, err.Error()), nil
@@ -507,7 +513,7 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 	case ctx.Err() != nil:
 		return cr, nil // the caller sees the interruption
 	case wd.expired.Load():
-		cr.Status, cr.Reason = result.StatusFailed, fmt.Sprintf("timed out after %v (raise --timeout, or the workload hangs)", c.Timeout)
+		cr.Status, cr.Reason = result.StatusFailed, fmt.Sprintf("timed out after %v (raise --timeout, or the workload hangs)", c.Spec.Timeout())
 		if st := time.Duration(wd.stopped.Load()); st > 0 {
 			cr.Reason += fmt.Sprintf("; %v while the harness was stopped not counted", st.Round(time.Millisecond))
 		}

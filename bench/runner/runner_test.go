@@ -26,12 +26,12 @@ func buildWorkload(tb testing.TB) string {
 
 func syscallCells(tb testing.TB, size string) []plan.Cell {
 	tb.Helper()
-	cells, err := plan.Expand(plan.Request{Registry: suite.Workloads, Spec: runspec.Spec{Workloads: []string{"syscall"},
+	run, err := plan.Resolve(plan.Request{Registry: suite.Workloads, Spec: runspec.Spec{Workloads: []string{"syscall"},
 		Sizes: []string{size}, Modes: []string{mode.Native}, Profile: "quick", Overrides: map[string][]string{"syscall.call": {"read"}}, Seed: 1}})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return cells
+	return run.Cells
 }
 
 func TestTailBuffer(t *testing.T) {
@@ -78,7 +78,7 @@ func BenchmarkHarnessOverhead(b *testing.B) {
 			b.Fatal(err)
 		}
 		cfg := &Config{Cells: cells, Modes: map[string]mode.Mode{mode.Native: mode.NativeMode{}}, WorkloadBin: bin, Store: st,
-			Reps: 10, Warmup: 2, MinTime: 200 * time.Millisecond, Timeout: time.Minute, Attempts: map[string]int{}}
+			Spec: runspec.Spec{Reps: 10, Warmup: new(2), MinTimeNS: int64(200 * time.Millisecond), TimeoutNS: int64(time.Minute)}, Attempts: map[string]int{}}
 		if _, err := Run(context.Background(), cfg); err != nil {
 			b.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 )
 
 // toyMode is the "Adding a mode" recipe of docs/architecture.md, followed
@@ -80,7 +81,7 @@ func TestToyMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := &Config{Cells: cells, Modes: modes, WorkloadBin: bin, Store: st,
-		Reps: 3, Warmup: 0, MinTime: 2 * time.Millisecond, Timeout: time.Minute, Attempts: map[string]int{}}
+		Spec: runspec.Spec{Reps: 3, Warmup: new(0), MinTimeNS: int64(2 * time.Millisecond), TimeoutNS: int64(time.Minute)}, Attempts: map[string]int{}}
 	sum, err := Run(context.Background(), cfg)
 	st.Close()
 	if err != nil || sum.Done != 2 {

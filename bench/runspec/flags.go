@@ -57,7 +57,8 @@ func AddFlags(fs *pflag.FlagSet, d Defaults) *Flags {
 	return f
 }
 
-// Spec returns the request the parsed flags make, validated.
+// Spec returns the request the parsed flags make. It is validated where it
+// is resolved (bench/plan.Resolve), once.
 func (f *Flags) Spec() (Spec, error) {
 	s := f.spec
 	overrides, err := ParseOverrides(f.params)
@@ -70,9 +71,6 @@ func (f *Flags) Spec() (Spec, error) {
 		s.Warmup = &w
 	}
 	s.MinTimeNS, s.TimeoutNS = f.minTime.Nanoseconds(), f.timeout.Nanoseconds()
-	if err := s.Validate(); err != nil {
-		return Spec{}, err
-	}
 	return s, nil
 }
 

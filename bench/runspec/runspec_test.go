@@ -19,7 +19,11 @@ func parse(args []string) (Spec, error) {
 	if err := fs.Parse(args); err != nil {
 		return Spec{}, err
 	}
-	return f.Spec()
+	s, err := f.Spec()
+	if err != nil {
+		return Spec{}, err
+	}
+	return s, s.Validate() // as bench/plan.Resolve does
 }
 
 var (

@@ -105,37 +105,38 @@ type side struct {
 }
 
 // Resolve turns a request into the resolved spec run.json records and the
-// cells it expands to: the profile fills in what the request leaves to
-// it, "auto" becomes this host's modes, a zero seed a random one.
+// cells it expands to (plan.Resolve): the profile fills in what the
+// request leaves to it, "auto" becomes this host's modes, a zero seed a
+// random one, --gotest patterns absolute paths whose benchmarks are built.
 func Resolve(ctx context.Context, spec runspec.Spec, fp *host.Fingerprint, stderr io.Writer) (runspec.Spec, []plan.Cell, []result.GoTestBuild, error) {
-	if err := spec.Validate(); err != nil {
-		return spec, nil, nil, &InputError{err}
-	}
-	if spec.Seed == 0 {
-		spec.Seed = randomSeed()
-	}
-	spec.Modes = ExpandModes(spec.Modes, fp, stderr)
-	if len(spec.GoTest) > 0 {
-		cwd, err := os.Getwd()
-		if err != nil {
-			return spec, nil, nil, err
+	var set *gotest.Set
+	var prepErr error
+	run, err := plan.Resolve(plan.Request{Spec: spec, HostMem: fp.MemBytes, Prepare: func(s *runspec.Spec) (workload.Registry, error) {
+		if s.Seed == 0 {
+			s.Seed = randomSeed()
 		}
-		if spec.GoTest, err = gotest.Abs(spec.GoTest, cwd); err != nil {
-			return spec, nil, nil, &InputError{err}
+		s.Modes = ExpandModes(s.Modes, fp, stderr)
+		if len(s.GoTest) > 0 {
+			cwd, err := os.Getwd()
+			if err != nil {
+				prepErr = err
+				return nil, err
+			}
+			if s.GoTest, err = gotest.Abs(s.GoTest, cwd); err != nil {
+				prepErr = &InputError{err}
+				return nil, err
+			}
 		}
+		var reg workload.Registry
+		reg, set, prepErr = registry(ctx, *s, stderr)
+		if set != nil && len(s.Workloads) == 0 {
+			s.Workloads = set.Names() // --gotest alone: its benchmarks, not the suite
+		}
+		return reg, prepErr
+	}})
+	if prepErr != nil {
+		return spec, nil, nil, prepErr
 	}
-	reg, set, err := registry(ctx, spec, stderr)
-	if err != nil {
-		return spec, nil, nil, err
-	}
-	if set != nil && len(spec.Workloads) == 0 {
-		spec.Workloads = set.Names() // --gotest alone: its benchmarks, not the suite
-	}
-	spec, err = plan.Resolve(reg, spec)
-	if err != nil {
-		return spec, nil, nil, &InputError{err}
-	}
-	cells, err := plan.Expand(plan.Request{Registry: reg, Spec: spec, HostMem: fp.MemBytes})
 	if err != nil {
 		return spec, nil, nil, &InputError{err}
 	}
@@ -143,7 +144,7 @@ func Resolve(ctx context.Context, spec runspec.Spec, fp *host.Fingerprint, stder
 	if set != nil {
 		builds = set.Builds
 	}
-	return spec, cells, builds, nil
+	return run.Spec, run.Cells, builds, nil
 }
 
 // registry is the workloads a spec can name: the suite's, and with
@@ -347,19 +348,24 @@ func Resume(ctx context.Context, dir string, o Options) error {
 	if err != nil {
 		return err
 	}
-	reg, set, err := registry(ctx, spec, o.Stderr)
-	if err != nil {
-		return err
-	}
-	if set != nil {
-		if err := gotest.CheckSame(loaded[0].Run.GoTest, set.Builds); err != nil {
-			return inputf("%s: %v", dir, err)
+	var prepErr error
+	run, err := plan.Resolve(plan.Request{Spec: spec, Stored: true, HostMem: fp.MemBytes, Prepare: func(s *runspec.Spec) (workload.Registry, error) {
+		var reg workload.Registry
+		var set *gotest.Set
+		if reg, set, prepErr = registry(ctx, *s, o.Stderr); prepErr == nil && set != nil {
+			if err := gotest.CheckSame(loaded[0].Run.GoTest, set.Builds); err != nil {
+				prepErr = inputf("%s: %v", dir, err)
+			}
 		}
+		return reg, prepErr
+	}})
+	if prepErr != nil {
+		return prepErr
 	}
-	cells, err := plan.Expand(plan.Request{Registry: reg, Spec: spec, HostMem: fp.MemBytes})
 	if err != nil {
-		return inputf("%s: the plan no longer expands: %v", dir, err)
+		return inputf("%s: %v", dir, err)
 	}
+	cells := run.Cells
 	for _, d := range loaded {
 		if err := checkCells(cells, d.Run.Plan.Cells); err != nil {
 			return inputf("%s: %v", d.Path, err)
@@ -404,13 +410,11 @@ func Resume(ctx context.Context, dir string, o Options) error {
 	return execute(ctx, o, sides, todo, spec)
 }
 
-// checkPlan checks a run.json's plan before it is replayed: complete, the
-// spec its digest was made of, the same on both sides of a --baseline run.
+// checkPlan checks a run.json's plan before it is replayed: the spec its
+// digest was made of, the same on both sides of a --baseline run
+// (plan.Resolve checks that it is complete).
 func checkPlan(d *result.Dir, spec runspec.Spec) error {
 	p := d.Run.Plan
-	if err := p.Spec.ValidateResolved(); err != nil {
-		return fmt.Errorf("run.json's plan cannot be replayed: %v", err)
-	}
 	if p.Digest != "" && p.Spec.Digest() != p.Digest {
 		return fmt.Errorf("run.json's plan was changed after the run started (its digest is %s, the run recorded %s): "+
 			"resume replays the plan a run started with; start a new run for another plan", p.Spec.Digest(), p.Digest)
@@ -664,8 +668,7 @@ func execute(ctx context.Context, o Options, sides []*side, cells []plan.Cell, s
 		}
 	}
 	cfg := &runner.Config{Cells: cells, Modes: main.modes, WorkloadBin: main.bin, HarnessVersion: o.HarnessVersion,
-		Reps: spec.Reps, Warmup: *spec.Warmup, MinTime: spec.MinTime(), Timeout: spec.Timeout(), Attempts: attempts,
-		ProvenancePath: provenancePath(main.modes), Rounds: spec.Rounds, Seed: spec.Seed}
+		Spec: spec, Attempts: attempts, ProvenancePath: provenancePath(main.modes)}
 	if spec.Counts {
 		cfg.Counter = counts.Find()
 		cfg.Notice = func(msg string) { fmt.Fprintln(o.Stderr, msg) }

@@ -107,3 +107,34 @@ func TestWorked(t *testing.T) {
 		}
 	}
 }
+
+// The built-in hooks (-ldflags -X) apply when the environment sets none,
+// the slowdown only to processes whose arguments contain builtinSlowOnly;
+// the environment wins.
+func TestBuiltinHooks(t *testing.T) {
+	defer func(s, o, w []string) { builtinSlowdown, builtinSlowOnly, builtinWork = s[0], o[0], w[0] }(
+		[]string{builtinSlowdown}, []string{builtinSlowOnly}, []string{builtinWork})
+	t.Setenv(SlowdownEnv, "")
+	t.Setenv(WorkEnv, "")
+	builtinSlowdown, builtinWork = "syscall=2", "syscall=calls:1"
+	for _, c := range []struct {
+		only string
+		slow bool
+	}{{"", true}, {"-test.", true}, {"no such argument", false}} {
+		builtinSlowOnly = c.only
+		b, err := slowed("syscall", sleepBench{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := b.(slowBench); ok != c.slow {
+			t.Errorf("builtinSlowOnly %q: slowed %v, want %v", c.only, ok, c.slow)
+		}
+	}
+	if b, err := worked("syscall", sleepBench{}); err != nil || b.(workBench).calls != 1 {
+		t.Errorf("built-in work: %#v, %v; want one call per operation", b, err)
+	}
+	t.Setenv(WorkEnv, "syscall=calls:3")
+	if b, err := worked("syscall", sleepBench{}); err != nil || b.(workBench).calls != 3 {
+		t.Errorf("environment over built-in work: %#v, %v; want three calls", b, err)
+	}
+}

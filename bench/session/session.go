@@ -293,7 +293,32 @@ func baselineSides(ctx context.Context, o Options, run *result.Run, dir, bin str
 		}
 		sides = append(sides, &side{dir: filepath.Join(dir, sd.name), run: &r, modes: sd.modes, bin: sd.bin, attempts: map[string]int{}})
 	}
+	if err := sharedModeBinary(sides[0].run.Build, sides[1].run.Build); err != nil {
+		return nil, err
+	}
 	return sides, nil
+}
+
+// sharedModeBinary refuses a --baseline run of two workload binaries
+// whose sides would run one and the same mode binary (the sim mode's
+// workload-sim named by $ENCLAVEBENCH_WORKLOAD_SIM or a flag, which apply
+// to both sides): the candidate's build of it would never run, and the
+// comparison would show no change whatever the candidate did. Two paths
+// are two builds, even with equal content: a candidate may differ from
+// its base in its sim build alone.
+func sharedModeBinary(cand, base *result.Build) error {
+	if cand.WorkloadBin == base.WorkloadBin {
+		return nil // one workload binary on both sides (an A/A run)
+	}
+	for _, c := range cand.ModeBinaries {
+		for _, b := range base.ModeBinaries {
+			if c.Mode == b.Mode && c.Path == b.Path {
+				return inputf("--baseline: both sides would run the same %s binary %s (named by a flag or the environment, which apply to both sides), so the candidate's build of it would never run; "+
+					"unset it and put each side's build next to its workload binary (%s next to %s and next to %s)", c.Mode, c.Path, filepath.Base(c.Path), cand.WorkloadBin, base.WorkloadBin)
+			}
+		}
+	}
+	return nil
 }
 
 // ResumeDirs are the result directories a --resume of dir writes: dir, or

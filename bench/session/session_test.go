@@ -213,3 +213,34 @@ func TestSameCostProfile(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedModeBinary: --baseline refuses two different workload builds
+// whose sides would run one mode binary ($ENCLAVEBENCH_WORKLOAD_SIM names
+// one sim build for both sides: the candidate's would never run, and the
+// gate would see no change whatever it did), and accepts each side's own
+// or an A/A run of one binary.
+func TestSharedModeBinary(t *testing.T) {
+	sim := func(path string) []result.ModeBinary {
+		return []result.ModeBinary{{Mode: "sim", Path: path, SHA256: "s"}}
+	}
+	for _, c := range []struct {
+		name               string
+		candBin, baseBin   string
+		candPath, basePath string
+		refused            bool
+	}{
+		{"one sim binary for two builds", "/new/workload", "/base/workload", "/x/workload-sim", "/x/workload-sim", true},
+		{"each side its own", "/new/workload", "/base/workload", "/new/workload-sim", "/base/workload-sim", false},
+		{"A/A: one workload binary", "/x/workload", "/x/workload", "/x/workload-sim", "/x/workload-sim", false},
+	} {
+		// Equal content: the README's CI example's sides differ in their sim builds alone.
+		err := sharedModeBinary(&result.Build{Side: "new", WorkloadBin: c.candBin, SHA256: "w", ModeBinaries: sim(c.candPath)},
+			&result.Build{Side: "base", WorkloadBin: c.baseBin, SHA256: "w", ModeBinaries: sim(c.basePath)})
+		if (err != nil) != c.refused {
+			t.Errorf("%s: error %v, refused want %v", c.name, err, c.refused)
+		}
+		if err != nil && !strings.Contains(err.Error(), "same sim binary") {
+			t.Errorf("%s: %v does not say why", c.name, err)
+		}
+	}
+}

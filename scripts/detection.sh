@@ -1,42 +1,53 @@
 #!/usr/bin/env bash
 # detection.sh: how often the regression gate (bench compare --fail-on
-# regression) flags an injected regression, and how often it flags two runs
-# of the same build, for time alone and for time plus counts (bench run
+# regression) flags an injected regression, and how often it flags a build
+# compared with itself, for time alone and for time plus counts (bench run
 # --counts), on this host as it is (docs/ci.md keeps the figures).
 #
-# Cells: compute task=sha256 and syscall call=read on DET_SIZE, native. Runs
-# (each a full `bench run --counts`, DET_REPS repetitions of DET_MIN_TIME, in
-# one process per cell): DET_BASE runs of the -tags testhook build as it is,
-# and DET_NEW runs of each variant, in a random order:
-#   instr+1%, +2%, +5%: ENCLAVEBENCH_TEST_WORK=compute=loops:K, K loop
-#       iterations (7 instructions each) making that share of compute
-#       sha256's instructions per operation (from the first base run);
-#   syscall+1: ENCLAVEBENCH_TEST_WORK=syscall=calls:1 (one getppid more per
-#       pread).
-# Comparisons: DET_DRAWS draws per kind, each of DET_PER_SIDE (3) runs a side
-# pooled as rounds (the gate judges a counting-pass event's spread over
-# runs, from 3 a side): A/A draws 2x3 distinct base runs; a variant draws 3
-# base runs and 3 of its runs. Draws share runs of the pool, so they are not
-# independent trials. Each draw is compared twice: "time+counts" is bench
-# compare on the two pools of directories; "time" is bench compare on their
-# bench.txt with the count units (result.CountEvents) removed. A comparison
-# "flags" when it exits 1; exit 2 (the gate refuses its input) is counted
-# apart. Detection counts a flag of the regressed cell only (a flag of the
-# other cell is a false alarm).
+# Every trial is the shipped workflow's measurement: ONE `bench run
+# --baseline BASE --workload-bin CANDIDATE --counts`, base and candidate of
+# each cell back to back in seeded random order, one repetition per
+# process, compared with the workflow's flags (--fail-on regression
+# --allow-unmatched --min-effect 5). Trials are independent: each has its
+# own runs. "time" is bench compare on the same trial's bench.txt files with
+# the count units (run.json counts.events) removed.
 #
-# Environment (defaults): DET_BASE=7 DET_NEW=5 DET_REPS=6 DET_MIN_TIME=10ms
-# DET_DRAWS=20 DET_PER_SIDE=3
-# DET_SIZE=DC1s_v2 DET_KEEP=<dir to keep the runs in> DET_SEED=<random>;
-# DET_REUSE=1 reuses the runs already in DET_KEEP (same seed: same K).
-# About 40 s per run on 2 busy vCPUs (the counting pass most of it).
+# Small trials: compute task=sha256 and syscall call=read on DET_SIZE,
+# native. The candidate is the -tags testhook build of this tree with its
+# regression linked in (-ldflags -X main.builtinWork=..., docs/ci.md), the
+# base the same build without; kinds:
+#   A/A:       the base build against a copy of itself;
+#   instr+1%, +2%, +5%: compute=loops:K, K loop iterations (7 instructions
+#       each) making that share of compute sha256's instructions per
+#       operation (from a counted calibration run);
+#   syscall+1: syscall=calls:1 (one getppid more per pread).
+# A trial "flags" when compare exits 1; exit 2 (the gate refuses its input)
+# is counted apart. Detection counts a flag of the regressed cell; a flag of
+# any other cell is a false alarm ("other").
+#
+# Scale trials (DET_SCALE_TRIALS, default 0): syscall and memsweep, quick
+# grids, on the four DCsv2 sizes (60 cells), DET_SCALE_REPS repetitions a
+# side; the candidate is made 2x slower in one cell (memsweep ws=0.7xEPC
+# random read on DC2s_v2: -X main.builtinSlowdown=memsweep=2 with
+# builtinSlowOnly naming the cell's arguments), so its time doubles and its
+# counted busy-wait adds instructions.
+#
+# Environment (defaults): DET_TRIALS=20 (per kind) DET_KINDS="A/A instr+1%
+# instr+2% instr+5% syscall+1" DET_REPS=6 DET_MIN_TIME=10ms DET_SIZE=DC1s_v2
+# DET_SCALE_TRIALS=0 DET_SCALE_REPS=10 DET_KEEP=<dir to keep the trials in>
+# DET_SEED=<random>; DET_REUSE=1 analyses the trials already in DET_KEEP
+# and runs only those missing. Run it under nice: it takes 1-2 minutes
+# per small trial and 20-30 per scale trial on 2 busy vCPUs.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-NBASE=${DET_BASE:-7}
-NNEW=${DET_NEW:-5}
+TRIALS=${DET_TRIALS:-20}
+KINDS=${DET_KINDS:-"A/A instr+1% instr+2% instr+5% syscall+1"}
 REPS=${DET_REPS:-6}
 MIN_TIME=${DET_MIN_TIME:-10ms}
 SIZE=${DET_SIZE:-DC1s_v2}
+SCALE=${DET_SCALE_TRIALS:-0}
+SCALE_REPS=${DET_SCALE_REPS:-10}
 SEED=${DET_SEED:-$(((RANDOM << 15 | RANDOM) + 1))}
 RANDOM=$SEED
 command -v jq >/dev/null || { echo "detection: needs jq" >&2; exit 2; }
@@ -49,133 +60,135 @@ else
 	trap 'rm -rf "$work"' EXIT
 fi
 export ENCLAVEBENCH_IMDS=off
-go build -o "$work/bin/bench" ./bench
-go build -tags testhook -o "$work/bin/workload" ./workloads/cmd/workload
+bin=$work/bin
+mkdir -p "$bin"
+go build -o "$bin/bench" ./bench
+# hook NAME LDFLAGS: a -tags testhook workload binary with its hooks linked in.
+hook() { go build -tags testhook -ldflags "$2" -o "$bin/$1" ./workloads/cmd/workload; }
+hook base ""
+cp "$bin/base" "$bin/A-A" # the same build under another name: a candidate identical to its base
 
-# run NAME [ENV]: one bench run into $work/NAME.
-run() {
-	local name=$1 extra=${2:-}
-	if [[ -n ${DET_REUSE:-} && -f $work/$name/bench.txt ]]; then return; fi # DET_REUSE=1: keep DET_KEEP's runs
-	rm -rf "${work:?}/$name"
-	env ${extra:+ENCLAVEBENCH_TEST_WORK=$extra} "$work/bin/bench" run --counts --workloads compute,syscall \
-		--param compute.task=sha256 --param syscall.call=read --sizes "$SIZE" --modes native \
-		--reps "$REPS" --min-time "$MIN_TIME" --progress never --workload-bin "$work/bin/workload" \
-		-o "$work/$name" >"$work/$name.log" 2>&1
+echo "detection: seed $SEED, $TRIALS trials per kind ($KINDS), $REPS reps of $MIN_TIME, $SIZE; $SCALE scale trial(s); in $work; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+if [[ ! -f $work/calibration/bench.txt ]]; then
+	rm -rf "$work/calibration"
+	"$bin/bench" run --counts --workloads compute --param compute.task=sha256 --sizes "$SIZE" --modes native \
+		--reps 1 --min-time "$MIN_TIME" --progress never --workload-bin "$bin/base" -o "$work/calibration" >"$work/calibration.log" 2>&1
+fi
+instr=$(jq -s '[.[] | select(.workload == "compute") | .events.instructions / .iters] | .[0]' "$work/calibration/samples.jsonl")
+echo "compute sha256: $instr instructions/op" >&2
+declare -A work_of target_of
+for pct in 1 2 5; do
+	work_of[instr+$pct%]="compute=loops:$(awk -v i="$instr" -v p="$pct" 'BEGIN {printf "%d", i * p / 100 / 7 + 0.5}')"
+	target_of[instr+$pct%]=Compute
+done
+work_of[syscall+1]="syscall=calls:1"
+target_of[syscall+1]=Syscall
+for k in "${!work_of[@]}"; do hook "$k" "-X main.builtinWork=${work_of[$k]}"; done
+scaleCell="ws=0.7xEPC --param access=random --param op=read --size DC2s_v2"
+hook scale2x "-X main.builtinSlowdown=memsweep=2 -X 'main.builtinSlowOnly=$scaleCell'"
+target_of[scale2x]="Memsweep/ws=0.7xEPC/access=random/op=read/size=DC2s_v2/"
+
+# trial DIR CANDIDATE ARGS...: one interleaved run into DIR/base, DIR/new.
+trial() {
+	local dir=$1 cand=$2
+	shift 2
+	if [[ -n ${DET_REUSE:-} && -f $dir/new/bench.txt && -f $dir/base/bench.txt ]]; then return; fi
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	echo "$(cut -d' ' -f1-3 /proc/loadavg)" >"$dir/load.start"
+	"$bin/bench" run --baseline "$bin/base" --workload-bin "$bin/$cand" --counts --progress never "$@" -o "$dir" >"$dir.log" 2>&1 || true
+	echo "$(cut -d' ' -f1-3 /proc/loadavg)" >"$dir/load.end"
 }
-# timeonly DIR: DIR/bench.txt without the count units.
+# timeonly DIR: DIR/bench.txt without the count units, in DIR/time.txt.
 timeonly() {
 	local units
-	units=$(jq -r '.counts.events | keys[] | . + "/op"' "$1/run.json" | paste -sd' ')
+	units=$(jq -r '(.counts.events // {}) | keys[] | . + "/op"' "$1/run.json" | paste -sd' ')
 	awk -v drop="$units" 'BEGIN {n = split(drop, d, " "); for (i = 1; i <= n; i++) skip[d[i]] = 1}
 		/^Benchmark/ {out = $1 " " $2; for (i = 3; i < NF; i += 2) if (!($(i+1) in skip)) out = out " " $i " " $(i+1); print out; next}
 		{print}' "$1/bench.txt" >"$1/time.txt"
 }
-
-echo "detection: seed $SEED, $NBASE base runs, $NNEW per variant, $REPS reps of $MIN_TIME, $SIZE, in $work" >&2
-start=$(date +%s)
-run base1
-timeonly "$work/base1"
-instr=$(jq -s '[.[] | select(.workload == "compute") | .events.instructions / .iters] | .[0]' "$work/base1/samples.jsonl")
-echo "compute sha256: $instr instructions/op in base1" >&2
-declare -A variant
-for pct in 1 2 5; do
-	variant[instr+$pct%]="compute=loops:$(awk -v i="$instr" -v p="$pct" 'BEGIN {printf "%d", i * p / 100 / 7 + 0.5}')"
-done
-variant[syscall+1]="syscall=calls:1"
-declare -A target_of=([instr+1%]=Compute [instr+2%]=Compute [instr+5%]=Compute [syscall+1]=Syscall)
-
-# The other runs, shuffled.
-todo=()
-for i in $(seq 2 "$NBASE"); do todo+=("base$i|"); done
-for v in "${!variant[@]}"; do
-	for i in $(seq 1 "$NNEW"); do todo+=("$v.$i|${variant[$v]}"); done
-done
-for ((i = ${#todo[@]} - 1; i > 0; i--)); do
-	j=$((RANDOM % (i + 1)))
-	t=${todo[i]} todo[i]=${todo[j]} todo[j]=$t
-done
-k=1
-rm -f "$work/verdicts.jsonl"
-for t in "${todo[@]}"; do
-	name=${t%%|*} env=${t#*|}
-	echo "  run $k/${#todo[@]}: $name ${env:+($env)}" >&2
-	run "$name" "$env"
-	timeonly "$work/$name"
-	k=$((k + 1))
-done
-echo "runs done in $(($(date +%s) - start)) s" >&2
-grep -h '^counting pass' "$work"/*.log | sed 's/^/  /' | sort | uniq -c | sort -rn | head -3 >&2
-
-# pool SIDE RUN...: a directory of the runs (bench compare pools them as
-# rounds) and a bench.txt of their time units alone.
-pool() {
-	local dir=$work/pool.$1 r
-	shift
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	for r in "$@"; do cp -r "$work/$r" "$dir/$r"; done
-	for r in "$@"; do cat "$work/$r/time.txt"; done >"$dir.time.txt"
-}
-# compare WHAT TARGET: compares pool.old with pool.new; prints "flag",
-# "other" (a flag of another cell than TARGET, or any with no TARGET), "ok"
-# or "refused" (exit 2).
-compare() {
-	local what=$1 target=$2 code=0 a b
-	if [[ $what == time ]]; then a=$work/pool.old.time.txt b=$work/pool.new.time.txt; else a=$work/pool.old b=$work/pool.new; fi
-	"$work/bin/bench" compare "$a" "$b" --fail-on regression --format json -o "$work/cmp.json" >/dev/null 2>&1 || code=$?
-	jq -c --arg w "$what" --arg o "$OLD" --arg n "$NEW" '{what: $w, old: $o, new: $n, status: .verdict.status, regressions: [.verdict.regressions[] | .cell + " " + .unit + " " + (.gate // "")]}' "$work/cmp.json" >>"$work/verdicts.jsonl" 2>/dev/null || true
+# judge DIR KIND WHAT: compares DIR's sides; prints flag, flag+other, other,
+# ok or refused, and appends the verdict's rows to verdicts.jsonl.
+judge() {
+	local dir=$1 kind=$2 what=$3 code=0 a b target=${target_of[$2]:-}
+	if [[ $what == time ]]; then
+		timeonly "$dir/base"
+		timeonly "$dir/new"
+		a=$dir/base/time.txt b=$dir/new/time.txt
+	else
+		a=$dir/base b=$dir/new
+	fi
+	"$bin/bench" compare "$a" "$b" --fail-on regression --allow-unmatched --min-effect 5 --format json -o "$dir/cmp.$what.json" >/dev/null 2>&1 || code=$?
+	jq -c --arg w "$what" --arg k "$kind" --arg d "$(basename "$dir")" --arg l "$(cat "$dir/load.start" 2>/dev/null)" \
+		'{trial: $d, kind: $k, what: $w, load: $l, status: .verdict.status, summary: .verdict.summary,
+		  regressions: [.verdict.regressions[] | {cell, unit, gate, delta_pct, p, p_adjusted}]}' \
+		"$dir/cmp.$what.json" >>"$work/verdicts.jsonl" 2>/dev/null || true
 	case $code in
 	0) echo ok ;;
 	1)
 		local hit=no other=no
-		if [[ -n $target ]] && jq -e --arg t "$target/" 'any(.verdict.regressions[].cell; startswith($t))' "$work/cmp.json" >/dev/null 2>&1; then hit=yes; fi
-		if jq -e --arg t "${target:-^}/" 'any(.verdict.regressions[].cell; startswith($t) | not)' "$work/cmp.json" >/dev/null 2>&1; then other=yes; fi
+		if [[ -n $target ]] && jq -e --arg t "$target" 'any(.verdict.regressions[].cell; startswith($t))' "$dir/cmp.$what.json" >/dev/null 2>&1; then hit=yes; fi
+		if jq -e --arg t "${target:-^}" 'any(.verdict.regressions[].cell; startswith($t) | not)' "$dir/cmp.$what.json" >/dev/null 2>&1; then other=yes; fi
 		case $hit$other in yesno) echo flag ;; yesyes) echo flag+other ;; *) echo other ;; esac ;;
 	*) echo refused ;;
 	esac
 }
-# pick K N: K distinct numbers of 1..N, in random order (seeded by the seed
-# and a counter: $RANDOM would be reseeded in the command substitution).
-draw=0
-pick() { seq 1 "$2" | awk -v s=$((SEED * 1000 + draw)) 'BEGIN {srand(s)} {print rand() "\t" $1}' | sort -n | head -"$1" | cut -f2; }
-PER=${DET_PER_SIDE:-3}
-DRAWS=${DET_DRAWS:-20}
-printf '\n%-10s %-12s %6s %8s %8s %8s %7s\n' comparison gate draws detected other refused rate
-declare -A res
-for v in A/A "instr+1%" "instr+2%" "instr+5%" "syscall+1"; do
-	for what in time time+counts; do res[$v,$what]="0 0 0 0"; done
-	for d in $(seq 1 "$DRAWS"); do
-		draw=$((draw + 1))
-		if [[ $v == A/A ]]; then
-			mapfile -t idx < <(pick $((2 * PER)) "$NBASE")
-			OLD=$(printf 'base%s ' "${idx[@]:0:PER}") NEW=$(printf 'base%s ' "${idx[@]:PER}")
-			target=""
-		else
-			OLD=$(printf 'base%s ' $(pick "$PER" "$NBASE"))
-			draw=$((draw + 100000))
-			NEW=$(for i in $(pick "$PER" "$NNEW"); do printf '%s.%s ' "$v" "$i"; done)
-			draw=$((draw - 100000))
-			target=${target_of[$v]}
-		fi
-		pool old $OLD
-		pool new $NEW
+
+# The trials, shuffled, so that the host's load falls on every kind alike.
+todo=()
+for k in $KINDS; do
+	[[ $k == A/A || -n ${work_of[$k]:-} ]] || { echo "detection: unknown kind $k" >&2; exit 2; }
+	for i in $(seq 1 "$TRIALS"); do todo+=("$k|$i"); done
+done
+for i in $(seq 1 "$SCALE"); do todo+=("scale2x|$i"); done
+for ((i = ${#todo[@]} - 1; i > 0; i--)); do
+	j=$((RANDOM % (i + 1)))
+	t=${todo[i]} todo[i]=${todo[j]} todo[j]=$t
+done
+start=$(date +%s)
+n=1
+for t in "${todo[@]}"; do
+	kind=${t%%|*} i=${t#*|}
+	cand=${kind//\//-}
+	dir=$work/${cand}.$i
+	echo "  trial $n/${#todo[@]}: $kind #$i (load $(cut -d' ' -f1 /proc/loadavg), $(($(date +%s) - start)) s)" >&2
+	if [[ $kind == scale2x ]]; then
+		trial "$dir" "$cand" --workloads syscall,memsweep --sizes dcsv2 --modes native --profile quick --reps "$SCALE_REPS"
+	else
+		trial "$dir" "$cand" --workloads compute,syscall --param compute.task=sha256 --param syscall.call=read \
+			--sizes "$SIZE" --modes native --reps "$REPS" --min-time "$MIN_TIME"
+	fi
+	n=$((n + 1))
+done
+echo "trials done in $(($(date +%s) - start)) s" >&2
+
+rm -f "$work/verdicts.jsonl"
+printf '\n%-10s %-12s %6s %8s %8s %8s %7s\n' kind gate trials detected other refused rate
+for kind in $KINDS $([[ $SCALE -gt 0 ]] && echo scale2x); do
+	declare -A res=([time]="0 0 0 0" [time+counts]="0 0 0 0")
+	for dir in "$work/${kind//\//-}".*; do
+		[[ -f $dir/new/bench.txt && -f $dir/base/bench.txt ]] || continue
 		for what in time time+counts; do
-			read -r n f o r <<<"${res[$v,$what]}"
-			case $(compare "$what" "$target") in
+			read -r nn f o r <<<"${res[$what]}"
+			case $(judge "$dir" "$kind" "$what") in
 			flag) f=$((f + 1)) ;;
 			flag+other) f=$((f + 1)) o=$((o + 1)) ;;
 			other) o=$((o + 1)) ;;
 			refused) r=$((r + 1)) ;;
 			esac
-			res[$v,$what]="$((n + 1)) $f $o $r"
+			res[$what]="$((nn + 1)) $f $o $r"
 		done
 	done
 	for what in time time+counts; do
-		read -r n f o r <<<"${res[$v,$what]}"
-		awk -v l="$v" -v w="$what" -v n="$n" -v f="$f" -v o="$o" -v r="$r" \
-			'BEGIN {printf "%-10s %-12s %6d %8d %8d %8d %6.0f%%\n", l, w, n, f, o, r, 100 * (l == "A/A" ? o : f) / n}'
+		read -r nn f o r <<<"${res[$what]}"
+		awk -v l="$kind" -v w="$what" -v n="$nn" -v f="$f" -v o="$o" -v r="$r" \
+			'BEGIN {printf "%-10s %-12s %6d %8d %8d %8d %6.0f%%\n", l, w, n, f, o, r, n ? 100 * (l == "A/A" ? o : f) / n : 0}'
 	done
 done
-echo "(each draw: $PER runs a side drawn from the pool, pooled as rounds. detected: the regressed cell flagged;"
-echo " other: a draw with any other cell flagged (a false alarm). rate: A/A false alarms, else detection."
-echo " Verdicts in $work/verdicts.jsonl)"
+echo "(each trial: one bench run --baseline --counts; detected: the regressed cell flagged; other: a trial with"
+echo " another cell flagged (a false alarm). rate: A/A false alarms, else detection."
+echo " Verdicts with each flagged row's change and p in $work/verdicts.jsonl; loads in each trial's load.start)"
+echo "A/A trials that flagged something:"
+jq -r 'select(.kind == "A/A" and (.regressions | length) > 0) |
+	"  \(.trial) \(.what) (load \(.load)): " + ([.regressions[] | "\(.cell | split("/size") | .[0]) \(.unit) \(.gate) \(.delta_pct * 10 | round / 10)% p_adj=\(.p_adjusted // "-")"] | join("; "))' \
+	"$work/verdicts.jsonl"

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/session"
 	"github.com/enclavebench/enclavebench/bench/sim"
 )
@@ -234,6 +235,9 @@ func TestREADMECommands(t *testing.T) {
 		stdout, stderr, code := runBench(t, ctx, args...)
 		if baseline && simBin != "" {
 			t.Setenv(sim.SimBinEnv, simBin)
+			if code == 0 && slices.Contains(modes(args), "sim") {
+				checkSimSides(t, c.line, args)
+			}
 		}
 		// The CI example's gate compares the slowed candidate with its
 		// base line: it must find the syscall cell (exit 1). (A memsweep
@@ -262,6 +266,30 @@ func TestREADMECommands(t *testing.T) {
 			}
 		}
 		t.Logf("README.md:%d: ok: bench %s", c.line, strings.Join(args, " "))
+	}
+}
+
+// checkSimSides: the two sides of a README --baseline run in the sim mode
+// ran their own sim builds (the slowed candidate next to bin/workload, the
+// base next to base/workload), as run.json records them: with one build on
+// both sides the gate's "regression" check would test nothing.
+func checkSimSides(t *testing.T, line int, args []string) {
+	t.Helper()
+	out := args[slices.Index(args, "-o")+1]
+	paths := map[string]string{}
+	for _, side := range []string{"base", "new"} {
+		r, err := result.ReadRun(filepath.Join(out, side))
+		if err != nil {
+			t.Fatalf("README.md:%d: %v", line, err)
+		}
+		for _, mb := range r.Build.ModeBinaries {
+			if mb.Mode == "sim" {
+				paths[side] = mb.Path
+			}
+		}
+	}
+	if paths["base"] == "" || paths["base"] == paths["new"] || filepath.Base(filepath.Dir(paths["new"])) != "bin" {
+		t.Errorf("README.md:%d: the sides ran sim binaries %q (base) and %q (new): want each its own, the candidate's in bin/", line, paths["base"], paths["new"])
 	}
 }
 

@@ -339,6 +339,9 @@ const (
 	maxForeignTail = 64
 )
 
+// runCell runs one process of a cell on one side (j) and returns its
+// outcome; its samples go to the side's store as they arrive. The error is
+// the store's: nothing more can be kept.
 func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job) (result.CellResult, error) {
 	key := cell.Key()
 	cr := result.CellResult{Cell: key, Attempt: attempt, Workload: cell.Workload, Params: cell.Params,
@@ -363,137 +366,27 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 	ticker := time.NewTicker(watchdogTick)
 	defer ticker.Stop()
 	wd := startWatchdog(cctx, cancel, c.Spec.Timeout(), time.Now(), ticker.C)
-	cmd, err := m.Command(cctx, l)
+	p, err := startCell(cctx, m, l, cell.SizeInfo.VCPUs)
+	if p != nil {
+		cr.Oversubscribed = p.oversub
+	}
 	if err != nil {
 		return fail(cr, err.Error()), nil
 	}
-	// Own process group, so a timeout kills the launcher and everything
-	// it started (ego run's host process, a wrapped shell). Pdeathsig: a
-	// harness killed with SIGKILL takes the launcher with it rather than
-	// leave it running as an orphan (the kernel sends it when the thread
-	// that started the child ends; Go ends a thread only with a goroutine
-	// locked to it, and runCell waits for its child first).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error { return unix.Kill(-cmd.Process.Pid, unix.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	stderr := &tailBuffer{head: stderrHead, max: stderrTail}
-	cmd.Stderr = stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return fail(cr, err.Error()), nil
+	rd := &cellReader{c: c, cell: cell, attempt: attempt, j: j, m: m, l: l, cr: &cr, cancel: cancel,
+		cctx: cctx, stdin: p.stdin, cpus: p.cpus, started: p.started}
+	rd.read(p.stdout)
+	if p.stdin != nil {
+		p.stdin.Close()
 	}
-	stdin, err := stdinPipe(cmd) // closed to stop a driven workload (driven.go)
-	if err != nil {
-		return fail(cr, err.Error()), nil
-	}
-	cpus, oversub := cpuSet(cell.SizeInfo.VCPUs)
-	cr.Oversubscribed = oversub
-	started := time.Now()
-	if err := startWithAffinity(cmd, cpus); err != nil {
-		return fail(cr, fmt.Sprintf("starting %s: %v", l.Binary, err)), nil
-	}
-
-	var (
-		foreign     []string
-		foreignTail []string
-		sampleLines [][]byte
-		protoErr    string
-		naReason    string
-		done        bool
-		storeErr    error
-		helloSeen   bool
-	)
-	addSample := func(ps *protocol.Sample, extra map[string]string) {
-		s := result.Sample{Cell: key, Attempt: attempt, Workload: cell.Workload, Params: cell.Params,
-			Size: cell.Size, Mode: cell.Mode, Rep: ps.Rep + j.repOffset, Iters: ps.Iters,
-			ElapsedNS: ps.ElapsedNS, Values: ps.Values, Events: ps.Events,
-			Time: time.Now().UTC()}
-		if j.counts != nil && j.counts.PerOp != nil && ps.Iters > 0 {
-			if s.Events == nil {
-				s.Events = map[string]int64{}
-			}
-			maps.Copy(s.Events, j.counts.Events(ps.Iters))
-		}
-		if err := m.Finish(l, &s, extra); err != nil {
-			protoErr = err.Error()
-			return
-		}
-		if err := result.CheckSample(&s); err != nil {
-			// An impossible figure fails the cell; it is never stored.
-			protoErr = err.Error()
-			return
-		}
-		if storeErr == nil {
-			if storeErr = j.side.Store.AppendSample(&s); storeErr == nil {
-				cr.Samples++
-			} else {
-				cancel() // nowhere to put samples: stop the workload
-			}
-		}
-	}
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		msg, err := protocol.Parse(line)
-		if errors.Is(err, protocol.ErrForeign) {
-			if len(foreign) < maxForeignHead {
-				foreign = append(foreign, string(line))
-			} else {
-				if len(foreignTail) == maxForeignTail {
-					foreignTail = foreignTail[1:]
-				}
-				foreignTail = append(foreignTail, string(line))
-			}
-			continue
-		}
-		if err != nil {
-			protoErr = err.Error()
-			continue
-		}
-		switch msg.Type {
-		case protocol.TypeHello:
-			helloSeen = true
-			cr.GOMAXPROCS, cr.CPUs, cr.Arena = msg.GOMAXPROCS, msg.CPUs, msg.Arena
-			if d, ok := mode.Lookup(cell.Mode); ok && d.RecordsLoadTime {
-				cr.LoadNS = time.Since(started).Nanoseconds()
-			}
-		case protocol.TypeSample:
-			addSample(msg.Sample, msg.Extra)
-			if c.ProvenancePath != nil {
-				sampleLines = append(sampleLines, append([]byte(nil), line...))
-			}
-		case protocol.TypeReady:
-			emit := func(ps *protocol.Sample) { addSample(ps, nil) }
-			if err := c.drive(cctx, msg, stdin, j.reps, emit, otherCPUs(cpus)); err != nil && protoErr == "" {
-				protoErr = "driving the workload: " + err.Error()
-			}
-		case protocol.TypeNA:
-			naReason = msg.Error
-		case protocol.TypeError:
-			protoErr = msg.Error
-		case protocol.TypeDone:
-			done = true
-			cr.ChildNS = msg.ElapsedNS
-			if len(msg.Extra) > 0 {
-				cr.Extra = msg.Extra
-			}
-		}
-	}
-	if err := sc.Err(); err != nil && protoErr == "" {
-		protoErr = "reading the workload's output: " + err.Error()
-	}
-	if stdin != nil {
-		stdin.Close()
-	}
-	waitErr := cmd.Wait()
-	cr.WallNS = time.Since(started).Nanoseconds()
-	cr.Stderr = stderr.String()
+	waitErr := p.cmd.Wait()
+	cr.WallNS = time.Since(p.started).Nanoseconds()
+	cr.Stderr = p.stderr.String()
 	if ee, ok := waitErr.(*exec.ExitError); ok {
 		cr.ExitCode = ee.ExitCode()
 	}
 	if r, ok := m.(mode.ExitReporter); ok {
-		r.AfterExit(l, append(foreign, foreignTail...), cr.Stderr, &cr)
+		r.AfterExit(l, append(rd.foreign, rd.foreignTail...), cr.Stderr, &cr)
 	}
 	if j.counts != nil {
 		if cr.Extra == nil {
@@ -506,40 +399,208 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 			cr.Extra[result.ExtraCountsError] = j.counts.Err
 		}
 	}
-	if storeErr != nil {
-		return cr, storeErr
+	if rd.storeErr != nil {
+		return cr, rd.storeErr
 	}
-	switch {
-	case ctx.Err() != nil:
+	if ctx.Err() != nil {
 		return cr, nil // the caller sees the interruption
-	case wd.expired.Load():
+	}
+	c.judge(&cr, rd, m, wd.expired.Load(), time.Duration(wd.stopped.Load()), waitErr)
+	if cr.Status == result.StatusOK && c.ProvenancePath != nil && cr.Extra[enclave.KeyReportData] != "" {
+		if err := writeLines(c.ProvenancePath(j.side.Store.Dir, key), rd.sampleLines); err != nil {
+			return cr, err
+		}
+	}
+	return cr, nil
+}
+
+// process is a started workload process.
+type process struct {
+	cmd     *exec.Cmd
+	stdout  io.Reader
+	stdin   io.WriteCloser // nil unless the mode's command reads stdin (driven.go)
+	stderr  *tailBuffer
+	cpus    []int
+	oversub bool
+	started time.Time
+}
+
+// startCell starts a cell's process as its mode commands it, on vcpus of
+// this host's CPUs; the error is the cell's failure reason (with the
+// process that could not start, once its CPUs were chosen).
+func startCell(ctx context.Context, m mode.Mode, l mode.Launch, vcpus int) (*process, error) {
+	cmd, err := m.Command(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	// Own process group, so a timeout kills the launcher and everything
+	// it started (ego run's host process, a wrapped shell). Pdeathsig: a
+	// harness killed with SIGKILL takes the launcher with it rather than
+	// leave it running as an orphan (the kernel sends it when the thread
+	// that started the child ends; Go ends a thread only with a goroutine
+	// locked to it, and runCell waits for its child first).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return unix.Kill(-cmd.Process.Pid, unix.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	p := &process{cmd: cmd, stderr: &tailBuffer{head: stderrHead, max: stderrTail}}
+	cmd.Stderr = p.stderr
+	if p.stdout, err = cmd.StdoutPipe(); err != nil {
+		return nil, err
+	}
+	if p.stdin, err = stdinPipe(cmd); err != nil { // closed to stop a driven workload (driven.go)
+		return nil, err
+	}
+	p.cpus, p.oversub = cpuSet(vcpus)
+	p.started = time.Now()
+	if err := startWithAffinity(cmd, p.cpus); err != nil {
+		return p, fmt.Errorf("starting %s: %v", l.Binary, err)
+	}
+	return p, nil
+}
+
+// cellReader reads a cell's process output: protocol lines into the
+// outcome and the store, other lines kept for the mode (ExitReporter).
+type cellReader struct {
+	c       *Config
+	cell    plan.Cell
+	attempt int
+	j       job
+	m       mode.Mode
+	l       mode.Launch
+	cr      *result.CellResult
+	cancel  context.CancelFunc
+	cctx    context.Context
+	stdin   io.WriteCloser
+	cpus    []int
+	started time.Time
+
+	foreign, foreignTail []string
+	sampleLines          [][]byte
+	protoErr, naReason   string
+	done, helloSeen      bool
+	storeErr             error
+}
+
+// read consumes stdout until the process closes it.
+func (rd *cellReader) read(stdout io.Reader) {
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		rd.line(sc.Bytes())
+	}
+	if err := sc.Err(); err != nil && rd.protoErr == "" {
+		rd.protoErr = "reading the workload's output: " + err.Error()
+	}
+}
+
+// line handles one line of the process's stdout.
+func (rd *cellReader) line(line []byte) {
+	cr := rd.cr
+	msg, err := protocol.Parse(line)
+	if errors.Is(err, protocol.ErrForeign) {
+		if len(rd.foreign) < maxForeignHead {
+			rd.foreign = append(rd.foreign, string(line))
+		} else {
+			if len(rd.foreignTail) == maxForeignTail {
+				rd.foreignTail = rd.foreignTail[1:]
+			}
+			rd.foreignTail = append(rd.foreignTail, string(line))
+		}
+		return
+	}
+	if err != nil {
+		rd.protoErr = err.Error()
+		return
+	}
+	switch msg.Type {
+	case protocol.TypeHello:
+		rd.helloSeen = true
+		cr.GOMAXPROCS, cr.CPUs, cr.Arena = msg.GOMAXPROCS, msg.CPUs, msg.Arena
+		if d, ok := mode.Lookup(rd.cell.Mode); ok && d.RecordsLoadTime {
+			cr.LoadNS = time.Since(rd.started).Nanoseconds()
+		}
+	case protocol.TypeSample:
+		rd.addSample(msg.Sample, msg.Extra)
+		if rd.c.ProvenancePath != nil {
+			rd.sampleLines = append(rd.sampleLines, append([]byte(nil), line...))
+		}
+	case protocol.TypeReady:
+		emit := func(ps *protocol.Sample) { rd.addSample(ps, nil) }
+		if err := rd.c.drive(rd.cctx, msg, rd.stdin, rd.j.reps, emit, otherCPUs(rd.cpus)); err != nil && rd.protoErr == "" {
+			rd.protoErr = "driving the workload: " + err.Error()
+		}
+	case protocol.TypeNA:
+		rd.naReason = msg.Error
+	case protocol.TypeError:
+		rd.protoErr = msg.Error
+	case protocol.TypeDone:
+		rd.done = true
+		cr.ChildNS = msg.ElapsedNS
+		if len(msg.Extra) > 0 {
+			cr.Extra = msg.Extra
+		}
+	}
+}
+
+// addSample finishes a protocol sample (the counting pass's events, the
+// mode's Finish), checks it and appends it to the store.
+func (rd *cellReader) addSample(ps *protocol.Sample, extra map[string]string) {
+	cell, j := rd.cell, rd.j
+	s := result.Sample{Cell: cell.Key(), Attempt: rd.attempt, Workload: cell.Workload, Params: cell.Params,
+		Size: cell.Size, Mode: cell.Mode, Rep: ps.Rep + j.repOffset, Iters: ps.Iters,
+		ElapsedNS: ps.ElapsedNS, Values: ps.Values, Events: ps.Events,
+		Time: time.Now().UTC()}
+	if j.counts != nil && j.counts.PerOp != nil && ps.Iters > 0 {
+		if s.Events == nil {
+			s.Events = map[string]int64{}
+		}
+		maps.Copy(s.Events, j.counts.Events(ps.Iters))
+	}
+	if err := rd.m.Finish(rd.l, &s, extra); err != nil {
+		rd.protoErr = err.Error()
+		return
+	}
+	if err := result.CheckSample(&s); err != nil {
+		// An impossible figure fails the cell; it is never stored.
+		rd.protoErr = err.Error()
+		return
+	}
+	if rd.storeErr == nil {
+		if rd.storeErr = j.side.Store.AppendSample(&s); rd.storeErr == nil {
+			rd.cr.Samples++
+		} else {
+			rd.cancel() // nowhere to put samples: stop the workload
+		}
+	}
+}
+
+// judge sets the status and reason of a finished process's outcome: timed
+// out (stopped: the time the harness was stopped, not counted), failed
+// (exit, mode, protocol), not applicable, or ok.
+func (c *Config) judge(cr *result.CellResult, rd *cellReader, m mode.Mode, expired bool, stopped time.Duration, waitErr error) {
+	switch {
+	case expired:
 		cr.Status, cr.Reason = result.StatusFailed, fmt.Sprintf("timed out after %v (raise --timeout, or the workload hangs)", c.Spec.Timeout())
-		if st := time.Duration(wd.stopped.Load()); st > 0 {
-			cr.Reason += fmt.Sprintf("; %v while the harness was stopped not counted", st.Round(time.Millisecond))
+		if stopped > 0 {
+			cr.Reason += fmt.Sprintf("; %v while the harness was stopped not counted", stopped.Round(time.Millisecond))
 		}
 	case waitErr != nil:
-		cr.Status, cr.Reason = result.StatusFailed, describeExit(waitErr, protoErr)
+		cr.Status, cr.Reason = result.StatusFailed, describeExit(waitErr, rd.protoErr)
 		if ex := m.Explain(cr.Stderr, cr.ExitCode); ex != "" {
 			cr.Reason += ": " + ex
 		}
 	case cr.Status == result.StatusFailed:
 		// The mode's AfterExit failed the cell (e.g. an sgx cell that ran
 		// in simulation): keep its reason.
-	case naReason != "":
-		cr.Status, cr.Reason = result.StatusNA, naReason
-	case protoErr != "":
-		cr.Status, cr.Reason = result.StatusFailed, protoErr
-	case !helloSeen || !done:
+	case rd.naReason != "":
+		cr.Status, cr.Reason = result.StatusNA, rd.naReason
+	case rd.protoErr != "":
+		cr.Status, cr.Reason = result.StatusFailed, rd.protoErr
+	case !rd.helloSeen || !rd.done:
 		cr.Status, cr.Reason = result.StatusFailed, "the workload exited without finishing the protocol (no hello or done line)"
 	default:
 		cr.Status = result.StatusOK
-		if c.ProvenancePath != nil && cr.Extra[enclave.KeyReportData] != "" {
-			if err := writeLines(c.ProvenancePath(j.side.Store.Dir, key), sampleLines); err != nil {
-				return cr, err
-			}
-		}
 	}
-	return cr, nil
 }
 
 // writeLines replaces path with lines, one per line.

@@ -3,9 +3,7 @@ package report
 import (
 	"fmt"
 	"maps"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/cells"
@@ -249,7 +247,7 @@ func (b *builder) collect() {
 		if c.LoadNS > 0 && mf.Enclave {
 			rec := loadRecord{origin: src.Origin, originLabel: src.OriginLabel, workload: c.Workload,
 				params: out.Params, size: c.Size, mode: c.Mode, modeLabel: out.Mode, loadNS: c.LoadNS, heapBytes: -1}
-			if h, ok := heapFromExtra(c.Extra); ok {
+			if h, ok := mf.HeapBytes(c.Extra); ok {
 				rec.heapBytes, rec.heapFromExtra = h, true
 			} else {
 				rec.heapBytes = d.Facts.Cell(c.Cell).FootprintBytes
@@ -264,29 +262,6 @@ func (b *builder) collect() {
 			g.ModelNative = nil
 		}
 	}
-}
-
-// HeapKeys are the CellResult.Extra keys read as the enclave heap size, in
-// order. The ego modes record "ego_heap_mb", enclave.json's heapSize: EGo's
-// MB are MiB (ego sign writes heapSize*256 pages of 4 KiB).
-var HeapKeys = []string{"ego_heap_mb", "heap_bytes", "heap_mib", "heap_mb"}
-
-func heapFromExtra(extra map[string]string) (int64, bool) {
-	for _, k := range HeapKeys {
-		v, ok := extra[k]
-		if !ok {
-			continue
-		}
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil || f <= 0 || math.IsInf(f, 0) {
-			continue
-		}
-		if k != "heap_bytes" {
-			f *= 1 << 20
-		}
-		return int64(f), true
-	}
-	return 0, false
 }
 
 func paramText(params map[string]string, order []string) string {

@@ -14,7 +14,7 @@ func (f *figs) epcMarks(szs map[string]bool) []plot.Mark {
 	for s := range szs {
 		names = append(names, s)
 	}
-	sort.Slice(names, func(i, j int) bool { return lessSize(names[i], names[j]) })
+	sort.Slice(names, func(i, j int) bool { return f.b.sizeOrder.less(names[i], names[j]) })
 	var marks []plot.Mark
 	for _, s := range names {
 		// The usable EPC (where the cliff is) when a run recorded it, else
@@ -179,7 +179,7 @@ func (f *figs) footprints() []plot.Figure {
 				}
 			}
 		}
-		sort.Slice(sizesSeen, func(i, j int) bool { return lessSize(sizesSeen[i], sizesSeen[j]) })
+		sort.Slice(sizesSeen, func(i, j int) bool { return f.b.sizeOrder.less(sizesSeen[i], sizesSeen[j]) })
 		fig := plot.Figure{
 			Name: f.name("footprint", k.family, k.mode), Kind: plot.KindHeat,
 			Title: "Slowdown by footprint and size: " + k.mode,

@@ -62,7 +62,7 @@ func (f *figs) scaling() []plot.Figure {
 			for s := range szs {
 				names = append(names, s)
 			}
-			sort.Slice(names, func(i, j int) bool { return lessSize(names[i], names[j]) })
+			sort.Slice(names, func(i, j int) bool { return f.b.sizeOrder.less(names[i], names[j]) })
 			for _, s := range names {
 				if sz, ok := f.b.sizes[s]; ok {
 					marks = append(marks, plot.Mark{Axis: "x", Value: float64(sz.VCPUs), Label: fmt.Sprintf("vCPUs of %s (%d)", s, sz.VCPUs), Color: f.colors[s]})

@@ -43,7 +43,7 @@ func buildFigures(r *Report, b *builder) {
 			szs = append(szs, l.size)
 		}
 	}
-	sort.Slice(szs, func(i, j int) bool { return lessSize(szs[i], szs[j]) })
+	sort.Slice(szs, func(i, j int) bool { return b.sizeOrder.less(szs[i], szs[j]) })
 	for i, s := range szs {
 		f.colors[s] = i
 	}

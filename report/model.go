@@ -322,6 +322,7 @@ func Build(in *Input, o Options) *Report {
 			}
 		}
 	}
+	b.sizeOrder = newSizeOrder(b.sizes)
 	b.units()
 	b.modeVariants()
 	b.collect()
@@ -353,7 +354,8 @@ type builder struct {
 	footprintParam map[string]string
 	// the recorded facts of each size, over every source (the first
 	// source that has a size wins)
-	sizes map[string]result.SizeFacts
+	sizes     map[string]result.SizeFacts
+	sizeOrder sizeOrder
 	// variant is the label suffix of a source's mode where runs of that
 	// mode measured it otherwise (mode settings, cost profile content);
 	// variantNotes say so, one per mode label.

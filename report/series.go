@@ -38,7 +38,7 @@ func (ss *seriesSet) get(f *figs, size, m, modeLabel, origin string) *plot.Serie
 		s = &plot.Series{Label: seriesLabel(size, modeLabel, origin), Color: f.colors[size], Style: rank, Line: true, ErrAxis: "y"}
 		ss.byKey[k] = s
 		ss.keys = append(ss.keys, k)
-		ss.rank[k] = [3]int{sizeRank(size), rank, 0}
+		ss.rank[k] = [3]int{f.b.sizeOrder.rank(size), rank, 0}
 		ss.modes[modeLabel] = true
 		ss.meta[k] = seriesMeta{size, m, modeLabel, origin}
 	}
@@ -112,7 +112,7 @@ func (f *figs) legend(fig *plot.Figure, ss *seriesSet, mark string, solidMark bo
 			}
 			names = append(names, s)
 		}
-		sort.Slice(names, func(i, j int) bool { return lessSize(names[i], names[j]) })
+		sort.Slice(names, func(i, j int) bool { return f.b.sizeOrder.less(names[i], names[j]) })
 		var parts []string
 		for _, s := range names {
 			for h := range hostOf[s] {
@@ -131,7 +131,7 @@ func (f *figs) legend(fig *plot.Figure, ss *seriesSet, mark string, solidMark bo
 	for s := range szs {
 		names = append(names, s)
 	}
-	sort.Slice(names, func(i, j int) bool { return lessSize(names[i], names[j]) })
+	sort.Slice(names, func(i, j int) bool { return f.b.sizeOrder.less(names[i], names[j]) })
 	for _, s := range names {
 		fig.Legend = append(fig.Legend, plot.LegendEntry{Kind: plot.LegendColor, Label: s, Color: f.colors[s]})
 	}

@@ -150,12 +150,21 @@ func footprintBytes(v string) int64 {
 	return n
 }
 
+// sortedSizes are the sizes of bySize in the order their groups' recorded
+// facts give.
 func sortedSizes(bySize map[string][]*Group) []string {
 	names := make([]string, 0, len(bySize))
-	for s := range bySize {
+	facts := map[string]result.SizeFacts{}
+	for s, gs := range bySize {
 		names = append(names, s)
+		for _, g := range gs {
+			if g.SizeFacts != nil {
+				facts[s] = *g.SizeFacts
+			}
+		}
 	}
-	sort.Slice(names, func(i, j int) bool { return lessSize(names[i], names[j]) })
+	o := newSizeOrder(facts)
+	sort.Slice(names, func(i, j int) bool { return o.less(names[i], names[j]) })
 	return names
 }
 

@@ -81,7 +81,7 @@ func TestSizingFootprint(t *testing.T) {
 				t.Errorf("note %q lacks %q", a.Note, tc.noteHas)
 			}
 			r := &Report{Options: Options{Tolerance: 0.2}, Sizing: as}
-			figs := (&figs{r: r, names: map[string]int{}}).footprints()
+			figs := (&figs{r: r, b: &builder{}, names: map[string]int{}}).footprints()
 			if len(figs) != 1 || figs[0].Kind != plot.KindHeat {
 				t.Fatalf("figures %+v", figs)
 			}

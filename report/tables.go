@@ -6,27 +6,31 @@ import (
 	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/result"
-	"github.com/enclavebench/enclavebench/bench/sizes"
 )
 
-// sizeRank orders sizes by the catalog (unknown sizes last).
-var sizeRanks = func() map[string]int {
-	m := map[string]int{}
-	for i, s := range sizes.All() {
-		m[s.Name] = i
-	}
-	return m
-}()
+// sizeOrder lists sizes as the runs recorded them: by their recorded
+// catalog order (result.SizeOrder; the frozen table's for runs from before
+// it was recorded), unknown sizes last, then by name.
+type sizeOrder map[string]int
 
-func sizeRank(s string) int {
-	if r, ok := sizeRanks[s]; ok {
-		return r
+// newSizeOrder is the order of the sizes whose recorded facts are facts.
+func newSizeOrder(facts map[string]result.SizeFacts) sizeOrder {
+	o := sizeOrder{}
+	for name, sf := range facts {
+		o[name] = result.SizeOrder(name, sf)
 	}
-	return len(sizeRanks)
+	return o
 }
 
-func lessSize(a, b string) bool {
-	ra, rb := sizeRank(a), sizeRank(b)
+func (o sizeOrder) rank(s string) int {
+	if r, ok := o[s]; ok {
+		return r
+	}
+	return result.SizeOrder(s, result.SizeFacts{})
+}
+
+func (o sizeOrder) less(a, b string) bool {
+	ra, rb := o.rank(a), o.rank(b)
 	if ra != rb {
 		return ra < rb
 	}
@@ -50,7 +54,7 @@ func (b *builder) tables() {
 	}
 	sort.Slice(b.r.Workloads, func(i, j int) bool { return b.r.Workloads[i].Name < b.r.Workloads[j].Name })
 	for _, t := range b.r.Workloads {
-		sort.SliceStable(t.Rows, func(i, j int) bool { return lessGroup(t.Rows[i], t.Rows[j]) })
+		sort.SliceStable(t.Rows, func(i, j int) bool { return b.sizeOrder.lessGroup(t.Rows[i], t.Rows[j]) })
 	}
 	for label, mf := range b.modes {
 		b.r.Modes = append(b.r.Modes, modeInfo(label, mf))
@@ -70,14 +74,14 @@ func (b *builder) tables() {
 	}
 }
 
-// lessGroup orders rows: parameters (natural order), size (catalog
+// lessGroup orders rows: parameters (natural order), size (recorded
 // order), origin, mode (native first).
-func lessGroup(a, b *Group) bool {
+func (o sizeOrder) lessGroup(a, b *Group) bool {
 	if c := compareParams(a, b); c != 0 {
 		return c < 0
 	}
 	if a.Size != b.Size {
-		return lessSize(a.Size, b.Size)
+		return o.less(a.Size, b.Size)
 	}
 	if a.OriginLabel != b.OriginLabel {
 		return a.OriginLabel < b.OriginLabel

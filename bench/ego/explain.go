@@ -266,7 +266,7 @@ func (m *Mode) AfterExit(l mode.Launch, foreign []string, stderr string, cr *res
 	var warnings []string
 	if a, err := m.artifactFor(l); err == nil {
 		c := a.config
-		set("ego_heap_mb", strconv.Itoa(c.HeapSize))
+		set(ExtraHeapMB, strconv.Itoa(c.HeapSize))
 		set("ego_enclave_mib", strconv.FormatInt(EnclaveBytes(c.HeapSize)>>20, 10))
 		for _, e := range c.Env {
 			switch e.Name {

@@ -23,11 +23,17 @@ func init() {
 		d.ProvenancePath = ProvenancePath
 		d.Flags = Flags
 		d.NodeMemory = func(m workload.Memory) int64 { return EnclaveBytes(HeapMB(m)) }
+		d.HeapExtra = ExtraHeapMB
 		sim := d.Name == mode.EGoSim
 		d.New = func(c mode.Config) (mode.Mode, error) { return newMode(c, sim) }
 		mode.Register(d)
 	}
 }
+
+// ExtraHeapMB is the cell outcome's Extra key of the enclave's heapSize
+// (enclave.json; MiB), recorded by AfterExit and declared in the
+// descriptors (mode.Descriptor.HeapExtra) for reports.
+const ExtraHeapMB = "ego_heap_mb"
 
 // The flags of the sgx and ego-sim modes (both declare them all).
 const (

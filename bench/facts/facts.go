@@ -13,6 +13,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
@@ -27,7 +28,7 @@ func Record(run *result.Run, cells []plan.Cell) *result.Facts {
 	for _, c := range cells {
 		if sz := c.SizeInfo; sz.Name != "" {
 			f.Sizes[sz.Name] = result.SizeFacts{Family: sz.Family, VCPUs: sz.VCPUs, EPCBytes: sz.EPCBytes,
-				MemoryBytes: sz.MemBytes(), CPU: sz.CPU, Source: sz.Source}
+				MemoryBytes: sz.MemBytes(), CPU: sz.CPU, Source: sz.Source, Order: catalogOrder(sz.Name)}
 		}
 		if c.Spec == nil {
 			continue
@@ -80,4 +81,15 @@ func profileRef(run *result.Run) string {
 		return fmt.Sprintf("%s/v%d", p.Name, p.Version)
 	}
 	return p.Name
+}
+
+// catalogOrder is the 1-based place of size name in the catalog (0 when
+// it is not there), the order readers list sizes in.
+func catalogOrder(name string) int {
+	for i, sz := range sizes.All() {
+		if sz.Name == name {
+			return i + 1
+		}
+	}
+	return 0
 }

@@ -3,6 +3,7 @@ package facts
 import (
 	"testing"
 
+	"github.com/enclavebench/enclavebench/bench/ego"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/runspec"
@@ -87,6 +88,11 @@ func TestModelsEPC(t *testing.T) {
 		mf, ok := f.Mode(m)
 		if !ok || mf.ModelsEPC == nil || *mf.ModelsEPC != want || mf.EPC() != want {
 			t.Errorf("%s: models_epc %v, want %v", m, mf.ModelsEPC, want)
+		}
+	}
+	for _, m := range []string{"sgx", "ego-sim"} {
+		if mf, _ := f.Mode(m); mf.HeapExtra != ego.ExtraHeapMB {
+			t.Errorf("%s: heap_extra %q, want the key its outcomes record the heap under (%s)", m, mf.HeapExtra, ego.ExtraHeapMB)
 		}
 	}
 	if es, _ := f.Mode("ego-sim"); es.Cannot == "" {

@@ -66,6 +66,11 @@ type Descriptor struct {
 	// (an EGo enclave commits its whole heap and its thread stacks when it
 	// is created); a fleet plan requests it. Unset: the cell's footprint.
 	NodeMemory func(workload.Memory) int64
+	// HeapExtra, when set, is the key of a cell outcome's Extra under
+	// which the mode records the enclave heap it configured, in MiB (the
+	// ego modes' "ego_heap_mb"); bench/facts records it in run.json so a
+	// report reads the heap without knowing the mode.
+	HeapExtra string
 	// Binaries are the binaries the mode runs besides the workload binary,
 	// found next to it (the sim mode's workload-sim): a fleet plan copies
 	// them to each host with the workload binary.

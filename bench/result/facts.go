@@ -1,7 +1,10 @@
 package result
 
 import (
+	"math"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
@@ -33,6 +36,10 @@ type SizeFacts struct {
 	CPU         string `json:"cpu"`
 	// Source is where the figures come from (the published page).
 	Source string `json:"source"`
+	// Order is the size's place in the catalog of the harness that ran
+	// (1-based), the order readers list sizes in; 0 in runs from before it
+	// was recorded (SizeOrder then takes the frozen table's).
+	Order int `json:"order,omitempty"`
 }
 
 // EPCMiB is the EPC in MiB.
@@ -103,6 +110,44 @@ type ModeFacts struct {
 	ModelsEPC *bool `json:"models_epc,omitempty"`
 	// Cannot says what the figures cannot tell ("" when nothing to say).
 	Cannot string `json:"cannot,omitempty"`
+	// HeapExtra is the key of a cell outcome's Extra holding the enclave
+	// heap the mode configured, in MiB; "" when the mode records none or
+	// the run is from before it was recorded (HeapBytes then reads the
+	// frozen keys of that time).
+	HeapExtra string `json:"heap_extra,omitempty"`
+}
+
+// frozenHeapKeys are the Extra keys read as the enclave heap size, in
+// order, before modes recorded theirs (HeapExtra): the ego modes'
+// "ego_heap_mb" (enclave.json's heapSize; EGo's MB are MiB: ego sign
+// writes heapSize*256 pages of 4 KiB), then generic ones. Frozen: never
+// to follow a mode of today.
+var frozenHeapKeys = []string{"ego_heap_mb", "heap_bytes", "heap_mib", "heap_mb"}
+
+// HeapBytes is the enclave heap a cell outcome of the mode recorded in
+// extra: under the mode's recorded HeapExtra key (MiB), or, where the run
+// recorded none, under the frozen keys (heap_bytes in bytes, the others
+// in MiB). ok is false when none holds a positive number.
+func (m ModeFacts) HeapBytes(extra map[string]string) (n int64, ok bool) {
+	keys := frozenHeapKeys
+	if m.HeapExtra != "" {
+		keys = []string{m.HeapExtra}
+	}
+	for _, k := range keys {
+		v, ok := extra[k]
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f <= 0 || math.IsInf(f, 0) {
+			continue
+		}
+		if k != "heap_bytes" || m.HeapExtra != "" {
+			f *= 1 << 20
+		}
+		return int64(f), true
+	}
+	return 0, false
 }
 
 // EPC reports whether the mode's figures measure or model the EPC limit:

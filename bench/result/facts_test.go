@@ -141,3 +141,28 @@ func TestPricedMode(t *testing.T) {
 		}
 	}
 }
+
+// TestHeapBytes: a cell's enclave heap is read under the key its mode
+// recorded; runs from before modes recorded one read the frozen keys.
+func TestHeapBytes(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		mf    ModeFacts
+		extra map[string]string
+		want  int64
+	}{
+		{"recorded key", ModeFacts{HeapExtra: "toy_heap"}, map[string]string{"toy_heap": "3", "ego_heap_mb": "64"}, 3 << 20},
+		{"recorded key absent: no frozen fallback", ModeFacts{HeapExtra: "toy_heap"}, map[string]string{"ego_heap_mb": "64"}, -1},
+		{"old run: frozen ego key", ModeFacts{}, map[string]string{"ego_heap_mb": "64"}, 64 << 20},
+		{"old run: frozen bytes key", ModeFacts{}, map[string]string{"heap_bytes": "4096"}, 4096},
+		{"not a positive number", ModeFacts{}, map[string]string{"ego_heap_mb": "-1", "heap_mb": "x"}, -1},
+	} {
+		n, ok := c.mf.HeapBytes(c.extra)
+		if !ok {
+			n = -1
+		}
+		if n != c.want {
+			t.Errorf("%s: %d, want %d", c.name, n, c.want)
+		}
+	}
+}

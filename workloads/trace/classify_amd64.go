@@ -116,7 +116,9 @@ func Classify(nr uintptr) Class { return classes[nr] }
 // supervisor: the forwarded ones, futex and clone/clone3.
 func Notified() []uintptr {
 	out := append([]uintptr(nil), ocalls...)
-	return append(out, unix.SYS_FUTEX, unix.SYS_CLONE, unix.SYS_CLONE3)
+	// execve is notified (never counted) so that the supervisor learns that
+	// a thread's binary changes (stacks are named from it).
+	return append(out, unix.SYS_FUTEX, unix.SYS_CLONE, unix.SYS_CLONE3, unix.SYS_EXECVE, unix.SYS_EXECVEAT)
 }
 
 // Name is the system call's name ("sys_<nr>" when unknown).

@@ -24,6 +24,10 @@ type Counts struct {
 	// futex_wait, futex_wake, thread_create, CauseHostMalloc,
 	// CauseHostFree; ClockPrefix marks the ones counted in ClockOCalls.
 	BySyscall map[string]int64 `json:"by_syscall,omitempty"`
+	// Stacks splits the same OCALLs, and the ECALLs (StackECall), by cause
+	// and call stack when the supervisor takes stacks (Supervisor.Sites
+	// decodes the keys); every counted transition is in it once.
+	Stacks map[string]int64 `json:"-"`
 }
 
 // ClockPrefix marks a cause whose OCALLs follow the clock.
@@ -48,6 +52,22 @@ func (c Counts) Sub(o Counts) Counts {
 			d.BySyscall[k] = x
 		}
 	}
+	for k, v := range c.Stacks {
+		if x := v - o.Stacks[k]; x != 0 {
+			if d.Stacks == nil {
+				d.Stacks = map[string]int64{}
+			}
+			d.Stacks[k] = x
+		}
+	}
+	for k, v := range o.Stacks {
+		if _, ok := c.Stacks[k]; !ok && v != 0 {
+			if d.Stacks == nil {
+				d.Stacks = map[string]int64{}
+			}
+			d.Stacks[k] = -v
+		}
+	}
 	return d
 }
 
@@ -60,6 +80,14 @@ func (c Counts) Add(o Counts) Counts {
 				d.BySyscall = map[string]int64{}
 			}
 			d.BySyscall[k] += v
+		}
+	}
+	for _, m := range []map[string]int64{c.Stacks, o.Stacks} {
+		for k, v := range m {
+			if d.Stacks == nil {
+				d.Stacks = map[string]int64{}
+			}
+			d.Stacks[k] += v
 		}
 	}
 	return d

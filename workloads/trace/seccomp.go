@@ -234,6 +234,17 @@ type Supervisor struct {
 	loopErr   error
 	sockDone  chan struct{}
 	startTime time.Time
+
+	// stacks takes the call stack of every counted transition (nil: none).
+	stacks *stackTaker
+	// cur is the notification being handled; its stack is taken at its
+	// first counted transition (curKey).
+	cur     *seccompNotif
+	curDone bool
+	curKey  string
+	// waitKey is the stack key of each counted futex wait still pending,
+	// so a wait the clock ends moves from its site's count to its clock one.
+	waitKey map[uint32]string
 }
 
 // Supervise takes the listener of process pid (the child whose SockFD is
@@ -243,6 +254,21 @@ type Supervisor struct {
 // first. Taking another process's descriptor needs ptrace access to it
 // (the parent of a child has it unless kernel.yama.ptrace_scope >= 2).
 func Supervise(sock *os.File, pid int, timeout time.Duration) (*Supervisor, error) {
+	return SuperviseWith(sock, pid, Options{Timeout: timeout})
+}
+
+// Options configure a Supervisor.
+type Options struct {
+	// Timeout bounds the wait for the child's filter.
+	Timeout time.Duration
+	// Stacks takes the Go call stack of the thread of every counted OCALL
+	// and ECALL (Counts.Stacks, Supervisor.Sites).
+	Stacks bool
+}
+
+// SuperviseWith is Supervise with options.
+func SuperviseWith(sock *os.File, pid int, o Options) (*Supervisor, error) {
+	timeout := o.Timeout
 	raw, err := sock.SyscallConn()
 	if err != nil {
 		return nil, err
@@ -288,7 +314,11 @@ func Supervise(sock *os.File, pid int, timeout time.Duration) (*Supervisor, erro
 		return nil, err
 	}
 	s := &Supervisor{listener: listener, sock: fd, waitAddr: map[uint32]uint64{}, waiters: map[uint64][]uint32{}, clockTids: map[uint32]bool{},
-		byNr: map[int32]int64{}, done: make(chan struct{}), sockDone: make(chan struct{}), startTime: time.Now()}
+		byNr: map[int32]int64{}, done: make(chan struct{}), sockDone: make(chan struct{}), startTime: time.Now(),
+		waitKey: map[uint32]string{}}
+	if o.Stacks {
+		s.stacks = newStackTaker()
+	}
 	go s.loop()
 	go s.serveSnapshots(sock)
 	return s, nil
@@ -334,6 +364,12 @@ func (s *Supervisor) countsLocked() Counts {
 	c.BySyscall = map[string]int64{}
 	for k, v := range s.c.BySyscall {
 		c.BySyscall[k] = v
+	}
+	if s.c.Stacks != nil {
+		c.Stacks = make(map[string]int64, len(s.c.Stacks))
+		for k, v := range s.c.Stacks {
+			c.Stacks[k] = v
+		}
 	}
 	return c
 }
@@ -390,6 +426,13 @@ func (s *Supervisor) serveSnapshots(sock *os.File) {
 func (s *Supervisor) loop() {
 	defer close(s.done)
 	defer unix.Close(s.listener)
+	if s.stacks != nil {
+		defer func() {
+			s.mu.Lock()
+			s.stacks.close()
+			s.mu.Unlock()
+		}()
+	}
 	runtime.LockOSThread()
 	// Linux >= 6.6: wake the supervisor and the notifying thread on the
 	// current CPU; older kernels refuse the flag, which only costs latency.
@@ -484,9 +527,14 @@ func (s *Supervisor) handle(n *seccompNotif) {
 	defer s.mu.Unlock()
 	s.c.Notifications++
 	tid := n.PID
+	s.cur, s.curDone = n, false
+	if s.stacks != nil && (nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT) {
+		s.stacks.forget(tid)
+	}
 	if addr, ok := s.waitAddr[tid]; ok {
 		// The thread makes another system call: its wait has ended.
 		delete(s.waitAddr, tid)
+		delete(s.waitKey, tid)
 		s.removeWaiter(addr, tid)
 	}
 	switch class {
@@ -503,6 +551,7 @@ func (s *Supervisor) handle(n *seccompNotif) {
 		if wordOK && word&cloneThread != 0 {
 			s.ocall(tid, "thread_create")
 			s.c.ECalls++
+			s.stackCount(StackECall, 1)
 		}
 	case Futex:
 		switch cmd {
@@ -513,6 +562,9 @@ func (s *Supervisor) handle(n *seccompNotif) {
 				s.ocall(tid, "futex_wait")
 				addr := n.Args[0]
 				s.waitAddr[tid] = addr
+				if s.stacks != nil {
+					s.waitKey[tid] = s.curKey
+				}
 				s.waiters[addr] = append(s.waiters[addr], tid)
 			}
 		case futexWake, futexWakeBitset, futexRequeue, futexCmpRequeue:
@@ -530,7 +582,12 @@ func (s *Supervisor) handle(n *seccompNotif) {
 					s.c.BySyscall["futex_wait"]--
 					s.c.BySyscall[ClockPrefix+"futex_wait"]++
 					s.c.ClockOCalls++
+					if k, ok := s.waitKey[t]; ok {
+						s.c.Stacks[k]--
+						s.c.Stacks[clockKey(k)]++
+					}
 				}
+				delete(s.waitKey, t)
 			}
 			if len(s.waiters[addr]) == 0 {
 				delete(s.waiters, addr)
@@ -552,6 +609,7 @@ func (s *Supervisor) ocall(tid uint32, cause string) {
 		cause = ClockPrefix + cause
 	}
 	s.c.BySyscall[cause]++
+	s.stackCount(cause, 1)
 }
 
 // clockSleepNS is the shortest sleep that marks a thread as sleeping on the

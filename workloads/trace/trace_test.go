@@ -50,6 +50,11 @@ func buildChild(t *testing.T) string {
 // runCounted runs prog args under the filter and supervises it.
 func runCounted(t *testing.T, prog string, args ...string) (*Supervisor, string) {
 	t.Helper()
+	return runCountedWith(t, Options{Timeout: 10 * time.Second}, prog, args...)
+}
+
+func runCountedWith(t *testing.T, o Options, prog string, args ...string) (*Supervisor, string) {
+	t.Helper()
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +69,7 @@ func runCounted(t *testing.T, prog string, args ...string) (*Supervisor, string)
 		t.Fatal(err)
 	}
 	theirs.Close()
-	sup, err := Supervise(mine, cmd.Process.Pid, 10*time.Second)
+	sup, err := SuperviseWith(mine, cmd.Process.Pid, o)
 	if err != nil {
 		cmd.Wait()
 		t.Fatalf("Supervise: %v (stderr: %s)", err, stderr.String())

@@ -204,6 +204,15 @@ type ExitReporter interface {
 	AfterExit(l Launch, foreign []string, stderr string, cr *result.CellResult)
 }
 
+// Profiler is implemented by modes that keep a profile of a finished cell
+// with the results (the sim mode: OCALLs and EPC loads by call site and
+// region, in pprof's format). The runner stores what CellProfile returns
+// under the result directory's result.ProfileDir and records its path in
+// the cell's Extra (result.ExtraProfile); nil data: no profile.
+type Profiler interface {
+	CellProfile(l Launch, cr *result.CellResult) ([]byte, error)
+}
+
 // RunDescriber is implemented by modes that record more of how they were
 // configured in run.json than their Setting flags (the sim mode's cost
 // profile).

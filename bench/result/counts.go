@@ -75,6 +75,15 @@ func (c *Counts) PerCellValues() int {
 	return c.Values
 }
 
+// ProfileDir is the result directory's folder of cell profiles, and
+// ExtraProfile the key of a cell's Extra (cells.jsonl) that holds its
+// profile's path relative to the result directory (pprof format, gzipped:
+// `go tool pprof -top DIR/<path>`).
+const (
+	ProfileDir   = "profiles"
+	ExtraProfile = "profile"
+)
+
 // Keys of a counted cell's Extra (cells.jsonl).
 const (
 	ExtraCountsIters = "counts_iters" // operations of the smaller counted run (the larger runs twice as many)

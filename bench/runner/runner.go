@@ -7,6 +7,8 @@ package runner
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -388,6 +390,11 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 	if r, ok := m.(mode.ExitReporter); ok {
 		r.AfterExit(l, append(rd.foreign, rd.foreignTail...), cr.Stderr, &cr)
 	}
+	if p, ok := m.(mode.Profiler); ok && waitErr == nil && ctx.Err() == nil {
+		if err := keepProfile(p, l, j.side.Store.Dir, key, attempt, j.repOffset, &cr); err != nil {
+			return cr, err
+		}
+	}
 	if j.counts != nil {
 		if cr.Extra == nil {
 			cr.Extra = map[string]string{}
@@ -601,6 +608,58 @@ func (c *Config) judge(cr *result.CellResult, rd *cellReader, m mode.Mode, expir
 	default:
 		cr.Status = result.StatusOK
 	}
+}
+
+// keepProfile stores the mode's profile of the cell as
+// DIR/profiles/<cell key made file-safe>-<hash>-a<attempt>[-r<first rep>].pb.gz
+// and records its relative path in the cell's Extra. A profile the mode
+// cannot make is noted in the Extra, not an error of the cell.
+func keepProfile(p mode.Profiler, l mode.Launch, dir, key string, attempt, repOffset int, cr *result.CellResult) error {
+	data, err := p.CellProfile(l, cr)
+	if cr.Extra == nil {
+		cr.Extra = map[string]string{}
+	}
+	if err != nil {
+		cr.Extra[result.ExtraProfile+"_error"] = err.Error()
+		return nil
+	}
+	if data == nil {
+		return nil
+	}
+	name := fileSafe(key) + fmt.Sprintf("-a%d", attempt)
+	if repOffset > 0 {
+		name += fmt.Sprintf("-r%d", repOffset)
+	}
+	rel := filepath.Join(result.ProfileDir, name+".pb.gz")
+	if err := os.MkdirAll(filepath.Join(dir, result.ProfileDir), 0o755); err != nil {
+		return err
+	}
+	if err := result.WriteFileAtomic(filepath.Join(dir, rel), data); err != nil {
+		return err
+	}
+	cr.Extra[result.ExtraProfile] = filepath.ToSlash(rel)
+	return nil
+}
+
+// fileSafe makes a cell key a file name: characters other than letters,
+// digits and =.-_ become _, cut at 160, with 8 hex digits of the key's
+// SHA-256 so that two keys that sanitize alike stay apart.
+func fileSafe(key string) string {
+	var b strings.Builder
+	for _, r := range key {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '=', r == '.', r == '-', r == '_':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	name := b.String()
+	if len(name) > 160 {
+		name = name[:160]
+	}
+	sum := sha256.Sum256([]byte(key))
+	return name + "-" + hex.EncodeToString(sum[:4])
 }
 
 // writeLines replaces path with lines, one per line.

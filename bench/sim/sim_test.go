@@ -72,6 +72,14 @@ func simMode(t *testing.T) *Mode {
 // runCell runs one cell the way the runner does and returns its finished samples.
 func runCell(t *testing.T, m *Mode, workload string, params map[string]string, size string, reps int, minTime time.Duration) []result.Sample {
 	t.Helper()
+	s, _ := runCellLaunch(t, m, workload, params, size, reps, minTime)
+	return s
+}
+
+// runCellLaunch is runCell that also returns the cell's launch (its
+// scratch directory holds the passes' files).
+func runCellLaunch(t *testing.T, m *Mode, workload string, params map[string]string, size string, reps int, minTime time.Duration) ([]result.Sample, mode.Launch) {
+	t.Helper()
 	sz, ok := sizes.Lookup(size)
 	if !ok {
 		t.Fatalf("size %s", size)
@@ -122,7 +130,7 @@ func runCell(t *testing.T, m *Mode, workload string, params map[string]string, s
 	if len(samples) != reps {
 		t.Fatalf("%s: %d samples, want %d\n%s", workload, len(samples), reps, stderr.String())
 	}
-	return samples
+	return samples, l
 }
 
 func value(s result.Sample, unit string, native bool) float64 {

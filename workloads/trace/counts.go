@@ -111,6 +111,26 @@ func (c Counts) Top(n int) []string {
 	return out
 }
 
+// ProfileFile is the name of the file, in the cell's scratch directory,
+// where the sim workload binary writes its counting pass's transitions by
+// call stack (pprof format, gzipped). The sim mode prices it and keeps it
+// with the results.
+const ProfileFile = "sim-sites.pb.gz"
+
+// Sample types of the counting pass's profile (values per sample, in
+// this order) and its labels.
+const (
+	SampleOCalls = "ocalls"
+	SampleECalls = "ecalls"
+	LabelCause   = "cause" // the OCALL's cause (Counts.BySyscall's names, without ClockPrefix)
+	LabelClock   = "clock" // "yes": the OCALL follows the clock, not the operations
+	LabelNoStack = "no_stack"
+)
+
+// StackECall is the cause under which Counts.Stacks counts ECALLs (a new
+// thread entering the enclave), beside the OCALL causes of BySyscall.
+const StackECall = "ecall"
+
 // PassVersion is the version of the Pass record.
 const PassVersion = 1
 
@@ -134,6 +154,10 @@ type Pass struct {
 	// Unavailable says why nothing was counted (seccomp denied...); the
 	// other fields are then zero.
 	Unavailable string `json:"unavailable,omitempty"`
+	// Stacks says how the transitions' call stacks were taken (and into
+	// which file of the cell's scratch directory), or why not; "" when
+	// they were not asked for.
+	Stacks string `json:"stacks,omitempty"`
 	// LLC says how LLC misses were counted in the timed pass, or why they
 	// were not ("unavailable: ...").
 	LLC string `json:"llc,omitempty"`
@@ -145,6 +169,14 @@ type Pass struct {
 	// (driven): the events of EPC.Ops operations.
 	EPC *EPCPass `json:"epc,omitempty"`
 }
+
+// Prefixes of the paging pass's events that split its EPC loads and
+// evictions by the region of memory the page belongs to (RegionLoads +
+// "go_heap", ...); only EPCPass.Events holds them.
+const (
+	RegionLoads     = "region_loads."
+	RegionEvictions = "region_evictions."
+)
 
 // EPCPass is what a paging pass counted: Events (epc_loads, epc_evictions,
 // ...) over Ops operations lasting ElapsedNS.

@@ -261,9 +261,10 @@ func Supervise(sock *os.File, pid int, timeout time.Duration) (*Supervisor, erro
 type Options struct {
 	// Timeout bounds the wait for the child's filter.
 	Timeout time.Duration
-	// Stacks takes the Go call stack of the thread of every counted OCALL
-	// and ECALL (Counts.Stacks, Supervisor.Sites).
-	Stacks bool
+	// StackEvery > 0 takes the Go call stack of the thread of one in
+	// StackEvery counted notifications, drawn at random (1: every one);
+	// Supervisor.Sites scales them to the exact counts of each cause.
+	StackEvery int
 }
 
 // SuperviseWith is Supervise with options.
@@ -316,8 +317,8 @@ func SuperviseWith(sock *os.File, pid int, o Options) (*Supervisor, error) {
 	s := &Supervisor{listener: listener, sock: fd, waitAddr: map[uint32]uint64{}, waiters: map[uint64][]uint32{}, clockTids: map[uint32]bool{},
 		byNr: map[int32]int64{}, done: make(chan struct{}), sockDone: make(chan struct{}), startTime: time.Now(),
 		waitKey: map[uint32]string{}}
-	if o.Stacks {
-		s.stacks = newStackTaker()
+	if o.StackEvery > 0 {
+		s.stacks = newStackTaker(o.StackEvery)
 	}
 	go s.loop()
 	go s.serveSnapshots(sock)
@@ -563,7 +564,7 @@ func (s *Supervisor) handle(n *seccompNotif) {
 				addr := n.Args[0]
 				s.waitAddr[tid] = addr
 				if s.stacks != nil {
-					s.waitKey[tid] = s.curKey
+					s.waitKey[tid] = "futex_wait\x00" + s.curKey
 				}
 				s.waiters[addr] = append(s.waiters[addr], tid)
 			}

@@ -17,10 +17,6 @@ import (
 	"github.com/enclavebench/enclavebench/workloads/callstack"
 )
 
-// StackECall is the cause under which Counts.Stacks counts ECALLs (a new
-// thread entering the enclave), beside the OCALL causes of BySyscall.
-const StackECall = "ecall"
-
 // stackChunk is how much of a stack one process_vm_readv fetches from the
 // stack pointer up; deeper frames are read one word at a time.
 const stackChunk = 4096
@@ -31,6 +27,8 @@ const stackChunk = 4096
 // program counter from the notification, the frames from the binary the
 // thread runs (/proc/TID/exe), unwound with its pclntab (callstack).
 type stackTaker struct {
+	every   uint64 // take one in every notifications
+	rng     uint64 // xorshift state
 	tids    map[uint32]*tidState
 	tables  []*callstack.Table
 	paths   []string
@@ -47,9 +45,23 @@ type tidState struct {
 	table int // index into tables, -1: no Go table
 }
 
-func newStackTaker() *stackTaker {
-	return &stackTaker{tids: map[uint32]*tidState{}, byPath: map[string]int{}, whyNot: map[string]int64{}}
+func newStackTaker(every int) *stackTaker {
+	return &stackTaker{every: uint64(every), rng: 0x9e3779b97f4a7c15, tids: map[uint32]*tidState{}, byPath: map[string]int{}, whyNot: map[string]int64{}}
 }
+
+// sampled draws whether this notification's stack is taken.
+func (st *stackTaker) sampled() bool {
+	if st.every <= 1 {
+		return true
+	}
+	st.rng ^= st.rng << 13
+	st.rng ^= st.rng >> 7
+	st.rng ^= st.rng << 17
+	return st.rng%st.every == 0
+}
+
+// notSampled is the current notification's key when its stack is not taken.
+const notSampled = "\x01"
 
 // stackCount adds v to the current notification's stack under cause.
 func (s *Supervisor) stackCount(cause string, v int64) {
@@ -57,8 +69,14 @@ func (s *Supervisor) stackCount(cause string, v int64) {
 		return
 	}
 	if !s.curDone {
-		s.curKey = s.stacks.take(s.cur)
+		s.curKey = notSampled
+		if s.stacks.sampled() {
+			s.curKey = s.stacks.take(s.cur)
+		}
 		s.curDone = true
+	}
+	if s.curKey == notSampled {
+		return
 	}
 	if s.c.Stacks == nil {
 		s.c.Stacks = map[string]int64{}
@@ -174,6 +192,59 @@ func processRead(pid int, addr uint64, buf []byte) error {
 	return nil
 }
 
+// scaleSites gives each cause's sites its exact count in c, in proportion
+// to the stacks taken (largest remainders).
+func scaleSites(sites []Site, c Counts) []Site {
+	exact := map[string]int64{}
+	for k, v := range c.BySyscall {
+		if v > 0 {
+			exact[k] = v
+		}
+	}
+	if c.ECalls > 0 {
+		exact[StackECall] = c.ECalls
+	}
+	byCause := map[string][]int{}
+	for i, s := range sites {
+		byCause[s.Cause] = append(byCause[s.Cause], i)
+	}
+	var out []Site
+	for cause, n := range exact {
+		idx := byCause[cause]
+		var taken int64
+		for _, i := range idx {
+			taken += sites[i].Taken
+		}
+		if taken == 0 {
+			out = append(out, Site{Cause: cause, Count: n, NoStack: "no stack taken of this cause (sampled)"})
+			continue
+		}
+		type rem struct {
+			i    int
+			frac float64
+		}
+		var rems []rem
+		var given int64
+		for _, i := range idx {
+			share := float64(sites[i].Taken) * float64(n) / float64(taken)
+			sites[i].Count = int64(share)
+			given += sites[i].Count
+			rems = append(rems, rem{i, share - float64(sites[i].Count)})
+		}
+		sort.SliceStable(rems, func(a, b int) bool { return rems[a].frac > rems[b].frac })
+		for k := 0; given < n; k++ {
+			sites[rems[k%len(rems)].i].Count++
+			given++
+		}
+		for _, i := range idx {
+			if sites[i].Count > 0 {
+				out = append(out, sites[i])
+			}
+		}
+	}
+	return out
+}
+
 // forget drops what is known of a thread (it is about to exec).
 func (st *stackTaker) forget(tid uint32) {
 	if ts, ok := st.tids[tid]; ok {
@@ -203,7 +274,12 @@ type Site struct {
 	PCs     []uint64
 	Lines   [][]callstack.Frame
 	NoStack string
-	Count   int64
+	// Count is the site's share of its cause's exact count: the stacks
+	// taken, scaled by the cause's count over its stacks taken (largest
+	// remainders, so a cause's sites add up to its count); Taken is how
+	// many stacks were taken there.
+	Count int64
+	Taken int64
 }
 
 // Frames are the site's frames, innermost first, inlined calls included.
@@ -216,18 +292,20 @@ func (s Site) Frames() []callstack.Frame {
 }
 
 // Sites decodes c.Stacks (counts of this supervisor, or differences of
-// them), largest first. Nil when stacks were not taken.
+// them), largest first, each cause's sites scaled to its count in c
+// (BySyscall; ECalls for StackECall). A cause no stack was taken of is one
+// site without a stack. Nil when stacks were not taken.
 func (s *Supervisor) Sites(c Counts) []Site {
 	if s.stacks == nil {
 		return nil
 	}
 	var out []Site
 	for k, v := range c.Stacks {
-		if v == 0 {
+		if v <= 0 {
 			continue
 		}
 		cause, stack, _ := strings.Cut(k, "\x00")
-		site := Site{Cause: cause, Count: v}
+		site := Site{Cause: cause, Count: v, Taken: v}
 		switch {
 		case strings.HasPrefix(stack, "!"):
 			site.NoStack = stack[1:]
@@ -244,6 +322,7 @@ func (s *Supervisor) Sites(c Counts) []Site {
 		}
 		out = append(out, site)
 	}
+	out = scaleSites(out, c)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {
 			return out[i].Count > out[j].Count

@@ -66,6 +66,7 @@ func init() {
 func addSimFlags(fs *pflag.FlagSet) func([]string, workload.Env, *measure.Options) error {
 	count := fs.Bool("sim-count", false, "sim mode: count OCALLs and ECALLs in a separate pass before the timed one")
 	child := fs.Bool("sim-count-child", false, "sim mode, internal: be the counted child")
+	stacks := fs.Int("sim-stack-every", defaultStackEvery, "sim mode: take the Go call stack of one in N counted OCALLs and ECALLs (at random; 1: all, 0: none) and write them as a pprof profile (trace.ProfileFile)")
 	process := fs.Bool("swepc-process", false, "sim mode: count EPC paging with the whole process on the software EPC (capped at --swepc-cap), in a separate paging pass; needs the binary built by scripts/build-sim.sh")
 	epcChild := fs.Bool("sim-epc-child", false, "sim mode, internal: be the paging pass's child")
 	return func(args []string, env workload.Env, o *measure.Options) error {
@@ -104,7 +105,7 @@ func addSimFlags(fs *pflag.FlagSet) func([]string, workload.Env, *measure.Option
 		}
 		switch {
 		case *count:
-			pass := countingPass(args, env, o.MinTime)
+			pass := countingPass(args, env, o.MinTime, *stacks)
 			llc, reason := openLLC()
 			timedLLC = llc
 			if llc == nil {
@@ -248,7 +249,11 @@ func shadow(b workload.Bench, minTime time.Duration) func(n int) (map[string]int
 
 // countingPass runs the workload in a counted child of this process and
 // returns its counts. It never fails: what went wrong is the Pass's reason.
-func countingPass(args []string, env workload.Env, minTime time.Duration) *trace.Pass {
+// defaultStackEvery is the counting pass's stack sampling rate: one stack in
+// 4 notifications (docs/sim.md "OCALLs by call site" measures the cost).
+const defaultStackEvery = 4
+
+func countingPass(args []string, env workload.Env, minTime time.Duration, stackEvery int) *trace.Pass {
 	pass := &trace.Pass{Version: trace.PassVersion,
 		Method: "seccomp user notification in a separate, untimed pass (counts per operation x the timed pass's operations)"}
 	fail := func(format string, a ...any) *trace.Pass {
@@ -284,7 +289,7 @@ func countingPass(args []string, env workload.Env, minTime time.Duration) *trace
 		return fail("starting the counted pass: %v", err)
 	}
 	theirs.Close()
-	sup, err := trace.Supervise(mine, cmd.Process.Pid, 60*time.Second)
+	sup, err := trace.SuperviseWith(mine, cmd.Process.Pid, trace.Options{Timeout: 60 * time.Second, StackEvery: stackEvery})
 	if err != nil {
 		cancel()
 		cmd.Wait()
@@ -347,6 +352,16 @@ func countingPass(args []string, env workload.Env, minTime time.Duration) *trace
 	case pass.Ops <= 0:
 		return fail("the counted pass performed no operation")
 	}
+	if stackEvery < 0 {
+		return fail("--sim-stack-every %d: want 0 (no stacks) or more", stackEvery)
+	}
+	if stackEvery > 0 {
+		pass.Stacks = fmt.Sprintf("one counted OCALL or ECALL in %d at random, scaled to each cause's count: %s", stackEvery, trace.ProfileFile)
+		if err := trace.WriteProfile(env.TempDir, trace.Profile(sup.Sites(pass.Counts), pass.Ops, pass.Method+"; stacks: "+pass.Stacks)); err != nil {
+			pass.Stacks = "not written: " + err.Error()
+		}
+	}
+	pass.Counts.Stacks = nil
 	return pass
 }
 
@@ -357,6 +372,11 @@ func nonNegative(c trace.Counts) trace.Counts {
 	for k, v := range c.BySyscall {
 		if v <= 0 {
 			delete(c.BySyscall, k)
+		}
+	}
+	for k, v := range c.Stacks {
+		if v <= 0 {
+			delete(c.Stacks, k)
 		}
 	}
 	return c

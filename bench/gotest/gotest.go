@@ -58,6 +58,9 @@ type Request struct {
 	Timeout time.Duration
 	// Stderr receives progress notes (nil: none).
 	Stderr io.Writer
+	// Sim also builds each package's sim flavour: the whole process on the
+	// software EPC (simBuild).
+	Sim bool
 }
 
 // InputError is bad input: a package that does not exist or does not
@@ -126,6 +129,11 @@ func Load(ctx context.Context, r Request) (*Set, error) {
 		b, err := build(ctx, r, p)
 		if err != nil {
 			return nil, err
+		}
+		if r.Sim {
+			if err := simBuild(ctx, r, p, b); err != nil {
+				return nil, err
+			}
 		}
 		heaps, err := heapDirectives(p)
 		if err != nil {
@@ -274,16 +282,30 @@ func build(ctx context.Context, r Request, p pkg) (*result.GoTestBuild, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	tmp, err := os.CreateTemp(dir, "build-*.test")
+	bin, sum, err := compileTest(ctx, r, p, dir, "")
 	if err != nil {
 		return nil, err
 	}
+	b := &result.GoTestBuild{Package: p.ImportPath, Dir: p.Dir, Tags: r.Tags, Binary: bin, SHA256: sum, CgoFiles: len(p.CgoFiles)}
+	if p.Module != nil {
+		b.Module, b.GoVersion = p.Module.Path, p.Module.GoVersion
+	}
+	return b, nil
+}
+
+// compileTest runs go test -c for p with extra flags and keeps the binary
+// in dir under its SHA-256 (flavour "" or "sim" names the build in errors).
+func compileTest(ctx context.Context, r Request, p pkg, dir, flavour string, extra ...string) (bin, sum string, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
+	}
+	tmp, err := os.CreateTemp(dir, "build-*.test")
+	if err != nil {
+		return "", "", err
+	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-	args := []string{"test", "-c", "-o", tmp.Name()}
+	args := append([]string{"test", "-c", "-o", tmp.Name()}, extra...)
 	if r.Tags != "" {
 		args = append(args, "-tags", r.Tags)
 	}
@@ -293,23 +315,23 @@ func build(ctx context.Context, r Request, p pkg) (*result.GoTestBuild, error) {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return nil, inputf("--gotest %s does not build (go %s):\n%s", p.ImportPath, strings.Join(args, " "), strings.TrimSpace(out.String()))
+		what := "does not build"
+		if flavour != "" {
+			what = "does not build for the " + flavour + " mode"
+		}
+		return "", "", inputf("--gotest %s %s (go %s):\n%s", p.ImportPath, what, strings.Join(args, " "), strings.TrimSpace(out.String()))
 	}
-	sum, err := result.FileSHA256(tmp.Name())
+	sum, err = result.FileSHA256(tmp.Name())
 	if err != nil {
-		return nil, err
+		return "", "", err
 	}
-	bin := filepath.Join(dir, strings.TrimPrefix(sum, "sha256:")[:32]+".test")
+	bin = filepath.Join(dir, strings.TrimPrefix(sum, "sha256:")[:32]+".test")
 	if _, err := os.Stat(bin); err != nil {
 		if err := os.Rename(tmp.Name(), bin); err != nil {
-			return nil, err
+			return "", "", err
 		}
 	}
-	b := &result.GoTestBuild{Package: p.ImportPath, Dir: p.Dir, Tags: r.Tags, Binary: bin, SHA256: sum, CgoFiles: len(p.CgoFiles)}
-	if p.Module != nil {
-		b.Module, b.GoVersion = p.Module.Path, p.Module.GoVersion
-	}
-	return b, nil
+	return bin, sum, nil
 }
 
 // heapDirectives reads the //enclavebench:heap lines above p's benchmark
@@ -542,7 +564,7 @@ func specOf(p pkg, b *result.GoTestBuild, top string, leaves []leaf, heap int64)
 	// Footprint: declared (//enclavebench:heap) or unknown (0: facts
 	// record -1), never guessed.
 	s.Footprint = func(workload.Env) int64 { return heap }
-	bin, dir := b.Binary, p.Dir
+	bin, simBin, dir := b.Binary, b.SimBinary, p.Dir
 	s.LaunchArgs = func(params map[string]string, timeout time.Duration) []string {
 		v := make([]string, len(keys))
 		for i, k := range keys {
@@ -551,6 +573,9 @@ func specOf(p pkg, b *result.GoTestBuild, top string, leaves []leaf, heap int64)
 		a := []string{wgotest.FlagBin, bin, wgotest.FlagDir, dir, wgotest.FlagBench, full[strings.Join(v, "\x00")]}
 		if b.Tags != "" {
 			a = append(a, wgotest.FlagTags, b.Tags)
+		}
+		if simBin != "" {
+			a = append(a, wgotest.FlagSimBin, simBin)
 		}
 		if timeout > 0 {
 			a = append(a, wgotest.FlagTimeout, timeout.String())
@@ -575,7 +600,7 @@ func CheckSame(was, now []result.GoTestBuild) error {
 		return errors.New("--gotest: the packages resolve to other test binaries than the run's")
 	}
 	for i := range was {
-		if was[i].Package != now[i].Package || was[i].SHA256 != now[i].SHA256 {
+		if was[i].Package != now[i].Package || was[i].SHA256 != now[i].SHA256 || was[i].SimSHA256 != now[i].SimSHA256 {
 			return fmt.Errorf("--gotest: %s's test binary is now %s (sha256 %s), the run started with sha256 %s: the code changed; resume needs the same build (start a new run)",
 				now[i].Package, now[i].Binary, now[i].SHA256, was[i].SHA256)
 		}

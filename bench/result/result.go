@@ -259,6 +259,11 @@ type GoTestBuild struct {
 	Binary    string `json:"binary"`
 	SHA256    string `json:"sha256"`
 	CgoFiles  int    `json:"cgo_files,omitempty"`
+	// SimBinary is the package's sim flavour, the whole process on the
+	// software EPC (bench/gotest: the runtime overlay and the software EPC
+	// added), with its SHA-256; none when the run has no sim mode.
+	SimBinary string `json:"sim_binary,omitempty"`
+	SimSHA256 string `json:"sim_sha256,omitempty"`
 	// Benchmarks are the workloads it gives (BenchmarkGet is "Get").
 	Benchmarks []string `json:"benchmarks"`
 }

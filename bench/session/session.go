@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,7 +151,8 @@ func registry(ctx context.Context, spec runspec.Spec, stderr io.Writer) (workloa
 		return suite.Workloads, nil, nil
 	}
 	fmt.Fprintf(stderr, "gotest: building and listing the benchmarks of %s\n", strings.Join(spec.GoTest, " "))
-	set, err := gotest.Load(ctx, gotest.Request{Patterns: spec.GoTest, Bench: spec.Bench, Tags: spec.Tags, Timeout: spec.Timeout()})
+	set, err := gotest.Load(ctx, gotest.Request{Patterns: spec.GoTest, Bench: spec.Bench, Tags: spec.Tags, Timeout: spec.Timeout(),
+		Sim: slices.Contains(spec.Modes, mode.Sim)})
 	if err != nil {
 		var ie *gotest.InputError
 		if errors.As(err, &ie) {

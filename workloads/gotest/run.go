@@ -33,6 +33,12 @@ type Options struct {
 	Stderr io.Writer
 	// SampleExtra goes with every sample message (protocol.ExtraUncounted).
 	SampleExtra map[string]string
+	// SimBin is the sim flavour of the test binary (FlagSimBin), "" when
+	// the run built none.
+	SimBin string
+	// Env is added to the test binary's environment (the paging pass's
+	// EPCCapEnv, EPCStatsEnv and the process EPC's switch).
+	Env []string
 	// Launcher, when set, starts the test binary: "ego run" for a test
 	// binary built with ego-go and signed (bench/ego). Its output is then
 	// copied to Echo, where the harness reads the launcher's lines.
@@ -65,6 +71,16 @@ const (
 	FlagTags     = "--gotest-tags"
 	FlagLauncher = "--gotest-launcher"
 	FlagTimeout  = "--gotest-timeout"
+	// FlagSimBin is the sim flavour of the test binary (the whole process
+	// on the software EPC), for the sim mode's paging pass.
+	FlagSimBin = "--gotest-sim-bin"
+)
+
+// Environment of the paging pass's runs of a sim test binary (bench/gotest
+// writes the test file that reads them).
+const (
+	EPCCapEnv   = "ENCLAVEBENCH_SWEPC_CAP"   // the software EPC's cap, bytes
+	EPCStatsEnv = "ENCLAVEBENCH_SWEPC_STATS" // the file its counters go to (swepc.Region.ShareStats)
 )
 
 // Launch is what a cell's workload arguments say of its user benchmark.
@@ -131,6 +147,9 @@ func (o Options) run(ctx context.Context, gctrace bool, extra ...string) ([]Resu
 		gctrace = false // the enclave gets its environment from enclave.json
 	}
 	cmd.Dir = o.Dir
+	if len(o.Env) > 0 {
+		cmd.Env = append(os.Environ(), o.Env...)
+	}
 	// Output goes to files, not pipes: this process then makes no system
 	// call while the benchmark runs (the sim's counting pass counts them).
 	outFile, err := os.CreateTemp(o.TempDir, "enclavebench-gotest-*")
@@ -147,7 +166,7 @@ func (o Options) run(ctx context.Context, gctrace bool, extra ...string) ([]Resu
 		// for the benchmark's footprint (it does not change what the
 		// benchmark does, but writes a line per collection: never in a
 		// counting pass).
-		cmd.Env = append(os.Environ(), "GODEBUG="+godebug())
+		cmd.Env = append(append(os.Environ(), o.Env...), "GODEBUG="+godebug())
 		gc = &gcTrace{out: o.Stderr}
 		cmd.Stderr = gc
 	}

@@ -3,6 +3,7 @@
 package swepc
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -226,4 +227,26 @@ func (s Stats) Map() map[string]int64 {
 // kind names a region's backing for reports.
 func kind(capPages int64, mode OpenMode) string {
 	return fmt.Sprintf("swepc(cap=%.1fMiB, clock, aes-gcm, uffd=%s)", float64(capPages*PageSize)/(1<<20), mode)
+}
+
+// SharedStatsSize is the size of the counters Region.ShareStats writes: the
+// fields of Stats in order, each a little-endian uint64.
+const SharedStatsSize = 11 * 8
+
+// ReadSharedStats reads the counters a region shared in path
+// (Region.ShareStats).
+func ReadSharedStats(path string) (Stats, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Stats{}, err
+	}
+	if len(b) != SharedStatsSize {
+		return Stats{}, fmt.Errorf("swepc: %s holds %d bytes, not the %d of shared counters", path, len(b), SharedStatsSize)
+	}
+	var v [11]int64
+	for i := range v {
+		v[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return Stats{Loads: v[0], Evictions: v[1], FirstTouch: v[2], Refaults: v[3], Aged: v[4], Faults: v[5], Stale: v[6],
+		FaultNS: v[7], EvictNS: v[8], IntegrityFailures: v[9], Resident: v[10]}, nil
 }

@@ -80,12 +80,13 @@ struct swepc {
 	pthread_t thr;
 	int started;
 	pthread_mutex_t mu; // held by the handler while it handles a batch
-	swepc_stats st;
+	swepc_stats st_own;
+	swepc_stats *st; // st_own, or memory another process reads (swepc_share_stats)
 	int err_set;
 	uint64_t err_page, err_version, err_addr;
 };
 
-#define STAT_ADD(r, f, d) __atomic_fetch_add(&(r)->st.f, (uint64_t)(d), __ATOMIC_RELAXED)
+#define STAT_ADD(r, f, d) __atomic_fetch_add(&__atomic_load_n(&(r)->st, __ATOMIC_ACQUIRE)->f, (uint64_t)(d), __ATOMIC_RELAXED)
 
 static uint64_t now_ns(void) {
 	struct timespec ts;
@@ -279,7 +280,7 @@ static void evict(swepc *r, uint64_t p) {
 // frames hold pages.
 static uint64_t make_room(swepc *r) {
 	if (r->used < r->cap) {
-		__atomic_store_n(&r->st.resident, r->used + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&__atomic_load_n(&r->st, __ATOMIC_ACQUIRE)->resident, r->used + 1, __ATOMIC_RELAXED);
 		return r->used++;
 	}
 	uint64_t t0 = now_ns();
@@ -482,6 +483,7 @@ static swepc *alloc_region(int uffd, int poison_ok, uint64_t npages, uint64_t ca
 	r->npages = npages;
 	r->cap = cap;
 	pthread_mutex_init(&r->mu, NULL);
+	r->st = &r->st_own;
 	if (npages == 0 || npages > UINT32_MAX || cap == 0 || cap > npages) return fail(r, why, whylen, "bad region geometry", 0);
 	return r;
 }
@@ -609,17 +611,25 @@ static swepc *start(swepc *r, char *why, int whylen) {
 void *swepc_base(swepc *r) { return r->base; }
 
 void swepc_get_stats(swepc *r, swepc_stats *o) {
-	o->loads = __atomic_load_n(&r->st.loads, __ATOMIC_RELAXED);
-	o->evictions = __atomic_load_n(&r->st.evictions, __ATOMIC_RELAXED);
-	o->first_touch = __atomic_load_n(&r->st.first_touch, __ATOMIC_RELAXED);
-	o->refaults = __atomic_load_n(&r->st.refaults, __ATOMIC_RELAXED);
-	o->aged = __atomic_load_n(&r->st.aged, __ATOMIC_RELAXED);
-	o->faults = __atomic_load_n(&r->st.faults, __ATOMIC_RELAXED);
-	o->stale = __atomic_load_n(&r->st.stale, __ATOMIC_RELAXED);
-	o->fault_ns = __atomic_load_n(&r->st.fault_ns, __ATOMIC_RELAXED);
-	o->evict_ns = __atomic_load_n(&r->st.evict_ns, __ATOMIC_RELAXED);
-	o->integrity_failures = __atomic_load_n(&r->st.integrity_failures, __ATOMIC_RELAXED);
-	o->resident = __atomic_load_n(&r->st.resident, __ATOMIC_RELAXED);
+	swepc_stats *st = __atomic_load_n(&r->st, __ATOMIC_ACQUIRE);
+	o->loads = __atomic_load_n(&st->loads, __ATOMIC_RELAXED);
+	o->evictions = __atomic_load_n(&st->evictions, __ATOMIC_RELAXED);
+	o->first_touch = __atomic_load_n(&st->first_touch, __ATOMIC_RELAXED);
+	o->refaults = __atomic_load_n(&st->refaults, __ATOMIC_RELAXED);
+	o->aged = __atomic_load_n(&st->aged, __ATOMIC_RELAXED);
+	o->faults = __atomic_load_n(&st->faults, __ATOMIC_RELAXED);
+	o->stale = __atomic_load_n(&st->stale, __ATOMIC_RELAXED);
+	o->fault_ns = __atomic_load_n(&st->fault_ns, __ATOMIC_RELAXED);
+	o->evict_ns = __atomic_load_n(&st->evict_ns, __ATOMIC_RELAXED);
+	o->integrity_failures = __atomic_load_n(&st->integrity_failures, __ATOMIC_RELAXED);
+	o->resident = __atomic_load_n(&st->resident, __ATOMIC_RELAXED);
+}
+
+void swepc_share_stats(swepc *r, swepc_stats *mem) {
+	pthread_mutex_lock(&r->mu);
+	swepc_get_stats(r, mem);
+	__atomic_store_n(&r->st, mem, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&r->mu);
 }
 
 int swepc_get_error(swepc *r, uint64_t *page, uint64_t *version, uint64_t *addr) {

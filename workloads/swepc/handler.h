@@ -60,6 +60,10 @@ swepc *swepc_new(int uffd, int poison_ok, uint64_t npages, uint64_t cap, int qui
 swepc *swepc_adopt(int uffd, int poison_ok, int memfd, uint64_t base, uint64_t npages, uint64_t cap, int quiet, char *why, int whylen);
 void *swepc_base(swepc *r);
 void swepc_get_stats(swepc *r, swepc_stats *out);
+// swepc_share_stats moves the counters to mem (their current values copied),
+// which may be a MAP_SHARED mapping another process reads after this one
+// exits; mem must outlive the region.
+void swepc_share_stats(swepc *r, swepc_stats *mem);
 // First integrity failure: returns 1 and fills page/version/addr, else 0.
 int swepc_get_error(swepc *r, uint64_t *page, uint64_t *version, uint64_t *addr);
 void swepc_close(swepc *r);

@@ -13,6 +13,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -270,3 +271,34 @@ func (r *Region) putBackingSlot(p int64, b []byte) error {
 	}
 	return nil
 }
+
+// ShareStats moves the region's counters into a file at path (created, or
+// truncated, to SharedStatsSize bytes and mapped shared for the rest of the
+// process), where ReadSharedStats reads them, also after this process
+// exits: a user's test binary on the process EPC cannot report them itself
+// at its end (bench/gotest). Once per region.
+func (r *Region) ShareStats(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Truncate(SharedStatsSize); err != nil {
+		return err
+	}
+	mem, err := syscall.Mmap(int(f.Fd()), 0, SharedStatsSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("swepc: mapping the shared counters: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.c == nil {
+		syscall.Munmap(mem)
+		return errors.New("swepc: the region is closed")
+	}
+	C.swepc_share_stats(r.c, (*C.swepc_stats)(unsafe.Pointer(&mem[0])))
+	return nil
+}
+
+// The counters' layout in C (handler.h, swepc_stats): 11 uint64 fields.
+var _ = [1]struct{}{}[unsafe.Sizeof(C.swepc_stats{})-SharedStatsSize]

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -615,4 +616,31 @@ func TestFaultsProgressAtGOMAXPROCS1(t *testing.T) {
 	// Finishing at all at GOMAXPROCS=1 shows the handler does not need a P;
 	// the latency target lives in BenchmarkFaultGOMAXPROCS1, not here.
 	t.Logf("GOMAXPROCS=1: %v per load of an evicted page", el/time.Duration(loads))
+}
+
+// TestShareStats: counters moved to a shared file keep counting there, from
+// the values they had, and read back as Stats says.
+func TestShareStats(t *testing.T) {
+	r := newRegion(t, 64, 32)
+	mem := r.Bytes()
+	for p := int64(0); p < 64; p++ { // first touch 64, evict 32
+		page(mem, p)[0] = 1
+	}
+	path := filepath.Join(t.TempDir(), "stats")
+	if err := r.ShareStats(path); err != nil {
+		t.Fatal(err)
+	}
+	for p := int64(0); p < 64; p++ { // loads 64 more, evicts 64 more
+		page(mem, p)[0] = 2
+	}
+	got, err := ReadSharedStats(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := r.Stats(); got != want || got.FirstTouch != 64 || got.Loads != 64 || got.Evictions != 96 {
+		t.Fatalf("shared %+v, region %+v; want first touch 64, loads 64, evictions 96", got, want)
+	}
+	if _, err := ReadSharedStats(filepath.Join(t.TempDir(), "none")); err == nil {
+		t.Error("no error for a missing file")
+	}
 }

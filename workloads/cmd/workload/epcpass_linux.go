@@ -15,6 +15,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,13 +24,17 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/enclavebench/enclavebench/workloads/arena"
+	"github.com/enclavebench/enclavebench/workloads/gotest"
 	"github.com/enclavebench/enclavebench/workloads/loadgen"
 	"github.com/enclavebench/enclavebench/workloads/measure"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
@@ -356,4 +361,63 @@ func driveEPC(ctx context.Context, ready protocol.Message, stdin io.Writer, line
 		rate.events[k] = v - e0[k]
 	}
 	return nil
+}
+
+// goTestEPCPass is the paging pass of a user's Go benchmark: its sim
+// flavour (--gotest-sim-bin, built by bench/gotest with the runtime overlay
+// and the software EPC) runs with the whole process on the software EPC,
+// at n and at 2n iterations (gotest.Options.CountPass, as the counting
+// pass); after each run the counters it left in a shared file are read, and
+// the second run's less the first's are n operations' own (the test
+// binary's start, its set-up and its exit cancel). nil, and no error, when
+// the run built no sim flavour (the cell then says its paging is not
+// counted).
+func goTestEPCPass(fs *pflag.FlagSet, env workload.Env, minTime time.Duration) (*epcRate, error) {
+	flag := func(name string) string {
+		if f := fs.Lookup(name); f != nil {
+			return f.Value.String()
+		}
+		return ""
+	}
+	o := gotest.Options{Bin: flag("gotest-sim-bin"), Dir: flag("gotest-dir"), Bench: flag("gotest-bench"), VCPUs: env.VCPUs,
+		MinTime: minTime, Stderr: os.Stderr, TempDir: env.TempDir}
+	if o.Bin == "" {
+		return nil, nil
+	}
+	stats := filepath.Join(cmp.Or(env.TempDir, os.TempDir()), fmt.Sprintf("enclavebench-epc-%d", os.Getpid()))
+	defer os.Remove(stats)
+	o.Env = []string{swepc.ProcessEnv + "=1", gotest.EPCCapEnv + "=" + strconv.FormatInt(swepcCap, 10), gotest.EPCStatsEnv + "=" + stats}
+	var snaps []swepc.Stats
+	var readErr error
+	marks := 0
+	mark := func() {
+		marks++
+		if marks%2 == 1 { // before a run: nothing of a previous one may be read
+			os.Remove(stats)
+			return
+		}
+		s, err := swepc.ReadSharedStats(stats)
+		if err != nil && readErr == nil {
+			readErr = fmt.Errorf("%s left no software-EPC counters (%v): it did not put itself on the software EPC, so it was not built by bench run --gotest's sim build (the runtime overlay and the software EPC); rebuild by starting a new run", o.Bin, err)
+		}
+		snaps = append(snaps, s)
+	}
+	t0 := time.Now()
+	n, _, err := o.CountPass(context.Background(), mark)
+	if err != nil {
+		return nil, fmt.Errorf("the paging pass (the test binary on the software EPC) failed: %w", err)
+	}
+	if readErr != nil {
+		return nil, readErr
+	}
+	if len(snaps) != 2 || n <= 0 {
+		return nil, errors.New("the paging pass of the test binary counted no run")
+	}
+	a, b := snaps[0].Map(), snaps[1].Map()
+	rate := &epcRate{ops: int64(n), ns: time.Since(t0).Nanoseconds(), events: map[string]int64{},
+		extra: map[string]string{"method": "test binary at 2n less at n iterations", "n": strconv.Itoa(n)}}
+	for k, v := range b {
+		rate.events[k] = max(v-a[k], 0) // the runs' set-ups page alike; noise never counts negative
+	}
+	return rate, nil
 }

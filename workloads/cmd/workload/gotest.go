@@ -25,10 +25,15 @@ const ExtraGoHeapPeak = "go_heap_peak_bytes"
 // the supervisor subtracts the first bracket's counts from the second's.
 const ExtraCountDifference = "count_difference"
 
-// UncountedPaging is what a user's Go benchmark's sim cells leave out: the
-// software EPC holds the workloads' arenas, not a test binary's Go heap,
-// where user code keeps its data.
+// UncountedPaging is what a user's Go benchmark's sim cells leave out when
+// no paging pass ran for them: a run without the sim flavour of the test
+// binary (bench/gotest builds it for runs with the sim mode), or a host
+// whose sim mode is counts-free.
 const UncountedPaging = "EPC paging (the benchmark's Go heap is not held in the software EPC)"
+
+// goTestPaged is set by the sim build when the paging pass counted the
+// user's benchmark with the whole process on the software EPC.
+var goTestPaged bool
 
 // countedChild is set by the sim build when this process is the counted
 // child of a counting pass.
@@ -39,9 +44,6 @@ var countedChild bool
 func runGoTest(stdout io.Writer, args []string, name string, env workload.Env, o gotest.Options,
 	simBefore func([]string, workload.Env, *measure.Options) error) error {
 	o.Stderr, o.Echo, o.TempDir = os.Stderr, stdout, env.TempDir
-	if env.Mode == "sim" {
-		o.SampleExtra = map[string]string{protocol.ExtraUncounted: UncountedPaging}
-	}
 	hello := protocol.Message{Type: protocol.TypeHello, Workload: name, PID: os.Getpid(),
 		GOMAXPROCS: o.VCPUs, CPUs: affinityCPUs(), GoVersion: runtime.Version(), InEnclave: env.InEnclave}
 	if err := protocol.Encode(stdout, hello); err != nil {
@@ -57,9 +59,14 @@ func runGoTest(stdout io.Writer, args []string, name string, env workload.Env, o
 	}
 	opts := measure.Options{Reps: o.Reps, Warmup: o.Warmup, MinTime: o.MinTime}
 	if simBefore != nil {
+		// The sim mode's passes; its paging pass counts the sim flavour of
+		// the test binary (goTestPaged).
 		if err := simBefore(args, env, &opts); err != nil {
 			return fail(err)
 		}
+	}
+	if env.Mode == "sim" && !goTestPaged {
+		o.SampleExtra = map[string]string{protocol.ExtraUncounted: UncountedPaging}
 	}
 	ctx := context.Background()
 	extra := map[string]string{}
@@ -84,6 +91,11 @@ func runGoTest(stdout io.Writer, args []string, name string, env workload.Env, o
 		}
 		if peak > 0 {
 			extra[ExtraGoHeapPeak] = strconv.FormatInt(peak, 10)
+		}
+	}
+	if simExtra != nil && !countedChild {
+		for k, v := range simExtra() {
+			extra[k] = v
 		}
 	}
 	return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeDone, ElapsedNS: time.Since(start).Nanoseconds(), Extra: extra})

@@ -63,6 +63,7 @@ func run(stdout, stderr io.Writer, args []string) error {
 	fs.StringVar(&goTest.Dir, "gotest-dir", "", "with --gotest-bin: the package directory the test binary runs in")
 	fs.StringVar(&goTest.Bench, "gotest-bench", "", "with --gotest-bin: the benchmark's full name (BenchmarkGet/size=1KiB)")
 	fs.String("gotest-tags", "", "with --gotest-bin: the build tags it was built with (for the enclave modes' build; unused here)")
+	fs.StringVar(&goTest.SimBin, "gotest-sim-bin", "", "with --gotest-bin: its sim flavour, the whole process on the software EPC (the sim mode's paging pass)")
 	fs.StringArrayVar(&goTest.Launcher, "gotest-launcher", nil, "with --gotest-bin: start it with this command, one word per flag (ego run)")
 	goTimeout := fs.Duration("gotest-timeout", 0, "with --gotest-bin: the cell's timeout (the test binary's -test.timeout stays below it)")
 	fs.StringVar(&env.Size, "size", "", "VM size of the cell")

@@ -80,9 +80,22 @@ func addSimFlags(fs *pflag.FlagSet) func([]string, workload.Env, *measure.Option
 			countedChild = true
 			return beCountedChild(o)
 		}
-		userBench := false // a user's test binary (--gotest-bin) is not overlaid: its heap cannot be paged
+		userBench := false // a user's test binary (--gotest-bin): its sim flavour pages (--gotest-sim-bin)
 		if f := fs.Lookup("gotest-bin"); f != nil && f.Value.String() != "" {
 			userBench = true
+		}
+		if *process && userBench {
+			if swepcCap <= 0 {
+				return errors.New("--swepc-process needs --swepc-cap")
+			}
+			rate, err := goTestEPCPass(fs, env, o.MinTime)
+			if err != nil {
+				return err
+			}
+			if rate != nil {
+				processRate, goTestPaged = rate, true
+				simExtra = rate.extras
+			}
 		}
 		if *process && !userBench {
 			if swepcCap <= 0 {

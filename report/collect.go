@@ -238,6 +238,7 @@ func (b *builder) collect() {
 		out := CellOutcome{Origin: src.OriginLabel, Run: o.Run, Cell: c.Cell, Workload: c.Workload,
 			Params: paramText(c.Params, order), Size: c.Size, Mode: mf.Label, Status: c.Status,
 			Reason: c.Reason, ExitCode: c.ExitCode, Stderr: c.Stderr}
+		b.addSites(src, o.Dir, c)
 		switch c.Status {
 		case result.StatusFailed:
 			b.r.Failures = append(b.r.Failures, out)

@@ -38,6 +38,7 @@ func markdown(r *Report, maxRows int) string {
 	mdHeadlines(p, r)
 	mdSizing(p, r)
 	mdTables(p, r, maxRows)
+	mdSites(p, r, maxRows)
 	mdProblems(p, r, maxRows)
 	return b.String()
 }

@@ -31,7 +31,10 @@ type Report struct {
 	// WarningGroups are Warnings by kind, those that change a conclusion
 	// first.
 	WarningGroups []WarningGroup
-	Failures      []CellOutcome
+	// Sites are the sim cells' profiles: where the predicted extra time
+	// comes from, by Go call site and EPC region.
+	Sites    []CellSites
+	Failures []CellOutcome
 	// NotApplicable lists cells that do not apply (na) or were skipped.
 	NotApplicable []CellOutcome
 	// Samples is the number of samples used.
@@ -313,7 +316,8 @@ func Build(in *Input, o Options) *Report {
 		o.Now = time.Now()
 	}
 	r := &Report{Generated: o.Now, Options: o, LeftOut: in.LeftOut, Notes: in.Notes}
-	b := &builder{r: r, o: o, in: in, figures: map[string][]result.FigureRole{}, footprintParam: map[string]string{}}
+	b := &builder{r: r, o: o, in: in, figures: map[string][]result.FigureRole{}, footprintParam: map[string]string{},
+		siteCells: map[string]CellSites{}, siteAttempt: map[string]int{}}
 	b.sizes = map[string]result.SizeFacts{}
 	for _, s := range in.Sources {
 		for name, sf := range s.Dir.Facts.Sizes {
@@ -326,6 +330,7 @@ func Build(in *Input, o Options) *Report {
 	b.units()
 	b.modeVariants()
 	b.collect()
+	b.sites()
 	b.baselines()
 	b.tables()
 	b.runs()
@@ -338,10 +343,13 @@ func Build(in *Input, o Options) *Report {
 }
 
 type builder struct {
-	r     *Report
-	o     Options
-	in    *Input
-	order []*Group
+	r *Report
+	// sim cells' profiles by origin and cell, and the attempt each is of
+	siteCells   map[string]CellSites
+	siteAttempt map[string]int
+	o           Options
+	in          *Input
+	order       []*Group
 	// unit per workload
 	unit map[string]protocol.Value
 	// load-time records

@@ -130,6 +130,7 @@ func Write(r *Report, dir string) (*Written, error) {
 	if err := result.WriteFileAtomic(filepath.Join(dir, PlotDataFile), data); err != nil {
 		return nil, err
 	}
+	linkSites(r, dir)
 	var b bytes.Buffer
 	if err := WriteHTML(&b, r, rendered); err != nil {
 		return nil, err

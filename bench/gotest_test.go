@@ -385,8 +385,11 @@ func TestGoTestPages(t *testing.T) {
 		loads[s.Size] = float64(s.Events[protocol.EventEPCLoads]) / float64(s.Iters)
 	}
 	t.Logf("EPC loads per operation: %v", loads)
-	if loads["DC1s_v2"] < 4 || loads["DC1s_v2"] > 16.5 || loads["DC4s_v2"] > 0.05 {
-		t.Errorf("EPC loads per operation %v: want 4-16.5 on DC1s_v2 (16 pages read, the cap holds about 2/3 of them) and none on DC4s_v2", loads)
+	// 16 pages read per operation, of which the cap holds part; the
+	// runtime's own pages (its allocations per operation, the collector)
+	// share the cap and may add a few.
+	if loads["DC1s_v2"] < 4 || loads["DC1s_v2"] > 24 || loads["DC4s_v2"] > 0.05 {
+		t.Errorf("EPC loads per operation %v: want 4-24 on DC1s_v2 (16 pages read per operation past the cap, and the runtime's) and none on DC4s_v2", loads)
 	}
 }
 

@@ -209,7 +209,7 @@ func enclaveCost(m string, ws, epc float64, random bool) float64 {
 }
 
 func footprintMiB(w string, params map[string]string, sz sizes.Size) float64 {
-	env := workload.Env{Size: sz.Name, VCPUs: sz.VCPUs, EPCBytes: sz.EPCBytes, MemBytes: sz.MemBytes(), Parameters: params}
+	env := workload.Env{Size: protocol.Size{Name: sz.Name, VCPUs: sz.VCPUs, EPCBytes: sz.EPCBytes, MemBytes: sz.MemBytes()}, Parameters: params}
 	if s, ok := suite.Workloads[w]; ok && s.Footprint != nil {
 		return float64(s.Footprint(env)) / (1 << 20)
 	}

@@ -30,7 +30,7 @@ export ENCLAVEBENCH_IMDS=off
 go build -o "$work/bin/bench" ./bench
 go build -tags testhook -o "$work/bin/workload" ./workloads/cmd/workload
 case $SLOW in
-one) match='*"ws=0.7xEPC --param access=random --param op=read --size DC2s_v2 "*' ;;
+one) match='*"ws=0.7xEPC --param access=random --param op=read --size DC2s_v2,"*' ;;
 all) match='memsweep*' ;;
 *) echo "check-gate-scale: GATE_SLOW=$SLOW: want one or all" >&2; exit 2 ;;
 esac

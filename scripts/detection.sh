@@ -84,7 +84,7 @@ done
 work_of[syscall+1]="syscall=calls:1"
 target_of[syscall+1]=Syscall
 for k in "${!work_of[@]}"; do hook "$k" "-X main.builtinWork=${work_of[$k]}"; done
-scaleCell="ws=0.7xEPC --param access=random --param op=read --size DC2s_v2"
+scaleCell="ws=0.7xEPC --param access=random --param op=read --size DC2s_v2,"
 hook scale2x "-X main.builtinSlowdown=memsweep=2 -X 'main.builtinSlowOnly=$scaleCell'"
 target_of[scale2x]="Memsweep/ws=0.7xEPC/access=random/op=read/size=DC2s_v2/"
 

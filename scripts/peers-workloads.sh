@@ -83,7 +83,7 @@ conns=8
 for payload in 128B 64KiB; do
   mkfifo "$tmp/stdin-$payload"
   # The workload serves until its stdin closes: hold the fifo open on fd 3.
-  GOMAXPROCS=1 "$tmp/workload" httpserver --param payload=$payload --param conns=$conns --vcpus 1 \
+  GOMAXPROCS=1 "$tmp/workload" httpserver --param payload=$payload --param conns=$conns --size peer,vcpus=1,epc_bytes=0,mem_bytes=0 \
     < "$tmp/stdin-$payload" > "$tmp/server-$payload.out" &
   server_pid=$!
   exec 3> "$tmp/stdin-$payload"

@@ -15,6 +15,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
@@ -68,10 +69,13 @@ type Cell struct {
 
 // Env is the workload environment of the cell (for validation and sizing).
 func (c Cell) Env(hostMem int64) workload.Env {
-	return workload.Env{
-		Size: c.Size, Mode: c.Mode, VCPUs: c.SizeInfo.VCPUs, EPCBytes: c.SizeInfo.EPCBytes,
-		MemBytes: c.SizeInfo.MemBytes(), HostMem: hostMem, Parameters: c.Params,
-	}
+	return workload.Env{Size: c.WorkloadSize(), Mode: c.Mode, HostMem: hostMem, Parameters: c.Params}
+}
+
+// WorkloadSize is the cell's size as its workload receives it (one value,
+// the workload binary's --size).
+func (c Cell) WorkloadSize() protocol.Size {
+	return protocol.Size{Name: c.Size, VCPUs: c.SizeInfo.VCPUs, EPCBytes: c.SizeInfo.EPCBytes, MemBytes: c.SizeInfo.MemBytes()}
 }
 
 // Request is what to resolve: a run spec as its user asked for it (flags,

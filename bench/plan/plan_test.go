@@ -9,6 +9,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/suite"
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
@@ -256,7 +257,7 @@ func TestQuickShowsTheCliff(t *testing.T) {
 			below, above := 0, 0
 			lo, hi := math.Inf(1), math.Inf(-1)
 			for _, v := range ws.Quick {
-				n, err := workload.ParseBytes(v, workload.Env{EPCBytes: sz.EPCBytes})
+				n, err := workload.ParseBytes(v, workload.Env{Size: protocol.Size{EPCBytes: sz.EPCBytes}})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -123,10 +123,7 @@ func (c *Config) launch(cell plan.Cell, dir, bin string, reps int) mode.Launch {
 		args = append(args, "--param", k+"="+cell.Params[k])
 	}
 	args = append(args,
-		"--size", cell.Size, "--mode", cell.Mode,
-		"--vcpus", strconv.Itoa(cell.SizeInfo.VCPUs),
-		"--epc-bytes", strconv.FormatInt(cell.SizeInfo.EPCBytes, 10),
-		"--mem-bytes", strconv.FormatInt(cell.SizeInfo.MemBytes(), 10),
+		"--size", cell.WorkloadSize().String(), "--mode", cell.Mode,
 		"--reps", strconv.Itoa(reps), "--warmup", strconv.Itoa(c.warmup()),
 		"--min-time", c.Spec.MinTime().String(), "--tmpdir", dir)
 	if cell.Spec != nil && cell.Spec.LaunchArgs != nil {

@@ -6,7 +6,7 @@
 size=""
 prev=""
 for a in "$@"; do
-  [ "$prev" = "--size" ] && size="$a"
+  [ "$prev" = "--size" ] && size="${a%%,*}" # NAME,vcpus=N,...
   prev="$a"
 done
 P='@enclavebench/1 '

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
@@ -70,7 +71,7 @@ func TestTamperedRecordFails(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	t.Parallel()
-	env := workload.Env{EPCBytes: 28 << 20, HostMem: 1 << 30}
+	env := workload.Env{Size: protocol.Size{EPCBytes: 28 << 20}, HostMem: 1 << 30}
 	tests := []struct {
 		record, dataset, want string
 	}{

@@ -107,8 +107,10 @@ func FromArgs(args []string) (Launch, bool) {
 			l.Tags = v
 		case "--min-time":
 			l.MinTime, _ = time.ParseDuration(v)
-		case "--vcpus":
-			l.VCPUs, _ = strconv.Atoi(v)
+		case "--size":
+			if s, err := protocol.ParseSize(v); err == nil {
+				l.VCPUs = s.VCPUs
+			}
 		}
 	}
 	return l, l.Bin != ""

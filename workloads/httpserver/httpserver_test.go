@@ -12,7 +12,7 @@ import (
 
 func TestServes(t *testing.T) {
 	t.Parallel()
-	env := workload.Env{VCPUs: 2, Addr: "127.0.0.1:0", Parameters: map[string]string{"payload": "128B", "conns": "4xvcpus"}}
+	env := workload.Env{Size: protocol.Size{VCPUs: 2}, Addr: "127.0.0.1:0", Parameters: map[string]string{"payload": "128B", "conns": "4xvcpus"}}
 	if err := Spec.Validate(env.Parameters, env); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestParseConns(t *testing.T) {
 			t.Errorf("%q: got %d, %v; want %d", tt.v, got, err, tt.want)
 		}
 	}
-	err := Spec.Validate(map[string]string{"payload": "0", "conns": "4"}, workload.Env{VCPUs: 1})
+	err := Spec.Validate(map[string]string{"payload": "0", "conns": "4"}, workload.Env{Size: protocol.Size{VCPUs: 1}})
 	if err == nil || !strings.Contains(err.Error(), "httpserver.payload=0") || !strings.Contains(err.Error(), "1B .. 16MiB") {
 		t.Errorf("payload 0: %v", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+
 	"pgregory.net/rapid"
 
 	"github.com/enclavebench/enclavebench/workloads/workload"
@@ -112,7 +114,7 @@ func TestStoreRuns(t *testing.T) {
 		for _, mix := range []string{"read95", "write50"} {
 			t.Run(dist+"/"+mix, func(t *testing.T) {
 				t.Parallel()
-				env := workload.Env{EPCBytes: 1 << 20, Parameters: map[string]string{"dataset": "0.5xEPC", "dist": dist, "mix": mix}}
+				env := workload.Env{Size: protocol.Size{EPCBytes: 1 << 20}, Parameters: map[string]string{"dataset": "0.5xEPC", "dist": dist, "mix": mix}}
 				if err := Spec.Validate(env.Parameters, env); err != nil {
 					t.Fatal(err)
 				}
@@ -145,7 +147,7 @@ func TestStoreRuns(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	t.Parallel()
-	env := workload.Env{EPCBytes: 28 << 20, HostMem: 1 << 30}
+	env := workload.Env{Size: protocol.Size{EPCBytes: 28 << 20}, HostMem: 1 << 30}
 	tests := []struct{ dataset, dist, mix, want string }{
 		{"2xEPC", "zipf", "write50", ""},
 		{"-1", "zipf", "read95", "kvstore.dataset=-1"},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
@@ -43,7 +44,7 @@ func TestMemoryCoversFootprint(t *testing.T) {
 	t.Parallel()
 	for _, s := range Workloads {
 		for _, c := range quickCells(s) {
-			env := workload.Env{VCPUs: 2, EPCBytes: 28 << 20, MemBytes: 14 << 30, Parameters: c}
+			env := workload.Env{Size: protocol.Size{VCPUs: 2, EPCBytes: 28 << 20, MemBytes: 14 << 30}, Parameters: c}
 			var fp int64
 			if s.Footprint != nil {
 				fp = s.Footprint(env)
@@ -79,7 +80,7 @@ func TestMemoryGoHeap(t *testing.T) {
 		}
 		for _, c := range quickCells(s) {
 			name := cellName(c, s)
-			env := workload.Env{Size: "test", Mode: "native", VCPUs: 2, EPCBytes: 4 << 20, MemBytes: 1 << 30,
+			env := workload.Env{Size: protocol.Size{Name: "test", VCPUs: 2, EPCBytes: 4 << 20, MemBytes: 1 << 30}, Mode: "native",
 				TempDir: t.TempDir(), Parameters: c}
 			m := s.Memory(env)
 			got, err := goHeapAllocated(s, env)

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -13,7 +15,7 @@ import (
 )
 
 func env(t testing.TB, call string) workload.Env {
-	return workload.Env{VCPUs: 1, TempDir: t.TempDir(), Parameters: map[string]string{"call": call}}
+	return workload.Env{Size: protocol.Size{VCPUs: 1}, TempDir: t.TempDir(), Parameters: map[string]string{"call": call}}
 }
 
 func TestCalls(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
@@ -75,7 +76,7 @@ func TestRunAllSharings(t *testing.T) {
 
 func TestValidateNamesRange(t *testing.T) {
 	t.Parallel()
-	err := Spec.Validate(map[string]string{"threads": "0", "sharing": "none"}, workload.Env{VCPUs: 2})
+	err := Spec.Validate(map[string]string{"threads": "0", "sharing": "none"}, workload.Env{Size: protocol.Size{VCPUs: 2}})
 	if err == nil || !strings.Contains(err.Error(), "threads.threads=0") || !strings.Contains(err.Error(), "1 .. 1024") {
 		t.Fatalf("got %v", err)
 	}

@@ -1,9 +1,13 @@
 package workload
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/enclavebench/enclavebench/workloads/protocol"
+)
 
 func TestParseBytes(t *testing.T) {
-	env := Env{EPCBytes: 28 << 20}
+	env := Env{Size: protocol.Size{EPCBytes: 28 << 20}}
 	for _, tc := range []struct {
 		in   string
 		want int64 // 0: an error
@@ -49,7 +53,7 @@ func FuzzParseBytes(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, err := ParseBytes(s, Env{EPCBytes: 168 << 20})
+		n, err := ParseBytes(s, Env{Size: protocol.Size{EPCBytes: 168 << 20}})
 		if err == nil && (n < 1 || n > 1<<50+(1<<50)/2) {
 			t.Fatalf("ParseBytes(%q) = %d with no error", s, n)
 		}

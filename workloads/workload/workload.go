@@ -15,11 +15,10 @@ import (
 
 // Env is what a workload knows about the cell it runs in.
 type Env struct {
-	Size       string // VM size name, e.g. DC2s_v2
+	// Size is the cell's VM size (name, vCPUs, EPC, memory), one value
+	// from the harness (--size); its fields read as Env's (env.VCPUs).
+	protocol.Size
 	Mode       string // native, sgx, ego-sim or sim
-	VCPUs      int    // the size's vCPUs
-	EPCBytes   int64  // the size's EPC as published in the catalog
-	MemBytes   int64  // the size's memory
 	HostMem    int64  // this host's physical memory (0 when unknown)
 	TempDir    string // a scratch directory on the host file system
 	InEnclave  bool   // running inside an enclave (EGo)

@@ -4,11 +4,12 @@
 // natively, inside EGo (built with ego-go) and in the sim mode (built with
 // -tags sim).
 //
-//	workload NAME --param key=value ... --size DC2s_v2 --vcpus 2 --epc-bytes 58720256 \
+//	workload NAME --param key=value ... --size DC2s_v2,vcpus=2,epc_bytes=58720256,mem_bytes=8589934592 \
 //	    --reps 5 --warmup 1 --min-time 100ms
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -46,61 +47,118 @@ func main() {
 }
 
 func run(stdout, stderr io.Writer, args []string) error {
-	fs := pflag.NewFlagSet("workload", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var (
-		params   = fs.StringArray("param", nil, "workload parameter key=value (repeatable)")
-		env      workload.Env
-		reps     = fs.Int("reps", 5, "measured repetitions")
-		warmup   = fs.Int("warmup", 1, "warmup repetitions after calibration")
-		minTime  = fs.Duration("min-time", 100*time.Millisecond, "minimum duration of one repetition")
-		swepcCap = fs.Int64("swepc-cap", 0, "sim mode: cap the software EPC's resident bytes (needs -tags sim)")
-		iters    = fs.Int("iters", 0, "counting pass: run exactly this many operations per repetition (no calibration)")
-		counted  = fs.Bool("count-pass", false, "counting pass (bench run --counts): fixed --iters, allocations counted, each repetition's operations marked in Valgrind's log")
-		goTest   gotest.Options
-	)
-	fs.StringVar(&goTest.Bin, "gotest-bin", "", "run a user's Go benchmark: its test binary (go test -c; bench run --gotest)")
-	fs.StringVar(&goTest.Dir, "gotest-dir", "", "with --gotest-bin: the package directory the test binary runs in")
-	fs.StringVar(&goTest.Bench, "gotest-bench", "", "with --gotest-bin: the benchmark's full name (BenchmarkGet/size=1KiB)")
-	fs.String("gotest-tags", "", "with --gotest-bin: the build tags it was built with (for the enclave modes' build; unused here)")
-	fs.StringVar(&goTest.SimBin, "gotest-sim-bin", "", "with --gotest-bin: its sim flavour, the whole process on the software EPC (the sim mode's paging pass)")
-	fs.StringArrayVar(&goTest.Launcher, "gotest-launcher", nil, "with --gotest-bin: start it with this command, one word per flag (ego run)")
-	goTimeout := fs.Duration("gotest-timeout", 0, "with --gotest-bin: the cell's timeout (the test binary's -test.timeout stays below it)")
-	fs.StringVar(&env.Size, "size", "", "VM size of the cell")
-	fs.StringVar(&env.Mode, "mode", "native", "mode of the cell")
-	fs.IntVar(&env.VCPUs, "vcpus", runtime.NumCPU(), "the size's vCPUs")
-	fs.Int64Var(&env.EPCBytes, "epc-bytes", 0, "the size's EPC in bytes")
-	fs.Int64Var(&env.MemBytes, "mem-bytes", 0, "the size's memory in bytes")
-	fs.StringVar(&env.TempDir, "tmpdir", os.TempDir(), "scratch directory on the host file system")
-	fs.StringVar(&env.MemfsDir, "memfs-dir", "", "scratch directory on EGo's in-enclave memfs")
-	fs.StringVar(&env.Addr, "addr", "127.0.0.1:0", "loopback address for server workloads")
-	var simBefore func([]string, workload.Env, *measure.Options) error
-	if simHooks != nil {
-		simBefore = simHooks(fs)
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("want exactly one workload name, got %q (valid: %s)", fs.Args(), strings.Join(suite.Workloads.Names(), ", "))
-	}
-	if goTest.Bin != "" {
-		if *counted || *iters != 0 {
-			// Valgrind would count this process, not the test binary it runs.
-			return fmt.Errorf("--count-pass and --iters do not apply to a user's Go benchmark (--gotest-bin): its test binary is a child process, which the counting pass does not follow")
-		}
-		goTest.VCPUs, goTest.Reps, goTest.Warmup, goTest.MinTime = env.VCPUs, *reps, *warmup, *minTime
-		if *goTimeout > 0 {
-			goTest.Deadline = start.Add(*goTimeout)
-		}
-		return runGoTest(stdout, args, fs.Arg(0), env, goTest, simBefore)
-	}
-	spec, err := suite.Workloads.Lookup(fs.Arg(0))
+	c, err := parseArgs(stderr, args)
 	if err != nil {
 		return err
 	}
+	if c.goTest.Bin != "" {
+		if c.counted || c.iters != 0 {
+			// Valgrind would count this process, not the test binary it runs.
+			return fmt.Errorf("--count-pass and --iters do not apply to a user's Go benchmark (--gotest-bin): its test binary is a child process, which the counting pass does not follow")
+		}
+		c.goTest.VCPUs, c.goTest.Reps, c.goTest.Warmup, c.goTest.MinTime = c.env.VCPUs, c.reps, c.warmup, c.minTime
+		if c.goTimeout > 0 {
+			c.goTest.Deadline = start.Add(c.goTimeout)
+		}
+		return runGoTest(stdout, args, c.name, c.env, c.goTest, c.simBefore)
+	}
+	spec, err := suite.Workloads.Lookup(c.name)
+	if err != nil {
+		return err
+	}
+	if err := c.prepareEnv(spec); err != nil {
+		return err
+	}
+	hello := protocol.Message{
+		Type: protocol.TypeHello, Workload: spec.Name, PID: os.Getpid(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), CPUs: affinityCPUs(),
+		GoVersion: runtime.Version(), InEnclave: c.env.InEnclave, Arena: arena.Describe(),
+	}
+	if err := protocol.Encode(stdout, hello); err != nil {
+		return err
+	}
+	if spec.EnclaveOnly && !c.env.InEnclave {
+		return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeNA,
+			Error: spec.Name + " measures an enclave primitive and means nothing outside an enclave"})
+	}
+	err = c.measureCell(stdout, spec)
+	var ae argError
+	switch {
+	case errors.Is(err, errNotApplicable):
+		return nil
+	case errors.As(err, &ae):
+		return ae.error // bad arguments: no error line, as before any measurement
+	case err != nil:
+		protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
+		return err
+	}
+	return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeDone, ElapsedNS: time.Since(start).Nanoseconds(),
+		Extra: c.doneExtra()})
+}
+
+// cellArgs are the workload process's arguments: the cell and how to
+// measure it.
+type cellArgs struct {
+	name           string // the workload
+	params         []string
+	env            workload.Env
+	reps, warmup   int
+	minTime        time.Duration
+	swepcCap       int64
+	iters          int
+	counted        bool
+	goTest         gotest.Options
+	goTimeout      time.Duration
+	args           []string
+	simBefore      func([]string, workload.Env, *measure.Options) error
+	ops            int64 // every operation the process ran: EGo's OCALL table covers them all
+	provenanceHash *enclave.Digester
+}
+
+// parseArgs reads the process's arguments.
+func parseArgs(stderr io.Writer, args []string) (*cellArgs, error) {
+	c := &cellArgs{args: args}
+	fs := pflag.NewFlagSet("workload", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringArrayVar(&c.params, "param", nil, "workload parameter key=value (repeatable)")
+	fs.IntVar(&c.reps, "reps", 5, "measured repetitions")
+	fs.IntVar(&c.warmup, "warmup", 1, "warmup repetitions after calibration")
+	fs.DurationVar(&c.minTime, "min-time", 100*time.Millisecond, "minimum duration of one repetition")
+	fs.Int64Var(&c.swepcCap, "swepc-cap", 0, "sim mode: cap the software EPC's resident bytes (needs -tags sim)")
+	fs.IntVar(&c.iters, "iters", 0, "counting pass: run exactly this many operations per repetition (no calibration)")
+	fs.BoolVar(&c.counted, "count-pass", false, "counting pass (bench run --counts): fixed --iters, allocations counted, each repetition's operations marked in Valgrind's log")
+	fs.StringVar(&c.goTest.Bin, "gotest-bin", "", "run a user's Go benchmark: its test binary (go test -c; bench run --gotest)")
+	fs.StringVar(&c.goTest.Dir, "gotest-dir", "", "with --gotest-bin: the package directory the test binary runs in")
+	fs.StringVar(&c.goTest.Bench, "gotest-bench", "", "with --gotest-bin: the benchmark's full name (BenchmarkGet/size=1KiB)")
+	fs.String("gotest-tags", "", "with --gotest-bin: the build tags it was built with (for the enclave modes' build; unused here)")
+	fs.StringVar(&c.goTest.SimBin, "gotest-sim-bin", "", "with --gotest-bin: its sim flavour, the whole process on the software EPC (the sim mode's paging pass)")
+	fs.StringArrayVar(&c.goTest.Launcher, "gotest-launcher", nil, "with --gotest-bin: start it with this command, one word per flag (ego run)")
+	fs.DurationVar(&c.goTimeout, "gotest-timeout", 0, "with --gotest-bin: the cell's timeout (the test binary's -test.timeout stays below it)")
+	c.env.Size = protocol.Size{VCPUs: runtime.NumCPU()} // a process started by hand: this host's CPUs
+	fs.Var(sizeFlag{&c.env.Size}, "size", "VM size of the cell: NAME,vcpus=N,epc_bytes=N,mem_bytes=N (default: no size, this host's CPUs)")
+	fs.StringVar(&c.env.Mode, "mode", "native", "mode of the cell")
+	fs.StringVar(&c.env.TempDir, "tmpdir", os.TempDir(), "scratch directory on the host file system")
+	fs.StringVar(&c.env.MemfsDir, "memfs-dir", "", "scratch directory on EGo's in-enclave memfs")
+	fs.StringVar(&c.env.Addr, "addr", "127.0.0.1:0", "loopback address for server workloads")
+	if simHooks != nil {
+		c.simBefore = simHooks(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() != 1 {
+		return nil, fmt.Errorf("want exactly one workload name, got %q (valid: %s)", fs.Args(), strings.Join(suite.Workloads.Names(), ", "))
+	}
+	c.name = fs.Arg(0)
+	return c, nil
+}
+
+// prepareEnv completes the cell's environment (parameters, host, enclave),
+// validates it against the workload and configures its enclave memory.
+func (c *cellArgs) prepareEnv(spec *workload.Spec) error {
+	env := &c.env
 	env.Parameters = map[string]string{}
-	for _, p := range *params {
+	for _, p := range c.params {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok {
 			return fmt.Errorf("--param %q: want key=value", p)
@@ -112,59 +170,56 @@ func run(stdout, stderr io.Writer, args []string) error {
 	if env.MemfsDir == "" {
 		env.MemfsDir = enclave.Memfs() // where bench/ego's enclave.json mounts memfs; "" outside
 	}
-	if err := spec.Validate(env.Parameters, env); err != nil {
+	if err := spec.Validate(env.Parameters, *env); err != nil {
 		return err
 	}
-	if err := arena.Configure(arena.Config{CapBytes: *swepcCap}); err != nil {
-		return err
-	}
-	hello := protocol.Message{
-		Type: protocol.TypeHello, Workload: spec.Name, PID: os.Getpid(),
-		GOMAXPROCS: runtime.GOMAXPROCS(0), CPUs: affinityCPUs(),
-		GoVersion: runtime.Version(), InEnclave: env.InEnclave, Arena: arena.Describe(),
-	}
-	if err := protocol.Encode(stdout, hello); err != nil {
-		return err
-	}
-	if spec.EnclaveOnly && !env.InEnclave {
-		return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeNA,
-			Error: spec.Name + " measures an enclave primitive and means nothing outside an enclave"})
-	}
+	return arena.Configure(arena.Config{CapBytes: c.swepcCap})
+}
+
+// errNotApplicable: the cell does not apply here, which its na line said.
+var errNotApplicable = errors.New("not applicable")
+
+// argError is an error in the process's arguments found while measuring:
+// the process exits with it and sends no error line.
+type argError struct{ error }
+
+// measureCell prepares the workload and measures it (or serves it, when
+// the harness drives it). Its error is the cell's: run reports it.
+func (c *cellArgs) measureCell(stdout io.Writer, spec *workload.Spec) error {
 	// The provenance digest binds the emitted sample lines to the enclave's
 	// remote report in the done message (bench verify checks it).
-	digest := enclave.NewDigester()
-	var ops int64 // every operation the process ran: EGo's OCALL table covers them all
-	opts := measure.Options{Reps: *reps, Warmup: *warmup, MinTime: *minTime, Events: arena.Events, OnLine: digest.Add,
-		Ran: func(n int) { ops += int64(n) }, Iters: *iters, Allocs: *counted}
-	if *iters < 0 {
-		return fmt.Errorf("--iters %d: want a positive count of operations (0: calibrate)", *iters)
+	c.provenanceHash = enclave.NewDigester()
+	opts := measure.Options{Reps: c.reps, Warmup: c.warmup, MinTime: c.minTime, Events: arena.Events, OnLine: c.provenanceHash.Add,
+		Ran: func(n int) { c.ops += int64(n) }, Iters: c.iters, Allocs: c.counted}
+	if c.iters < 0 {
+		return argError{fmt.Errorf("--iters %d: want a positive count of operations (0: calibrate)", c.iters)}
 	}
-	if simBefore != nil {
-		if err := simBefore(args, env, &opts); err != nil {
-			protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
+	if c.simBefore != nil {
+		if err := c.simBefore(c.args, c.env, &opts); err != nil {
 			return err
 		}
 	}
-	b, err := spec.New(env)
+	b, err := spec.New(c.env)
 	if workload.IsNotApplicable(err) {
-		return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeNA, Error: err.Error()})
+		if err := protocol.Encode(stdout, protocol.Message{Type: protocol.TypeNA, Error: err.Error()}); err != nil {
+			return err
+		}
+		return errNotApplicable
 	}
 	if err != nil {
-		protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
 		return err
 	}
-	if *counted {
-		if *iters <= 0 {
-			return fmt.Errorf("--count-pass needs --iters")
+	if c.counted {
+		if c.iters <= 0 {
+			return argError{fmt.Errorf("--count-pass needs --iters")}
 		}
 		countUnderValgrind(&opts)
 	}
 	var closeShadow func() error
 	if _, ok := b.(workload.Driven); !ok && simPair != nil {
-		timed, closeS, err := simPair(b, func() (workload.Bench, error) { return spec.New(env) }, &opts)
+		timed, closeS, err := simPair(b, func() (workload.Bench, error) { return spec.New(c.env) }, &opts)
 		if err != nil {
 			b.Close()
-			protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
 			return err
 		}
 		b, closeShadow = timed, closeS
@@ -184,16 +239,19 @@ func run(stdout, stderr io.Writer, args []string) error {
 			err = cerr
 		}
 	}
-	if err != nil {
-		protocol.Encode(stdout, protocol.Message{Type: protocol.TypeError, Error: err.Error()})
-		return err
-	}
-	extra := enclave.Provenance(digest)
+	return err
+}
+
+// doneExtra is what the done line adds about the process: the provenance
+// of its samples (in an enclave), the operations it ran, what the Go
+// runtime took, and what the sim build's passes add.
+func (c *cellArgs) doneExtra() map[string]string {
+	extra := enclave.Provenance(c.provenanceHash)
 	if extra == nil {
 		extra = map[string]string{}
 	}
-	if ops > 0 {
-		extra[protocol.ExtraOpsTotal] = strconv.FormatInt(ops, 10)
+	if c.ops > 0 {
+		extra[protocol.ExtraOpsTotal] = strconv.FormatInt(c.ops, 10)
 	}
 	// What the Go runtime took from the enclave heap (its own memory, not
 	// the workload's arena): bench/ego sizes heapSize on top of it.
@@ -205,8 +263,7 @@ func run(stdout, stderr io.Writer, args []string) error {
 			extra[k] = v
 		}
 	}
-	return protocol.Encode(stdout, protocol.Message{Type: protocol.TypeDone, ElapsedNS: time.Since(start).Nanoseconds(),
-		Extra: extra})
+	return extra
 }
 
 // Marks in Valgrind's log around the counted repetition's operations.
@@ -251,6 +308,26 @@ func cpuFeatures() []string {
 		out = append(out, "SHA")
 	}
 	return out
+}
+
+// sizeFlag is the --size flag: the cell's size in one value
+// (protocol.ParseSize).
+type sizeFlag struct{ p *protocol.Size }
+
+func (f sizeFlag) String() string {
+	if f.p == nil || f.p.Name == "" {
+		return ""
+	}
+	return f.p.String()
+}
+func (sizeFlag) Type() string { return "size" }
+func (f sizeFlag) Set(v string) error {
+	s, err := protocol.ParseSize(v)
+	if err != nil {
+		return err
+	}
+	*f.p = s
+	return nil
 }
 
 // serve runs a driven workload: it announces where it listens and serves

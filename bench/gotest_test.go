@@ -408,8 +408,8 @@ func TestGoTestRefusesTestBinaryWithoutEPC(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go test -c: %v\n%s", err, out)
 	}
-	cmd := exec.Command(simBin, "HeldHeap", "--size", "DC1s_v2", "--mode", "sim", "--vcpus", "1", "--epc-bytes", "29360128",
-		"--mem-bytes", "4294967296", "--reps", "1", "--warmup", "0", "--min-time", "2ms", "--tmpdir", tmp,
+	cmd := exec.Command(simBin, "HeldHeap", "--size", "DC1s_v2,vcpus=1,epc_bytes=29360128,mem_bytes=4294967296", "--mode", "sim",
+		"--reps", "1", "--warmup", "0", "--min-time", "2ms", "--tmpdir", tmp,
 		"--gotest-bin", plain, "--gotest-dir", filepath.Join(userModule, "kv"), "--gotest-bench", "BenchmarkHeldHeap",
 		"--gotest-sim-bin", plain, "--swepc-cap", "20971520", "--swepc-process")
 	out, err := cmd.CombinedOutput()

@@ -108,9 +108,6 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("give exactly one of --k8s (Kubernetes Jobs) or --ssh HOSTS")
 	}
 	spec, err := o.spec.Spec()
-	if err == nil {
-		err = spec.Validate() // before the per-size plans, for one message naming the flag
-	}
 	if err != nil {
 		return usageError{err}
 	}
@@ -138,6 +135,9 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usagef("--%s goes with --k8s, not --ssh", f)
 		}
 	}
+	if err := spec.Validate(); err != nil { // before each host's plan, for one message naming the flag
+		return usageError{err}
+	}
 	return planSSH(ctx, o, spec, fs, stdout, stderr)
 }
 
@@ -145,11 +145,12 @@ func planK8s(o planOptions, spec runspec.Spec, stdout, stderr io.Writer) error {
 	if o.image == "" {
 		return usagef("--k8s needs --image: build deploy/Dockerfile, push it to a registry the cluster pulls from (docs/fleet.md)")
 	}
-	sz, err := plan.SelectSizes(spec.Sizes)
+	run, err := fleet.Plan(spec)
 	if err != nil {
 		return usageError{err}
 	}
-	jo := k8s.JobOptions{Spec: spec, Image: o.image, Namespace: o.namespace, PlanID: o.planID,
+	sz := run.Sizes
+	jo := k8s.JobOptions{Spec: spec, Plan: run, Image: o.image, Namespace: o.namespace, PlanID: o.planID,
 		HarnessVersion: harnessVersion(), Deadline: o.deadline, AESM: o.aesm}
 	if o.epc != "" {
 		q, err := resource.ParseQuantity(o.epc)

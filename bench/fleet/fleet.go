@@ -61,6 +61,17 @@ func Expand(spec runspec.Spec, size sizes.Size) ([]plan.Cell, runspec.Spec, erro
 	return run.Cells, run.Spec, nil
 }
 
+// Plan resolves spec once for a fleet plan (plan.Resolve): every size it
+// selects, each cell on a VM of its size, so that a bad workload,
+// parameter or mode is reported at plan time and each size's cells can be
+// counted and sized (plan.Run.On).
+func Plan(spec runspec.Spec) (*plan.Run, error) {
+	if spec.Seed == 0 {
+		spec.Seed = 1 // the count and the sizes do not depend on the order
+	}
+	return plan.Resolve(plan.Request{Registry: suite.Workloads, Spec: spec, OnSize: true})
+}
+
 // UsesSGX tells whether a run needs SGX hardware (a mode that needs SGX).
 func UsesSGX(s runspec.Spec) bool {
 	return slices.ContainsFunc(s.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.NeedsSGX })

@@ -112,6 +112,17 @@ type Run struct {
 	Cells []Cell
 }
 
+// On lists the cells of r on one size, in order.
+func (r *Run) On(size string) []Cell {
+	var out []Cell
+	for _, c := range r.Cells {
+		if c.Size == size {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Resolve validates a request's spec (runspec.Spec.Validate; a stored
 // one, ValidateResolved) and resolves it: the profile fills in what the
 // spec leaves to it (repetitions, warmup, minimum time, timeout), its size

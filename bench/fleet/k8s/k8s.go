@@ -78,7 +78,10 @@ const DeadlineMargin = 15 * time.Minute
 type JobOptions struct {
 	// Spec is what each size's Job runs (its sizes are replaced by the
 	// Job's size).
-	Spec  runspec.Spec
+	Spec runspec.Spec
+	// Plan is Spec resolved for every size of the plan (fleet.Plan);
+	// nil resolves it for the Job's size alone.
+	Plan  *plan.Run
 	Image string
 	// Namespace of the Jobs; "" leaves it to kubectl's context.
 	Namespace string
@@ -184,12 +187,20 @@ func JobName(size sizes.Size, planID string) string {
 	return AppName + "-" + strings.ToLower(strings.ReplaceAll(size.Name, "_", "-")) + "-" + planID
 }
 
+// sizeCells are the cells of the Job's size and the resolved spec.
+func sizeCells(o JobOptions, size sizes.Size) ([]plan.Cell, runspec.Spec, error) {
+	if o.Plan != nil {
+		return o.Plan.On(size.Name), o.Plan.Spec, nil
+	}
+	return fleet.Expand(o.Spec, size)
+}
+
 // Job builds the Job that runs the suite on one size.
 func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 	if err := checkOptions(o); err != nil {
 		return nil, err
 	}
-	cells, prof, err := fleet.Expand(o.Spec, size)
+	cells, prof, err := sizeCells(o, size)
 	if err != nil {
 		return nil, err
 	}

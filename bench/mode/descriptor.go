@@ -88,6 +88,10 @@ type Descriptor struct {
 	// lines of a cell whose workload reported an enclave report over them
 	// (bench verify recomputes the digest from it).
 	ProvenancePath func(dir, cellKey string) string
+	// GoTestSim is true for modes that run a --gotest benchmark's sim
+	// flavour (its whole process on the software EPC), which bench/gotest
+	// then builds beside the plain test binary.
+	GoTestSim bool
 	// Flags are the flags of `bench run` that configure the mode (its
 	// values reach New in Config.Options); those marked Setting are
 	// recorded in run.json and must be the same on --resume.

@@ -152,7 +152,7 @@ func registry(ctx context.Context, spec runspec.Spec, stderr io.Writer) (workloa
 	}
 	fmt.Fprintf(stderr, "gotest: building and listing the benchmarks of %s\n", strings.Join(spec.GoTest, " "))
 	set, err := gotest.Load(ctx, gotest.Request{Patterns: spec.GoTest, Bench: spec.Bench, Tags: spec.Tags, Timeout: spec.Timeout(),
-		Sim: slices.Contains(spec.Modes, mode.Sim)})
+		Sim: slices.ContainsFunc(spec.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.GoTestSim })})
 	if err != nil {
 		var ie *gotest.InputError
 		if errors.As(err, &ie) {

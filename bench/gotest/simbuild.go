@@ -118,7 +118,9 @@ func simBuild(ctx context.Context, r Request, p pkg, b *result.GoTestBuild) erro
 		if err != nil {
 			return err
 		}
-		t = goBuildTag.ReplaceAll(t, []byte("//go:build linux"))
+		// go1.21 in the constraint sets these files' language version (the
+		// module's go line is 1.11, see go.mod below).
+		t = goBuildTag.ReplaceAll(t, []byte("//go:build go1.21 && linux"))
 		t = bytes.ReplaceAll(t, []byte(`"github.com/enclavebench/enclavebench/workloads/protocol"`), []byte(`"`+EPCModule+`/protocol"`))
 		files[f] = t
 	}
@@ -126,8 +128,11 @@ func simBuild(ctx context.Context, r Request, p pkg, b *result.GoTestBuild) erro
 	if err != nil {
 		return err
 	}
-	files["protocol/protocol.go"] = proto
-	files["go.mod"] = []byte("module " + EPCModule + "\n\ngo 1.22\n")
+	files["protocol/protocol.go"] = append([]byte("//go:build go1.21\n\n"), proto...)
+	// The oldest go directive a module can have: Go refuses a dependency
+	// that needs a newer Go than the main module's go line, and raising the
+	// user's line would change their code's language version.
+	files["go.mod"] = []byte("module " + EPCModule + "\n\ngo 1.11\n")
 	for _, f := range []string{"mem_linux.go", "procepc_linux.go"} {
 		t, err := fs.ReadFile(swepc.Source, "_overlay/"+f)
 		if err != nil {

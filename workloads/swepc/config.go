@@ -92,7 +92,9 @@ func (c Config) geometry() (pages, capPages int64, err error) {
 		return 0, 0, fmt.Errorf("swepc: cap %d bytes is invalid: it must hold at least %d pages of %d bytes (%d bytes)",
 			c.CapBytes, MinCapPages, PageSize, MinCapPages*PageSize)
 	}
-	capPages = min(capPages, pages)
+	if capPages > pages { // no min(): bench/gotest compiles this file at Go 1.11's language version
+		capPages = pages
+	}
 	if ps := os.Getpagesize(); ps != PageSize {
 		return 0, 0, fmt.Errorf("swepc: system page size is %d bytes, the software EPC needs %d", ps, PageSize)
 	}

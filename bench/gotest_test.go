@@ -417,3 +417,29 @@ func TestGoTestRefusesTestBinaryWithoutEPC(t *testing.T) {
 		t.Fatalf("exit %v, want a refusal naming the missing software EPC:\n%s", err, out)
 	}
 }
+
+// TestGoTestProfileNamesUserCode: a user benchmark's sim cell keeps a
+// profile whose OCALLs are named after the user's own function
+// (bench/testdata/profbench: one pread per operation in readRecord), and
+// bench explain shows it as the top call site.
+func TestGoTestProfileNamesUserCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a test binary and runs it per cell")
+	}
+	simBin := simWorkloadBin(t)
+	t.Setenv(sim.SimBinEnv, simBin)
+	t.Chdir("testdata/profbench")
+	dir := filepath.Join(t.TempDir(), "r")
+	args := []string{"run", "--gotest", ".", "--workload-bin", workloadBin, "--sizes", "DC2s_v2", "--modes", "sim",
+		"--min-time", "20ms", "--reps", "1", "--warmup", "0", "--progress", "never", "-o", dir}
+	if _, stderr, code := runBench(t, context.Background(), args...); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	stdout, stderr, code := runBench(t, context.Background(), "explain", "--top", "1", dir, "Record")
+	if code != 0 {
+		t.Fatalf("explain: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "pread64") || !strings.Contains(stdout, "example.com/profbench.readRecord profbench/profbench_test.go:") {
+		t.Errorf("the top call site is not the user's readRecord:\n%s", stdout)
+	}
+}

@@ -1,0 +1,3 @@
+module example.com/profbench
+
+go 1.22

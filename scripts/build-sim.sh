@@ -5,7 +5,8 @@
 #
 #   scripts/build-sim.sh [OUT [PKG [go build flags...]]]   # default: bin/workload-sim ./workloads/cmd/workload
 #
-# BUILD_SIM_TAGS replaces the build tags (default: sim), e.g. sim,testhook.
+# BUILD_SIM_TAGS replaces the build tags (default: sim), e.g. sim,testhook;
+# procepc is always added.
 #
 # The overlay replaces runtime/mem_linux.go of Go 1.26.8 and adds
 # runtime/procepc_linux.go. It refuses any other toolchain's mem_linux.go
@@ -44,4 +45,5 @@ cat >"$dir/overlay.json" <<JSON
   "$goroot/src/runtime/procepc_linux.go": "$ov/procepc_linux.go"
 }}
 JSON
-go build -tags "${BUILD_SIM_TAGS:-sim}" -overlay "$dir/overlay.json" "$@" -o "$out" "$pkg"
+# procepc: the code that calls into the overlay (workloads/swepc/kinds_overlay.go).
+go build -tags "${BUILD_SIM_TAGS:-sim},procepc" -overlay "$dir/overlay.json" "$@" -o "$out" "$pkg"

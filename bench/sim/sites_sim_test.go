@@ -173,3 +173,36 @@ func TestProfileHTTPServerAddsUp(t *testing.T) {
 	}
 	t.Logf("%d OCALLs over %d requests; large sites: %s", ocalls, pass.Ops, strings.Join(sites, ", "))
 }
+
+// TestProfileEPCRegions: EPC loads are attributed to the memory they hit.
+// kvstore keeps its table in an arena (in the Go heap in the paging pass),
+// gokv in Go maps and slices: at twice DC1s_v2's EPC, at least 90% of each
+// one's EPC loads are in its own region.
+func TestProfileEPCRegions(t *testing.T) {
+	m := simMode(t)
+	for _, tc := range []struct {
+		workload, region string
+		params           map[string]string
+	}{
+		{"kvstore", "arena", map[string]string{"dataset": "2xEPC", "dist": "uniform", "mix": "read95"}},
+		{"gokv", "go_heap", map[string]string{"dataset": "2xEPC", "dist": "uniform", "mix": "read95", "update": "inplace"}},
+	} {
+		t.Run(tc.workload, func(t *testing.T) {
+			_, l := runCellLaunch(t, m, tc.workload, tc.params, "DC1s_v2", 1, 50*time.Millisecond)
+			p := cellProfile(t, m, l)
+			il := sampleIndex(t, p, SampleEPCLoads)
+			by := map[string]int64{}
+			var total int64
+			for _, s := range p.Sample {
+				if r := s.Label[LabelRegion]; len(r) == 1 {
+					by[r[0]] += s.Value[il]
+					total += s.Value[il]
+				}
+			}
+			if total == 0 || float64(by[tc.region]) < 0.9*float64(total) {
+				t.Errorf("EPC loads by region %v: want >= 90%% in %s", by, tc.region)
+			}
+			t.Logf("EPC loads by region over the counting pass's operations: %v", by)
+		})
+	}
+}

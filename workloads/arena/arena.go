@@ -8,6 +8,7 @@ package arena
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -45,7 +46,23 @@ var (
 	// newBackend is set by the sim build (arena_sim.go).
 	newBackend func(size int64, c Config) ([]byte, backend, error)
 	live       []*Arena
+	heapLive   []*Arena // arenas in the Go heap (Config.GoHeap)
 )
+
+// HeapRanges are the address ranges [start, end) of the live arenas in the
+// Go heap, so that EPC loads in them can be told from the rest of the heap's.
+func HeapRanges() [][2]uintptr {
+	mu.Lock()
+	defer mu.Unlock()
+	var out [][2]uintptr
+	for _, a := range heapLive {
+		if len(a.mem) > 0 {
+			p := uintptr(unsafe.Pointer(&a.mem[0]))
+			out = append(out, [2]uintptr{p, p + uintptr(len(a.mem))})
+		}
+	}
+	return out
+}
 
 // Configure sets how later arenas are backed. It fails when the software
 // EPC is asked for in a build without it.
@@ -68,7 +85,11 @@ func New(size int64) (*Arena, error) {
 	c := config
 	mu.Unlock()
 	if c.GoHeap {
-		return &Arena{mem: make([]byte, size), heap: true}, nil
+		a := &Arena{mem: make([]byte, size), heap: true}
+		mu.Lock()
+		heapLive = append(heapLive, a)
+		mu.Unlock()
+		return a, nil
 	}
 	if c.CapBytes > 0 {
 		mem, b, err := newBackend(size, c)
@@ -121,6 +142,14 @@ func (a *Arena) Close() error {
 		return nil
 	}
 	if a.heap {
+		mu.Lock()
+		for i, x := range heapLive {
+			if x == a {
+				heapLive = append(heapLive[:i], heapLive[i+1:]...)
+				break
+			}
+		}
+		mu.Unlock()
 		a.mem = nil
 		return nil
 	}

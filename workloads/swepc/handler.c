@@ -69,6 +69,8 @@ struct swepc {
 	uint64_t npages, cap;
 	uint8_t *pg;      // per page: state | PG_REF | PG_MAPPED
 	uint64_t *ver;    // per page: version of its sealed copy (the "VA slot")
+	uint32_t *nload;  // per page: loads (for the attribution of loads by region)
+	uint32_t *nevict; // per page: evictions
 	uint32_t *frames; // CLOCK ring of resident pages, cap entries
 	uint32_t *pend;   // pages aged but not yet unmapped (see age), cap entries
 	uint64_t npend;
@@ -273,6 +275,7 @@ static void evict(swepc *r, uint64_t p) {
 	if (fallocate(r->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, SWEPC_PAGE) < 0)
 		die("fallocate(PUNCH_HOLE) page %llu: %s", (unsigned long long)p, strerror(errno));
 	r->pg[p] = SWEPC_EVICTED;
+	__atomic_store_n(&r->nevict[p], r->nevict[p] + 1, __ATOMIC_RELAXED);
 	STAT_ADD(r, evictions, 1);
 }
 
@@ -343,9 +346,10 @@ static void load(swepc *r, uint64_t p, int sealed) {
 	r->pg[p] = SWEPC_RESIDENT | PG_REF | PG_MAPPED;
 	// Count before UFFDIO_COPY wakes the faulting thread, so that a thread
 	// reading the counters after its own access sees this fault.
-	if (sealed)
+	if (sealed) {
+		__atomic_store_n(&r->nload[p], r->nload[p] + 1, __ATOMIC_RELAXED);
 		STAT_ADD(r, loads, 1);
-	else
+	} else
 		STAT_ADD(r, first_touch, 1);
 	struct uffdio_copy c = {
 	    .dst = (uint64_t)(uintptr_t)page_addr(r, p), .src = (uint64_t)(uintptr_t)src, .len = SWEPC_PAGE, .mode = 0};
@@ -439,6 +443,8 @@ static void destroy(swepc *r) {
 	if (r->stopfd >= 0) close(r->stopfd);
 	if (r->pg) munmap(r->pg, r->npages);
 	if (r->ver) munmap(r->ver, r->npages * sizeof r->ver[0]);
+	if (r->nload) munmap(r->nload, r->npages * sizeof r->nload[0]);
+	if (r->nevict) munmap(r->nevict, r->npages * sizeof r->nevict[0]);
 	if (r->frames) munmap(r->frames, r->cap * sizeof r->frames[0]);
 	if (r->pend) munmap(r->pend, r->cap * sizeof r->pend[0]);
 	if (r->backing) munmap(r->backing, r->npages * SWEPC_SLOT);
@@ -571,11 +577,13 @@ static swepc *setup(swepc *r, char *why, int whylen) {
 
 	r->pg = amap(npages);
 	r->ver = amap(npages * sizeof r->ver[0]);
+	r->nload = amap(npages * sizeof r->nload[0]);
+	r->nevict = amap(npages * sizeof r->nevict[0]);
 	r->frames = amap(cap * sizeof r->frames[0]);
 	r->pend = amap(cap * sizeof r->pend[0]);
 	r->backing = amap(npages * SWEPC_SLOT);
 	r->bufs = amap(3 * SWEPC_PAGE);
-	if (!r->pg || !r->ver || !r->frames || !r->pend || !r->backing || !r->bufs) return fail(r, why, whylen, "mmap metadata", errno);
+	if (!r->pg || !r->ver || !r->nload || !r->nevict || !r->frames || !r->pend || !r->backing || !r->bufs) return fail(r, why, whylen, "mmap metadata", errno);
 
 	if (getrandom(r->key, sizeof r->key, 0) != (ssize_t)sizeof r->key) return fail(r, why, whylen, "getrandom", errno);
 	if (crypt_init(&r->enc, 1, r->key) != 0 || crypt_init(&r->dec, 0, r->key) != 0)
@@ -623,6 +631,11 @@ void swepc_get_stats(swepc *r, swepc_stats *o) {
 	o->evict_ns = __atomic_load_n(&st->evict_ns, __ATOMIC_RELAXED);
 	o->integrity_failures = __atomic_load_n(&st->integrity_failures, __ATOMIC_RELAXED);
 	o->resident = __atomic_load_n(&st->resident, __ATOMIC_RELAXED);
+}
+
+void swepc_page_counts(swepc *r, const uint32_t **loads, const uint32_t **evicts) {
+	*loads = r->nload;
+	*evicts = r->nevict;
 }
 
 void swepc_share_stats(swepc *r, swepc_stats *mem) {

@@ -60,6 +60,9 @@ swepc *swepc_new(int uffd, int poison_ok, uint64_t npages, uint64_t cap, int qui
 swepc *swepc_adopt(int uffd, int poison_ok, int memfd, uint64_t base, uint64_t npages, uint64_t cap, int quiet, char *why, int whylen);
 void *swepc_base(swepc *r);
 void swepc_get_stats(swepc *r, swepc_stats *out);
+// Per-page load and eviction counters (npages each, written by the handler
+// with relaxed atomic stores; monotonic), for attribution by region.
+void swepc_page_counts(swepc *r, const uint32_t **loads, const uint32_t **evicts);
 // swepc_share_stats moves the counters to mem (their current values copied),
 // which may be a MAP_SHARED mapping another process reads after this one
 // exits; mem must outlive the region.

@@ -37,6 +37,15 @@ type Region struct {
 	process  bool  // the process EPC (AdoptProcess): never closed
 	last     Stats // counters at Close
 	closeErr error
+	tally    *regionTally // ByRegion's state (the process EPC)
+}
+
+// regionTally is what ByRegion has attributed so far: each page's counts
+// at the last call (in memory outside the process EPC, so that keeping it
+// pages nothing) and the totals by region.
+type regionTally struct {
+	prevLoads, prevEvicts []uint32
+	total                 map[string][2]int64
 }
 
 // New creates a region of c.Size bytes, zeroed, of which at most c.CapBytes

@@ -120,6 +120,12 @@ func settle(b workload.Bench, minTime time.Duration) error {
 // processEvents are the process EPC's counters and the collector's cycles.
 func processEvents() map[string]int64 {
 	m := processRegion.Stats().Map()
+	// Loads and evictions by the memory they hit (the pass's record only:
+	// shadow and the sim mode's addEPCRate take epc_* events alone).
+	for name, c := range processRegion.ByRegion(arena.HeapRanges()) {
+		m[trace.RegionLoads+name] = c[0]
+		m[trace.RegionEvictions+name] = c[1]
+	}
 	metrics.Read(gcCyclesSample)
 	if gcCyclesSample[0].Value.Kind() == metrics.KindUint64 {
 		m[eventGCCycles] = int64(gcCyclesSample[0].Value.Uint64())

@@ -152,3 +152,54 @@ func procEPCAlloc(v unsafe.Pointer, n uintptr) unsafe.Pointer {
 		}
 	}
 }
+
+// procEPCKind says what the runtime uses address p of the region for, so
+// that the software EPC can attribute EPC loads to it (workloads/swepc,
+// Region.ByRegion): 1 a heap span in use, 2 a span of goroutine stacks
+// (manually managed), 3 heap arena memory in no span in use, 4 elsewhere in
+// the region (the runtime's metadata: heap arena headers, persistentalloc,
+// the page allocator's indexes), 0 outside the region. It reads the heap's
+// arena index without a lock: a span may change state meanwhile, which
+// moves one page's count between kinds, never loses it.
+//
+//go:linkname procEPCKind
+//go:nosplit
+func procEPCKind(p uintptr) uint8 {
+	if !procEPCIn(unsafe.Pointer(p), 1) {
+		return 0
+	}
+	ri := arenaIndex(p)
+	if ri.l1() >= uint(len(mheap_.arenas)) {
+		return 4
+	}
+	l2 := mheap_.arenas[ri.l1()]
+	if l2 == nil || ri.l2() >= uint(len(l2)) {
+		return 4
+	}
+	ha := l2[ri.l2()]
+	if ha == nil {
+		return 4
+	}
+	s := ha.spans[(p/pageSize)%pagesPerArena]
+	if s == nil {
+		return 3
+	}
+	switch s.state.get() {
+	case mSpanInUse:
+		return 1
+	case mSpanManual:
+		return 2
+	}
+	return 3
+}
+
+// procEPCExtent is the region's base and the bytes handed out so far.
+//
+//go:linkname procEPCExtent
+//go:nosplit
+func procEPCExtent() (base, used uintptr) {
+	if procEPC.state != 2 {
+		return 0, 0
+	}
+	return procEPC.base, procEPC.next.Load() - procEPC.base
+}

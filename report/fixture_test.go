@@ -97,6 +97,11 @@ func (g *gen) noisy(center, rel float64) float64 {
 // from).
 func (g *gen) cell(t testing.TB, c result.Cell, n int, status result.Status, vals func() (v, native []protocol.Value), cr result.CellResult) {
 	t.Helper()
+	if spec := suite.Workloads[c.Workload]; spec != nil && g.run.SchemaVersion > 2 {
+		// Names in the declared parameter order, as the planner makes
+		// them: from schema 3 on, readers derive them so.
+		c.ParamOrder = result.ParamOrder(spec.ParamNames(), c.Params)
+	}
 	key := c.Key()
 	g.run.Plan.Cells = append(g.run.Plan.Cells, key)
 	g.cells = append(g.cells, planCell(c))

@@ -109,7 +109,7 @@ func TestGolden(t *testing.T) {
 func TestLeftOut(t *testing.T) {
 	in, r := loadFixtures(t, testOptions(), fixtureDirs...)
 	want := map[string]string{
-		"bad-schema":  "schema version 99, this harness reads versions 1 to 2",
+		"bad-schema":  "schema version 99, this harness reads versions 1 to 3",
 		"old-harness": `harness version "0.9.0" differs from "1.0.0"`,
 		"empty":       "no samples (cells: 1 failed)",
 		"missing":     "no such file or directory",

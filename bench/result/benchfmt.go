@@ -2,13 +2,14 @@ package result
 
 import (
 	"fmt"
-	"github.com/enclavebench/enclavebench/bench/textfmt"
 	"io"
 	"maps"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 
 	"golang.org/x/perf/benchfmt"
 )

@@ -5,10 +5,11 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/enclavebench/enclavebench/bench/textfmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 )
 
 // FewerRowsError is WriteDerived refusing to replace a derived file with

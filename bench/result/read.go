@@ -27,17 +27,12 @@ func (e *LineError) Unwrap() error { return e.Err }
 // maxLine bounds one record line; a longer one is reported, not read.
 const maxLine = 16 << 20
 
-// ReadLines decodes JSON lines of type T from r. Bad lines (malformed,
-// truncated, failing check) are returned as *LineError with their line
+// readNumbered decodes JSON lines of type T from r with decode (which also
+// checks them), with each record's line number. Bad lines (malformed,
+// truncated, failing the check) are returned as *LineError with their line
 // numbers and are never used. Lines are decoded in parallel (a report reads
 // hundreds of thousands), and returned in file order.
-func ReadLines[T any](r io.Reader, name string, check func(*T) error) ([]T, []error) {
-	out, _, bad := readNumbered(r, name, check)
-	return out, bad
-}
-
-// readNumbered is ReadLines that also returns each record's line number.
-func readNumbered[T any](r io.Reader, name string, check func(*T) error) ([]T, []int, []error) {
+func readNumbered[T any](r io.Reader, name string, decode func([]byte, *T) error) ([]T, []int, []error) {
 	lines, bad := splitLines(r, name)
 	type slot struct {
 		v   T
@@ -52,10 +47,7 @@ func readNumbered[T any](r io.Reader, name string, check func(*T) error) ([]T, [
 			defer wg.Done()
 			for i := w; i < len(lines); i += workers {
 				s := &slots[i]
-				s.err = DecodeStrict(lines[i].text, &s.v)
-				if s.err == nil && check != nil {
-					s.err = check(&s.v)
-				}
+				s.err = decode(lines[i].text, &s.v)
 			}
 		}(w)
 	}
@@ -228,7 +220,7 @@ func Load(dir string) (*Dir, error) {
 		return nil, err
 	}
 	d := &Dir{Path: dir, Run: *r, Cells: map[string]CellResult{}}
-	samples, cells, bad := ReadAll(dir)
+	samples, cells, bad := readAll(dir, recordCodec{r.SchemaVersion, r.Facts})
 	d.Problems = bad
 	d.Samples, d.Partial = Select(samples, cells, d.Cells)
 	d.Short = shortCells(samples, cells)
@@ -244,7 +236,7 @@ func Load(dir string) (*Dir, error) {
 	return d, nil
 }
 
-func readFile[T any](path string, check func(*T) error) ([]T, []int, []error) {
+func readFile[T any](path string, decode func([]byte, *T) error) ([]T, []int, []error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil
@@ -253,7 +245,7 @@ func readFile[T any](path string, check func(*T) error) ([]T, []int, []error) {
 		return nil, nil, []error{err}
 	}
 	defer f.Close()
-	return readNumbered(f, path, check)
+	return readNumbered(f, path, decode)
 }
 
 // dropDuplicates leaves out every record whose key another record also
@@ -307,17 +299,34 @@ type CellKey struct {
 // Key is the outcome's CellKey.
 func (c *CellResult) Key() CellKey { return CellKey{c.Cell, c.Attempt} }
 
-// ReadAll reads the raw samples and cells of dir (every attempt). Bad
-// lines and duplicated keys are left out and returned as problems.
+// ReadAll reads the raw samples and cells of dir (every attempt) in the
+// schema version its run.json names, with its facts (the current version
+// without facts when run.json is missing or unreadable: Load refuses such
+// a directory). Bad lines and duplicated keys are left out and returned as
+// problems.
 func ReadAll(dir string) ([]Sample, []CellResult, []error) {
+	rc := recordCodec{schema: SchemaVersion}
+	if b, err := os.ReadFile(filepath.Join(dir, RunFile)); err == nil {
+		var head struct {
+			SchemaVersion int    `json:"schema_version"`
+			Facts         *Facts `json:"facts"`
+		}
+		if json.Unmarshal(b, &head) == nil && head.SchemaVersion > 0 {
+			rc = recordCodec{head.SchemaVersion, head.Facts}
+		}
+	}
+	return readAll(dir, rc)
+}
+
+func readAll(dir string, rc recordCodec) ([]Sample, []CellResult, []error) {
 	sp := filepath.Join(dir, SamplesFile)
-	s, sl, bad1 := readFile(sp, CheckSample)
+	s, sl, bad1 := readFile(sp, rc.sample)
 	s, dup1 := dropDuplicates(s, sl, sp, (*Sample).Key,
 		func(k SampleKey) string {
 			return fmt.Sprintf("sample (cell %s, attempt %d, rep %d)", k.Cell, k.Attempt, k.Rep)
 		})
 	cp := filepath.Join(dir, CellsFile)
-	c, cl, bad2 := readFile(cp, CheckCell)
+	c, cl, bad2 := readFile(cp, rc.cell)
 	c, dup2 := dropDuplicates(c, cl, cp, (*CellResult).Key,
 		func(k CellKey) string { return fmt.Sprintf("outcome (cell %s, attempt %d)", k.Cell, k.Attempt) })
 	bad := slices.Concat(bad1, dup1, bad2, dup2)

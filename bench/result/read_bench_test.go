@@ -2,7 +2,6 @@ package result
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -20,14 +19,14 @@ func BenchmarkReadSamples100k(b *testing.B) {
 			Mode: "native", Rep: i % 10, Iters: 1000 + i, ElapsedNS: 20000000,
 			Values: []protocol.Value{{Value: 1.5, Unit: "ns/op", Better: protocol.Lower}, {Value: 40000, Unit: "MB/s", Better: protocol.Higher}},
 			Events: map[string]int64{"minflt": 3, "majflt": 0, "nvcsw": 4, "nivcsw": 1}, Time: time.Now().UTC()}
-		line, _ := json.Marshal(&s)
+		line, _ := EncodeSample(&s, SchemaVersion)
 		buf.Write(append(line, '\n'))
 	}
 	data := buf.Bytes()
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		got, bad := ReadLines(bytes.NewReader(data), "samples.jsonl", CheckSample)
+		got, bad := readSamples(bytes.NewReader(data), "samples.jsonl", SchemaVersion)
 		if len(got) != 100000 || len(bad) != 0 {
 			b.Fatalf("%d samples, %d bad", len(got), len(bad))
 		}

@@ -13,9 +13,10 @@ import (
 )
 
 // SchemaVersion is the version of run.json, samples.jsonl and cells.jsonl
-// that this harness writes. Version 2 added Run.Facts; Load reads versions
-// MinSchemaVersion to SchemaVersion.
-const SchemaVersion = 2
+// that this harness writes. Version 2 added Run.Facts; version 3 dropped
+// each record's "cell" name, derived since from its fields (CellName);
+// Load reads versions MinSchemaVersion to SchemaVersion.
+const SchemaVersion = 3
 
 // MinSchemaVersion is the oldest version Load reads: version 1 directories
 // get their facts from a frozen table of what version 1 meant.
@@ -71,7 +72,10 @@ func (c Cell) Key() string {
 
 // Sample is one repetition of one cell, as stored in samples.jsonl.
 type Sample struct {
-	Cell      string            `json:"cell"` // Cell.Key()
+	// Cell is the cell's name (Cell.Key()), derived from the record's
+	// fields and the run's declared parameter order (Facts.CellName);
+	// records of schema 3 on do not store it (EncodeSample).
+	Cell      string            `json:"-"`
 	Attempt   int               `json:"attempt"`
 	Workload  string            `json:"workload"`
 	Params    map[string]string `json:"params,omitempty"`
@@ -144,7 +148,8 @@ const (
 
 // CellResult is the outcome of one attempt at a cell, as stored in cells.jsonl.
 type CellResult struct {
-	Cell     string            `json:"cell"`
+	// Cell is the cell's name, as Sample.Cell.
+	Cell     string            `json:"-"`
 	Attempt  int               `json:"attempt"`
 	Workload string            `json:"workload"`
 	Params   map[string]string `json:"params,omitempty"`

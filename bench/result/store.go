@@ -17,7 +17,11 @@ import (
 // starved writer is cut off when the store is opened), and a write that
 // fails part-way is undone, so a later record never fuses with half a line.
 type Store struct {
-	Dir     string
+	Dir string
+	// Schema is the schema version records are written in: the run's
+	// (WriteRun; run.json's when the store is opened on a run), so a
+	// resumed directory keeps one format.
+	Schema  int
 	mu      sync.Mutex
 	samples *appendFile
 	cells   *appendFile
@@ -41,7 +45,15 @@ func OpenStore(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("results directory: %w", err)
 	}
-	s := &Store{Dir: dir}
+	s := &Store{Dir: dir, Schema: SchemaVersion}
+	if b, err := os.ReadFile(filepath.Join(dir, RunFile)); err == nil {
+		var head struct {
+			SchemaVersion int `json:"schema_version"`
+		}
+		if json.Unmarshal(b, &head) == nil && Readable(head.SchemaVersion) {
+			s.Schema = head.SchemaVersion
+		}
+	}
 	var err error
 	var torn string
 	if s.samples, torn, err = openAppend(filepath.Join(dir, SamplesFile)); err != nil {
@@ -142,7 +154,11 @@ func (s *Store) AppendSample(x *Sample) error {
 	if err := CheckSample(x); err != nil {
 		return fmt.Errorf("results: refusing sample: %w", err)
 	}
-	return s.append(s.samples, x, StreamRecord{Sample: x})
+	b, err := EncodeSample(x, s.schema())
+	if err != nil {
+		return err
+	}
+	return s.append(s.samples, b, StreamRecord{Sample: x})
 }
 
 // AppendCell stores the outcome of one cell attempt; an invalid one is refused.
@@ -150,14 +166,20 @@ func (s *Store) AppendCell(c *CellResult) error {
 	if err := CheckCell(c); err != nil {
 		return fmt.Errorf("results: refusing cell outcome: %w", err)
 	}
-	return s.append(s.cells, c, StreamRecord{Cell: c})
-}
-
-func (s *Store) append(af *appendFile, v any, rec StreamRecord) error {
-	b, err := json.Marshal(v)
+	b, err := EncodeCell(c, s.schema())
 	if err != nil {
 		return err
 	}
+	return s.append(s.cells, b, StreamRecord{Cell: c})
+}
+
+func (s *Store) schema() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Schema
+}
+
+func (s *Store) append(af *appendFile, b []byte, rec StreamRecord) error {
 	b = append(b, '\n')
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -200,6 +222,9 @@ func (s *Store) WriteRun(r *Run) error {
 			return err
 		}
 	}
+	s.mu.Lock()
+	s.Schema = r.SchemaVersion
+	s.mu.Unlock()
 	return WriteJSONFile(filepath.Join(s.Dir, RunFile), r)
 }
 

@@ -419,21 +419,22 @@ func (c *CollectedRun) files() (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	samples, err := jsonLines(c.Samples)
+	schema := c.Run.SchemaVersion
+	samples, err := jsonLines(c.Samples, func(x *result.Sample) ([]byte, error) { return result.EncodeSample(x, schema) })
 	if err != nil {
 		return nil, err
 	}
-	cells, err := jsonLines(c.Cells)
+	cells, err := jsonLines(c.Cells, func(x *result.CellResult) ([]byte, error) { return result.EncodeCell(x, schema) })
 	if err != nil {
 		return nil, err
 	}
 	return map[string][]byte{result.RunFile: append(run, '\n'), result.SamplesFile: samples, result.CellsFile: cells}, nil
 }
 
-func jsonLines[T any](recs []T) ([]byte, error) {
+func jsonLines[T any](recs []T, encode func(*T) ([]byte, error)) ([]byte, error) {
 	var b []byte
 	for i := range recs {
-		enc, err := json.Marshal(&recs[i])
+		enc, err := encode(&recs[i])
 		if err != nil {
 			return nil, err
 		}

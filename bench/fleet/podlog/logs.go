@@ -359,11 +359,7 @@ func (p *logParser) record(lineNo int, source string, raw []byte) {
 		rec.Kind = KindSample
 		rec.CellKey = leadingCell(env.Sample)
 		var s result.Sample
-		err := result.DecodeStrict(env.Sample, &s)
-		if err == nil {
-			err = result.CheckSample(&s)
-		}
-		if err != nil {
+		if err := result.DecodeNamedSample(env.Sample, &s); err != nil {
 			rec.Err = fmt.Errorf("sample: %v", err)
 		} else {
 			rec.Sample = &s
@@ -372,11 +368,7 @@ func (p *logParser) record(lineNo int, source string, raw []byte) {
 		rec.Kind = KindCell
 		rec.CellKey = leadingCell(env.Cell)
 		var c result.CellResult
-		err := result.DecodeStrict(env.Cell, &c)
-		if err == nil {
-			err = result.CheckCell(&c)
-		}
-		if err != nil {
+		if err := result.DecodeNamedCell(env.Cell, &c); err != nil {
 			rec.Err = fmt.Errorf("cell outcome: %v", err)
 		} else {
 			rec.Cell = &c

@@ -22,12 +22,13 @@ import (
 // value that is not finite is an error, with its line.
 func (b *Builder) AddBenchfmt(r io.Reader, name string) error {
 	rd := benchfmt.NewReader(r, name)
+	in := b.input(name)
 	for rd.Scan() {
 		switch rec := rd.Result().(type) {
 		case *benchfmt.SyntaxError:
 			return fmt.Errorf("line %d: %s", rec.Line, rec.Msg)
 		case *benchfmt.Result:
-			if err := b.addResult(rec, name); err != nil {
+			if err := b.addResult(in, rec, name); err != nil {
 				_, line := rec.Pos()
 				return fmt.Errorf("line %d: %w", line, err)
 			}
@@ -37,13 +38,13 @@ func (b *Builder) AddBenchfmt(r io.Reader, name string) error {
 		return err
 	}
 	for k, md := range rd.Units() {
-		b.t.Units[k] = md
+		b.t.Units[k], in.UnitMeta[k] = md, md
 	}
 	return nil
 }
 
 // addResult adds one benchmark line of the file name.
-func (b *Builder) addResult(rec *benchfmt.Result, name string) error {
+func (b *Builder) addResult(in *Input, rec *benchfmt.Result, name string) error {
 	full := string(rec.Name)
 	if full == "" {
 		return fmt.Errorf("benchmark without a name")
@@ -55,6 +56,9 @@ func (b *Builder) addResult(rec *benchfmt.Result, name string) error {
 	run := rec.GetConfig("enclavebench-run")
 	if run != "" && !slices.Contains(t.Runs, run) {
 		t.Runs = append(t.Runs, run)
+	}
+	if run != "" && !slices.Contains(in.Runs, run) {
+		in.Runs = append(in.Runs, run)
 	}
 	if side := rec.GetConfig(result.SideConfig); side != "" && !slices.Contains(t.Sides, side) {
 		t.Sides = append(t.Sides, side)
@@ -89,7 +93,7 @@ func (b *Builder) addResult(rec *benchfmt.Result, name string) error {
 		}
 	}
 	c.addRunSample(run, values)
-	if f := rec.GetConfig(result.FlawConfig); f != "" && !slices.Contains(c.Flaws, f) {
+	if f := (Flaw{Input: name, Cell: full, Why: rec.GetConfig(result.FlawConfig)}); f.Why != "" && !slices.Contains(c.Flaws, f) {
 		c.Flaws = append(c.Flaws, f)
 	}
 	for _, v := range rec.Values {
@@ -101,6 +105,7 @@ func (b *Builder) addResult(rec *benchfmt.Result, name string) error {
 			return fmt.Errorf("%s: value %v %s is not a finite number", full, val, unit)
 		}
 		c.addValue(unit, val)
+		in.see(unit)
 	}
 	t.Samples++
 	return nil

@@ -66,7 +66,7 @@ func TestAddBenchfmt(t *testing.T) {
 			if toy := tab.Cells[2]; toy.Mode != "toy" || toy.Settings != "fast=true" {
 				t.Errorf("toy cell: mode %q (the -8 of GOMAXPROCS is not the mode's), settings %q", toy.Mode, toy.Settings)
 			}
-			if fl := tab.Cells[3].Flaws; len(fl) != 1 || fl[0] != "attempt 1 did not finish" {
+			if fl := tab.Cells[3].Flaws; len(fl) != 1 || fl[0] != (Flaw{"x.txt", "Syscall/call=clock/size=DC1s_v2/mode=native", "attempt 1 did not finish"}) {
 				t.Errorf("flaws %v", fl)
 			}
 		})

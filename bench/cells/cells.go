@@ -115,7 +115,7 @@ type Cell struct {
 	CPUs           int
 	// Flaws say why the cell's values are suspect (result.Flaws; in a Go
 	// benchmark format file, its enclavebench-flaw configuration).
-	Flaws []string
+	Flaws []Flaw
 	// Settings are the recorded settings of the cell's mode
 	// (result.SettingsText), ProfileDigest the content digest of the cost
 	// profile that priced its figures; "" when none were recorded.
@@ -157,10 +157,50 @@ type Table struct {
 	Runs, CPUs, Sides []string
 	// Units holds what the inputs say of units: their direction
 	// ("better"; keyed by the unit as benchfmt tidies it), and in a Go
-	// benchmark format file whatever else its Unit lines say.
+	// benchmark format file whatever else its Unit lines say (the last
+	// input's where two say otherwise; Inputs keeps each one's).
 	Units benchfmt.UnitMetadataMap
+	// Inputs are the result directories and files added, in order.
+	Inputs []*Input
 
 	index map[Key]*Cell
+}
+
+// Input is a result directory or a Go benchmark format file added to a
+// table, with what a reader pooling several needs to check them against
+// each other and to say what each left out.
+type Input struct {
+	// Name is the directory's path or the file's name.
+	Name string
+	// Runs are the IDs of the runs it holds.
+	Runs []string
+	// Units are the units of its values, in order of first appearance,
+	// and what it says of them (as Table.Units).
+	Units    []string
+	UnitMeta benchfmt.UnitMetadataMap
+	// LeftOut are its records left out (bad lines, duplicates).
+	LeftOut []error
+	// Unsampled are the flaws of its cells that have no samples in it.
+	Unsampled []Flaw
+}
+
+// Flaw says why the values of a cell of an input are suspect.
+type Flaw struct {
+	Input, Cell, Why string
+}
+
+// input starts a new input of the table.
+func (b *Builder) input(name string) *Input {
+	in := &Input{Name: name, UnitMeta: benchfmt.UnitMetadataMap{}}
+	b.t.Inputs = append(b.t.Inputs, in)
+	return in
+}
+
+// see records that the input has values in unit.
+func (in *Input) see(unit string) {
+	if !slices.Contains(in.Units, unit) {
+		in.Units = append(in.Units, unit)
+	}
 }
 
 // Cell returns the cell with key k, or nil.
@@ -261,6 +301,11 @@ func (b *Builder) cell(d *result.Dir, k Key, name string, params map[string]stri
 // in the pool origin.
 func (b *Builder) AddDir(d *result.Dir, origin string) {
 	b.addRun(d)
+	in := b.input(d.Path)
+	if d.Run.ID != "" {
+		in.Runs = []string{d.Run.ID}
+	}
+	in.LeftOut = d.Problems
 	byName := map[string]*Cell{}
 	for i := range d.Samples {
 		x := &d.Samples[i]
@@ -277,10 +322,12 @@ func (b *Builder) AddDir(d *result.Dir, origin string) {
 				sort.Strings(c.Runs)
 			}
 		}
-		c.add(x)
+		for _, u := range c.add(x) {
+			in.see(u)
+		}
 		c.addRunSample(d.Run.ID, d.Run.Counts.PerCellValues())
 		for _, v := range x.Values {
-			b.t.unit(v)
+			b.t.unit(in, v)
 		}
 		b.t.Samples++
 	}
@@ -296,8 +343,11 @@ func (b *Builder) AddDir(d *result.Dir, origin string) {
 	}
 	flaws := result.Flaws(d)
 	for _, name := range slices.Sorted(maps.Keys(flaws)) {
+		f := Flaw{Input: d.Path, Cell: name, Why: flaws[name]}
 		if c := byName[name]; c != nil {
-			c.Flaws = append(c.Flaws, flaws[name])
+			c.Flaws = append(c.Flaws, f)
+		} else {
+			in.Unsampled = append(in.Unsampled, f)
 		}
 	}
 	names := slices.Sorted(maps.Keys(d.Cells))
@@ -341,27 +391,32 @@ func (b *Builder) addRun(d *result.Dir) {
 
 // unit records the direction of a figure's unit, keyed by the unit as
 // benchfmt.Reader keys them (tidied).
-func (t *Table) unit(v protocol.Value) {
+func (t *Table) unit(in *Input, v protocol.Value) {
 	if v.Unit == "ns/op" { // benchfmt knows ns/op
 		return
 	}
 	_, tidy := benchunit.Tidy(1, v.Unit)
 	k := benchfmt.UnitMetadataKey{Unit: tidy, Key: "better"}
-	t.Units[k] = &benchfmt.UnitMetadata{UnitMetadataKey: k, OrigUnit: v.Unit, Value: v.Better}
+	md := &benchfmt.UnitMetadata{UnitMetadataKey: k, OrigUnit: v.Unit, Value: v.Better}
+	t.Units[k], in.UnitMeta[k] = md, md
 }
 
 // add appends a sample's values: its figures, then its events per
-// operation, as bench.txt writes them.
-func (c *Cell) add(x *result.Sample) {
+// operation, as bench.txt writes them; it returns their units.
+func (c *Cell) add(x *result.Sample) []string {
 	c.Samples = append(c.Samples, x)
+	units := make([]string, 0, len(x.Values)+len(x.Events))
 	for _, v := range x.Values {
 		c.addValue(v.Unit, v.Value)
+		units = append(units, v.Unit)
 	}
 	for _, e := range result.EventUnits {
 		if n, ok := x.Events[e]; ok {
 			c.addValue(e+"/op", float64(n)/float64(x.Iters))
+			units = append(units, e+"/op")
 		}
 	}
+	return units
 }
 
 // addRunSample counts a sample of run id, whose counted cells have k

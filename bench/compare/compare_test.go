@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enclavebench/enclavebench/bench/cells"
 	"github.com/enclavebench/enclavebench/bench/host"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/runspec"
@@ -615,7 +616,7 @@ func TestWarnings(t *testing.T) {
 	if !strings.Contains(w, "from one run (one process) per side") || !strings.Contains(w, "old ran on X, new on Y") {
 		t.Fatalf("warnings: %s", w)
 	}
-	pooled, _ := Pool("old", mustRead(t, one("r1", "X"), "a"), mustRead(t, one("r3", "X"), "b"))
+	pooled, _ := poolText(t, "old", one("r1", "X"), one("r3", "X"))
 	rep, _ = Compare(pooled, mustRead(t, one("r2", "X"), "new"), gate())
 	if w := strings.Join(rep.Warnings, "\n"); strings.Contains(w, "one run") || strings.Contains(w, "ran on") {
 		t.Fatalf("warnings for pooled rounds on one CPU: %s", w)
@@ -623,6 +624,19 @@ func TestWarnings(t *testing.T) {
 	if c := pooled.Cell("A/size=S/mode=native"); c.Runs != 2 || len(c.Values["ns/op"]) != 12 {
 		t.Fatalf("pooled cell: %d runs, %d values", c.Runs, len(c.Values["ns/op"]))
 	}
+}
+
+// poolText pools Go benchmark format texts into one set, as a directory of
+// rounds is pooled: one table of all of them.
+func poolText(t *testing.T, label string, texts ...string) (*Set, error) {
+	t.Helper()
+	b := cells.NewBuilder()
+	for i, text := range texts {
+		if err := b.AddBenchfmt(strings.NewReader(text), fmt.Sprintf("in%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fromTable(b.Table(), label)
 }
 
 func keyPart(key, name string) string { return newMatcher(name).component(key, name) }
@@ -709,5 +723,39 @@ func TestSimModels(t *testing.T) {
 		if !strings.Contains(b.String(), "1.1× slower") || strings.Contains(b.String(), "faster") {
 			t.Errorf("%s: no paired account of the sim cell, or a 'faster':\n%s", f, b.String())
 		}
+	}
+}
+
+// TestRoundsPoolOneTable: a directory of rounds is read as one cell table
+// of all of them, so a sim cell keeps its paired account, with the pairs
+// of every round, as a single directory's does.
+func TestRoundsPoolOneTable(t *testing.T) {
+	rounds := filepath.Join(t.TempDir(), "rounds")
+	src := filepath.Join("..", "..", "report", "testdata", "fixtures", "dc-a")
+	for _, name := range []string{"dc-a", "dc-a2"} { // two rounds: a second run ID
+		os.MkdirAll(filepath.Join(rounds, name), 0o755)
+		for _, f := range []string{result.RunFile, result.SamplesFile, result.CellsFile} {
+			b, err := os.ReadFile(filepath.Join(src, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f == result.RunFile && name == "dc-a2" {
+				b = bytes.Replace(b, []byte(`Z-dc-a"`), []byte(`Z-dc-a2"`), 1)
+			}
+			os.WriteFile(filepath.Join(rounds, name, f), b, 0o644)
+		}
+	}
+	pooled, err := Load(rounds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := Load(filepath.Join(rounds, "dc-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "Syscall/call=read/size=DC1s_v2/mode=sim"
+	p, o := pooled.Cell(key), one.Cell(key)
+	if p == nil || o == nil || o.Model == nil || p.Model == nil || p.Model.N != 2*o.Model.N || p.Runs != 2 {
+		t.Fatalf("pooled sim cell %+v, one round's %+v: want the paired account over both rounds", p, o)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
@@ -191,42 +190,43 @@ func exists(p string) bool {
 	return err == nil
 }
 
-// loadRounds pools the result directories directly under dir.
+// loadRounds pools the result directories directly under dir: one table of
+// all of them (a cell's values are the values of every round).
 func loadRounds(dir string) (*Set, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, &InputError{dir, unwrapPath(err)}
 	}
-	var sets []*Set
+	b := cells.NewBuilder()
 	for _, e := range entries {
 		sub := filepath.Join(dir, e.Name())
 		if !e.IsDir() || !exists(filepath.Join(sub, result.RunFile)) {
 			continue
 		}
-		s, err := LoadDir(sub)
+		d, err := loadResult(sub)
 		if err != nil {
 			return nil, err
 		}
-		sets = append(sets, s)
+		b.AddDir(d, "")
 	}
-	if len(sets) == 0 {
+	t := b.Table()
+	if len(t.Inputs) == 0 {
 		return nil, &InputError{dir, fmt.Errorf("%w: neither a result directory (no %s) nor a directory of result directories", result.ErrNoRun, result.RunFile)}
 	}
-	return Pool(dir, sets...)
+	s, err := fromTable(t, dir)
+	if err != nil {
+		return nil, &InputError{dir, err}
+	}
+	return s, nil
 }
 
 // LoadDir reads a result directory: its selected samples, with the values
 // bench.txt has (values, and event counts per operation), read from the
 // records themselves, plus the cells that have no samples and why.
 func LoadDir(dir string) (*Set, error) {
-	d, err := result.Load(dir)
+	d, err := loadResult(dir)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return nil, &InputError{dir, pe.Err}
-		}
-		// result.Load names the directory itself.
-		return nil, &InputError{dir, errors.New(strings.TrimPrefix(err.Error(), dir+": "))}
+		return nil, err
 	}
 	s, err := fromTable(cells.FromDir(d), dir)
 	if err != nil {
@@ -241,28 +241,39 @@ func LoadDir(dir string) (*Set, error) {
 			c.Runs = max(c.Runs, r)
 		}
 	}
-	for _, p := range d.Problems {
-		s.Warnings = append(s.Warnings, "left out: "+p.Error())
-	}
-	// The flaws of cells with values are the cells' (cells.Cell.Flaws).
-	flaws := result.Flaws(d)
-	for _, k := range slices.Sorted(maps.Keys(flaws)) {
-		if s.index[k] == nil {
-			s.Warnings = append(s.Warnings, k+": "+flaws[k])
-		}
-	}
-	if len(s.Cells) == 0 && len(s.NotRun) == 0 {
-		return nil, &InputError{dir, fmt.Errorf("%w: the run (status %q, %d cells planned) recorded no cell yet", ErrNoSamples, d.Run.Status, len(d.Run.Plan.Cells))}
-	}
 	return s, nil
 }
 
+// loadResult reads a result directory for a comparison: one that cannot
+// be read, or holds no cell yet, is bad input naming it.
+func loadResult(dir string) (*result.Dir, error) {
+	d, err := result.Load(dir)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, &InputError{dir, pe.Err}
+		}
+		// result.Load names the directory itself.
+		return nil, &InputError{dir, errors.New(strings.TrimPrefix(err.Error(), dir+": "))}
+	}
+	if len(d.Samples) == 0 && len(d.Cells) == 0 {
+		return nil, &InputError{dir, fmt.Errorf("%w: the run (status %q, %d cells planned) recorded no cell yet", ErrNoSamples, d.Run.Status, len(d.Run.Plan.Cells))}
+	}
+	return d, nil
+}
+
 // fromTable builds a set from the cells of a table (bench/cells), whatever
-// it was read from: a result directory, or a file in the Go benchmark
+// it was read from: result directories, or files in the Go benchmark
 // format (a cell's name, its values by unit, its runs, flaws and variant;
 // a directory's cells also their sim pairs and the cells without values).
+// Inputs pooled must not hold one run twice nor disagree on a unit; what
+// an input left out, and the flaws of a pooled input, name it.
 func fromTable(t *cells.Table, label string) (*Set, error) {
 	s := newSet(label)
+	pooled := len(t.Inputs) > 1
+	if err := checkPool(t); err != nil {
+		return nil, err
+	}
 	s.CPUs = append(s.CPUs, t.CPUs...)
 	s.Runs = append(s.Runs, t.Runs...)
 	s.Sides = append(s.Sides, t.Sides...)
@@ -282,8 +293,8 @@ func fromTable(t *cells.Table, label string) (*Set, error) {
 			c.addRunSamples(id, tc.RunSamples[id], tc.CountValues[id])
 		}
 		for _, f := range tc.Flaws {
-			if !slices.Contains(c.Flaws, f) {
-				c.Flaws = append(c.Flaws, f)
+			if why := flawText(f, pooled); !slices.Contains(c.Flaws, why) {
+				c.Flaws = append(c.Flaws, why)
 			}
 		}
 		for _, u := range tc.Units {
@@ -311,12 +322,75 @@ func fromTable(t *cells.Table, label string) (*Set, error) {
 		}
 	}
 	s.setUnits(t.Units)
-	for _, o := range t.Outcomes {
-		if !o.Sampled {
-			s.NotRun = append(s.NotRun, NotRun{Cell: o.Cell, Status: o.Status, Reason: o.Reason})
+	s.notRun(t)
+	for _, in := range t.Inputs {
+		var ws []string
+		for _, p := range in.LeftOut {
+			ws = append(ws, "left out: "+p.Error())
+		}
+		for _, f := range in.Unsampled {
+			ws = append(ws, f.Cell+": "+f.Why)
+		}
+		for _, w := range ws {
+			if pooled {
+				w = in.Name + ": " + w
+			}
+			s.Warnings = append(s.Warnings, w)
 		}
 	}
 	return s, nil
+}
+
+// flawText is a flaw as a cell of a set shows it: with its input's name
+// when inputs are pooled.
+func flawText(f cells.Flaw, pooled bool) string {
+	if pooled {
+		return f.Input + ": " + f.Why
+	}
+	return f.Why
+}
+
+// checkPool refuses inputs pooled into one table that hold one run twice
+// (a copy: its samples would count twice) or disagree on a unit's
+// direction or assumption.
+func checkPool(t *cells.Table) error {
+	if len(t.Inputs) < 2 {
+		return nil
+	}
+	runFrom := map[string]string{}
+	units := map[string]Unit{}
+	for _, in := range t.Inputs {
+		for _, id := range in.Runs {
+			if first, ok := runFrom[id]; ok {
+				return fmt.Errorf("run %s is in both %s and %s (a copy?): its samples would count twice; remove one", id, first, in.Name)
+			}
+			runFrom[id] = in.Name
+		}
+		for _, u := range in.Units {
+			info := unitInfo(u, in.UnitMeta)
+			if have, ok := units[u]; ok && (have.Better != info.Better || have.Assume != info.Assume) {
+				return fmt.Errorf("unit %s is better=%s in one input and better=%s in %s", u, orNone(have.Better), orNone(info.Better), in.Name)
+			}
+			units[u] = info
+		}
+	}
+	return nil
+}
+
+// notRun lists the cells of t's runs without values anywhere in s, by
+// name (an input added later says why, where two do).
+func (s *Set) notRun(t *cells.Table) {
+	by := map[string]NotRun{}
+	for _, o := range t.Outcomes {
+		if !o.Sampled {
+			by[o.Cell] = NotRun{Cell: o.Cell, Status: o.Status, Reason: o.Reason}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(by)) {
+		if s.index[name] == nil {
+			s.NotRun = append(s.NotRun, by[name])
+		}
+	}
 }
 
 // ReadBenchfmt reads values in the Go benchmark format into the cell
@@ -337,21 +411,27 @@ func ReadBenchfmt(r io.Reader, name string) (*Set, error) {
 
 // setUnits sets the direction and assumption of s's units from md.
 func (s *Set) setUnits(md benchfmt.UnitMetadataMap) {
-	for u, info := range s.Units {
-		switch md.GetBetter(u) {
-		case 1:
-			info.Better = Higher
-		case -1:
-			info.Better = Lower
-		}
-		if a := md.Get(u, "assume"); a != nil && a.Value == "exact" {
-			info.Assume = "exact"
-		}
-		if k := md.Get(u, "kind"); countUnit(u) || k != nil && k.Value == "count" {
-			info.Count = true
-		}
-		s.Units[u] = info
+	for u := range s.Units {
+		s.Units[u] = unitInfo(u, md)
 	}
+}
+
+// unitInfo is what md says of unit u.
+func unitInfo(u string, md benchfmt.UnitMetadataMap) Unit {
+	info := Unit{Name: u}
+	switch md.GetBetter(u) {
+	case 1:
+		info.Better = Higher
+	case -1:
+		info.Better = Lower
+	}
+	if a := md.Get(u, "assume"); a != nil && a.Value == "exact" {
+		info.Assume = "exact"
+	}
+	if k := md.Get(u, "kind"); countUnit(u) || k != nil && k.Value == "count" {
+		info.Count = true
+	}
+	return info
 }
 
 // countUnit says whether u, by its name, counts events per operation: the
@@ -442,78 +522,6 @@ func (c *Cell) add(unit string, v float64) {
 
 // Cell returns the cell with key, or nil.
 func (s *Set) Cell(key string) *Cell { return s.index[key] }
-
-// Pool merges the sets of several runs of one side into one: the values of
-// a cell are the values of all of them.
-func Pool(label string, sets ...*Set) (*Set, error) {
-	out := newSet(label)
-	notRun := map[string]NotRun{}
-	runFrom := map[string]string{}
-	for _, s := range sets {
-		for _, id := range s.Runs {
-			if first, ok := runFrom[id]; ok {
-				return nil, &InputError{label, fmt.Errorf("run %s is in both %s and %s (a copy?): its samples would count twice; remove one", id, first, s.Label)}
-			}
-			runFrom[id] = s.Label
-		}
-		out.Runs = append(out.Runs, s.Runs...)
-		for _, cpu := range s.CPUs {
-			if !slices.Contains(out.CPUs, cpu) {
-				out.CPUs = append(out.CPUs, cpu)
-			}
-		}
-		for _, w := range s.Warnings {
-			out.Warnings = append(out.Warnings, s.Label+": "+w)
-		}
-		for _, sd := range s.Sides {
-			if !slices.Contains(out.Sides, sd) {
-				out.Sides = append(out.Sides, sd)
-			}
-		}
-		for u, info := range s.Units {
-			have, ok := out.Units[u]
-			if ok && (have.Better != info.Better || have.Assume != info.Assume) {
-				return nil, &InputError{label, fmt.Errorf("unit %s is better=%s in one input and better=%s in %s", u, orNone(have.Better), orNone(info.Better), s.Label)}
-			}
-			out.Units[u] = info
-		}
-		for _, c := range s.Cells {
-			oc, err := out.cell(c.Key, variant{c.Profile, c.ProfileSHA256, c.Settings})
-			if err != nil {
-				return nil, &InputError{label, err}
-			}
-			oc.Priced = oc.Priced || c.Priced
-			for id := range c.runIDs {
-				oc.addRun(id)
-			}
-			for id, n := range c.runSamples {
-				oc.addRunSamples(id, n, c.countValues[id])
-			}
-			for _, f := range c.Flaws {
-				oc.Flaws = append(oc.Flaws, s.Label+": "+f)
-			}
-			for _, u := range c.UnitOrder {
-				for _, v := range c.Values[u] {
-					oc.add(u, v)
-				}
-			}
-		}
-		for _, n := range s.NotRun {
-			notRun[n.Cell] = n
-		}
-	}
-	keys := make([]string, 0, len(notRun))
-	for k := range notRun {
-		if out.index[k] == nil {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		out.NotRun = append(out.NotRun, notRun[k])
-	}
-	return out, nil
-}
 
 func orNone(s string) string {
 	if s == "" {

@@ -93,7 +93,7 @@ func TestProfileContentMatched(t *testing.T) {
 	if rep, _ := Compare(mustRead(t, sim(a), "old"), mustRead(t, sim(a), "new"), gate()); rep.Verdict.ExitCode != ExitOK || len(rep.Refused) != 0 {
 		t.Errorf("same content: %+v %+v", rep.Verdict, rep.Refused)
 	}
-	if _, err := Pool("p", mustRead(t, "enclavebench-run: r1\n"+sim(a), "x"), mustRead(t, "enclavebench-run: r2\n"+sim(strings.Repeat("c", 64)), "y")); err == nil ||
+	if _, err := poolText(t, "p", "enclavebench-run: r1\n"+sim(a), "enclavebench-run: r2\n"+sim(strings.Repeat("c", 64))); err == nil ||
 		!strings.Contains(err.Error(), "other content") {
 		t.Errorf("pooling two contents: %v", err)
 	}

@@ -135,9 +135,6 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usagef("--%s goes with --k8s, not --ssh", f)
 		}
 	}
-	if err := spec.Validate(); err != nil { // before each host's plan, for one message naming the flag
-		return usageError{err}
-	}
 	return planSSH(ctx, o, spec, fs, stdout, stderr)
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -86,6 +87,20 @@ type HostPlan struct {
 // connection is not dropped as idle.
 var defaultSSHOptions = []string{"BatchMode=yes", "ConnectTimeout=20", "ServerAliveInterval=30"}
 
+// checkSpec resolves spec once for the hosts' sizes (fleet.Plan), so that
+// a bad workload, parameter or mode, or a cell that cannot run on a host's
+// size (the error names the size), is reported at plan time.
+func checkSpec(spec runspec.Spec, hosts []Host) error {
+	spec.Sizes = nil
+	for _, h := range hosts {
+		if !slices.Contains(spec.Sizes, h.Size.Name) {
+			spec.Sizes = append(spec.Sizes, h.Size.Name)
+		}
+	}
+	_, err := fleet.Plan(spec)
+	return err
+}
+
 // LocalBinary is a binary the plan copies to each host, with the command
 // that builds it for a linux/amd64 host from the module root.
 type LocalBinary struct{ Name, Build string }
@@ -144,14 +159,14 @@ func SSHPlan(o SSHOptions) ([]HostPlan, error) {
 	for _, opt := range append(append([]string(nil), o.Options...), defaultSSHOptions...) {
 		opts = append(opts, "-o", opt)
 	}
+	if err := checkSpec(o.Spec, o.Hosts); err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
 	var plans []HostPlan
 	for _, h := range o.Hosts {
 		if err := ValidHost(h.Addr); err != nil {
 			return nil, err
-		}
-		if _, _, err := fleet.Expand(o.Spec, h.Size); err != nil {
-			return nil, fmt.Errorf("%s (%s): %v", h.Addr, h.Size.Name, err)
 		}
 		name := o.PlanID + "-" + h.Size.Name
 		if seen[name] {

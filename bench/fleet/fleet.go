@@ -45,22 +45,6 @@ func RunArgs(spec runspec.Spec, size sizes.Size, out string) []string {
 	return append(append([]string{"run"}, spec.Args()...), "--progress", "never", "-o", out)
 }
 
-// Expand plans spec for one size as `bench run` will, on a host with the
-// size's memory (plan.Resolve), so that a bad workload, parameter or mode
-// is reported at plan time and the cells can be counted and sized. The
-// profile fills in what spec leaves to it.
-func Expand(spec runspec.Spec, size sizes.Size) ([]plan.Cell, runspec.Spec, error) {
-	spec.Sizes = []string{size.Name}
-	if spec.Seed == 0 {
-		spec.Seed = 1 // the count and the sizes do not depend on the order
-	}
-	run, err := plan.Resolve(plan.Request{Registry: suite.Workloads, Spec: spec, OnSize: true})
-	if err != nil {
-		return nil, spec, err
-	}
-	return run.Cells, run.Spec, nil
-}
-
 // Plan resolves spec once for a fleet plan (plan.Resolve): every size it
 // selects, each cell on a VM of its size, so that a bad workload,
 // parameter or mode is reported at plan time and each size's cells can be

@@ -79,8 +79,8 @@ type JobOptions struct {
 	// Spec is what each size's Job runs (its sizes are replaced by the
 	// Job's size).
 	Spec runspec.Spec
-	// Plan is Spec resolved for every size of the plan (fleet.Plan);
-	// nil resolves it for the Job's size alone.
+	// Plan is Spec resolved for every size of the plan (fleet.Plan),
+	// resolved once for every Job: a Job takes its size's cells from it.
 	Plan  *plan.Run
 	Image string
 	// Namespace of the Jobs; "" leaves it to kubectl's context.
@@ -187,12 +187,16 @@ func JobName(size sizes.Size, planID string) string {
 	return AppName + "-" + strings.ToLower(strings.ReplaceAll(size.Name, "_", "-")) + "-" + planID
 }
 
-// sizeCells are the cells of the Job's size and the resolved spec.
+// sizeCells are the cells of the Job's size and the resolved spec, from
+// the plan resolved once for every Job (a Job never resolves a spec).
 func sizeCells(o JobOptions, size sizes.Size) ([]plan.Cell, runspec.Spec, error) {
-	if o.Plan != nil {
-		return o.Plan.On(size.Name), o.Plan.Spec, nil
+	if o.Plan == nil {
+		return nil, runspec.Spec{}, fmt.Errorf("no resolved plan: JobOptions.Plan is fleet.Plan of the spec")
 	}
-	return fleet.Expand(o.Spec, size)
+	if !slices.ContainsFunc(o.Plan.Sizes, func(s sizes.Size) bool { return s.Name == size.Name }) {
+		return nil, runspec.Spec{}, fmt.Errorf("size %s is not in the plan (%s)", size.Name, strings.Join(o.Plan.Spec.Sizes, ","))
+	}
+	return o.Plan.On(size.Name), o.Plan.Spec, nil
 }
 
 // Job builds the Job that runs the suite on one size.

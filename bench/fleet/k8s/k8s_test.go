@@ -50,6 +50,19 @@ func baseOptions() JobOptions {
 		Spec: runspec.Spec{Workloads: testWorkloads, Modes: []string{"sgx"}, Profile: "quick"}}
 }
 
+// planJob resolves o's spec for one size (fleet.Plan, as bench plan does
+// for all its sizes at once) and builds the size's Job from that plan.
+func planJob(size sizes.Size, o JobOptions) (*JobPlan, error) {
+	spec := o.Spec
+	spec.Sizes = []string{size.Name}
+	run, err := fleet.Plan(spec)
+	if err != nil {
+		return nil, err
+	}
+	o.Plan = run
+	return Job(size, o)
+}
+
 type variant struct {
 	o     JobOptions
 	sizes string
@@ -112,7 +125,7 @@ func TestManifestsDecodeStrictly(t *testing.T) {
 	for name, v := range optionVariants() {
 		o := v.o
 		for _, size := range mustSizes(t, v.sizes) {
-			jp, err := Job(size, o)
+			jp, err := planJob(size, o)
 			if err != nil {
 				t.Fatalf("%s %s: %v", name, size.Name, err)
 			}
@@ -220,7 +233,7 @@ func TestManifestGolden(t *testing.T) {
 	t.Parallel()
 	var all [][]byte
 	for _, size := range mustSizes(t, "dcsv2") {
-		jp, err := Job(size, baseOptions())
+		jp, err := planJob(size, baseOptions())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -271,9 +284,36 @@ func TestJobErrors(t *testing.T) {
 	} {
 		o := baseOptions()
 		mut(&o)
-		if _, err := Job(dc2, o); err == nil {
+		if _, err := planJob(dc2, o); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// TestJobNeedsThePlan: a Job takes its cells from the plan resolved once
+// for every Job (fleet.Plan), and refuses to be built without it or for a
+// size the plan does not have.
+func TestJobNeedsThePlan(t *testing.T) {
+	t.Parallel()
+	dc2, _ := sizes.Lookup("DC2s_v2")
+	dc4, _ := sizes.Lookup("DC4s_v2")
+	o := baseOptions()
+	if _, err := Job(dc2, o); err == nil || !strings.Contains(err.Error(), "no resolved plan") {
+		t.Errorf("no plan: %v", err)
+	}
+	spec := o.Spec
+	spec.Sizes = []string{"DC2s_v2"}
+	run, err := fleet.Plan(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Plan = run
+	if _, err := Job(dc4, o); err == nil || !strings.Contains(err.Error(), "DC4s_v2 is not in the plan (DC2s_v2)") {
+		t.Errorf("size outside the plan: %v", err)
+	}
+	jp, err := Job(dc2, o)
+	if err != nil || jp.Cells != len(run.On("DC2s_v2")) || jp.Cells == 0 {
+		t.Errorf("DC2s_v2: %v cells, %v; the plan has %d", jp, err, len(run.On("DC2s_v2")))
 	}
 }
 
@@ -319,7 +359,7 @@ func TestValidImage(t *testing.T) {
 func TestJobTooBigForTheSize(t *testing.T) {
 	t.Parallel()
 	dc1v3, _ := sizes.Lookup("DC1s_v3")
-	_, err := Job(dc1v3, baseOptions())
+	_, err := planJob(dc1v3, baseOptions())
 	if err == nil || !strings.Contains(err.Error(), "largest cell, Memsweep/ws=2xEPC/access=") || !strings.Contains(err.Error(), "--param memsweep.") {
 		t.Errorf("DC1s_v3 with the quick grid in sgx mode: %v", err)
 	}
@@ -338,7 +378,7 @@ func TestNodesCheck(t *testing.T) {
 	}
 	check := func(name string) (*JobPlan, []string, error) {
 		s, _ := sizes.Lookup(name)
-		jp, err := Job(s, baseOptions())
+		jp, err := planJob(s, baseOptions())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -399,7 +439,7 @@ func TestKubectlDryRun(t *testing.T) {
 		o := v.o
 		o.PlanID = strings.ReplaceAll(variant, " ", "-")
 		for _, size := range mustSizes(t, v.sizes) {
-			jp, err := Job(size, o)
+			jp, err := planJob(size, o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -474,7 +514,7 @@ func TestKubectlApplyDryRun(t *testing.T) {
 	os.Mkdir(manifests, 0o755)
 	var want []string
 	for _, size := range mustSizes(t, "dcsv2") {
-		jp, err := Job(size, baseOptions())
+		jp, err := planJob(size, baseOptions())
 		if err != nil {
 			t.Fatal(err)
 		}

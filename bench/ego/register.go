@@ -13,16 +13,16 @@ import (
 
 func init() {
 	for _, d := range []mode.Descriptor{
-		{Name: mode.SGX, Rank: 1, Kind: mode.Measured, NeedsSGX: true, ModelsEPC: true,
+		{Name: mode.SGX, Rank: 1, Kind: mode.Measured, Needs: mode.Needs{SGX: true}, ModelsEPC: true,
 			Summary: "an EGo enclave on SGX hardware"},
 		{Name: mode.EGoSim, Rank: 2, Kind: mode.Emulated,
 			Summary: "EGo's simulation mode without SGX hardware: measures the enclave runtime's software path (its OCALL marshalling, memfs, host allocations); OCALLs are plain syscalls, so these are not hardware figures",
 			Cannot:  "EGo's simulation mode enforces no EPC limit (nothing pages, whatever the working set) and makes no hardware enclave transitions: its figures say nothing about EPC paging, transition costs on SGX or which size a working set needs (the sim and sgx modes answer those)"},
 	} {
-		d.Label, d.Enclave, d.RecordsLoadTime, d.NeedsEGo, d.BuildsWorkload = d.Name, true, true, true, true
+		d.Label, d.Enclave, d.RecordsLoadTime, d.Needs.EGo, d.BuildsWorkload = d.Name, true, true, true, true
 		d.ProvenancePath = ProvenancePath
 		d.Flags = Flags
-		d.NodeMemory = func(m workload.Memory) int64 { return EnclaveBytes(HeapMB(m)) }
+		d.Needs.NodeMemory = func(m workload.Memory) int64 { return EnclaveBytes(HeapMB(m)) }
 		d.HeapExtra = ExtraHeapMB
 		sim := d.Name == mode.EGoSim
 		d.New = func(c mode.Config) (mode.Mode, error) { return newMode(c, sim) }

@@ -58,22 +58,22 @@ func Plan(spec runspec.Spec) (*plan.Run, error) {
 
 // UsesSGX tells whether a run needs SGX hardware (a mode that needs SGX).
 func UsesSGX(s runspec.Spec) bool {
-	return slices.ContainsFunc(s.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.NeedsSGX })
+	return slices.ContainsFunc(s.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.Needs.SGX })
 }
 
 // UsesEGo tells whether a mode of spec runs the workload through EGo,
 // which builds it from source on the host.
 func UsesEGo(s runspec.Spec) bool {
-	return slices.ContainsFunc(s.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.NeedsEGo })
+	return slices.ContainsFunc(s.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.Needs.EGo })
 }
 
 // NodeMemory lists what the modes of s say a cell holds on a node
-// (mode.Descriptor.NodeMemory), for the modes that say it.
+// (mode.Descriptor.Needs.NodeMemory), for the modes that say it.
 func NodeMemory(s runspec.Spec) []func(workload.Memory) int64 {
 	var out []func(workload.Memory) int64
 	for _, m := range s.Modes {
-		if d, ok := mode.Lookup(m); ok && d.NodeMemory != nil {
-			out = append(out, d.NodeMemory)
+		if d, ok := mode.Lookup(m); ok && d.Needs.NodeMemory != nil {
+			out = append(out, d.Needs.NodeMemory)
 		}
 	}
 	return out
@@ -97,7 +97,7 @@ func ModeBinaries(s runspec.Spec) []mode.Binary {
 		}
 	}
 	for _, d := range ds {
-		for _, b := range d.Binaries {
+		for _, b := range d.Needs.Binaries {
 			if !slices.Contains(out, b) {
 				out = append(out, b)
 			}

@@ -46,9 +46,9 @@ type Descriptor struct {
 	// RecordsLoadTime makes the runner record the time from the launch to
 	// the workload's hello line as the cell's load time (enclave creation).
 	RecordsLoadTime bool
-	// NeedsSGX and NeedsEGo say what the host must have (usable SGX
-	// hardware, an EGo installation) for the mode to run.
-	NeedsSGX, NeedsEGo bool
+	// Needs are what the host or fleet node that runs the mode's cells
+	// must have and hold.
+	Needs Needs
 	// BuildsWorkload is true for modes that build the workload from source
 	// themselves (so a --baseline binary cannot apply to them).
 	BuildsWorkload bool
@@ -61,20 +61,11 @@ type Descriptor struct {
 	// Summary is one sentence for a report's table of modes: what the
 	// figures are.
 	Summary string
-	// NodeMemory, when set, is the memory a cell of the mode holds on the
-	// machine that runs it, from the memory the cell's workload declares
-	// (an EGo enclave commits its whole heap and its thread stacks when it
-	// is created); a fleet plan requests it. Unset: the cell's footprint.
-	NodeMemory func(workload.Memory) int64
 	// HeapExtra, when set, is the key of a cell outcome's Extra under
 	// which the mode records the enclave heap it configured, in MiB (the
 	// ego modes' "ego_heap_mb"); bench/facts records it in run.json so a
 	// report reads the heap without knowing the mode.
 	HeapExtra string
-	// Binaries are the binaries the mode runs besides the workload binary,
-	// found next to it (the sim mode's workload-sim): a fleet plan copies
-	// them to each host with the workload binary.
-	Binaries []Binary
 	// ModelsEPC is true for enclave modes whose figures measure or model
 	// the EPC limit of the size (paging once a working set exceeds it):
 	// only their figures answer which size a working set needs, or any
@@ -99,6 +90,25 @@ type Descriptor struct {
 	// New constructs the mode for a run; its error is shown to the user
 	// as bad input (exit 2), so it names the flag or the fix.
 	New func(Config) (Mode, error)
+}
+
+// Needs are what a mode needs from the host or fleet node that runs its
+// cells: `--modes auto` and Check read SGX and EGo, the fleet planners all
+// four (the SGX device resource, an EGo host, each cell's memory, the
+// binaries to copy).
+type Needs struct {
+	// SGX and EGo say what the host must have (usable SGX hardware, an
+	// EGo installation) for the mode to run.
+	SGX, EGo bool
+	// NodeMemory, when set, is the memory a cell of the mode holds on the
+	// machine that runs it, from the memory the cell's workload declares
+	// (an EGo enclave commits its whole heap and its thread stacks when it
+	// is created); a fleet plan requests it. Unset: the cell's footprint.
+	NodeMemory func(workload.Memory) int64
+	// Binaries are the binaries the mode runs besides the workload binary,
+	// found next to it (the sim mode's workload-sim): a fleet plan copies
+	// them to each host with the workload binary.
+	Binaries []Binary
 }
 
 // Binary is a binary a mode runs besides the workload binary.

@@ -30,7 +30,7 @@ func TestRegisteredModes(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s is not registered", tt.name)
 		}
-		got := fmt.Sprint(d.Kind, d.Enclave, d.RecordsLoadTime, d.NeedsSGX, d.NeedsEGo, d.LabelFor("p1"))
+		got := fmt.Sprint(d.Kind, d.Enclave, d.RecordsLoadTime, d.Needs.SGX, d.Needs.EGo, d.LabelFor("p1"))
 		want := fmt.Sprint(tt.kind, tt.enclave, tt.load, tt.sgx, tt.e, tt.label)
 		if got != want {
 			t.Errorf("%s: kind, enclave, load time, SGX, EGo, label = %s; want %s", tt.name, got, want)

@@ -41,20 +41,20 @@ func pickEPCMode(fp *host.Fingerprint) (string, string) {
 
 func pickMode(fp *host.Fingerprint, want func(mode.Descriptor) bool) (string, string) {
 	for _, d := range mode.Descriptors() {
-		if !d.Enclave || !want(d) || d.NeedsSGX && !fp.SGX.Usable || d.NeedsEGo && !fp.EGo.Installed {
+		if !d.Enclave || !want(d) || d.Needs.SGX && !fp.SGX.Usable || d.Needs.EGo && !fp.EGo.Installed {
 			continue
 		}
 		var have []string
-		if d.NeedsSGX {
+		if d.Needs.SGX {
 			have = append(have, fmt.Sprintf("SGX is usable (%s)", strings.Join(fp.SGX.Devices, ", ")))
 		}
-		if d.NeedsEGo {
+		if d.Needs.EGo {
 			have = append(have, fmt.Sprintf("EGo %s is installed", fp.EGo.Version))
 		}
 		switch {
 		case len(have) == 0:
 			return d.Name, fmt.Sprintf("neither SGX (%s) nor EGo is available: enclave figures come from the %s", sgxMissing(fp), kindNoun(d))
-		case !d.NeedsSGX:
+		case !d.Needs.SGX:
 			return d.Name, fmt.Sprintf("%s but SGX is not usable here (%s)", strings.Join(have, " and "), sgxMissing(fp))
 		}
 		return d.Name, strings.Join(have, " and ")

@@ -11,7 +11,7 @@ import (
 func init() {
 	mode.Register(mode.Descriptor{
 		Name: mode.Sim, Rank: 3, Kind: mode.Model, Enclave: true, ModelsEPC: true, Label: mode.Sim, GoTestSim: true,
-		Binaries: []mode.Binary{{Name: SimBinName, Build: BuildCommand}},
+		Needs: mode.Needs{Binaries: []mode.Binary{{Name: SimBinName, Build: BuildCommand}}},
 		LongLabel: func(profile string) string {
 			if profile == "" {
 				profile = "unknown"

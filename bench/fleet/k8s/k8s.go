@@ -406,7 +406,7 @@ func cpuRequest(size sizes.Size) resource.Quantity {
 }
 
 // memoryRequest is the memory a cell needs: where the run's modes say what
-// a cell holds on the node (mode.Descriptor.NodeMemory: in the EGo modes
+// a cell holds on the node (mode.Descriptor.Needs.NodeMemory: in the EGo modes
 // the whole enclave, its heap sized from the cell's Memory and 32 thread
 // stacks of 4 MiB, all committed when the enclave is created, and what does
 // not fit in the EPC is paged to ordinary memory charged to the pod), the

@@ -91,7 +91,18 @@ func newReport(old, new *Set, o Options) *Report {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("old ran on %s, new on %s: differences between machines show up as changes",
 			strings.Join(old.CPUs, ", "), strings.Join(new.CPUs, ", ")))
 	}
+	if !slices.Equal(slices.Sorted(slices.Values(old.CountsHidden)), slices.Sorted(slices.Values(new.CountsHidden))) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the counting pass's Valgrind hid other CPU features from old's workload (%s) than from new's (%s): code that picks its path by feature may have been counted on different paths",
+			featureList(old.CountsHidden), featureList(new.CountsHidden)))
+	}
 	return rep
+}
+
+func featureList(fs []string) string {
+	if len(fs) == 0 {
+		return "none"
+	}
+	return strings.Join(fs, ", ")
 }
 
 // pair matches the cells of old and new, in old's order then new's:

@@ -30,6 +30,9 @@ type Set struct {
 	Runs []string
 	// CPUs are the CPU models the values were measured on ("cpu:").
 	CPUs []string
+	// CountsHidden are the CPU features the counting pass's Valgrind hid
+	// from the workload (run.json counts.cpu_hidden), over the runs read.
+	CountsHidden []string
 	// Cells are in order of first appearance.
 	Cells []*Cell
 	// Units holds what is known about each unit, by unit name.
@@ -198,6 +201,7 @@ func loadRounds(dir string) (*Set, error) {
 		return nil, &InputError{dir, unwrapPath(err)}
 	}
 	b := cells.NewBuilder()
+	var runs []*result.Dir
 	for _, e := range entries {
 		sub := filepath.Join(dir, e.Name())
 		if !e.IsDir() || !exists(filepath.Join(sub, result.RunFile)) {
@@ -208,6 +212,7 @@ func loadRounds(dir string) (*Set, error) {
 			return nil, err
 		}
 		b.AddDir(d, "")
+		runs = append(runs, d)
 	}
 	t := b.Table()
 	if len(t.Inputs) == 0 {
@@ -217,7 +222,28 @@ func loadRounds(dir string) (*Set, error) {
 	if err != nil {
 		return nil, &InputError{dir, err}
 	}
+	for _, d := range runs {
+		s.countsInfo(d, filepath.Base(d.Path)+": ")
+	}
 	return s, nil
+}
+
+// countsInfo notes what a run's record of its counting pass says for the
+// gate: why it has none (Valgrind missing: the gate reads time only), and
+// the CPU features Valgrind hid from the counted workload.
+func (s *Set) countsInfo(d *result.Dir, prefix string) {
+	c := d.Run.Counts
+	if c == nil {
+		return
+	}
+	if c.Unavailable != "" {
+		s.Warnings = append(s.Warnings, prefix+"no counting pass: "+c.Unavailable)
+	}
+	for _, f := range c.CPUHidden {
+		if !slices.Contains(s.CountsHidden, f) {
+			s.CountsHidden = append(s.CountsHidden, f)
+		}
+	}
 }
 
 // LoadDir reads a result directory: its selected samples, with the values
@@ -232,6 +258,7 @@ func LoadDir(dir string) (*Set, error) {
 	if err != nil {
 		return nil, &InputError{dir, err}
 	}
+	s.countsInfo(d, "")
 	if len(s.Runs) == 0 && d.Run.ID != "" {
 		s.Runs = []string{d.Run.ID}
 	}

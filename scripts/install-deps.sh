@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing enclavebench needs beyond Go itself:
 # gcc and OpenSSL's headers for the sim build's cgo (software EPC),
-# valgrind for the counting pass (bench run --counts: Cachegrind), and
+# valgrind for the counting pass (bench run --counts: Callgrind), and
 # OpenSSH (client and server) for the ssh fleet's end-to-end test. Each
 # package is installed only when missing; needs root or sudo for apt-get.
 set -euo pipefail

@@ -1,20 +1,24 @@
 // Package counts is the counting pass of `bench run --counts`: for each
-// cell, untimed runs of the plain workload binary under Valgrind's
-// Cachegrind that give deterministic figures per operation (instructions,
-// simulated cache misses of the DCsv2 CPU, system calls, heap
-// allocations), put beside the timed figures of every sample.
+// cell, an untimed run of the plain workload binary under Valgrind's
+// Callgrind that gives figures per operation (instructions, simulated
+// cache misses of the DCsv2 CPU, system calls, heap allocations), put
+// beside the timed figures of the samples.
 //
-// Cachegrind counts the whole process, so each cell runs twice with a
-// fixed number of operations, N and 2N (the workload's --iters, one warmup
-// and one measured repetition each): the difference is 2N operations in
-// steady state, and start-up and setup cancel out. The workload marks its
-// measured repetition in Valgrind's log (workloads/valgrind), so its
+// The process starts with instrumentation off (--instr-atstart=no): its
+// start-up and the workload's setup run at the speed of an uninstrumented
+// Valgrind. The workload switches instrumentation on after its setup
+// (workloads/valgrind), runs one warmup repetition and Segments measured
+// repetitions of N operations (--iters), and has Callgrind dump its
+// counters right before and right after each one's operations: each
+// measured repetition gives one value per event, Segments values per cell.
+// The workload also marks each repetition in Valgrind's log, so its
 // system calls are counted from the trace between the marks; the Go
 // runtime counts its allocations exactly (ReadMemStats around it).
 //
 // N is the largest power of two whose operations take at most TargetTime
-// natively (one short native run finds it): a cell costs 6N operations
-// under Valgrind, 20-100x slower than native, plus two start-ups.
+// natively (one short native run finds it): a cell costs (1+Segments)N
+// operations under instrumentation, 20-100x slower than native, plus one
+// start-up and one setup uninstrumented.
 package counts
 
 import (
@@ -43,7 +47,7 @@ import (
 // Intel 64 and IA-32 Architectures Optimization Reference Manual, Skylake
 // client microarchitecture (which Coffee Lake keeps): L1 data and
 // instruction caches 32 KiB 8-way each, 64-byte lines, last level 2 MiB
-// per core slice, 16-way. Cachegrind simulates two levels (L1 and the last
+// per core slice, 16-way. Valgrind's cache simulator has two levels (L1 and the last
 // level), so the 256 KiB L2 is not modelled; the LLC is the whole 16 MiB,
 // as one cell on an otherwise idle host would see it.
 const (
@@ -51,7 +55,7 @@ const (
 	cacheD1 = "--D1=32768,8,64"
 	cacheLL = "--LL=16777216,16,64"
 	// CacheDescription is run.json's account of the geometry.
-	CacheDescription = "Xeon E-2288G (DCsv2): L1i and L1d 32 KiB 8-way, LLC 16 MiB 16-way, 64-byte lines (Intel ARK E-2288G; Intel Optimization Reference Manual, Skylake client); Cachegrind has no L2"
+	CacheDescription = "Xeon E-2288G (DCsv2): L1i and L1d 32 KiB 8-way, LLC 16 MiB 16-way, 64-byte lines (Intel ARK E-2288G; Intel Optimization Reference Manual, Skylake client); Valgrind's cache simulator has no L2 and no prefetcher"
 )
 
 // Env is what the counted processes run with beyond the cell's
@@ -76,11 +80,18 @@ var Env = []string{"GODEBUG=asyncpreemptoff=1", "GOGC=off", "GOMEMLIMIT=2GiB"}
 var uncounted = []string{"clock_gettime", "gettimeofday", "time", "getcpu", "clock_getres", "nanosleep"}
 
 // Marks the workload writes into Valgrind's log around its measured
-// repetition (workloads/cmd/workload).
+// repetitions, and the trigger of Callgrind's dump of repetition i
+// (dumpTrigger + i) (workloads/cmd/workload).
 const (
-	beginMark = "enclavebench-count-begin"
-	endMark   = "enclavebench-count-end"
+	beginMark   = "enclavebench-count-begin"
+	endMark     = "enclavebench-count-end"
+	dumpTrigger = "Client Request: enclavebench-count-rep-"
 )
+
+// Segments is how many measured repetitions one counting pass has: the
+// independent values per event and cell it gives (bench compare gates a
+// count with 3 or more a side).
+const Segments = 3
 
 // Counter runs counting passes. Its zero value is unusable: Find.
 type Counter struct {
@@ -123,13 +134,15 @@ func (c *Counter) Info() *result.Counts {
 		return &result.Counts{Unavailable: c.Unavailable}
 	}
 	return &result.Counts{
-		Tool: c.Version + " cachegrind",
-		Method: "untimed runs of the plain workload binary under Cachegrind (--cache-sim=yes), N and 2N operations (--iters, one warmup and one measured repetition each); " +
-			"per op = (count(2N) - count(N)) / 2N, so start-up and setup cancel; system calls from the trace between the workload's marks around its measured repetition; allocations from runtime.ReadMemStats around it. " +
-			"Counts are of the workload process, not of an enclave runtime (EGo) around it; for enclave modes they are the plain build's",
-		Cache: CacheDescription,
+		Tool: c.Version + " callgrind",
+		Method: fmt.Sprintf("one untimed run of the plain workload binary per cell under Callgrind (--cache-sim=yes --instr-atstart=no): start-up and setup uninstrumented, then one warmup and %d measured repetitions of N operations (--iters), "+
+			"each measured repetition's operations between two dumps of Callgrind's counters (client requests): %d values per event and cell, per op = count / N, sample rep r carries value r mod %d (cells.jsonl %s); "+
+			"system calls from the trace between the workload's marks around each repetition; allocations from runtime.ReadMemStats around it. "+
+			"Counts are of the workload process, not of an enclave runtime (EGo) around it; for enclave modes they are the plain build's", Segments, Segments, Segments, result.ExtraCountsValues),
+		Values: Segments,
+		Cache:  CacheDescription,
 		Events: map[string]string{
-			result.EventInstructions:    "instructions executed (Cachegrind Ir), every thread, the garbage collector's excepted (GOGC=off)",
+			result.EventInstructions:    "instructions executed (Callgrind Ir), every thread, the garbage collector's excepted (GOGC=off)",
 			result.EventL1DMisses:       "L1d misses, reads and writes (D1mr + D1mw), simulated E-2288G L1d",
 			result.EventLLMisses:        "last-level cache misses, instructions and data (ILmr + DLmr + DLmw), simulated 16 MiB E-2288G LLC: accesses that reach memory",
 			result.EventProcessSyscalls: "system calls of every thread during the measured operations (valgrind --trace-syscalls), clock reads (vDSO natively) and the runtime's sysmon nanosleep left out",
@@ -142,9 +155,10 @@ func (c *Counter) Info() *result.Counts {
 
 // Result is one cell's counting pass.
 type Result struct {
-	// PerOp are the count events per operation.
-	PerOp map[string]float64
-	// Iters is N.
+	// PerOp are the count events per operation, one map per measured
+	// repetition (Segments of them).
+	PerOp []map[string]float64
+	// Iters is N, the operations of one measured repetition.
 	Iters int
 	// NA is set when the workload does not apply outside an enclave.
 	NA string
@@ -152,11 +166,16 @@ type Result struct {
 	Err string
 }
 
-// Events turns the per-op figures into totals over iters operations.
-func (r *Result) Events(iters int) map[string]int64 {
-	out := make(map[string]int64, len(r.PerOp))
-	for k, v := range r.PerOp {
-		out[k] = int64(math.Round(v * float64(iters)))
+// Events turns the per-op figures of the value sample rep carries (rep
+// mod len(PerOp)) into totals over iters operations.
+func (r *Result) Events(rep, iters int) map[string]int64 {
+	if len(r.PerOp) == 0 {
+		return nil
+	}
+	v := r.PerOp[rep%len(r.PerOp)]
+	out := make(map[string]int64, len(v))
+	for k, x := range v {
+		out[k] = int64(math.Round(x * float64(iters)))
 	}
 	return out
 }
@@ -224,37 +243,31 @@ func (c *Counter) count(ctx context.Context, bin string, args, env []string, dir
 		return &Result{NA: probe.na}
 	}
 	n := 1
-	for n*2 <= probe.iters {
+	for n*2 <= probe.iters[len(probe.iters)-1] {
 		n *= 2
 	}
-	runs := make([]*counted, 2)
-	for i, k := range []int{n, 2 * n} {
-		r, err := c.runValgrind(ctx, bin, append(slices.Clone(args), "--reps", "1", "--warmup", "1", "--iters", strconv.Itoa(k), "--count-pass"), env, dir, i)
-		if err != nil {
-			return &Result{Iters: n, Err: fmt.Sprintf("counted run of %d operations: %v", k, err)}
-		}
-		if r.na != "" {
-			return &Result{NA: r.na}
-		}
-		runs[i] = r
+	r, err := c.runValgrind(ctx, bin, append(slices.Clone(args), "--reps", strconv.Itoa(Segments), "--warmup", "1", "--iters", strconv.Itoa(n), "--count-pass"), env, dir)
+	if err != nil {
+		return &Result{Iters: n, Err: fmt.Sprintf("counted run of %d x %d operations: %v", Segments, n, err)}
 	}
-	ops := float64(2 * n) // (warmup 2N + repetition 2N) - (warmup N + repetition N)
-	res := &Result{Iters: n, PerOp: map[string]float64{}}
-	lo, hi := runs[0].cg, runs[1].cg
-	res.PerOp[result.EventInstructions] = float64(hi["Ir"]-lo["Ir"]) / ops
-	res.PerOp[result.EventL1DMisses] = float64(hi["D1mr"]+hi["D1mw"]-lo["D1mr"]-lo["D1mw"]) / ops
-	res.PerOp[result.EventLLMisses] = float64(hi["ILmr"]+hi["DLmr"]+hi["DLmw"]-lo["ILmr"]-lo["DLmr"]-lo["DLmw"]) / ops
-	for k, v := range res.PerOp {
-		res.PerOp[k] = math.Max(v, 0) // a cache miss fewer in the longer run is noise, not a negative count
+	if r.na != "" {
+		return &Result{NA: r.na}
 	}
-	// The measured repetition of the longer run: 2N operations.
-	if runs[1].syscalls >= 0 {
-		res.PerOp[result.EventProcessSyscalls] = float64(runs[1].syscalls) / float64(2*n)
-	}
-	for _, e := range []string{result.EventAllocBytes, result.EventAllocObjects} {
-		if v, ok := runs[1].events[e]; ok {
-			res.PerOp[e] = float64(v) / float64(runs[1].iters)
+	res := &Result{Iters: n}
+	ops := float64(n)
+	for i, cg := range r.cg {
+		v := map[string]float64{
+			result.EventInstructions:    float64(cg["Ir"]) / ops,
+			result.EventL1DMisses:       float64(cg["D1mr"]+cg["D1mw"]) / ops,
+			result.EventLLMisses:        float64(cg["ILmr"]+cg["DLmr"]+cg["DLmw"]) / ops,
+			result.EventProcessSyscalls: float64(r.syscalls[i]) / ops,
 		}
+		for _, e := range []string{result.EventAllocBytes, result.EventAllocObjects} {
+			if x, ok := r.events[i][e]; ok {
+				v[e] = float64(x) / ops
+			}
+		}
+		res.PerOp = append(res.PerOp, v)
 	}
 	return res
 }
@@ -262,10 +275,10 @@ func (c *Counter) count(ctx context.Context, bin string, args, env []string, dir
 // counted is what one counted process gave.
 type counted struct {
 	na       string
-	iters    int              // of its measured repetition
-	events   map[string]int64 // of its measured repetition
-	cg       map[string]int64 // Cachegrind's totals
-	syscalls int64            // between the marks; -1 when unmarked
+	iters    []int              // of each measured repetition
+	events   []map[string]int64 // of each measured repetition
+	cg       []map[string]int64 // Callgrind's counts of each measured repetition
+	syscalls []int64            // between each repetition's marks
 }
 
 func (c *Counter) runNative(ctx context.Context, bin string, args, env []string, dir string) (*counted, error) {
@@ -277,22 +290,22 @@ func (c *Counter) runNative(ctx context.Context, bin string, args, env []string,
 	return runProtocol(cmd)
 }
 
-func (c *Counter) runValgrind(ctx context.Context, bin string, args, env []string, dir string, i int) (*counted, error) {
+func (c *Counter) runValgrind(ctx context.Context, bin string, args, env []string, dir string) (*counted, error) {
 	cctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	// One output file and one log per process: bin may be a wrapper (a
-	// shell script that sets the environment and runs the workload, as
+	// Output files and logs per process: bin may be a wrapper (a shell
+	// script that sets the environment and runs the workload, as
 	// scripts/check-gate-scale.sh's candidate is), whose processes
-	// Valgrind follows; theirs are the same in both runs and cancel out.
-	out := filepath.Join(dir, fmt.Sprintf("cachegrind.%d.%%p.out", i))
-	log := filepath.Join(dir, fmt.Sprintf("valgrind.%d.%%p.log", i))
-	vargs := []string{"--tool=cachegrind", "--cache-sim=yes", cacheI1, cacheD1, cacheLL, "--trace-children=yes",
-		"--cachegrind-out-file=" + out, "--trace-syscalls=yes", "--log-file=" + log, bin}
+	// Valgrind follows; only the workload's dumps name a repetition.
+	out := filepath.Join(dir, "callgrind.%p.out")
+	log := filepath.Join(dir, "valgrind.%p.log")
+	vargs := []string{"--tool=callgrind", "--instr-atstart=no", "--cache-sim=yes", cacheI1, cacheD1, cacheLL, "--trace-children=yes",
+		"--callgrind-out-file=" + out, "--trace-syscalls=yes", "--log-file=" + log, bin}
 	cmd := exec.CommandContext(cctx, c.Valgrind, append(vargs, args...)...)
 	cmd.Env = append(append(cmd.Environ(), env...), Env...)
 	cmd.Dir = dir
 	r, err := runProtocol(cmd)
-	outs, _ := filepath.Glob(strings.Replace(out, "%p", "*", 1))
+	outs, _ := filepath.Glob(strings.Replace(out, "%p", "*", 1) + "*")
 	logs, _ := filepath.Glob(strings.Replace(log, "%p", "*", 1))
 	defer func() {
 		for _, f := range append(outs, logs...) {
@@ -311,20 +324,26 @@ func (c *Counter) runValgrind(ctx context.Context, bin string, args, env []strin
 	if r.na != "" {
 		return r, nil
 	}
-	if len(outs) == 0 {
-		return nil, errors.New("cachegrind wrote no output file")
-	}
-	r.cg = map[string]int64{}
+	reps := len(r.iters)
+	r.cg = make([]map[string]int64, reps)
 	for _, o := range outs {
-		cg, err := parseCachegrindFile(o)
+		d, err := parseDumpFile(o)
 		if err != nil {
 			return nil, err
 		}
-		for k, v := range cg {
-			r.cg[k] += v
+		rep, err := strconv.Atoi(strings.TrimPrefix(d.Trigger, dumpTrigger))
+		if !strings.HasPrefix(d.Trigger, dumpTrigger) || err != nil {
+			continue // another dump: before a repetition, or at exit
 		}
+		if rep < 0 || rep >= reps || r.cg[rep] != nil {
+			return nil, fmt.Errorf("%s: a dump of repetition %d; the workload reported %d repetitions", o, rep, reps)
+		}
+		r.cg[rep] = d.Counts
 	}
-	// The system calls of the process that marked its repetition.
+	if slices.IndexFunc(r.cg, func(m map[string]int64) bool { return m == nil }) >= 0 {
+		return nil, errors.New("callgrind wrote no dump of some repetition (a workload binary from before the counting pass used Callgrind?)")
+	}
+	// The system calls of the process that marked its repetitions.
 	for _, l := range logs {
 		n, err := countSyscallsFile(l)
 		if errors.Is(err, errUnmarked) {
@@ -335,41 +354,49 @@ func (c *Counter) runValgrind(ctx context.Context, bin string, args, env []strin
 		}
 		r.syscalls = n
 	}
-	if r.syscalls < 0 {
+	if r.syscalls == nil {
 		return nil, errUnmarked
+	}
+	if len(r.syscalls) != reps {
+		return nil, fmt.Errorf("valgrind's trace marks %d repetitions; the workload reported %d", len(r.syscalls), reps)
+	}
+	for i, n := range r.iters {
+		if n != r.iters[0] {
+			return nil, fmt.Errorf("repetition %d ran %d operations, repetition 0 %d", i, n, r.iters[0])
+		}
 	}
 	return r, nil
 }
 
-func parseCachegrindFile(path string) (map[string]int64, error) {
+func parseDumpFile(path string) (*Dump, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	cg, err := ParseCachegrind(f)
+	d, err := ParseDump(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	return cg, nil
+	return d, nil
 }
 
-func countSyscallsFile(path string) (int64, error) {
+func countSyscallsFile(path string) ([]int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer f.Close()
 	return CountSyscalls(f)
 }
 
-// runProtocol runs a workload process and reads its protocol lines: the
-// last sample's iterations and events, or its not-applicable reason.
+// runProtocol runs a workload process and reads its protocol lines: each
+// sample's iterations and events, or its not-applicable reason.
 func runProtocol(cmd *exec.Cmd) (*counted, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
-	r := &counted{syscalls: -1}
+	r := &counted{}
 	var protoErr string
 	sc := bufio.NewScanner(&stdout)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
@@ -380,7 +407,8 @@ func runProtocol(cmd *exec.Cmd) (*counted, error) {
 		}
 		switch msg.Type {
 		case protocol.TypeSample:
-			r.iters, r.events = msg.Sample.Iters, msg.Sample.Events
+			r.iters = append(r.iters, msg.Sample.Iters)
+			r.events = append(r.events, msg.Sample.Events)
 		case protocol.TypeNA:
 			r.na = msg.Error
 		case protocol.TypeError:
@@ -399,16 +427,27 @@ func runProtocol(cmd *exec.Cmd) (*counted, error) {
 		}
 		return nil, fmt.Errorf("%v: %s", runErr, msg)
 	}
-	if r.iters <= 0 {
+	if len(r.iters) == 0 || slices.Min(r.iters) <= 0 {
 		return nil, errors.New("the workload reported no repetition")
 	}
 	return r, nil
 }
 
-// ParseCachegrind reads the totals of a Cachegrind output file: its
-// "events:" line names the counts of its "summary:" line.
-func ParseCachegrind(f *os.File) (map[string]int64, error) {
+// Dump is one Callgrind output file: what triggered it and its counts.
+type Dump struct {
+	// Trigger is its "desc: Trigger:" ("Client Request: NAME" for a dump
+	// the process asked for, "Program termination" at exit).
+	Trigger string
+	// Counts are its summary, by event name (Ir, D1mr, ...).
+	Counts map[string]int64
+}
+
+// ParseDump reads a Callgrind output file's trigger and the totals of its
+// "summary:" line, named by its "events:" line (Callgrind leaves trailing
+// zero counts out).
+func ParseDump(f *os.File) (*Dump, error) {
 	var names, vals []string
+	d := &Dump{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -417,28 +456,34 @@ func ParseCachegrind(f *os.File) (map[string]int64, error) {
 			names = strings.Fields(v)
 		} else if v, ok := strings.CutPrefix(line, "summary:"); ok {
 			vals = strings.Fields(v)
+		} else if v, ok := strings.CutPrefix(line, "desc: Trigger:"); ok {
+			d.Trigger = strings.TrimSpace(v)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	if len(names) == 0 || len(vals) != len(names) {
-		return nil, fmt.Errorf("no events and summary lines of the same length (events %q, summary %q)", names, vals)
+	if len(names) == 0 || vals == nil || len(vals) > len(names) {
+		return nil, fmt.Errorf("no events line and summary line of at most its length (events %q, summary %q)", names, vals)
 	}
-	out := map[string]int64{}
+	d.Counts = map[string]int64{}
 	for i, n := range names {
+		if i >= len(vals) {
+			d.Counts[n] = 0
+			continue
+		}
 		v, err := strconv.ParseInt(vals[i], 10, 64)
 		if err != nil || v < 0 {
 			return nil, fmt.Errorf("summary: %s = %q is not a count", n, vals[i])
 		}
-		out[n] = v
+		d.Counts[n] = v
 	}
 	for _, n := range []string{"Ir", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw"} {
-		if _, ok := out[n]; !ok {
+		if _, ok := d.Counts[n]; !ok {
 			return nil, fmt.Errorf("no %s count (was the cache simulation on?)", n)
 		}
 	}
-	return out, nil
+	return d, nil
 }
 
 var errUnmarked = errors.New("no marked repetition in valgrind's trace (a workload binary from before --count-pass?)")
@@ -447,23 +492,29 @@ var errUnmarked = errors.New("no marked repetition in valgrind's trace (a worklo
 // blocks is continued by a "... [async] -->" line, not counted again).
 var syscallLine = regexp.MustCompile(`^SYSCALL\[\d+,\d+\]\(\s*\d+\) sys_([a-z0-9_]+)`)
 
-// CountSyscalls counts the system calls Valgrind's trace shows between the
-// workload's begin and end marks, leaving out those in uncounted.
-func CountSyscalls(f *os.File) (int64, error) {
+// CountSyscalls counts the system calls Valgrind's trace shows between
+// each pair of the workload's begin and end marks, leaving out those in
+// uncounted: one count per marked repetition, in order.
+func CountSyscalls(f *os.File) ([]int64, error) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var out []int64
 	var n int64
-	in, marked := false, false
+	in := false
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
 		case strings.HasSuffix(line, beginMark):
-			in, n = true, 0 // the last repetition's marks count
+			if in {
+				return nil, errors.New("a begin mark inside a marked repetition")
+			}
+			in, n = true, 0
 		case strings.HasSuffix(line, endMark):
 			if !in {
-				return 0, errors.New("an end mark without a begin mark")
+				return nil, errors.New("an end mark without a begin mark")
 			}
-			in, marked = false, true
+			in = false
+			out = append(out, n)
 		case in:
 			if m := syscallLine.FindStringSubmatch(line); m != nil && !slices.Contains(uncounted, m[1]) {
 				n++
@@ -471,12 +522,15 @@ func CountSyscalls(f *os.File) (int64, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return 0, err
+		return nil, err
 	}
-	if !marked {
-		return 0, errUnmarked
+	if in {
+		return nil, errors.New("a begin mark without an end mark")
 	}
-	return n, nil
+	if out == nil {
+		return nil, errUnmarked
+	}
+	return out, nil
 }
 
 // logTail is the last lines of Valgrind's log that are not the system

@@ -2,52 +2,62 @@ package counts
 
 import (
 	"context"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/enclavebench/enclavebench/bench/result"
 )
 
-func TestParseCachegrind(t *testing.T) {
-	f, err := os.Open("testdata/cachegrind.out")
+// A dump of Callgrind 3.19, shortened: its trigger and summary.
+func TestParseDump(t *testing.T) {
+	f, err := os.Open("testdata/callgrind.out")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	got, err := ParseCachegrind(f)
+	got, err := ParseDump(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int64{"Ir": 256767512, "I1mr": 18389, "ILmr": 6542, "Dr": 14241910, "D1mr": 11847,
-		"DLmr": 5563, "Dw": 1472172, "D1mw": 5429, "DLmw": 3708}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %d, want %d", k, got[k], v)
-		}
+	if got.Trigger != "Client Request: enclavebench-count-rep-1" {
+		t.Errorf("trigger %q", got.Trigger)
+	}
+	want := map[string]int64{"Ir": 16305188, "Dr": 816293, "Dw": 146410, "I1mr": 308, "D1mr": 202, "D1mw": 167,
+		"ILmr": 119, "DLmr": 8, "DLmw": 9}
+	if !maps.Equal(got.Counts, want) {
+		t.Errorf("counts %v, want %v", got.Counts, want)
+	}
+	// Callgrind leaves trailing zero counts out of its summary.
+	d, err := ParseDump(writeTemp(t, "events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw\nsummary: 5 4 3 2 1 1\n"))
+	if err != nil || d.Counts["D1mw"] != 1 || d.Counts["ILmr"] != 0 || d.Counts["DLmw"] != 0 || len(d.Counts) != 9 {
+		t.Errorf("short summary: %v, %v", d, err)
 	}
 }
 
-func TestParseCachegrindRefuses(t *testing.T) {
+func TestParseDumpRefuses(t *testing.T) {
 	for name, text := range map[string]string{
 		"no summary":     "events: Ir D1mr\n",
-		"short summary":  "events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw\nsummary: 1 2 3\n",
+		"long summary":   "events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw\nsummary: 1 2 3 4 5 6 7 8 9 10\n",
 		"no cache sim":   "events: Ir\nsummary: 100\n",
 		"not a count":    "events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw\nsummary: 1 2 3 4 x 6 7 8 9\n",
 		"negative count": "events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw\nsummary: 1 2 3 4 -5 6 7 8 9\n",
 	} {
 		f := writeTemp(t, text)
-		if _, err := ParseCachegrind(f); err == nil {
+		if _, err := ParseDump(f); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
 }
 
-// Between the marks: getppid, read (its continuation line not again),
-// futex; the clock read and sysmon's nanosleep are left out.
+// Between the first marks: getppid, read (its continuation line not
+// again), futex; the clock read and sysmon's nanosleep are left out.
+// Between the second: getpid.
 func TestCountSyscalls(t *testing.T) {
 	f, err := os.Open("testdata/valgrind.log")
 	if err != nil {
@@ -58,11 +68,18 @@ func TestCountSyscalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 3 {
-		t.Errorf("counted %d system calls, want 3 (getppid, read, futex)", n)
+	if !slices.Equal(n, []int64{3, 1}) {
+		t.Errorf("counted %d system calls, want [3 1] (getppid, read, futex; getpid)", n)
 	}
-	if _, err := CountSyscalls(writeTemp(t, "SYSCALL[1,1](39) sys_getpid() --> x\n")); err == nil || !strings.Contains(err.Error(), "no marked repetition") {
-		t.Errorf("an unmarked log: %v, want an error", err)
+	for text, want := range map[string]string{
+		"SYSCALL[1,1](39) sys_getpid() --> x\n":                            "no marked repetition",
+		"**1** enclavebench-count-begin\n":                                 "without an end mark",
+		"**1** enclavebench-count-end\n":                                   "without a begin mark",
+		"**1** enclavebench-count-begin\n**1** enclavebench-count-begin\n": "inside a marked repetition",
+	} {
+		if _, err := CountSyscalls(writeTemp(t, text)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error saying %q", text, err, want)
+		}
 	}
 }
 
@@ -126,26 +143,33 @@ func TestCountWorkload(t *testing.T) {
 		if r.Err != "" || r.NA != "" {
 			t.Fatalf("count: %+v", r)
 		}
+		if len(r.PerOp) != Segments {
+			t.Fatalf("%d values, want %d (one per measured repetition)", len(r.PerOp), Segments)
+		}
 		for _, e := range result.CountEvents {
-			if _, ok := r.PerOp[e]; !ok {
-				t.Errorf("no %s in %v", e, r.PerOp)
+			if _, ok := r.PerOp[0][e]; !ok {
+				t.Errorf("no %s in %v", e, r.PerOp[0])
 			}
 		}
 	}
 	t.Logf("base %v (N=%d)\nmore %v (N=%d)", base.PerOp, base.Iters, more.PerOp, more.Iters)
-	// One pread per operation, and a few of the runtime's.
-	if s := base.PerOp[result.EventProcessSyscalls]; s < 1 || s > 1.2 {
-		t.Errorf("process_syscalls/op = %.3f, want 1 (one pread) to 1.2", s)
-	}
-	if d := more.PerOp[result.EventProcessSyscalls] - base.PerOp[result.EventProcessSyscalls]; math.Abs(d-1) > 0.1 {
-		t.Errorf("one more system call per operation counted as %+.3f", d)
-	}
-	// 2000 iterations of a multiply-add loop: 7 instructions each as Go
-	// 1.26 compiles it (3 to 8 allowed: another compiler may do better).
-	if d := more.PerOp[result.EventInstructions] - base.PerOp[result.EventInstructions]; d < 3*2000 || d > 8*2000 {
-		t.Errorf("2000 loop iterations per operation counted as %+.0f instructions", d)
-	}
-	if a := base.PerOp[result.EventAllocObjects]; a != 0 {
-		t.Errorf("alloc_objects/op = %v, want 0 (pread allocates nothing)", a)
+	for i := range Segments {
+		b, m := base.PerOp[i], more.PerOp[i]
+		// One pread per operation, and a few of the runtime's.
+		if s := b[result.EventProcessSyscalls]; s < 1 || s > 1.2 {
+			t.Errorf("value %d: process_syscalls/op = %.3f, want 1 (one pread) to 1.2", i, s)
+		}
+		if d := m[result.EventProcessSyscalls] - b[result.EventProcessSyscalls]; math.Abs(d-1) > 0.1 {
+			t.Errorf("value %d: one more system call per operation counted as %+.3f", i, d)
+		}
+		// 2000 iterations of a multiply-add loop: 7 instructions each as
+		// Go 1.26 compiles it (3 to 8 allowed: another compiler may do
+		// better).
+		if d := m[result.EventInstructions] - b[result.EventInstructions]; d < 3*2000 || d > 8*2000 {
+			t.Errorf("value %d: 2000 loop iterations per operation counted as %+.0f instructions", i, d)
+		}
+		if a := b[result.EventAllocObjects]; a != 0 {
+			t.Errorf("value %d: alloc_objects/op = %v, want 0 (pread allocates nothing)", i, a)
+		}
 	}
 }

@@ -3,18 +3,19 @@ package result
 import "github.com/enclavebench/enclavebench/workloads/protocol"
 
 // Events of the counting pass (bench run --counts, bench/counts): per-op
-// figures of an untimed run of the workload under Valgrind, put on every
-// sample of the cell as totals over the repetition (the per-op figure
+// figures of an untimed run of the workload under Valgrind, put on the
+// samples of the cell as totals over the repetition (the per-op figure
 // times the sample's operations), so bench.txt shows them as <event>/op.
-// Within one run every sample of a cell carries the same per-op figure:
-// their spread shows only across runs.
+// The pass gives a few values per cell (Counts.Values, the cell's
+// ExtraCountsValues): sample rep r carries value r mod that number. Runs
+// from before it had one value per cell, on every sample.
 const (
-	// EventInstructions is Cachegrind's Ir: instructions executed, every
+	// EventInstructions is Valgrind's Ir: instructions executed, every
 	// thread of the workload process.
 	EventInstructions = "instructions"
-	// EventL1DMisses is Cachegrind's D1mr + D1mw in the Xeon E-2288G's L1d.
+	// EventL1DMisses is Valgrind's D1mr + D1mw in the Xeon E-2288G's L1d.
 	EventL1DMisses = "l1d_misses"
-	// EventLLMisses is Cachegrind's ILmr + DLmr + DLmw in the Xeon
+	// EventLLMisses is Valgrind's ILmr + DLmr + DLmw in the Xeon
 	// E-2288G's 16 MiB last-level cache: the accesses that reach memory
 	// (bench/sim prices them with the memory-encryption factor where the
 	// host has no LLC-miss counter). Not "llc_misses": that is the sim
@@ -86,6 +87,7 @@ const (
 
 // Keys of a counted cell's Extra (cells.jsonl).
 const (
-	ExtraCountsIters = "counts_iters" // operations of the smaller counted run (the larger runs twice as many)
-	ExtraCountsError = "counts_error" // why this cell has no counts
+	ExtraCountsIters  = "counts_iters"  // operations of one counted repetition (before Counts.Segments: of the smaller of two counted runs)
+	ExtraCountsValues = "counts_values" // how many values per event the cell's samples carry (rep r carries value r mod it); absent: 1
+	ExtraCountsError  = "counts_error"  // why this cell has no counts
 )

@@ -104,6 +104,9 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 		if j.counts.Iters > 0 {
 			cr.Extra[result.ExtraCountsIters] = strconv.Itoa(j.counts.Iters)
 		}
+		if len(j.counts.PerOp) > 0 {
+			cr.Extra[result.ExtraCountsValues] = strconv.Itoa(len(j.counts.PerOp))
+		}
 		if j.counts.Err != "" {
 			cr.Extra[result.ExtraCountsError] = j.counts.Err
 		}
@@ -263,7 +266,7 @@ func (rd *cellReader) addSample(ps *protocol.Sample, extra map[string]string) {
 		if s.Events == nil {
 			s.Events = map[string]int64{}
 		}
-		maps.Copy(s.Events, j.counts.Events(ps.Iters))
+		maps.Copy(s.Events, j.counts.Events(s.Rep, ps.Iters))
 	}
 	if err := rd.m.Finish(rd.l, &s, extra); err != nil {
 		rd.protoErr = err.Error()

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,8 +13,9 @@ import (
 )
 
 // With a Counter, every sample carries the cell's counts per operation
-// (the same figure on each), two modes of one cell share one counting
-// pass, and the cells record the operation count.
+// (sample rep r the pass's value r mod counts.Segments), two modes of one
+// cell share one counting pass (the same figures on the same reps), and
+// the cells record the operation count and the number of values.
 func TestRunCounts(t *testing.T) {
 	c := counts.Find()
 	if c.Unavailable != "" {
@@ -55,7 +57,7 @@ func TestRunCounts(t *testing.T) {
 	if len(bad) > 0 {
 		t.Fatal(bad)
 	}
-	perOp := map[string]float64{}
+	perOp := map[int]float64{} // instructions/op by rep
 	for _, s := range samples {
 		for _, e := range result.CountEvents {
 			v, ok := s.Events[e]
@@ -66,18 +68,21 @@ func TestRunCounts(t *testing.T) {
 				continue
 			}
 			x := float64(v) / float64(s.Iters)
-			if p, ok := perOp[e]; ok && (x < p*0.999 || x > p*1.001) {
-				t.Errorf("%s rep %d: %.2f instructions/op, another sample %.2f: one counting pass gives one figure", s.Cell, s.Rep, x, p)
+			if x <= 0 {
+				t.Errorf("%s rep %d: %v instructions/op", s.Cell, s.Rep, x)
 			}
-			perOp[e] = x
+			if p, ok := perOp[s.Rep]; ok && (x < p*0.999 || x > p*1.001) {
+				t.Errorf("%s rep %d: %.2f instructions/op, the other mode's rep %d %.2f: one counting pass gives both", s.Cell, s.Rep, x, s.Rep, p)
+			}
+			perOp[s.Rep] = x
 		}
 	}
-	if perOp[result.EventInstructions] <= 0 {
-		t.Errorf("instructions/op = %v", perOp[result.EventInstructions])
+	if len(perOp) != 3 {
+		t.Errorf("instructions/op of reps %v, want reps 0-2", perOp)
 	}
 	for _, cr := range cellResults {
-		if cr.Extra[result.ExtraCountsIters] == "" || cr.Extra[result.ExtraCountsError] != "" {
-			t.Errorf("%s: extra %v, want counts_iters and no counts_error", cr.Cell, cr.Extra)
+		if cr.Extra[result.ExtraCountsIters] == "" || cr.Extra[result.ExtraCountsError] != "" || cr.Extra[result.ExtraCountsValues] != strconv.Itoa(counts.Segments) {
+			t.Errorf("%s: extra %v, want counts_iters, counts_values %d and no counts_error", cr.Cell, cr.Extra, counts.Segments)
 		}
 	}
 	if len(notices) != 1 {

@@ -2,18 +2,27 @@
 // under it: Valgrind's client requests (valgrind.h), issued as the special
 // instruction sequence Valgrind recognises and real CPUs execute as
 // no-ops. The counting pass (bench run --counts) runs the workload under
-// Cachegrind with the system call trace on, and the workload marks the
-// counted repetition's operations in Valgrind's log, so that the system
-// calls between the marks are exactly theirs. (Callgrind, whose client
-// requests could zero and dump its counters around them, aborts on the Go
-// runtime's signals in Valgrind 3.19: threads.c assertion in
-// post_signal.)
+// Callgrind with instrumentation off at start and the system call trace
+// on: the workload switches instrumentation on after its setup, zeroes and
+// dumps Callgrind's counters around each measured repetition, and marks
+// the repetition's operations in Valgrind's log, so that the system calls
+// between the marks are exactly theirs.
 package valgrind
 
 // Request codes from valgrind.h (Valgrind 3.x; stable ABI).
 const (
 	reqRunningOnValgrind = 0x1001
 	reqPrintfValistByRef = 0x1403
+)
+
+// Callgrind's request codes (callgrind.h): VG_USERREQ_TOOL_BASE('C','T')
+// = 'C'<<24 | 'T'<<16, then DUMP_STATS, ZERO_STATS, TOGGLE_COLLECT,
+// DUMP_STATS_AT, START_INSTRUMENTATION, STOP_INSTRUMENTATION in order.
+// Other tools ignore them.
+const (
+	reqCallgrindBase      = 'C'<<24 | 'T'<<16
+	reqDumpStatsAt        = reqCallgrindBase + 3
+	reqStartInstrumenting = reqCallgrindBase + 4
 )
 
 // request issues a client request with up to five arguments and returns
@@ -35,5 +44,19 @@ func Mark(msg string) {
 	b := append([]byte(msg), '\n', 0)
 	var valist [4]uintptr // a va_list's size; the format has no verbs, so nothing is read from it
 	request(reqPrintfValistByRef, addr(&b[0]), addr2(&valist[0]))
+	keep(b)
+}
+
+// StartInstrumentation makes Callgrind (run with --instr-atstart=no)
+// instrument the code from here on: what ran before (start-up, setup) ran
+// at the speed of an uninstrumented Valgrind and is not counted.
+func StartInstrumentation() { request(reqStartInstrumenting) }
+
+// DumpStats makes Callgrind write its counters since the last zeroing or
+// dump into a new output file whose trigger is "Client Request: " + name,
+// and zero them.
+func DumpStats(name string) {
+	b := append([]byte(name), 0)
+	request(reqDumpStatsAt, addr(&b[0]))
 	keep(b)
 }

@@ -158,7 +158,7 @@ type Cell struct {
 	Pool *result.SimBase
 	// MEEUpperBound is set when the memory-encryption part was priced from
 	// the counting pass's simulated LLC misses (no LLC-miss counter on the
-	// host): Cachegrind's cache has no prefetcher, so a sequential stream
+	// host): Valgrind's simulated cache has no prefetcher, so a sequential stream
 	// counts every line as a miss, where published SGX figures show about
 	// no memory-encryption cost (docs/sim.md): for such cells the part is
 	// an upper bound.

@@ -199,6 +199,15 @@ func (c *cellArgs) measureCell(stdout io.Writer, spec *workload.Spec) error {
 			return err
 		}
 	}
+	if c.counted && valgrind.Running() {
+		// Callgrind runs with --instr-atstart=no: the process's start-up
+		// ran uninstrumented. The workload's setup runs instrumented, so
+		// that the simulated caches hold what it left in them, as the
+		// timed process's do (a cold simulated cache would count misses
+		// on a working set that fits the LLC); its counts go into a dump
+		// that is not read.
+		valgrind.StartInstrumentation()
+	}
 	b, err := spec.New(c.env)
 	if workload.IsNotApplicable(err) {
 		if err := protocol.Encode(stdout, protocol.Message{Type: protocol.TypeNA, Error: err.Error()}); err != nil {
@@ -270,20 +279,31 @@ func (c *cellArgs) doneExtra() map[string]string {
 const (
 	countBeginMark = "enclavebench-count-begin"
 	countEndMark   = "enclavebench-count-end"
+	// countDump names Callgrind's dump of repetition i: countDump + i;
+	// countSkip + i the dump that ends right before it (Callgrind's zeroing
+	// request leaves its running total, the dumps' summary, as it is).
+	countDump = "enclavebench-count-rep-"
+	countSkip = "enclavebench-count-before-"
 )
 
-// countUnderValgrind marks each measured repetition's operations in
-// Valgrind's log (its system call trace), when the process runs under it.
+// countUnderValgrind, when the process runs under Valgrind, dumps
+// Callgrind's counters right before and right after each measured
+// repetition's operations (the second dump holds exactly theirs, every
+// thread's), and marks them in Valgrind's log (its system call trace).
 func countUnderValgrind(o *measure.Options) {
 	if !valgrind.Running() {
 		return // counting allocations only
 	}
+	rep := 0
 	o.Bracket = func(begin bool) {
 		if begin {
 			valgrind.Mark(countBeginMark)
-		} else {
-			valgrind.Mark(countEndMark)
+			valgrind.DumpStats(countSkip + strconv.Itoa(rep))
+			return
 		}
+		valgrind.DumpStats(countDump + strconv.Itoa(rep))
+		valgrind.Mark(countEndMark)
+		rep++
 	}
 }
 

@@ -67,10 +67,13 @@ fi
 
 # key: workload params size (mode left out)
 keyf='.workload + ((.params // {}) | to_entries | sort_by(.key) | map("\(.key)=\(.value)") | join(",") | if . == "" then "" else " " + . end)'
-last() { jq -c "select(.size == \"$size\")" "$1/cells.jsonl" | jq -sc "group_by(.cell) | map(max_by(.attempt)) | .[]"; }
+# A record's cell name: stored up to result schema 2, derived from its fields
+# since (parameters in sorted order: enough to group by within a run).
+cellname='def cellname: (.cell // (((.workload[0:1] | ascii_upcase) + .workload[1:]) + ((.params // {}) | to_entries | map("/\(.key)=\(.value)") | join("")) + "/size=\(.size)/mode=\(.mode)"));'
+last() { jq -c "select(.size == \"$size\") | .cell = ($cellname cellname)" "$1/cells.jsonl" | jq -sc "group_by(.cell) | map(max_by(.attempt)) | .[]"; }
 # The samples of each cell's last attempt at SIZE: a failed attempt (a
 # crash at exit, then --resume) leaves its samples in samples.jsonl too.
-samples() { jq -c --slurpfile c <(last "$1") '($c | map({(.cell): .attempt}) | add // {}) as $L | select($L[.cell] == .attempt)' "$1/samples.jsonl"; }
+samples() { jq -c --slurpfile c <(last "$1") "$cellname"' .cell = cellname | ($c | map({(.cell): .attempt}) | add // {}) as $L | select($L[.cell] == .attempt)' "$1/samples.jsonl"; }
 last "$a" > "$tmp/a.cells"
 last "$b" > "$tmp/b.cells"
 samples "${SIM:-$b}" | jq -c "select(.mode == \"sim\") | {k: ($keyf), o: (.events.ocalls // 0), n: .iters}" \

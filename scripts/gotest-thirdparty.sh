@@ -27,6 +27,9 @@
 # GT_RECORD=on (off: the comparison only) GT_KEEP=<dir to keep the runs in>. Needs: go, jq, the module proxy (or the
 # modules in the module cache), gcc for the sim build.
 set -euo pipefail
+# A record's cell name: stored up to result schema 2, derived from its fields
+# since (parameters here in sorted order, enough to match and group by).
+JQ_CELLNAME='def cellname: (.cell // (((.workload[0:1] | ascii_upcase) + .workload[1:]) + ((.params // {}) | to_entries | map("/\(.key)=\(.value)") | join("")) + "/size=\(.size)/mode=\(.mode)"));'
 
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -155,7 +158,7 @@ for i in "${!mods[@]}"; do
 			ratios=""
 			for r in $(seq 1 "$ROUNDS"); do
 				p=$(awk -v n="$name" '$1==n {print $2}' "$work/$kind-$n-$r.vals" | median)
-				h=$(jq -r --arg re "$cellre" 'select(.cell|test($re)) | .values[] | select(.unit=="ns/op") | .value' "$work/h-$n-$r/samples.jsonl" 2>/dev/null | median)
+				h=$(jq -r --arg re "$cellre" "$JQ_CELLNAME"' select(cellname|test($re)) | .values[] | select(.unit=="ns/op") | .value' "$work/h-$n-$r/samples.jsonl" 2>/dev/null | median)
 				ratios="$ratios $(awk -v h="$h" -v p="$p" 'BEGIN {if (h+0 > 0 && p+0 > 0) printf "%.3f", h/p; else print "nan"}')"
 			done
 			out="$out | $(echo "$ratios" | tr ' ' '\n' | grep -v '^$' | grep -v nan | sort -g |

@@ -37,9 +37,11 @@ shift
 printf '| run | cell | EPC loads/op | evictions/op | predicted slowdown (median) | paging pass ops | GC cycles in it | heap reached (MiB) | cell wall (s) |\n|---|---|---|---|---|---|---|---|---|\n'
 for d in "$@"; do
   run=$(basename "$d")
-  jq -rs --arg run "$run" --slurpfile cells "$d/cells.jsonl" '
-    ($cells | map(select(.status == "ok")) | map({(.cell): .}) | add // {}) as $c
-    | map(select(.mode == "sim")) | group_by(.cell)[] as $g
+  # A record's cell name: stored up to result schema 2, derived from its
+  # fields since (parameters in sorted order).
+  jq -rs --arg run "$run" --slurpfile cells "$d/cells.jsonl" 'def cellname: (.cell // (((.workload[0:1] | ascii_upcase) + .workload[1:]) + ((.params // {}) | to_entries | map("/\(.key)=\(.value)") | join("")) + "/size=\(.size)/mode=\(.mode)"));
+    ($cells | map(select(.status == "ok") | .cell = cellname) | map({(.cell): .}) | add // {}) as $c
+    | map(.cell = cellname) | map(select(.mode == "sim")) | group_by(.cell)[] as $g
     | ($g | map(.iters) | add) as $n
     | ($g | map(.events.epc_loads // 0) | add) as $l
     | ($g | map(.events.epc_evictions // 0) | add) as $e

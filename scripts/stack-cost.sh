@@ -42,6 +42,12 @@ done
 python3 - "$tmp" $rates <<'PY'
 import json, os, statistics, sys
 tmp, rates = sys.argv[1], sys.argv[2:]
+def cellname(c):
+    """A record's cell name: stored up to result schema 2, derived from its fields since."""
+    if "cell" in c:
+        return c["cell"]
+    w, params = c["workload"], c.get("params") or {}
+    return w[:1].upper() + w[1:] + "".join("/%s=%s" % kv for kv in sorted(params.items())) + "/size=%s/mode=%s" % (c["size"], c["mode"])
 per = {}  # (cell, rate) -> [ns per counted op]
 bound = set()  # cells with >= 1 OCALL per counted operation
 for d in os.listdir(tmp):
@@ -52,9 +58,9 @@ for d in os.listdir(tmp):
         c = json.loads(line)
         x = c.get("extra") or {}
         if c.get("status") == "ok" and int(x.get("count_pass_ops", "0")) > 0:
-            per.setdefault((c["cell"], e), []).append(int(x["count_pass_ns"]) / int(x["count_pass_ops"]))
+            per.setdefault((cellname(c), e), []).append(int(x["count_pass_ns"]) / int(x["count_pass_ops"]))
             if int(x.get("count_pass_ocalls", "0")) >= int(x["count_pass_ops"]):
-                bound.add(c["cell"])
+                bound.add(cellname(c))
 walls = {}
 for line in open(os.path.join(tmp, "walls")):
     r, e, w = line.split()

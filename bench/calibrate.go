@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/enclavebench/enclavebench/bench/host"
-	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/session"
@@ -87,8 +86,8 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return usageError{err}
 		}
 		mo := session.ModeOptions{Stderr: stderr, HostSGX: testHostSGX}
-		if _, err := mo.Build(ctx, []string{mode.Native, mode.SGX, mode.Sim}, &fp, wbin); err != nil {
-			return exitError{exitUsage, "calibrate needs the native, sgx and sim modes: " + err.Error()}
+		if _, err := mo.Build(ctx, sim.CalibrationModes, &fp, wbin); err != nil {
+			return exitError{exitUsage, "calibrate needs the " + strings.Join(sim.CalibrationModes, ", ") + " modes: " + err.Error()}
 		}
 		dir = *resDir
 		if dir == "" {
@@ -98,7 +97,7 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err != nil {
 			return err
 		}
-		spec := runspec.Spec{Workloads: sim.CalibrationWorkloads, Sizes: []string{sz.Name}, Modes: []string{mode.Native, mode.SGX, mode.Sim},
+		spec := runspec.Spec{Workloads: sim.CalibrationWorkloads, Sizes: []string{sz.Name}, Modes: sim.CalibrationModes,
 			Overrides: overrides, Profile: "quick"}
 		o := session.Options{Spec: spec, Out: dir, WorkloadBin: *bin, Modes: mo, Output: newProgress(stderr, "auto"),
 			Command: append([]string{"bench", "calibrate"}, args...), HarnessVersion: harnessVersion(), HarnessCommit: harnessCommit(),

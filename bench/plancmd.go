@@ -74,7 +74,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&o.sshHosts, "ssh", "", "hosts to run on over ssh: HOST[=SIZE],... (user@host or an ssh alias)")
 	// The run each host does: the flags of bench run (--sizes: with --ssh,
 	// paired in order with hosts that have no =SIZE).
-	o.spec = runspec.AddFlags(fs, runspec.Defaults{Sizes: []string{"dcsv2"}, Modes: []string{mode.SGX}, Profile: "quick",
+	o.spec = runspec.AddFlags(fs, runspec.Defaults{Sizes: []string{"dcsv2"}, Modes: fleet.DefaultModes(), Profile: "quick",
 		ModesUsage: strings.Join(mode.Names(), ", ") + " (what each host runs)", ProfileUsage: strings.Join(plan.ProfileNames(), ", ")})
 	fs.StringVar(&o.planID, "plan-id", "", "ID labelling the plan's Jobs and naming result directories (default: the time, 20261127-041121)")
 

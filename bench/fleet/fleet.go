@@ -56,6 +56,19 @@ func Plan(spec runspec.Spec) (*plan.Run, error) {
 	return plan.Resolve(plan.Request{Registry: suite.Workloads, Spec: spec, OnSize: true})
 }
 
+// DefaultModes are what a fleet plan's hosts run unless told otherwise:
+// the lowest-ranked enclave mode measured on SGX hardware (a descriptor
+// that is Enclave, Measured and Needs.SGX), since the fleet is where the
+// hardware is.
+func DefaultModes() []string {
+	for _, d := range mode.Descriptors() {
+		if d.Enclave && d.Kind == mode.Measured && d.Needs.SGX {
+			return []string{d.Name}
+		}
+	}
+	return nil
+}
+
 // UsesSGX tells whether a run needs SGX hardware (a mode that needs SGX).
 func UsesSGX(s runspec.Spec) bool {
 	return slices.ContainsFunc(s.Modes, func(m string) bool { d, ok := mode.Lookup(m); return ok && d.Needs.SGX })

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -180,6 +181,23 @@ func (d Descriptor) Settings(o Options) map[string]string {
 			v = f.Zero()
 		}
 		out[f.Name] = v
+	}
+	return out
+}
+
+// ResultFolders lists the folders of a result directory the registered
+// modes write into (the first element of each ProvenancePath), each once,
+// in rank order.
+func ResultFolders() []string {
+	var out []string
+	for _, d := range Descriptors() {
+		if d.ProvenancePath == nil {
+			continue
+		}
+		rel := filepath.ToSlash(d.ProvenancePath("", "cell"))
+		if top, _, _ := strings.Cut(rel, "/"); top != "" && !slices.Contains(out, top) {
+			out = append(out, top)
+		}
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/enclavebench/enclavebench/bench/mode"
@@ -68,5 +69,26 @@ func TestConfigError(t *testing.T) {
 	err := fmt.Errorf("%w: heap too big", mode.ConfigError("enclave configuration"))
 	if !errors.Is(err, mode.ErrConfig) || err.Error() != "enclave configuration: heap too big" {
 		t.Errorf("ConfigError: Is(ErrConfig) = %v, text %q", errors.Is(err, mode.ErrConfig), err)
+	}
+}
+
+// TestResultFolders: every file a registered mode keeps in a result
+// directory lies under one of the folders ResultFolders lists, which a new
+// run refuses to adopt.
+func TestResultFolders(t *testing.T) {
+	folders := mode.ResultFolders()
+	n := 0
+	for _, d := range mode.Descriptors() {
+		if d.ProvenancePath == nil {
+			continue
+		}
+		n++
+		p := d.ProvenancePath("/r", "syscall/call=read/DC2s_v2/"+d.Name)
+		if !slices.ContainsFunc(folders, func(f string) bool { return strings.HasPrefix(p, "/r/"+f+"/") }) {
+			t.Errorf("%s keeps %s, outside %v", d.Name, p, folders)
+		}
+	}
+	if n == 0 || len(folders) == 0 {
+		t.Errorf("%d modes keep provenance, folders %v: want some of each", n, folders)
 	}
 }

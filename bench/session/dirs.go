@@ -6,17 +6,18 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
 )
 
 // resultFiles are the files a run writes into its directory, run.json
-// first: any one of them makes a directory another run's.
-var resultFiles = []string{result.RunFile, result.SamplesFile, result.CellsFile, result.BenchFile, result.CSVFile, ProvenanceDir}
-
-// ProvenanceDir is where the sgx mode keeps the sample lines its remote
-// reports cover (bench/ego.ProvenanceDir, named here so that session
-// does not import a mode).
-const ProvenanceDir = "provenance"
+// first, and the folders the runner and the registered modes write
+// (profiles, a mode's provenance: mode.ResultFolders): any one of them
+// makes a directory another run's.
+func resultFiles() []string {
+	return append([]string{result.RunFile, result.SamplesFile, result.CellsFile, result.BenchFile, result.CSVFile, result.ProfileDir},
+		mode.ResultFolders()...)
+}
 
 // checkFreshDir refuses a new run's directory that holds another run's
 // records: a run appends to samples.jsonl and cells.jsonl, so it would
@@ -29,7 +30,7 @@ func checkFreshDir(dir string, sides bool) error {
 		return fmt.Errorf("%s already holds a run; use --resume %s to finish it, or another -o", dir, dir)
 	}
 	var found []string
-	for _, name := range resultFiles {
+	for _, name := range resultFiles() {
 		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
 			found = append(found, name)
 		}

@@ -171,6 +171,7 @@ func TestCheckFreshDir(t *testing.T) {
 		{[]string{"samples.jsonl"}, true, "result files of another run (samples.jsonl) but no run.json"},
 		{[]string{"cells.jsonl", "bench.txt", "results.csv"}, true, "(cells.jsonl, bench.txt, results.csv)"},
 		{[]string{"provenance/x.lines"}, true, "(provenance)"},
+		{[]string{"profiles/x.pb.gz"}, true, "(profiles)"},
 		{[]string{"base/run.json", "new/run.json"}, true, "holds a --baseline run"},
 		{[]string{"new/samples.jsonl"}, true, "holds a --baseline run"},
 		{[]string{"new/samples.jsonl"}, false, ""}, // a --baseline side: its own directory is checked

@@ -5,15 +5,19 @@ import (
 	"sort"
 	"time"
 
+	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
-// The cells bench calibrate runs in native, sgx and sim mode on one size.
+// The cells bench calibrate runs on one size, in the modes Calibrate reads:
+// native, sgx (the prices are their difference) and sim (the events per
+// operation that divide it).
 var (
 	CalibrationWorkloads = []string{"syscall", "memsweep"}
 	CalibrationParams    = []string{"syscall.call=read", "memsweep.ws=0.5xEPC,2xEPC", "memsweep.access=random", "memsweep.op=read"}
+	CalibrationModes     = []string{mode.Native, mode.SGX, mode.Sim}
 )
 
 // Calibrate derives prices for size's platform from the samples of a
@@ -89,15 +93,15 @@ func Calibrate(samples []result.Sample, size sizes.Size, base *Prices, hostCPU s
 	src := fmt.Sprintf("measured by bench calibrate on %s (%s), %s: ", size.Name, hostCPU, when.UTC().Format("2006-01-02"))
 
 	read := map[string]string{"call": "read"}
-	nat, err := need("syscall", read, "native")
+	nat, err := need("syscall", read, mode.Native)
 	if err != nil {
 		return nil, nil, err
 	}
-	sgx, err := need("syscall", read, "sgx")
+	sgx, err := need("syscall", read, mode.SGX)
 	if err != nil {
 		return nil, nil, err
 	}
-	ocPerOp, n := med("syscall", read, "sim", perOp(protocol.EventOCalls))
+	ocPerOp, n := med("syscall", read, mode.Sim, perOp(protocol.EventOCalls))
 	if n == 0 || ocPerOp <= 0 {
 		ocPerOp = 1
 		notes = append(notes, "no sim samples of syscall call=read: 1 OCALL per pread assumed")
@@ -113,23 +117,23 @@ func Calibrate(samples []result.Sample, size sizes.Size, base *Prices, hostCPU s
 
 	small := map[string]string{"ws": "0.5xEPC", "access": "random", "op": "read"}
 	big := map[string]string{"ws": "2xEPC", "access": "random", "op": "read"}
-	nat05, err := need("memsweep", small, "native")
+	nat05, err := need("memsweep", small, mode.Native)
 	if err != nil {
 		return nil, nil, err
 	}
-	sgx05, err := need("memsweep", small, "sgx")
+	sgx05, err := need("memsweep", small, mode.SGX)
 	if err != nil {
 		return nil, nil, err
 	}
-	nat2, err := need("memsweep", big, "native")
+	nat2, err := need("memsweep", big, mode.Native)
 	if err != nil {
 		return nil, nil, err
 	}
-	sgx2, err := need("memsweep", big, "sgx")
+	sgx2, err := need("memsweep", big, mode.SGX)
 	if err != nil {
 		return nil, nil, err
 	}
-	loads, n := med("memsweep", big, "sim", perOp(protocol.EventEPCLoads))
+	loads, n := med("memsweep", big, mode.Sim, perOp(protocol.EventEPCLoads))
 	if n == 0 || loads <= 0 {
 		loads = 0.5
 		notes = append(notes, "no sim samples of memsweep random 2xEPC: 0.5 EPC loads per access assumed (1 - EPC/ws)")

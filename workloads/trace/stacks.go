@@ -99,7 +99,18 @@ func (st *stackTaker) take(n *seccompNotif) string {
 	}
 	sp, err := readSyscallSP(ts.fd)
 	if err != nil {
-		return "!" + err.Error()
+		// The descriptor may be of an exited thread whose id was reused:
+		// look the thread up again once.
+		st.forget(n.PID)
+		if ts, err = st.state(n.PID); err != nil {
+			return "!" + err.Error()
+		}
+		if ts.table < 0 {
+			return "!not a Go binary"
+		}
+		if sp, err = readSyscallSP(ts.fd); err != nil {
+			return "!" + err.Error()
+		}
 	}
 	st.tid, st.chunkN = int(n.PID), 0
 	pcs := st.tables[ts.table].Unwind(n.IP, sp, st.read)

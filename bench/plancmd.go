@@ -117,11 +117,6 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fleet.ValidPlanID(o.planID); err != nil {
 		return usageError{err}
 	}
-	for _, m := range spec.Modes {
-		if err := mode.Validate(m); err != nil {
-			return usageError{err}
-		}
-	}
 	if o.k8s {
 		for _, f := range []string{"exec", "remote-dir", "bin", "results", "logs", "ssh-option"} {
 			if fs.Changed(f) {

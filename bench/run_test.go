@@ -382,6 +382,8 @@ func TestOtherCommandsRefuseBadFlags(t *testing.T) {
 		{[]string{"calibrate", "--from", dir, "--size", "DC4s_v2", "-o", out, "--name", ""}, "--name: empty"},
 		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--deadline", "-5m"}, "--deadline -5m0s: want a positive duration"},
 		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--reps", "0"}, "want 1 or more"},
+		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--modes", "tdx"}, `unknown mode "tdx"`},
+		{[]string{"plan", "--ssh", "azureuser@dc2=DC2s_v2", "--modes", "sgx,tdx"}, `unknown mode "tdx"`},
 		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--param", "syscall.call=clock,clock"}, "clock is listed twice"},
 		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--sizes", "dcsv2,DC1s_v2"}, "DC1s_v2 is selected twice"},
 		{[]string{"plan", "--k8s", "--image", "example/eb:1", "--resource", "sgx.intel.com/epc=-1", "--resource", "cpu=-3"}, "cpu is set by --cpu-request"},

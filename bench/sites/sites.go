@@ -175,10 +175,22 @@ func frames(smp *profile.Sample) []frame {
 	return out
 }
 
+// primitives are the runtime's functions that make a system call for their
+// caller: a site is named after the caller.
+var primitives = map[string]bool{
+	"runtime.futex": true, "runtime.futexsleep": true, "runtime.futexwakeup": true,
+	"runtime.notesleep": true, "runtime.notetsleep": true, "runtime.notetsleep_internal": true, "runtime.notetsleepg": true,
+	"runtime.notewakeup": true, "runtime.mPark": true, "runtime.usleep": true, "runtime.usleep_no_g": true,
+	"runtime.semasleep": true, "runtime.semawakeup": true, "runtime.osyield": true,
+	"runtime.write1": true, "runtime.write": true, "runtime.read": true, "runtime.netpollBreak": true,
+	"runtime.mcall": true, "runtime.systemstack": true, "runtime.morestack": true, "runtime.asmcgocall": true,
+}
+
 // callSite names the code that made a sample's OCALLs: the innermost frame
 // outside the Go distribution and golang.org/x (the caller's own code),
 // else the innermost frame above the system-call plumbing (runtime,
 // syscall, internal, os, net, io, bufio, golang.org/x/sys), else the
+// runtime's innermost frame above its system-call primitives, else the
 // outermost frame.
 func callSite(smp *profile.Sample) (string, []frame) {
 	fr := frames(smp)
@@ -195,6 +207,16 @@ func callSite(smp *profile.Sample) (string, []frame) {
 	if pick < 0 {
 		for i, f := range fr {
 			if !plumbing(f.fn) {
+				pick = i
+				break
+			}
+		}
+	}
+	if pick < 0 {
+		// The runtime's own: the innermost frame above its primitives
+		// (runtime.stopm parks a thread, runtime.sysmon sleeps).
+		for i, f := range fr {
+			if pkgOf(f.fn) == "runtime" && !primitives[f.fn] {
 				pick = i
 				break
 			}

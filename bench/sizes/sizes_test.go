@@ -68,9 +68,7 @@ func TestDCsv2Catalog(t *testing.T) {
 // the catalog": rows with a new family are selectable by family and name,
 // listed among the families and carry their source.
 func TestToySizeFamily(t *testing.T) {
-	saved := catalog
-	t.Cleanup(func() { catalog = saved })
-	catalog = append(append([]Size(nil), saved...),
+	AddRowsForTest(t,
 		Size{"TOY1", "Toyv1", 1, 2, 8 * mib, "a toy CPU", 2, "a toy page"},
 		Size{"TOY2", "Toyv1", 2, 4, 16 * mib, "a toy CPU", 2, "a toy page"})
 	if fs := Families(); fs[len(fs)-1] != "toyv1" || len(fs) != 4 {

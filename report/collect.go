@@ -133,11 +133,12 @@ type loadRecord struct {
 	loadNS              int64
 }
 
+// units picks each workload's primary unit from the values of its cells'
+// samples (result.PrimaryUnit), in the order the table holds them.
 func (b *builder) units() {
 	seen := map[string][]protocol.Value{}
-	for _, s := range b.in.Sources {
-		for i := range s.Dir.Samples {
-			x := &s.Dir.Samples[i]
+	for _, c := range b.tab.Cells {
+		for _, x := range c.Samples {
 			us := seen[x.Workload]
 			for _, v := range x.Values {
 				found := false
@@ -191,19 +192,27 @@ func (b *builder) group(c *cells.Cell, src *Source) *Group {
 	return g
 }
 
+// table builds the one cell table of the sources (each its own origin),
+// which every later stage reads.
+func (b *builder) table() {
+	tb := cells.NewBuilder()
+	for _, src := range b.in.Sources {
+		tb.AddDir(src.Dir, src.Origin)
+	}
+	b.tab = tb.Table()
+}
+
 // groupKey identifies a row: origin, workload, parameters, size, mode.
 type groupKey struct{ origin, workload, params, size, mode string }
 
 // collect makes one row of each cell of the table of the sources' samples
 // and attaches the cell outcomes.
 func (b *builder) collect() {
-	tb := cells.NewBuilder()
 	srcOf := map[string]*Source{}
 	for _, src := range b.in.Sources {
-		tb.AddDir(src.Dir, src.Origin)
 		srcOf[src.Dir.Path] = src
 	}
-	t := tb.Table()
+	t := b.tab
 	for _, c := range t.Cells {
 		g := b.group(c, srcOf[c.Dir])
 		for _, x := range c.Samples {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/enclavebench/enclavebench/bench/cells"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/bench/stats"
@@ -327,6 +328,7 @@ func Build(in *Input, o Options) *Report {
 		}
 	}
 	b.sizeOrder = newSizeOrder(b.sizes)
+	b.table()
 	b.units()
 	b.modeVariants()
 	b.collect()
@@ -349,7 +351,9 @@ type builder struct {
 	siteAttempt map[string]int
 	o           Options
 	in          *Input
-	order       []*Group
+	// tab is the cell table of the sources
+	tab   *cells.Table
+	order []*Group
 	// unit per workload
 	unit map[string]protocol.Value
 	// load-time records

@@ -118,11 +118,12 @@ func DecodeNamedCell(b []byte, c *CellResult) error {
 // MarshalJSON encodes the stream line's record with its cell's name.
 func (r StreamRecord) MarshalJSON() ([]byte, error) {
 	var v struct {
-		Run    *Run         `json:"run,omitempty"`
-		Sample *namedSample `json:"sample,omitempty"`
-		Cell   *namedCell   `json:"cell,omitempty"`
+		Run     *Run         `json:"run,omitempty"`
+		Sample  *namedSample `json:"sample,omitempty"`
+		Cell    *namedCell   `json:"cell,omitempty"`
+		Profile *StreamFile  `json:"profile,omitempty"`
 	}
-	v.Run = r.Run
+	v.Run, v.Profile = r.Run, r.Profile
 	if r.Sample != nil {
 		v.Sample = &namedSample{r.Sample.Cell, *r.Sample}
 	}
@@ -136,14 +137,20 @@ func (r StreamRecord) MarshalJSON() ([]byte, error) {
 // name (the inverse of MarshalJSON).
 func (r *StreamRecord) UnmarshalJSON(b []byte) error {
 	var v struct {
-		Run    *Run            `json:"run"`
-		Sample json.RawMessage `json:"sample"`
-		Cell   json.RawMessage `json:"cell"`
+		Run     *Run            `json:"run"`
+		Sample  json.RawMessage `json:"sample"`
+		Cell    json.RawMessage `json:"cell"`
+		Profile *StreamFile     `json:"profile"`
 	}
 	if err := DecodeStrict(b, &v); err != nil {
 		return err
 	}
-	*r = StreamRecord{Run: v.Run}
+	*r = StreamRecord{Run: v.Run, Profile: v.Profile}
+	if r.Profile != nil {
+		if err := CheckStreamFile(r.Profile); err != nil {
+			return fmt.Errorf("profile: %w", err)
+		}
+	}
 	if len(v.Sample) > 0 && string(v.Sample) != "null" {
 		r.Sample = &Sample{}
 		if err := DecodeNamedSample(v.Sample, r.Sample); err != nil {

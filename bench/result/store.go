@@ -268,6 +268,8 @@ type StreamRecord struct {
 	Run    *Run        `json:"run,omitempty"`
 	Sample *Sample     `json:"sample,omitempty"`
 	Cell   *CellResult `json:"cell,omitempty"`
+	// Profile is a cell's profile file (Store.WriteProfile).
+	Profile *StreamFile `json:"profile,omitempty"`
 }
 
 // StreamPrefix starts every stream line, so stream lines can be picked out

@@ -93,7 +93,7 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 		r.AfterExit(l, append(rd.foreign, rd.foreignTail...), cr.Stderr, &cr)
 	}
 	if p, ok := m.(mode.Profiler); ok && waitErr == nil && ctx.Err() == nil {
-		if err := keepProfile(p, l, j.side.Store.Dir, key, attempt, j.repOffset, &cr); err != nil {
+		if err := keepProfile(p, l, j.side.Store, key, attempt, j.repOffset, &cr); err != nil {
 			return cr, err
 		}
 	}
@@ -319,7 +319,7 @@ func (c *Config) judge(cr *result.CellResult, rd *cellReader, m mode.Mode, expir
 // DIR/profiles/<cell key made file-safe>-<hash>-a<attempt>[-r<first rep>].pb.gz
 // and records its relative path in the cell's Extra. A profile the mode
 // cannot make is noted in the Extra, not an error of the cell.
-func keepProfile(p mode.Profiler, l mode.Launch, dir, key string, attempt, repOffset int, cr *result.CellResult) error {
+func keepProfile(p mode.Profiler, l mode.Launch, st *result.Store, key string, attempt, repOffset int, cr *result.CellResult) error {
 	data, err := p.CellProfile(l, cr)
 	if cr.Extra == nil {
 		cr.Extra = map[string]string{}
@@ -335,14 +335,11 @@ func keepProfile(p mode.Profiler, l mode.Launch, dir, key string, attempt, repOf
 	if repOffset > 0 {
 		name += fmt.Sprintf("-r%d", repOffset)
 	}
-	rel := filepath.Join(result.ProfileDir, name+".pb.gz")
-	if err := os.MkdirAll(filepath.Join(dir, result.ProfileDir), 0o755); err != nil {
+	rel := result.ProfileDir + "/" + name + ".pb.gz"
+	if err := st.WriteProfile(key, rel, data); err != nil {
 		return err
 	}
-	if err := result.WriteFileAtomic(filepath.Join(dir, rel), data); err != nil {
-		return err
-	}
-	cr.Extra[result.ExtraProfile] = filepath.ToSlash(rel)
+	cr.Extra[result.ExtraProfile] = rel
 	return nil
 }
 

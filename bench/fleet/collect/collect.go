@@ -28,6 +28,10 @@ type CollectedRun struct {
 	Run     result.Run
 	Samples []result.Sample     // in stream order, duplicates removed
 	Cells   []result.CellResult // in stream order, duplicates removed
+	// Profiles are the cells' profile files by path relative to the
+	// result directory (result.ProfileDir/...), each checked against its
+	// SHA-256.
+	Profiles map[string][]byte
 	// Name is the result directory name: the run ID, made safe for a
 	// path, with a suffix when two different runs share an ID.
 	Name string
@@ -90,6 +94,7 @@ type runState struct {
 	plan    map[string]bool
 	samples map[result.SampleKey]recordRef
 	cells   map[result.CellKey]recordRef
+	profile map[string]recordRef // by path; enc is the SHA-256
 	okCell  map[string]recordRef // the first finished attempt of each cell
 	files   map[string]bool
 	dropped int // records of a run of another schema version
@@ -153,7 +158,7 @@ func (c *collector) run(r *podlog.Record) *runState {
 	st := c.runs[key]
 	if st == nil {
 		st = &runState{schema: r.Schema, plan: map[string]bool{}, samples: map[result.SampleKey]recordRef{},
-			cells: map[result.CellKey]recordRef{}, okCell: map[string]recordRef{}, files: map[string]bool{}}
+			cells: map[result.CellKey]recordRef{}, profile: map[string]recordRef{}, okCell: map[string]recordRef{}, files: map[string]bool{}}
 		st.First = r.Pos
 		for _, k := range r.Plan {
 			st.plan[k] = true
@@ -195,10 +200,7 @@ func (c *collector) route(r *podlog.Record, started []*runState, bySource map[st
 		}
 	}
 	if len(found) == 0 {
-		what := "sample"
-		if r.Kind == podlog.KindCell {
-			what = "cell outcome"
-		}
+		what := map[string]string{podlog.KindSample: "sample", podlog.KindCell: "cell outcome", podlog.KindProfile: "profile"}[r.Kind]
 		if r.CellKey == "" {
 			c.problem(r.Pos, fmt.Errorf("%s without a cell: %v", what, r.Err))
 			return nil
@@ -239,6 +241,16 @@ func (c *collector) add(st *runState, r *podlog.Record) {
 	var dupOf recordRef
 	var dup bool
 	switch r.Kind {
+	case podlog.KindProfile:
+		enc = []byte(r.Profile.SHA256)
+		if dupOf, dup = st.profile[r.Profile.Path]; !dup {
+			st.profile[r.Profile.Path] = recordRef{enc, r.Pos}
+			if st.Profiles == nil {
+				st.Profiles = map[string][]byte{}
+			}
+			st.Profiles[r.Profile.Path] = r.Profile.Data
+			return
+		}
 	case podlog.KindSample:
 		enc, _ = json.Marshal(r.Sample)
 		k := r.Sample.Key()
@@ -266,6 +278,10 @@ func (c *collector) add(st *runState, r *podlog.Record) {
 	}
 	if string(enc) == string(dupOf.enc) {
 		c.duplicates++
+		return
+	}
+	if r.Profile != nil {
+		c.problem(r.Pos, fmt.Errorf("profile %s of cell %s differs from the one at %s for the same run %s: kept the first", r.Profile.Path, r.CellKey, dupOf.pos, st.runID()))
 		return
 	}
 	c.problem(r.Pos, fmt.Errorf("%s of cell %s (attempt %d) differs from the one at %s for the same run %s: kept the first", r.Kind, r.CellKey, attemptOf(r), dupOf.pos, st.runID()))
@@ -306,6 +322,11 @@ func (c *collector) finish() *Collection {
 				st.Run.End = latestEnd(st.Cells)
 			}
 			c.problemTo(out, st.Last, fmt.Errorf("run %s has no final run record: the log ends before the run finished (pod stopped by its deadline, evicted, OOM-killed, or the log was cut); its %d sample(s) and %d cell outcome(s) are kept and the run is marked interrupted", st.Run.ID, len(st.Samples), len(st.Cells)))
+		}
+		for _, cr := range st.Cells {
+			if p := cr.Extra[result.ExtraProfile]; p != "" && st.Profiles[p] == nil {
+				c.problemTo(out, st.Last, fmt.Errorf("cell %s attempt %d names its profile %s, which is not in the log (refused above, cut off, or over %d MiB and kept only where the run ran): its samples are kept; report and explain will say the profile is unreadable", cr.Cell, cr.Attempt, p, result.MaxStreamFile>>20))
+			}
 		}
 		for f := range st.files {
 			st.Files = append(st.Files, f)
@@ -371,7 +392,7 @@ func (c *CollectedRun) Write(dir string) (string, []error, error) {
 	if _, err := os.Stat(filepath.Join(path, result.RunFile)); err == nil {
 		same := true
 		for name, b := range files {
-			old, err := os.ReadFile(filepath.Join(path, name))
+			old, err := os.ReadFile(filepath.Join(path, filepath.FromSlash(name)))
 			same = same && err == nil && bytes.Equal(old, b)
 		}
 		if same {
@@ -389,8 +410,13 @@ func (c *CollectedRun) Write(dir string) (string, []error, error) {
 		return path, nil, err
 	}
 	defer os.RemoveAll(tmp)
+	if len(c.Profiles) > 0 {
+		if err := os.Mkdir(filepath.Join(tmp, result.ProfileDir), 0o755); err != nil {
+			return path, nil, err
+		}
+	}
 	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(tmp, filepath.FromSlash(name)), b, 0o644); err != nil {
 			return path, nil, err
 		}
 	}
@@ -413,7 +439,7 @@ func (c *CollectedRun) Write(dir string) (string, []error, error) {
 
 // files encodes the run's record files as the harness writes them:
 // run.json as result.WriteJSONFile does, the records one JSON line each as
-// result.Store appends them.
+// result.Store appends them; and the profiles, by their paths.
 func (c *CollectedRun) files() (map[string][]byte, error) {
 	run, err := json.MarshalIndent(&c.Run, "", "  ")
 	if err != nil {
@@ -428,7 +454,11 @@ func (c *CollectedRun) files() (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string][]byte{result.RunFile: append(run, '\n'), result.SamplesFile: samples, result.CellsFile: cells}, nil
+	files := map[string][]byte{result.RunFile: append(run, '\n'), result.SamplesFile: samples, result.CellsFile: cells}
+	for p, b := range c.Profiles {
+		files[p] = b
+	}
+	return files, nil
 }
 
 func jsonLines[T any](recs []T, encode func(*T) ([]byte, error)) ([]byte, error) {

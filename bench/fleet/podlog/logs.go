@@ -19,6 +19,9 @@ const (
 	KindRun    = "run"
 	KindSample = "sample"
 	KindCell   = "cell"
+	// KindProfile is a cell's profile file (result.StreamFile), sent
+	// before its cell outcome.
+	KindProfile = "profile"
 )
 
 // Pos is where a record starts in a log: file name and 1-based line.
@@ -35,14 +38,14 @@ type Record struct {
 	// Source is the kubectl --prefix tag of the line ("[pod/NAME/CONTAINER]"),
 	// or "" when the log has none.
 	Source string
-	Kind   string // KindRun, KindSample or KindCell
+	Kind   string // KindRun, KindSample, KindCell or KindProfile
 
 	// Routing fields, read leniently so that a record can be attributed
 	// to its run even when it fails the strict checks.
 	RunID   string    // run records
 	Start   time.Time // run records
 	Schema  int       // run records: result schema version
-	CellKey string    // sample and cell records; run records: unused
+	CellKey string    // sample, cell and profile records; run records: unused
 	Plan    []string  // run records: the cell keys of the plan
 
 	// Exactly one is set when Err is nil; Run is nil for a run of another
@@ -50,6 +53,9 @@ type Record struct {
 	Run    *result.Run
 	Sample *result.Sample
 	Cell   *result.CellResult
+	// Profile is checked: its path is under result.ProfileDir and its
+	// data has its recorded SHA-256.
+	Profile *result.StreamFile
 	// Err says why the record cannot be used (strict decoding or checks).
 	Err error
 }
@@ -308,22 +314,23 @@ func lineOf(err error) int {
 func (p *logParser) record(lineNo int, source string, raw []byte) {
 	rec := Record{Pos: Pos{p.name, lineNo}, Source: source}
 	var env struct {
-		Run    json.RawMessage `json:"run"`
-		Sample json.RawMessage `json:"sample"`
-		Cell   json.RawMessage `json:"cell"`
+		Run     json.RawMessage `json:"run"`
+		Sample  json.RawMessage `json:"sample"`
+		Cell    json.RawMessage `json:"cell"`
+		Profile json.RawMessage `json:"profile"`
 	}
 	if err := result.DecodeStrict(raw, &env); err != nil {
 		p.problem(lineNo, fmt.Errorf("stream record: %v", err))
 		return
 	}
 	set := 0
-	for _, r := range []json.RawMessage{env.Run, env.Sample, env.Cell} {
+	for _, r := range []json.RawMessage{env.Run, env.Sample, env.Cell, env.Profile} {
 		if len(r) > 0 && string(r) != "null" {
 			set++
 		}
 	}
 	if set != 1 {
-		p.problem(lineNo, fmt.Errorf("stream record with %d of run, sample, cell set (want exactly one)", set))
+		p.problem(lineNo, fmt.Errorf("stream record with %d of run, sample, cell, profile set (want exactly one)", set))
 		return
 	}
 	switch {
@@ -363,6 +370,19 @@ func (p *logParser) record(lineNo int, source string, raw []byte) {
 			rec.Err = fmt.Errorf("sample: %v", err)
 		} else {
 			rec.Sample = &s
+		}
+	case len(env.Profile) > 0 && string(env.Profile) != "null":
+		rec.Kind = KindProfile
+		rec.CellKey = leadingCell(env.Profile)
+		var f result.StreamFile
+		err := result.DecodeStrict(env.Profile, &f)
+		if err == nil {
+			err = result.CheckStreamFile(&f)
+		}
+		if err != nil {
+			rec.Err = fmt.Errorf("profile of cell %s: %v", rec.CellKey, err)
+		} else {
+			rec.Profile = &f
 		}
 	default:
 		rec.Kind = KindCell

@@ -10,7 +10,10 @@
 // fourSizes/logs/SIZE.log, and copies the result directory that very run
 // wrote (run.json, samples.jsonl, cells.jsonl) to fourSizes/want/SIZE/.
 // fourSizesSim is the same with the native and sim modes (samples with
-// the sim model's predictions) and a smaller memsweep grid.
+// the sim model's predictions) and a smaller memsweep grid. simProfile is
+// one sim cell on DC1s_v2 (syscall call=read), whose stream carries the cell's
+// OCALL profile (a "profile" record, result.StreamFile); its want/ holds
+// the profile file the run wrote too.
 //
 // `bench run -o -` writes into a temporary directory and removes it when
 // it exits. To copy it first, the run's stderr is a pipe filled to the brim
@@ -39,12 +42,14 @@ import (
 var sizes = []string{"DC1s_v2", "DC2s_v2", "DC4s_v2", "DC8_v2"}
 
 var sets = []struct {
-	out  string
-	args []string
+	out   string
+	args  []string
+	sizes []string // default: sizes
 }{
-	{"bench/fleet/collect/testdata/fourSizes", []string{"--modes", "native", "--workloads", "syscall,memsweep"}},
+	{"bench/fleet/collect/testdata/fourSizes", []string{"--modes", "native", "--workloads", "syscall,memsweep"}, nil},
 	{"bench/fleet/collect/testdata/fourSizesSim", []string{"--modes", "native,sim", "--workloads", "syscall,memsweep",
-		"--param", "memsweep.ws=0.5xEPC,1.5xEPC", "--param", "memsweep.access=seq"}},
+		"--param", "memsweep.ws=0.5xEPC,1.5xEPC", "--param", "memsweep.access=seq"}, nil},
+	{"bench/fleet/collect/testdata/simProfile", []string{"--modes", "sim", "--workloads", "syscall", "--param", "syscall.call=read"}, []string{"DC1s_v2"}},
 }
 
 func main() {
@@ -56,7 +61,11 @@ func main() {
 		if only != "" && filepath.Base(set.out) != only {
 			continue
 		}
-		for _, size := range sizes {
+		ss := set.sizes
+		if ss == nil {
+			ss = sizes
+		}
+		for _, size := range ss {
 			if err := record(set.out, set.args, size); err != nil {
 				fmt.Fprintf(os.Stderr, "mkfixtures: %s %s: %v\n", set.out, size, err)
 				os.Exit(1)
@@ -145,6 +154,19 @@ func record(out string, args []string, size string) error {
 			return err
 		}
 		if err := os.WriteFile(filepath.Join(want, f), b, 0o644); err != nil {
+			return err
+		}
+	}
+	profiles, _ := filepath.Glob(filepath.Join(dir, "profiles", "*"))
+	for _, p := range profiles {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(want, "profiles"), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(want, "profiles", filepath.Base(p)), b, 0o644); err != nil {
 			return err
 		}
 	}

@@ -46,11 +46,18 @@ for f in "$state"/pids/containerd-*.pid; do
 		done
 	fi
 	for p in /proc/[0-9]*; do
-		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "-address $sock "; then
+		if (tr '\0' ' ' <"$p/cmdline") 2>/dev/null | grep -q -- "-address $sock "; then
 			kill -KILL "${p#/proc/}" 2>/dev/null || true
 		fi
 	done
 	stop "$n"
+done
+# The nodes' cgroups (node.sh made them), deepest first, once empty.
+for f in "$state"/nodes/*/cgroups-made; do
+	[ -f "$f" ] || continue
+	while read -r cg; do
+		case $cg in /sys/fs/cgroup/*) find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null || true ;; esac
+	done <"$f"
 done
 for name in kube-scheduler kube-controller-manager kube-apiserver etcd; do
 	stop "$name"

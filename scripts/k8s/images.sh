@@ -13,7 +13,7 @@
 #       libcrypto (what workload-sim links) instead of EGo's ego-deploy image,
 #       which cannot be pulled here.
 #
-# Usage: scripts/k8s/images.sh OUTDIR
+# Usage: scripts/k8s/images.sh OUTDIR      (also leaves the image's binaries in OUTDIR/bin)
 #        scripts/k8s/images.sh --config STAGE   prints the image config read from deploy/Dockerfile
 #        scripts/k8s/images.sh --files STAGE    prints the files the stage copies from the build stage
 # The build fails when the stage copies a file the recipe does not make.
@@ -137,3 +137,7 @@ for f in $(files native); do
 	[ -e "$r$f" ] || { echo "images.sh: deploy/Dockerfile's native stage has $f, which this recipe does not make" >&2; exit 1; }
 done
 CHOWN="10001:10001:/home/enclavebench" sh "$here/oci-image.sh" "$out/enclavebench.tar" enclavebench.local/enclavebench:dev "$r" "$cfg"
+# The same binaries outside the image, for runs on the host to compare with
+# (and to --resume a run a pod began: bench resumes only its own build's runs).
+mkdir -p "$out/bin"
+cp "$bin/bench" "$bin/workload" "$bin/workload-sim" "$out/bin/"

@@ -99,6 +99,7 @@ start kube-apiserver "$bin/kube-apiserver" \
 	--tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
 	--client-ca-file "$pki/ca.crt" \
 	--kubelet-client-certificate "$pki/admin.crt" --kubelet-client-key "$pki/admin.key" \
+	--kubelet-preferred-address-types InternalIP \
 	--service-account-issuer https://kubernetes.default.svc \
 	--service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
 	--service-cluster-ip-range 10.96.0.0/24 \

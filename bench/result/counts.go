@@ -85,6 +85,28 @@ const (
 	ExtraProfile = "profile"
 )
 
+// Sample types and labels of a cell profile (ProfileDir), the one
+// vocabulary of its writer (bench/sim) and its readers (bench/sites). The
+// counting pass's part (ocalls, ecalls, cause, clock) is written on the
+// workload's side by workloads/trace under the same names (checked by
+// bench/sim's tests); the sim mode adds the priced ones.
+const (
+	ProfileOCalls       = "ocalls"
+	ProfileOCallTime    = "ocall_time"
+	ProfileECallTime    = "ecall_time"
+	ProfileEPCLoads     = "epc_loads"
+	ProfileEPCEvictions = "epc_evictions"
+	ProfileEPCTime      = "epc_time"
+	// ProfileExtraTime, the predicted extra time, is the profile's default
+	// sample type.
+	ProfileExtraTime = "extra_time"
+	// Labels: an OCALL's cause and whether it follows the clock ("yes"),
+	// and the memory region of an EPC sample's pages.
+	ProfileCause  = "cause"
+	ProfileClock  = "clock"
+	ProfileRegion = "region"
+)
+
 // Keys of a counted cell's Extra (cells.jsonl).
 const (
 	ExtraCountsIters  = "counts_iters"  // operations of one counted repetition (before Counts.Segments: of the smaller of two counted runs)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/trace"
 )
 
@@ -21,15 +22,17 @@ import (
 // transitions' time priced by the cost profile, the paging pass's EPC
 // loads (and evictions) by region with theirs, and their sum, the
 // predicted extra time (the profile's default sample type).
+// The names are the result directory's (result.Profile*), which bench/sites
+// reads.
 const (
-	SampleOCallTime = "ocall_time"
-	SampleECallTime = "ecall_time"
-	SampleEPCLoads  = "epc_loads"
-	SampleEPCEvicts = "epc_evictions"
-	SampleEPCTime   = "epc_time"
-	SampleExtraTime = "extra_time"
+	SampleOCallTime = result.ProfileOCallTime
+	SampleECallTime = result.ProfileECallTime
+	SampleEPCLoads  = result.ProfileEPCLoads
+	SampleEPCEvicts = result.ProfileEPCEvictions
+	SampleEPCTime   = result.ProfileEPCTime
+	SampleExtraTime = result.ProfileExtraTime
 	// LabelRegion names the memory an EPC sample's pages belong to.
-	LabelRegion = "region"
+	LabelRegion = result.ProfileRegion
 )
 
 // CellProfile implements mode.Profiler: the counting pass's OCALLs and
@@ -157,7 +160,7 @@ func EPCRegions(ev map[string]int64) map[string][2]int64 {
 			evicts += v
 		}
 	}
-	if rest := [2]int64{ev["epc_loads"] - loads, ev["epc_evictions"] - evicts}; rest[0] > 0 || rest[1] > 0 {
+	if rest := [2]int64{ev[protocol.EventEPCLoads] - loads, ev[protocol.EventEPCEvicts] - evicts}; rest[0] > 0 || rest[1] > 0 {
 		out["unattributed"] = [2]int64{max(rest[0], 0), max(rest[1], 0)}
 	}
 	return out

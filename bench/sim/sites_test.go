@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/pprof/profile"
 
+	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/workloads/trace"
 )
 
@@ -68,5 +69,17 @@ func TestPriceRoundTrip(t *testing.T) {
 	}
 	if u := byRegion["unattributed"]; len(u) != 3 || u[0] != 10 || u[1] != 0 {
 		t.Errorf("unattributed: %v, want 10 loads", u)
+	}
+}
+
+// TestProfileNames: the counting pass's profile (written by workloads/trace
+// on the workload's side, which imports nothing of the harness) names its
+// sample types and labels as the result directory's vocabulary that
+// bench/sites reads.
+func TestProfileNames(t *testing.T) {
+	for written, read := range map[string]string{trace.SampleOCalls: result.ProfileOCalls, trace.LabelCause: result.ProfileCause, trace.LabelClock: result.ProfileClock} {
+		if written != read {
+			t.Errorf("workloads/trace writes %q where readers read %q", written, read)
+		}
 	}
 }

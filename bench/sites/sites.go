@@ -15,17 +15,20 @@ import (
 	"strings"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/enclavebench/enclavebench/bench/result"
 )
 
-// Sample types and labels of a priced cell profile (bench/sim, workloads/trace).
+// Sample types and labels of a priced cell profile: the result
+// directory's (result.Profile*), which bench/sim writes.
 const (
-	typeOCalls    = "ocalls"
-	typeExtraTime = "extra_time"
-	typeEPCLoads  = "epc_loads"
-	typeEPCTime   = "epc_time"
-	labelCause    = "cause"
-	labelClock    = "clock"
-	labelRegion   = "region"
+	typeOCalls    = result.ProfileOCalls
+	typeExtraTime = result.ProfileExtraTime
+	typeEPCLoads  = result.ProfileEPCLoads
+	typeEPCTime   = result.ProfileEPCTime
+	labelCause    = result.ProfileCause
+	labelClock    = result.ProfileClock
+	labelRegion   = result.ProfileRegion
 )
 
 // Site is one call site's OCALLs of one cause, or one region's EPC loads.

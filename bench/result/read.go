@@ -65,8 +65,14 @@ func readNumbered[T any](r io.Reader, name string, decode func([]byte, *T) error
 			nos = append(nos, l.no)
 		}
 	}
-	sort.SliceStable(bad, func(i, j int) bool { return lineOf(bad[i]) < lineOf(bad[j]) })
+	SortByLine(bad)
 	return out, nos, bad
+}
+
+// SortByLine puts errors in the order of their lines (LineError; others
+// first), keeping the order of errors of one line.
+func SortByLine(errs []error) {
+	sort.SliceStable(errs, func(i, j int) bool { return lineOf(errs[i]) < lineOf(errs[j]) })
 }
 
 func lineOf(err error) int {

@@ -299,15 +299,7 @@ func (p *logParser) reportForeign() {
 			fc.n, v, prefixStem, v, what, result.StreamPrefix))
 	}
 	// Keep problems in line order for a readable report.
-	sort.SliceStable(p.problems, func(i, j int) bool { return lineOf(p.problems[i]) < lineOf(p.problems[j]) })
-}
-
-func lineOf(err error) int {
-	var le *result.LineError
-	if errors.As(err, &le) {
-		return le.Line
-	}
-	return 0
+	result.SortByLine(p.problems)
 }
 
 // record decodes one stream record.

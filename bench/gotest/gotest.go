@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	wgotest "github.com/enclavebench/enclavebench/workloads/gotest"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/workload"
@@ -513,7 +514,7 @@ func specOf(p pkg, b *result.GoTestBuild, top string, leaves []leaf, heap int64)
 	if name == "" {
 		name = top
 	}
-	if err := checkName(name); err != nil {
+	if err := runspec.CheckKeyPart(name); err != nil {
 		return nil, inputf("--gotest %s: %s: %v", p.ImportPath, top, err)
 	}
 	keys, _ := params(top, leaves[0].name)
@@ -529,7 +530,7 @@ func specOf(p pkg, b *result.GoTestBuild, top string, leaves []leaf, heap int64)
 				p.ImportPath, leaves[0].name, l.name, strings.Join(keys, "/"), strings.Join(k, "/"))
 		}
 		for i, x := range v {
-			if err := checkName(x); err != nil {
+			if err := runspec.CheckKeyPart(x); err != nil {
 				return nil, inputf("--gotest %s: %s: %v", p.ImportPath, l.name, err)
 			}
 			if !slices.Contains(values[i], x) {
@@ -583,15 +584,6 @@ func specOf(p pkg, b *result.GoTestBuild, top string, leaves []leaf, heap int64)
 		return a
 	}
 	return s, nil
-}
-
-// checkName refuses what a cell key, a file name or a command line cannot
-// hold unquoted (runspec's rule).
-func checkName(s string) error {
-	if strings.ContainsAny(s, ", =\t\n") {
-		return fmt.Errorf("%q holds a space, ',' or '=' where a cell name cannot", s)
-	}
-	return nil
 }
 
 // CheckSame refuses builds other than those a run recorded (resume).

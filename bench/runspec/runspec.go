@@ -84,7 +84,7 @@ func (s Spec) Validate() error {
 	}
 	if s.Profile == "" {
 		errs = append(errs, errors.New("--profile: empty (valid: a profile name, see bench run --help)"))
-	} else if err := checkName(s.Profile); err != nil {
+	} else if err := CheckKeyPart(s.Profile); err != nil {
 		errs = append(errs, fmt.Errorf("--profile %q: %v", s.Profile, err))
 	}
 	for _, k := range sortedKeys(s.Overrides) {
@@ -184,7 +184,7 @@ func checkList(flag string, vals []string, emptyOK bool) error {
 		if v == "" {
 			return fmt.Errorf("--%s %s: an empty name", flag, strings.Join(vals, ","))
 		}
-		if err := checkName(v); err != nil {
+		if err := CheckKeyPart(v); err != nil {
 			return fmt.Errorf("--%s %q: %v", flag, v, err)
 		}
 		if seen[strings.ToLower(v)] {
@@ -197,7 +197,7 @@ func checkList(flag string, vals []string, emptyOK bool) error {
 
 func checkOverride(key string, vals []string) error {
 	w, p, ok := strings.Cut(key, ".")
-	if !ok || w == "" || p == "" || checkName(w) != nil || checkName(p) != nil {
+	if !ok || w == "" || p == "" || CheckKeyPart(w) != nil || CheckKeyPart(p) != nil {
 		return fmt.Errorf("--param %q: want workload.parameter=v1,v2", key)
 	}
 	if len(vals) == 0 {
@@ -208,7 +208,7 @@ func checkOverride(key string, vals []string) error {
 		if v == "" {
 			return fmt.Errorf("--param %s=%s: an empty value", key, strings.Join(vals, ","))
 		}
-		if err := checkName(v); err != nil {
+		if err := CheckKeyPart(v); err != nil {
 			return fmt.Errorf("--param %s: value %q: %v", key, v, err)
 		}
 		if seen[v] {
@@ -219,9 +219,11 @@ func checkOverride(key string, vals []string) error {
 	return nil
 }
 
-// checkName refuses what cannot go into a cell key, a file or a
-// command line unquoted: spaces, control characters, commas.
-func checkName(s string) error {
+// CheckKeyPart refuses what cannot go into a cell key, a file or a
+// command line unquoted: spaces, control characters, ',' and '='. Every
+// name that becomes part of a cell key (workloads, parameters, values, a
+// --gotest benchmark's) is held to it.
+func CheckKeyPart(s string) error {
 	for _, r := range s {
 		if unicode.IsSpace(r) || unicode.IsControl(r) || r == ',' || r == '=' || !unicode.IsPrint(r) {
 			return fmt.Errorf("%q may not hold spaces, control characters, ',' or '='", r)

@@ -93,23 +93,12 @@ func NodeMemory(s runspec.Spec) []func(workload.Memory) int64 {
 }
 
 // ModeBinaries lists the binaries the modes of s run besides the workload
-// binary (the sim mode's workload-sim), each once; "auto", resolved on
-// the host, may pick any enclave mode.
+// binary (the sim mode's workload-sim), each once. A fleet plan names its
+// modes (plan.Resolve refuses "auto" there: it is resolved on a host).
 func ModeBinaries(s runspec.Spec) []mode.Binary {
 	var out []mode.Binary
-	var ds []mode.Descriptor
 	for _, m := range s.Modes {
-		if m == "auto" {
-			for _, d := range mode.Descriptors() {
-				if d.Enclave {
-					ds = append(ds, d)
-				}
-			}
-		} else if d, ok := mode.Lookup(m); ok {
-			ds = append(ds, d)
-		}
-	}
-	for _, d := range ds {
+		d, _ := mode.Lookup(m)
 		for _, b := range d.Needs.Binaries {
 			if !slices.Contains(out, b) {
 				out = append(out, b)

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/enclavebench/enclavebench/bench/runspec"
 )
 
 // TestShellQuote has sh read back every quoted word, including random ones.
@@ -35,5 +37,28 @@ func TestShellQuote(t *testing.T) {
 		if got[i] != words[i] {
 			t.Errorf("%q came back as %q (quoted %s)", words[i], got[i], ShellQuote(words[i]))
 		}
+	}
+}
+
+// TestModeBinaries: the binaries a plan copies besides the workload binary
+// are what its modes' descriptors need (mode.Needs.Binaries), each once,
+// and DefaultModes is the mode measured on SGX hardware.
+func TestModeBinaries(t *testing.T) {
+	t.Parallel()
+	var names []string
+	for _, b := range ModeBinaries(runspec.Spec{Modes: []string{"native", "sim", "sgx", "sim"}}) {
+		if b.Build == "" {
+			t.Errorf("%s: no build command", b.Name)
+		}
+		names = append(names, b.Name)
+	}
+	if strings.Join(names, ",") != "workload-sim" {
+		t.Errorf("native, sim, sgx: binaries %v, want workload-sim once", names)
+	}
+	if bs := ModeBinaries(runspec.Spec{Modes: []string{"native", "sgx", "ego-sim"}}); len(bs) != 0 {
+		t.Errorf("native, sgx, ego-sim: binaries %v, want none", bs)
+	}
+	if m := DefaultModes(); strings.Join(m, ",") != "sgx" {
+		t.Errorf("DefaultModes() = %v, want sgx", m)
 	}
 }

@@ -69,3 +69,14 @@ func TestToyWorkloadFacts(t *testing.T) {
 		}
 	}
 }
+
+// TestFigureRoleNames: a workload declares its figures in workload's
+// vocabulary, which Record copies into run.json, where readers read
+// result's: the two must name each role alike.
+func TestFigureRoleNames(t *testing.T) {
+	for declared, read := range map[string]string{workload.FigureTransitions: result.FigureTransitions, workload.FigureScaling: result.FigureScaling} {
+		if declared != read {
+			t.Errorf("a workload declares figure role %q, readers read %q", declared, read)
+		}
+	}
+}

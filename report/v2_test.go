@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,27 @@ func TestGoldenV2(t *testing.T) {
 				}
 			}
 			t.Fatalf("%s of the schema-2 fixtures: %d lines, golden %d", name, len(gl), len(wl))
+		}
+	}
+}
+
+// TestFixtureSchemas: the golden tests read directories as old harnesses
+// wrote them, schema 1 in testdata/fixtures and schema 2 in v2Root.
+// Regenerating them (-fixtures) writes the current schema and would
+// silently drop that coverage: this test says so instead.
+func TestFixtureSchemas(t *testing.T) {
+	for root, want := range map[string]int{filepath.Join("testdata", "fixtures"): 1, v2Root: 2} {
+		for _, n := range []string{"dc-a", "dc-b", "old-harness", "empty"} {
+			b, err := os.ReadFile(filepath.Join(root, n, "run.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var head struct {
+				SchemaVersion int `json:"schema_version"`
+			}
+			if err := json.Unmarshal(b, &head); err != nil || head.SchemaVersion != want {
+				t.Errorf("%s/%s: schema %d (%v), want %d: the frozen fixtures were regenerated; restore them from git", root, n, head.SchemaVersion, err, want)
+			}
 		}
 	}
 }

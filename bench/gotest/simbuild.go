@@ -38,7 +38,9 @@ import (
 //   - -overlay: a test file in the package (EPCTestFile) whose init adopts
 //     the region under the software EPC when the paging pass asks
 //     (ENCLAVEBENCH_PROCESS_EPC=1) and moves its counters to the file the
-//     pass reads after the test binary exits (EPCStatsEnv).
+//     pass reads after the test binary exits (EPCStatsEnv), and its loads
+//     and evictions by region, classified every 10 ms by the runtime
+//     overlay's classifier (EPCRegionsEnv, swepc.Region.ShareRegions).
 
 // EPCModule is the module path of the software EPC's copy.
 const EPCModule = "enclavebench.local/epc"
@@ -59,6 +61,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 
 	enclavebenchepc "` + EPCModule + `"
 )
@@ -72,6 +75,9 @@ func init() {
 		var r *enclavebenchepc.Region
 		if r, err = enclavebenchepc.AdoptProcess(capBytes); err == nil {
 			err = r.ShareStats(os.Getenv("` + wgotest.EPCStatsEnv + `"))
+		}
+		if path := os.Getenv("` + wgotest.EPCRegionsEnv + `"); err == nil && path != "" {
+			err = r.ShareRegions(path, 10*time.Millisecond)
 		}
 	}
 	if err != nil {
@@ -113,7 +119,7 @@ func simBuild(ctx context.Context, r Request, p pkg, b *result.GoTestBuild) erro
 	}
 	// The sources, under a directory named by their digest.
 	files := map[string][]byte{}
-	for _, f := range []string{"config.go", "process.go", "swepc.go", "nocgo.go", "handler.c", "handler.h"} {
+	for _, f := range []string{"config.go", "process.go", "swepc.go", "kinds.go", "kinds_overlay.go", "nocgo.go", "handler.c", "handler.h"} {
 		t, err := fs.ReadFile(swepc.Source, f)
 		if err != nil {
 			return err
@@ -121,6 +127,8 @@ func simBuild(ctx context.Context, r Request, p pkg, b *result.GoTestBuild) erro
 		// go1.21 in the constraint sets these files' language version (the
 		// module's go line is 1.11, see go.mod below).
 		t = goBuildTag.ReplaceAll(t, []byte("//go:build go1.21 && linux"))
+		// The build has the runtime overlay, so the region classifier.
+		t = bytes.Replace(t, []byte(" && procepc\n"), []byte("\n"), 1)
 		t = bytes.ReplaceAll(t, []byte(`"github.com/enclavebench/enclavebench/workloads/protocol"`), []byte(`"`+EPCModule+`/protocol"`))
 		files[f] = t
 	}

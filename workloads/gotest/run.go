@@ -81,6 +81,9 @@ const (
 const (
 	EPCCapEnv   = "ENCLAVEBENCH_SWEPC_CAP"   // the software EPC's cap, bytes
 	EPCStatsEnv = "ENCLAVEBENCH_SWEPC_STATS" // the file its counters go to (swepc.Region.ShareStats)
+	// EPCRegionsEnv names the file its loads and evictions by region go to
+	// (swepc.Region.ShareRegions).
+	EPCRegionsEnv = "ENCLAVEBENCH_SWEPC_REGIONS"
 )
 
 // Launch is what a cell's workload arguments say of its user benchmark.

@@ -231,6 +231,42 @@ func kind(capPages int64, mode OpenMode) string {
 	return fmt.Sprintf("swepc(cap=%.1fMiB, clock, aes-gcm, uffd=%s)", float64(capPages*PageSize)/(1<<20), mode)
 }
 
+// Regions of the process EPC that EPC loads and evictions are attributed to.
+const (
+	RegionArena    = "arena"     // a workload's arena (in the Go heap in the paging pass)
+	RegionHeap     = "go_heap"   // the rest of the Go heap's spans in use
+	RegionStacks   = "stacks"    // goroutine stacks
+	RegionHeapFree = "heap_free" // heap arena memory in no span in use (freed, not yet reused)
+	RegionRuntime  = "runtime"   // the runtime's metadata
+)
+
+// RegionNames are the regions in the order of Region.ShareRegions' file.
+var RegionNames = [...]string{RegionArena, RegionHeap, RegionStacks, RegionHeapFree, RegionRuntime}
+
+// SharedRegionsSize is the size of Region.ShareRegions' file: loads then
+// evictions of each of RegionNames, each a little-endian uint64.
+const SharedRegionsSize = len(RegionNames) * 16
+
+// ReadSharedRegions reads the loads and evictions by region a process
+// shared in path (Region.ShareRegions), regions with none left out.
+func ReadSharedRegions(path string) (map[string][2]int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) != SharedRegionsSize {
+		return nil, fmt.Errorf("swepc: %s holds %d bytes, not the %d of shared region counters", path, len(b), SharedRegionsSize)
+	}
+	out := map[string][2]int64{}
+	for i, name := range RegionNames {
+		c := [2]int64{int64(binary.LittleEndian.Uint64(b[16*i:])), int64(binary.LittleEndian.Uint64(b[16*i+8:]))}
+		if c != [2]int64{} {
+			out[name] = c
+		}
+	}
+	return out, nil
+}
+
 // SharedStatsSize is the size of the counters Region.ShareStats writes: the
 // fields of Stats in order, each a little-endian uint64.
 const SharedStatsSize = 11 * 8

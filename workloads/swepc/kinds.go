@@ -8,19 +8,12 @@ package swepc
 import "C"
 
 import (
+	"fmt"
+	"os"
 	"sync/atomic"
+	"syscall"
+	"time"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
-)
-
-// Regions of the process EPC that EPC loads and evictions are attributed to.
-const (
-	RegionArena    = "arena"     // a workload's arena (in the Go heap in the paging pass)
-	RegionHeap     = "go_heap"   // the rest of the Go heap's spans in use
-	RegionStacks   = "stacks"    // goroutine stacks
-	RegionHeapFree = "heap_free" // heap arena memory in no span in use (freed, not yet reused)
-	RegionRuntime  = "runtime"   // the runtime's metadata
 )
 
 // ByRegion sums the process EPC's loads and evictions so far by the region
@@ -41,8 +34,8 @@ func (r *Region) ByRegion(arenas [][2]uintptr) map[string][2]int64 {
 	}
 	if r.tally == nil {
 		// Virtual and untouched until used: one counter per page each.
-		l, err1 := unix.Mmap(-1, 0, int(r.pages*4), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
-		e, err2 := unix.Mmap(-1, 0, int(r.pages*4), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+		l, err1 := syscall.Mmap(-1, 0, int(r.pages*4), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_NORESERVE)
+		e, err2 := syscall.Mmap(-1, 0, int(r.pages*4), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_NORESERVE)
 		if err1 != nil || err2 != nil {
 			return nil
 		}
@@ -88,4 +81,45 @@ func (r *Region) ByRegion(arenas [][2]uintptr) map[string][2]int64 {
 		out[k] = v
 	}
 	return out
+}
+
+// ShareRegions attributes the process EPC's loads and evictions to regions
+// (ByRegion, no arenas) every period and when the process exits (a runtime
+// exit hook: a user's test binary has no other end it could be called at),
+// and keeps the totals in the file path (SharedRegionsSize bytes, read by
+// ReadSharedRegions). The file is mapped outside the software EPC.
+func (r *Region) ShareRegions(path string, period time.Duration) error {
+	if !haveKinds || !r.process {
+		return fmt.Errorf("swepc: no region classifier (not the process EPC, or built without the runtime overlay)")
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Truncate(int64(SharedRegionsSize)); err != nil {
+		return err
+	}
+	mem, err := syscall.Mmap(int(f.Fd()), 0, SharedRegionsSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("swepc: mapping the shared region counters: %w", err)
+	}
+	share := func() {
+		m := r.ByRegion(nil)
+		for i, name := range RegionNames {
+			c := m[name]
+			atomic.StoreUint64((*uint64)(unsafe.Pointer(&mem[16*i])), uint64(c[0]))
+			atomic.StoreUint64((*uint64)(unsafe.Pointer(&mem[16*i+8])), uint64(c[1]))
+		}
+	}
+	procEPCAtExit(share)
+	go func() {
+		// A page's loads go to the region it is in at the next look, so
+		// looking often keeps freed memory from taking the loads of what
+		// it held.
+		for range time.Tick(period) {
+			share()
+		}
+	}()
+	return nil
 }

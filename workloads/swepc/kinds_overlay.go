@@ -14,4 +14,7 @@ func procEPCKind(p uintptr) uint8
 //go:linkname procEPCExtent runtime.procEPCExtent
 func procEPCExtent() (base, used uintptr)
 
+//go:linkname procEPCAtExit runtime.procEPCAtExit
+func procEPCAtExit(f func())
+
 const haveKinds = true

@@ -8,4 +8,6 @@ func procEPCKind(uintptr) uint8 { return 0 }
 
 func procEPCExtent() (base, used uintptr) { return 0, 0 }
 
+func procEPCAtExit(func()) {}
+
 const haveKinds = false

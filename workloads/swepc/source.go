@@ -7,5 +7,5 @@ import "embed"
 // builds a user's test binary for the sim mode with them, outside this
 // module.
 //
-//go:embed config.go process.go swepc.go nocgo.go handler.c handler.h _overlay/mem_linux.go _overlay/procepc_linux.go _overlay/mem_linux.go.sha256
+//go:embed config.go process.go swepc.go kinds.go kinds_overlay.go nocgo.go handler.c handler.h _overlay/mem_linux.go _overlay/procepc_linux.go _overlay/mem_linux.go.sha256
 var Source embed.FS

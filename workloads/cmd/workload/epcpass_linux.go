@@ -391,17 +391,26 @@ func goTestEPCPass(fs *pflag.FlagSet, env workload.Env, minTime time.Duration) (
 		return nil, nil
 	}
 	stats := filepath.Join(cmp.Or(env.TempDir, os.TempDir()), fmt.Sprintf("enclavebench-epc-%d", os.Getpid()))
+	regions := stats + ".regions"
 	defer os.Remove(stats)
-	o.Env = []string{swepc.ProcessEnv + "=1", gotest.EPCCapEnv + "=" + strconv.FormatInt(swepcCap, 10), gotest.EPCStatsEnv + "=" + stats}
+	defer os.Remove(regions)
+	o.Env = []string{swepc.ProcessEnv + "=1", gotest.EPCCapEnv + "=" + strconv.FormatInt(swepcCap, 10), gotest.EPCStatsEnv + "=" + stats,
+		gotest.EPCRegionsEnv + "=" + regions}
 	var snaps []swepc.Stats
+	// byRegion holds each run's loads and evictions by region; a run whose
+	// binary classified none leaves them unattributed (nil).
+	var byRegion []map[string][2]int64
 	var readErr error
 	marks := 0
 	mark := func() {
 		marks++
 		if marks%2 == 1 { // before a run: nothing of a previous one may be read
 			os.Remove(stats)
+			os.Remove(regions)
 			return
 		}
+		m, _ := swepc.ReadSharedRegions(regions)
+		byRegion = append(byRegion, m)
 		s, err := swepc.ReadSharedStats(stats)
 		if err != nil && readErr == nil {
 			readErr = fmt.Errorf("%s left no software-EPC counters (%v): it did not put itself on the software EPC, so it was not built by bench run --gotest's sim build (the runtime overlay and the software EPC); rebuild by starting a new run", o.Bin, err)
@@ -425,5 +434,36 @@ func goTestEPCPass(fs *pflag.FlagSet, env workload.Env, minTime time.Duration) (
 	for k, v := range b {
 		rate.events[k] = max(v-a[k], 0) // the runs' set-ups page alike; noise never counts negative
 	}
+	if len(byRegion) == 2 && byRegion[0] != nil && byRegion[1] != nil {
+		for i, ev := range []struct{ prefix, total string }{{trace.RegionLoads, "epc_loads"}, {trace.RegionEvictions, "epc_evictions"}} {
+			for name, v := range regionDiff(byRegion[0], byRegion[1], i, rate.events[ev.total]) {
+				rate.events[ev.prefix+name] = v
+			}
+		}
+		rate.extra["regions"] = "2n less n by region (the test binary classifies every 10 ms and at exit); negative differences 0, the rest scaled down pro rata where they exceed the pass's total"
+	}
 	return rate, nil
+}
+
+// regionDiff is the second run's counts (loads: i 0, evictions: 1) by
+// region less the first's: the set-ups of the two runs page alike but not
+// exactly, so a region whose difference is negative gets 0, and where the
+// others then add up to more than total (the difference of all pages, the
+// pass's figure) they are scaled down to it pro rata, so regions never
+// claim more than the pass counted.
+func regionDiff(a, b map[string][2]int64, i int, total int64) map[string]int64 {
+	out := map[string]int64{}
+	var sum int64
+	for name, c := range b {
+		if d := c[i] - a[name][i]; d > 0 {
+			out[name] = d
+			sum += d
+		}
+	}
+	if sum > total {
+		for name, d := range out {
+			out[name] = int64(float64(d) * float64(total) / float64(sum))
+		}
+	}
+	return out
 }

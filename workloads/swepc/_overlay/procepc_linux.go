@@ -7,6 +7,7 @@ package runtime
 
 import (
 	"internal/runtime/atomic"
+	"internal/runtime/exithook"
 	"internal/runtime/syscall/linux"
 	"unsafe"
 )
@@ -191,6 +192,15 @@ func procEPCKind(p uintptr) uint8 {
 		return 2
 	}
 	return 3
+}
+
+// procEPCAtExit runs f when the process exits (os.Exit or main's return,
+// whatever the code), for the software EPC's classifier (Region.ShareRegions):
+// a test binary has no other end its last EPC loads could be attributed at.
+//
+//go:linkname procEPCAtExit
+func procEPCAtExit(f func()) {
+	exithook.Add(exithook.Hook{F: f, RunOnFailure: true})
 }
 
 // procEPCExtent is the region's base and the bytes handed out so far.

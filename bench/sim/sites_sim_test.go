@@ -90,7 +90,8 @@ func TestProfileSyscallRead(t *testing.T) {
 	if share := float64(atOp) / float64(total); share < 0.95 {
 		t.Errorf("%d of %d OCALLs (%.3f) at syscall.Op's pread, want >= 0.95; elsewhere by cause: %v", atOp, total, share, other)
 	} else {
-		t.Logf("%d of %d OCALLs (%.3f) at syscall.Op's pread (%d more follow the clock); elsewhere by cause %v; %s", atOp, total, share, all-total, other, pass.Stacks)
+		t.Logf("%d of %d OCALLs (%.3f) at syscall.Op's pread; with the %d that follow the clock, %.3f of all %d; elsewhere by cause %v; %s",
+			atOp, total, share, all-total, float64(atOp)/float64(all), all, other, pass.Stacks)
 	}
 }
 

@@ -9,9 +9,10 @@
 # Usage: [SIM_PROFILE=1] scripts/k8s/e2e.sh [STATE]
 #   STATE  the cluster's directory (default: a new temporary one, removed at
 #          the end unless KEEP=1)
-# Needs: scripts/k8s/build.sh's binaries, root, containerd, runc and
-# containernetworking-plugins (apt-get install containerd runc
-# containernetworking-plugins), gcc and openssl. Prints the time of each step.
+# Needs root. What is missing is installed first: containerd, runc,
+# containernetworking-plugins, jq, openssl and gcc from Debian's packages,
+# and the binaries of scripts/k8s/build.sh (built into the directory above
+# K8S_BIN). Prints the time of each step.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -34,6 +35,19 @@ trap 'exit 130' INT TERM
 
 t0=$(date +%s)
 step() { echo "e2e: [$(($(date +%s) - t0))s] $*"; }
+
+# From a clean machine: Debian's packages, then the Kubernetes binaries.
+missing=
+for c in containerd runc jq openssl gcc; do command -v "$c" >/dev/null 2>&1 || missing="$missing $c"; done
+[ -x /usr/lib/cni/bridge ] || missing="$missing containernetworking-plugins"
+if [ -n "$missing" ]; then
+	step "installing:$missing"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi
+if [ ! -x "$K8S_BIN/kubelet" ] || [ ! -x "$K8S_BIN/kube-apiserver" ] || [ ! -x "$K8S_BIN/etcd" ]; then
+	step "building Kubernetes v1.37.2 and etcd (scripts/k8s/build.sh: 10 minutes or more)"
+	nice -n 10 sh "$here/build.sh" "$(dirname "$K8S_BIN")"
+fi
 kc() { "$K8S_BIN/kubectl" --kubeconfig "$state/kubeconfig" "$@"; }
 fail() { echo "e2e: FAIL: $*" >&2; exit 1; }
 

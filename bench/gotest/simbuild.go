@@ -39,8 +39,8 @@ import (
 //     the region under the software EPC when the paging pass asks
 //     (ENCLAVEBENCH_PROCESS_EPC=1) and moves its counters to the file the
 //     pass reads after the test binary exits (EPCStatsEnv), and its loads
-//     and evictions by region, classified every 10 ms by the runtime
-//     overlay's classifier (EPCRegionsEnv, swepc.Region.ShareRegions).
+//     and evictions by region, classified at exit by the runtime overlay's
+//     classifier (EPCRegionsEnv, swepc.Region.ShareRegions).
 
 // EPCModule is the module path of the software EPC's copy.
 const EPCModule = "enclavebench.local/epc"
@@ -61,7 +61,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"time"
 
 	enclavebenchepc "` + EPCModule + `"
 )
@@ -77,7 +76,7 @@ func init() {
 			err = r.ShareStats(os.Getenv("` + wgotest.EPCStatsEnv + `"))
 		}
 		if path := os.Getenv("` + wgotest.EPCRegionsEnv + `"); err == nil && path != "" {
-			err = r.ShareRegions(path, 10*time.Millisecond)
+			err = r.ShareRegions(path)
 		}
 	}
 	if err != nil {

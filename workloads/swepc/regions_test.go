@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
-	"time"
 )
 
 // TestShareRegionsNeedsTheProcessEPC: a region that is not the process
@@ -16,7 +15,7 @@ import (
 // adopts the process EPC first; TestGoTestEPCByRegion in bench covers it).
 func TestShareRegionsNeedsTheProcessEPC(t *testing.T) {
 	r := newRegion(t, 16, 8)
-	if err := r.ShareRegions(filepath.Join(t.TempDir(), "regions"), time.Millisecond); err == nil {
+	if err := r.ShareRegions(filepath.Join(t.TempDir(), "regions")); err == nil {
 		t.Fatal("shared regions of an arena region")
 	}
 }

@@ -60,6 +60,7 @@ type planOptions struct {
 	deadline                     time.Duration
 	aesm                         bool
 	resources, tolerations       []string
+	seccompProfile               string
 
 	exec                   bool
 	remoteDir, bin, logDir string
@@ -88,6 +89,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&o.aesm, "aesmd", false, "--k8s: mount /var/run/aesmd and set SGX_AESM_ADDR=1 (out-of-proc quotes through AKS's quote helper)")
 	fs.StringArrayVar(&o.resources, "resource", nil, "--k8s: extra resource NAME=QUANTITY to request and limit (repeatable), e.g. sgx.intel.com/enclave=1")
 	fs.StringArrayVar(&o.tolerations, "toleration", nil, "--k8s: KEY[=VALUE]:EFFECT to tolerate a dedicated pool's taint (repeatable)")
+	fs.StringVar(&o.seccompProfile, "seccomp-profile", "runtime-default", "--k8s: the containers' seccomp profile: runtime-default, or localhost/PATH under the kubelet's seccomp directory (sim's predictions need one allowing userfaultfd and pidfd_getfd: scripts/k8s/sim-seccomp.sh, docs/fleet.md)")
 
 	fs.BoolVar(&o.exec, "exec", false, "--ssh: run the commands (hosts in parallel) instead of printing them")
 	fs.StringVar(&o.remoteDir, "remote-dir", "enclavebench", "--ssh: working directory on each host, relative to the login directory")
@@ -125,7 +127,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return planK8s(o, spec, stdout, stderr)
 	}
-	for _, f := range []string{"image", "namespace", "out", "nodes", "epc", "cpu-request", "deadline", "aesmd", "resource", "toleration"} {
+	for _, f := range []string{"image", "namespace", "out", "nodes", "epc", "cpu-request", "deadline", "aesmd", "resource", "toleration", "seccomp-profile"} {
 		if fs.Changed(f) {
 			return usagef("--%s goes with --k8s, not --ssh", f)
 		}
@@ -163,6 +165,16 @@ func planK8s(o planOptions, spec runspec.Spec, stdout, stderr io.Writer) error {
 	}
 	if jo.Tolerations, err = parseTolerations(o.tolerations); err != nil {
 		return usageError{err}
+	}
+	switch p, ok := strings.CutPrefix(o.seccompProfile, "localhost/"); {
+	case o.seccompProfile == "runtime-default":
+	case ok:
+		if err := k8s.ValidSeccompLocalhost(p); err != nil {
+			return usageError{err}
+		}
+		jo.SeccompLocalhost = p
+	default:
+		return usagef("--seccomp-profile %q: want runtime-default or localhost/PATH", o.seccompProfile)
 	}
 	var nodes *k8s.Nodes
 	if o.nodes != "" {

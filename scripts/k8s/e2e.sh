@@ -162,8 +162,7 @@ if [ "${SIM_PROFILE:-}" = 1 ]; then
 	sh "$here/sim-seccomp.sh" "$state/nodes/node-dc2s-v2/containerd.sock" "$state/nodes/node-dc2s-v2/kubelet/seccomp/enclavebench-sim.json"
 	"$bench" plan --k8s --sizes DC2s_v2 --modes sim --workloads compute --reps 3 --min-time 20ms \
 		--image enclavebench.local/enclavebench:dev --plan-id simprof --toleration enclavebench=dedicated:NoSchedule \
-		-o "$work/manifests-simprof" >/dev/null
-	sed -i 's|type: RuntimeDefault|type: Localhost\n            localhostProfile: enclavebench-sim.json|' "$work/manifests-simprof"/*.yaml
+		--seccomp-profile localhost/enclavebench-sim.json -o "$work/manifests-simprof" >/dev/null
 	old=$(sysctl -n vm.unprivileged_userfaultfd)
 	sysctl -q -w vm.unprivileged_userfaultfd=1
 	kc apply -f "$work/manifests-simprof"

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,6 +106,11 @@ type JobOptions struct {
 	Resources corev1.ResourceList
 	// Tolerations let the pods onto tainted (dedicated) node pools.
 	Tolerations []corev1.Toleration
+	// SeccompLocalhost, when set, is the container's Localhost seccomp
+	// profile (a path relative to the kubelet's seccomp directory) instead
+	// of RuntimeDefault: the sim mode needs userfaultfd and pidfd_getfd,
+	// which containerd's default profile refuses (docs/fleet.md).
+	SeccompLocalhost string
 }
 
 // ownedResources are the resources Job sizes itself, each from a checked
@@ -170,16 +176,30 @@ func ValidImage(image string) error {
 // non-root user may open the device nodes depends on the node: they keep
 // their host owner and mode unless the container runtime sets
 // device_ownership_from_security_context (docs/fleet.md).
-func securityContext() *corev1.SecurityContext {
+func securityContext(localhost string) *corev1.SecurityContext {
 	uid, no, yes := int64(ImageUID), false, true
+	seccomp := &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
+	if localhost != "" {
+		seccomp = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: &localhost}
+	}
 	return &corev1.SecurityContext{
 		RunAsNonRoot:             &yes,
 		RunAsUser:                &uid,
 		RunAsGroup:               &uid,
 		AllowPrivilegeEscalation: &no,
 		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		SeccompProfile:           seccomp,
 	}
+}
+
+// ValidSeccompLocalhost checks a Localhost seccomp profile's path: the
+// kubelet resolves it under its seccomp directory, so it must be relative
+// and stay there.
+func ValidSeccompLocalhost(path string) error {
+	if path == "" || filepath.IsAbs(path) || !filepath.IsLocal(path) || filepath.Clean(path) != path {
+		return fmt.Errorf("--seccomp-profile localhost/%s: want a clean path relative to the kubelet's seccomp directory (e.g. localhost/enclavebench-sim.json)", path)
+	}
+	return nil
 }
 
 // JobName is the name of a size's Job: enclavebench-<size>-<plan>.
@@ -329,7 +349,7 @@ func newContainer(size sizes.Size, o JobOptions, res corev1.ResourceRequirements
 		Args:            fleet.RunArgs(o.Spec, size, "-"),
 		WorkingDir:      ImageSource,
 		Resources:       res,
-		SecurityContext: securityContext(),
+		SecurityContext: securityContext(o.SeccompLocalhost),
 		// The log is the result stream: keep the last lines of a failed
 		// container in its status too.
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,

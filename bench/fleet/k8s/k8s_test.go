@@ -80,6 +80,7 @@ func optionVariants() map[string]variant {
 		MinTimeNS: (50 * time.Millisecond).Nanoseconds(), TimeoutNS: (3 * time.Minute).Nanoseconds()}
 	full.Resources = corev1.ResourceList{"sgx.intel.com/enclave": resource.MustParse("1"), "sgx.intel.com/provision": resource.MustParse("1")}
 	full.Tolerations = []corev1.Toleration{{Key: "enclavebench", Operator: corev1.TolerationOpEqual, Value: "dedicated", Effect: corev1.TaintEffectNoSchedule}}
+	full.SeccompLocalhost = "enclavebench-sim.json"
 	epc := resource.MustParse("10Mi")
 	small := baseOptions()
 	small.EPC = &epc
@@ -215,8 +216,11 @@ func checkJob(t *testing.T, variant string, size sizes.Size, o JobOptions, job *
 		t.Errorf("%s: privilege escalation allowed", where)
 	case sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) > 0:
 		t.Errorf("%s: capabilities %+v, want all dropped, none added", where, sc.Capabilities)
-	case sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
+	case o.SeccompLocalhost == "" && (sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault):
 		t.Errorf("%s: seccomp %+v, want RuntimeDefault", where, sc.SeccompProfile)
+	case o.SeccompLocalhost != "" && (sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeLocalhost ||
+		sc.SeccompProfile.LocalhostProfile == nil || *sc.SeccompProfile.LocalhostProfile != o.SeccompLocalhost):
+		t.Errorf("%s: seccomp %+v, want Localhost %s", where, sc.SeccompProfile, o.SeccompLocalhost)
 	case sc.Privileged != nil && *sc.Privileged:
 		t.Errorf("%s: privileged", where)
 	}
@@ -564,6 +568,21 @@ func TestMemoryRequest(t *testing.T) {
 		}
 		if got := memoryRequest(tt.c, fleet.NodeMemory(runspec.Spec{Modes: modes})); got != tt.want {
 			t.Errorf("%s: memoryRequest = %d MiB, want %d MiB", tt.name, got/mib, tt.want/mib)
+		}
+	}
+}
+
+// TestSeccompLocalhostPath: the kubelet resolves a Localhost profile under
+// its seccomp directory, so a path that is absolute, unclean or leaves it
+// is refused (the "everything" manifest variant carries a valid one).
+func TestSeccompLocalhostPath(t *testing.T) {
+	t.Parallel()
+	for _, p := range []struct {
+		path string
+		ok   bool
+	}{{"enclavebench-sim.json", true}, {"profiles/sim.json", true}, {"", false}, {"/etc/sim.json", false}, {"../sim.json", false}, {"a/../../b", false}, {"a//b", false}} {
+		if err := ValidSeccompLocalhost(p.path); (err == nil) != p.ok {
+			t.Errorf("ValidSeccompLocalhost(%q) = %v, want ok %v", p.path, err, p.ok)
 		}
 	}
 }

@@ -151,12 +151,12 @@ func (x *comparison) pair() []pair {
 // or measured under other mode settings; "" when they may.
 func refusal(c, nc *Cell, o Options) string {
 	switch {
-	case isSim(c) != isSim(nc):
-		sim, measured := c, nc
-		if !isSim(c) {
-			sim, measured = nc, c
+	case isPrediction(c) != isPrediction(nc):
+		pred, measured := c, nc
+		if !isPrediction(c) {
+			pred, measured = nc, c
 		}
-		return fmt.Sprintf("%s is a sim prediction and %s a measurement: a prediction's slowdown is over its own measured base, repetition by repetition (its model line), never against another process's measurement", sim.Key, measured.Key)
+		return fmt.Sprintf("%s is a model's prediction and %s a measurement: a prediction's slowdown is over its own measured base, repetition by repetition (its model line), never against another process's measurement", pred.Key, measured.Key)
 	case c.Profile != nc.Profile && c.Profile != "" && nc.Profile != "" && !o.ignores(IgnoreProfile):
 		return fmt.Sprintf("priced by cost profile %s in old and %s in new: a model change is not a code change (pass --ignore profile to compare anyway)", c.Profile, nc.Profile)
 	case c.ProfileSHA256 != nc.ProfileSHA256 && c.ProfileSHA256 != "" && nc.ProfileSHA256 != "" && !o.ignores(IgnoreProfile):
@@ -450,8 +450,9 @@ func models(side string, s *Set) []Model {
 	return out
 }
 
-// isSim says whether a cell holds a model's predictions (sim's).
-func isSim(c *Cell) bool { return c.Model != nil || c.Profile != "" || c.Priced }
+// isPrediction says whether a cell holds a model's predictions (priced by
+// a cost profile, or its mode's recorded kind is a model).
+func isPrediction(c *Cell) bool { return c.Model != nil || c.Profile != "" || c.Priced }
 
 // settingsDiff lists the settings of a (canonical "k=v,k=v") that b does
 // not have, or a whole when they share none.

@@ -12,13 +12,16 @@ import (
 // range in percent of the median. A count is deterministic when both sides
 // have MinCountSamples independent values or more (iOld, iNew: samples, or
 // counting passes) and spread by at most half of the count threshold: a
-// change beyond the threshold then lies outside both ranges.
-func countSpread(oldVals, newVals []float64, iOld, iNew int, o Options) *Spread {
+// change beyond the threshold then lies outside both ranges. A count that
+// is not deterministic is gated when its sides lie apart and it moved
+// SeparationFactor times its spread, if separable: when its values' spread
+// stands for the spread between the processes that measured them.
+func countSpread(oldVals, newVals []float64, iOld, iNew int, separable bool, o Options) *Spread {
 	sp := &Spread{Old: Num(spreadPct(oldVals)), New: Num(spreadPct(newVals)), BoundPct: o.CountThreshold / 2,
 		IndependentOld: iOld, IndependentNew: iNew}
 	enough := iOld >= MinCountSamples && iNew >= MinCountSamples
 	sp.Deterministic = enough && float64(sp.Old) <= sp.BoundPct && float64(sp.New) <= sp.BoundPct
-	sp.Separated = enough && !sp.Deterministic && separated(oldVals, newVals) &&
+	sp.Separated = enough && separable && !sp.Deterministic && separated(oldVals, newVals) &&
 		changePct(oldVals, newVals) > SeparationFactor*math.Max(float64(sp.Old), float64(sp.New))
 	return sp
 }

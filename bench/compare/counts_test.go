@@ -155,6 +155,32 @@ func TestCountingPassNeedsPasses(t *testing.T) {
 			t.Errorf("%s: gate %q spread %+v exit %d: want a count regression", c.name, row.Gate, row.Spread, rep.Verdict.ExitCode)
 		}
 	}
+	// A count that spreads (3% over one process's values) and moved by
+	// half: beyond its spread, but one process a side cannot show how
+	// far processes drift apart; three runs a side can.
+	noisy := func(runs int, instr float64, tag string) *Set {
+		var b strings.Builder
+		for r := 0; r < runs; r++ {
+			fmt.Fprintf(&b, "enclavebench-run: %s-%d\nenclavebench-count-values: 3\n", tag, r)
+			for i := 0; i < 6; i++ {
+				fmt.Fprintf(&b, "BenchmarkX/size=S/mode=native 1000 %d ns/op %.6g instructions/op\n", 1000+i*100, instr*(1+0.01*float64(i%3)))
+			}
+		}
+		return mustRead(t, b.String(), tag)
+	}
+	for _, runs := range []int{1, 3} {
+		rep, err := Compare(noisy(runs, 300, "a"), noisy(runs, 450, "b"), gate())
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := rep.Tables[1].Rows[0]
+		if gated := row.Gate == GateCount && row.Spread.Separated; gated != (runs == 3) {
+			t.Errorf("%d run(s) a side, a 2%%-spread count +50%%: gate %q spread %+v note %q; want gated with 3 runs only", runs, row.Gate, row.Spread, row.GateNote)
+		}
+		if runs == 1 && !strings.Contains(row.GateNote, "drift apart") {
+			t.Errorf("one run a side: note %q does not say why", row.GateNote)
+		}
+	}
 	if _, err := ReadBenchfmt(strings.NewReader("enclavebench-run: a\nenclavebench-count-values: 0\nBenchmarkX/size=S/mode=native 1000 1 ns/op\n"), "bad"); err == nil || !strings.Contains(err.Error(), "enclavebench-count-values") {
 		t.Errorf("enclavebench-count-values: 0 read with error %v, want it refused", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/compare"
 	"github.com/enclavebench/enclavebench/bench/host"
+	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/session"
 )
@@ -88,4 +91,129 @@ func TestShippedGatesCanFire(t *testing.T) {
 	if !found {
 		t.Fatal("no bench run --baseline in README.md")
 	}
+}
+
+// TestWorkflowGatesCounts: the shipped workflow's measurement, one `bench
+// run --baseline --counts` (base and candidate interleaved, one repetition
+// per process), of a candidate build that executes 2% more instructions per
+// operation of compute sha256 (728 loop iterations of 7 instructions on
+// ~254,800; the test hook linked into the candidate, as a real change would
+// be): the workflow's bench compare flags the cell on instructions/op, a
+// deterministic count (its three values a side agree within 0.1%), while
+// the same data without the count units (the time-only gate) flags
+// nothing: 2% is below the workflow's MIN_EFFECT, and far below the noise
+// of a loaded host.
+func TestWorkflowGatesCounts(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds two workload binaries and runs a counted --baseline run")
+	}
+	if _, err := exec.LookPath("valgrind"); err != nil {
+		t.Skip("needs valgrind for bench run --counts (scripts/install-deps.sh, which ./test.sh runs)")
+	}
+	wf, err := os.ReadFile("../.github/workflows/enclavebench.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^\s+--reps "\$ROUNDS".*--counts\)?$`).Match(wf) {
+		t.Fatal("the workflow's run step does not pass --counts: this test measures what it would not do")
+	}
+	minEffect := regexp.MustCompile(`(?m)^  MIN_EFFECT: "?([^"\s#]+)"?`).FindSubmatch(wf)
+	if minEffect == nil {
+		t.Fatal("the workflow has no MIN_EFFECT")
+	}
+	dir := t.TempDir()
+	build := func(name, ldflags string) string {
+		out := filepath.Join(dir, name)
+		if b, err := exec.Command("go", "build", "-tags", "testhook", "-ldflags", ldflags, "-o", out, "../workloads/cmd/workload").CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", name, err, b)
+		}
+		return out
+	}
+	// The base is the package's plain build: the test hook's code only
+	// wraps a workload when a hook is set.
+	base, cand := workloadBin, build("cand", "-X main.builtinWork=compute=loops:728")
+	ab := filepath.Join(dir, "ab")
+	if _, stderr, code := runBench(t, context.Background(), "run", "--baseline", base, "--workload-bin", cand, "--counts",
+		"--workloads", "compute", "--param", "compute.task=sha256", "--sizes", "DC1s_v2", "--modes", "native",
+		"--reps", "6", "--min-time", "2ms", "--progress", "never", "-o", ab); code != 0 {
+		t.Fatalf("bench run: exit %d\n%s", code, stderr)
+	}
+	gate := func(old, new string) (compare.Report, string) {
+		t.Helper()
+		out := filepath.Join(dir, "cmp.json")
+		stdout, stderr, _ := runBench(t, context.Background(), "compare", old, new, "--fail-on", "regression", "--allow-unmatched",
+			"--min-effect", string(minEffect[1]), "--format", "json", "-o", out)
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatalf("no JSON report: %v\n%s%s", err, stdout, stderr)
+		}
+		defer f.Close()
+		rep, err := compare.ReadJSON(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _, _ := runBench(t, context.Background(), "compare", old, new, "--fail-on", "regression", "--allow-unmatched", "--min-effect", string(minEffect[1]))
+		return *rep, text
+	}
+	rep, text := gate(filepath.Join(ab, "base"), filepath.Join(ab, "new"))
+	counted := false
+	for _, r := range rep.Verdict.Regressions {
+		if r.Unit == "instructions/op" && r.Gate == compare.GateCount && strings.HasPrefix(r.Cell, "Compute/") {
+			counted = true
+		}
+	}
+	if rep.Verdict.ExitCode != compare.ExitRegression || !counted {
+		t.Fatalf("time+counts: exit %d, regressions %+v: want instructions/op of the compute cell flagged as a count (exit 1)\n%s",
+			rep.Verdict.ExitCode, rep.Verdict.Regressions, text)
+	}
+	t.Logf("time+counts:\n%s", firstLines(text, 4))
+
+	// The same data without the count units: time alone.
+	for _, side := range []string{"base", "new"} {
+		b, err := os.ReadFile(filepath.Join(ab, side, "bench.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, side+".txt"), []byte(withoutCounts(string(b))), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	timeOnly, text := gate(filepath.Join(dir, "base.txt"), filepath.Join(dir, "new.txt"))
+	if timeOnly.Verdict.ExitCode != compare.ExitOK {
+		t.Errorf("time only: exit %d (%s): want 0, the candidate's 2%% below the minimum effect\n%s",
+			timeOnly.Verdict.ExitCode, timeOnly.Verdict.Summary, text)
+	}
+	t.Logf("time only:\n%s", firstLines(text, 3))
+}
+
+// withoutCounts drops the counting pass's units (result.CountEvents) from
+// the result lines of a bench.txt.
+func withoutCounts(benchTxt string) string {
+	drop := map[string]bool{}
+	for _, e := range result.CountEvents {
+		drop[e+"/op"] = true
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(benchTxt, "\n") {
+		f := strings.Fields(line)
+		if !strings.HasPrefix(line, "Benchmark") || len(f) < 4 {
+			b.WriteString(line)
+			continue
+		}
+		out := f[:2]
+		for i := 2; i+1 < len(f); i += 2 {
+			if !drop[f[i+1]] {
+				out = append(out, f[i], f[i+1])
+			}
+		}
+		b.WriteString(strings.Join(out, " ") + "\n")
+	}
+	return b.String()
+}
+
+// firstLines is the first n lines of s.
+func firstLines(s string, n int) string {
+	lines := strings.SplitAfter(s, "\n")
+	return strings.Join(lines[:min(n, len(lines))], "")
 }

@@ -25,16 +25,22 @@
 # is counted apart. Detection counts a flag of the regressed cell; a flag of
 # any other cell is a false alarm ("other").
 #
-# Scale trials (DET_SCALE_TRIALS, default 0): syscall and memsweep, quick
-# grids, on the four DCsv2 sizes (60 cells), DET_SCALE_REPS repetitions a
-# side; the candidate is made 2x slower in one cell (memsweep ws=0.7xEPC
-# random read on DC2s_v2: -X main.builtinSlowdown=memsweep=2 with
-# builtinSlowOnly naming the cell's arguments), so its time doubles and its
-# counted busy-wait adds instructions.
+# Scale trials (DET_SCALE_TRIALS, default 0, each a pair): syscall and
+# memsweep, quick grids, on DET_SCALE_SIZES (default the four DCsv2 sizes:
+# 60 cells; it must include DC2s_v2), DET_SCALE_REPS repetitions a side;
+# two candidates change one cell (memsweep ws=0.7xEPC random read on
+# DC2s_v2, -X main.builtinOnly naming the cell's arguments): scale2x
+# busy-waits until each run lasted twice as long (-X
+# main.builtinSlowdown=memsweep=2: time only; under Valgrind the spin
+# follows Valgrind's clock, so what it adds to the counted instructions is
+# no count of work), scalework runs DET_SCALE_LOOPS (300) loop iterations
+# more per operation, work that about doubles the cell's time on this VM
+# and that counts see.
 #
 # Environment (defaults): DET_TRIALS=20 (per kind) DET_KINDS="A/A instr+1%
 # instr+2% instr+5% syscall+1" DET_REPS=6 DET_MIN_TIME=10ms DET_SIZE=DC1s_v2
-# DET_SCALE_TRIALS=0 DET_SCALE_REPS=10 DET_KEEP=<dir to keep the trials in>
+# DET_SCALE_TRIALS=0 DET_SCALE_REPS=10 DET_SCALE_SIZES=dcsv2
+# DET_SCALE_LOOPS=300 DET_KEEP=<dir to keep the trials in>
 # DET_SEED=<random>; DET_REUSE=1 analyses the trials already in DET_KEEP
 # and runs only those missing. Run it under nice: it takes 1-2 minutes
 # per small trial and 20-30 per scale trial on 2 busy vCPUs.
@@ -48,6 +54,7 @@ MIN_TIME=${DET_MIN_TIME:-10ms}
 SIZE=${DET_SIZE:-DC1s_v2}
 SCALE=${DET_SCALE_TRIALS:-0}
 SCALE_REPS=${DET_SCALE_REPS:-10}
+SCALE_SIZES=${DET_SCALE_SIZES:-dcsv2}
 SEED=${DET_SEED:-$(((RANDOM << 15 | RANDOM) + 1))}
 RANDOM=$SEED
 command -v jq >/dev/null || { echo "detection: needs jq" >&2; exit 2; }
@@ -85,8 +92,10 @@ work_of[syscall+1]="syscall=calls:1"
 target_of[syscall+1]=Syscall
 for k in "${!work_of[@]}"; do hook "$k" "-X main.builtinWork=${work_of[$k]}"; done
 scaleCell="ws=0.7xEPC --param access=random --param op=read --size DC2s_v2,"
-hook scale2x "-X main.builtinSlowdown=memsweep=2 -X 'main.builtinSlowOnly=$scaleCell'"
+hook scale2x "-X main.builtinSlowdown=memsweep=2 -X 'main.builtinOnly=$scaleCell'"
 target_of[scale2x]="Memsweep/ws=0.7xEPC/access=random/op=read/size=DC2s_v2/"
+hook scalework "-X main.builtinWork=memsweep=loops:${DET_SCALE_LOOPS:-300} -X 'main.builtinOnly=$scaleCell'"
+target_of[scalework]=${target_of[scale2x]}
 
 # trial DIR CANDIDATE ARGS...: one interleaved run into DIR/base, DIR/new.
 trial() {
@@ -140,7 +149,7 @@ for k in $KINDS; do
 	[[ $k == A/A || -n ${work_of[$k]:-} ]] || { echo "detection: unknown kind $k" >&2; exit 2; }
 	for i in $(seq 1 "$TRIALS"); do todo+=("$k|$i"); done
 done
-for i in $(seq 1 "$SCALE"); do todo+=("scale2x|$i"); done
+for i in $(seq 1 "$SCALE"); do todo+=("scale2x|$i" "scalework|$i"); done
 for ((i = ${#todo[@]} - 1; i > 0; i--)); do
 	j=$((RANDOM % (i + 1)))
 	t=${todo[i]} todo[i]=${todo[j]} todo[j]=$t
@@ -152,8 +161,8 @@ for t in "${todo[@]}"; do
 	cand=${kind//\//-}
 	dir=$work/${cand}.$i
 	echo "  trial $n/${#todo[@]}: $kind #$i (load $(cut -d' ' -f1 /proc/loadavg), $(($(date +%s) - start)) s)" >&2
-	if [[ $kind == scale2x ]]; then
-		trial "$dir" "$cand" --workloads syscall,memsweep --sizes dcsv2 --modes native --profile quick --reps "$SCALE_REPS"
+	if [[ $kind == scale* ]]; then
+		trial "$dir" "$cand" --workloads syscall,memsweep --sizes "$SCALE_SIZES" --modes native --profile quick --reps "$SCALE_REPS"
 	else
 		trial "$dir" "$cand" --workloads compute,syscall --param compute.task=sha256 --param syscall.call=read \
 			--sizes "$SIZE" --modes native --reps "$REPS" --min-time "$MIN_TIME"
@@ -164,7 +173,7 @@ echo "trials done in $(($(date +%s) - start)) s" >&2
 
 rm -f "$work/verdicts.jsonl"
 printf '\n%-10s %-12s %6s %8s %8s %8s %7s\n' kind gate trials detected other refused rate
-for kind in $KINDS $([[ $SCALE -gt 0 ]] && echo scale2x); do
+for kind in $KINDS $([[ $SCALE -gt 0 ]] && echo scale2x scalework); do
 	declare -A res=([time]="0 0 0 0" [time+counts]="0 0 0 0")
 	for dir in "$work/${kind//\//-}".*; do
 		[[ -f $dir/new/bench.txt && -f $dir/base/bench.txt ]] || continue

@@ -25,16 +25,19 @@ func init() { slowdown = slowed }
 // real change would, instead of in a wrapper script (which the counting
 // pass would count as /bin/sh): go build -tags testhook -ldflags
 // "-X main.builtinWork=compute=loops:728". The environment variables win
-// when set. builtinSlowOnly limits the built-in slowdown to the processes
-// whose arguments contain it ("--param ws=0.7xEPC --param access=random"),
-// so one cell of a workload can be slowed.
-var builtinSlowdown, builtinSlowOnly, builtinWork string
+// when set. builtinOnly limits the built-in hooks to the processes whose
+// arguments contain it ("--param ws=0.7xEPC --param access=random"), so
+// one cell of a workload can be changed.
+var builtinSlowdown, builtinOnly, builtinWork string
 
 // hookSpec is the test hook's setting: the environment's, else the
-// built-in one.
+// built-in one where builtinOnly allows it.
 func hookSpec(env, builtin string) string {
 	if v := os.Getenv(env); v != "" {
 		return v
+	}
+	if builtinOnly != "" && !strings.Contains(strings.Join(os.Args[1:], " "), builtinOnly) {
+		return ""
 	}
 	return builtin
 }
@@ -47,10 +50,7 @@ func slowed(name string, b workload.Bench) (workload.Bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := os.Getenv(SlowdownEnv)
-	if spec == "" && (builtinSlowOnly == "" || strings.Contains(strings.Join(os.Args[1:], " "), builtinSlowOnly)) {
-		spec = builtinSlowdown
-	}
+	spec := hookSpec(SlowdownEnv, builtinSlowdown)
 	if spec == "" {
 		return b, nil
 	}

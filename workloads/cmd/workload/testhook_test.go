@@ -109,11 +109,11 @@ func TestWorked(t *testing.T) {
 }
 
 // The built-in hooks (-ldflags -X) apply when the environment sets none,
-// the slowdown only to processes whose arguments contain builtinSlowOnly;
-// the environment wins.
+// only to processes whose arguments contain builtinOnly; the environment
+// wins.
 func TestBuiltinHooks(t *testing.T) {
-	defer func(s, o, w []string) { builtinSlowdown, builtinSlowOnly, builtinWork = s[0], o[0], w[0] }(
-		[]string{builtinSlowdown}, []string{builtinSlowOnly}, []string{builtinWork})
+	defer func(s, o, w []string) { builtinSlowdown, builtinOnly, builtinWork = s[0], o[0], w[0] }(
+		[]string{builtinSlowdown}, []string{builtinOnly}, []string{builtinWork})
 	t.Setenv(SlowdownEnv, "")
 	t.Setenv(WorkEnv, "")
 	builtinSlowdown, builtinWork = "syscall=2", "syscall=calls:1"
@@ -121,15 +121,20 @@ func TestBuiltinHooks(t *testing.T) {
 		only string
 		slow bool
 	}{{"", true}, {"-test.", true}, {"no such argument", false}} {
-		builtinSlowOnly = c.only
+		builtinOnly = c.only
 		b, err := slowed("syscall", sleepBench{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, ok := b.(slowBench); ok != c.slow {
-			t.Errorf("builtinSlowOnly %q: slowed %v, want %v", c.only, ok, c.slow)
+			t.Errorf("builtinOnly %q: slowed %v, want %v", c.only, ok, c.slow)
+		}
+		w, err := worked("syscall", sleepBench{})
+		if _, ok := w.(workBench); err != nil || ok != c.slow {
+			t.Errorf("builtinOnly %q: worked %#v, %v; want work %v", c.only, w, err, c.slow)
 		}
 	}
+	builtinOnly = ""
 	if b, err := worked("syscall", sleepBench{}); err != nil || b.(workBench).calls != 1 {
 		t.Errorf("built-in work: %#v, %v; want one call per operation", b, err)
 	}

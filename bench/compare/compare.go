@@ -250,7 +250,7 @@ func (x *comparison) row(p pair, u, tu, better string) Row {
 	case isCount(old, new, u):
 		iOld, iNew := len(p.old.Values[u]), len(nv)
 		pass := perRunUnit(u)
-		separable := true
+		factor := float64(SeparationFactor)
 		switch {
 		case passUnit(u):
 			// The counting pass gives a run K values per cell
@@ -261,22 +261,21 @@ func (x *comparison) row(p pair, u, tu, better string) Row {
 			// so moving beyond their spread says nothing without
 			// several processes a side.
 			iOld, iNew = p.old.passValues(), p.new.passValues()
-			separable = len(p.old.runIDs) >= MinCountSamples && len(p.new.runIDs) >= MinCountSamples
+			if len(p.old.runIDs) < MinCountSamples || len(p.new.runIDs) < MinCountSamples {
+				factor = OneProcessSeparationFactor
+			}
 		case pass:
 			// -benchmem's figures hang on the b.N calibrated once
 			// per run: only runs are independent.
 			iOld, iNew = len(p.old.runIDs), len(p.new.runIDs)
 		}
-		row.Spread = countSpread(p.old.Values[u], nv, iOld, iNew, separable, x.o)
+		row.Spread = countSpread(p.old.Values[u], nv, iOld, iNew, factor, x.o)
 		switch {
 		case row.Spread.Deterministic, row.Spread.Separated:
 			row.Gate = GateCount
 		case pass && min(iOld, iNew) < MinCountSamples:
 			row.GateNote = fmt.Sprintf("%s: %d+%d independent value(s), and its spread can be judged from %d per side or more; shown, not gated",
 				perRunWhy(u), iOld, iNew, MinCountSamples)
-		case !separable:
-			row.GateNote = fmt.Sprintf("taken by the counting pass, its values spread more than a deterministic count's, and one counting process's values do not show how far processes drift apart: gated from %d runs a side; shown, not gated",
-				MinCountSamples)
 		default:
 			row.GateNote = "a count that is not deterministic: shown with the statistics of time, not gated"
 		}

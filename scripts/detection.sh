@@ -34,8 +34,8 @@
 # main.builtinSlowdown=memsweep=2: time only; under Valgrind the spin
 # follows Valgrind's clock, so what it adds to the counted instructions is
 # no count of work), scalework runs DET_SCALE_LOOPS (300) loop iterations
-# more per operation, work that about doubles the cell's time on this VM
-# and that counts see.
+# more per operation: work that counts see (3.2x the cell's time in the
+# one trial measured, docs/ci.md).
 #
 # Environment (defaults): DET_TRIALS=20 (per kind) DET_KINDS="A/A instr+1%
 # instr+2% instr+5% syscall+1" DET_REPS=6 DET_MIN_TIME=10ms DET_SIZE=DC1s_v2

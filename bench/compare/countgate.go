@@ -42,10 +42,11 @@ const SeparationFactor = 5
 // values are segments of one process, which spread less than processes
 // drift apart where the Go runtime's clock-driven work varies under
 // Valgrind. Measured with scripts/detection.sh (docs/ci.md, "Measured
-// detection"): over 31 pairs of one counting process a side of unchanged
-// cells, the sides lay apart with a change of at most 4.0 times the wider
-// side's segment spread; one more system call per operation moved
-// process_syscalls/op by 12 to 137 times it in 7 of 7 trials.
+// detection"): over 60 pairs of one counting process a side of an
+// unchanged syscall read cell, the sides lay apart with a change of at
+// most 4.0 times the wider side's segment spread; one more system call
+// per operation moved process_syscalls/op by 12 to 137 times it in 10 of
+// 10 trials.
 const OneProcessSeparationFactor = 10
 
 // separated says whether the two sides' values lie apart by more than the

@@ -385,6 +385,10 @@ func TestGoTestPages(t *testing.T) {
 		loads[s.Size] = float64(s.Events[protocol.EventEPCLoads]) / float64(s.Iters)
 	}
 	t.Logf("EPC loads per operation: %v", loads)
+	// Declared serial (//enclavebench:serial): its two sizes share one base.
+	if len(d.Run.SimBases) != 1 || len(d.Run.SimBases[0].Cells) != 2 || d.Facts.Cells["HeldHeap/size=DC1s_v2/mode=sim"].Parallelism != 1 {
+		t.Errorf("sim_bases %+v, parallelism %d: want one pool of the two sizes", d.Run.SimBases, d.Facts.Cells["HeldHeap/size=DC1s_v2/mode=sim"].Parallelism)
+	}
 	// 16 pages read per operation, of which the cap holds part; the
 	// runtime's own pages (its allocations per operation, the collector)
 	// share the cap and may add a few.

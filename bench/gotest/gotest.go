@@ -83,6 +83,21 @@ type Set struct {
 // above its function: //enclavebench:heap 48MiB.
 const HeapDirective = "//enclavebench:heap"
 
+// SerialDirective, in a comment right above a benchmark's function, declares
+// that its operations run on one goroutine whatever GOMAXPROCS is (no
+// b.RunParallel, no goroutines of its own or in the code it calls): its
+// sim cells then share one base across sizes (workload.Spec.Parallelism).
+// The harness cannot see that in the code; undeclared, each cell keeps its
+// own base.
+const SerialDirective = "//enclavebench:serial"
+
+// directives are the //enclavebench: comments above a package's benchmarks,
+// by function name.
+type directives struct {
+	heap   map[string]int64
+	serial map[string]bool
+}
+
 // pkg is what go list says of a package.
 type pkg struct {
 	ImportPath   string
@@ -136,11 +151,11 @@ func Load(ctx context.Context, r Request) (*Set, error) {
 				return nil, err
 			}
 		}
-		heaps, err := heapDirectives(p)
+		dirs, err := readDirectives(p)
 		if err != nil {
 			return nil, err
 		}
-		specs, err := discover(ctx, r, p, b, res, levels, heaps)
+		specs, err := discover(ctx, r, p, b, res, levels, dirs)
 		if err != nil {
 			return nil, err
 		}
@@ -335,16 +350,16 @@ func compileTest(ctx context.Context, r Request, p pkg, dir, flavour string, ext
 	return bin, sum, nil
 }
 
-// heapDirectives reads the //enclavebench:heap lines above p's benchmark
-// functions: top-level name -> bytes.
-func heapDirectives(p pkg) (map[string]int64, error) {
-	out := map[string]int64{}
+// readDirectives reads the //enclavebench: lines above p's benchmark
+// functions (HeapDirective, SerialDirective).
+func readDirectives(p pkg) (directives, error) {
+	out := directives{heap: map[string]int64{}, serial: map[string]bool{}}
 	fset := token.NewFileSet()
 	for _, f := range append(append([]string(nil), p.TestGoFiles...), p.XTestGoFiles...) {
 		path := filepath.Join(p.Dir, f)
 		af, err := parser.ParseFile(fset, path, nil, parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil {
-			return nil, inputf("--gotest %s: %v", p.ImportPath, err)
+			return out, inputf("--gotest %s: %v", p.ImportPath, err)
 		}
 		for _, d := range af.Decls {
 			fn, ok := d.(*ast.FuncDecl)
@@ -352,15 +367,22 @@ func heapDirectives(p pkg) (map[string]int64, error) {
 				continue
 			}
 			for _, c := range fn.Doc.List {
+				if v, ok := strings.CutPrefix(c.Text, SerialDirective); ok {
+					if strings.TrimSpace(v) != "" {
+						return out, inputf("%s: %s takes nothing after it, not %q", fset.Position(c.Pos()), SerialDirective, strings.TrimSpace(v))
+					}
+					out.serial[fn.Name.Name] = true
+					continue
+				}
 				v, ok := strings.CutPrefix(c.Text, HeapDirective)
 				if !ok {
 					continue
 				}
 				n, err := workload.ParseBytes(strings.TrimSpace(v), workload.Env{})
 				if err != nil || n <= 0 {
-					return nil, inputf("%s: %s%s: want a size such as 64MiB", fset.Position(c.Pos()), HeapDirective, v)
+					return out, inputf("%s: %s%s: want a size such as 64MiB", fset.Position(c.Pos()), HeapDirective, v)
 				}
-				out[fn.Name.Name] = n
+				out.heap[fn.Name.Name] = n
 			}
 		}
 	}
@@ -408,7 +430,7 @@ type leaf struct {
 	values []protocol.Value
 }
 
-func discover(ctx context.Context, r Request, p pkg, b *result.GoTestBuild, res []*regexp.Regexp, levels []string, heaps map[string]int64) ([]*workload.Spec, error) {
+func discover(ctx context.Context, r Request, p pkg, b *result.GoTestBuild, res []*regexp.Regexp, levels []string, dirs directives) ([]*workload.Spec, error) {
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
@@ -433,9 +455,12 @@ func discover(ctx context.Context, r Request, p pkg, b *result.GoTestBuild, res 
 		if len(leaves) == 0 {
 			continue // no sub-benchmark matches the deeper levels
 		}
-		s, err := specOf(p, b, top, leaves, heaps[top])
+		s, err := specOf(p, b, top, leaves, dirs.heap[top])
 		if err != nil {
 			return nil, err
+		}
+		if dirs.serial[top] {
+			s.Parallelism = workload.Serial
 		}
 		specs = append(specs, s)
 	}

@@ -1,7 +1,10 @@
 package gotest
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -45,5 +48,24 @@ func TestAbs(t *testing.T) {
 	}
 	if want := []string{"/src/m/kv", "/src/m/...", "/src/x/...", "example.com/m/kv"}; !slices.Equal(got, want) {
 		t.Errorf("Abs = %q, want %q", got, want)
+	}
+}
+
+// TestReadDirectives: heap and serial declarations above benchmarks, and
+// a serial line with anything after it refused.
+func TestReadDirectives(t *testing.T) {
+	dir := t.TempDir()
+	write := func(src string) pkg {
+		if err := os.WriteFile(filepath.Join(dir, "x_test.go"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return pkg{ImportPath: "example.com/x", Dir: dir, TestGoFiles: []string{"x_test.go"}}
+	}
+	d, err := readDirectives(write("package x\n\nimport \"testing\"\n\n//enclavebench:heap 8MiB\n//enclavebench:serial\nfunc BenchmarkA(b *testing.B) {}\n\nfunc BenchmarkB(b *testing.B) {}\n"))
+	if err != nil || d.heap["BenchmarkA"] != 8<<20 || !d.serial["BenchmarkA"] || d.serial["BenchmarkB"] {
+		t.Fatalf("directives %+v, %v", d, err)
+	}
+	if _, err := readDirectives(write("package x\n\nimport \"testing\"\n\n//enclavebench:serial please\nfunc BenchmarkA(b *testing.B) {}\n")); err == nil || !strings.Contains(err.Error(), "takes nothing after it") {
+		t.Fatalf("err %v, want the serial line refused", err)
 	}
 }

@@ -34,6 +34,7 @@ func BenchmarkPut(b *testing.B) {
 // 32 MiB; its enclave needs the room.
 //
 //enclavebench:heap 48MiB
+//enclavebench:serial
 func BenchmarkHeldHeap(b *testing.B) {
 	s := New()
 	for i := 0; i < 512; i++ {

@@ -93,7 +93,7 @@ func TestGoTestRun(t *testing.T) {
 			}
 		}
 		if cr.Status != want {
-			t.Errorf("%s: status %s (%s), want %s", key, cr.Status, cr.Reason, want)
+			t.Errorf("%s: status %s (%s), want %s; stderr ends:\n%s", key, cr.Status, cr.Reason, want, cr.Stderr)
 		}
 		if key == "HeldHeap/size=DC2s_v2/mode=native" {
 			// 32 MiB held: the runtime's gctrace saw at least that.

@@ -531,6 +531,7 @@ func (s *Supervisor) handle(n *seccompNotif) {
 	s.cur, s.curDone = n, false
 	if s.stacks != nil && (nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT) {
 		s.stacks.forget(tid)
+		s.stacks.execs = true
 	}
 	if addr, ok := s.waitAddr[tid]; ok {
 		// The thread makes another system call: its wait has ended.

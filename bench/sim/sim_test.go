@@ -282,14 +282,24 @@ func TestNotApplicableStaysSo(t *testing.T) {
 }
 
 // TestSyscallIsOCallBound: the predicted overhead of pread is its counted
-// OCALLs, about one per operation.
+// OCALLs, one per operation besides those that follow the clock (the
+// runtime's sysmon, priced by time: on a loaded host they add more per
+// operation, 1.083 in all was seen).
 func TestSyscallIsOCallBound(t *testing.T) {
 	m := simMode(t)
-	for _, s := range runCell(t, m, "syscall", map[string]string{"call": "read"}, "DC2s_v2", 3, 20*time.Millisecond) {
+	ss, l := runCellLaunch(t, m, "syscall", map[string]string{"call": "read"}, "DC2s_v2", 3, 20*time.Millisecond)
+	pass, err := m.pass(l.Dir)
+	if err != nil || pass.Ops <= 0 {
+		t.Fatalf("the counting pass: %v %+v", err, pass)
+	}
+	if opDriven := float64(pass.Counts.OCalls-pass.Counts.ClockOCalls) / float64(pass.Ops); opDriven < 0.99 || opDriven > 1.02 {
+		t.Errorf("%.3f OCALLs per pread besides the clock's (%d of %d follow it), want 1", opDriven, pass.Counts.ClockOCalls, pass.Counts.OCalls)
+	}
+	for _, s := range ss {
 		perOp := float64(s.Events[protocol.EventOCalls]) / float64(s.Iters)
 		extra := float64(s.Model.PredictedNS - s.Model.BaseNS)
-		if perOp < 0.99 || perOp > 1.08 {
-			t.Errorf("%.3f OCALLs per pread, want ~1", perOp)
+		if perOp < 0.99 {
+			t.Errorf("%.3f OCALLs per pread, want at least 1", perOp)
 		}
 		if frac := float64(s.Events[EventCostOCalls]) / extra; frac < 0.95 {
 			t.Errorf("OCALLs explain %.0f%% of the predicted overhead, want nearly all", 100*frac)

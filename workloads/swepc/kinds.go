@@ -48,14 +48,17 @@ func (r *Region) look(arenas [][2]uintptr, classify bool) map[string][2]int64 {
 		return nil
 	}
 	if r.tally == nil {
-		// Virtual and untouched until used: one counter per page each.
-		l, err1 := syscall.Mmap(-1, 0, int(r.pages*4), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_NORESERVE)
-		e, err2 := syscall.Mmap(-1, 0, int(r.pages*4), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_NORESERVE)
-		if err1 != nil || err2 != nil {
-			return nil
+		// Virtual and untouched until used, outside the software EPC: one
+		// counter per page each.
+		var arrs [4][]uint32
+		for k := range arrs {
+			m, err := syscall.Mmap(-1, 0, int(r.pages*4), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_NORESERVE)
+			if err != nil {
+				return nil
+			}
+			arrs[k] = unsafe.Slice((*uint32)(unsafe.Pointer(&m[0])), r.pages)
 		}
-		r.tally = &regionTally{prevLoads: unsafe.Slice((*uint32)(unsafe.Pointer(&l[0])), r.pages),
-			prevEvicts: unsafe.Slice((*uint32)(unsafe.Pointer(&e[0])), r.pages), total: map[string][2]int64{}}
+		r.tally = &regionTally{prevLoads: arrs[0], prevEvicts: arrs[1], dLoads: arrs[2], dEvicts: arrs[3], total: map[string][2]int64{}}
 	}
 	t := r.tally
 	n := min(int64(used/4096), r.pages)
@@ -63,7 +66,12 @@ func (r *Region) look(arenas [][2]uintptr, classify bool) map[string][2]int64 {
 	C.swepc_page_counts(r.c, &lp, &ep)
 	loads := unsafe.Slice((*uint32)(unsafe.Pointer(lp)), n)
 	evicts := unsafe.Slice((*uint32)(unsafe.Pointer(ep)), n)
-	names := [...]string{"", RegionHeap, RegionStacks, RegionHeapFree, RegionRuntime}
+	// First the counts since the last look, all pages at once and reading
+	// nothing on the EPC; then the classification, whose reads of the
+	// runtime's metadata are EPC loads themselves: they stay in the live
+	// counters for the next look (the paging pass's next window start,
+	// SkipRegions, drops them), never in this one.
+	lo, hi := n, int64(0)
 	for i := int64(0); i < n; i++ {
 		l, e := atomic.LoadUint32(&loads[i]), atomic.LoadUint32(&evicts[i])
 		dl, de := l-t.prevLoads[i], e-t.prevEvicts[i]
@@ -71,28 +79,42 @@ func (r *Region) look(arenas [][2]uintptr, classify bool) map[string][2]int64 {
 			continue
 		}
 		t.prevLoads[i], t.prevEvicts[i] = l, e
-		if !classify {
+		if classify {
+			t.dLoads[i], t.dEvicts[i] = dl, de
+			lo, hi = min(lo, i), i+1
+		}
+	}
+	names := [...]string{"", RegionHeap, RegionStacks, RegionHeapFree, RegionRuntime, RegionArena}
+	const arenaKind = 5
+	var sum [len(names)][2]int64
+	for i := lo; i < hi; i++ {
+		dl, de := t.dLoads[i], t.dEvicts[i]
+		if dl == 0 && de == 0 {
 			continue
 		}
+		t.dLoads[i], t.dEvicts[i] = 0, 0
 		p := base + uintptr(i)*4096
-		name := ""
+		k := uint8(0)
 		for _, a := range arenas {
 			if p >= a[0] && p < a[1] {
-				name = RegionArena
+				k = arenaKind
 				break
 			}
 		}
-		if name == "" {
-			k := procEPCKind(p)
-			if int(k) >= len(names) || k == 0 {
+		if k == 0 {
+			k = procEPCKind(p)
+			if int(k) >= arenaKind || k == 0 {
 				continue
 			}
-			name = names[k]
 		}
-		c := t.total[name]
-		c[0] += int64(dl)
-		c[1] += int64(de)
-		t.total[name] = c
+		sum[k][0] += int64(dl)
+		sum[k][1] += int64(de)
+	}
+	for k, c := range sum {
+		if c != [2]int64{} {
+			v := t.total[names[k]]
+			t.total[names[k]] = [2]int64{v[0] + c[0], v[1] + c[1]}
+		}
 	}
 	out := make(map[string][2]int64, len(t.total))
 	for k, v := range t.total {

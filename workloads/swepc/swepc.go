@@ -45,7 +45,10 @@ type Region struct {
 // pages nothing) and the totals by region.
 type regionTally struct {
 	prevLoads, prevEvicts []uint32
-	total                 map[string][2]int64
+	// dLoads and dEvicts hold a look's per-page counts between its
+	// snapshot and its classification (zero outside a look).
+	dLoads, dEvicts []uint32
+	total           map[string][2]int64
 }
 
 // New creates a region of c.Size bytes, zeroed, of which at most c.CapBytes

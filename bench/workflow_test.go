@@ -94,15 +94,19 @@ func TestShippedGatesCanFire(t *testing.T) {
 }
 
 // TestWorkflowGatesCounts: the shipped workflow's measurement, one `bench
-// run --baseline --counts` (base and candidate interleaved, one repetition
-// per process), of a candidate build that executes 2% more instructions per
-// operation of compute sha256 (728 loop iterations of 7 instructions on
-// ~254,800; the test hook linked into the candidate, as a real change would
-// be): the workflow's bench compare flags the cell on instructions/op, a
-// deterministic count (its three values a side agree within 0.1%), while
-// the same data without the count units (the time-only gate) flags
-// nothing: 2% is below the workflow's MIN_EFFECT, and far below the noise
-// of a loaded host.
+// run --baseline --counts` (base and candidate interleaved, the workflow's
+// ROUNDS and MIN_TIME), of a candidate build that executes 2% more counted
+// instructions per operation of compute sha256 (728 loop iterations of 7
+// instructions on ~254,800; the test hook linked into the candidate, as a
+// real change would be): the workflow's bench compare flags the cell on
+// instructions/op, a deterministic count (its three values a side agree
+// within 0.1%). The same data without the count units (the time-only gate)
+// is only logged: Valgrind hides SHA-NI, so the counted instructions are
+// of Go's generic code while the timed process runs SHA-NI, and the loop
+// that is +2% counted is +15% of the native time (p=1.5e-11 at 20+20),
+// which time rightly flags on a quiet host and misses on a loaded one.
+// (compute json, whose paths agree, was tried: its count moves with the
+// collector, +1.7% to +2.5% between runs, and is not always deterministic.)
 func TestWorkflowGatesCounts(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -122,6 +126,14 @@ func TestWorkflowGatesCounts(t *testing.T) {
 	if minEffect == nil {
 		t.Fatal("the workflow has no MIN_EFFECT")
 	}
+	// The workflow's samples per side and minimum time, not fewer: with
+	// 6 repetitions of 2 ms the time rows spread +-16% and the time-only
+	// gate once flagged the +2% candidate at +15% (p=0.041).
+	rounds := regexp.MustCompile(`(?m)^  ROUNDS: "?([^"\s#]+)"?`).FindSubmatch(wf)
+	minTime := regexp.MustCompile(`(?m)^  MIN_TIME: "?([^"\s#]+)"?`).FindSubmatch(wf)
+	if rounds == nil || minTime == nil {
+		t.Fatal("the workflow has no ROUNDS or MIN_TIME")
+	}
 	dir := t.TempDir()
 	build := func(name, ldflags string) string {
 		out := filepath.Join(dir, name)
@@ -136,7 +148,7 @@ func TestWorkflowGatesCounts(t *testing.T) {
 	ab := filepath.Join(dir, "ab")
 	if _, stderr, code := runBench(t, context.Background(), "run", "--baseline", base, "--workload-bin", cand, "--counts",
 		"--workloads", "compute", "--param", "compute.task=sha256", "--sizes", "DC1s_v2", "--modes", "native",
-		"--reps", "6", "--min-time", "2ms", "--progress", "never", "-o", ab); code != 0 {
+		"--reps", string(rounds[1]), "--min-time", string(minTime[1]), "--progress", "never", "-o", ab); code != 0 {
 		t.Fatalf("bench run: exit %d\n%s", code, stderr)
 	}
 	gate := func(old, new string) (compare.Report, string) {
@@ -180,11 +192,12 @@ func TestWorkflowGatesCounts(t *testing.T) {
 		}
 	}
 	timeOnly, text := gate(filepath.Join(dir, "base.txt"), filepath.Join(dir, "new.txt"))
-	if timeOnly.Verdict.ExitCode != compare.ExitOK {
-		t.Errorf("time only: exit %d (%s): want 0, the candidate's 2%% below the minimum effect\n%s",
-			timeOnly.Verdict.ExitCode, timeOnly.Verdict.Summary, text)
+	for _, r := range timeOnly.Verdict.Regressions {
+		if r.Gate == compare.GateCount {
+			t.Errorf("time only: a count gated without count units: %+v", r)
+		}
 	}
-	t.Logf("time only:\n%s", firstLines(text, 3))
+	t.Logf("time only (exit %d):\n%s", timeOnly.Verdict.ExitCode, firstLines(text, 3))
 }
 
 // withoutCounts drops the counting pass's units (result.CountEvents) from

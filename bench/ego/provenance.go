@@ -2,7 +2,6 @@ package ego
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/workloads/enclave"
@@ -25,21 +23,7 @@ const ProvenanceDir = "provenance"
 // verify` reads them: DIR/provenance/<cell key made file-safe>-<hash>.lines.
 // The hash of the full key keeps two keys that sanitize alike apart.
 func ProvenancePath(dir, cellKey string) string {
-	var b strings.Builder
-	for _, r := range cellKey {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '=', r == '.', r == '-', r == '_':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	name := b.String()
-	if len(name) > 160 {
-		name = name[:160]
-	}
-	sum := sha256.Sum256([]byte(cellKey))
-	return filepath.Join(dir, ProvenanceDir, name+"-"+hex.EncodeToString(sum[:4])+".lines")
+	return filepath.Join(dir, ProvenanceDir, result.FileSafe(cellKey)+".lines")
 }
 
 // Verdict statuses.

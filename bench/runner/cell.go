@@ -3,8 +3,6 @@ package runner
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -331,7 +329,7 @@ func keepProfile(p mode.Profiler, l mode.Launch, st *result.Store, key string, a
 	if data == nil {
 		return nil
 	}
-	name := fileSafe(key) + fmt.Sprintf("-a%d", attempt)
+	name := result.FileSafe(key) + fmt.Sprintf("-a%d", attempt)
 	if repOffset > 0 {
 		name += fmt.Sprintf("-r%d", repOffset)
 	}
@@ -341,27 +339,6 @@ func keepProfile(p mode.Profiler, l mode.Launch, st *result.Store, key string, a
 	}
 	cr.Extra[result.ExtraProfile] = rel
 	return nil
-}
-
-// fileSafe makes a cell key a file name: characters other than letters,
-// digits and =.-_ become _, cut at 160, with 8 hex digits of the key's
-// SHA-256 so that two keys that sanitize alike stay apart.
-func fileSafe(key string) string {
-	var b strings.Builder
-	for _, r := range key {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '=', r == '.', r == '-', r == '_':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	name := b.String()
-	if len(name) > 160 {
-		name = name[:160]
-	}
-	sum := sha256.Sum256([]byte(key))
-	return name + "-" + hex.EncodeToString(sum[:4])
 }
 
 // writeLines replaces path with lines, one per line.

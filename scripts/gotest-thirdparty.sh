@@ -91,13 +91,17 @@ echo "== 2. native on $size against plain go test -bench, $ROUNDS rounds interle
 # harness's native cells (6 repetitions); plain `go test -bench` at
 # -benchtime <min-time> (as one would run it: go test sizes b.N itself, per
 # -count); and plain `go test -bench` of each benchmark at the b.N the
-# harness calibrated (the latest harness run of the module; round 1 runs
-# the harness first), so the two measure the same work. Ratios are taken
-# within a round (harness median / plain median of that round's 6 values a
-# side), so the host's drift between rounds cancels; over the rounds, their
-# median and range. A fourth side runs the harness's own test binary with the
-# harness's flags directly (no harness, no go command): harness / direct is
-# what the harness itself adds.
+# harness calibrated in the same round (so that side runs after the
+# harness), so the two measure the same work. Ratios are taken within a
+# round (harness median / plain median of that round's 6 values a side), so
+# the host's drift between rounds cancels; over the rounds, their median and
+# range. A fourth side runs the harness's own test binary with the harness's
+# flags directly (no harness, no go command): harness / direct is what the
+# harness itself adds. Last, "pooled": the median of all rounds' harness
+# values over the median of all rounds' plain values at -benchtime, and the
+# range of b.N the harness calibrated over the rounds (a benchmark whose
+# ns/op depends on b.N, such as one that sets up inside its timed region,
+# cannot agree at another b.N).
 median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) {print "nan"; exit} print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 pattern() { # workload sub -> -bench expression of exactly that benchmark
 	local p="^Benchmark$1\$"
@@ -107,17 +111,22 @@ pattern() { # workload sub -> -bench expression of exactly that benchmark
 for r in $(seq 1 "$ROUNDS"); do
 	for i in "${!mods[@]}"; do
 		n=${names[$i]}
-		rest=($(printf '%s\n' plaint plainn direct | shuf))
-		k=$((RANDOM % 4))
-		order=("${rest[@]:0:k}" harness "${rest[@]:k}")
-		((r == 1)) && order=(harness "${rest[@]}")
+		# plainn and direct take this round's b.N, so they follow the harness;
+		# plain go test at its own b.N goes before or after it at random.
+		after=($(printf '%s\n' plainn direct | shuf))
+		if ((RANDOM % 2)); then
+			order=(plaint harness "${after[@]}")
+		else
+			after=($(printf '%s\n' plaint plainn direct | shuf))
+			order=(harness "${after[@]}")
+		fi
 		for side in "${order[@]}"; do
 			case $side in
 			plaint)
 				(cd "$work/src/$n" && go test -run '^$' -bench "${sels[$i]}" -benchtime "$MIN_TIME" -count 6 -benchmem) >"$work/plaint-$n-$r.txt" ;;
 			plainn | direct)
 				: >"$work/$side-$n-$r.txt"
-				last=$(ls -d "$work"/h-"$n"-* | sort -t- -k3 -n | tail -1)
+				last="$work/h-$n-$r"
 				testbin=$(jq -r '.gotest[0].binary' "$last/run.json")
 				jq -r '[.workload, (.params.sub // ""), .iters] | join("|")' "$last/samples.jsonl" | sort -u |
 					while IFS='|' read -r w sub iters; do
@@ -137,7 +146,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 	echo "round $r of $ROUNDS done at $(date -u +%H:%M:%S), load $(cut -d' ' -f1-3 /proc/loadavg)"
 done
-echo "benchmark | harness / plain go test at -benchtime $MIN_TIME | harness / plain go test at the harness's b.N | harness / its test binary run directly with its flags: each rounds median min max"
+echo "benchmark | harness / plain go test at -benchtime $MIN_TIME | harness / plain go test at the harness's b.N | harness / its test binary run directly with its flags: each rounds median min max | pooled harness / plain at -benchtime | harness b.N min max"
 for i in "${!mods[@]}"; do
 	n=${names[$i]}
 	# Plain names: BenchmarkSum64/4B-2; the harness's cells: Sum64/sub=4B/size=.../mode=native.
@@ -164,6 +173,10 @@ for i in "${!mods[@]}"; do
 			out="$out | $(echo "$ratios" | tr ' ' '\n' | grep -v '^$' | grep -v nan | sort -g |
 				awk '{v[NR]=$1} END {if (NR==0) {print "0 nan nan nan"; exit} m=(NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%d %.3f %.3f %.3f", NR, m, v[1], v[NR]}')"
 		done
+		p=$(cat "$work"/plaint-"$n"-*.vals | awk -v n="$name" '$1==n {print $2}' | median)
+		h=$(cat "$work"/h-"$n"-*/samples.jsonl | jq -r --arg re "$cellre" "$JQ_CELLNAME"' select(cellname|test($re)) | .values[] | select(.unit=="ns/op") | .value' | median)
+		iters=$(cat "$work"/h-"$n"-*/samples.jsonl | jq -r --arg re "$cellre" "$JQ_CELLNAME"' select(cellname|test($re)) | .iters' | sort -n | sed -n '1p;$p' | tr '\n' ' ')
+		out="$out | $(awk -v h="$h" -v p="$p" 'BEGIN {if (h+0 > 0 && p+0 > 0) printf "%.3f", h/p; else print "nan"}') | $iters"
 		echo "$out"
 	done
 done

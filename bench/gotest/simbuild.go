@@ -116,55 +116,9 @@ func simBuild(ctx context.Context, r Request, p pkg, b *result.GoTestBuild) erro
 		v, _ := goEnv(ctx, p.Dir, "GOVERSION")
 		return inputf("--gotest %s with the sim mode: the process-EPC overlay is made for Go 1.26.8's runtime/mem_linux.go, and this module builds with %s (%s): build your module with go1.26.8 for sim (GOTOOLCHAIN=go1.26.8), or leave sim out", p.ImportPath, v, goroot)
 	}
-	// The sources, under a directory named by their digest.
-	files := map[string][]byte{}
-	for _, f := range []string{"config.go", "process.go", "swepc.go", "kinds.go", "kinds_overlay.go", "nocgo.go", "handler.c", "handler.h"} {
-		t, err := fs.ReadFile(swepc.Source, f)
-		if err != nil {
-			return err
-		}
-		// go1.21 in the constraint sets these files' language version (the
-		// module's go line is 1.11, see go.mod below).
-		t = goBuildTag.ReplaceAll(t, []byte("//go:build go1.21 && linux"))
-		// The build has the runtime overlay, so the region classifier.
-		t = bytes.Replace(t, []byte(" && procepc\n"), []byte("\n"), 1)
-		t = bytes.ReplaceAll(t, []byte(`"github.com/enclavebench/enclavebench/workloads/protocol"`), []byte(`"`+EPCModule+`/protocol"`))
-		files[f] = t
-	}
-	proto, err := fs.ReadFile(protocol.Source, "protocol.go")
+	src, err := writeEPCModule(dir, p.Name)
 	if err != nil {
 		return err
-	}
-	files["protocol/protocol.go"] = append([]byte("//go:build go1.21\n\n"), proto...)
-	// The oldest go directive a module can have: Go refuses a dependency
-	// that needs a newer Go than the main module's go line, and raising the
-	// user's line would change their code's language version.
-	files["go.mod"] = []byte("module " + EPCModule + "\n\ngo 1.11\n")
-	for _, f := range []string{"mem_linux.go", "procepc_linux.go"} {
-		t, err := fs.ReadFile(swepc.Source, "_overlay/"+f)
-		if err != nil {
-			return err
-		}
-		files["runtime/"+f] = t
-	}
-	files["inject/"+EPCTestFile] = fmt.Appendf(nil, epcInit, p.Name)
-	h := sha256.New()
-	for _, f := range slices.Sorted(maps.Keys(files)) {
-		fmt.Fprintf(h, "%s %d\n", f, len(files[f]))
-		h.Write(files[f])
-	}
-	src := filepath.Join(dir, "epc-"+hex.EncodeToString(h.Sum(nil))[:16])
-	for f, t := range files {
-		full := filepath.Join(src, filepath.FromSlash(f))
-		if old, err := os.ReadFile(full); err == nil && bytes.Equal(old, t) {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(full, t, 0o644); err != nil {
-			return err
-		}
 	}
 	// The alternate go.mod and go.sum (the user's, plus the EPC module).
 	work, err := os.MkdirTemp(dir, "simbuild-*")
@@ -211,6 +165,63 @@ func simBuild(ctx context.Context, r Request, p pkg, b *result.GoTestBuild) erro
 	}
 	b.SimBinary, b.SimSHA256 = bin, digest
 	return nil
+}
+
+// writeEPCModule writes the sim build's EPC module (the software EPC and the
+// protocol from their embedded sources, the runtime overlay, and the test
+// file that adopts the process EPC in package pkgName) under dir, in a
+// directory named by the files' digest, and returns that directory.
+func writeEPCModule(dir, pkgName string) (string, error) {
+	files := map[string][]byte{}
+	for _, f := range []string{"config.go", "process.go", "swepc.go", "kinds.go", "kinds_overlay.go", "nocgo.go", "handler.c", "handler.h"} {
+		t, err := fs.ReadFile(swepc.Source, f)
+		if err != nil {
+			return "", err
+		}
+		// go1.21 in the constraint sets these files' language version (the
+		// module's go line is 1.11, see go.mod below).
+		t = goBuildTag.ReplaceAll(t, []byte("//go:build go1.21 && linux"))
+		// The build has the runtime overlay, so the region classifier.
+		t = bytes.Replace(t, []byte(" && procepc\n"), []byte("\n"), 1)
+		t = bytes.ReplaceAll(t, []byte(`"github.com/enclavebench/enclavebench/workloads/protocol"`), []byte(`"`+EPCModule+`/protocol"`))
+		files[f] = t
+	}
+	proto, err := fs.ReadFile(protocol.Source, "protocol.go")
+	if err != nil {
+		return "", err
+	}
+	files["protocol/protocol.go"] = append([]byte("//go:build go1.21\n\n"), proto...)
+	// The oldest go directive a module can have: Go refuses a dependency
+	// that needs a newer Go than the main module's go line, and raising the
+	// user's line would change their code's language version.
+	files["go.mod"] = []byte("module " + EPCModule + "\n\ngo 1.11\n")
+	for _, f := range []string{"mem_linux.go", "procepc_linux.go"} {
+		t, err := fs.ReadFile(swepc.Source, "_overlay/"+f)
+		if err != nil {
+			return "", err
+		}
+		files["runtime/"+f] = t
+	}
+	files["inject/"+EPCTestFile] = fmt.Appendf(nil, epcInit, pkgName)
+	h := sha256.New()
+	for _, f := range slices.Sorted(maps.Keys(files)) {
+		fmt.Fprintf(h, "%s %d\n", f, len(files[f]))
+		h.Write(files[f])
+	}
+	src := filepath.Join(dir, "epc-"+hex.EncodeToString(h.Sum(nil))[:16])
+	for f, t := range files {
+		full := filepath.Join(src, filepath.FromSlash(f))
+		if old, err := os.ReadFile(full); err == nil && bytes.Equal(old, t) {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(full, t, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return src, nil
 }
 
 // goEnv is `go env NAME` in dir.

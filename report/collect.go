@@ -34,7 +34,7 @@ func (b *builder) modeVariants() {
 	for _, src := range b.in.Sources {
 		r := &src.Dir.Run
 		for _, m := range r.Plan.Modes {
-			mf := cells.ModeFacts(src.Dir, m)
+			mf := b.input[src].Modes[m]
 			v := variant{settings: r.ModeSettings[m]}
 			if mf.Kind == result.KindModel && r.Profile != nil {
 				v.sha = r.Profile.Digest
@@ -112,10 +112,9 @@ func (b *builder) modeVariants() {
 	}
 }
 
-// modeFacts is cells.ModeFacts with the label of the source's variant of the
-// mode (modeVariants).
-func (b *builder) modeFacts(src *Source, m string) result.ModeFacts {
-	mf := cells.ModeFacts(src.Dir, m)
+// labelled is mf, the facts of a mode of src, with the label of the
+// source's variant of the mode (modeVariants).
+func (b *builder) labelled(src *Source, mf result.ModeFacts) result.ModeFacts {
 	if v := b.variant[variantKey{src, mf.Label}]; v != "" {
 		mf.Label += " " + v
 	}
@@ -165,8 +164,7 @@ func (b *builder) units() {
 // group makes the row of a cell of the table.
 func (b *builder) group(c *cells.Cell, src *Source) *Group {
 	u := b.unit[c.Workload]
-	mf := c.ModeFacts
-	mf.Label = b.modeFacts(src, c.Mode).Label
+	mf := b.labelled(src, c.ModeFacts)
 	g := &Group{Origin: c.Origin, OriginLabel: src.OriginLabel, Workload: c.Workload, Params: c.Params,
 		ParamOrder: c.ParamOrder, ParamText: paramText(c.Params, c.ParamOrder), Size: c.Size, Mode: c.Mode,
 		ModeLabel: mf.Label, ModeFacts: mf, Unit: u.Unit, Better: u.Better,
@@ -196,8 +194,10 @@ func (b *builder) group(c *cells.Cell, src *Source) *Group {
 // which every later stage reads.
 func (b *builder) table() {
 	tb := cells.NewBuilder()
+	b.input = map[*Source]*cells.Input{}
 	for _, src := range b.in.Sources {
 		tb.AddDir(src.Dir, src.Origin)
+		b.input[src] = tb.Table().Inputs[len(tb.Table().Inputs)-1]
 	}
 	b.tab = tb.Table()
 }
@@ -240,12 +240,10 @@ func (b *builder) collect() {
 	}
 	for _, o := range t.Outcomes {
 		src := srcOf[o.Dir]
-		d := src.Dir
 		c := &o.CellResult
-		mf := b.modeFacts(src, c.Mode)
-		order := result.ParamOrder(d.Facts.Workload(c.Workload).Params, c.Params)
+		mf := b.labelled(src, o.Mode)
 		out := CellOutcome{Origin: src.OriginLabel, Run: o.Run, Cell: c.Cell, Workload: c.Workload,
-			Params: paramText(c.Params, order), Size: c.Size, Mode: mf.Label, Status: c.Status,
+			Params: paramText(c.Params, o.ParamOrder), Size: c.Size, Mode: mf.Label, Status: c.Status,
 			Reason: c.Reason, ExitCode: c.ExitCode, Stderr: c.Stderr}
 		b.addSites(src, o.Dir, c)
 		switch c.Status {
@@ -260,7 +258,7 @@ func (b *builder) collect() {
 			if h, ok := mf.HeapBytes(c.Extra); ok {
 				rec.heapBytes, rec.heapFromExtra = h, true
 			} else {
-				rec.heapBytes = d.Facts.Cell(c.Cell).FootprintBytes
+				rec.heapBytes = o.Facts.FootprintBytes
 			}
 			b.loads = append(b.loads, rec)
 		}

@@ -352,7 +352,9 @@ type builder struct {
 	o           Options
 	in          *Input
 	// tab is the cell table of the sources
-	tab   *cells.Table
+	tab *cells.Table
+	// input is each source's input of the table
+	input map[*Source]*cells.Input
 	order []*Group
 	// unit per workload
 	unit map[string]protocol.Value

@@ -138,8 +138,11 @@ type Outcome struct {
 	Row *Cell
 	// Sampled is set when the run's samples of the cell are in the table.
 	Sampled bool
-	// Mode are the facts of the outcome's mode in its run.
-	Mode result.ModeFacts
+	// Mode are the facts of the outcome's mode in its run, Facts those of
+	// its cell; ParamOrder its parameters in their declared order.
+	Mode       result.ModeFacts
+	Facts      result.CellFacts
+	ParamOrder []string
 }
 
 // Table is the cells of the runs added, in order of their first sample,
@@ -180,6 +183,11 @@ type Input struct {
 	UnitMeta benchfmt.UnitMetadataMap
 	// LeftOut are its records left out (bad lines, duplicates).
 	LeftOut []error
+	// Modes are the recorded facts of each mode a result directory's run
+	// planned or described (labelled with the mode's name where the facts
+	// have none; a planned mode without facts is unknown, ranked after the
+	// others); nil for a file.
+	Modes map[string]result.ModeFacts
 	// Unsampled are the flaws of its cells that have no samples in it.
 	Unsampled []Flaw
 }
@@ -224,18 +232,6 @@ func FromDir(d *result.Dir) *Table {
 	return b.Table()
 }
 
-// ModeFacts are the facts of mode m in d; a mode the run did not describe
-// is unknown, ranked after the others.
-func ModeFacts(d *result.Dir, m string) result.ModeFacts {
-	if mf, ok := d.Facts.Mode(m); ok {
-		if mf.Label == "" {
-			mf.Label = m
-		}
-		return mf
-	}
-	return result.ModeFacts{Rank: 4, Enclave: true, Label: m, Summary: "a mode this report does not know"}
-}
-
 // ProfileName is the "name/vN" of the run's cost profile, "" without one.
 func ProfileName(r *result.Run) string {
 	if p := r.Profile; p != nil {
@@ -244,24 +240,89 @@ func ProfileName(r *result.Run) string {
 	return ""
 }
 
-// key is the table key of a record of d with these fields; priced says the
-// record's figures are a model's (priced by the run's cost profile).
-func key(d *result.Dir, origin, workload string, params map[string]string, size, mode string, priced bool) Key {
-	k := Key{Origin: origin, Workload: workload, Params: CanonicalParams(params), Size: size, Mode: mode,
-		Variant: variant(d, mode, priced)}
-	if priced {
-		k.Profile = ProfileName(&d.Run)
-	}
-	return k
+// dirFacts is what the table takes from a result directory about all its
+// cells, read once when the directory is added: the facts of each mode,
+// its recorded settings, the cost profile and the counting pass.
+type dirFacts struct {
+	d      *result.Dir
+	origin string
+	// modes are the recorded facts of every mode the run described,
+	// labelled (Input.Modes).
+	modes map[string]result.ModeFacts
+	// settings are each mode's recorded settings (result.SettingsText).
+	settings map[string]string
+	// profile is the cost profile's "name/vN" and digest ("" without one).
+	profile, digest string
+	// countValues is how many values of each counting pass event a
+	// counted cell has (result.Counts.PerCellValues).
+	countValues int
+	// cells are the facts of each cell, by name, of the samples and the
+	// outcomes; flaws say why a cell's values are suspect (result.Flaws).
+	cells map[string]cellFacts
+	flaws map[string]string
 }
 
-// variant is Key.Variant of mode in d's run.
-func variant(d *result.Dir, mode string, priced bool) string {
-	digest := ""
-	if p := d.Run.Profile; priced && p != nil {
-		digest = p.Digest
+// cellFacts are a cell's recorded facts and its parameters' declared order.
+type cellFacts struct {
+	facts result.CellFacts
+	order []string
+}
+
+// readDir reads the facts of d that every cell of it shares.
+func readDir(d *result.Dir, origin string) *dirFacts {
+	f := &dirFacts{d: d, origin: origin, modes: map[string]result.ModeFacts{}, settings: map[string]string{},
+		profile: ProfileName(&d.Run), countValues: d.Run.Counts.PerCellValues()}
+	for m, mf := range d.Facts.Modes {
+		if mf.Label == "" {
+			mf.Label = m
+		}
+		f.modes[m] = mf
 	}
-	return variantText(result.SettingsText(d.Run.ModeSettings[mode]), digest)
+	for _, m := range d.Run.Plan.Modes {
+		f.modes[m] = f.mode(m)
+	}
+	for m, set := range d.Run.ModeSettings {
+		f.settings[m] = result.SettingsText(set)
+	}
+	if p := d.Run.Profile; p != nil {
+		f.digest = p.Digest
+	}
+	f.cells = map[string]cellFacts{}
+	describe := func(name, workload string, params map[string]string) {
+		if _, ok := f.cells[name]; !ok {
+			f.cells[name] = cellFacts{d.Facts.Cell(name), result.ParamOrder(d.Facts.Workloads[workload].Params, params)}
+		}
+	}
+	for i := range d.Samples {
+		x := &d.Samples[i]
+		describe(x.Cell, x.Workload, x.Params)
+	}
+	for name, cr := range d.Cells {
+		describe(name, cr.Workload, cr.Params)
+	}
+	f.flaws = result.Flaws(d)
+	return f
+}
+
+// mode is the facts of mode m; a mode the run did not describe is
+// unknown, ranked after the others.
+func (f *dirFacts) mode(m string) result.ModeFacts {
+	if mf, ok := f.modes[m]; ok {
+		return mf
+	}
+	return result.ModeFacts{Rank: 4, Enclave: true, Label: m, Summary: "a mode this report does not know"}
+}
+
+// key is the table key of a record with these fields; priced says the
+// record's figures are a model's (priced by the run's cost profile).
+func (f *dirFacts) key(workload string, params map[string]string, size, mode string, priced bool) Key {
+	k := Key{Origin: f.origin, Workload: workload, Params: CanonicalParams(params), Size: size, Mode: mode}
+	digest := ""
+	if priced {
+		k.Profile, digest = f.profile, f.digest
+	}
+	k.Variant = variantText(f.settings[mode], digest)
+	return k
 }
 
 // variantText is Key.Variant of mode settings and a cost profile's digest.
@@ -272,18 +333,19 @@ func variantText(settings, profileDigest string) string {
 	return settings
 }
 
-// cell returns the cell for k, creating it from a record of d named name.
-func (b *Builder) cell(d *result.Dir, k Key, name string, params map[string]string) *Cell {
+// cell returns the cell for k, creating it from a record of f's directory
+// named name.
+func (b *Builder) cell(f *dirFacts, k Key, name string, params map[string]string) *Cell {
 	c := b.t.index[k]
 	if c == nil {
-		wf := d.Facts.Workload(k.Workload)
-		c = &Cell{Key: k, Name: name, Dir: d.Path, Params: params, ParamOrder: result.ParamOrder(wf.Params, params),
-			Values: map[string][]float64{}, ModeFacts: ModeFacts(d, k.Mode), WorkloadFacts: wf, Facts: d.Facts.Cell(name),
-			names: map[string]bool{}, runs: map[string]bool{}}
-		c.SizeFacts, c.SizeKnown = d.Facts.Size(k.Size)
-		c.Settings = result.SettingsText(d.Run.ModeSettings[k.Mode])
-		if p := d.Run.Profile; p != nil && k.Profile != "" {
-			c.ProfileDigest = p.Digest
+		d := f.d
+		cf := f.cells[name]
+		c = &Cell{Key: k, Name: name, Dir: d.Path, Params: params, ParamOrder: cf.order,
+			Values: map[string][]float64{}, ModeFacts: f.mode(k.Mode), WorkloadFacts: d.Facts.Workloads[k.Workload], Facts: cf.facts,
+			Settings: f.settings[k.Mode], names: map[string]bool{}, runs: map[string]bool{}}
+		c.SizeFacts, c.SizeKnown = d.Facts.Sizes[k.Size]
+		if k.Profile != "" {
+			c.ProfileDigest = f.digest
 		}
 		c.Priced = k.Profile != "" || c.ModeFacts.Kind == result.KindModel
 		b.t.index[k] = c
@@ -300,18 +362,19 @@ func (b *Builder) cell(d *result.Dir, k Key, name string, params map[string]stri
 // AddDir adds the selected samples and latest outcomes of d to the table,
 // in the pool origin.
 func (b *Builder) AddDir(d *result.Dir, origin string) {
+	f := readDir(d, origin)
 	b.addRun(d)
 	in := b.input(d.Path)
 	if d.Run.ID != "" {
 		in.Runs = []string{d.Run.ID}
 	}
-	in.LeftOut = d.Problems
+	in.LeftOut, in.Modes = d.Problems, f.modes
 	byName := map[string]*Cell{}
 	for i := range d.Samples {
 		x := &d.Samples[i]
 		c := byName[x.Cell]
 		if c == nil {
-			c = b.cell(d, key(d, origin, x.Workload, x.Params, x.Size, x.Mode, x.Model != nil), x.Cell, x.Params)
+			c = b.cell(f, f.key(x.Workload, x.Params, x.Size, x.Mode, x.Model != nil), x.Cell, x.Params)
 			if x.Model != nil {
 				c.Priced = true
 			}
@@ -325,7 +388,7 @@ func (b *Builder) AddDir(d *result.Dir, origin string) {
 		for _, u := range c.add(x) {
 			in.see(u)
 		}
-		c.addRunSample(d.Run.ID, d.Run.Counts.PerCellValues())
+		c.addRunSample(d.Run.ID, f.countValues)
 		for _, v := range x.Values {
 			b.t.unit(in, v)
 		}
@@ -341,19 +404,19 @@ func (b *Builder) AddDir(d *result.Dir, origin string) {
 			c.Lost = true
 		}
 	}
-	flaws := result.Flaws(d)
-	for _, name := range slices.Sorted(maps.Keys(flaws)) {
-		f := Flaw{Input: d.Path, Cell: name, Why: flaws[name]}
+	for _, name := range slices.Sorted(maps.Keys(f.flaws)) {
+		fl := Flaw{Input: d.Path, Cell: name, Why: f.flaws[name]}
 		if c := byName[name]; c != nil {
-			c.Flaws = append(c.Flaws, f)
+			c.Flaws = append(c.Flaws, fl)
 		} else {
-			in.Unsampled = append(in.Unsampled, f)
+			in.Unsampled = append(in.Unsampled, fl)
 		}
 	}
 	names := slices.Sorted(maps.Keys(d.Cells))
 	for _, name := range names {
 		cr := d.Cells[name]
-		o := &Outcome{CellResult: cr, Run: d.Run.ID, Dir: d.Path, Mode: ModeFacts(d, cr.Mode)}
+		cf := f.cells[name]
+		o := &Outcome{CellResult: cr, Run: d.Run.ID, Dir: d.Path, Mode: f.mode(cr.Mode), Facts: cf.facts, ParamOrder: cf.order}
 		if c := byName[name]; c != nil {
 			o.Row, o.Sampled = c, true
 			if cr.Oversubscribed {
@@ -363,12 +426,11 @@ func (b *Builder) AddDir(d *result.Dir, origin string) {
 				c.Oversubscribed = true
 			}
 		} else {
-			k := key(d, origin, cr.Workload, cr.Params, cr.Size, cr.Mode, false)
-			if c := b.t.index[k]; c != nil {
+			if c := b.t.index[f.key(cr.Workload, cr.Params, cr.Size, cr.Mode, false)]; c != nil {
 				o.Row = c
-			} else if mf := ModeFacts(d, cr.Mode); mf.Kind == result.KindModel {
+			} else if o.Mode.Kind == result.KindModel {
 				// A model cell without samples: keyed as its samples would be.
-				o.Row = b.t.index[key(d, origin, cr.Workload, cr.Params, cr.Size, cr.Mode, true)]
+				o.Row = b.t.index[f.key(cr.Workload, cr.Params, cr.Size, cr.Mode, true)]
 			}
 		}
 		b.t.Outcomes = append(b.t.Outcomes, o)

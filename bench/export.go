@@ -57,8 +57,8 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "warning: %s: not exported: %s %s\n", n.Cell, n.Status, textfmt.FirstLine(n.Reason))
 	}
 	for _, c := range set.Cells {
-		for _, f := range c.Flaws {
-			fmt.Fprintf(stderr, "warning: %s: not exported: its values are suspect: %s\n", c.Key, f)
+		for _, f := range set.Flaws(c) {
+			fmt.Fprintf(stderr, "warning: %s: not exported: its values are suspect: %s\n", c.Name, f)
 		}
 	}
 	points := export.Points(set, units)

@@ -148,8 +148,8 @@ func TestCrashedNewCellFailsTheGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range fromTxt.Cells {
-		if len(c.Flaws) != 1 {
-			t.Errorf("%s read back from bench.txt with flaws %q, want its one", c.Key, c.Flaws)
+		if fl := fromTxt.Flaws(c); len(fl) != 1 {
+			t.Errorf("%s read back from bench.txt with flaws %q, want its one", c.Name, fl)
 		}
 	}
 	// A clean directory's bench.txt has no mark.
@@ -255,8 +255,8 @@ func TestBenchTxtMarksOnlySuspectCells(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range s.Cells {
-		if (c.Key == cellB) != (len(c.Flaws) > 0) {
-			t.Errorf("%s: flaws %q", c.Key, c.Flaws)
+		if fl := s.Flaws(c); (c.Name == cellB) != (len(fl) > 0) {
+			t.Errorf("%s: flaws %q", c.Name, fl)
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 	"pgregory.net/rapid"
+
+	"github.com/enclavebench/enclavebench/bench/cells"
 )
 
 // writeSet writes s in the Go benchmark format (the inverse of ReadBenchfmt).
@@ -26,7 +28,7 @@ func writeSet(t interface{ Fatal(...any) }, s *Set) []byte {
 		}
 	}
 	for _, c := range s.Cells {
-		res := &benchfmt.Result{Name: benchfmt.Name(c.Key), Iters: 1}
+		res := &benchfmt.Result{Name: benchfmt.Name(c.Name), Iters: 1}
 		if c.Profile != "" {
 			res.Config = []benchfmt.Config{{Key: "cost-profile", Value: []byte(c.Profile), File: true}}
 		} else {
@@ -35,7 +37,7 @@ func writeSet(t interface{ Fatal(...any) }, s *Set) []byte {
 		// One line per value index; a unit with fewer values drops out.
 		for i := 0; ; i++ {
 			res.Values = res.Values[:0]
-			for _, u := range c.UnitOrder {
+			for _, u := range c.Units {
 				if i < len(c.Values[u]) {
 					res.Values = append(res.Values, benchfmt.Value{Value: c.Values[u][i], Unit: u})
 				}
@@ -94,7 +96,10 @@ func genSet(t *rapid.T) *Set {
 		if mode == "sim" {
 			profile = rapid.SampledFrom([]string{"", "hotcalls/v1", "ocall-x/v2"}).Draw(t, "profile")
 		}
-		c, _ := s.cell(key, variant{profile: profile})
+		c := &cells.Cell{Key: cells.Key{Profile: profile}, Name: key, Values: map[string][]float64{}}
+		if err := s.add(c); err != nil {
+			t.Fatal(err)
+		}
 		units := rapid.SliceOfNDistinct(rapid.SampledFrom(genUnits), 1, 3, rapid.ID[string]).Draw(t, "units")
 		n := rapid.IntRange(1, 8).Draw(t, "n")
 		for j, u := range units {
@@ -104,7 +109,10 @@ func genSet(t *rapid.T) *Set {
 			}
 			for k := 0; k < m; k++ {
 				v := rapid.Float64Range(-1e12, 1e12).Draw(t, "v")
-				c.add(u, v)
+				if _, ok := c.Values[u]; !ok {
+					c.Units = append(c.Units, u)
+				}
+				c.Values[u] = append(c.Values[u], v)
 			}
 			if _, ok := s.Units[u]; !ok {
 				better := rapid.SampledFrom([]string{"", Lower, Higher}).Draw(t, "better")
@@ -155,10 +163,10 @@ func FuzzReadBenchfmt(f *testing.F) {
 			return
 		}
 		for _, c := range s.Cells {
-			if len(c.UnitOrder) == 0 {
-				t.Fatalf("cell %q without values", c.Key)
+			if len(c.Units) == 0 {
+				t.Fatalf("cell %q without values", c.Name)
 			}
-			for _, u := range c.UnitOrder {
+			for _, u := range c.Units {
 				for _, v := range c.Values[u] {
 					if math.IsNaN(v) || math.IsInf(v, 0) {
 						t.Fatalf("non-finite value accepted: %v", v)

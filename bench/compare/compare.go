@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/perf/benchmath"
 
+	"github.com/enclavebench/enclavebench/bench/cells"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/textfmt"
 )
@@ -58,7 +59,7 @@ type comparison struct {
 	o            Options
 	drop         []string // name components dropped when matching (--ignore mode,size)
 	m            *matcher
-	oldBy, newBy map[string]*Cell // cells by the name they are matched by
+	oldBy, newBy map[string]*cells.Cell // cells by the name they are matched by
 	rep          *Report
 	problems     []string
 }
@@ -66,7 +67,7 @@ type comparison struct {
 // pair is a cell of old and its counterpart in new, matched as key.
 type pair struct {
 	key      string
-	old, new *Cell
+	old, new *cells.Cell
 }
 
 // newReport is the report of comparing old and new under o, before any
@@ -112,13 +113,13 @@ func (x *comparison) pair() []pair {
 	var pairs []pair
 	unrecorded := map[string]bool{} // cells whose mode settings one side did not record
 	for _, c := range x.old.Cells {
-		k := x.m.key(c.Key)
+		k := x.m.key(c.Name)
 		if x.oldBy[k] != c { // a collision, reported by byMatchKey
 			continue
 		}
 		nc := x.newBy[k]
 		if nc == nil {
-			x.rep.Unmatched = append(x.rep.Unmatched, Unmatched{Side: "old", Cell: c.Key, Reason: missingReason(c.Key, x.new, x.m, x.drop, "new")})
+			x.rep.Unmatched = append(x.rep.Unmatched, Unmatched{Side: "old", Cell: c.Name, Reason: missingReason(c.Name, x.new, x.m, x.drop, "new")})
 			continue
 		}
 		if why := refusal(c, nc, x.o); why != "" {
@@ -135,12 +136,12 @@ func (x *comparison) pair() []pair {
 			n, slices.Min(slices.Collect(maps.Keys(unrecorded)))))
 	}
 	for _, c := range x.new.Cells {
-		k := x.m.key(c.Key)
+		k := x.m.key(c.Name)
 		if x.newBy[k] != c {
 			continue
 		}
 		if x.oldBy[k] == nil {
-			x.rep.Unmatched = append(x.rep.Unmatched, Unmatched{Side: "new", Cell: c.Key, Reason: missingReason(c.Key, x.old, x.m, x.drop, "old")})
+			x.rep.Unmatched = append(x.rep.Unmatched, Unmatched{Side: "new", Cell: c.Name, Reason: missingReason(c.Name, x.old, x.m, x.drop, "old")})
 		}
 	}
 	return pairs
@@ -149,18 +150,18 @@ func (x *comparison) pair() []pair {
 // refusal says why cells c (old) and nc (new) must not be compared: a
 // prediction against a measurement, figures priced by other cost profiles,
 // or measured under other mode settings; "" when they may.
-func refusal(c, nc *Cell, o Options) string {
+func refusal(c, nc *cells.Cell, o Options) string {
 	switch {
 	case isPrediction(c) != isPrediction(nc):
 		pred, measured := c, nc
 		if !isPrediction(c) {
 			pred, measured = nc, c
 		}
-		return fmt.Sprintf("%s is a model's prediction and %s a measurement: a prediction's slowdown is over its own measured base, repetition by repetition (its model line), never against another process's measurement", pred.Key, measured.Key)
+		return fmt.Sprintf("%s is a model's prediction and %s a measurement: a prediction's slowdown is over its own measured base, repetition by repetition (its model line), never against another process's measurement", pred.Name, measured.Name)
 	case c.Profile != nc.Profile && c.Profile != "" && nc.Profile != "" && !o.ignores(IgnoreProfile):
 		return fmt.Sprintf("priced by cost profile %s in old and %s in new: a model change is not a code change (pass --ignore profile to compare anyway)", c.Profile, nc.Profile)
-	case c.ProfileSHA256 != nc.ProfileSHA256 && c.ProfileSHA256 != "" && nc.ProfileSHA256 != "" && !o.ignores(IgnoreProfile):
-		return fmt.Sprintf("priced by cost profile %s in both, but its content differs (sha256 %s in old, %s in new): a model change is not a code change (pass --ignore profile to compare anyway)", c.Profile, short(c.ProfileSHA256), short(nc.ProfileSHA256))
+	case c.ProfileDigest != nc.ProfileDigest && c.ProfileDigest != "" && nc.ProfileDigest != "" && !o.ignores(IgnoreProfile):
+		return fmt.Sprintf("priced by cost profile %s in both, but its content differs (sha256 %s in old, %s in new): a model change is not a code change (pass --ignore profile to compare anyway)", c.Profile, short(c.ProfileDigest), short(nc.ProfileDigest))
 	case c.Settings != nc.Settings && c.Settings != "" && nc.Settings != "" && !o.ignores(IgnoreSettings):
 		return fmt.Sprintf("measured under other mode settings (old %s, new %s; run.json mode_settings): a different measurement, not a code change (pass --ignore settings to compare anyway)", settingsDiff(c.Settings, nc.Settings), settingsDiff(nc.Settings, c.Settings))
 	}
@@ -191,10 +192,10 @@ func (x *comparison) tables(pairs []pair) {
 	}
 	for _, p := range pairs {
 		tu := timeUnit(p.old, p.new, old, new)
-		for _, u := range p.old.UnitOrder {
+		for _, u := range p.old.Units {
 			_, ok := p.new.Values[u]
 			if !ok {
-				x.rep.Unmatched = append(x.rep.Unmatched, Unmatched{Side: "old", Cell: p.old.Key, Unit: u, Reason: "new has no values in " + u})
+				x.rep.Unmatched = append(x.rep.Unmatched, Unmatched{Side: "old", Cell: p.old.Name, Unit: u, Reason: "new has no values in " + u})
 				continue
 			}
 			if ob, nb := old.Units[u].Better, new.Units[u].Better; ob != nb && ob != "" && nb != "" {
@@ -204,15 +205,15 @@ func (x *comparison) tables(pairs []pair) {
 			t := table(u)
 			t.Rows = append(t.Rows, x.row(p, u, tu, t.Better))
 		}
-		for _, u := range p.new.UnitOrder {
+		for _, u := range p.new.Units {
 			if _, ok := p.old.Values[u]; !ok {
-				x.rep.Unmatched = append(x.rep.Unmatched, Unmatched{Side: "new", Cell: p.new.Key, Unit: u, Reason: "old has no values in " + u})
+				x.rep.Unmatched = append(x.rep.Unmatched, Unmatched{Side: "new", Cell: p.new.Name, Unit: u, Reason: "old has no values in " + u})
 			}
 		}
 	}
 	single := 0
 	for _, p := range pairs {
-		if p.old.Runs == 1 && p.new.Runs == 1 {
+		if x.old.processes(p.old) == 1 && x.new.processes(p.new) == 1 {
 			single++
 		}
 	}
@@ -243,8 +244,8 @@ func (x *comparison) row(p pair, u, tu, better string) Row {
 	}
 	row := compareRow(p.old.Values[u], nv, assume, x.o)
 	row.Cell = p.key
-	if p.old.Key != p.key || p.new.Key != p.key {
-		row.OldCell, row.NewCell = p.old.Key, p.new.Key
+	if p.old.Name != p.key || p.new.Name != p.key {
+		row.OldCell, row.NewCell = p.old.Name, p.new.Name
 	}
 	switch {
 	case isCount(old, new, u):
@@ -260,14 +261,14 @@ func (x *comparison) row(p pair, u, tu, better string) Row {
 			// Go runtime's clock-driven work drifts (docs/ci.md),
 			// so moving beyond their spread says nothing without
 			// several processes a side.
-			iOld, iNew = p.old.passValues(), p.new.passValues()
-			if len(p.old.runIDs) < MinCountSamples || len(p.new.runIDs) < MinCountSamples {
+			iOld, iNew = passValues(p.old), passValues(p.new)
+			if len(p.old.Runs) < MinCountSamples || len(p.new.Runs) < MinCountSamples {
 				factor = OneProcessSeparationFactor
 			}
 		case pass:
 			// -benchmem's figures hang on the b.N calibrated once
 			// per run: only runs are independent.
-			iOld, iNew = len(p.old.runIDs), len(p.new.runIDs)
+			iOld, iNew = len(p.old.Runs), len(p.new.Runs)
 		}
 		row.Spread = countSpread(p.old.Values[u], nv, iOld, iNew, factor, x.o)
 		switch {
@@ -331,8 +332,8 @@ func (x *comparison) suspect() {
 		s    *Set
 	}{{"new", x.new}, {"old", x.old}} {
 		for _, c := range sd.s.Cells {
-			for _, f := range c.Flaws {
-				suspect = append(suspect, fmt.Sprintf("%s cell %s: %s", sd.name, c.Key, f))
+			for _, f := range sd.s.Flaws(c) {
+				suspect = append(suspect, fmt.Sprintf("%s cell %s: %s", sd.name, c.Name, f))
 			}
 		}
 	}
@@ -392,14 +393,14 @@ func side(s *Set) Side {
 
 // byMatchKey indexes the cells of s by the name m matches them by,
 // reporting cells that collide.
-func byMatchKey(s *Set, m *matcher, drop []string, name string) (map[string]*Cell, []string) {
-	by := map[string]*Cell{}
+func byMatchKey(s *Set, m *matcher, drop []string, name string) (map[string]*cells.Cell, []string) {
+	by := map[string]*cells.Cell{}
 	var problems []string
 	for _, c := range s.Cells {
-		k := m.key(c.Key)
+		k := m.key(c.Name)
 		if prev, ok := by[k]; ok {
 			problems = append(problems, fmt.Sprintf("with --ignore %s, %s has two cells that match as %s: %s and %s (compare one %s at a time)",
-				strings.Join(drop, ","), name, k, prev.Key, c.Key, strings.Join(drop, "/")))
+				strings.Join(drop, ","), name, k, prev.Name, c.Name, strings.Join(drop, "/")))
 			continue
 		}
 		by[k] = c
@@ -423,9 +424,9 @@ func missingReason(key string, other *Set, m *matcher, drop []string, otherName 
 		wider := newMatcher(append([]string{comp}, drop...)...)
 		stripped := wider.key(key)
 		for _, c := range other.Cells {
-			if c.Key != key && wider.key(c.Key) == stripped {
+			if c.Name != key && wider.key(c.Name) == stripped {
 				return fmt.Sprintf("%s has it with %s=%s, not %s=%s: cells of different %ss are not compared (pass --ignore %s to compare them)",
-					otherName, comp, wider.component(c.Key, comp), comp, wider.component(key, comp), comp, comp)
+					otherName, comp, wider.component(c.Name, comp), comp, wider.component(key, comp), comp, comp)
 			}
 		}
 	}
@@ -445,22 +446,19 @@ func commonHint(un []Unmatched) string {
 func models(side string, s *Set) []Model {
 	var out []Model
 	for _, c := range s.Cells {
-		if c.Model == nil || c.Model.N == 0 {
+		pc := c.Paired()
+		if pc.N == 0 {
 			continue
 		}
-		m := Model{Side: side, Cell: c.Key, Pairs: c.Model.N, Slowdown: Num(c.Model.Slowdown.Center),
-			Lo: Num(c.Model.Slowdown.Lo), Hi: Num(c.Model.Slowdown.Hi), Verdict: c.Model.Verdict()}
-		for _, p := range c.Model.Parts {
+		m := Model{Side: side, Cell: c.Name, Pairs: pc.N, Slowdown: Num(pc.Slowdown.Center),
+			Lo: Num(pc.Slowdown.Lo), Hi: Num(pc.Slowdown.Hi), Verdict: pc.Verdict()}
+		for _, p := range pc.Parts {
 			m.Parts = append(m.Parts, ModelPart{Event: p.Event, Label: p.Label, Share: p.Share})
 		}
 		out = append(out, m)
 	}
 	return out
 }
-
-// isPrediction says whether a cell holds a model's predictions (priced by
-// a cost profile, or its mode's recorded kind is a model).
-func isPrediction(c *Cell) bool { return c.Model != nil || c.Profile != "" || c.Priced }
 
 // settingsDiff lists the settings of a (canonical "k=v,k=v") that b does
 // not have, or a whole when they share none.

@@ -485,8 +485,8 @@ func sameSet(a, b *Set) bool {
 		return false
 	}
 	for _, c := range a.Cells {
-		d := b.Cell(c.Key)
-		if d == nil || d.Profile != c.Profile || strings.Join(d.UnitOrder, ",") != strings.Join(c.UnitOrder, ",") {
+		d := b.Cell(c.Name)
+		if d == nil || d.Profile != c.Profile || strings.Join(d.Units, ",") != strings.Join(c.Units, ",") {
 			return false
 		}
 		for u, vs := range c.Values {
@@ -621,8 +621,8 @@ func TestWarnings(t *testing.T) {
 	if w := strings.Join(rep.Warnings, "\n"); strings.Contains(w, "one run") || strings.Contains(w, "ran on") {
 		t.Fatalf("warnings for pooled rounds on one CPU: %s", w)
 	}
-	if c := pooled.Cell("A/size=S/mode=native"); c.Runs != 2 || len(c.Values["ns/op"]) != 12 {
-		t.Fatalf("pooled cell: %d runs, %d values", c.Runs, len(c.Values["ns/op"]))
+	if c := pooled.Cell("A/size=S/mode=native"); len(c.Runs) != 2 || len(c.Values["ns/op"]) != 12 {
+		t.Fatalf("pooled cell: %d runs, %d values", len(c.Runs), len(c.Values["ns/op"]))
 	}
 }
 
@@ -755,7 +755,7 @@ func TestRoundsPoolOneTable(t *testing.T) {
 	}
 	key := "Syscall/call=read/size=DC1s_v2/mode=sim"
 	p, o := pooled.Cell(key), one.Cell(key)
-	if p == nil || o == nil || o.Model == nil || p.Model == nil || p.Model.N != 2*o.Model.N || p.Runs != 2 {
+	if p == nil || o == nil || o.Paired().N == 0 || p.Paired().N != 2*o.Paired().N || len(p.Runs) != 2 {
 		t.Fatalf("pooled sim cell %+v, one round's %+v: want the paired account over both rounds", p, o)
 	}
 }

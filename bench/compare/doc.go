@@ -33,7 +33,7 @@
 //     by at most half of the count threshold on each side are gated by that
 //     threshold (default 1%), shown beside the time verdict; other counts
 //     are shown with time's statistics;
-//   - bad input: suspect cells (Cell.Flaws), what NEW lost, the same run on
+//   - bad input: suspect cells (Set.Flaws), what NEW lost, the same run on
 //     both sides, swapped --baseline sides.
 //
 // A timed row is a regression when its p-value, adjusted, is <= alpha and

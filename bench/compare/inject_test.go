@@ -39,8 +39,8 @@ func TestNewlineInParameterInjectsNothing(t *testing.T) {
 		return
 	}
 	for _, c := range s.Cells {
-		if strings.Contains(c.Key, "MadeUp") && !strings.Contains(c.Key, "\n") {
-			t.Errorf("a made-up cell %q appeared", c.Key)
+		if strings.Contains(c.Name, "MadeUp") && !strings.Contains(c.Name, "\n") {
+			t.Errorf("a made-up cell %q appeared", c.Name)
 		}
 	}
 	if c := s.Cell(victim); c == nil || len(c.Values["ns/op"]) != 6 {

@@ -15,14 +15,14 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/cells"
 	"github.com/enclavebench/enclavebench/bench/result"
-	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/bench/textfmt"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
-// Set is one side of a comparison: the values of every cell in every unit,
-// as read from a result directory, a Go benchmark format file (bench.txt),
-// or several result directories pooled.
+// Set is one side of a comparison: the cells of the one table
+// (bench/cells) read from a result directory, a Go benchmark format file
+// (bench.txt), or several result directories pooled, with what the gate
+// needs of their units and of the cells without values.
 type Set struct {
 	// Label names what was read, for messages.
 	Label string
@@ -33,8 +33,10 @@ type Set struct {
 	// CountsHidden are the CPU features the counting pass's Valgrind hid
 	// from the workload (run.json counts.cpu_hidden), over the runs read.
 	CountsHidden []string
-	// Cells are in order of first appearance.
-	Cells []*Cell
+	// Cells are the table's cells, in order of first appearance; no two
+	// share a name (Cell.Name: the full benchmark name without
+	// "Benchmark", e.g. Syscall/call=read/size=DC1s_v2/mode=native).
+	Cells []*cells.Cell
 	// Units holds what is known about each unit, by unit name.
 	Units map[string]Unit
 	// NotRun lists cells a result directory planned but holds no values
@@ -46,51 +48,13 @@ type Set struct {
 	// ("base", "new"; run.json's build.side, bench.txt's enclavebench-side).
 	Sides []string
 
-	index map[string]*Cell
-}
-
-// Cell is one benchmark (cell key) and its values per unit.
-type Cell struct {
-	// Key is the cell's full benchmark name without "Benchmark", e.g.
-	// Syscall/call=read/size=DC1s_v2/mode=native.
-	Key string
-	// Profile is the sim cost profile that priced the figures ("name/vN"),
-	// "" for measured figures.
-	Profile string
-	// ProfileSHA256 is the digest of that profile's content, "" where the
-	// run did not record it.
-	ProfileSHA256 string
-	// Settings are the recorded settings of the cell's mode that change
-	// what it measures ("ego-debug=false,ego-trace-ocalls=true"; run.json
-	// mode_settings), "" where the mode has none or the run recorded none.
-	Settings string
-	// Values holds the values per unit, in the order read.
-	Values map[string][]float64
-	// UnitOrder lists the units in order of first appearance.
-	UnitOrder []string
-	// Runs counts the runs (processes, rounds) the values come from, when
-	// known (enclavebench-run); 0 when not.
-	Runs int
-	// Model is a sim cell's paired account (its predicted slowdown over
-	// its own measured base, repetition by repetition), read from a
-	// result directory's samples; nil otherwise.
-	Model *paired.Cell
-	// ModelBase holds a sim cell's measured bases per unit (the values
-	// its predictions started from), one per sample.
-	ModelBase map[string][]float64
-	// Priced is set when the cell's figures are a model's (a sim
-	// prediction): its mode's recorded kind is a model (cells.Cell.Priced).
-	Priced bool
-	// Flaws say why the cell's values are suspect: they come from an
-	// attempt that failed or did not finish, or the cell's recorded sample
-	// count does not match the samples present. A gate refuses such cells.
-	Flaws []string
-
-	runIDs map[string]bool
-	// runSamples counts the cell's samples per run, countValues the
-	// counting pass's independent values per counted cell of each run
-	// (absent: one): passValues.
-	runSamples, countValues map[string]int
+	index map[string]*cells.Cell
+	// pooled is set when the table pools several inputs: a flaw then
+	// names its input.
+	pooled bool
+	// rounds is the --rounds of a result directory's run: each cell's
+	// values come from that many processes (0 when not known).
+	rounds int
 }
 
 // Unit is what a file says about a unit.
@@ -262,12 +226,8 @@ func LoadDir(dir string) (*Set, error) {
 	if len(s.Runs) == 0 && d.Run.ID != "" {
 		s.Runs = []string{d.Run.ID}
 	}
-	if r := d.Run.Plan.Rounds; r > 1 {
-		// bench run --rounds: every cell's values come from r processes.
-		for _, c := range s.Cells {
-			c.Runs = max(c.Runs, r)
-		}
-	}
+	// bench run --rounds: every cell's values come from r processes.
+	s.rounds = d.Run.Plan.Rounds
 	return s, nil
 }
 
@@ -291,60 +251,34 @@ func loadResult(dir string) (*result.Dir, error) {
 
 // fromTable builds a set from the cells of a table (bench/cells), whatever
 // it was read from: result directories, or files in the Go benchmark
-// format (a cell's name, its values by unit, its runs, flaws and variant;
-// a directory's cells also their sim pairs and the cells without values).
-// Inputs pooled must not hold one run twice nor disagree on a unit; what
-// an input left out, and the flaws of a pooled input, name it.
+// format. Its cells are the table's; a name the table holds twice (values
+// priced or measured otherwise) is refused. Inputs pooled must not hold
+// one run twice nor disagree on a unit; what an input left out, and the
+// flaws of a pooled input, name it.
 func fromTable(t *cells.Table, label string) (*Set, error) {
 	s := newSet(label)
-	pooled := len(t.Inputs) > 1
+	s.pooled = len(t.Inputs) > 1
 	if err := checkPool(t); err != nil {
 		return nil, err
 	}
 	s.CPUs = append(s.CPUs, t.CPUs...)
 	s.Runs = append(s.Runs, t.Runs...)
 	s.Sides = append(s.Sides, t.Sides...)
-	for _, tc := range t.Cells {
-		c, err := s.cell(tc.Name, variant{profile: tc.Profile, profileSHA: tc.ProfileDigest, settings: tc.Settings})
-		if err != nil {
-			if tc.Line > 0 {
-				err = fmt.Errorf("line %d: %w", tc.Line, err)
+	for _, c := range t.Cells {
+		if err := s.add(c); err != nil {
+			if c.Line > 0 {
+				err = fmt.Errorf("line %d: %w", c.Line, err)
 			}
 			return nil, err
 		}
-		c.Priced = c.Priced || tc.Priced
-		for _, id := range tc.Runs {
-			c.addRun(id)
-		}
-		for _, id := range slices.Sorted(maps.Keys(tc.RunSamples)) {
-			c.addRunSamples(id, tc.RunSamples[id], tc.CountValues[id])
-		}
-		for _, f := range tc.Flaws {
-			if why := flawText(f, pooled); !slices.Contains(c.Flaws, why) {
-				c.Flaws = append(c.Flaws, why)
-			}
-		}
-		for _, u := range tc.Units {
-			for _, x := range tc.Values[u] {
+		for _, u := range c.Units {
+			for _, x := range c.Values[u] {
 				if math.IsNaN(x) || math.IsInf(x, 0) {
-					return nil, fmt.Errorf("%s: value %v %s is not a finite number", tc.Name, x, u)
+					return nil, fmt.Errorf("%s: value %v %s is not a finite number", c.Name, x, u)
 				}
-				c.add(u, x)
 			}
 			if _, ok := s.Units[u]; !ok {
 				s.Units[u] = Unit{Name: u}
-			}
-		}
-		if tc.Predicted() {
-			m := tc.Paired()
-			c.Model = &m
-			for _, u := range tc.Units {
-				if b := tc.Bases(u); len(b) > 0 {
-					if c.ModelBase == nil {
-						c.ModelBase = map[string][]float64{}
-					}
-					c.ModelBase[u] = b
-				}
 			}
 		}
 	}
@@ -359,7 +293,7 @@ func fromTable(t *cells.Table, label string) (*Set, error) {
 			ws = append(ws, f.Cell+": "+f.Why)
 		}
 		for _, w := range ws {
-			if pooled {
+			if s.pooled {
 				w = in.Name + ": " + w
 			}
 			s.Warnings = append(s.Warnings, w)
@@ -367,6 +301,39 @@ func fromTable(t *cells.Table, label string) (*Set, error) {
 	}
 	return s, nil
 }
+
+// Flaws say why the values of cell c of s are suspect: they come from an
+// attempt that failed or did not finish, or the cell's recorded sample
+// count does not match the samples present; with the input's name when
+// inputs are pooled. A gate refuses such cells.
+func (s *Set) Flaws(c *cells.Cell) []string {
+	var out []string
+	for _, f := range c.Flaws {
+		if why := flawText(f, s.pooled); !slices.Contains(out, why) {
+			out = append(out, why)
+		}
+	}
+	return out
+}
+
+// processes is how many runs (processes, rounds) the values of c come
+// from, when known (enclavebench-run); 0 when not.
+func (s *Set) processes(c *cells.Cell) int { return max(len(c.Runs), s.rounds) }
+
+// passValues is how many independent values of a counting pass event the
+// cell has: per run, its counting pass's values, or its samples when
+// fewer (they carry the values in turn).
+func passValues(c *cells.Cell) int {
+	n := 0
+	for id, k := range c.CountValues {
+		n += min(k, c.RunSamples[id])
+	}
+	return n
+}
+
+// isPrediction says whether a cell holds a model's predictions (priced by
+// a cost profile, or its mode's recorded kind is a model).
+func isPrediction(c *cells.Cell) bool { return c.Predicted() || c.Profile != "" || c.Priced }
 
 // flawText is a flaw as a cell of a set shows it: with its input's name
 // when inputs are pooled.
@@ -473,82 +440,37 @@ func countUnit(u string) bool {
 }
 
 func newSet(label string) *Set {
-	return &Set{Label: label, Units: map[string]Unit{}, index: map[string]*Cell{}}
+	return &Set{Label: label, Units: map[string]Unit{}, index: map[string]*cells.Cell{}}
 }
 
-// variant is what, besides its name, says what a cell's values are: the
-// cost profile that priced them and the mode's settings.
-type variant struct{ profile, profileSHA, settings string }
-
-// cell returns the cell for key, creating it. Values of one cell measured
-// or priced otherwise (another cost profile or profile content, other
-// mode settings) are never pooled.
-func (s *Set) cell(key string, v variant) (*Cell, error) {
-	c, ok := s.index[key]
+// add adds a cell of the table. Values of one cell measured or priced
+// otherwise (another cost profile or profile content, other mode
+// settings) are two cells of the table under one name: never pooled, and
+// refused.
+func (s *Set) add(c *cells.Cell) error {
+	key := c.Name
+	have, ok := s.index[key]
 	if !ok {
-		c = &Cell{Key: key, Profile: v.profile, ProfileSHA256: v.profileSHA, Settings: v.settings, Values: map[string][]float64{}}
 		s.index[key] = c
 		s.Cells = append(s.Cells, c)
-		return c, nil
+		return nil
 	}
 	switch {
-	case c.Profile != v.profile:
-		return nil, fmt.Errorf("%s: values priced by two cost profiles (%s and %s) in one input", key, orNone(c.Profile), orNone(v.profile))
-	case c.ProfileSHA256 != v.profileSHA:
-		return nil, fmt.Errorf("%s: values priced by two versions of cost profile %s with other content (sha256 %s and %s) in one input", key, c.Profile, orNone(short(c.ProfileSHA256)), orNone(short(v.profileSHA)))
-	case c.Settings != v.settings:
-		return nil, fmt.Errorf("%s: values measured under other mode settings (%s and %s) in one input: they measure different things and are not pooled", key, orNone(c.Settings), orNone(v.settings))
+	case have.Profile != c.Profile:
+		return fmt.Errorf("%s: values priced by two cost profiles (%s and %s) in one input", key, orNone(have.Profile), orNone(c.Profile))
+	case have.ProfileDigest != c.ProfileDigest:
+		return fmt.Errorf("%s: values priced by two versions of cost profile %s with other content (sha256 %s and %s) in one input", key, have.Profile, orNone(short(have.ProfileDigest)), orNone(short(c.ProfileDigest)))
+	case have.Settings != c.Settings:
+		return fmt.Errorf("%s: values measured under other mode settings (%s and %s) in one input: they measure different things and are not pooled", key, orNone(have.Settings), orNone(c.Settings))
 	}
-	return c, nil
+	return fmt.Errorf("%s: two cells of one name in one input", key)
 }
 
 // short abbreviates a digest for messages.
 func short(sha string) string { return sha[:min(len(sha), 12)] }
 
-func (c *Cell) addRun(id string) {
-	if id == "" || c.runIDs[id] {
-		return
-	}
-	if c.runIDs == nil {
-		c.runIDs = map[string]bool{}
-	}
-	c.runIDs[id] = true
-	c.Runs++
-}
-
-// addRunSamples adds n samples of run id, whose counted cells have k
-// independent values of each counting pass event.
-func (c *Cell) addRunSamples(id string, n, k int) {
-	if id == "" {
-		return
-	}
-	if c.runSamples == nil {
-		c.runSamples, c.countValues = map[string]int{}, map[string]int{}
-	}
-	c.runSamples[id] += n
-	c.countValues[id] = max(c.countValues[id], k)
-}
-
-// passValues is how many independent values of a counting pass event the
-// cell has: per run, its counting pass's values, or its samples when
-// fewer (they carry the values in turn).
-func (c *Cell) passValues() int {
-	n := 0
-	for id, k := range c.countValues {
-		n += min(k, c.runSamples[id])
-	}
-	return n
-}
-
-func (c *Cell) add(unit string, v float64) {
-	if _, ok := c.Values[unit]; !ok {
-		c.UnitOrder = append(c.UnitOrder, unit)
-	}
-	c.Values[unit] = append(c.Values[unit], v)
-}
-
-// Cell returns the cell with key, or nil.
-func (s *Set) Cell(key string) *Cell { return s.index[key] }
+// Cell returns the cell named name, or nil.
+func (s *Set) Cell(name string) *cells.Cell { return s.index[name] }
 
 func orNone(s string) string {
 	if s == "" {

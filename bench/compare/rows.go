@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"golang.org/x/perf/benchmath"
+
+	"github.com/enclavebench/enclavebench/bench/cells"
 )
 
 // compareRow summarises and tests one cell in one unit.
@@ -105,13 +107,13 @@ func geo(xs []float64) float64 {
 // count. Other units with a direction (MB/s, ops/s: derived from the same
 // samples; percentiles) are shown, not gated: gating both ns/op and MB/s
 // tests the same samples twice and halves the power of the correction.
-func timeUnit(oc, nc *Cell, old, new *Set) string {
+func timeUnit(oc, nc *cells.Cell, old, new *Set) string {
 	if _, ok := oc.Values["ns/op"]; ok {
 		if _, ok := nc.Values["ns/op"]; ok {
 			return "ns/op"
 		}
 	}
-	for _, u := range oc.UnitOrder {
+	for _, u := range oc.Units {
 		if _, ok := nc.Values[u]; !ok || isCount(old, new, u) {
 			continue
 		}
@@ -127,7 +129,7 @@ func isCount(old, new *Set, u string) bool { return old.Units[u].Count || new.Un
 
 // Summarize returns the median of the cell's values in unit and its
 // confidence interval at level confidence (benchstat's summary).
-func (s *Set) Summarize(c *Cell, unit string, confidence float64) Summary {
+func (s *Set) Summarize(c *cells.Cell, unit string, confidence float64) Summary {
 	var assume benchmath.Assumption = benchmath.AssumeNothing
 	if s.Units[unit].Assume == "exact" {
 		assume = benchmath.AssumeExact

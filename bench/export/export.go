@@ -53,7 +53,7 @@ func (p Point) HasCI() bool {
 }
 
 // Points summarises every cell of s in every unit (or in units, when
-// given), in the order of s. Cells whose values are suspect (Cell.Flaws: a
+// given), in the order of s. Cells whose values are suspect (Set.Flaws: a
 // failed or unfinished attempt, lost or added samples) are left out.
 func Points(s *compare.Set, units []string) []Point {
 	want := map[string]bool{}
@@ -62,26 +62,27 @@ func Points(s *compare.Set, units []string) []Point {
 	}
 	var out []Point
 	for _, c := range s.Cells {
-		if len(c.Flaws) > 0 {
-			continue // suspect values are no point to track (Cell.Flaws)
+		if len(s.Flaws(c)) > 0 {
+			continue // suspect values are no point to track (Set.Flaws)
 		}
-		for _, u := range c.UnitOrder {
+		m := c.Paired()
+		for _, u := range c.Units {
 			if len(units) > 0 && !want[u] {
 				continue
 			}
 			sum := s.Summarize(c, u, compare.DefaultConfidence)
-			p := Point{Bench: c.Key, Unit: u, Better: s.Units[u].Better, N: sum.N,
+			p := Point{Bench: c.Name, Unit: u, Better: s.Units[u].Better, N: sum.N,
 				Median: float64(sum.Median), Lo: float64(sum.Lo), Hi: float64(sum.Hi), Runs: s.Runs}
-			if c.Model != nil && c.Model.N > 0 {
-				p.Model = c.Model.Verdict()
-				if b := c.ModelBase[u]; len(b) > 0 {
+			if m.N > 0 {
+				p.Model = m.Verdict()
+				if b := c.Bases(u); len(b) > 0 {
 					p.Base = stats.Summarize(b).Center
 				}
 			}
 			out = append(out, p)
 		}
-		if m := c.Model; m != nil && m.N > 0 && (len(units) == 0 || want[UnitPredictedSlowdown]) {
-			out = append(out, Point{Bench: c.Key, Unit: UnitPredictedSlowdown, Better: compare.Lower, N: m.N,
+		if m.N > 0 && (len(units) == 0 || want[UnitPredictedSlowdown]) {
+			out = append(out, Point{Bench: c.Name, Unit: UnitPredictedSlowdown, Better: compare.Lower, N: m.N,
 				Median: m.Slowdown.Center, Lo: m.Slowdown.Lo, Hi: m.Slowdown.Hi, Runs: s.Runs, Model: m.Verdict()})
 		}
 	}

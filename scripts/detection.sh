@@ -23,7 +23,13 @@
 #   syscall+1: syscall=calls:1 (one getppid more per pread).
 # A trial "flags" when compare exits 1; exit 2 (the gate refuses its input)
 # is counted apart. Detection counts a flag of the regressed cell; a flag of
-# any other cell is a false alarm ("other").
+# any other cell is a false alarm ("other"). Each rate is printed with its
+# exact one-sided 95% bound (Clopper-Pearson); a run that wrote no
+# bench.txt is no trial and is counted apart ("unfinished").
+#
+# Streams in parallel (separate DET_KEEP, distinct DET_SEED) pool by linking
+# their trial directories into one directory as KIND.1..KIND.N beside one
+# stream's bin and calibration, then DET_REUSE=1 DET_TRIALS=N on it.
 #
 # Scale trials (DET_SCALE_TRIALS, default 0, each a pair): syscall and
 # memsweep, quick grids, on DET_SCALE_SIZES (default the four DCsv2 sizes:
@@ -172,11 +178,46 @@ done
 echo "trials done in $(($(date +%s) - start)) s" >&2
 
 rm -f "$work/verdicts.jsonl"
-printf '\n%-10s %-12s %6s %8s %8s %8s %7s\n' kind gate trials detected other refused rate
+# rate with its exact one-sided 95% bound (Clopper-Pearson): the upper
+# bound of the false alarm rate for A/A, the lower bound of detection else.
+rate() {
+	awk -v l="$1" -v w="$2" -v n="$3" -v f="$4" -v o="$5" -v r="$6" -v u="$7" '
+	function cdf(k, n, p,   i, t, s) { # P(X <= k), X ~ Binomial(n, p)
+		if (k < 0) return 0
+		if (k >= n || p <= 0) return 1
+		if (p >= 1) return 0
+		t = n * log(1 - p); s = exp(t)
+		for (i = 1; i <= k; i++) { t += log((n - i + 1) / i) + log(p / (1 - p)); s += exp(t) }
+		return s
+	}
+	function bound(k, n, upper,   lo, hi, m, j) {
+		if (upper && k >= n) return 1
+		if (!upper && k <= 0) return 0
+		lo = 0; hi = 1
+		for (j = 0; j < 60; j++) {
+			m = (lo + hi) / 2
+			if (upper ? cdf(k, n, m) <= 0.05 : 1 - cdf(k - 1, n, m) >= 0.05) hi = m; else lo = m
+		}
+		return (lo + hi) / 2
+	}
+	BEGIN {
+		k = l == "A/A" ? o : f
+		b = n ? sprintf("%s%.1f%%", l == "A/A" ? "<=" : ">=", 100 * bound(k, n, l == "A/A")) : "-"
+		printf "%-10s %-12s %6d %8d %8d %8d %6.0f%% %9s %8d\n", l, w, n, f, o, r, n ? 100 * k / n : 0, b, u
+	}'
+}
+printf '\n%-10s %-12s %6s %8s %8s %8s %7s %9s %8s\n' kind gate trials detected other refused rate bound unfinished
 for kind in $KINDS $([[ $SCALE -gt 0 ]] && echo scale2x scalework); do
 	declare -A res=([time]="0 0 0 0" [time+counts]="0 0 0 0")
+	unfinished=0
 	for dir in "$work/${kind//\//-}".*; do
-		[[ -f $dir/new/bench.txt && -f $dir/base/bench.txt ]] || continue
+		[[ -d $dir ]] || continue
+		# A run that wrote no bench.txt is no trial; it is counted apart, not
+		# dropped unseen (its log is $dir.log).
+		if [[ ! -f $dir/new/bench.txt || ! -f $dir/base/bench.txt ]]; then
+			unfinished=$((unfinished + 1))
+			continue
+		fi
 		for what in time time+counts; do
 			read -r nn f o r <<<"${res[$what]}"
 			case $(judge "$dir" "$kind" "$what") in
@@ -190,12 +231,12 @@ for kind in $KINDS $([[ $SCALE -gt 0 ]] && echo scale2x scalework); do
 	done
 	for what in time time+counts; do
 		read -r nn f o r <<<"${res[$what]}"
-		awk -v l="$kind" -v w="$what" -v n="$nn" -v f="$f" -v o="$o" -v r="$r" \
-			'BEGIN {printf "%-10s %-12s %6d %8d %8d %8d %6.0f%%\n", l, w, n, f, o, r, n ? 100 * (l == "A/A" ? o : f) / n : 0}'
+		rate "$kind" "$what" "$nn" "$f" "$o" "$r" "$unfinished"
 	done
 done
 echo "(each trial: one bench run --baseline --counts; detected: the regressed cell flagged; other: a trial with"
-echo " another cell flagged (a false alarm). rate: A/A false alarms, else detection."
+echo " another cell flagged (a false alarm). rate: A/A false alarms, else detection; bound: its exact one-sided"
+echo " 95% bound (Clopper-Pearson); unfinished: runs that wrote no bench.txt, not counted as trials."
 echo " Verdicts with each flagged row's change and p in $work/verdicts.jsonl; loads in each trial's load.start)"
 echo "A/A trials that flagged something:"
 jq -r 'select(.kind == "A/A" and (.regressions | length) > 0) |

@@ -53,8 +53,8 @@ var runResumeFlags = []string{"resume", "timeout", "workload-bin", "progress", "
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", "run [flags]", runExamples, stderr)
-	spec := runspec.AddFlags(fs, runspec.Defaults{Sizes: []string{"dcsv2"}, Modes: []string{mode.Native}, Profile: "quick", Run: true,
-		ModesUsage:   strings.Join(mode.Names(), ", ") + ", or auto (native + the best enclave mode here)",
+	spec := runspec.AddFlags(fs, runspec.Defaults{Sizes: []string{"dcsv2"}, Modes: []string{mode.Baseline()}, Profile: "quick", Run: true,
+		ModesUsage:   strings.Join(mode.Names(), ", ") + ", or auto (" + mode.Baseline() + " + the best enclave mode here)",
 		ProfileUsage: strings.Join(plan.ProfileNames(), ", ")})
 	o := session.Options{Stdout: stdout, Stderr: stderr, HarnessVersion: harnessVersion(), HarnessCommit: harnessCommit(),
 		Command: append([]string{"bench", "run"}, args...)}

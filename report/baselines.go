@@ -41,7 +41,7 @@ func (b *builder) baselines() {
 		}
 		// The native cell measured in the same run is the baseline.
 		var base []float64
-		against := AgainstNative
+		against := AgainstBaseline
 		if n := native[key(g)]; n != nil && len(n.Values) > 0 {
 			base = n.Values
 		}

@@ -21,7 +21,7 @@ var fullWS = []string{"0.125xEPC", "0.25xEPC", "0.5xEPC", "0.75xEPC", "0.9xEPC",
 func BenchmarkReport100k(b *testing.B) {
 	dir := filepath.Join(b.TempDir(), "run")
 	n := writeMainFixture(b, dir, 42, "bench", []string{"DC1s_v2", "DC2s_v2", "DC4s_v2", "DC8_v2"},
-		[]string{mode.Native, mode.SGX, mode.Sim}, 312, fullWS)
+		[]string{mode.Native, modeSGX, modeSim}, 312, fullWS)
 	if n < 100_000 {
 		b.Fatalf("fixture has %d samples, want 100,000", n)
 	}

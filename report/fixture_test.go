@@ -204,10 +204,10 @@ func enclaveCost(m string, ws, epc float64, random bool) float64 {
 	if ws > 0.75*epc { // past usable EPC: paging
 		f *= 1 + 7*math.Min((ws-0.75*epc)/epc, 1.5)
 	}
-	if m == mode.Sim {
+	if m == modeSim {
 		f *= 1.08 // the model overestimates slightly
 	}
-	if m == mode.EGoSim {
+	if m == modeEGoSim {
 		f = 1 + (f-1)*0.3
 	}
 	return f
@@ -224,6 +224,13 @@ func footprintMiB(w string, params map[string]string, sz sizes.Size) float64 {
 // writeMainFixture writes a run on one host across sizes, in modes native,
 // sgx and sim: memsweep, syscall, threads and kvstore, with a failed, a
 // partial, a not-applicable, an oversubscribed and a few-sample cell.
+// The modes of the fixtures, by name: data here, as in run.json.
+const (
+	modeSGX    = "sgx"
+	modeEGoSim = "ego-sim"
+	modeSim    = "sim"
+)
+
 func writeMainFixture(t testing.TB, dir string, seed uint64, hostName string, szNames []string, modes []string, reps int, memsweepWS []string) int {
 	run := result.Run{ID: "20261120T090000Z-" + hostName, Host: fixtureHost(hostName, "DC4s_v2", 4),
 		Command: []string{"bench", "run", "--sizes", strings.Join(szNames, ",")},
@@ -236,7 +243,7 @@ func writeMainFixture(t testing.TB, dir string, seed uint64, hostName string, sz
 		oversub := sz.VCPUs > g.run.Host.CPUs
 		ok := func(extra map[string]string, m string, load float64) result.CellResult {
 			cr := result.CellResult{WallNS: 1e9, ChildNS: 9e8, GOMAXPROCS: min(sz.VCPUs, 4), CPUs: min(sz.VCPUs, 4), Oversubscribed: oversub, Extra: extra}
-			if m == mode.SGX || m == mode.EGoSim {
+			if m == modeSGX || m == modeEGoSim {
 				cr.LoadNS = int64(load * 1e6)
 			}
 			return cr
@@ -262,7 +269,7 @@ func writeMainFixture(t testing.TB, dir string, seed uint64, hostName string, sz
 					cost := enclaveCost(m, fp, epc, access == "random")
 					extra, load := heap(fp)
 					n := reps
-					if m == mode.Sim && sn == szNames[len(szNames)-1] && access == "seq" && ws == memsweepWS[0] {
+					if m == modeSim && sn == szNames[len(szNames)-1] && access == "seq" && ws == memsweepWS[0] {
 						n = 3 // too few for a confidence interval
 					}
 					g.cell(t, result.Cell{Workload: "memsweep", Params: p, Size: sn, Mode: m}, n, result.StatusOK, func() ([]protocol.Value, []protocol.Value) {
@@ -272,7 +279,7 @@ func writeMainFixture(t testing.TB, dir string, seed uint64, hostName string, sz
 							mb = g.noisy(base, 0.03)
 						}
 						vals := []protocol.Value{v(64000/mb, "ns/op", "lower"), v(mb, "MB/s", "higher")}
-						if m == mode.Sim {
+						if m == modeSim {
 							return vals, []protocol.Value{v(64000/nat, "ns/op", "lower"), v(nat, "MB/s", "higher")}
 						}
 						return vals, nil
@@ -286,24 +293,24 @@ func writeMainFixture(t testing.TB, dir string, seed uint64, hostName string, sz
 				enc := map[string]float64{"read": 9400, "clock": 62}[call]
 				center := nat
 				switch m {
-				case mode.SGX:
+				case modeSGX:
 					center = enc
-				case mode.Sim:
+				case modeSim:
 					center = enc * 0.93
-				case mode.EGoSim:
+				case modeEGoSim:
 					center = nat * 1.4
 				}
 				extra, load := heap(8)
 				status := result.StatusOK
-				if m == mode.SGX && call == "clock" && sn == szNames[1%len(szNames)] {
+				if m == modeSGX && call == "clock" && sn == szNames[1%len(szNames)] {
 					status = "" // partial
 				}
-				if m == mode.Sim && call == "clock" && sn == szNames[0] {
+				if m == modeSim && call == "clock" && sn == szNames[0] {
 					g.countsOnly = "OCALLs not counted: perf_event_open is not permitted on this host"
 				}
 				g.cell(t, result.Cell{Workload: "syscall", Params: p, Size: sn, Mode: m}, reps, status, func() ([]protocol.Value, []protocol.Value) {
 					x := g.noisy(center, 0.05)
-					if m == mode.Sim {
+					if m == modeSim {
 						return []protocol.Value{v(x, "ns/op", "lower")}, []protocol.Value{v(g.noisy(nat, 0.05), "ns/op", "lower")}
 					}
 					return []protocol.Value{v(x, "ns/op", "lower")}, nil
@@ -328,7 +335,7 @@ func writeMainFixture(t testing.TB, dir string, seed uint64, hostName string, sz
 						ops = nat
 					}
 					vals := []protocol.Value{v(ops, "ops/s", "higher"), v(1e9/ops, "ns/op", "lower")}
-					if m == mode.Sim {
+					if m == modeSim {
 						return vals, []protocol.Value{v(nat, "ops/s", "higher"), v(1e9/nat, "ns/op", "lower")}
 					}
 					return vals, nil
@@ -342,7 +349,7 @@ func writeMainFixture(t testing.TB, dir string, seed uint64, hostName string, sz
 				base := 3.1e6 * (1 - 0.06*math.Log2(fp/16))
 				cost := enclaveCost(m, fp, epc, true)
 				extra, load := heap(fp)
-				if m == mode.SGX && ds == "2xEPC" && sn == szNames[0] {
+				if m == modeSGX && ds == "2xEPC" && sn == szNames[0] {
 					g.cell(t, result.Cell{Workload: "kvstore", Params: p, Size: sn, Mode: m}, 0, result.StatusFailed, nil,
 						result.CellResult{ExitCode: 2, Reason: "the enclave's heap is exhausted: raise the heap size or lower the data set\nruntime: out of memory",
 							Stderr: "fatal error: runtime: out of memory\ngoroutine 1 [running]:"})
@@ -355,7 +362,7 @@ func writeMainFixture(t testing.TB, dir string, seed uint64, hostName string, sz
 						ops = nat
 					}
 					vals := []protocol.Value{v(ops, "ops/s", "higher"), v(1e9/ops, "ns/op", "lower"), v(1e9/ops*0.8, "p50-ns", "lower"), v(1e9/ops*6, "p99-ns", "lower")}
-					if m == mode.Sim {
+					if m == modeSim {
 						return vals, []protocol.Value{v(nat, "ops/s", "higher"), v(1e9/nat, "ns/op", "lower"), v(1e9/nat*0.8, "p50-ns", "lower"), v(1e9/nat*6, "p99-ns", "lower")}
 					}
 					return vals, nil
@@ -376,16 +383,16 @@ func writeSecondHost(t testing.TB, dir string) {
 	run := result.Run{ID: "20261121T100000Z-dc8", Host: fixtureHost("dc-b", "DC8_v2", 8),
 		Plan: result.Plan{Spec: runspec.Spec{Workloads: []string{"syscall", "memsweep"}, Sizes: []string{"DC8_v2"}, Modes: []string{"native", "sgx"}}}}
 	g := newGen(t, dir, 7, run, 6)
-	for _, m := range []string{mode.Native, mode.SGX} {
+	for _, m := range []string{mode.Native, modeSGX} {
 		for _, call := range []string{"read", "clock"} {
 			center := map[string]float64{"read": 330, "clock": 54}[call]
-			if m == mode.SGX {
+			if m == modeSGX {
 				center = map[string]float64{"read": 8900, "clock": 60}[call]
 			}
 			g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": call}, Size: "DC8_v2", Mode: m}, 6, result.StatusOK,
 				func() ([]protocol.Value, []protocol.Value) {
 					return []protocol.Value{v(g.noisy(center, 0.04), "ns/op", "lower")}, nil
-				}, result.CellResult{CPUs: 8, GOMAXPROCS: 8, LoadNS: map[bool]int64{true: 92e6}[m == mode.SGX],
+				}, result.CellResult{CPUs: 8, GOMAXPROCS: 8, LoadNS: map[bool]int64{true: 92e6}[m == modeSGX],
 					Extra: map[string]string{"ego_heap_mb": "64"}})
 		}
 	}
@@ -415,7 +422,7 @@ func writeBadDirs(t testing.TB, root string) {
 	run = result.Run{ID: "20261122T070000Z-empty", Host: fixtureHost("dc-c", "DC1s_v2", 1),
 		Plan: result.Plan{Spec: runspec.Spec{Workloads: []string{"memsweep"}, Sizes: []string{"DC1s_v2"}, Modes: []string{"sgx"}}}}
 	g = newGen(t, filepath.Join(root, "empty"), 13, run, 6)
-	g.cell(t, result.Cell{Workload: "memsweep", Params: map[string]string{"ws": "2xEPC", "access": "seq", "op": "read"}, Size: "DC1s_v2", Mode: mode.SGX}, 0, result.StatusFailed, nil,
+	g.cell(t, result.Cell{Workload: "memsweep", Params: map[string]string{"ws": "2xEPC", "access": "seq", "op": "read"}, Size: "DC1s_v2", Mode: modeSGX}, 0, result.StatusFailed, nil,
 		result.CellResult{ExitCode: 1, Reason: "ego run: /dev/sgx_enclave: permission denied"})
 	g.close(t)
 	// A bad line in an otherwise good file is reported, not fatal.
@@ -439,19 +446,19 @@ func writeHostile(t testing.TB, dir string) {
 	run := result.Run{ID: `run<script>`, Host: h, Profile: &result.CostProfileRef{Name: `<i>prof</i>`, Version: 1},
 		Plan: result.Plan{Spec: runspec.Spec{Workloads: []string{hostileWL}, Sizes: []string{"DC1s_v2"}, Modes: []string{"native", "sim"}}}}
 	g := newGen(t, dir, 17, run, 6)
-	for _, m := range []string{mode.Native, mode.Sim} {
+	for _, m := range []string{mode.Native, modeSim} {
 		for _, p := range []string{hostileParam, "ok"} {
 			c := result.Cell{Workload: hostileWL, Params: map[string]string{"name<x>": p, "ws": "0.5xEPC"}, Size: "DC1s_v2", Mode: m}
 			g.cell(t, c, 6, result.StatusOK, func() ([]protocol.Value, []protocol.Value) {
 				x := g.noisy(1000, 0.05)
-				if m == mode.Sim {
+				if m == modeSim {
 					return []protocol.Value{v(x*2, "ns/op", "lower")}, []protocol.Value{v(x, "ns/op", "lower")}
 				}
 				return []protocol.Value{v(x, "ns/op", "lower")}, nil
 			}, result.CellResult{})
 		}
 	}
-	g.cell(t, result.Cell{Workload: hostileWL, Params: map[string]string{"name<x>": "f", "ws": "0.5xEPC"}, Size: "DC1s_v2", Mode: mode.Sim}, 0, result.StatusFailed, nil,
+	g.cell(t, result.Cell{Workload: hostileWL, Params: map[string]string{"name<x>": "f", "ws": "0.5xEPC"}, Size: "DC1s_v2", Mode: modeSim}, 0, result.StatusFailed, nil,
 		result.CellResult{Reason: hostileReason, Stderr: "</pre><script>alert(4)</script>"})
 	g.close(t)
 }
@@ -468,7 +475,7 @@ func TestFixtures(t *testing.T) {
 	}
 	root := filepath.Join("testdata", "fixtures")
 	writeMainFixture(t, fixturePath("dc-a"), 1, "dc-a", []string{"DC1s_v2", "DC2s_v2", "DC4s_v2", "DC8_v2"},
-		[]string{mode.Native, mode.SGX, mode.Sim}, 6, []string{"0.25xEPC", "0.5xEPC", "1xEPC", "2xEPC"})
+		[]string{mode.Native, modeSGX, modeSim}, 6, []string{"0.25xEPC", "0.5xEPC", "1xEPC", "2xEPC"})
 	writeSecondHost(t, fixturePath("dc-b"))
 	writeBadDirs(t, root)
 	writeHostile(t, fixturePath("hostile"))

@@ -138,7 +138,8 @@ type Group struct {
 
 // Ratio compares an enclave group with its native baseline.
 type Ratio struct {
-	// Against is AgainstNative (the run's native cell) or AgainstPairs
+	// Against is AgainstBaseline (the run's cell in the baseline mode,
+	// native) or AgainstPairs
 	// (a sim prediction over its own measured base, repetition by
 	// repetition).
 	Against string
@@ -160,8 +161,8 @@ type Ratio struct {
 
 // What a Ratio is against.
 const (
-	AgainstNative = "native"
-	AgainstPairs  = "paired base"
+	AgainstBaseline = "baseline"
+	AgainstPairs    = "paired base"
 )
 
 // Headline summarises one workload in one enclave mode: the geometric
@@ -305,6 +306,16 @@ func modeInfo(label string, mf result.ModeFacts) ModeInfo {
 	return ModeInfo{label, kind, mf.Summary, mf.Cannot}
 }
 
+// baseline is the baseline mode the sources' facts name (result.Facts.Baseline).
+func (b *builder) baseline() string {
+	for _, s := range b.in.Sources {
+		if m := s.Dir.Facts.Baseline; m != "" {
+			return m
+		}
+	}
+	return ""
+}
+
 // Build computes the report from what Load kept.
 func Build(in *Input, o Options) *Report {
 	if o.Tolerance <= 0 {
@@ -339,7 +350,7 @@ func Build(in *Input, o Options) *Report {
 	b.warnings()
 	r.WarningGroups = groupWarnings(r.Warnings)
 	r.Headlines = headlines(r.Workloads)
-	r.Sizing = sizing(r.Workloads, r.Failures, o.Tolerance, b.usableEPC())
+	r.Sizing = sizing(r.Workloads, r.Failures, o.Tolerance, b.usableEPC(), b.baseline())
 	buildFigures(r, b)
 	return r
 }

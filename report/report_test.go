@@ -199,9 +199,9 @@ func TestMerge(t *testing.T) {
 		run := result.Run{ID: "run-" + name, Host: fixtureHost(hostName, "DC2s_v2", 2),
 			Plan: result.Plan{Spec: runspec.Spec{Workloads: []string{"syscall"}, Modes: []string{"native", "sgx"}, Sizes: []string{"DC2s_v2"}}}}
 		g := newGen(t, dir, seed, run, 6)
-		for _, m := range []string{mode.Native, mode.SGX} {
+		for _, m := range []string{mode.Native, modeSGX} {
 			c := center
-			if m == mode.SGX {
+			if m == modeSGX {
 				c *= 20
 			}
 			g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": "read"}, Size: "DC2s_v2", Mode: m}, 6, result.StatusOK,
@@ -235,7 +235,7 @@ func TestMerge(t *testing.T) {
 		t.Fatalf("two hosts: %d rows (origin %q); want 4 labelled rows", len(g), g[0].OriginLabel)
 	}
 	for _, x := range g {
-		if x.Mode == mode.SGX && (x.Baseline == nil || math.Abs(x.Baseline.Ratio-20) > 2) {
+		if x.Mode == modeSGX && (x.Baseline == nil || math.Abs(x.Baseline.Ratio-20) > 2) {
 			t.Errorf("%s: ratio %+v, want ~20 against its own host's native", x.subject(), x.Baseline)
 		}
 	}
@@ -255,9 +255,9 @@ func TestModeSettingsNotPooled(t *testing.T) {
 			Plan:         result.Plan{Spec: runspec.Spec{Workloads: []string{"syscall"}, Modes: []string{"native", "ego-sim"}, Sizes: []string{"DC2s_v2"}}},
 			ModeSettings: map[string]map[string]string{"ego-sim": {"ego-debug": "false", "ego-trace-ocalls": trace, "ego-precise-clock": "false"}}}
 		g := newGen(t, dir, seed, run, 6)
-		for _, m := range []string{mode.Native, mode.EGoSim} {
+		for _, m := range []string{mode.Native, modeEGoSim} {
 			c := 300.0
-			if m == mode.EGoSim {
+			if m == modeEGoSim {
 				c = enclave
 			}
 			g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": "read"}, Size: "DC2s_v2", Mode: m}, 6, result.StatusOK,
@@ -274,7 +274,7 @@ func TestModeSettingsNotPooled(t *testing.T) {
 	r := Build(Load([]string{plain, traced}, o), o)
 	var labels []string
 	for _, g := range r.Workloads[0].Rows {
-		if g.Mode != mode.EGoSim {
+		if g.Mode != modeEGoSim {
 			continue
 		}
 		labels = append(labels, g.ModeLabel)
@@ -307,7 +307,7 @@ func TestModeSettingsNotPooled(t *testing.T) {
 	again := mk("again", "false", 3, 600)
 	r = Build(Load([]string{plain, again}, o), o)
 	for _, g := range r.Workloads[0].Rows {
-		if g.Mode == mode.EGoSim && (g.ModeLabel != "ego-sim" || g.Summary.N != 12) {
+		if g.Mode == modeEGoSim && (g.ModeLabel != "ego-sim" || g.Summary.N != 12) {
 			t.Errorf("same settings: %s n=%d, want pooled ego-sim n=12", g.ModeLabel, g.Summary.N)
 		}
 	}
@@ -373,11 +373,11 @@ func TestEGoSimGivesNoSizing(t *testing.T) {
 		Plan: result.Plan{Spec: runspec.Spec{Workloads: []string{"memsweep"}, Modes: []string{"native", "ego-sim", "sim"}, Sizes: []string{"DC1s_v2", "DC4s_v2"}}}}
 	g := newGen(t, dir, 7, run, 6)
 	slow := map[string]map[string]float64{
-		mode.EGoSim: {"DC1s_v2": 1.15, "DC4s_v2": 0.95},
-		mode.Sim:    {"DC1s_v2": 12, "DC4s_v2": 1.05},
+		modeEGoSim: {"DC1s_v2": 1.15, "DC4s_v2": 0.95},
+		modeSim:    {"DC1s_v2": 12, "DC4s_v2": 1.05},
 	}
 	for _, size := range []string{"DC1s_v2", "DC4s_v2"} {
-		for _, m := range []string{mode.Native, mode.EGoSim, mode.Sim} {
+		for _, m := range []string{mode.Native, modeEGoSim, modeSim} {
 			f := 1.0
 			if m != mode.Native {
 				f = slow[m][size]
@@ -385,7 +385,7 @@ func TestEGoSimGivesNoSizing(t *testing.T) {
 			g.cell(t, result.Cell{Workload: "memsweep", Params: map[string]string{"ws": "100MiB", "access": "random", "op": "read"}, Size: size, Mode: m}, 6, result.StatusOK,
 				func() ([]protocol.Value, []protocol.Value) {
 					base := g.noisy(100, 0.01)
-					if m == mode.Sim {
+					if m == modeSim {
 						return []protocol.Value{v(base*f, "ns/op", "lower")}, []protocol.Value{v(base, "ns/op", "lower")}
 					}
 					return []protocol.Value{v(base*f, "ns/op", "lower")}, nil
@@ -420,7 +420,7 @@ func TestEGoSimGivesNoSizing(t *testing.T) {
 		t.Errorf("no 'no EPC' warning for ego-sim: %+v", r.WarningGroups)
 	}
 	for _, row := range r.Workloads[0].Rows {
-		if slices.Contains(row.Notes, "no EPC limit") != (row.Mode == mode.EGoSim) {
+		if slices.Contains(row.Notes, "no EPC limit") != (row.Mode == modeEGoSim) {
 			t.Errorf("%s %s: notes %v", row.Size, row.ModeLabel, row.Notes)
 		}
 	}
@@ -463,7 +463,7 @@ func TestProfileContentNotPooled(t *testing.T) {
 			func() ([]protocol.Value, []protocol.Value) {
 				return []protocol.Value{v(g.noisy(300, 0.02), "ns/op", "lower")}, nil
 			}, result.CellResult{})
-		g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": "read"}, Size: "DC2s_v2", Mode: mode.Sim}, 6, result.StatusOK,
+		g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": "read"}, Size: "DC2s_v2", Mode: modeSim}, 6, result.StatusOK,
 			func() ([]protocol.Value, []protocol.Value) {
 				base := g.noisy(300, 0.02)
 				return []protocol.Value{v(base*f, "ns/op", "lower")}, []protocol.Value{v(base, "ns/op", "lower")}
@@ -477,7 +477,7 @@ func TestProfileContentNotPooled(t *testing.T) {
 	r := Build(Load([]string{a, b}, o), o)
 	var labels []string
 	for _, g := range r.Workloads[0].Rows {
-		if g.Mode == mode.Sim {
+		if g.Mode == modeSim {
 			labels = append(labels, g.ModeLabel)
 			if g.Summary.N != 6 {
 				t.Errorf("%s: n=%d, want 6 (not pooled)", g.ModeLabel, g.Summary.N)
@@ -555,10 +555,10 @@ func TestModeLabels(t *testing.T) {
 	_, r := loadFixtures(t, testOptions(), "dc-a")
 	for _, tb := range r.Workloads {
 		for _, g := range tb.Rows {
-			if g.Mode == mode.Sim && g.ModeLabel != "sim (model, profile published/v1)" {
+			if g.Mode == modeSim && g.ModeLabel != "sim (model, profile published/v1)" {
 				t.Errorf("sim row labelled %q", g.ModeLabel)
 			}
-			if g.Mode == mode.Sim && g.Summary.N > 0 && (g.Baseline == nil || g.Baseline.Against != AgainstPairs || g.Baseline.Slowdown < 1) {
+			if g.Mode == modeSim && g.Summary.N > 0 && (g.Baseline == nil || g.Baseline.Against != AgainstPairs || g.Baseline.Slowdown < 1) {
 				t.Errorf("%s: sim compared with %+v, want its own paired base", g.subject(), g.Baseline)
 			}
 		}
@@ -662,7 +662,7 @@ func TestSizing(t *testing.T) {
 	o.Tolerance = 100
 	_, r = loadFixtures(t, o, "dc-a")
 	for _, a := range r.Sizing {
-		if a.Workload == "syscall" && a.Mode == mode.SGX && a.Size != "DC1s_v2" {
+		if a.Workload == "syscall" && a.Mode == modeSGX && a.Size != "DC1s_v2" {
 			t.Errorf("syscall/sgx at tolerance 10000%%: %+v", a)
 		}
 	}
@@ -811,7 +811,7 @@ func TestFleet(t *testing.T) {
 	var dirs []string
 	for i, sz := range []string{"DC1s_v2", "DC2s_v2", "DC4s_v2"} {
 		dir := filepath.Join(tmp, sz)
-		writeMainFixture(t, dir, uint64(100+i), "vm-"+strings.ToLower(sz[:3]), []string{sz}, []string{mode.Native, mode.SGX}, 6, []string{"0.5xEPC", "2xEPC"})
+		writeMainFixture(t, dir, uint64(100+i), "vm-"+strings.ToLower(sz[:3]), []string{sz}, []string{mode.Native, modeSGX}, 6, []string{"0.5xEPC", "2xEPC"})
 		dirs = append(dirs, dir)
 	}
 	o := testOptions()
@@ -864,7 +864,7 @@ func TestSimNeverFaster(t *testing.T) {
 				Plan:    result.Plan{Spec: runspec.Spec{Workloads: []string{"syscall"}, Sizes: []string{"DC2s_v2"}, Modes: []string{"native", "sim"}}}}
 			g := newGen(t, dir, 3, run, 6)
 			g.unpaired = c.unpaired
-			for _, m := range []string{mode.Native, mode.Sim} {
+			for _, m := range []string{mode.Native, modeSim} {
 				g.cell(t, result.Cell{Workload: "syscall", Params: map[string]string{"call": "read"}, Size: "DC2s_v2", Mode: m}, 6, result.StatusOK,
 					func() ([]protocol.Value, []protocol.Value) {
 						if m == mode.Native {
@@ -930,7 +930,7 @@ func grepLines(s, sub string) string {
 func TestFactsMatchV1(t *testing.T) {
 	root := t.TempDir()
 	writeMainFixture(t, filepath.Join(root, "dc-a"), 1, "dc-a", []string{"DC1s_v2", "DC2s_v2", "DC4s_v2", "DC8_v2"},
-		[]string{mode.Native, mode.SGX, mode.Sim}, 6, []string{"0.25xEPC", "0.5xEPC", "1xEPC", "2xEPC"})
+		[]string{mode.Native, modeSGX, modeSim}, 6, []string{"0.25xEPC", "0.5xEPC", "1xEPC", "2xEPC"})
 	writeSecondHost(t, filepath.Join(root, "dc-b"))
 	render := func(dirs ...string) string {
 		o := testOptions()

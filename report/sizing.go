@@ -23,8 +23,9 @@ const ExampleFootprints = "64MiB,200MiB"
 // usable-EPC headroom there. A workload with a footprint parameter
 // (recorded in the run's facts) gets one answer per absolute footprint it ran
 // with; with only EPC-relative footprints it gets an answer that says
-// what the run cannot tell and the command that would.
-func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, usable map[string]int64) []Advice {
+// what the run cannot tell and the command that would, with the baseline
+// mode the runs compared with, else the one their facts name (recorded).
+func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, usable map[string]int64, recorded string) []Advice {
 	failed := map[cellOf]bool{}
 	for _, f := range failures {
 		failed[cellOf{f.Workload, f.Size, f.Mode}] = true
@@ -133,7 +134,7 @@ func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, usable
 				a.Note += " (slowdown range: " + strings.Join(can, "; ") + ")"
 			}
 			a.Command = fmt.Sprintf("bench run --workloads %s --sizes %s --modes %s,%s --footprint %s",
-				t.Name, strings.Join(a.Tested, ","), cmp.Or(baseline, "native"), modeOf[ks[0]], ExampleFootprints)
+				t.Name, strings.Join(a.Tested, ","), cmp.Or(baseline, recorded), modeOf[ks[0]], ExampleFootprints)
 			out = append(out, a)
 		}
 	}

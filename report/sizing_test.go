@@ -27,7 +27,7 @@ func footprintTable(slow map[string][4]float64) *WorkloadTable {
 			sf := &result.SizeFacts{Family: "DCsv2", VCPUs: 1 << i, EPCBytes: dcsv2EPC[i]}
 			t.Rows = append(t.Rows,
 				&Group{Workload: "kvstore", Params: p, ParamText: "dataset=" + fp, Size: sz, SizeFacts: sf, Mode: mode.Native, ModeLabel: "native", ModeFacts: result.ModeFacts{Label: "native"}, Footprint: footprintBytes(fp)},
-				&Group{Workload: "kvstore", Params: p, ParamText: "dataset=" + fp, Size: sz, SizeFacts: sf, Mode: mode.Sim, ModeLabel: "sim", ModeFacts: result.ModeFacts{Label: "sim", Enclave: true, Kind: result.KindModel}, Footprint: footprintBytes(fp),
+				&Group{Workload: "kvstore", Params: p, ParamText: "dataset=" + fp, Size: sz, SizeFacts: sf, Mode: modeSim, ModeLabel: "sim", ModeFacts: result.ModeFacts{Label: "sim", Enclave: true, Kind: result.KindModel}, Footprint: footprintBytes(fp),
 					Baseline: &Ratio{Slowdown: row[i]}})
 		}
 	}
@@ -61,7 +61,7 @@ func TestSizingFootprint(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tab := footprintTable(tc.slow)
-			as := sizing([]*WorkloadTable{tab}, nil, 0.2, tc.usable)
+			as := sizing([]*WorkloadTable{tab}, nil, 0.2, tc.usable, "native")
 			if len(as) != 1 {
 				t.Fatalf("%d advices, want 1: %+v", len(as), as)
 			}
@@ -105,7 +105,7 @@ func TestSizingFootprint(t *testing.T) {
 // named working set; absolute ones, where present, take over.
 func TestSizingRelativeOnly(t *testing.T) {
 	tab := footprintTable(map[string][4]float64{"0.5xEPC": {1.05, 1.04, 1.03, 1.02}, "2xEPC": {30, 25, 20, 15}})
-	as := sizing([]*WorkloadTable{tab}, nil, 0.2, nil)
+	as := sizing([]*WorkloadTable{tab}, nil, 0.2, nil, "native")
 	if len(as) != 1 || !as[0].Relative || as[0].Size != "" {
 		t.Fatalf("%+v", as)
 	}
@@ -120,7 +120,7 @@ func TestSizingRelativeOnly(t *testing.T) {
 		}
 	}
 	both := footprintTable(map[string][4]float64{"0.5xEPC": {1.05, 1.04, 1.03, 1.02}, "64MiB": {31, 24, 1.04, 1.02}})
-	as = sizing([]*WorkloadTable{both}, nil, 0.2, nil)
+	as = sizing([]*WorkloadTable{both}, nil, 0.2, nil, "native")
 	if len(as) != 1 || as[0].Relative || as[0].Footprint != "64MiB" {
 		t.Errorf("with an absolute footprint: %+v", as)
 	}

@@ -157,7 +157,7 @@ func TestCacheRebuildsDamagedEntries(t *testing.T) {
 			HostSGX: func() bool { return true }, Log: &notes})
 	}
 	ctx := context.Background()
-	cells := []plan.Cell{testCell(t, "read", "DC2s_v2", mode.SGX)}
+	cells := []plan.Cell{testCell(t, "read", "DC2s_v2", SGX)}
 	rc := &runner.Config{Spec: runspec.Spec{Reps: 2, Warmup: new(0), MinTimeNS: int64(time.Millisecond), TimeoutNS: int64(2 * time.Minute)}, ScratchDir: scratch}
 	launches := []mode.Launch{rc.Launch(cells[0], "")}
 	prepare := func(t *testing.T) *Mode {

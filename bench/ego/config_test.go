@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/sizes"
@@ -181,7 +180,7 @@ func TestHeapQuickSuite(t *testing.T) {
 	}
 	sort.Strings(names)
 	run, err := plan.Resolve(plan.Request{Registry: suite.Workloads, HostMem: 64 << 30, Spec: runspec.Spec{
-		Workloads: names, Sizes: []string{"dcsv2"}, Modes: []string{mode.EGoSim}, Profile: "quick", Seed: 1}})
+		Workloads: names, Sizes: []string{"dcsv2"}, Modes: []string{EGoSim}, Profile: "quick", Seed: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

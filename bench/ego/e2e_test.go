@@ -137,9 +137,9 @@ func TestStandInEndToEnd(t *testing.T) {
 	}
 	ctx := context.Background()
 	cells := []plan.Cell{
-		testCell(t, "read", "DC2s_v2", mode.SGX),
-		testCell(t, "clock", "DC2s_v2", mode.SGX), // same enclave configuration as the first
-		testCell(t, "read", "DC4s_v2", mode.SGX),  // 4 vCPUs: another configuration
+		testCell(t, "read", "DC2s_v2", SGX),
+		testCell(t, "clock", "DC2s_v2", SGX), // same enclave configuration as the first
+		testCell(t, "read", "DC4s_v2", SGX),  // 4 vCPUs: another configuration
 	}
 	rc := &runner.Config{Spec: runspec.Spec{Reps: 2, Warmup: new(0), MinTimeNS: int64(time.Millisecond), TimeoutNS: int64(2 * time.Minute)}, ScratchDir: scratch}
 	launches := func(cells []plan.Cell) []mode.Launch {
@@ -219,7 +219,7 @@ func TestStandInEndToEnd(t *testing.T) {
 
 	t.Run("ego-sim", func(t *testing.T) {
 		sim := newMode(true)
-		simCells := []plan.Cell{testCell(t, "read", "DC2s_v2", mode.EGoSim)}
+		simCells := []plan.Cell{testCell(t, "read", "DC2s_v2", EGoSim)}
 		if err := sim.Prepare(ctx, launches(simCells)); err != nil {
 			t.Fatal(err)
 		}
@@ -236,7 +236,7 @@ func TestStandInEndToEnd(t *testing.T) {
 	})
 
 	t.Run("unprepared cell", func(t *testing.T) {
-		_, err := m.Command(ctx, rc.Launch(testCell(t, "read", "DC8_v2", mode.SGX), filepath.Join(scratch, "x")))
+		_, err := m.Command(ctx, rc.Launch(testCell(t, "read", "DC8_v2", SGX), filepath.Join(scratch, "x")))
 		if err == nil || !strings.Contains(err.Error(), "was not prepared") {
 			t.Errorf("Command of an unprepared configuration: %v", err)
 		}

@@ -147,9 +147,9 @@ func New(o Options) *Mode {
 // Name implements mode.Mode.
 func (m *Mode) Name() string {
 	if m.o.Sim {
-		return mode.EGoSim
+		return EGoSim
 	}
-	return mode.SGX
+	return SGX
 }
 
 // Install hints, one line each (EGo docs/docs/getting-started/install.md

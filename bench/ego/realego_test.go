@@ -42,7 +42,7 @@ func realCell(t *testing.T, workloadName, size string, footprint int64, kv ...st
 	if !ok {
 		t.Fatalf("no size %s", size)
 	}
-	c := result.Cell{Workload: workloadName, Params: map[string]string{}, Size: s.Name, Mode: mode.EGoSim}
+	c := result.Cell{Workload: workloadName, Params: map[string]string{}, Size: s.Name, Mode: EGoSim}
 	for i := 0; i+1 < len(kv); i += 2 {
 		c.Params[kv[i]] = kv[i+1]
 		c.ParamOrder = append(c.ParamOrder, kv[i])

@@ -11,11 +11,17 @@ import (
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
+// Names of the modes this package registers.
+const (
+	SGX    = "sgx"
+	EGoSim = "ego-sim"
+)
+
 func init() {
 	for _, d := range []mode.Descriptor{
-		{Name: mode.SGX, Rank: 1, Kind: mode.Measured, Needs: mode.Needs{SGX: true}, ModelsEPC: true,
+		{Name: SGX, Rank: 1, Kind: mode.Measured, Needs: mode.Needs{SGX: true}, ModelsEPC: true,
 			Summary: "an EGo enclave on SGX hardware"},
-		{Name: mode.EGoSim, Rank: 2, Kind: mode.Emulated,
+		{Name: EGoSim, Rank: 2, Kind: mode.Emulated,
 			Summary: "EGo's simulation mode without SGX hardware: measures the enclave runtime's software path (its OCALL marshalling, memfs, host allocations); OCALLs are plain syscalls, so these are not hardware figures",
 			Cannot:  "EGo's simulation mode enforces no EPC limit (nothing pages, whatever the working set) and makes no hardware enclave transitions: its figures say nothing about EPC paging, transition costs on SGX or which size a working set needs (the sim and sgx modes answer those)"},
 	} {
@@ -24,7 +30,7 @@ func init() {
 		d.Flags = Flags
 		d.Needs.NodeMemory = func(m workload.Memory) int64 { return EnclaveBytes(HeapMB(m)) }
 		d.HeapExtra = ExtraHeapMB
-		sim := d.Name == mode.EGoSim
+		sim := d.Name == EGoSim
 		d.New = func(c mode.Config) (mode.Mode, error) { return newMode(c, sim) }
 		mode.Register(d)
 	}
@@ -61,9 +67,9 @@ func newMode(c mode.Config, sim bool) (mode.Mode, error) {
 	o := c.Options
 	src, err := findSource(o.String(FlagSourceDir))
 	if err != nil {
-		name := mode.SGX
+		name := SGX
 		if sim {
-			name = mode.EGoSim
+			name = EGoSim
 		}
 		return nil, fmt.Errorf("mode %s: %v", name, err)
 	}

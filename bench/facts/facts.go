@@ -11,6 +11,7 @@ package facts
 import (
 	"fmt"
 
+	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sizes"
@@ -21,7 +22,7 @@ import (
 // and the sim cost profile that labels sim figures.
 func Record(run *result.Run, cells []plan.Cell) *result.Facts {
 	f := &result.Facts{Workloads: map[string]result.WorkloadFacts{}, Modes: map[string]result.ModeFacts{}, Cells: map[string]result.CellFacts{},
-		Sizes: map[string]result.SizeFacts{}}
+		Sizes: map[string]result.SizeFacts{}, Baseline: mode.Baseline()}
 	for _, m := range run.Plan.Modes {
 		f.Modes[m] = modeFacts(m, profileRef(run))
 	}

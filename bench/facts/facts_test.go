@@ -75,6 +75,9 @@ func TestRecord(t *testing.T) {
 	if nat, _ := f.Mode("native"); nat.Enclave || nat.Rank >= sim.Rank {
 		t.Errorf("native facts %+v", nat)
 	}
+	if f.Baseline != "native" {
+		t.Errorf("baseline %q, want the registry's baseline mode, native", f.Baseline)
+	}
 }
 
 // TestModelsEPC: whether a mode's figures measure or model the EPC is

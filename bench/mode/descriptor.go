@@ -343,6 +343,19 @@ func Descriptors() []Descriptor {
 	return out
 }
 
+// Baseline is the name of the lowest-ranked registered mode that is not an
+// enclave (native): the plain process every enclave figure is compared
+// with, which the counting pass runs and `bench run` defaults to; "" when
+// none is registered.
+func Baseline() string {
+	for _, d := range Descriptors() {
+		if !d.Enclave {
+			return d.Name
+		}
+	}
+	return ""
+}
+
 // Names lists the registered modes by rank: native, then the enclave modes
 // in the order --modes auto prefers them. The enclave modes register from
 // their own packages; import bench/mode/all to have them all.

@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/enclavebench/enclavebench/bench/ego"
 	"github.com/enclavebench/enclavebench/bench/mode"
 	_ "github.com/enclavebench/enclavebench/bench/mode/all"
+	"github.com/enclavebench/enclavebench/bench/sim"
 )
 
 func TestRegisteredModes(t *testing.T) {
-	if got, want := mode.Names(), []string{mode.Native, mode.SGX, mode.EGoSim, mode.Sim}; !slices.Equal(got, want) {
+	if got, want := mode.Names(), []string{mode.Native, ego.SGX, ego.EGoSim, sim.Name}; !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v (by rank)", got, want)
 	}
 	tests := []struct {
@@ -22,9 +24,9 @@ func TestRegisteredModes(t *testing.T) {
 		label                 string
 	}{
 		{mode.Native, mode.Measured, false, false, false, false, "native"},
-		{mode.SGX, mode.Measured, true, true, true, true, "sgx"},
-		{mode.EGoSim, mode.Emulated, true, true, false, true, "ego-sim"},
-		{mode.Sim, mode.Model, true, false, false, false, "sim (model, profile p1)"},
+		{ego.SGX, mode.Measured, true, true, true, true, "sgx"},
+		{ego.EGoSim, mode.Emulated, true, true, false, true, "ego-sim"},
+		{sim.Name, mode.Model, true, false, false, false, "sim (model, profile p1)"},
 	}
 	for _, tt := range tests {
 		d, ok := mode.Lookup(tt.name)
@@ -39,6 +41,9 @@ func TestRegisteredModes(t *testing.T) {
 		if d.Summary == "" {
 			t.Errorf("%s has no summary", tt.name)
 		}
+	}
+	if got := mode.Baseline(); got != mode.Native {
+		t.Errorf("Baseline() = %q, want the one registered mode that is no enclave, %s", got, mode.Native)
 	}
 	if err := mode.Validate("tdx"); err == nil {
 		t.Error("Validate(tdx) = nil, want an error naming the valid modes")

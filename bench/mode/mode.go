@@ -18,14 +18,10 @@ import (
 	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
-// Names of the modes this module registers (native here; sgx and ego-sim
-// in bench/ego; sim in bench/sim).
-const (
-	Native = "native"
-	SGX    = "sgx"
-	EGoSim = "ego-sim"
-	Sim    = "sim"
-)
+// Native is the name of the mode this package registers; the other modes
+// name themselves in their own packages (sgx and ego-sim in bench/ego, sim
+// in bench/sim).
+const Native = "native"
 
 func init() {
 	Register(Descriptor{

@@ -25,7 +25,17 @@ type Facts struct {
 	// catalog said when it ran. Runs from before they were recorded get
 	// them from the frozen catalog of their schema (sizesV2).
 	Sizes map[string]SizeFacts `json:"sizes,omitempty"`
+	// Baseline is the harness's baseline mode (the plain process enclave
+	// figures are compared with), whether or not the run planned it, for
+	// the commands reports suggest. Runs from before it was recorded had
+	// one: frozenBaseline.
+	Baseline string `json:"baseline,omitempty"`
 }
+
+// frozenBaseline is the baseline mode of runs whose facts do not name it:
+// a frozen fact, like those of schema 1 (factsv1.go), never to follow the
+// modes of today.
+const frozenBaseline = "native"
 
 // SizeFacts describe a VM size a run's cells were sized for.
 type SizeFacts struct {

@@ -238,6 +238,9 @@ func Load(dir string) (*Dir, error) {
 	if d.Facts.Sizes == nil {
 		d.Facts.Sizes = frozenSizes(d, cells)
 	}
+	if d.Facts.Baseline == "" {
+		d.Facts.Baseline = frozenBaseline
+	}
 	attachPools(d)
 	return d, nil
 }

@@ -22,6 +22,9 @@ func TestSizeFacts(t *testing.T) {
 	if _, ok := d.Facts.Size("DC8_v2"); !ok {
 		t.Error("schema 1: DC8_v2 of the plan has no facts")
 	}
+	if d.Facts.Baseline != frozenBaseline {
+		t.Errorf("schema 1: baseline %q, want the frozen %q", d.Facts.Baseline, frozenBaseline)
+	}
 
 	// The same run with recorded facts: those are read, not the catalog.
 	b, err := os.ReadFile(filepath.Join(old, RunFile))
@@ -34,7 +37,7 @@ func TestSizeFacts(t *testing.T) {
 	}
 	r.SchemaVersion = 2
 	r.Facts = &Facts{Workloads: map[string]WorkloadFacts{}, Modes: map[string]ModeFacts{}, Cells: map[string]CellFacts{},
-		Sizes: map[string]SizeFacts{"DC1s_v2": {Family: "DCsv2", VCPUs: 3, EPCBytes: 99 << 20}}}
+		Sizes: map[string]SizeFacts{"DC1s_v2": {Family: "DCsv2", VCPUs: 3, EPCBytes: 99 << 20}}, Baseline: "plain"}
 	dir := t.TempDir()
 	b, _ = json.Marshal(r)
 	if err := os.WriteFile(filepath.Join(dir, RunFile), b, 0o644); err != nil {
@@ -49,5 +52,8 @@ func TestSizeFacts(t *testing.T) {
 	}
 	if _, ok := d.Facts.Size("DC8_v2"); ok {
 		t.Error("a run that recorded its sizes got another from the catalog")
+	}
+	if d.Facts.Baseline != "plain" {
+		t.Errorf("recorded baseline read as %q, want the run's plain", d.Facts.Baseline)
 	}
 }

@@ -89,8 +89,8 @@ func (c *Config) countCell(ctx context.Context, scratchRoot, bin string, cell pl
 		return &counts.Result{Err: "scratch directory: " + err.Error()}
 	}
 	defer os.RemoveAll(dir)
-	native := cell
-	native.Mode = mode.Native
-	l := c.launch(native, dir, bin, 1)
+	plain := cell
+	plain.Mode = mode.Baseline()
+	l := c.launch(plain, dir, bin, 1)
 	return c.Counter.Count(ctx, bin, l.Args, l.Env, dir)
 }

@@ -59,7 +59,7 @@ func pickMode(fp *host.Fingerprint, want func(mode.Descriptor) bool) (string, st
 		}
 		return d.Name, strings.Join(have, " and ")
 	}
-	return mode.Native, "no enclave mode can run here"
+	return mode.Baseline(), "no enclave mode can run here"
 }
 
 // kindNoun names what a mode is, for the reason --modes auto prints.
@@ -97,22 +97,23 @@ func ExpandModes(names []string, fp *host.Fingerprint, stderr io.Writer) []strin
 			add(n)
 			continue
 		}
+		base := mode.Baseline()
 		best, why := pickEnclaveMode(fp)
 		d, _ := mode.Lookup(best)
 		epc := ""
 		if d.Enclave && !d.ModelsEPC {
 			// Its figures cannot say which size a working set needs: add
 			// the best mode whose figures can.
-			if m, _ := pickEPCMode(fp); m != mode.Native && m != best {
+			if m, _ := pickEPCMode(fp); m != base && m != best {
 				epc = m
 			}
 		}
 		if epc == "" {
-			fmt.Fprintf(stderr, "mode auto: native and %s: %s\n", best, why)
+			fmt.Fprintf(stderr, "mode auto: %s and %s: %s\n", base, best, why)
 		} else {
-			fmt.Fprintf(stderr, "mode auto: native, %s and %s: %s; %s enforces no EPC limit, so %s is added for the EPC and sizing figures\n", best, epc, why, best, epc)
+			fmt.Fprintf(stderr, "mode auto: %s, %s and %s: %s; %s enforces no EPC limit, so %s is added for the EPC and sizing figures\n", base, best, epc, why, best, epc)
 		}
-		add(mode.Native)
+		add(base)
 		add(best)
 		if epc != "" {
 			add(epc)

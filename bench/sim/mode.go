@@ -113,7 +113,7 @@ func New(o Options) *Mode {
 }
 
 // Name implements mode.Mode.
-func (m *Mode) Name() string { return mode.Sim }
+func (m *Mode) Name() string { return Name }
 
 // Profile is the cost profile in use.
 func (m *Mode) Profile() *Profile { return m.prof }

@@ -8,9 +8,12 @@ import (
 	"github.com/enclavebench/enclavebench/bench/sizes"
 )
 
+// Name is the name of the mode this package registers.
+const Name = "sim"
+
 func init() {
 	mode.Register(mode.Descriptor{
-		Name: mode.Sim, Rank: 3, Kind: mode.Model, Enclave: true, ModelsEPC: true, Label: mode.Sim, GoTestSim: true,
+		Name: Name, Rank: 3, Kind: mode.Model, Enclave: true, ModelsEPC: true, Label: Name, GoTestSim: true,
 		Needs: mode.Needs{Binaries: []mode.Binary{{Name: SimBinName, Build: BuildCommand}}},
 		LongLabel: func(profile string) string {
 			if profile == "" {

@@ -89,9 +89,9 @@ func runCellLaunch(t *testing.T, m *Mode, workload string, params map[string]str
 	for k, v := range params {
 		args = append(args, "--param", k+"="+v)
 	}
-	args = append(args, "--size", protocol.Size{Name: sz.Name, VCPUs: sz.VCPUs, EPCBytes: sz.EPCBytes, MemBytes: sz.MemBytes()}.String(), "--mode", mode.Sim,
+	args = append(args, "--size", protocol.Size{Name: sz.Name, VCPUs: sz.VCPUs, EPCBytes: sz.EPCBytes, MemBytes: sz.MemBytes()}.String(), "--mode", Name,
 		"--reps", strconv.Itoa(reps), "--warmup", "1", "--min-time", minTime.String(), "--tmpdir", dir)
-	l := mode.Launch{Cell: result.Cell{Workload: workload, Params: params, Size: sz.Name, Mode: mode.Sim}, Size: sz,
+	l := mode.Launch{Cell: result.Cell{Workload: workload, Params: params, Size: sz.Name, Mode: Name}, Size: sz,
 		Args: args, Env: []string{"GOMAXPROCS=" + strconv.Itoa(min(sz.VCPUs, runtime.NumCPU()))}, Dir: dir}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -116,7 +116,7 @@ func runCellLaunch(t *testing.T, m *Mode, workload string, params map[string]str
 		if err != nil || msg.Type != protocol.TypeSample {
 			continue
 		}
-		s := result.Sample{Workload: workload, Params: params, Size: sz.Name, Mode: mode.Sim, Rep: msg.Sample.Rep,
+		s := result.Sample{Workload: workload, Params: params, Size: sz.Name, Mode: Name, Rep: msg.Sample.Rep,
 			Iters: msg.Sample.Iters, ElapsedNS: msg.Sample.ElapsedNS, Values: msg.Sample.Values, Events: msg.Sample.Events}
 		if err := m.Finish(l, &s, msg.Extra); err != nil {
 			t.Fatal(err)
@@ -269,7 +269,7 @@ func TestNotApplicableStaysSo(t *testing.T) {
 	sz, _ := sizes.Lookup("DC1s_v2")
 	dir := t.TempDir()
 	args := []string{"fileio", "--param", "fs=memfs", "--param", "access=seq", "--param", "op=read",
-		"--param", "block=4KiB", "--param", "file=16MiB", "--size", protocol.Size{Name: sz.Name, VCPUs: 1, EPCBytes: sz.EPCBytes}.String(), "--mode", mode.Sim,
+		"--param", "block=4KiB", "--param", "file=16MiB", "--size", protocol.Size{Name: sz.Name, VCPUs: 1, EPCBytes: sz.EPCBytes}.String(), "--mode", Name,
 		"--reps", "1", "--min-time", "10ms", "--tmpdir", dir}
 	cmd, err := m.Command(context.Background(), mode.Launch{Size: sz, Args: args, Dir: dir})
 	if err != nil {

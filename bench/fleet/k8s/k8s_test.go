@@ -564,7 +564,7 @@ func TestMemoryRequest(t *testing.T) {
 	for _, tt := range tests {
 		var modes []string
 		if tt.ego {
-			modes = []string{mode.EGoSim, mode.Native}
+			modes = []string{"ego-sim", mode.Native}
 		}
 		if got := memoryRequest(tt.c, fleet.NodeMemory(runspec.Spec{Modes: modes})); got != tt.want {
 			t.Errorf("%s: memoryRequest = %d MiB, want %d MiB", tt.name, got/mib, tt.want/mib)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/cells"
 	"github.com/enclavebench/enclavebench/bench/result"
-	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/bench/stats"
 	"github.com/enclavebench/enclavebench/bench/textfmt"
 )
@@ -23,50 +22,28 @@ type cellSummary struct {
 	Model string
 }
 
-// summarize computes the statistics of each cell of t in its samples'
-// primary unit.
+// summarize computes the statistics of each cell of t in its primary unit
+// (result.PrimaryUnit of its samples' figures: a cell's samples agree), from
+// the values, sim pairs and measured bases the table holds.
 func summarize(t *cells.Table) []cellSummary {
 	var out []cellSummary
 	for _, c := range t.Cells {
-		// The primary unit is each sample's own; a cell's samples agree.
-		type group struct {
-			unit, better string
-			vals, bases  []float64
-			sims         []*result.Sample
+		if len(c.Samples) == 0 {
+			continue
 		}
-		var groups []*group
-		byUnit := map[string]*group{}
-		for _, s := range c.Samples {
-			u, b := result.PrimaryUnit(s.Values)
-			v, ok := s.Value(u)
-			if !ok {
-				continue
-			}
-			g := byUnit[u]
-			if g == nil {
-				g = &group{unit: u}
-				byUnit[u] = g
-				groups = append(groups, g)
-			}
-			g.vals = append(g.vals, v.Value)
-			g.better = b
-			if s.Model != nil {
-				g.sims = append(g.sims, s)
-				if bv, ok := paired.BaseValue(s, u); ok {
-					g.bases = append(g.bases, bv)
-				}
+		u, better := result.PrimaryUnit(c.Samples[0].Values)
+		vals := c.Values[u]
+		if len(vals) == 0 {
+			continue
+		}
+		cs := cellSummary{Cell: c.Name, Unit: u, Better: better, Summary: stats.Summarize(vals)}
+		if c.Predicted() {
+			cs.Model = c.Paired().Verdict()
+			if b := stats.Summarize(c.Bases(u)); b.N > 0 {
+				cs.Model = "base " + textfmt.Figure(b.Center, u) + ", " + cs.Model
 			}
 		}
-		for _, g := range groups {
-			cs := cellSummary{Cell: c.Name, Unit: g.unit, Better: g.better, Summary: stats.Summarize(g.vals)}
-			if len(g.sims) > 0 {
-				cs.Model = paired.Summarize(g.sims).Verdict()
-				if b := stats.Summarize(g.bases); b.N > 0 {
-					cs.Model = "base " + textfmt.Figure(b.Center, g.unit) + ", " + cs.Model
-				}
-			}
-			out = append(out, cs)
-		}
+		out = append(out, cs)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Cell < out[j].Cell })
 	return out

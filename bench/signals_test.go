@@ -37,13 +37,14 @@ func benchBinary(t *testing.T) string {
 	return benchBinPath
 }
 
-// startHarness starts bench run with its scratch directories under tmp and
-// waits until its first cell's scratch directory exists (the workload is
-// running); it returns the command and that directory.
-func startHarness(t *testing.T, tmp string, args ...string) (*exec.Cmd, string) {
+// startHarness starts bench run with its scratch directories under tmp
+// (and env added to its environment) and waits until its first cell's
+// scratch directory exists (the workload is running); it returns the
+// command and that directory.
+func startHarness(t *testing.T, tmp string, env []string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(benchBinary(t), args...)
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	cmd.Env = append(append(os.Environ(), "TMPDIR="+tmp), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -73,14 +74,19 @@ func TestStoppedHarnessDoesNotTimeOut(t *testing.T) {
 	// A workload that sleeps 3 s under a 2 s timeout, the harness stopped
 	// for 2.5 s from the cell's start: at SIGCONT the wall clock is past
 	// the timeout and the workload still runs, but the harness has run for
-	// a fraction of the timeout when it finishes.
+	// a fraction of the timeout when it finishes. The workload stops the
+	// harness itself as it starts: a stop sent by this test once it saw the
+	// workload start landed up to 2 s later on a loaded host (its polling
+	// and /proc scan waiting for a CPU), which is 2 s of the harness's
+	// running time before the stop, the whole timeout.
 	slow, _ := filepath.Abs("testdata/slow-workload.sh")
-	cmd, _ := startHarness(t, tmp, "run", "--workload-bin", slow, "--workloads", "syscall", "--param", "syscall.call=read",
-		"--sizes", "DC1s_v2", "--modes", "native", "--reps", "1", "--warmup", "0", "--timeout", "2s",
+	cmd, _ := startHarness(t, tmp, []string{"SLOW_WORKLOAD_STOP_HARNESS=1"}, "run", "--workload-bin", slow, "--workloads", "syscall",
+		"--param", "syscall.call=read", "--sizes", "DC1s_v2", "--modes", "native", "--reps", "1", "--warmup", "0", "--timeout", "2s",
 		"--progress", "never", "-o", dir)
-	childOf(t, cmd.Process.Pid) // the workload runs
-	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
+	for deadline := time.Now().Add(60 * time.Second); !stopped(cmd.Process.Pid); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the workload did not stop the harness within 60 s")
+		}
 	}
 	time.Sleep(2500 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
@@ -108,7 +114,7 @@ func TestKilledHarnessLeavesNoOrphan(t *testing.T) {
 	// The faulty workload hangs on DC2s_v2 (sleep 600), writing nothing,
 	// which would end it with SIGPIPE.
 	faulty, _ := filepath.Abs("testdata/faulty-workload.sh")
-	cmd, scratch := startHarness(t, tmp, "run", "--workload-bin", faulty, "--workloads", "syscall", "--param", "syscall.call=read",
+	cmd, scratch := startHarness(t, tmp, nil, "run", "--workload-bin", faulty, "--workloads", "syscall", "--param", "syscall.call=read",
 		"--sizes", "DC2s_v2", "--modes", "native", "--progress", "never", "-o", filepath.Join(tmp, "run"))
 	child := childOf(t, cmd.Process.Pid)
 	argv, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(child), "cmdline"))
@@ -161,6 +167,16 @@ func childOf(t *testing.T, pid int) int {
 	}
 	t.Fatalf("no child of pid %d", pid)
 	return 0
+}
+
+// stopped reports whether pid is stopped by a signal.
+func stopped(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	return len(f) > 0 && f[0] == "T"
 }
 
 // alive reports whether pid runs (a zombie does not).

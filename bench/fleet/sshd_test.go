@@ -254,6 +254,19 @@ func lineAfter(t *testing.T, out, marker string) string {
 	return s
 }
 
+// failedCells lists the cells of d that did not end ok, with their reasons
+// and the tail of their stderr: a failing run's directory is a temporary
+// one, gone once the test ends.
+func failedCells(d *result.Dir) string {
+	var b strings.Builder
+	for key, cr := range d.Cells {
+		if cr.Status != result.StatusOK {
+			fmt.Fprintf(&b, "\n%s: %s (%s); stderr ends:\n%s", key, cr.Status, cr.Reason, cr.Stderr)
+		}
+	}
+	return b.String()
+}
+
 // TestSSHFleetEndToEnd: native and sim on two hosts and a third that drops
 // out mid-run, then a run interrupted with Ctrl-C (SIGINT).
 func TestSSHFleetEndToEnd(t *testing.T) {
@@ -308,7 +321,7 @@ func TestSSHFleetEndToEnd(t *testing.T) {
 				modes[s.Mode]++
 			}
 			if d.Run.Status != "complete" || modes["native"] != 6 || modes["sim"] != 6 {
-				t.Errorf("%s: status %s, samples per mode %v, want complete with 6 native and 6 sim", size, d.Run.Status, modes)
+				t.Errorf("%s: status %s, samples per mode %v, want complete with 6 native and 6 sim%s", size, d.Run.Status, modes, failedCells(d))
 			}
 		}
 		if !strings.Contains(out, "DC4s_v2 on h3: FAILED") || !strings.Contains(out, "may still be going on there") {

@@ -3,7 +3,6 @@ package counts
 import (
 	"context"
 	"maps"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,12 +161,19 @@ func TestCountWorkload(t *testing.T) {
 	t.Logf("base %v (N=%d)\nmore %v (N=%d)\nloops %v (N=%d)", base.PerOp, base.Iters, more.PerOp, more.Iters, loops.PerOp, loops.Iters)
 	for i := range Segments {
 		b, m, l := base.PerOp[i], more.PerOp[i], loops.PerOp[i]
-		// One pread per operation, and a few of the runtime's.
+		// One pread per operation (and one getppid more), each counted,
+		// and a few of the runtime's: futex and epoll_pwait calls that
+		// follow the clock (sysmon retaking the P from a thread in pread
+		// and handing it to another; under Valgrind on a loaded host,
+		// measured 0.02 to 0.10 per operation, different in each process),
+		// so the two counts are compared with their exact floors, not with
+		// each other: the difference of two processes' runtime calls was
+		// +1.140 and +0.914 for one more system call.
 		if s := b[result.EventProcessSyscalls]; s < 1 || s > 1.2 {
 			t.Errorf("value %d: process_syscalls/op = %.3f, want 1 (one pread) to 1.2", i, s)
 		}
-		if d := m[result.EventProcessSyscalls] - b[result.EventProcessSyscalls]; math.Abs(d-1) > 0.1 {
-			t.Errorf("value %d: one more system call per operation counted as %+.3f", i, d)
+		if s := m[result.EventProcessSyscalls]; s < 2 || s > 2.2 {
+			t.Errorf("value %d: process_syscalls/op with one more system call = %.3f, want 2 (pread and getppid) to 2.2", i, s)
 		}
 		// 2000 iterations of a multiply-add loop: 7 instructions each as
 		// Go 1.26 compiles it (3 to 8 allowed: another compiler may do

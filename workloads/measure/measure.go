@@ -25,6 +25,10 @@ type Options struct {
 	MaxIters int
 	// Events, when set, is read before and after each repetition and the
 	// difference attached to the sample (the software EPC, OCALL counters).
+	// A repetition redone for being shorter than MinTime is read after
+	// too, so the reads always come in pairs, a start then its end (the
+	// sim's paging pass tells a window's start from its end by the order
+	// of the calls).
 	Events func() map[string]int64
 	// OnLine, when set, sees each sample line before it is written
 	// (provenance digests).
@@ -219,6 +223,9 @@ func measureOne(b workload.Bench, r *workload.Report, w *stopwatch, n *int, o Op
 			return nil, err
 		}
 		if d < o.MinTime && *n < maxIters && o.Iters <= 0 {
+			if o.Events != nil {
+				o.Events() // the discarded window's end
+			}
 			*n = predict(*n, d, o.MinTime, maxIters)
 			continue
 		}

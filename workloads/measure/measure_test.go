@@ -3,6 +3,7 @@ package measure
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -177,6 +178,42 @@ func TestRunRedoesShortRepetitions(t *testing.T) {
 		}
 		if v := value(t, s, "ns/op"); math.Abs(v.Value-250) > 0.01 {
 			t.Errorf("sample %d: %v ns/op, want 250", s.Rep, v.Value)
+		}
+	}
+}
+
+// Events is read right before and right after every timed run of a
+// repetition, the one redone for being short too: its reads pair up as a
+// window's start and end (the sim's paging pass looks at the EPC's pages
+// only at a window's end and tells the two by their order; an unpaired
+// start once turned every later end into a start, and all of a cell's EPC
+// loads came out "unattributed").
+func TestRunEventsInPairs(t *testing.T) {
+	perOp := func(call int) time.Duration { // 4x faster after warmup, as above
+		if call <= 4 {
+			return time.Microsecond
+		}
+		return time.Microsecond / 4
+	}
+	b, o := newFake(perOp)
+	o.Reps, o.Warmup, o.MinTime = 2, 1, 10*time.Millisecond
+	var seq []string
+	o.Events = func() map[string]int64 {
+		seq = append(seq, fmt.Sprintf("events@%d", len(b.calls)))
+		return map[string]int64{"runs": int64(len(b.calls))}
+	}
+	var out bytes.Buffer
+	if err := Run(b, o, &out); err != nil {
+		t.Fatal(err)
+	}
+	// Runs 1-3 calibrate, 4 warms up, 5 is short and redone as 6; 7.
+	want := []string{"events@4", "events@5", "events@5", "events@6", "events@6", "events@7"}
+	if !slices.Equal(seq, want) {
+		t.Errorf("Events read at %v, want %v (before and after each of runs 5, 6 and 7)", seq, want)
+	}
+	for _, s := range samples(t, out.Bytes()) {
+		if s.Events["runs"] != 1 {
+			t.Errorf("sample %d: events %v, want the one run of its repetition", s.Rep, s.Events)
 		}
 	}
 }

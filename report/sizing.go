@@ -282,7 +282,7 @@ func encryptionNote(g *Group, slowdown float64) string {
 	extra := slowdown - 1
 	bound := ""
 	if g.Paired != nil && g.Paired.MEEUpperBound {
-		bound = "; the memory-encryption part comes from simulated LLC misses without a prefetcher, an upper bound for sequential access"
+		bound = "; " + g.Paired.MEEBound()
 	}
 	return fmt.Sprintf("of %s at %s, memory encryption adds %.2fx, which no larger size removes, and EPC paging %.2fx, which a larger size removes (sim model%s)",
 		fmtSlowdown(slowdown), g.Size, extra*mee, extra*epc, bound)

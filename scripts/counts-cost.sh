@@ -84,7 +84,7 @@ for d in "$work"/old-* "$work"/new-*; do
 	[[ -f $d/samples.jsonl ]] || continue
 	b=$(basename "$d")
 	jq -c --arg v "${b%-*}" --arg r "${b##*-}" '. as $s | (.events // {}) | to_entries[]
-		| select(.key | IN("instructions","l1d_misses","ll_misses","process_syscalls","alloc_bytes","alloc_objects"))
+		| select(.key | IN("instructions","l1d_misses","ll_misses","ll_misses_pf","process_syscalls","alloc_bytes","alloc_objects"))
 		| {v: $v, r: $r, cell: (([$s.workload] + ($s.params // {} | to_entries | sort_by(.key) | map("\(.key)=\(.value)")) + ["size=\($s.size)", "mode=\($s.mode)"] | join("/"))),
 		e: .key, rep: $s.rep, x: (.value / $s.iters)}' "$d/samples.jsonl"
 done | jq -rs '

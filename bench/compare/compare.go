@@ -296,7 +296,20 @@ func (x *comparison) row(p pair, u, tu, better string) Row {
 func (x *comparison) unmatchedProblems() {
 	added := 0
 	passOnly := map[string]bool{}
+	// ll_misses in one side and ll_misses_pf in the other: one side
+	// counted without the prefetcher model, the other with it. Never one
+	// against the other; the other counts and time still gate.
+	llUnit := map[string]string{}
 	for _, u := range x.rep.Unmatched {
+		if otherCacheModel(u.Unit) != "" {
+			llUnit[u.Side] = u.Unit
+		}
+	}
+	models := llUnit["old"] != "" && llUnit["new"] == otherCacheModel(llUnit["old"])
+	for _, u := range x.rep.Unmatched {
+		if models && otherCacheModel(u.Unit) != "" {
+			continue
+		}
 		if u.Unit != "" && passUnit(u.Unit) {
 			// The counting pass ran on one side only (no --counts, or no
 			// valgrind there): those counts are shown, time still gates.
@@ -312,6 +325,10 @@ func (x *comparison) unmatchedProblems() {
 			what = "unit " + u.Unit + " of " + u.Cell
 		}
 		x.problems = append(x.problems, fmt.Sprintf("%s is in old but not in new: %s (--allow-unmatched accepts only what new adds)", what, u.Reason))
+	}
+	if models {
+		x.rep.Warnings = append(x.rep.Warnings, fmt.Sprintf("%s/op (a simulated LLC without a prefetcher: counting passes before the prefetcher model) and %s/op (with Callgrind's stream prefetcher) count misses of two cache models: not compared against each other (re-run the baseline with this version's --counts to gate LLC misses); the other counts and time are gated",
+			result.EventLLMisses, result.EventLLMissesPF))
 	}
 	for _, sd := range []string{"old", "new"} {
 		if passOnly[sd] {

@@ -121,3 +121,16 @@ func spreadPct(vals []float64) float64 {
 	}
 	return (hi - lo) / math.Abs(med) * 100
 }
+
+// otherCacheModel is, for a unit of one of the counting pass's two LLC
+// miss counts (without and with the prefetcher model), the other one's
+// unit; "" for any other unit.
+func otherCacheModel(u string) string {
+	switch u {
+	case result.EventLLMisses + "/op":
+		return result.EventLLMissesPF + "/op"
+	case result.EventLLMissesPF + "/op":
+		return result.EventLLMisses + "/op"
+	}
+	return ""
+}

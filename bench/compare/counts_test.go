@@ -206,6 +206,47 @@ func TestCountingPassOnOneSide(t *testing.T) {
 	}
 }
 
+// TestTwoCacheModels: a baseline counted without the prefetcher model
+// (ll_misses) against a candidate counted with it (ll_misses_pf): 32x
+// fewer misses is not an improvement, nor the other way a regression; the
+// two are never compared, the warning says why and how to gate them, and
+// instructions, counted alike on both sides, still gate (+5% flagged).
+func TestTwoCacheModels(t *testing.T) {
+	side := func(tag, ll string, llv, instr float64) *Set {
+		var b strings.Builder
+		for r := 0; r < 3; r++ {
+			fmt.Fprintf(&b, "enclavebench-run: %s-%d\nenclavebench-count-values: 3\n", tag, r)
+			for i := 0; i < 6; i++ {
+				fmt.Fprintf(&b, "BenchmarkX/size=S/mode=native 1000 %d ns/op %g instructions/op %g %s/op\n", 1000+i*10, instr, llv, ll)
+			}
+		}
+		return mustRead(t, b.String(), tag)
+	}
+	for _, c := range []struct {
+		name     string
+		old, new *Set
+		exit     int
+	}{
+		{"old counts without, new with the prefetcher", side("a", "ll_misses", 1, 300), side("b", "ll_misses_pf", 0.0315, 300), ExitOK},
+		{"old with, new without", side("a", "ll_misses_pf", 0.0315, 300), side("b", "ll_misses", 1, 300), ExitOK},
+		{"instructions still gate", side("a", "ll_misses", 1, 300), side("b", "ll_misses_pf", 0.0315, 315), ExitRegression},
+	} {
+		rep, err := Compare(c.old, c.new, gate())
+		if err != nil {
+			t.Fatal(err)
+		}
+		warn := strings.Join(rep.Warnings, "\n")
+		if rep.Verdict.ExitCode != c.exit || !strings.Contains(warn, "count misses of two cache models: not compared against each other") || strings.Contains(warn, "are in old only") || strings.Contains(warn, "are in new only") {
+			t.Errorf("%s: exit %d (%s), warnings %q: want exit %d and the two-models warning only", c.name, rep.Verdict.ExitCode, rep.Verdict.Summary, rep.Warnings, c.exit)
+		}
+		for _, tb := range rep.Tables {
+			if tb.Unit == "ll_misses/op" || tb.Unit == "ll_misses_pf/op" {
+				t.Errorf("%s: a table of %s: one cache model compared against the other", c.name, tb.Unit)
+			}
+		}
+	}
+}
+
 // TestBenchmemPerRun: -benchmem's B/op and allocs/op divide what a benchmark
 // allocates outside its loop by b.N, which the harness calibrates once per
 // run, so every repetition of one run agrees exactly while two runs of one

@@ -49,13 +49,21 @@ import (
 // instruction caches 32 KiB 8-way each, 64-byte lines, last level 2 MiB
 // per core slice, 16-way. Valgrind's cache simulator has two levels (L1 and the last
 // level), so the 256 KiB L2 is not modelled; the LLC is the whole 16 MiB,
-// as one cell on an otherwise idle host would see it.
+// as one cell on an otherwise idle host would see it. The LLC has
+// Callgrind's stream prefetcher (--simulate-hwpref=yes, Valgrind manual
+// "Callgrind: cache simulation": one stream per 4 KiB page, detected after
+// accesses to 3 consecutive lines either way, each further miss fetching
+// the line 5 ahead into the LLC), so that streams are not counted line by
+// line: the E-2288G's own streamers fetch them ahead (Optimization
+// Reference Manual, Skylake client: L2 streamer). Its misses are
+// result.EventLLMissesPF.
 const (
 	cacheI1 = "--I1=32768,8,64"
 	cacheD1 = "--D1=32768,8,64"
 	cacheLL = "--LL=16777216,16,64"
+	hwpref  = "--simulate-hwpref=yes"
 	// CacheDescription is run.json's account of the geometry.
-	CacheDescription = "Xeon E-2288G (DCsv2): L1i and L1d 32 KiB 8-way, LLC 16 MiB 16-way, 64-byte lines (Intel ARK E-2288G; Intel Optimization Reference Manual, Skylake client); Valgrind's cache simulator has no L2 and no prefetcher"
+	CacheDescription = "Xeon E-2288G (DCsv2): L1i and L1d 32 KiB 8-way, LLC 16 MiB 16-way, 64-byte lines (Intel ARK E-2288G; Intel Optimization Reference Manual, Skylake client); Valgrind's cache simulator has no L2; LLC misses counted with Callgrind's stream prefetcher model (--simulate-hwpref=yes: a stream per 4 KiB page, 3 consecutive lines to detect it, each further miss fetching the line 5 ahead), event ll_misses_pf"
 )
 
 // Env is what the counted processes run with beyond the cell's
@@ -135,7 +143,7 @@ func (c *Counter) Info() *result.Counts {
 	}
 	return &result.Counts{
 		Tool: c.Version + " callgrind",
-		Method: fmt.Sprintf("one untimed run of the plain workload binary per cell under Callgrind (--cache-sim=yes --instr-atstart=no): start-up and setup uninstrumented, then one warmup and %d measured repetitions of N operations (--iters), "+
+		Method: fmt.Sprintf("one untimed run of the plain workload binary per cell under Callgrind (--cache-sim=yes --simulate-hwpref=yes --instr-atstart=no): start-up and setup uninstrumented, then one warmup and %d measured repetitions of N operations (--iters), "+
 			"each measured repetition's operations between two dumps of Callgrind's counters (client requests): %d values per event and cell, per op = count / N, sample rep r carries value r mod %d (cells.jsonl %s); "+
 			"system calls from the trace between the workload's marks around each repetition; allocations from runtime.ReadMemStats around it. "+
 			"Counts are of the workload process, not of an enclave runtime (EGo) around it; for enclave modes they are the plain build's", Segments, Segments, Segments, result.ExtraCountsValues),
@@ -144,7 +152,7 @@ func (c *Counter) Info() *result.Counts {
 		Events: map[string]string{
 			result.EventInstructions:    "instructions executed (Callgrind Ir), every thread, the garbage collector's excepted (GOGC=off)",
 			result.EventL1DMisses:       "L1d misses, reads and writes (D1mr + D1mw), simulated E-2288G L1d",
-			result.EventLLMisses:        "last-level cache misses, instructions and data (ILmr + DLmr + DLmw), simulated 16 MiB E-2288G LLC: accesses that reach memory",
+			result.EventLLMissesPF:      "last-level cache misses, instructions and data (ILmr + DLmr + DLmw), simulated 16 MiB E-2288G LLC with Callgrind's stream prefetcher (--simulate-hwpref=yes): accesses that reach memory and were not fetched ahead of a stream",
 			result.EventProcessSyscalls: "system calls of every thread during the measured operations (valgrind --trace-syscalls), clock reads (vDSO natively) and the runtime's sysmon nanosleep left out",
 			result.EventAllocBytes:      "bytes allocated on the Go heap (runtime.MemStats.TotalAlloc)",
 			result.EventAllocObjects:    "objects allocated on the Go heap (runtime.MemStats.Mallocs)",
@@ -259,7 +267,7 @@ func (c *Counter) count(ctx context.Context, bin string, args, env []string, dir
 		v := map[string]float64{
 			result.EventInstructions:    float64(cg["Ir"]) / ops,
 			result.EventL1DMisses:       float64(cg["D1mr"]+cg["D1mw"]) / ops,
-			result.EventLLMisses:        float64(cg["ILmr"]+cg["DLmr"]+cg["DLmw"]) / ops,
+			result.EventLLMissesPF:      float64(cg["ILmr"]+cg["DLmr"]+cg["DLmw"]) / ops,
 			result.EventProcessSyscalls: float64(r.syscalls[i]) / ops,
 		}
 		for _, e := range []string{result.EventAllocBytes, result.EventAllocObjects} {
@@ -299,7 +307,7 @@ func (c *Counter) runValgrind(ctx context.Context, bin string, args, env []strin
 	// Valgrind follows; only the workload's dumps name a repetition.
 	out := filepath.Join(dir, "callgrind.%p.out")
 	log := filepath.Join(dir, "valgrind.%p.log")
-	vargs := []string{"--tool=callgrind", "--instr-atstart=no", "--cache-sim=yes", cacheI1, cacheD1, cacheLL, "--trace-children=yes",
+	vargs := []string{"--tool=callgrind", "--instr-atstart=no", "--cache-sim=yes", cacheI1, cacheD1, cacheLL, hwpref, "--trace-children=yes",
 		"--callgrind-out-file=" + out, "--trace-syscalls=yes", "--log-file=" + log, bin}
 	cmd := exec.CommandContext(cctx, c.Valgrind, append(vargs, args...)...)
 	cmd.Env = append(append(cmd.Environ(), env...), Env...)

@@ -152,10 +152,15 @@ func TestCountWorkload(t *testing.T) {
 		if len(r.PerOp) != Segments {
 			t.Fatalf("%d values, want %d (one per measured repetition)", len(r.PerOp), Segments)
 		}
-		for _, e := range result.CountEvents {
+		// Every event run.json describes, the prefetcher-aware LLC misses
+		// in place of the old ll_misses.
+		for e := range c.Info().Events {
 			if _, ok := r.PerOp[0][e]; !ok {
 				t.Errorf("no %s in %v", e, r.PerOp[0])
 			}
+		}
+		if _, ok := r.PerOp[0][result.EventLLMisses]; ok {
+			t.Errorf("%s (no prefetcher) counted beside %s: %v", result.EventLLMisses, result.EventLLMissesPF, r.PerOp[0])
 		}
 	}
 	t.Logf("base %v (N=%d)\nmore %v (N=%d)\nloops %v (N=%d)", base.PerOp, base.Iters, more.PerOp, more.Iters, loops.PerOp, loops.Iters)

@@ -16,11 +16,20 @@ const (
 	// EventL1DMisses is Valgrind's D1mr + D1mw in the Xeon E-2288G's L1d.
 	EventL1DMisses = "l1d_misses"
 	// EventLLMisses is Valgrind's ILmr + DLmr + DLmw in the Xeon
-	// E-2288G's 16 MiB last-level cache: the accesses that reach memory
-	// (bench/sim prices them with the memory-encryption factor where the
-	// host has no LLC-miss counter). Not "llc_misses": that is the sim
-	// mode's hardware count (perf_event_open), another source.
+	// E-2288G's 16 MiB last-level cache, simulated without a prefetcher:
+	// the accesses that reach memory, every line of a stream included
+	// (counting passes before EventLLMissesPF). Not "llc_misses": that is
+	// the sim mode's hardware count (perf_event_open), another source.
 	EventLLMisses = "ll_misses"
+	// EventLLMissesPF is the same count with Callgrind's model of a
+	// hardware stream prefetcher (--simulate-hwpref=yes): a line the
+	// prefetcher fetched ahead of a stream is a hit, so a sequential
+	// stream is not charged line by line. The counting pass records it
+	// in place of EventLLMisses (docs/sim.md "Memory encryption"): counts
+	// of the two cache models carry two names, so no reader (bench
+	// compare, benchstat over bench.txt) puts one against the other;
+	// runs from before keep EventLLMisses.
+	EventLLMissesPF = "ll_misses_pf"
 	// EventProcessSyscalls is every system call the workload process made
 	// during the counted operations (Valgrind's system call trace, every
 	// thread, the Go runtime's included), except clock reads, which are
@@ -36,7 +45,7 @@ const (
 
 // CountEvents are the counting pass's events, in the order readers list
 // them.
-var CountEvents = []string{EventInstructions, EventL1DMisses, EventLLMisses, EventProcessSyscalls, EventAllocBytes, EventAllocObjects}
+var CountEvents = []string{EventInstructions, EventL1DMisses, EventLLMisses, EventLLMissesPF, EventProcessSyscalls, EventAllocBytes, EventAllocObjects}
 
 // Counts is run.json's record of the counting pass (bench run --counts):
 // where its events come from, or why there are none.

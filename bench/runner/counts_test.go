@@ -59,7 +59,7 @@ func TestRunCounts(t *testing.T) {
 	}
 	perOp := map[int]float64{} // instructions/op by rep
 	for _, s := range samples {
-		for _, e := range result.CountEvents {
+		for e := range c.Info().Events {
 			v, ok := s.Events[e]
 			if !ok {
 				t.Fatalf("%s rep %d: no %s event: %v", s.Cell, s.Rep, e, s.Events)

@@ -42,7 +42,9 @@ const hardwareMode = "sgx"
 //   - mee_factor = sgx / native ns/op of memsweep random read at 0.5xEPC
 //     (dependent loads over a working set that fits the EPC; it is mostly
 //     LLC misses when 0.5xEPC is several times the LLC);
-//   - clock_hz and enclave_overhead_bytes are kept from base.
+//   - clock_hz, dram_latency_ns and enclave_overhead_bytes are kept from
+//     base (dram_latency_ns, where base has none and mee_factor > 1: the
+//     native ns/op of memsweep random read at 0.5xEPC).
 //
 // Medians over repetitions are used throughout. notes say what was assumed.
 func Calibrate(samples []result.Sample, size sizes.Size, base *Prices, hostCPU string, when time.Time) (*Prices, []string, error) {
@@ -160,6 +162,16 @@ func Calibrate(samples []result.Sample, size sizes.Size, base *Prices, hostCPU s
 	}
 	out.Sources["clock_hz"] = "kept from the base profile: " + base.Sources["clock_hz"]
 	out.Sources["enclave_overhead_bytes"] = "kept from the base profile: " + base.Sources["enclave_overhead_bytes"]
+	switch {
+	case base.DRAMLatencyNS > 0:
+		out.Sources["dram_latency_ns"] = "kept from the base profile: " + base.Sources["dram_latency_ns"]
+	case out.MEEFactor > 1:
+		// The profile needs it to price simulated misses: the chase's own
+		// time per access, one dependent load that mostly misses the LLC.
+		out.DRAMLatencyNS = nat05
+		out.Sources["dram_latency_ns"] = src + fmt.Sprintf("native %.1f ns/op of memsweep random read at 0.5xEPC (one dependent load per operation)", nat05)
+		notes = append(notes, "dram_latency_ns (not in the base profile) from the native time of memsweep random read at 0.5xEPC: an upper bound where part of each access is a TLB miss")
+	}
 	return &out, notes, nil
 }
 

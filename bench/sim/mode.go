@@ -130,9 +130,9 @@ func (m *Mode) ProfileRef() *result.CostProfileRef {
 		notes = append(notes, "counts-free: "+m.denied)
 	}
 	if m.checked && m.probe.LLC != "" {
-		notes = append(notes, "no LLC-miss counter on this host: the memory-encryption factor applies to the counting pass's simulated LLC misses (bench run --counts), else not at all")
+		notes = append(notes, "no LLC-miss counter on this host: the memory-encryption factor applies to the counting pass's simulated LLC misses with a stream prefetcher (bench run --counts: ll_misses_pf), each at (mee_factor-1) x the profile's dram_latency_ns, else not at all")
 		if m.probe.LLCMissNS > 0 {
-			notes = append(notes, fmt.Sprintf("LLC miss latency here %.0f ns (pointer chase over 128 MiB)", m.probe.LLCMissNS))
+			notes = append(notes, fmt.Sprintf("LLC miss latency here %.0f ns (pointer chase over 128 MiB; not a price)", m.probe.LLCMissNS))
 		}
 	}
 	if len(notes) > 0 {
@@ -359,7 +359,7 @@ func (m *Mode) Finish(l mode.Launch, s *result.Sample, extra map[string]string) 
 		return nil
 	}
 	addEPCRate(s, pass.EPC)
-	_, err = Predict(s, pass, pr, Emulation{FaultTrapNS: m.probe.FaultTrapNS, LLCMissNS: m.probe.LLCMissNS}, ref)
+	_, err = Predict(s, pass, pr, Emulation{FaultTrapNS: m.probe.FaultTrapNS}, ref)
 	return err
 }
 

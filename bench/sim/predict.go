@@ -21,21 +21,18 @@ const (
 	EventCostEPC     = "model_epc_ns"      // predicted time of EPC loads and evictions
 	EventCostMEE     = "model_mee_ns"      // predicted extra time of LLC misses
 	EventLLCMisses   = "llc_misses"        // counted by the timed pass, when the host allows
-	// EventLLMisses are the counting pass's simulated LLC misses of the
-	// DCsv2 CPU (bench run --counts, result.EventLLMisses): the
-	// memory-encryption term's count where the host has no LLC-miss
-	// counter.
-	EventLLMisses = result.EventLLMisses
-	EventCountNS  = "count_pass_ns" // duration of the counting pass's operations
+	// EventLLMissesPF are the counting pass's simulated LLC misses of the
+	// DCsv2 CPU with a stream prefetcher (bench run --counts,
+	// result.EventLLMissesPF): the memory-encryption term's count where
+	// the host has no LLC-miss counter.
+	EventLLMissesPF = result.EventLLMissesPF
+	EventCountNS    = "count_pass_ns" // duration of the counting pass's operations
 )
 
 // Emulation is what the software EPC costs on this host beyond what SGX
-// would: its handler's time plus FaultTrapNS per fault. LLCMissNS is this
-// host's latency of an LLC miss (the probe's), which prices the counting
-// pass's simulated misses.
+// would: its handler's time plus FaultTrapNS per fault.
 type Emulation struct {
 	FaultTrapNS float64
-	LLCMissNS   float64
 }
 
 // Prediction is the model's account of one sample.
@@ -98,20 +95,15 @@ func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref s
 	p.EPCNS = float64(max(ev[protocol.EventEPCLoads], 0))*pr.NS(pr.EPCLoadCycles) + float64(max(ev[protocol.EventEPCEvicts], 0))*pr.NS(pr.EPCEvictionCycles)
 	// Memory encryption: every access that misses the LLC takes MEEFactor
 	// times its latency. The misses are the host's own (PMU) where it
-	// counts them, else the counting pass's simulated misses of the DCsv2
-	// CPU's 16 MiB LLC (--counts), priced at this host's miss latency.
+	// counts them, at this host's miss latency; else the counting pass's
+	// simulated misses of the DCsv2 CPU's 16 MiB LLC (--counts).
 	switch misses, ok := ev[EventLLCMisses]; {
 	case ok && pass != nil && pass.HostLLCMissNS > 0:
 		if misses > 0 && pr.MEEFactor > 1 {
 			p.MEENS = float64(misses) * pass.HostLLCMissNS * (pr.MEEFactor - 1)
 		}
-	case ev[EventLLMisses] > 0 && em.LLCMissNS > 0 && pr.MEEFactor > 1:
-		// The simulated misses are of a cache without a prefetcher, so a
-		// sequential stream counts every line; and at this host's latency
-		// they may add up to more than the repetition's measured time.
-		// The misses cannot have taken longer than the repetition: the
-		// term is capped at (factor-1) x the measured time.
-		p.MEENS = math.Min(float64(ev[EventLLMisses])*em.LLCMissNS, p.BaseNS) * (pr.MEEFactor - 1)
+	case ev[EventLLMissesPF] > 0:
+		p.MEENS = SimulatedMEENS(float64(ev[EventLLMissesPF]), p.BaseNS, pr)
 	}
 	p.PredictedNS = p.BaseNS + p.OCallNS + p.ECallNS + p.EPCNS + p.MEENS
 	for name, v := range map[string]float64{EventCostOCalls: p.OCallNS, EventCostECalls: p.ECallNS, EventCostEPC: p.EPCNS, EventCostMEE: p.MEENS} {
@@ -125,6 +117,21 @@ func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref s
 	s.Model = &result.Model{Profile: ref, Native: native, EmulationNS: int64(math.Round(p.EmulationNS)),
 		BaseNS: s.ElapsedNS, PredictedNS: int64(math.Round(p.PredictedNS))}
 	return p, nil
+}
+
+// SimulatedMEENS is the extra time memory encryption adds to a repetition
+// measured at baseNS with that many simulated LLC misses (the counting
+// pass's, with a stream prefetcher): each costs (MEEFactor-1) x the modelled CPU's DRAM
+// latency more in the enclave, a price of the modelled CPU, not of this
+// host (whose misses may cost several times more: nested paging on a
+// VM). An access is at most MEEFactor times slower, so the term is capped
+// at (MEEFactor-1) x baseNS. 0 where the profile prices no memory
+// encryption.
+func SimulatedMEENS(misses, baseNS float64, pr *Prices) float64 {
+	if misses <= 0 || pr.MEEFactor <= 1 || pr.DRAMLatencyNS <= 0 {
+		return 0
+	}
+	return (pr.MEEFactor - 1) * math.Min(misses*pr.DRAMLatencyNS, baseNS)
 }
 
 // convert rescales measured values from a repetition that took elapsed ns

@@ -29,6 +29,11 @@ type Prices struct {
 	// MEEFactor is how many times longer an access that misses the LLC
 	// takes inside the enclave (memory encryption and integrity); 1 is none.
 	MEEFactor float64 `json:"mee_factor"`
+	// DRAMLatencyNS is the modelled CPU's latency of an access that misses
+	// the LLC (ns, not cycles: DRAM does not follow the core's clock). A
+	// simulated LLC miss of the counting pass costs (MEEFactor-1) times
+	// it in the enclave. Required where MEEFactor > 1 (since published/v2).
+	DRAMLatencyNS float64 `json:"dram_latency_ns,omitempty"`
 	// EnclaveOverheadBytes is the runtime's own resident EPC beyond the
 	// workload binary's measured baseline (EGo's runtime, TCS/SSA pages).
 	EnclaveOverheadBytes int64 `json:"enclave_overhead_bytes"`
@@ -119,6 +124,7 @@ type rawPrices struct {
 	EPCLoadCycles        *float64             `json:"epc_load_cycles"`
 	EPCEvictionCycles    *float64             `json:"epc_eviction_cycles"`
 	MEEFactor            *float64             `json:"mee_factor"`
+	DRAMLatencyNS        *float64             `json:"dram_latency_ns"`
 	EnclaveOverheadBytes *int64               `json:"enclave_overhead_bytes"`
 	Sources              map[string]string    `json:"sources"`
 	Ranges               map[string][]float64 `json:"ranges"`
@@ -226,6 +232,19 @@ func (r *rawPrices) validate(path string) (*Prices, error) {
 			return nil, fmt.Errorf("%s.sources.%s is missing: every price names its source", path, f.name)
 		}
 	}
+	dram := 0.0
+	switch {
+	case r.DRAMLatencyNS != nil:
+		if *r.DRAMLatencyNS <= 0 || *r.DRAMLatencyNS != *r.DRAMLatencyNS {
+			return nil, fmt.Errorf("%s.dram_latency_ns is %v, want a positive number of nanoseconds", path, *r.DRAMLatencyNS)
+		}
+		if s := strings.TrimSpace(r.Sources["dram_latency_ns"]); s == "" {
+			return nil, fmt.Errorf("%s.sources.dram_latency_ns is missing: every price names its source", path)
+		}
+		dram = *r.DRAMLatencyNS
+	case *r.MEEFactor > 1:
+		return nil, fmt.Errorf("%s.dram_latency_ns is missing: with mee_factor > 1 it prices each simulated LLC miss of the counting pass, (mee_factor-1) x dram_latency_ns (a profile from before published/v2: add the modelled CPU's DRAM latency with its source, and a new version)", path)
+	}
 	over := int64(0)
 	if r.EnclaveOverheadBytes != nil {
 		if *r.EnclaveOverheadBytes < 0 {
@@ -235,7 +254,7 @@ func (r *rawPrices) validate(path string) (*Prices, error) {
 	}
 	return &Prices{CPU: *r.CPU, ClockHz: *r.ClockHz, OCallCycles: *r.OCallCycles, ECallCycles: *r.ECallCycles,
 		EPCLoadCycles: *r.EPCLoadCycles, EPCEvictionCycles: *r.EPCEvictionCycles, MEEFactor: *r.MEEFactor,
-		EnclaveOverheadBytes: over, Sources: r.Sources, Ranges: r.Ranges}, nil
+		DRAMLatencyNS: dram, EnclaveOverheadBytes: over, Sources: r.Sources, Ranges: r.Ranges}, nil
 }
 
 // Marshal encodes p as an indented profile file.

@@ -10,7 +10,7 @@ import (
 
 func TestDefaultProfile(t *testing.T) {
 	p := Default()
-	if p.Ref() != "published/v1" {
+	if p.Ref() != "published/v2" {
 		t.Fatalf("Ref = %q", p.Ref())
 	}
 	for _, fam := range []string{"DCsv2", "DCsv3", "DCdsv3"} {
@@ -24,6 +24,11 @@ func TestDefaultProfile(t *testing.T) {
 		}
 		if s := pr.EPCLoadCycles + pr.EPCEvictionCycles; s != 40000 {
 			t.Errorf("%s: a swap costs %v cycles, VAULT publishes ~40,000", fam, s)
+		}
+		// A platform with memory encryption prices a simulated miss at
+		// its DRAM latency, within the published range it cites.
+		if r := pr.Ranges["dram_latency_ns"]; pr.MEEFactor > 1 && (len(r) != 2 || pr.DRAMLatencyNS < r[0] || pr.DRAMLatencyNS > r[1]) {
+			t.Errorf("%s: dram_latency_ns %v outside its published range %v", fam, pr.DRAMLatencyNS, r)
 		}
 	}
 	if _, err := p.For("DCasv5"); err == nil || !strings.Contains(err.Error(), "DCsv2") {
@@ -54,6 +59,9 @@ func TestLoadProfileRejectsNamingTheField(t *testing.T) {
 		{name: "negative", edit: func(m map[string]any) { plat(m)["epc_load_cycles"] = -1 }, wantIn: "platforms.DCsv2.epc_load_cycles is -1"},
 		{name: "mee below 1", edit: func(m map[string]any) { plat(m)["mee_factor"] = 0.5 }, wantIn: "platforms.DCsv2.mee_factor"},
 		{name: "no source", edit: func(m map[string]any) { delete(plat(m)["sources"].(map[string]any), "epc_eviction_cycles") }, wantIn: "platforms.DCsv2.sources.epc_eviction_cycles is missing"},
+		{name: "no DRAM latency with memory encryption", edit: func(m map[string]any) { delete(plat(m), "dram_latency_ns") }, wantIn: "platforms.DCsv2.dram_latency_ns is missing: with mee_factor > 1"},
+		{name: "DRAM latency without a source", edit: func(m map[string]any) { delete(plat(m)["sources"].(map[string]any), "dram_latency_ns") }, wantIn: "platforms.DCsv2.sources.dram_latency_ns is missing"},
+		{name: "DRAM latency zero", edit: func(m map[string]any) { plat(m)["dram_latency_ns"] = 0 }, wantIn: "platforms.DCsv2.dram_latency_ns is 0, want a positive"},
 		{name: "no version", edit: func(m map[string]any) { delete(m, "version") }, wantIn: "version is missing"},
 		{name: "bad format", edit: func(m map[string]any) { m["format"] = "other" }, wantIn: "format is \"other\""},
 		{name: "top-level unknown", edit: func(m map[string]any) { m["prices"] = 1 }, wantIn: "prices: unknown field"},

@@ -88,21 +88,27 @@ func TestSummarize(t *testing.T) {
 
 // TestMEEUpperBound: a memory-encryption part priced from the counting
 // pass's simulated misses (no PMU count beside them) says it is an upper
-// bound for sequential access; one from the host's own counter does not.
+// bound for sequential access, and whether the count had the prefetcher
+// model (old runs' ll_misses did not); one from the host's own counter
+// does not.
 func TestMEEUpperBound(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		events map[string]int64
-		bound  bool
+		bound  string
 	}{
-		{"simulated misses", map[string]int64{EventMEE: 600, result.EventLLMisses: 50}, true},
-		{"host counter", map[string]int64{EventMEE: 600, result.EventLLMisses: 50, "llc_misses": 40}, false},
-		{"no memory encryption", map[string]int64{EventOCalls: 600, result.EventLLMisses: 50}, false},
+		{"simulated misses without a prefetcher (old runs)", map[string]int64{EventMEE: 600, result.EventLLMisses: 50}, "without a prefetcher: an upper bound for sequential access"},
+		{"simulated misses with the prefetcher model", map[string]int64{EventMEE: 600, result.EventLLMissesPF: 50}, "with a prefetcher model: still an upper bound for sequential access"},
+		{"host counter", map[string]int64{EventMEE: 600, result.EventLLMisses: 50, "llc_misses": 40}, ""},
+		{"host counter beside the prefetcher model's", map[string]int64{EventMEE: 600, result.EventLLMissesPF: 50, "llc_misses": 40}, ""},
+		{"no memory encryption", map[string]int64{EventOCalls: 600, result.EventLLMissesPF: 50}, ""},
 	} {
 		s := &result.Sample{ElapsedNS: 1000, Events: c.events, Model: &result.Model{BaseNS: 1000, PredictedNS: 1600}}
 		got := Summarize([]*result.Sample{s})
-		if got.MEEUpperBound != c.bound || strings.Contains(got.Verdict(), "upper bound") != c.bound {
-			t.Errorf("%s: upper bound %v, verdict %q; want %v", c.name, got.MEEUpperBound, got.Verdict(), c.bound)
+		v := got.Verdict()
+		if got.MEEUpperBound != (c.bound != "") || got.MEEBound() != "" && !strings.HasSuffix(got.MEEBound(), c.bound) ||
+			strings.Contains(v, "upper bound") != (c.bound != "") || c.bound != "" && !strings.Contains(v, c.bound) {
+			t.Errorf("%s: upper bound %v (%q), verdict %q; want %q", c.name, got.MEEUpperBound, got.MEEBound(), v, c.bound)
 		}
 	}
 }

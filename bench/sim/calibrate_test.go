@@ -112,6 +112,37 @@ func TestCalibrateArithmetic(t *testing.T) {
 	}
 }
 
+// TestCalibrateDRAMLatency: the DRAM latency is kept from a base profile
+// that has one; from a base without one (DCsv3's, factor 1) a measured
+// factor above 1 takes the native chase's ns/op, noted, so that the
+// written profile loads.
+func TestCalibrateDRAMLatency(t *testing.T) {
+	sz, _ := sizes.Lookup("DC4s_v2")
+	d := synthDir(t, true)
+	for _, c := range []struct {
+		name string
+		base func() *Prices
+		want float64
+		note bool
+	}{
+		{"kept from the base", func() *Prices { p, _ := Default().For("DCsv2"); return p }, 80, false},
+		{"base without one", func() *Prices { p, _ := Default().For("DCsv3"); return p }, 80, true},
+	} {
+		pr, notes, err := Calibrate(d.Samples, sz, c.base(), "cpu", time.Unix(0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		noted := strings.Contains(strings.Join(notes, "\n"), "dram_latency_ns")
+		if pr.DRAMLatencyNS != c.want || pr.Sources["dram_latency_ns"] == "" || noted != c.note {
+			t.Errorf("%s: dram_latency_ns %v (source %q, notes %q), want %v, noted %v", c.name, pr.DRAMLatencyNS, pr.Sources["dram_latency_ns"], notes, c.want, c.note)
+		}
+		p := &Profile{Format: ProfileFormat, Name: "calibrated", Version: 1, Platforms: map[string]*Prices{"DCsv2": pr}}
+		if b, _ := p.Marshal(); func() error { _, err := ParseProfile(b); return err }() != nil {
+			t.Errorf("%s: the calibrated profile does not load", c.name)
+		}
+	}
+}
+
 func TestCalibrateNamesMissingCells(t *testing.T) {
 	sz, _ := sizes.Lookup("DC4s_v2")
 	base, _ := Default().For("DCsv2")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -229,7 +230,7 @@ func TestResumeRefusesEditedProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, stderr, code = runBench(t, context.Background(), "run", "--resume", dir, "--workload-bin", workloadBin, "--profile-file", file, "--progress", "never")
-	if code != exitUsage || !strings.Contains(stderr, "cost profile mine v1 was edited since the run started") {
+	if code != exitUsage || !strings.Contains(stderr, fmt.Sprintf("cost profile mine v%d was edited since the run started", prof.Version)) {
 		t.Errorf("resume with the edited profile: exit %d\n%s", code, stderr)
 	}
 	// The digest the run records is the one the readers match on: a run

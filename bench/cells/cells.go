@@ -232,8 +232,8 @@ func FromDir(d *result.Dir) *Table {
 	return b.Table()
 }
 
-// ProfileName is the "name/vN" of the run's cost profile, "" without one.
-func ProfileName(r *result.Run) string {
+// profileName is the "name/vN" of the run's cost profile, "" without one.
+func profileName(r *result.Run) string {
 	if p := r.Profile; p != nil {
 		return fmt.Sprintf("%s/v%d", p.Name, p.Version)
 	}
@@ -241,13 +241,15 @@ func ProfileName(r *result.Run) string {
 }
 
 // dirFacts is what the table takes from a result directory about all its
-// cells, read once when the directory is added: the facts of each mode,
-// its recorded settings, the cost profile and the counting pass.
+// cells, read once when the directory is added (so that adding a sample
+// looks nothing up in bench/result): the facts of each mode and its
+// recorded settings, the cost profile, the counting pass, each cell's
+// facts and parameter order, and the flaws.
 type dirFacts struct {
 	d      *result.Dir
 	origin string
-	// modes are the recorded facts of every mode the run described,
-	// labelled (Input.Modes).
+	// modes are the recorded facts of every mode the run planned or
+	// described, labelled (Input.Modes).
 	modes map[string]result.ModeFacts
 	// settings are each mode's recorded settings (result.SettingsText).
 	settings map[string]string
@@ -271,7 +273,7 @@ type cellFacts struct {
 // readDir reads the facts of d that every cell of it shares.
 func readDir(d *result.Dir, origin string) *dirFacts {
 	f := &dirFacts{d: d, origin: origin, modes: map[string]result.ModeFacts{}, settings: map[string]string{},
-		profile: ProfileName(&d.Run), countValues: d.Run.Counts.PerCellValues()}
+		profile: profileName(&d.Run), countValues: d.Run.Counts.PerCellValues()}
 	for m, mf := range d.Facts.Modes {
 		if mf.Label == "" {
 			mf.Label = m

@@ -91,6 +91,19 @@ func TestTable(t *testing.T) {
 	if len(tab.Outcomes) != 2 || tab.Outcomes[0].Row != n || !tab.Outcomes[0].Sampled || tab.Outcomes[1].Row != nil || tab.Outcomes[1].Run != "a" {
 		t.Errorf("outcomes %+v: want the native cell's, then the failed cell without a row", tab.Outcomes)
 	}
+	// What readers take from the table, not from the directory: the failed
+	// cell's own facts (none recorded: unknown footprint) and parameter
+	// order, and each planned mode's facts (one the run did not describe
+	// is unknown, ranked after the others).
+	if f := tab.Outcomes[1]; f.Facts.FootprintBytes != -1 || !slices.Equal(f.ParamOrder, []string{"ws", "access"}) || f.Mode.Label != "native" {
+		t.Errorf("failed cell's outcome: facts %+v order %v mode %+v", f.Facts, f.ParamOrder, f.Mode)
+	}
+	c := dir("c", nil)
+	c.Run.Plan.Modes = []string{"native", "tdx"}
+	in := FromDir(c).Inputs[0]
+	if len(in.Modes) != 3 || in.Modes["native"].Label != "native" || in.Modes["tdx"].Label != "tdx" || in.Modes["tdx"].Rank != 4 || !in.Modes["tdx"].Enclave {
+		t.Errorf("input modes %+v: want native, sim and the undescribed tdx as unknown", in.Modes)
+	}
 }
 
 // Runs that set a mode up otherwise (mode settings, cost profile content)

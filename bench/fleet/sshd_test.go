@@ -337,13 +337,7 @@ func TestSSHFleetEndToEnd(t *testing.T) {
 			t.Errorf("h3 fetched afterwards: %v", err)
 		} else if d.Run.Status != "complete" || len(d.Samples) != 12 {
 			// Seen once under load (./test.sh at load ~25): say which cell.
-			var bad []string
-			for _, c := range d.Cells {
-				if c.Status != result.StatusOK {
-					bad = append(bad, fmt.Sprintf("%s %s: %s", c.Cell, c.Status, c.Reason))
-				}
-			}
-			t.Errorf("h3 fetched afterwards: status %s, %d samples, want complete with 12; cells not ok: %q", d.Run.Status, len(d.Samples), bad)
+			t.Errorf("h3 fetched afterwards: status %s, %d samples, want complete with 12%s", d.Run.Status, len(d.Samples), failedCells(d))
 		}
 		// One report over the three: the hosts share a hostname (one
 		// machine here, VMs cloned from one image there), so the runs

@@ -48,50 +48,8 @@ const hardwareMode = "sgx"
 //
 // Medians over repetitions are used throughout. notes say what was assumed.
 func Calibrate(samples []result.Sample, size sizes.Size, base *Prices, hostCPU string, when time.Time) (*Prices, []string, error) {
-	med := func(workload string, params map[string]string, m string, f func(result.Sample) (float64, bool)) (float64, int) {
-		var xs []float64
-		for _, s := range samples {
-			if s.Workload != workload || s.Mode != m || s.Size != size.Name || !match(s.Params, params) {
-				continue
-			}
-			if v, ok := f(s); ok {
-				xs = append(xs, v)
-			}
-		}
-		if len(xs) == 0 {
-			return 0, 0
-		}
-		sort.Float64s(xs)
-		return xs[len(xs)/2], len(xs)
-	}
-	// In sim samples Values are predictions: the measured ones are in Model.Native.
-	nsop := func(s result.Sample) (float64, bool) {
-		vals := s.Values
-		if s.Model != nil {
-			vals = s.Model.Native
-		}
-		for _, v := range vals {
-			if v.Unit == "ns/op" {
-				return v.Value, true
-			}
-		}
-		return 0, false
-	}
-	perOp := func(event string) func(result.Sample) (float64, bool) {
-		return func(s result.Sample) (float64, bool) {
-			if s.Iters <= 0 || s.Model == nil || s.Model.CountsOnly != "" {
-				return 0, false
-			}
-			return float64(s.Events[event]) / float64(s.Iters), true
-		}
-	}
-	need := func(workload string, params map[string]string, m string) (float64, error) {
-		v, n := med(workload, params, m, nsop)
-		if n == 0 {
-			return 0, fmt.Errorf("calibration needs %s %v in mode %s on %s: no sample", workload, params, m, size.Name)
-		}
-		return v, nil
-	}
+	cs := calibrationSamples{samples, size}
+	med, need := cs.median, cs.need
 	var notes []string
 	clock := base.ClockHz
 	out := *base
@@ -173,6 +131,68 @@ func Calibrate(samples []result.Sample, size sizes.Size, base *Prices, hostCPU s
 		notes = append(notes, "dram_latency_ns (not in the base profile) from the native time of memsweep random read at 0.5xEPC: an upper bound where part of each access is a TLB miss")
 	}
 	return &out, notes, nil
+}
+
+// calibrationSamples are the samples of a calibration run on one size.
+type calibrationSamples struct {
+	samples []result.Sample
+	size    sizes.Size
+}
+
+// median is the median of f over the samples of workload with params in
+// mode m on the size (f's false leaves a sample out), and how many there
+// were.
+func (cs calibrationSamples) median(workload string, params map[string]string, m string, f func(result.Sample) (float64, bool)) (float64, int) {
+	var xs []float64
+	for _, s := range cs.samples {
+		if s.Workload != workload || s.Mode != m || s.Size != cs.size.Name || !match(s.Params, params) {
+			continue
+		}
+		if v, ok := f(s); ok {
+			xs = append(xs, v)
+		}
+	}
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	sort.Float64s(xs)
+	return xs[len(xs)/2], len(xs)
+}
+
+// need is the median measured ns/op of workload with params in mode m; no
+// sample is an error.
+func (cs calibrationSamples) need(workload string, params map[string]string, m string) (float64, error) {
+	v, n := cs.median(workload, params, m, nsPerOp)
+	if n == 0 {
+		return 0, fmt.Errorf("calibration needs %s %v in mode %s on %s: no sample", workload, params, m, cs.size.Name)
+	}
+	return v, nil
+}
+
+// nsPerOp is a sample's measured ns/op: in sim samples Values are
+// predictions, the measured ones are in Model.Native.
+func nsPerOp(s result.Sample) (float64, bool) {
+	vals := s.Values
+	if s.Model != nil {
+		vals = s.Model.Native
+	}
+	for _, v := range vals {
+		if v.Unit == "ns/op" {
+			return v.Value, true
+		}
+	}
+	return 0, false
+}
+
+// perOp is a sim sample's count of event per operation (counted samples
+// only).
+func perOp(event string) func(result.Sample) (float64, bool) {
+	return func(s result.Sample) (float64, bool) {
+		if s.Iters <= 0 || s.Model == nil || s.Model.CountsOnly != "" {
+			return 0, false
+		}
+		return float64(s.Events[event]) / float64(s.Iters), true
+	}
 }
 
 func match(have, want map[string]string) bool {

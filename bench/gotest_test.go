@@ -284,7 +284,8 @@ func TestGoTestEnclaveModesWithStandIn(t *testing.T) {
 }
 
 // A benchmark that hangs fails its cell with the test binary's goroutines
-// (SIGQUIT shortly before the cell's --timeout), not a bare kill.
+// (the harness's SIGQUIT to the cell at its --timeout, before the kill),
+// not a bare kill.
 func TestGoTestHangs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for a timeout")
@@ -302,7 +303,8 @@ func TestGoTestHangs(t *testing.T) {
 		t.Fatal(err)
 	}
 	cr := d.Cells["Hang/size=DC1s_v2/mode=native"]
-	if cr.Status != result.StatusFailed || !strings.Contains(cr.Reason, "BenchmarkHang was still running") || !strings.Contains(cr.Stderr, "SIGQUIT") || !strings.Contains(cr.Stderr, "hang.BenchmarkHang") {
+	if cr.Status != result.StatusFailed || !strings.Contains(cr.Reason, "timed out after 4s") || !strings.Contains(cr.Reason, "BenchmarkHang was still running at the cell's timeout") ||
+		!strings.Contains(cr.Stderr, "SIGQUIT") || !strings.Contains(cr.Stderr, "hang.BenchmarkHang") {
 		t.Errorf("cell %s: %s\nreason: %s\nstderr: %s", cr.Cell, cr.Status, cr.Reason, cr.Stderr)
 	}
 }

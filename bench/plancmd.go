@@ -85,7 +85,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&o.nodes, "nodes", "", "--k8s: `FILE` holding the output of kubectl get nodes -o json: sizes without a node are reported and left out")
 	fs.StringVar(&o.epc, "epc", "", "--k8s: EPC to request, e.g. 10Mi (default: the size's whole EPC)")
 	fs.StringVar(&o.cpuRequest, "cpu-request", "", "--k8s: CPU request (default: the size's vCPUs less one, at least 500m; the limit is the vCPUs)")
-	fs.DurationVar(&o.deadline, "deadline", 0, "--k8s: activeDeadlineSeconds (default: every cell at its timeout, plus 15m)")
+	fs.DurationVar(&o.deadline, "deadline", 0, "--k8s: activeDeadlineSeconds (default: every cell at its timeout and the 10 s a hung cell has after it, plus 15m)")
 	fs.BoolVar(&o.aesm, "aesmd", false, "--k8s: mount /var/run/aesmd and set SGX_AESM_ADDR=1 (out-of-proc quotes through AKS's quote helper)")
 	fs.StringArrayVar(&o.resources, "resource", nil, "--k8s: extra resource NAME=QUANTITY to request and limit (repeatable), e.g. sgx.intel.com/enclave=1")
 	fs.StringArrayVar(&o.tolerations, "toleration", nil, "--k8s: KEY[=VALUE]:EFFECT to tolerate a dedicated pool's taint (repeatable)")
@@ -104,7 +104,7 @@ func planCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("plan takes no arguments, got %q", fs.Args())
 	}
 	if fs.Changed("deadline") && o.deadline <= 0 {
-		return usagef("--deadline %s: want a positive duration such as 90m (leave it out for every cell at its timeout plus %s)", o.deadline, k8s.DeadlineMargin)
+		return usagef("--deadline %s: want a positive duration such as 90m (leave it out for every cell at its timeout and the 10 s a hung cell has after it, plus %s)", o.deadline, k8s.DeadlineMargin)
 	}
 	if o.k8s == (o.sshHosts != "") {
 		return usagef("give exactly one of --k8s (Kubernetes Jobs) or --ssh HOSTS")

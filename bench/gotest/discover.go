@@ -262,7 +262,7 @@ func specOf(p pkg, b *result.GoTestBuild, top string, leaves []leaf, heap int64)
 	// record -1), never guessed.
 	s.Footprint = func(workload.Env) int64 { return heap }
 	bin, simBin, dir := b.Binary, b.SimBinary, p.Dir
-	s.LaunchArgs = func(params map[string]string, timeout time.Duration) []string {
+	s.LaunchArgs = func(params map[string]string) []string {
 		v := make([]string, len(keys))
 		for i, k := range keys {
 			v[i] = params[k]
@@ -273,9 +273,6 @@ func specOf(p pkg, b *result.GoTestBuild, top string, leaves []leaf, heap int64)
 		}
 		if simBin != "" {
 			a = append(a, wgotest.FlagSimBin, simBin)
-		}
-		if timeout > 0 {
-			a = append(a, wgotest.FlagTimeout, timeout.String())
 		}
 		return a
 	}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/workloads/enclave"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
@@ -67,10 +69,19 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 	defer cancel()
 	ticker := time.NewTicker(watchdogTick)
 	defer ticker.Stop()
-	wd := startWatchdog(cctx, cancel, c.Spec.Timeout(), time.Now(), ticker.C)
+	var pgid atomic.Int64 // the cell's process group, once it started
+	quit := func() {
+		if g := pgid.Load(); g > 0 {
+			unix.Kill(-int(g), unix.SIGQUIT)
+		}
+	}
+	wd := startWatchdog(cctx, cancel, quit, c.Spec.Timeout(), runspec.QuitGrace, time.Now(), ticker.C)
 	p, err := startCell(cctx, m, l, cell.SizeInfo.VCPUs)
 	if p != nil {
 		cr.Oversubscribed = p.oversub
+		if p.cmd.Process != nil {
+			pgid.Store(int64(p.cmd.Process.Pid))
+		}
 	}
 	if err != nil {
 		return fail(cr, err.Error()), nil
@@ -293,6 +304,9 @@ func (c *Config) judge(cr *result.CellResult, rd *cellReader, m mode.Mode, expir
 		cr.Status, cr.Reason = result.StatusFailed, fmt.Sprintf("timed out after %v (raise --timeout, or the workload hangs)", c.Spec.Timeout())
 		if stopped > 0 {
 			cr.Reason += fmt.Sprintf("; %v while the harness was stopped not counted", stopped.Round(time.Millisecond))
+		}
+		if rd.protoErr != "" { // what the workload said when it got the timeout's SIGQUIT
+			cr.Reason += ": " + rd.protoErr
 		}
 	case waitErr != nil:
 		cr.Status, cr.Reason = result.StatusFailed, describeExit(waitErr, rd.protoErr)

@@ -110,7 +110,7 @@ func (c *Config) launch(cell plan.Cell, dir, bin string, reps int) mode.Launch {
 		"--reps", strconv.Itoa(reps), "--warmup", strconv.Itoa(c.warmup()),
 		"--min-time", c.Spec.MinTime().String(), "--tmpdir", dir)
 	if cell.Spec != nil && cell.Spec.LaunchArgs != nil {
-		args = append(args, cell.Spec.LaunchArgs(cell.Params, c.Spec.Timeout())...)
+		args = append(args, cell.Spec.LaunchArgs(cell.Params)...)
 	}
 	args = append(args, c.ExtraArgs...)
 	env := append([]string{"GOMAXPROCS=" + strconv.Itoa(cell.SizeInfo.VCPUs)}, c.Env...)

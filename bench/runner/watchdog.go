@@ -21,21 +21,32 @@ import (
 // not a timeout, and one that hangs times out after --timeout of running
 // time. Go's timers run on CLOCK_MONOTONIC, which keeps counting while a
 // process is stopped: a plain context.WithTimeout fired at SIGCONT.
+//
+// At the timeout the cell's process group gets SIGQUIT (a Go process
+// prints its goroutines' stacks, kept in the cell's stderr tail; a user's
+// benchmark run by workloads/gotest is named in the workload's error) and
+// runspec.QuitGrace of running time later SIGKILL. The harness sends both, so the
+// stacks come before the kill whatever the workload's own clock said: a
+// workload that timed itself from its own start, 3 s before the timeout,
+// was starved past the kill on a loaded host (its timer fired 0.75 s late;
+// in one run its stderr stayed empty over the 7.6 s of wall time in which
+// the harness counted the 4 s timeout).
 const (
 	watchdogTick = 50 * time.Millisecond
 	stoppedGap   = time.Second
 )
 
-// watchdog cancels a cell's context after its timeout of running time.
+// watchdog quits, then cancels, a cell after its timeout of running time.
 type watchdog struct {
 	expired atomic.Bool
 	stopped atomic.Int64 // nanoseconds not counted
 }
 
-// startWatchdog cancels ctx (through cancel) after timeout of running
-// time since start, measured by the times tick delivers (a time.Ticker's:
-// when each tick fired); it ends with ctx.
-func startWatchdog(ctx context.Context, cancel context.CancelFunc, timeout time.Duration, start time.Time, tick <-chan time.Time) *watchdog {
+// startWatchdog calls quit after timeout of running time since start and
+// cancels ctx (through cancel) grace of running time after that, measured
+// by the times tick delivers (a time.Ticker's: when each tick fired); it
+// ends with ctx.
+func startWatchdog(ctx context.Context, cancel context.CancelFunc, quit func(), timeout, grace time.Duration, start time.Time, tick <-chan time.Time) *watchdog {
 	w := &watchdog{}
 	go func() {
 		var ran time.Duration
@@ -53,8 +64,12 @@ func startWatchdog(ctx context.Context, cancel context.CancelFunc, timeout time.
 				w.stopped.Add(int64(gap))
 				continue
 			}
-			if ran += gap; ran >= timeout {
+			ran += gap
+			if ran >= timeout && !w.expired.Load() {
 				w.expired.Store(true)
+				quit()
+			}
+			if ran >= timeout+grace {
 				cancel()
 				return
 			}

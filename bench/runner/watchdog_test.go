@@ -11,20 +11,26 @@ import (
 )
 
 // The timeout counts the harness's running time: a gap between ticks
-// longer than stoppedGap (the harness stopped) does not count.
+// longer than stoppedGap (the harness stopped) does not count. At the
+// timeout the watchdog quits the cell, and cancels it after the grace.
 func TestWatchdog(t *testing.T) {
 	t.Parallel()
+	const grace = 500 * time.Millisecond // 10 ticks
 	for _, tt := range []struct {
-		name    string
-		steps   []time.Duration // clock advance before each tick
-		expired bool
-		stopped time.Duration
+		name             string
+		steps            []time.Duration // clock advance before each tick
+		expired, cancels bool
+		stopped          time.Duration
 	}{
-		{"runs out", repeat(watchdogTick, 20), true, 0},
-		{"not yet", repeat(watchdogTick, 19), false, 0},
+		{"runs out", repeat(watchdogTick, 20), true, false, 0},
+		{"not yet", repeat(watchdogTick, 19), false, false, 0},
+		{"runs out, then its grace", repeat(watchdogTick, 30), true, true, 0},
+		{"runs out, grace not yet", repeat(watchdogTick, 29), true, false, 0},
 		// The SIGSTOP: stopped for 5 s mid-cell, 300 ms of running time.
-		{"stopped", append(append(repeat(watchdogTick, 2), 5*time.Second), repeat(watchdogTick, 4)...), false, 5 * time.Second},
-		{"stopped, then hangs", append([]time.Duration{5 * time.Second}, repeat(watchdogTick, 20)...), true, 5 * time.Second},
+		{"stopped", append(append(repeat(watchdogTick, 2), 5*time.Second), repeat(watchdogTick, 4)...), false, false, 5 * time.Second},
+		{"stopped, then hangs", append([]time.Duration{5 * time.Second}, repeat(watchdogTick, 20)...), true, false, 5 * time.Second},
+		// Stopped during the grace: that time does not count either.
+		{"stopped in the grace", append(append(repeat(watchdogTick, 25), 5*time.Second), repeat(watchdogTick, 4)...), true, false, 5 * time.Second},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -32,20 +38,30 @@ func TestWatchdog(t *testing.T) {
 			tick := make(chan time.Time)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			done := make(chan struct{})
-			w := startWatchdog(ctx, func() { cancel(); close(done) }, time.Second, clock, tick)
+			canceled, quit := make(chan struct{}), make(chan struct{})
+			w := startWatchdog(ctx, func() { cancel(); close(canceled) }, func() { close(quit) }, time.Second, grace, clock, tick)
 			for _, d := range tt.steps {
 				clock = clock.Add(d)
 				select {
-				case <-done:
-					t.Fatal("expired early")
+				case <-canceled:
+					t.Fatal("canceled early")
 				case tick <- clock:
 				}
 			}
 			if tt.expired {
-				<-done
+				<-quit
+			}
+			if tt.cancels {
+				<-canceled
 			}
 			time.Sleep(10 * time.Millisecond) // the last tick's bookkeeping
+			select {
+			case <-canceled:
+				if !tt.cancels {
+					t.Error("canceled before the grace ran out")
+				}
+			default:
+			}
 			if w.expired.Load() != tt.expired || time.Duration(w.stopped.Load()) != tt.stopped {
 				t.Errorf("expired %v, stopped %v; want %v, %v", w.expired.Load(), time.Duration(w.stopped.Load()), tt.expired, tt.stopped)
 			}

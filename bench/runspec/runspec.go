@@ -64,6 +64,12 @@ func (s Spec) MinTime() time.Duration { return time.Duration(s.MinTimeNS) }
 // Timeout is the per-cell timeout (0: the profile's).
 func (s Spec) Timeout() time.Duration { return time.Duration(s.TimeoutNS) }
 
+// QuitGrace is how long a cell still running at its timeout has, after the
+// harness's SIGQUIT to it (a Go process prints its goroutines' stacks), of
+// the harness's running time before SIGKILL (bench/runner): a cell that
+// hangs ends that long after its timeout.
+const QuitGrace = 10 * time.Second
+
 // Validate checks what can be checked without the registries: counts and
 // durations in range, no empty, repeated or unprintable names, no repeated
 // value in a grid. Names are checked against the registries when the spec

@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/enclavebench/enclavebench/workloads/protocol"
@@ -48,19 +46,19 @@ type Options struct {
 	// system's): the cell's scratch directory, which the harness removes
 	// even when it kills the cell.
 	TempDir string
-	// Deadline, when set, is when the harness kills the cell: a run of the
-	// test binary still going shortly before it gets SIGQUIT, so that a
-	// benchmark that hangs prints every goroutine's stack (on stderr, kept
-	// with the failed cell) instead of being killed silently.
+	// Quit, when set, receives the SIGQUIT of the cell's timeout
+	// (bench/runner sends it to the cell's process group, the test binary
+	// included, which prints every goroutine's stack and exits): a run
+	// that ends after it is reported as stopped at the timeout.
 	// (-test.timeout would not do: the testing package stops its alarm
 	// before it runs benchmarks.)
-	Deadline time.Time
+	Quit <-chan os.Signal
 }
 
-// timeoutMargin is how long before the cell's deadline a hanging test
-// binary is stopped: time for it to print its goroutines and for this
-// process to report.
-const timeoutMargin = 3 * time.Second
+// quitWait bounds how long a failed run waits for the SIGQUIT that may
+// have ended it to arrive on Quit (the test binary's exit and this
+// process's signal come from one kill of the process group).
+const quitWait = time.Second
 
 // Flags of the workload binary that run a user's benchmark (bench/gotest
 // passes them, bench/ego reads them from a cell's arguments).
@@ -70,7 +68,6 @@ const (
 	FlagBench    = "--gotest-bench"
 	FlagTags     = "--gotest-tags"
 	FlagLauncher = "--gotest-launcher"
-	FlagTimeout  = "--gotest-timeout"
 	// FlagSimBin is the sim flavour of the test binary (the whole process
 	// on the software EPC), for the sim mode's paging pass.
 	FlagSimBin = "--gotest-sim-bin"
@@ -175,22 +172,14 @@ func (o Options) run(ctx context.Context, gctrace bool, extra ...string) ([]Resu
 		gc = &gcTrace{out: o.Stderr}
 		cmd.Stderr = gc
 	}
-	var quit atomic.Bool
 	if err = cmd.Start(); err == nil {
-		if !o.Deadline.IsZero() {
-			t := time.AfterFunc(max(time.Until(o.Deadline)-timeoutMargin, 0), func() {
-				quit.Store(true)
-				cmd.Process.Signal(syscall.SIGQUIT) // the Go runtime prints every goroutine and exits
-			})
-			defer t.Stop()
-		}
 		err = cmd.Wait()
 	}
 	if gc != nil {
 		gc.flush()
 	}
-	if quit.Load() {
-		return nil, 0, fmt.Errorf("%s was still running %v before the cell's timeout: stopped with SIGQUIT (its goroutines' stacks are on stderr)", o.Bench, timeoutMargin)
+	if o.quit(err) {
+		return nil, 0, fmt.Errorf("%s was still running at the cell's timeout: stopped with SIGQUIT (its goroutines' stacks are on stderr)", o.Bench)
 	}
 	stdout, rerr := os.ReadFile(outFile.Name())
 	if rerr != nil {
@@ -251,6 +240,30 @@ func parent(name string) string {
 		return name[:i]
 	}
 	return ""
+}
+
+// quit reports whether the cell's timeout stopped the run that ended with
+// err: the SIGQUIT is on Quit, or arrives within quitWait of a run that
+// ended as a Go program ends on SIGQUIT (exit status 2) or by a signal.
+func (o Options) quit(err error) bool {
+	if o.Quit == nil {
+		return false
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 && ee.ExitCode() != -1 {
+		select {
+		case <-o.Quit:
+			return true
+		default:
+			return false
+		}
+	}
+	select {
+	case <-o.Quit:
+		return true
+	case <-time.After(quitWait):
+		return false
+	}
 }
 
 func exitOf(err error) string {

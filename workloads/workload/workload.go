@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
@@ -76,8 +75,8 @@ type Spec struct {
 	Combos [][]string
 	// LaunchArgs, when set, are arguments the workload binary needs for a
 	// cell besides the standard ones (a user's Go benchmark: its test
-	// binary, full name and the cell's timeout, bench/gotest).
-	LaunchArgs func(params map[string]string, timeout time.Duration) []string
+	// binary and full name, bench/gotest).
+	LaunchArgs func(params map[string]string) []string
 	// Parallelism is how many goroutines run the workload's operations at
 	// once in env, when the operations are the same on every size (nil:
 	// not declared). Cells of equal parameters and parallelism do the same

@@ -71,7 +71,7 @@ const (
 )
 
 // DeadlineMargin is added to a Job's worst case (every cell hitting its
-// timeout): scheduling, pulling the image (EGo's dev image is over 1 GB),
+// timeout, and killed runspec.QuitGrace after it): scheduling, pulling the image (EGo's dev image is over 1 GB),
 // and the sgx mode's ego-go build and signatures before the first cell.
 const DeadlineMargin = 15 * time.Minute
 
@@ -246,7 +246,7 @@ func Job(size sizes.Size, o JobOptions) (*JobPlan, error) {
 	}
 	deadline := o.Deadline
 	if deadline <= 0 {
-		deadline = time.Duration(len(cells))*prof.Timeout() + DeadlineMargin
+		deadline = time.Duration(len(cells))*(prof.Timeout()+runspec.QuitGrace) + DeadlineMargin
 	}
 	jp.Deadline = deadline
 	deadlineSec := int64((deadline + time.Second - 1) / time.Second)

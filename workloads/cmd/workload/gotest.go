@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/enclavebench/enclavebench/workloads/gotest"
@@ -44,6 +46,13 @@ var countedChild bool
 func runGoTest(stdout io.Writer, args []string, name string, env workload.Env, o gotest.Options,
 	simBefore func([]string, workload.Env, *measure.Options) error) error {
 	o.Stderr, o.Echo, o.TempDir = os.Stderr, stdout, env.TempDir
+	// The cell's timeout is a SIGQUIT to its process group: the test
+	// binary prints its goroutines' stacks and exits, and this process
+	// says which benchmark hung instead of printing its own.
+	quit := make(chan os.Signal, 1)
+	signal.Notify(quit, syscall.SIGQUIT)
+	defer signal.Stop(quit)
+	o.Quit = quit
 	hello := protocol.Message{Type: protocol.TypeHello, Workload: name, PID: os.Getpid(),
 		GOMAXPROCS: o.VCPUs, CPUs: affinityCPUs(), GoVersion: runtime.Version(), InEnclave: env.InEnclave}
 	if err := protocol.Encode(stdout, hello); err != nil {

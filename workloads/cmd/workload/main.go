@@ -57,9 +57,6 @@ func run(stdout, stderr io.Writer, args []string) error {
 			return fmt.Errorf("--count-pass and --iters do not apply to a user's Go benchmark (--gotest-bin): its test binary is a child process, which the counting pass does not follow")
 		}
 		c.goTest.VCPUs, c.goTest.Reps, c.goTest.Warmup, c.goTest.MinTime = c.env.VCPUs, c.reps, c.warmup, c.minTime
-		if c.goTimeout > 0 {
-			c.goTest.Deadline = start.Add(c.goTimeout)
-		}
 		return runGoTest(stdout, args, c.name, c.env, c.goTest, c.simBefore)
 	}
 	spec, err := suite.Workloads.Lookup(c.name)
@@ -108,7 +105,6 @@ type cellArgs struct {
 	iters          int
 	counted        bool
 	goTest         gotest.Options
-	goTimeout      time.Duration
 	args           []string
 	simBefore      func([]string, workload.Env, *measure.Options) error
 	ops            int64 // every operation the process ran: EGo's OCALL table covers them all
@@ -133,7 +129,6 @@ func parseArgs(stderr io.Writer, args []string) (*cellArgs, error) {
 	fs.String("gotest-tags", "", "with --gotest-bin: the build tags it was built with (for the enclave modes' build; unused here)")
 	fs.StringVar(&c.goTest.SimBin, "gotest-sim-bin", "", "with --gotest-bin: its sim flavour, the whole process on the software EPC (the sim mode's paging pass)")
 	fs.StringArrayVar(&c.goTest.Launcher, "gotest-launcher", nil, "with --gotest-bin: start it with this command, one word per flag (ego run)")
-	fs.DurationVar(&c.goTimeout, "gotest-timeout", 0, "with --gotest-bin: the cell's timeout (the test binary's -test.timeout stays below it)")
 	c.env.Size = protocol.Size{VCPUs: runtime.NumCPU()} // a process started by hand: this host's CPUs
 	fs.Var(sizeFlag{&c.env.Size}, "size", "VM size of the cell: NAME,vcpus=N,epc_bytes=N,mem_bytes=N (default: no size, this host's CPUs)")
 	fs.StringVar(&c.env.Mode, "mode", "native", "mode of the cell")

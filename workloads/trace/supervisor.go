@@ -326,6 +326,14 @@ func (s *Supervisor) handle(n *seccompNotif) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.account(n, class, cmd, word, wordOK)
+}
+
+// account counts notification n (of class, its futex command cmd, and
+// the word its arguments point to as read from the child, when wordOK);
+// s.mu is held.
+func (s *Supervisor) account(n *seccompNotif, class Class, cmd, word uint64, wordOK bool) {
+	nr := uintptr(n.Nr)
 	s.c.Notifications++
 	tid := n.PID
 	s.cur, s.curDone = n, false
@@ -364,7 +372,11 @@ func (s *Supervisor) handle(n *seccompNotif) {
 				s.ocall(tid, "futex_wait")
 				addr := n.Args[0]
 				s.waitAddr[tid] = addr
-				if s.stacks != nil {
+				if s.stacks != nil && s.curKey != notSampled {
+					// Only a wait whose stack was counted has a count to move
+					// if the clock ends it (an unsampled one's key once went
+					// to a map no sampled stack had made yet: a nil-map panic
+					// of the sim's counting pass, exit status 2).
 					s.waitKey[tid] = "futex_wait\x00" + s.curKey
 				}
 				s.waiters[addr] = append(s.waiters[addr], tid)

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -31,7 +33,7 @@ func summarize(t *cells.Table) []cellSummary {
 		if len(c.Samples) == 0 {
 			continue
 		}
-		u, better := result.PrimaryUnit(c.Samples[0].Values)
+		u, better := result.PrimaryUnit(c.Samples[0].Figures())
 		vals := c.Values[u]
 		if len(vals) == 0 {
 			continue
@@ -82,7 +84,21 @@ func printSummary(w io.Writer, d *result.Dir) {
 			fmt.Fprintf(tw, "%s\t-\t-\t-\t%s: %s\n", c.Cell, c.Status, textfmt.FirstLine(c.Reason))
 		}
 	}
+	notPredicted, why := map[string]int{}, map[string]string{}
+	for i := range d.Samples {
+		if w := d.Samples[i].NotPredicted(); w != "" {
+			cell := d.Samples[i].Cell
+			if notPredicted[cell] == 0 {
+				fmt.Fprintf(tw, "%s\t-\t-\t-\tnot predicted: %s\n", cell, textfmt.FirstLine(w))
+			}
+			notPredicted[cell]++
+			why[cell] = textfmt.FirstLine(w)
+		}
+	}
 	tw.Flush()
+	for _, cell := range slices.Sorted(maps.Keys(notPredicted)) {
+		warnings = append(warnings, fmt.Sprintf("%s: %d sample(s) not predicted (%s): their figures would be native measurements, left out", cell, notPredicted[cell], why[cell]))
+	}
 	for _, p := range d.Partial {
 		warnings = append(warnings, p+": samples from an unfinished attempt (resume the run to complete it)")
 	}

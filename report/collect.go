@@ -216,9 +216,9 @@ func (b *builder) collect() {
 	for _, c := range t.Cells {
 		g := b.group(c, srcOf[c.Dir])
 		for _, x := range c.Samples {
-			if x.Model != nil && x.Model.CountsOnly != "" {
+			if why := x.NotPredicted(); why != "" {
 				g.NotPredicted++
-				g.NotPredictedWhy = x.Model.CountsOnly
+				g.NotPredictedWhy = why
 				continue
 			}
 			if x.Model != nil && x.Model.Uncounted != "" {

@@ -391,7 +391,7 @@ func (b *Builder) AddDir(d *result.Dir, origin string) {
 			in.see(u)
 		}
 		c.addRunSample(d.Run.ID, f.countValues)
-		for _, v := range x.Values {
+		for _, v := range x.Figures() {
 			b.t.unit(in, v)
 		}
 		b.t.Samples++
@@ -470,7 +470,7 @@ func (t *Table) unit(in *Input, v protocol.Value) {
 func (c *Cell) add(x *result.Sample) []string {
 	c.Samples = append(c.Samples, x)
 	units := make([]string, 0, len(x.Values)+len(x.Events))
-	for _, v := range x.Values {
+	for _, v := range x.Figures() {
 		c.addValue(v.Unit, v.Value)
 		units = append(units, v.Unit)
 	}
@@ -526,7 +526,7 @@ func (c *Cell) Bases(unit string) []float64 {
 func (c *Cell) modelSamples() []*result.Sample {
 	var out []*result.Sample
 	for _, x := range c.Samples {
-		if x.Model != nil {
+		if x.Model != nil && x.NotPredicted() == "" {
 			out = append(out, x)
 		}
 	}

@@ -2,6 +2,7 @@ package cells
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/enclavebench/enclavebench/bench/result"
@@ -126,5 +127,33 @@ func TestVariantsApart(t *testing.T) {
 	}
 	if want := []string{"", "x=1", ";profile-sha256=abc"}; !slices.Equal(got, want) {
 		t.Errorf("variants %q, want %q", got, want)
+	}
+}
+
+// TestNotPredictedCell: a sim cell whose samples the model could not
+// predict holds no figures (their values are native measurements), is no
+// prediction (no pairs, no bases) and carries its flaw; its counted
+// events stay.
+func TestNotPredictedCell(t *testing.T) {
+	p := map[string]string{"ws": "1MiB", "access": "seq"}
+	simName := "Memsweep/ws=1MiB/access=seq/size=DC1s_v2/mode=sim"
+	s := sample(simName, "sim", p, 100, true)
+	s.Model.CountsOnly = "OCALLs not counted: no seccomp"
+	tab := FromDir(dir("a", []result.Sample{s, s}))
+	if len(tab.Cells) != 1 {
+		t.Fatalf("%d cells, want 1", len(tab.Cells))
+	}
+	c := tab.Cells[0]
+	if v := c.Values["ns/op"]; len(v) != 0 {
+		t.Errorf("ns/op values %v, want none: they are native measurements under the model's name", v)
+	}
+	if len(c.Values["ocalls/op"]) != 2 {
+		t.Errorf("ocalls/op values %v, want the two counted", c.Values["ocalls/op"])
+	}
+	if c.Predicted() || c.Paired().N != 0 || len(c.Bases("ns/op")) != 0 {
+		t.Errorf("an unpredicted cell reads as a prediction: predicted %v, %d pairs, bases %v", c.Predicted(), c.Paired().N, c.Bases("ns/op"))
+	}
+	if len(c.Flaws) != 1 || !strings.Contains(c.Flaws[0].Why, "not predicted") {
+		t.Errorf("flaws %+v, want the not-predicted one", c.Flaws)
 	}
 }

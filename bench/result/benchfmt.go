@@ -97,7 +97,7 @@ func WriteBenchfmt(w io.Writer, run *Run, samples []Sample, flaws map[string]str
 
 	better := map[string]string{}
 	for _, s := range samples {
-		for _, v := range s.Values {
+		for _, v := range s.Figures() {
 			better[v.Unit] = v.Better
 		}
 	}
@@ -124,13 +124,16 @@ func WriteBenchfmt(w io.Writer, run *Run, samples []Sample, flaws map[string]str
 		res.Name = benchfmt.Name(s.Cell) // the writer adds "Benchmark"
 		res.Iters = s.Iters
 		res.Values = res.Values[:0]
-		for _, v := range s.Values {
+		for _, v := range s.Figures() {
 			res.Values = append(res.Values, benchfmt.Value{Value: v.Value, Unit: v.Unit})
 		}
 		for _, e := range EventUnits {
 			if n, ok := s.Events[e]; ok {
 				res.Values = append(res.Values, benchfmt.Value{Value: float64(n) / float64(s.Iters), Unit: e + "/op"})
 			}
+		}
+		if len(res.Values) == 0 {
+			continue // nothing to publish (Sample.Figures): the Go benchmark format has no empty result
 		}
 		if err := bw.Write(res); err != nil {
 			return err

@@ -15,7 +15,8 @@ var CSVHeader = []string{
 	"elapsed_ns", "unit", "value", "better", "events", "model_profile", "time",
 }
 
-// WriteCSV writes samples in long format.
+// WriteCSV writes samples in long format: their figures (Sample.Figures;
+// a sample a model could not predict has none).
 func WriteCSV(w io.Writer, runID string, samples []Sample) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
@@ -27,7 +28,7 @@ func WriteCSV(w io.Writer, runID string, samples []Sample) error {
 		if s.Model != nil {
 			profile = s.Model.Profile
 		}
-		for _, v := range s.Values {
+		for _, v := range s.Figures() {
 			row = append(row[:0], runID, s.Cell, s.Workload, joinMap(s.Params), s.Size, s.Mode,
 				strconv.Itoa(s.Attempt), strconv.Itoa(s.Rep), strconv.Itoa(s.Iters),
 				strconv.FormatInt(s.ElapsedNS, 10), v.Unit, strconv.FormatFloat(v.Value, 'g', -1, 64),

@@ -21,7 +21,7 @@ type FewerRowsError struct {
 }
 
 func (e *FewerRowsError) Error() string {
-	return fmt.Sprintf("%s has %d rows and would be rewritten with %d: left as it was (samples were lost since it was written; pass --rewrite-derived to replace it anyway)",
+	return fmt.Sprintf("%s has %d rows and would be rewritten with %d: left as it was (samples were lost since it was written, or an older harness wrote figures it no longer publishes; pass --rewrite-derived to replace it anyway)",
 		e.Path, e.Have, e.New)
 }
 
@@ -102,23 +102,34 @@ func csvRows(b []byte) (int, error) {
 // Flaws says, per cell key, why the selected samples of d's cells are
 // suspect: an attempt that failed or did not finish (its samples are kept
 // as partial), or a recorded sample count that does not match the samples
-// present (lost, or added to). bench.txt marks these cells; compare and
-// export refuse them.
+// present (lost, or added to), or samples a model could not predict
+// (Sample.NotPredicted). bench.txt marks these cells; compare and export
+// refuse them.
 func Flaws(d *Dir) map[string]string {
 	out := map[string]string{}
+	add := func(cell, why string) {
+		if prev, ok := out[cell]; ok {
+			why = prev + "; " + why
+		}
+		out[cell] = why
+	}
 	for _, k := range d.Partial {
 		why := "samples from an attempt that did not finish (the run stopped mid-cell)"
 		if c, ok := d.Cells[k]; ok && c.Status == StatusFailed {
 			why = fmt.Sprintf("samples from a failed attempt (attempt %d: %s)", c.Attempt, textfmt.FirstLine(c.Reason))
 		}
-		out[k] = why
+		add(k, why)
+	}
+	told := map[string]bool{}
+	for i := range d.Samples {
+		s := &d.Samples[i]
+		if why := s.NotPredicted(); why != "" && !told[s.Cell] {
+			told[s.Cell] = true
+			add(s.Cell, "not predicted ("+textfmt.FirstLine(why)+"): its figures would be native measurements, left out")
+		}
 	}
 	for _, sc := range d.Short {
-		why := strings.TrimPrefix(sc.String(), sc.Cell+": ")
-		if prev, ok := out[sc.Cell]; ok {
-			why = prev + "; " + why
-		}
-		out[sc.Cell] = why
+		add(sc.Cell, strings.TrimPrefix(sc.String(), sc.Cell+": "))
 	}
 	return out
 }

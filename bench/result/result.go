@@ -114,6 +114,25 @@ type Model struct {
 	Uncounted string `json:"uncounted,omitempty"`
 }
 
+// NotPredicted says why a model could not predict the sample
+// (Model.CountsOnly); "" when it did, or when no model priced it.
+func (s *Sample) NotPredicted() string {
+	if s.Model == nil {
+		return ""
+	}
+	return s.Model.CountsOnly
+}
+
+// Figures are the values a reader may publish as the sample's mode's: none
+// for a sample a model could not predict, whose Values are the measured
+// ones it would have started from (a native figure under a model's name).
+func (s *Sample) Figures() []protocol.Value {
+	if s.NotPredicted() != "" {
+		return nil
+	}
+	return s.Values
+}
+
 // Value returns the sample's value in unit.
 func (s *Sample) Value(unit string) (protocol.Value, bool) {
 	for _, v := range s.Values {

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -25,15 +23,12 @@ type cellSummary struct {
 }
 
 // summarize computes the statistics of each cell of t in its primary unit
-// (result.PrimaryUnit of its samples' figures: a cell's samples agree), from
+// (cells.Cell.PrimaryUnit of its samples' figures), from
 // the values, sim pairs and measured bases the table holds.
 func summarize(t *cells.Table) []cellSummary {
 	var out []cellSummary
 	for _, c := range t.Cells {
-		if len(c.Samples) == 0 {
-			continue
-		}
-		u, better := result.PrimaryUnit(c.Samples[0].Figures())
+		u, better := c.PrimaryUnit()
 		vals := c.Values[u]
 		if len(vals) == 0 {
 			continue
@@ -84,20 +79,17 @@ func printSummary(w io.Writer, d *result.Dir) {
 			fmt.Fprintf(tw, "%s\t-\t-\t-\t%s: %s\n", c.Cell, c.Status, textfmt.FirstLine(c.Reason))
 		}
 	}
-	notPredicted, why := map[string]int{}, map[string]string{}
-	for i := range d.Samples {
-		if w := d.Samples[i].NotPredicted(); w != "" {
-			cell := d.Samples[i].Cell
-			if notPredicted[cell] == 0 {
-				fmt.Fprintf(tw, "%s\t-\t-\t-\tnot predicted: %s\n", cell, textfmt.FirstLine(w))
-			}
-			notPredicted[cell]++
-			why[cell] = textfmt.FirstLine(w)
+	var notPredicted []*cells.Cell
+	for _, c := range t.Cells {
+		if c.NotPredicted > 0 {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\tnot predicted: %s\n", c.Name, textfmt.FirstLine(c.NotPredictedWhy))
+			notPredicted = append(notPredicted, c)
 		}
 	}
 	tw.Flush()
-	for _, cell := range slices.Sorted(maps.Keys(notPredicted)) {
-		warnings = append(warnings, fmt.Sprintf("%s: %d sample(s) not predicted (%s): their figures would be native measurements, left out", cell, notPredicted[cell], why[cell]))
+	sort.SliceStable(notPredicted, func(i, j int) bool { return notPredicted[i].Name < notPredicted[j].Name })
+	for _, c := range notPredicted {
+		warnings = append(warnings, fmt.Sprintf("%s: %d sample(s) not predicted (%s): their figures would be native measurements, left out", c.Name, c.NotPredicted, textfmt.FirstLine(c.NotPredictedWhy)))
 	}
 	for _, p := range d.Partial {
 		warnings = append(warnings, p+": samples from an unfinished attempt (resume the run to complete it)")

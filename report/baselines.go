@@ -28,7 +28,7 @@ func (b *builder) baselines() {
 		// slowdown comes from those pairs, never from the native cell,
 		// which another process measured.
 		if g.ModeFacts.Kind == result.KindModel {
-			if c := paired.Summarize(g.sims); c.N > 0 {
+			if c := g.paired; c.N > 0 {
 				g.Paired = &c
 				g.Baseline = pairedRatio(c, g.Better)
 			} else {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/cells"
 	"github.com/enclavebench/enclavebench/bench/result"
-	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/bench/stats"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
@@ -132,27 +131,18 @@ type loadRecord struct {
 	loadNS              int64
 }
 
-// units picks each workload's primary unit from the values of its cells'
-// samples (result.PrimaryUnit), in the order the table holds them.
+// units picks each workload's primary unit (result.PrimaryUnit) from the
+// figures of its cells, in the order the table holds them.
 func (b *builder) units() {
 	seen := map[string][]protocol.Value{}
 	for _, c := range b.tab.Cells {
-		for _, x := range c.Samples {
-			us := seen[x.Workload]
-			for _, v := range x.Values {
-				found := false
-				for _, u := range us {
-					if u.Unit == v.Unit {
-						found = true
-						break
-					}
-				}
-				if !found {
-					us = append(us, protocol.Value{Unit: v.Unit, Better: v.Better})
-				}
+		us := seen[c.Workload]
+		for _, f := range c.Figures {
+			if !slices.ContainsFunc(us, func(u protocol.Value) bool { return u.Unit == f.Unit }) {
+				us = append(us, f)
 			}
-			seen[x.Workload] = us
 		}
+		seen[c.Workload] = us
 	}
 	b.unit = map[string]protocol.Value{}
 	for w, us := range seen {
@@ -215,27 +205,13 @@ func (b *builder) collect() {
 	t := b.tab
 	for _, c := range t.Cells {
 		g := b.group(c, srcOf[c.Dir])
-		for _, x := range c.Samples {
-			if why := x.NotPredicted(); why != "" {
-				g.NotPredicted++
-				g.NotPredictedWhy = why
-				continue
-			}
-			if x.Model != nil && x.Model.Uncounted != "" {
-				g.Uncounted = x.Model.Uncounted
-			}
-			v, ok := x.Value(g.Unit)
-			if !ok {
-				continue
-			}
-			g.Values = append(g.Values, v.Value)
-			if x.Model != nil { // a prediction: paired with its own measured base
-				g.sims = append(g.sims, x)
-				if bv, ok := paired.BaseValue(x, g.Unit); ok {
-					g.ModelNative = append(g.ModelNative, bv)
-				}
-			}
-			b.r.Samples++
+		g.NotPredicted, g.NotPredictedWhy = c.NotPredicted, c.NotPredictedWhy
+		g.Values = slices.Clone(c.Values[g.Unit])
+		b.r.Samples += len(g.Values)
+		if c.Predicted() { // predictions: each paired with its own measured base
+			g.paired = c.Paired()
+			g.Uncounted = g.paired.Uncounted
+			g.ModelNative = c.Bases(g.Unit)
 		}
 	}
 	for _, o := range t.Outcomes {
@@ -266,7 +242,7 @@ func (b *builder) collect() {
 	for _, g := range b.order {
 		g.Summary = stats.Summarize(g.Values)
 		g.nValues = len(g.Values)
-		if len(g.ModelNative) != len(g.Values) {
+		if len(g.ModelNative) != len(g.Values) { // a base for every value, or none
 			g.ModelNative = nil
 		}
 	}

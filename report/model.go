@@ -133,7 +133,9 @@ type Group struct {
 	BaseStrays string
 
 	nValues int
-	sims    []*result.Sample
+	// paired is the cell table's paired account of the group's sim
+	// predictions (cells.Cell.Paired; N is 0 for other groups).
+	paired paired.Cell
 }
 
 // Ratio compares an enclave group with its native baseline.

@@ -89,13 +89,24 @@ type Cell struct {
 	Runs        []string
 	RunSamples  map[string]int
 	CountValues map[string]int
-	// Samples are the selected samples, in the order they were read.
-	Samples []*result.Sample
+	// samples are the selected samples, in the order they were read:
+	// unexported so that readers take what the cell offers (Values,
+	// Figures, NotPredicted, Paired, Bases) and none groups samples again.
+	samples []*result.Sample
 	// Units are the units of Values in order of first appearance: each
 	// sample's figures, then its events per operation (result.EventUnits).
 	Units []string
 	// Values holds one value per sample that has the unit.
 	Values map[string][]float64
+	// Figures are the units of the samples' figures (result.Sample.Figures)
+	// and which way each is better, in order of first appearance; their
+	// Value is 0. PrimaryUnit picks the cell's headline unit among them.
+	Figures []protocol.Value
+	// NotPredicted counts the samples a model could not predict
+	// (result.Sample.NotPredicted), which have no figures in Values;
+	// NotPredictedWhy is the first one's reason.
+	NotPredicted    int
+	NotPredictedWhy string
 	// ModeFacts and WorkloadFacts are the recorded facts of the cell's
 	// mode and workload, Facts those of the cell itself (footprint,
 	// count), all from the first run added that holds the cell.
@@ -468,11 +479,20 @@ func (t *Table) unit(in *Input, v protocol.Value) {
 // add appends a sample's values: its figures, then its events per
 // operation, as bench.txt writes them; it returns their units.
 func (c *Cell) add(x *result.Sample) []string {
-	c.Samples = append(c.Samples, x)
+	c.samples = append(c.samples, x)
+	if why := x.NotPredicted(); why != "" {
+		if c.NotPredicted == 0 {
+			c.NotPredictedWhy = why
+		}
+		c.NotPredicted++
+	}
 	units := make([]string, 0, len(x.Values)+len(x.Events))
 	for _, v := range x.Figures() {
 		c.addValue(v.Unit, v.Value)
 		units = append(units, v.Unit)
+		if !slices.ContainsFunc(c.Figures, func(f protocol.Value) bool { return f.Unit == v.Unit }) {
+			c.Figures = append(c.Figures, protocol.Value{Unit: v.Unit, Better: v.Better})
+		}
 	}
 	for _, e := range result.EventUnits {
 		if n, ok := x.Events[e]; ok {
@@ -503,6 +523,10 @@ func (c *Cell) addValue(unit string, v float64) {
 	c.Values[unit] = append(c.Values[unit], v)
 }
 
+// PrimaryUnit is the cell's headline unit and which way it is better
+// (result.PrimaryUnit of its figures); "" when it has none.
+func (c *Cell) PrimaryUnit() (unit, better string) { return result.PrimaryUnit(c.Figures) }
+
 // Predicted reports whether the cell's samples are a model's predictions
 // (result.Sample.Model).
 func (c *Cell) Predicted() bool { return len(c.modelSamples()) > 0 }
@@ -525,7 +549,7 @@ func (c *Cell) Bases(unit string) []float64 {
 
 func (c *Cell) modelSamples() []*result.Sample {
 	var out []*result.Sample
-	for _, x := range c.Samples {
+	for _, x := range c.samples {
 		if x.Model != nil && x.NotPredicted() == "" {
 			out = append(out, x)
 		}

@@ -76,8 +76,11 @@ func TestTable(t *testing.T) {
 	if n.Facts.FootprintBytes != 1<<20 || !n.Oversubscribed || n.CPUs != 1 || n.ModeFacts.Label != "native" {
 		t.Errorf("facts %+v oversubscribed %v cpus %d mode %+v", n.Facts, n.Oversubscribed, n.CPUs, n.ModeFacts)
 	}
-	if n.Predicted() || n.Paired().N != 0 {
+	if n.Predicted() || n.Paired().N != 0 || n.NotPredicted != 0 {
 		t.Error("a native cell is not a prediction")
+	}
+	if u, better := n.PrimaryUnit(); len(n.Figures) != 1 || u != "ns/op" || better != protocol.Lower {
+		t.Errorf("figures %v, primary unit %q %q: want ns/op alone (events per operation are no figure)", n.Figures, u, better)
 	}
 	s := tab.Cell(Key{Origin: "host1", Workload: "memsweep", Params: "access=seq/ws=1MiB", Size: "DC1s_v2", Mode: "sim", Profile: "published/v2"})
 	if s == nil || !s.Predicted() {
@@ -152,6 +155,12 @@ func TestNotPredictedCell(t *testing.T) {
 	}
 	if c.Predicted() || c.Paired().N != 0 || len(c.Bases("ns/op")) != 0 {
 		t.Errorf("an unpredicted cell reads as a prediction: predicted %v, %d pairs, bases %v", c.Predicted(), c.Paired().N, c.Bases("ns/op"))
+	}
+	if c.NotPredicted != 2 || c.NotPredictedWhy != s.Model.CountsOnly {
+		t.Errorf("not predicted %d (%q), want both samples with the model's reason", c.NotPredicted, c.NotPredictedWhy)
+	}
+	if u, _ := c.PrimaryUnit(); len(c.Figures) != 0 || u != "" {
+		t.Errorf("figures %v, primary unit %q: want none", c.Figures, u)
 	}
 	if len(c.Flaws) != 1 || !strings.Contains(c.Flaws[0].Why, "not predicted") {
 		t.Errorf("flaws %+v, want the not-predicted one", c.Flaws)

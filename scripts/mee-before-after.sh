@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Memory encryption below the EPC, before and after the prefetcher-aware
-# count and the modelled CPU's price per miss (docs/sim.md "Memory
-# encryption"), in one script so that both sides meet the same host load:
-#   before: the counting pass's ll_misses (no prefetcher) priced at this
-#           host's dependent-load latency, capped (profile published/v1);
-#   after:  ll_misses_pf (Callgrind's stream prefetcher) priced at
-#           (mee_factor-1) x the profile's dram_latency_ns, capped (v2).
+# Memory encryption below the EPC, before and after a change to its model
+# (docs/sim.md "Memory encryption"), in one script so that both sides meet
+# the same host load. By default the change is published/v3's:
+#   before: published/v2: every simulated LLC miss of the counting pass
+#           (ll_misses_pf, Callgrind's stream prefetcher) priced at
+#           (mee_factor-1) x dram_latency_ns, capped;
+#   after:  published/v3: the misses of streaming instructions
+#           (ll_misses_stream) at (mee_factor-1) x 64 B / the memory
+#           bandwidth, the others as before, capped.
+# (BEFORE=<the commit before 882129d> compares v1 with the current tree.)
 # For each side it runs memsweep random/seq read/write and kvstore uniform
 # read95/write50 at 0.5xEPC on DC1s_v2 and DC4s_v2 (native+sim, --counts),
 # then the sizing example (kvstore uniform read95 at --footprint 64MiB), and
 # prints the predicted slowdowns (median over the cell's pairs [its
-# interval]) and the LLC misses per operation of each cell.
+# interval]) and the LLC misses per operation of each cell (and of them
+# the streamed ones, where counted).
 #
 #   scripts/mee-before-after.sh          # BEFORE: the commit before the change; REPS=6
 #
@@ -23,8 +27,8 @@ export ENCLAVEBENCH_IMDS=off
 reps=${REPS:-6}
 sides=${SIDES:-before after}
 if [[ -z ${BEFORE:-} ]]; then
-	# The parent of the commit that gave the profile its DRAM latency.
-	intro=$(git log --format=%H -S'"dram_latency_ns"' -- bench/sim/profiles/published.json | tail -1)
+	# The parent of the commit that gave the profile its memory bandwidth.
+	intro=$(git log --format=%H -S'"mem_bandwidth_bytes_per_s"' -- bench/sim/profiles/published.json | tail -1)
 	BEFORE=${intro:+$intro^}
 	BEFORE=${BEFORE:-HEAD}
 fi
@@ -67,9 +71,11 @@ table() { # side name: one line per sim cell: cell, slowdown, LLC misses/op
 	echo "== $1 ($(jq -r '.cost_profile.name + "/v" + (.cost_profile.version|tostring)' "$dir/run.json")): $(jq -r '.cost_profile.source' "$dir/run.json" | grep -o 'LLC miss latency here [0-9]* ns' || true)"
 	grep 'mode=sim ' "$dir.out" | sed -E 's/^([^ ]+) .* ([0-9.]+× slower( \[[^]]*\])?).*/\1 \2/; s/^([^ ]+) .*(as native).*/\1 \2/'
 	jq -r 'select(.mode=="sim") | [(.workload + " " + ((.params // {}) | to_entries | map(.key + "=" + .value) | join(",")) + " " + .size),
-		((.events.ll_misses_pf // .events.ll_misses // 0) / .iters), (if .events.ll_misses_pf then "ll_misses_pf" else "ll_misses" end)] | @tsv' \
-		"$dir/samples.jsonl" | sort | awk -F'\t' '{k=$1; if (!(k in n)) {order[++m]=k}; n[k]++; s[k]+=$2; ev[k]=$3}
-		END {for (i=1; i<=m; i++) {k=order[i]; printf "  %s: %.4f %s/op (mean over %d samples)\n", k, s[k]/n[k], ev[k], n[k]}}'
+		((.events.ll_misses_pf // .events.ll_misses // 0) / .iters), (if .events.ll_misses_pf then "ll_misses_pf" else "ll_misses" end),
+		(if .events.ll_misses_stream == null then -1 else .events.ll_misses_stream / .iters end)] | @tsv' \
+		"$dir/samples.jsonl" | sort | awk -F'\t' '{k=$1; if (!(k in n)) {order[++m]=k}; n[k]++; s[k]+=$2; ev[k]=$3; st[k]+=$4}
+		END {for (i=1; i<=m; i++) {k=order[i]; printf "  %s: %.4f %s/op", k, s[k]/n[k], ev[k];
+			if (st[k] >= 0) printf ", %.4f ll_misses_stream/op", st[k]/n[k]; printf " (mean over %d samples)\n", n[k]}}'
 	grep -h -A1 -i 'best is\|no DCsv2 size' "$dir.out" 2>/dev/null | head -4 || true
 }
 

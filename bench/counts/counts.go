@@ -62,6 +62,9 @@ const (
 	cacheD1 = "--D1=32768,8,64"
 	cacheLL = "--LL=16777216,16,64"
 	hwpref  = "--simulate-hwpref=yes"
+	// perInstr writes costs per instruction, so that ParseDump can tell
+	// the misses of streaming instructions from the others.
+	perInstr = "--dump-instr=yes"
 	// CacheDescription is run.json's account of the geometry.
 	CacheDescription = "Xeon E-2288G (DCsv2): L1i and L1d 32 KiB 8-way, LLC 16 MiB 16-way, 64-byte lines (Intel ARK E-2288G; Intel Optimization Reference Manual, Skylake client); Valgrind's cache simulator has no L2; LLC misses counted with Callgrind's stream prefetcher model (--simulate-hwpref=yes: a stream per 4 KiB page, 3 consecutive lines to detect it, each further miss fetching the line 5 ahead), event ll_misses_pf"
 )
@@ -143,7 +146,7 @@ func (c *Counter) Info() *result.Counts {
 	}
 	return &result.Counts{
 		Tool: c.Version + " callgrind",
-		Method: fmt.Sprintf("one untimed run of the plain workload binary per cell under Callgrind (--cache-sim=yes --simulate-hwpref=yes --instr-atstart=no): start-up and setup uninstrumented, then one warmup and %d measured repetitions of N operations (--iters), "+
+		Method: fmt.Sprintf("one untimed run of the plain workload binary per cell under Callgrind (--cache-sim=yes --simulate-hwpref=yes --dump-instr=yes --instr-atstart=no): start-up and setup uninstrumented, then one warmup and %d measured repetitions of N operations (--iters), "+
 			"each measured repetition's operations between two dumps of Callgrind's counters (client requests): %d values per event and cell, per op = count / N, sample rep r carries value r mod %d (cells.jsonl %s); "+
 			"system calls from the trace between the workload's marks around each repetition; allocations from runtime.ReadMemStats around it. "+
 			"Counts are of the workload process, not of an enclave runtime (EGo) around it; for enclave modes they are the plain build's", Segments, Segments, Segments, result.ExtraCountsValues),
@@ -153,6 +156,7 @@ func (c *Counter) Info() *result.Counts {
 			result.EventInstructions:    "instructions executed (Callgrind Ir), every thread, the garbage collector's excepted (GOGC=off)",
 			result.EventL1DMisses:       "L1d misses, reads and writes (D1mr + D1mw), simulated E-2288G L1d",
 			result.EventLLMissesPF:      "last-level cache misses, instructions and data (ILmr + DLmr + DLmw), simulated 16 MiB E-2288G LLC with Callgrind's stream prefetcher (--simulate-hwpref=yes): accesses that reach memory and were not fetched ahead of a stream",
+			result.EventLLMissesStream:  fmt.Sprintf("the part of ll_misses_pf that streaming instructions make (--dump-instr=yes): data LLC misses (DLmr + DLmw) of each instruction at most 1 in %d of whose L1d misses reaches memory, the rest served by the LLC and its prefetcher; the misses at which Callgrind's prefetcher restarts a stream (2 per 4 KiB page), which overlap the stream's other lines", StreamDivisor),
 			result.EventProcessSyscalls: "system calls of every thread during the measured operations (valgrind --trace-syscalls), clock reads (vDSO natively) and the runtime's sysmon nanosleep left out",
 			result.EventAllocBytes:      "bytes allocated on the Go heap (runtime.MemStats.TotalAlloc)",
 			result.EventAllocObjects:    "objects allocated on the Go heap (runtime.MemStats.Mallocs)",
@@ -268,6 +272,7 @@ func (c *Counter) count(ctx context.Context, bin string, args, env []string, dir
 			result.EventInstructions:    float64(cg["Ir"]) / ops,
 			result.EventL1DMisses:       float64(cg["D1mr"]+cg["D1mw"]) / ops,
 			result.EventLLMissesPF:      float64(cg["ILmr"]+cg["DLmr"]+cg["DLmw"]) / ops,
+			result.EventLLMissesStream:  float64(r.stream[i]) / ops,
 			result.EventProcessSyscalls: float64(r.syscalls[i]) / ops,
 		}
 		for _, e := range []string{result.EventAllocBytes, result.EventAllocObjects} {
@@ -286,6 +291,7 @@ type counted struct {
 	iters    []int              // of each measured repetition
 	events   []map[string]int64 // of each measured repetition
 	cg       []map[string]int64 // Callgrind's counts of each measured repetition
+	stream   []int64            // the LLC misses of its streaming instructions (Dump.StreamLLMisses)
 	syscalls []int64            // between each repetition's marks
 }
 
@@ -307,7 +313,7 @@ func (c *Counter) runValgrind(ctx context.Context, bin string, args, env []strin
 	// Valgrind follows; only the workload's dumps name a repetition.
 	out := filepath.Join(dir, "callgrind.%p.out")
 	log := filepath.Join(dir, "valgrind.%p.log")
-	vargs := []string{"--tool=callgrind", "--instr-atstart=no", "--cache-sim=yes", cacheI1, cacheD1, cacheLL, hwpref, "--trace-children=yes",
+	vargs := []string{"--tool=callgrind", "--instr-atstart=no", "--cache-sim=yes", cacheI1, cacheD1, cacheLL, hwpref, perInstr, "--trace-children=yes",
 		"--callgrind-out-file=" + out, "--trace-syscalls=yes", "--log-file=" + log, bin}
 	cmd := exec.CommandContext(cctx, c.Valgrind, append(vargs, args...)...)
 	cmd.Env = append(append(cmd.Environ(), env...), Env...)
@@ -334,6 +340,7 @@ func (c *Counter) runValgrind(ctx context.Context, bin string, args, env []strin
 	}
 	reps := len(r.iters)
 	r.cg = make([]map[string]int64, reps)
+	r.stream = make([]int64, reps)
 	for _, o := range outs {
 		d, err := parseDumpFile(o)
 		if err != nil {
@@ -346,7 +353,7 @@ func (c *Counter) runValgrind(ctx context.Context, bin string, args, env []strin
 		if rep < 0 || rep >= reps || r.cg[rep] != nil {
 			return nil, fmt.Errorf("%s: a dump of repetition %d; the workload reported %d repetitions", o, rep, reps)
 		}
-		r.cg[rep] = d.Counts
+		r.cg[rep], r.stream[rep] = d.Counts, d.StreamLLMisses
 	}
 	if slices.IndexFunc(r.cg, func(m map[string]int64) bool { return m == nil }) >= 0 {
 		return nil, errors.New("callgrind wrote no dump of some repetition (a workload binary from before the counting pass used Callgrind?)")
@@ -448,24 +455,106 @@ type Dump struct {
 	Trigger string
 	// Counts are its summary, by event name (Ir, D1mr, ...).
 	Counts map[string]int64
+	// StreamLLMisses are the data LLC misses (DLmr + DLmw) of the
+	// instructions that stream (StreamingInstr): the misses at which
+	// Callgrind's prefetcher restarts a stream, part of the summary's.
+	StreamLLMisses int64
 }
+
+// StreamDivisor classifies an instruction by its own cache counts in a
+// dump (--dump-instr=yes): it streams when at most 1 of every
+// StreamDivisor of its L1d misses reaches memory (DLm * StreamDivisor <=
+// D1m). Why 8: Callgrind's prefetcher (valgrind callgrind/sim.c,
+// prefetch_LL_doref: a stream per 4 KiB page, detected on the 3rd
+// consecutive line, each further L1 miss fetching the line 5 ahead; the
+// lines it prefetches are LLC hits) leaves 2 demand misses per 64-line
+// page of a sequential stream (measured: 0.0313-0.0317 per line), 1 in
+// 32; an instruction that reads at random over a working set W larger
+// than the 16 MiB LLC misses it on about 1 - 16 MiB/W of its L1 misses,
+// more than 1 in 8 once W > 18.3 MiB. Random access over 16-18.3 MiB
+// counts as streaming by this rule, which prices its few LLC misses as
+// overlapping (docs/sim.md "Memory encryption").
+const StreamDivisor = 8
+
+// StreamingInstr reports whether an instruction with d1 L1d misses and ll
+// data LLC misses streams (StreamDivisor).
+func StreamingInstr(d1, ll int64) bool { return ll > 0 && ll*StreamDivisor <= d1 }
 
 // ParseDump reads a Callgrind output file's trigger and the totals of its
 // "summary:" line, named by its "events:" line (Callgrind leaves trailing
-// zero counts out).
+// zero counts out), and splits its data LLC misses by instruction
+// (StreamLLMisses) from its cost lines: the self cost of each position
+// (a line after "calls=" is the call's inclusive cost, left out), the
+// first position field the instruction's address (--dump-instr=yes,
+// "positions: instr line"), absolute ("0x...") or relative to the last
+// cost line's ("+N", "-N", "*"). Their sum must be the summary's: a dump
+// whose cost lines do not add up is refused, not split wrongly.
 func ParseDump(f *os.File) (*Dump, error) {
-	var names, vals []string
+	var names, vals, totals []string
 	d := &Dump{}
+	type cost struct{ d1, ll int64 }
+	perInstr := map[int64]*cost{}
+	var idx struct{ d1mr, d1mw, dlmr, dlmw, ilmr int }
+	var last int64
+	nPos, instrPos, skip, costLines := 1, false, false, 0
+	var sumLL int64
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		if v, ok := strings.CutPrefix(line, "events:"); ok {
 			names = strings.Fields(v)
+			idx.d1mr, idx.d1mw = slices.Index(names, "D1mr"), slices.Index(names, "D1mw")
+			idx.dlmr, idx.dlmw, idx.ilmr = slices.Index(names, "DLmr"), slices.Index(names, "DLmw"), slices.Index(names, "ILmr")
+		} else if v, ok := strings.CutPrefix(line, "positions:"); ok {
+			p := strings.Fields(v)
+			nPos, instrPos = max(len(p), 1), len(p) > 0 && p[0] == "instr"
 		} else if v, ok := strings.CutPrefix(line, "summary:"); ok {
 			vals = strings.Fields(v)
+		} else if v, ok := strings.CutPrefix(line, "totals:"); ok {
+			totals = strings.Fields(v)
 		} else if v, ok := strings.CutPrefix(line, "desc: Trigger:"); ok {
 			d.Trigger = strings.TrimSpace(v)
+		} else if strings.HasPrefix(line, "calls=") || strings.HasPrefix(line, "jump=") || strings.HasPrefix(line, "jcnd=") {
+			skip = true // the next line is the call's inclusive cost (or a jump's position)
+		} else if line != "" && strings.IndexByte("0123456789+-*", line[0]) >= 0 {
+			if skip {
+				skip = false
+				continue
+			}
+			if names == nil {
+				return nil, errors.New("a cost line before the events line")
+			}
+			fields := strings.Fields(line)
+			if len(fields) < nPos || len(fields)-nPos > len(names) {
+				return nil, fmt.Errorf("cost line %q: want %d positions and at most %d counts", line, nPos, len(names))
+			}
+			pos, err := position(fields[0], last)
+			if err != nil {
+				return nil, fmt.Errorf("cost line %q: %v", line, err)
+			}
+			last = pos
+			at := func(i int) (int64, error) {
+				if i < 0 || nPos+i >= len(fields) {
+					return 0, nil
+				}
+				return strconv.ParseInt(fields[nPos+i], 10, 64)
+			}
+			var c [5]int64
+			for j, i := range []int{idx.d1mr, idx.d1mw, idx.dlmr, idx.dlmw, idx.ilmr} {
+				if c[j], err = at(i); err != nil || c[j] < 0 {
+					return nil, fmt.Errorf("cost line %q: not a count", line)
+				}
+			}
+			e := perInstr[pos]
+			if e == nil {
+				e = &cost{}
+				perInstr[pos] = e
+			}
+			e.d1 += c[0] + c[1]
+			e.ll += c[2] + c[3]
+			sumLL += c[2] + c[3] + c[4]
+			costLines++
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -491,7 +580,62 @@ func ParseDump(f *os.File) (*Dump, error) {
 			return nil, fmt.Errorf("no %s count (was the cache simulation on?)", n)
 		}
 	}
+	// The cost lines add up to the "totals:" line (what Callgrind wrote
+	// of them); the summary may hold a few more (at exit: blocks still
+	// running, seen 3 instructions more).
+	total, of := d.Counts["ILmr"]+d.Counts["DLmr"]+d.Counts["DLmw"], "summary"
+	if totals != nil {
+		var err error
+		if total, err = llTotal(names, totals); err != nil {
+			return nil, fmt.Errorf("totals: %v", err)
+		}
+		of = "totals line"
+	}
+	switch {
+	case total > 0 && !instrPos:
+		return nil, errors.New("LLC misses without per-instruction cost lines (positions: instr; was --dump-instr=yes given?): they cannot be split into streamed and dependent ones")
+	case total > 0 && sumLL != total:
+		return nil, fmt.Errorf("the cost lines' LLC misses add up to %d, the %s says %d (%d cost lines): the dump was not read as written", sumLL, of, total, costLines)
+	}
+	for _, c := range perInstr {
+		if StreamingInstr(c.d1, c.ll) {
+			d.StreamLLMisses += c.ll
+		}
+	}
 	return d, nil
+}
+
+// llTotal is ILmr + DLmr + DLmw of a line of counts named by names.
+func llTotal(names, vals []string) (int64, error) {
+	if len(vals) > len(names) {
+		return 0, fmt.Errorf("%d counts for %d events", len(vals), len(names))
+	}
+	var t int64
+	for i, v := range vals {
+		if n := names[i]; n == "ILmr" || n == "DLmr" || n == "DLmw" {
+			x, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || x < 0 {
+				return 0, fmt.Errorf("%s = %q is not a count", n, v)
+			}
+			t += x
+		}
+	}
+	return t, nil
+}
+
+// position reads a cost line's instruction position: absolute (hex with
+// 0x, or decimal) or relative to the last one (+N, -N decimal; * same).
+func position(s string, last int64) (int64, error) {
+	switch {
+	case s == "*":
+		return last, nil
+	case strings.HasPrefix(s, "+") || strings.HasPrefix(s, "-"):
+		d, err := strconv.ParseInt(s, 10, 64)
+		return last + d, err
+	case strings.HasPrefix(s, "0x"):
+		return strconv.ParseInt(s[2:], 16, 64)
+	}
+	return strconv.ParseInt(s, 10, 64)
 }
 
 var errUnmarked = errors.New("no marked repetition in valgrind's trace (a workload binary from before --count-pass?)")

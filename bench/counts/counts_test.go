@@ -13,24 +13,40 @@ import (
 	"github.com/enclavebench/enclavebench/bench/result"
 )
 
-// A dump of Callgrind 3.19, shortened: its trigger and summary.
+// Dumps of Callgrind 3.19 (--dump-instr=yes), one measured repetition of
+// memsweep reads over 56 MiB each: its trigger, summary, and the LLC
+// misses of the instructions that stream. Sequential: 2 misses per 4 KiB
+// page of the one load that streams (16,384 lines, 512 misses), the rest
+// the runtime's; random (a pointer chase): none streams.
 func TestParseDump(t *testing.T) {
-	f, err := os.Open("testdata/callgrind.out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	got, err := ParseDump(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Trigger != "Client Request: enclavebench-count-rep-1" {
-		t.Errorf("trigger %q", got.Trigger)
-	}
-	want := map[string]int64{"Ir": 16305188, "Dr": 816293, "Dw": 146410, "I1mr": 308, "D1mr": 202, "D1mw": 167,
-		"ILmr": 119, "DLmr": 8, "DLmw": 9}
-	if !maps.Equal(got.Counts, want) {
-		t.Errorf("counts %v, want %v", got.Counts, want)
+	for _, tt := range []struct {
+		file   string
+		want   map[string]int64
+		stream int64
+	}{
+		{"testdata/callgrind-seq.out", map[string]int64{"Ir": 45844, "Dr": 32969, "Dw": 153, "I1mr": 25, "D1mr": 16419, "D1mw": 12,
+			"ILmr": 9, "DLmr": 513, "DLmw": 0}, 512},
+		{"testdata/callgrind-random.out", map[string]int64{"Ir": 148899, "Dr": 16775, "Dw": 246, "I1mr": 39, "D1mr": 16450, "D1mw": 16,
+			"ILmr": 31, "DLmr": 13265, "DLmw": 0}, 0},
+	} {
+		f, err := os.Open(tt.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		got, err := ParseDump(f)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.file, err)
+		}
+		if got.Trigger != "Client Request: enclavebench-count-rep-0" {
+			t.Errorf("%s: trigger %q", tt.file, got.Trigger)
+		}
+		if !maps.Equal(got.Counts, tt.want) {
+			t.Errorf("%s: counts %v, want %v", tt.file, got.Counts, tt.want)
+		}
+		if got.StreamLLMisses != tt.stream {
+			t.Errorf("%s: %d LLC misses of streaming instructions, want %d", tt.file, got.StreamLLMisses, tt.stream)
+		}
 	}
 	// Callgrind leaves trailing zero counts out of its summary.
 	d, err := ParseDump(writeTemp(t, "events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw\nsummary: 5 4 3 2 1 1\n"))
@@ -39,18 +55,69 @@ func TestParseDump(t *testing.T) {
 	}
 }
 
+// The cost lines as Callgrind's dump.c writes them: positions relative
+// to the last cost line's ("+N", "-N", "*"), a call's inclusive cost on
+// the line after "calls=" (not the instruction's own, and not a new last
+// position), counts left out at the end.
+func TestParseDumpSplit(t *testing.T) {
+	const head = "positions: instr line\nevents: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw\n"
+	for _, tt := range []struct {
+		name, body string
+		stream     int64
+	}{
+		// 0x10 streams (64 L1 misses, 2 to memory); 0x20 does not (8 of 8).
+		{"two instructions", "0x10 1 64 64 0 0 64 0 0 2\n+16 2 8 8 0 0 8 0 0 8\nsummary: 72 72 0 0 72 0 0 10\n", 2},
+		// The same instruction on two lines (relative "*", then -16): its
+		// counts add up before it is classified: 64+64 L1 misses, 2+14
+		// to memory, 1 in 8: streams.
+		{"one instruction, two lines", "0x10 1 64 64 0 0 64 0 0 2\n+16 2 1\n-16 * 64 64 0 0 64 0 0 14\nsummary: 129 128 0 0 128 0 0 16\n", 16},
+		// A call's inclusive cost (8 misses of the callee) is left out, and
+		// the cost line after it ("*") is 0x10 again, not the call's
+		// position: 0x10 has 64+8 L1 misses and 2+14 LLC misses, which
+		// does not stream (at 0x14 those 14 would have left 0x10 streaming).
+		{"call", "0x10 1 64 64 0 0 64 0 0 2\ncfn=(1) f\ncalls=1 0x900 3\n+4 * 8 8 0 0 8 0 0 8\n* * 1 8 0 0 8 0 0 14\n0x900 3 8 8 0 0 8 0 0 8\nsummary: 73 80 0 0 80 0 0 24\n", 0},
+	} {
+		d, err := ParseDump(writeTemp(t, head+tt.body))
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if d.StreamLLMisses != tt.stream {
+			t.Errorf("%s: %d streamed misses, want %d", tt.name, d.StreamLLMisses, tt.stream)
+		}
+	}
+}
+
 func TestParseDumpRefuses(t *testing.T) {
+	const head = "positions: instr line\nevents: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw\n"
 	for name, text := range map[string]string{
 		"no summary":     "events: Ir D1mr\n",
 		"long summary":   "events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw\nsummary: 1 2 3 4 5 6 7 8 9 10\n",
 		"no cache sim":   "events: Ir\nsummary: 100\n",
 		"not a count":    "events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw\nsummary: 1 2 3 4 x 6 7 8 9\n",
 		"negative count": "events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw\nsummary: 1 2 3 4 -5 6 7 8 9\n",
+		// LLC misses that cannot be split by instruction (before
+		// --dump-instr=yes: positions: line, cost lines left out).
+		"no instructions": "positions: line\nevents: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw\nsummary: 10 1 1 0 1 0 0 1\n",
+		// Cost lines whose misses do not add up to the summary's.
+		"sum differs":     head + "0x10 1 64 64 0 0 64 0 0 2\nsummary: 64 64 0 0 64 0 0 3\n",
+		"bad position":    head + "0xzz 1 64 64 0 0 64 0 0 2\nsummary: 64 64 0 0 64 0 0 2\n",
+		"too many counts": head + "0x10 1 1 1 1 1 1 1 1 1 1 1\nsummary: 1\n",
 	} {
 		f := writeTemp(t, text)
 		if _, err := ParseDump(f); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+	// A dump of Callgrind 3.19 without --dump-instr=yes, shortened to its
+	// header and summary (LLC misses 17, no cost lines).
+	f, err := os.Open("testdata/callgrind.out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := ParseDump(f); err == nil || !strings.Contains(err.Error(), "--dump-instr=yes") {
+		t.Errorf("a dump without per-instruction costs: %v", err)
 	}
 }
 

@@ -30,6 +30,14 @@ const (
 	// compare, benchstat over bench.txt) puts one against the other;
 	// runs from before keep EventLLMisses.
 	EventLLMissesPF = "ll_misses_pf"
+	// EventLLMissesStream is the part of EventLLMissesPF that streaming
+	// instructions make: those at most 1 in 8 of whose L1d misses reach
+	// memory (bench/counts.StreamingInstr), their remaining misses the
+	// points at which Callgrind's prefetcher restarts a stream. The sim
+	// model prices them as overlapping the stream, the others as
+	// dependent (docs/sim.md "Memory encryption"). Counting passes
+	// before it have none: every ll_misses_pf miss is then priced alike.
+	EventLLMissesStream = "ll_misses_stream"
 	// EventProcessSyscalls is every system call the workload process made
 	// during the counted operations (Valgrind's system call trace, every
 	// thread, the Go runtime's included), except clock reads, which are
@@ -45,7 +53,7 @@ const (
 
 // CountEvents are the counting pass's events, in the order readers list
 // them.
-var CountEvents = []string{EventInstructions, EventL1DMisses, EventLLMisses, EventLLMissesPF, EventProcessSyscalls, EventAllocBytes, EventAllocObjects}
+var CountEvents = []string{EventInstructions, EventL1DMisses, EventLLMisses, EventLLMissesPF, EventLLMissesStream, EventProcessSyscalls, EventAllocBytes, EventAllocObjects}
 
 // Counts is run.json's record of the counting pass (bench run --counts):
 // where its events come from, or why there are none.

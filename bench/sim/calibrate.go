@@ -42,8 +42,8 @@ const hardwareMode = "sgx"
 //   - mee_factor = sgx / native ns/op of memsweep random read at 0.5xEPC
 //     (dependent loads over a working set that fits the EPC; it is mostly
 //     LLC misses when 0.5xEPC is several times the LLC);
-//   - clock_hz, dram_latency_ns and enclave_overhead_bytes are kept from
-//     base (dram_latency_ns, where base has none and mee_factor > 1: the
+//   - clock_hz, dram_latency_ns, mem_bandwidth_bytes_per_s and
+//     enclave_overhead_bytes are kept from base (dram_latency_ns, where base has none and mee_factor > 1: the
 //     native ns/op of memsweep random read at 0.5xEPC).
 //
 // Medians over repetitions are used throughout. notes say what was assumed.
@@ -120,6 +120,12 @@ func Calibrate(samples []result.Sample, size sizes.Size, base *Prices, hostCPU s
 	}
 	out.Sources["clock_hz"] = "kept from the base profile: " + base.Sources["clock_hz"]
 	out.Sources["enclave_overhead_bytes"] = "kept from the base profile: " + base.Sources["enclave_overhead_bytes"]
+	switch {
+	case base.MemBandwidthBytesPerS > 0:
+		out.Sources["mem_bandwidth_bytes_per_s"] = "kept from the base profile: " + base.Sources["mem_bandwidth_bytes_per_s"]
+	case out.MEEFactor > 1:
+		notes = append(notes, "no mem_bandwidth_bytes_per_s in the base profile: streamed LLC misses are priced at dram_latency_ns like the others (an upper bound for sequential access); add the CPU's memory bandwidth with its source")
+	}
 	switch {
 	case base.DRAMLatencyNS > 0:
 		out.Sources["dram_latency_ns"] = "kept from the base profile: " + base.Sources["dram_latency_ns"]

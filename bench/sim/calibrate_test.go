@@ -136,6 +136,12 @@ func TestCalibrateDRAMLatency(t *testing.T) {
 		if pr.DRAMLatencyNS != c.want || pr.Sources["dram_latency_ns"] == "" || noted != c.note {
 			t.Errorf("%s: dram_latency_ns %v (source %q, notes %q), want %v, noted %v", c.name, pr.DRAMLatencyNS, pr.Sources["dram_latency_ns"], notes, c.want, c.note)
 		}
+		// The memory bandwidth likewise, or a note that streamed misses
+		// are priced as the others.
+		bwNoted := strings.Contains(strings.Join(notes, "\n"), "mem_bandwidth_bytes_per_s")
+		if wantBW := map[bool]float64{false: 41.6e9, true: 0}[c.note]; pr.MemBandwidthBytesPerS != wantBW || bwNoted != c.note {
+			t.Errorf("%s: mem_bandwidth_bytes_per_s %v (noted %v), want %v", c.name, pr.MemBandwidthBytesPerS, bwNoted, wantBW)
+		}
 		p := &Profile{Format: ProfileFormat, Name: "calibrated", Version: 1, Platforms: map[string]*Prices{"DCsv2": pr}}
 		if b, _ := p.Marshal(); func() error { _, err := ParseProfile(b); return err }() != nil {
 			t.Errorf("%s: the calibrated profile does not load", c.name)

@@ -26,8 +26,20 @@ const (
 	// result.EventLLMissesPF): the memory-encryption term's count where
 	// the host has no LLC-miss counter.
 	EventLLMissesPF = result.EventLLMissesPF
-	EventCountNS    = "count_pass_ns" // duration of the counting pass's operations
+	// EventLLMissesStream is the part of EventLLMissesPF that streaming
+	// instructions make (result.EventLLMissesStream).
+	EventLLMissesStream = result.EventLLMissesStream
+	EventCountNS        = "count_pass_ns" // duration of the counting pass's operations
+	// EventCostMEEStream is the part of EventCostMEE that prices streamed
+	// misses at the memory bandwidth's price (Prices.MemBandwidthBytesPerS),
+	// written (0 included) whenever that price applied: a reader can tell
+	// such a prediction from one that priced every miss at DRAM latency.
+	EventCostMEEStream = "model_mee_stream_ns"
 )
+
+// LineBytes is the cache line of the modelled CPUs (the counting pass's
+// simulated caches: bench/counts, Xeon E-2288G, 64-byte lines).
+const LineBytes = 64
 
 // Emulation is what the software EPC costs on this host beyond what SGX
 // would: its handler's time plus FaultTrapNS per fault.
@@ -103,7 +115,12 @@ func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref s
 			p.MEENS = float64(misses) * pass.HostLLCMissNS * (pr.MEEFactor - 1)
 		}
 	case ev[EventLLMissesPF] > 0:
-		p.MEENS = SimulatedMEENS(float64(ev[EventLLMissesPF]), p.BaseNS, pr)
+		var streamNS float64
+		streamed, split := ev[EventLLMissesStream]
+		p.MEENS, streamNS = SimulatedMEENS(float64(ev[EventLLMissesPF]), float64(streamed), p.BaseNS, pr)
+		if split && pr.MemBandwidthBytesPerS > 0 {
+			s.Events[EventCostMEEStream] = int64(math.Round(streamNS))
+		}
 	}
 	p.PredictedNS = p.BaseNS + p.OCallNS + p.ECallNS + p.EPCNS + p.MEENS
 	for name, v := range map[string]float64{EventCostOCalls: p.OCallNS, EventCostECalls: p.ECallNS, EventCostEPC: p.EPCNS, EventCostMEE: p.MEENS} {
@@ -121,17 +138,43 @@ func Predict(s *result.Sample, pass *trace.Pass, pr *Prices, em Emulation, ref s
 
 // SimulatedMEENS is the extra time memory encryption adds to a repetition
 // measured at baseNS with that many simulated LLC misses (the counting
-// pass's, with a stream prefetcher): each costs (MEEFactor-1) x the modelled CPU's DRAM
-// latency more in the enclave, a price of the modelled CPU, not of this
-// host (whose misses may cost several times more: nested paging on a
-// VM). An access is at most MEEFactor times slower, so the term is capped
-// at (MEEFactor-1) x baseNS. 0 where the profile prices no memory
+// pass's, with a stream prefetcher), of which streamed are those of
+// streaming instructions (result.EventLLMissesStream), and the part of
+// it the streamed ones make.
+//
+// A miss the core waits for (a dependent load: a pointer chase, a hash
+// probe) costs (MEEFactor-1) x the modelled CPU's DRAM latency more in
+// the enclave: a price of the modelled CPU, not of this host (whose
+// misses may cost several times more: nested paging on a VM). A streamed
+// miss is one at which Callgrind's prefetcher restarts a stream (2 per
+// 4 KiB page); on the modelled CPU it overlaps the stream's other lines
+// (out-of-order loads, the L2 streamer), so the core does not wait its
+// latency: it costs its line's share of the memory bandwidth,
+// LineBytes / MemBandwidthBytesPerS, and (MEEFactor-1) times that more in
+// the enclave. The lines the prefetcher fetched ahead are not counted by
+// Callgrind (its prefetches' own LLC lookups are discarded) and not
+// priced: published SGX1 figures put sequential access below the EPC at
+// about native speed (docs/sim.md). A profile without a memory bandwidth
+// (published/v2 and before) prices every miss at DRAM latency.
+//
+// An access is at most MEEFactor times slower, so the term is capped at
+// (MEEFactor-1) x baseNS. 0 where the profile prices no memory
 // encryption.
-func SimulatedMEENS(misses, baseNS float64, pr *Prices) float64 {
+func SimulatedMEENS(misses, streamed, baseNS float64, pr *Prices) (total, stream float64) {
 	if misses <= 0 || pr.MEEFactor <= 1 || pr.DRAMLatencyNS <= 0 {
-		return 0
+		return 0, 0
 	}
-	return (pr.MEEFactor - 1) * math.Min(misses*pr.DRAMLatencyNS, baseNS)
+	streamed = math.Min(math.Max(streamed, 0), misses)
+	perStream := pr.DRAMLatencyNS
+	if pr.MemBandwidthBytesPerS > 0 {
+		perStream = LineBytes / pr.MemBandwidthBytesPerS * 1e9
+	}
+	dep, str := (misses-streamed)*pr.DRAMLatencyNS, streamed*perStream
+	scale := 1.0
+	if dep+str > baseNS {
+		scale = baseNS / (dep + str) // the cap, shared in proportion
+	}
+	return (pr.MEEFactor - 1) * (dep + str) * scale, (pr.MEEFactor - 1) * str * scale
 }
 
 // convert rescales measured values from a repetition that took elapsed ns

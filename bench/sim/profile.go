@@ -34,6 +34,13 @@ type Prices struct {
 	// simulated LLC miss of the counting pass costs (MEEFactor-1) times
 	// it in the enclave. Required where MEEFactor > 1 (since published/v2).
 	DRAMLatencyNS float64 `json:"dram_latency_ns,omitempty"`
+	// MemBandwidthBytesPerS is the modelled CPU's memory bandwidth: a
+	// simulated LLC miss that streams (result.EventLLMissesStream)
+	// overlaps the stream's other lines and costs (MEEFactor-1) x
+	// LineBytes / MemBandwidthBytesPerS more in the enclave, not the DRAM
+	// latency (since published/v3; without it every miss is priced at
+	// DRAMLatencyNS, as in v2, so v2 files keep their digest and prices).
+	MemBandwidthBytesPerS float64 `json:"mem_bandwidth_bytes_per_s,omitempty"`
 	// EnclaveOverheadBytes is the runtime's own resident EPC beyond the
 	// workload binary's measured baseline (EGo's runtime, TCS/SSA pages).
 	EnclaveOverheadBytes int64 `json:"enclave_overhead_bytes"`
@@ -125,6 +132,7 @@ type rawPrices struct {
 	EPCEvictionCycles    *float64             `json:"epc_eviction_cycles"`
 	MEEFactor            *float64             `json:"mee_factor"`
 	DRAMLatencyNS        *float64             `json:"dram_latency_ns"`
+	MemBandwidth         *float64             `json:"mem_bandwidth_bytes_per_s"`
 	EnclaveOverheadBytes *int64               `json:"enclave_overhead_bytes"`
 	Sources              map[string]string    `json:"sources"`
 	Ranges               map[string][]float64 `json:"ranges"`
@@ -245,6 +253,16 @@ func (r *rawPrices) validate(path string) (*Prices, error) {
 	case *r.MEEFactor > 1:
 		return nil, fmt.Errorf("%s.dram_latency_ns is missing: with mee_factor > 1 it prices each simulated LLC miss of the counting pass, (mee_factor-1) x dram_latency_ns (a profile from before published/v2: add the modelled CPU's DRAM latency with its source, and a new version)", path)
 	}
+	bw := 0.0
+	if r.MemBandwidth != nil {
+		if *r.MemBandwidth < 1e9 || *r.MemBandwidth != *r.MemBandwidth {
+			return nil, fmt.Errorf("%s.mem_bandwidth_bytes_per_s is %v, want bytes per second, at least 1e9", path, *r.MemBandwidth)
+		}
+		if s := strings.TrimSpace(r.Sources["mem_bandwidth_bytes_per_s"]); s == "" {
+			return nil, fmt.Errorf("%s.sources.mem_bandwidth_bytes_per_s is missing: every price names its source", path)
+		}
+		bw = *r.MemBandwidth
+	}
 	over := int64(0)
 	if r.EnclaveOverheadBytes != nil {
 		if *r.EnclaveOverheadBytes < 0 {
@@ -254,7 +272,7 @@ func (r *rawPrices) validate(path string) (*Prices, error) {
 	}
 	return &Prices{CPU: *r.CPU, ClockHz: *r.ClockHz, OCallCycles: *r.OCallCycles, ECallCycles: *r.ECallCycles,
 		EPCLoadCycles: *r.EPCLoadCycles, EPCEvictionCycles: *r.EPCEvictionCycles, MEEFactor: *r.MEEFactor,
-		DRAMLatencyNS: dram, EnclaveOverheadBytes: over, Sources: r.Sources, Ranges: r.Ranges}, nil
+		DRAMLatencyNS: dram, MemBandwidthBytesPerS: bw, EnclaveOverheadBytes: over, Sources: r.Sources, Ranges: r.Ranges}, nil
 }
 
 // Marshal encodes p as an indented profile file.

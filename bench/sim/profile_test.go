@@ -10,7 +10,7 @@ import (
 
 func TestDefaultProfile(t *testing.T) {
 	p := Default()
-	if p.Ref() != "published/v2" {
+	if p.Ref() != "published/v3" {
 		t.Fatalf("Ref = %q", p.Ref())
 	}
 	for _, fam := range []string{"DCsv2", "DCsv3", "DCdsv3"} {
@@ -29,6 +29,12 @@ func TestDefaultProfile(t *testing.T) {
 		// its DRAM latency, within the published range it cites.
 		if r := pr.Ranges["dram_latency_ns"]; pr.MEEFactor > 1 && (len(r) != 2 || pr.DRAMLatencyNS < r[0] || pr.DRAMLatencyNS > r[1]) {
 			t.Errorf("%s: dram_latency_ns %v outside its published range %v", fam, pr.DRAMLatencyNS, r)
+		}
+		// And a streamed miss at a line's share of its memory bandwidth,
+		// which must be far below the DRAM latency (else streams would
+		// cost more than dependent misses).
+		if pr.MEEFactor > 1 && (pr.MemBandwidthBytesPerS <= 0 || LineBytes/pr.MemBandwidthBytesPerS*1e9 > pr.DRAMLatencyNS/10) {
+			t.Errorf("%s: mem_bandwidth_bytes_per_s %v: a line's share must be positive and below a tenth of dram_latency_ns %v", fam, pr.MemBandwidthBytesPerS, pr.DRAMLatencyNS)
 		}
 	}
 	if _, err := p.For("DCasv5"); err == nil || !strings.Contains(err.Error(), "DCsv2") {
@@ -62,6 +68,8 @@ func TestLoadProfileRejectsNamingTheField(t *testing.T) {
 		{name: "no DRAM latency with memory encryption", edit: func(m map[string]any) { delete(plat(m), "dram_latency_ns") }, wantIn: "platforms.DCsv2.dram_latency_ns is missing: with mee_factor > 1"},
 		{name: "DRAM latency without a source", edit: func(m map[string]any) { delete(plat(m)["sources"].(map[string]any), "dram_latency_ns") }, wantIn: "platforms.DCsv2.sources.dram_latency_ns is missing"},
 		{name: "DRAM latency zero", edit: func(m map[string]any) { plat(m)["dram_latency_ns"] = 0 }, wantIn: "platforms.DCsv2.dram_latency_ns is 0, want a positive"},
+		{name: "bandwidth without a source", edit: func(m map[string]any) { delete(plat(m)["sources"].(map[string]any), "mem_bandwidth_bytes_per_s") }, wantIn: "platforms.DCsv2.sources.mem_bandwidth_bytes_per_s is missing"},
+		{name: "bandwidth in GB/s", edit: func(m map[string]any) { plat(m)["mem_bandwidth_bytes_per_s"] = 41.6 }, wantIn: "platforms.DCsv2.mem_bandwidth_bytes_per_s is 41.6, want bytes per second"},
 		{name: "no version", edit: func(m map[string]any) { delete(m, "version") }, wantIn: "version is missing"},
 		{name: "bad format", edit: func(m map[string]any) { m["format"] = "other" }, wantIn: "format is \"other\""},
 		{name: "top-level unknown", edit: func(m map[string]any) { m["prices"] = 1 }, wantIn: "prices: unknown field"},
@@ -132,5 +140,30 @@ func TestProfileDigest(t *testing.T) {
 	}
 	if e.Ref() != p.Ref() || e.Digest() == d {
 		t.Errorf("edited profile %s: digest %s, the original's %s", e.Ref(), e.Digest(), d)
+	}
+}
+
+// The previous built-in profile stays in the repository, unchanged: runs
+// priced by published/v2 record its digest, and a resume must be given
+// the same profile (TestResumeRefusesEditedProfile), so the file must
+// still load, under its name and version, to the digest those runs
+// recorded, with no memory bandwidth (every miss at DRAM latency, as v2
+// priced them).
+func TestPublishedV2Kept(t *testing.T) {
+	p, err := LoadProfile("profiles/published-v2.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const recorded = "sha256:d166be1486d5f8d40a4c05b2a36b34cbff0ba698d2d3013b475a75b9744fb2c9" // run.json of a published/v2 run
+	if p.Ref() != "published/v2" || p.Digest() != recorded {
+		t.Errorf("%s digest %s, want published/v2 %s", p.Ref(), p.Digest(), recorded)
+	}
+	for fam, pr := range p.Platforms {
+		if pr.MemBandwidthBytesPerS != 0 {
+			t.Errorf("%s: v2 has a memory bandwidth %v", fam, pr.MemBandwidthBytesPerS)
+		}
+	}
+	if Default().Digest() == recorded {
+		t.Error("the built-in profile still has v2's digest")
 	}
 }

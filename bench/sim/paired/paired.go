@@ -31,6 +31,10 @@ const (
 	EventECalls = "model_ecall_ns"
 	EventEPC    = "model_epc_ns"
 	EventMEE    = "model_mee_ns"
+	// EventMEEStream is the part of EventMEE of streamed misses, written
+	// whenever they were priced at the memory bandwidth's price
+	// (published/v3 and later), 0 included.
+	EventMEEStream = "model_mee_stream_ns"
 )
 
 // Parts are the cost events in report order, with their labels.
@@ -167,6 +171,8 @@ type Cell struct {
 	// Callgrind's model) are still each priced as one the core waits for,
 	// which measured memsweep seq at 0.5xEPC of DC4s_v2 at about 2-2.7x
 	// (scripts/mee-before-after.sh), where hardware runs it at about 1x.
+	// Cells whose streamed misses were priced at the memory bandwidth's
+	// price (EventMEEStream, published/v3) do not set it.
 	MEEUpperBound bool
 	// MEEPrefetch says the simulated misses were counted with the
 	// prefetcher model (result.EventLLMissesPF).
@@ -210,7 +216,9 @@ func Summarize(samples []*result.Sample) Cell {
 		if p.OwnBaseNS > 0 {
 			c.Pool = s.Pool
 		}
-		if _, pmu := s.Events["llc_misses"]; p.PartNS[EventMEE] > 0 && !pmu {
+		_, pmu := s.Events["llc_misses"]
+		_, streamPriced := s.Events[EventMEEStream]
+		if p.PartNS[EventMEE] > 0 && !pmu && !streamPriced {
 			switch {
 			case s.Events[result.EventLLMissesPF] > 0:
 				c.MEEUpperBound, c.MEEPrefetch = true, true

@@ -90,7 +90,7 @@ func TestSummarize(t *testing.T) {
 // pass's simulated misses (no PMU count beside them) says it is an upper
 // bound for sequential access, and whether the count had the prefetcher
 // model (old runs' ll_misses did not); one from the host's own counter
-// does not.
+// does not, nor one whose streamed misses were priced apart (published/v3).
 func TestMEEUpperBound(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -102,6 +102,13 @@ func TestMEEUpperBound(t *testing.T) {
 		{"host counter", map[string]int64{EventMEE: 600, result.EventLLMisses: 50, "llc_misses": 40}, ""},
 		{"host counter beside the prefetcher model's", map[string]int64{EventMEE: 600, result.EventLLMissesPF: 50, "llc_misses": 40}, ""},
 		{"no memory encryption", map[string]int64{EventOCalls: 600, result.EventLLMissesPF: 50}, ""},
+		// Streamed misses priced at the bandwidth's price (published/v3):
+		// no longer an upper bound, with streamed misses or without.
+		{"streamed misses priced apart", map[string]int64{EventMEE: 600, result.EventLLMissesPF: 50, result.EventLLMissesStream: 48, EventMEEStream: 10}, ""},
+		{"none streamed, priced apart", map[string]int64{EventMEE: 600, result.EventLLMissesPF: 50, result.EventLLMissesStream: 0, EventMEEStream: 0}, ""},
+		// The split counted but priced by a profile without a bandwidth
+		// (published/v2): every miss at DRAM latency, still the bound.
+		{"split, priced as v2", map[string]int64{EventMEE: 600, result.EventLLMissesPF: 50, result.EventLLMissesStream: 48}, "with a prefetcher model: still an upper bound for sequential access"},
 	} {
 		s := &result.Sample{ElapsedNS: 1000, Events: c.events, Model: &result.Model{BaseNS: 1000, PredictedNS: 1600}}
 		got := Summarize([]*result.Sample{s})

@@ -246,6 +246,27 @@ func TestResumeRefusesEditedProfile(t *testing.T) {
 	}
 }
 
+// A run priced by the built-in profile's previous version (published/v2)
+// resumes with the file the repository keeps of it, not with the built-in
+// v3, whose refusal says where v2 is.
+func TestResumeWithPublishedV2(t *testing.T) {
+	t.Parallel()
+	simWorkloadBin(t)
+	v2 := filepath.Join("sim", "profiles", "published-v2.json")
+	dir := filepath.Join(t.TempDir(), "run")
+	_, stderr, code := runBench(t, context.Background(), quick("syscall", "--sizes", "DC1s_v2", "--modes", "sim", "--profile-file", v2, "-o", dir)...)
+	if code != 0 {
+		t.Fatalf("sim run priced by published/v2: exit %d\n%s", code, stderr)
+	}
+	_, stderr, code = runBench(t, context.Background(), "run", "--resume", dir, "--workload-bin", workloadBin, "--progress", "never")
+	if code != exitUsage || !strings.Contains(stderr, "this resume would use published v3") || !strings.Contains(stderr, "bench/sim/profiles/published-v2.json") {
+		t.Errorf("resume with the built-in profile: exit %d, want %d naming published-v2.json\n%s", code, exitUsage, stderr)
+	}
+	if _, stderr, code = runBench(t, context.Background(), "run", "--resume", dir, "--workload-bin", workloadBin, "--profile-file", v2, "--progress", "never"); code != 0 {
+		t.Errorf("resume with published-v2.json: exit %d\n%s", code, stderr)
+	}
+}
+
 // run.json written before the spec had a digest and a recorded build
 // still resumes.
 func TestResumeOldRunJSON(t *testing.T) {

@@ -225,8 +225,14 @@ func sameCostProfile(dir string, was, now *result.CostProfileRef) error {
 		return nil
 	}
 	if was.Name != now.Name || was.Version != now.Version {
-		return inputf("%s: the run's sim cells are priced with cost profile %s v%d (%s); this resume would use %s v%d: pass the same --profile-file",
-			dir, was.Name, was.Version, was.Source, now.Name, now.Version)
+		hint := ""
+		if was.Name == "published" && was.Version == 2 {
+			// The built-in profile's previous version, kept in the
+			// repository with the content (digest) its runs recorded.
+			hint = " (published v2 is the repository's bench/sim/profiles/published-v2.json)"
+		}
+		return inputf("%s: the run's sim cells are priced with cost profile %s v%d (%s); this resume would use %s v%d: pass the same --profile-file%s",
+			dir, was.Name, was.Version, was.Source, now.Name, now.Version, hint)
 	}
 	if was.Digest != "" && was.Digest != now.Digest { // runs from before the digest was recorded have none
 		return inputf("%s: cost profile %s v%d was edited since the run started (its content's digest was %s, now %s): "+

@@ -205,6 +205,9 @@ func TestSameCostProfile(t *testing.T) {
 		{ref("mine", 1, "sha256:a"), ref("mine", 1, "sha256:a"), ""},
 		{ref("mine", 1, "sha256:a"), ref("mine", 1, "sha256:b"), "cost profile mine v1 was edited since the run started"},
 		{ref("mine", 1, "sha256:a"), ref("mine", 2, "sha256:a"), "this resume would use mine v2"},
+		// A run of the built-in profile's previous version is told where
+		// that version is kept.
+		{ref("published", 2, "sha256:a"), ref("published", 3, "sha256:b"), "bench/sim/profiles/published-v2.json"},
 		{ref("mine", 1, ""), ref("mine", 1, "sha256:b"), ""}, // a run from before the digest
 		{nil, ref("mine", 1, "sha256:b"), ""},
 	} {

@@ -247,6 +247,45 @@ func TestTwoCacheModels(t *testing.T) {
 	}
 }
 
+// A baseline counted before ll_misses_stream against a candidate that has
+// it: the split is not compared and says so, its total (ll_misses_pf) and
+// the other counts still gate, and the counts are not called one-sided.
+func TestStreamedMissesOnOneSide(t *testing.T) {
+	side := func(tag string, pf float64, stream bool) *Set {
+		var b strings.Builder
+		for r := 0; r < 3; r++ {
+			fmt.Fprintf(&b, "enclavebench-run: %s-%d\nenclavebench-count-values: 3\n", tag, r)
+			for i := 0; i < 6; i++ {
+				fmt.Fprintf(&b, "BenchmarkX/size=S/mode=native 1000 %d ns/op 300 instructions/op %g ll_misses_pf/op", 1000+i*10, pf)
+				if stream {
+					fmt.Fprintf(&b, " %g ll_misses_stream/op", pf*0.98)
+				}
+				b.WriteString("\n")
+			}
+		}
+		return mustRead(t, b.String(), tag)
+	}
+	for _, c := range []struct {
+		name     string
+		old, new *Set
+		exit     int
+	}{
+		{"old without the split, new with it", side("a", 0.0316, false), side("b", 0.0316, true), ExitOK},
+		{"old with, new without", side("a", 0.0316, true), side("b", 0.0316, false), ExitOK},
+		{"ll_misses_pf still gates", side("a", 0.0316, false), side("b", 0.04, true), ExitRegression},
+	} {
+		rep, err := Compare(c.old, c.new, gate())
+		if err != nil {
+			t.Fatal(err)
+		}
+		warn := strings.Join(rep.Warnings, "\n")
+		if rep.Verdict.ExitCode != c.exit || !strings.Contains(warn, "ll_misses_stream/op (the streamed part of ll_misses_pf/op) is in") ||
+			strings.Contains(warn, "are in old only") || strings.Contains(warn, "are in new only") {
+			t.Errorf("%s: exit %d (%s), warnings %q: want exit %d and the split's warning only", c.name, rep.Verdict.ExitCode, rep.Verdict.Summary, rep.Warnings, c.exit)
+		}
+	}
+}
+
 // TestBenchmemPerRun: -benchmem's B/op and allocs/op divide what a benchmark
 // allocates outside its loop by b.N, which the harness calibrates once per
 // run, so every repetition of one run agrees exactly while two runs of one

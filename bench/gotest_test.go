@@ -414,13 +414,57 @@ func TestGoTestRefusesTestBinaryWithoutEPC(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go test -c: %v\n%s", err, out)
 	}
-	cmd := exec.Command(simBin, "HeldHeap", "--size", "DC1s_v2,vcpus=1,epc_bytes=29360128,mem_bytes=4294967296", "--mode", "sim",
+	cmd := exec.Command(simBin, "HeldHeap", "--size", "DC1s_v2,vcpus=1,epc_bytes=29360128,mem_bytes=4294967296",
 		"--reps", "1", "--warmup", "0", "--min-time", "2ms", "--tmpdir", tmp,
 		"--gotest-bin", plain, "--gotest-dir", filepath.Join(userModule, "kv"), "--gotest-bench", "BenchmarkHeldHeap",
 		"--gotest-sim-bin", plain, "--swepc-cap", "20971520", "--swepc-process")
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "did not put itself on the software EPC") {
 		t.Fatalf("exit %v, want a refusal naming the missing software EPC:\n%s", err, out)
+	}
+}
+
+// TestGoTestEPCPricedWithoutPagingPass: a user benchmark's samples say
+// its EPC paging was not counted exactly when the mode told the workload a
+// model prices its paging (--epc-priced, the sim mode's flag) and no paging
+// pass ran (here: the plain workload binary, which has none); the workload
+// is told what to report, not which mode runs it.
+func TestGoTestEPCPricedWithoutPagingPass(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a test binary")
+	}
+	tmp := t.TempDir()
+	plain := filepath.Join(tmp, "kv.test")
+	build := exec.Command("go", "test", "-c", "-o", plain, "./kv")
+	build.Dir = userModule
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go test -c: %v\n%s", err, out)
+	}
+	for _, priced := range []bool{false, true} {
+		args := []string{"Put", "--size", "DC1s_v2,vcpus=1,epc_bytes=29360128,mem_bytes=4294967296",
+			"--reps", "2", "--warmup", "0", "--min-time", "2ms", "--tmpdir", tmp,
+			"--gotest-bin", plain, "--gotest-dir", filepath.Join(userModule, "kv"), "--gotest-bench", "BenchmarkPut"}
+		if priced {
+			args = append(args, "--epc-priced")
+		}
+		out, err := exec.Command(workloadBin, args...).Output()
+		if err != nil {
+			t.Fatalf("priced %v: %v\n%s", priced, err, out)
+		}
+		samples := 0
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			m, err := protocol.Parse([]byte(line))
+			if err != nil || m.Type != protocol.TypeSample {
+				continue
+			}
+			samples++
+			if got := m.Extra[protocol.ExtraUncounted]; (got != "") != priced || priced && !strings.Contains(got, "EPC paging") {
+				t.Errorf("priced %v: sample's %s %q, want EPC paging named exactly when priced", priced, protocol.ExtraUncounted, got)
+			}
+		}
+		if samples != 2 {
+			t.Errorf("priced %v: %d samples, want 2:\n%s", priced, samples, out)
+		}
 	}
 }
 

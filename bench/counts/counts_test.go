@@ -195,7 +195,7 @@ func TestCountWorkload(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the workload: %v\n%s", err, out)
 	}
-	args := []string{"syscall", "--param", "call=read", "--size", "DC1s_v2,vcpus=1,epc_bytes=29360128,mem_bytes=0", "--mode", "native",
+	args := []string{"syscall", "--param", "call=read", "--size", "DC1s_v2,vcpus=1,epc_bytes=29360128,mem_bytes=0",
 		"--reps", "6", "--warmup", "1", "--min-time", "20ms"}
 	env := []string{"GOMAXPROCS=1"}
 	base := c.Count(context.Background(), bin, append(args, "--tmpdir", t.TempDir()), env, t.TempDir())

@@ -69,7 +69,7 @@ type Cell struct {
 
 // Env is the workload environment of the cell (for validation and sizing).
 func (c Cell) Env(hostMem int64) workload.Env {
-	return workload.Env{Size: c.WorkloadSize(), Mode: c.Mode, HostMem: hostMem, Parameters: c.Params}
+	return workload.Env{Size: c.WorkloadSize(), HostMem: hostMem, Parameters: c.Params}
 }
 
 // WorkloadSize is the cell's size as its workload receives it (one value,

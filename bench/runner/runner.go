@@ -106,7 +106,7 @@ func (c *Config) launch(cell plan.Cell, dir, bin string, reps int) mode.Launch {
 		args = append(args, "--param", k+"="+cell.Params[k])
 	}
 	args = append(args,
-		"--size", cell.WorkloadSize().String(), "--mode", cell.Mode,
+		"--size", cell.WorkloadSize().String(),
 		"--reps", strconv.Itoa(reps), "--warmup", strconv.Itoa(c.warmup()),
 		"--min-time", c.Spec.MinTime().String(), "--tmpdir", dir)
 	if cell.Spec != nil && cell.Spec.LaunchArgs != nil {

@@ -267,7 +267,10 @@ func (m *Mode) Command(ctx context.Context, l mode.Launch) (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string(nil), l.Args...)
+	// The model prices the cell's EPC paging from what the workload
+	// counts: a user's benchmark that cannot count it says so on its
+	// samples (protocol.ExtraUncounted, read by Finish).
+	args := append(append([]string(nil), l.Args...), "--epc-priced")
 	if m.denied != "" {
 		// Counts-free: the plain workload, so the stored values are
 		// measurements (labelled), never an emulation's distorted time.

@@ -89,7 +89,7 @@ func runCellLaunch(t *testing.T, m *Mode, workload string, params map[string]str
 	for k, v := range params {
 		args = append(args, "--param", k+"="+v)
 	}
-	args = append(args, "--size", protocol.Size{Name: sz.Name, VCPUs: sz.VCPUs, EPCBytes: sz.EPCBytes, MemBytes: sz.MemBytes()}.String(), "--mode", Name,
+	args = append(args, "--size", protocol.Size{Name: sz.Name, VCPUs: sz.VCPUs, EPCBytes: sz.EPCBytes, MemBytes: sz.MemBytes()}.String(),
 		"--reps", strconv.Itoa(reps), "--warmup", "1", "--min-time", minTime.String(), "--tmpdir", dir)
 	l := mode.Launch{Cell: result.Cell{Workload: workload, Params: params, Size: sz.Name, Mode: Name}, Size: sz,
 		Args: args, Env: []string{"GOMAXPROCS=" + strconv.Itoa(min(sz.VCPUs, runtime.NumCPU()))}, Dir: dir}
@@ -269,7 +269,7 @@ func TestNotApplicableStaysSo(t *testing.T) {
 	sz, _ := sizes.Lookup("DC1s_v2")
 	dir := t.TempDir()
 	args := []string{"fileio", "--param", "fs=memfs", "--param", "access=seq", "--param", "op=read",
-		"--param", "block=4KiB", "--param", "file=16MiB", "--size", protocol.Size{Name: sz.Name, VCPUs: 1, EPCBytes: sz.EPCBytes}.String(), "--mode", Name,
+		"--param", "block=4KiB", "--param", "file=16MiB", "--size", protocol.Size{Name: sz.Name, VCPUs: 1, EPCBytes: sz.EPCBytes}.String(),
 		"--reps", "1", "--min-time", "10ms", "--tmpdir", dir}
 	cmd, err := m.Command(context.Background(), mode.Launch{Size: sz, Args: args, Dir: dir})
 	if err != nil {

@@ -101,7 +101,7 @@ func TestProfileHTTPServerAddsUp(t *testing.T) {
 	m := simMode(t)
 	sz, _ := sizes.Lookup("DC2s_v2")
 	dir := t.TempDir()
-	args := []string{"httpserver", "--param", "payload=64KiB", "--param", "conns=4xvcpus", "--size", sz.Name + ",vcpus=2,epc_bytes=117440512,mem_bytes=8589934592", "--mode", Name,
+	args := []string{"httpserver", "--param", "payload=64KiB", "--param", "conns=4xvcpus", "--size", sz.Name + ",vcpus=2,epc_bytes=117440512,mem_bytes=8589934592",
 		"--reps", "1", "--warmup", "0", "--min-time", "50ms", "--tmpdir", dir}
 	l := mode.Launch{Cell: result.Cell{Workload: "httpserver", Size: sz.Name, Mode: Name}, Size: sz, Args: args, Dir: dir}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

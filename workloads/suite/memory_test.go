@@ -80,7 +80,7 @@ func TestMemoryGoHeap(t *testing.T) {
 		}
 		for _, c := range quickCells(s) {
 			name := cellName(c, s)
-			env := workload.Env{Size: protocol.Size{Name: "test", VCPUs: 2, EPCBytes: 4 << 20, MemBytes: 1 << 30}, Mode: "native",
+			env := workload.Env{Size: protocol.Size{Name: "test", VCPUs: 2, EPCBytes: 4 << 20, MemBytes: 1 << 30},
 				TempDir: t.TempDir(), Parameters: c}
 			m := s.Memory(env)
 			got, err := goHeapAllocated(s, env)

@@ -17,7 +17,6 @@ type Env struct {
 	// Size is the cell's VM size (name, vCPUs, EPC, memory), one value
 	// from the harness (--size); its fields read as Env's (env.VCPUs).
 	protocol.Size
-	Mode       string // native, sgx, ego-sim or sim
 	HostMem    int64  // this host's physical memory (0 when unknown)
 	TempDir    string // a scratch directory on the host file system
 	InEnclave  bool   // running inside an enclave (EGo)

@@ -27,10 +27,11 @@ const ExtraGoHeapPeak = "go_heap_peak_bytes"
 // the supervisor subtracts the first bracket's counts from the second's.
 const ExtraCountDifference = "count_difference"
 
-// UncountedPaging is what a user's Go benchmark's sim cells leave out when
-// no paging pass ran for them: a run without the sim flavour of the test
-// binary (bench/gotest builds it for runs with the sim mode), or a host
-// whose sim mode is counts-free.
+// UncountedPaging is what a user's Go benchmark's cells leave out when a
+// model prices their EPC paging (--epc-priced) and no paging pass ran for
+// them: a run without the sim flavour of the test binary (bench/gotest
+// builds it for runs with a mode that pages in software), or a host that
+// cannot count.
 const UncountedPaging = "EPC paging (the benchmark's Go heap is not held in the software EPC)"
 
 // goTestPaged is set by the sim build when the paging pass counted the
@@ -42,8 +43,10 @@ var goTestPaged bool
 var countedChild bool
 
 // runGoTest runs a user's Go benchmark as the cell's workload: the test
-// binary is a child of this process (see workloads/gotest).
-func runGoTest(stdout io.Writer, args []string, name string, env workload.Env, o gotest.Options,
+// binary is a child of this process (see workloads/gotest). epcPriced says
+// a model prices the cell's EPC paging (--epc-priced): without a paging
+// pass, the samples say the benchmark's paging was not counted.
+func runGoTest(stdout io.Writer, args []string, name string, env workload.Env, o gotest.Options, epcPriced bool,
 	simBefore func([]string, workload.Env, *measure.Options) error) error {
 	o.Stderr, o.Echo, o.TempDir = os.Stderr, stdout, env.TempDir
 	// The cell's timeout is a SIGQUIT to its process group: the test
@@ -74,7 +77,7 @@ func runGoTest(stdout io.Writer, args []string, name string, env workload.Env, o
 			return fail(err)
 		}
 	}
-	if env.Mode == "sim" && !goTestPaged {
+	if epcPriced && !goTestPaged {
 		o.SampleExtra = map[string]string{protocol.ExtraUncounted: UncountedPaging}
 	}
 	ctx := context.Background()

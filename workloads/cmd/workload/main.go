@@ -57,7 +57,7 @@ func run(stdout, stderr io.Writer, args []string) error {
 			return fmt.Errorf("--count-pass and --iters do not apply to a user's Go benchmark (--gotest-bin): its test binary is a child process, which the counting pass does not follow")
 		}
 		c.goTest.VCPUs, c.goTest.Reps, c.goTest.Warmup, c.goTest.MinTime = c.env.VCPUs, c.reps, c.warmup, c.minTime
-		return runGoTest(stdout, args, c.name, c.env, c.goTest, c.simBefore)
+		return runGoTest(stdout, args, c.name, c.env, c.goTest, c.epcPriced, c.simBefore)
 	}
 	spec, err := suite.Workloads.Lookup(c.name)
 	if err != nil {
@@ -96,17 +96,21 @@ func run(stdout, stderr io.Writer, args []string) error {
 // cellArgs are the workload process's arguments: the cell and how to
 // measure it.
 type cellArgs struct {
-	name           string // the workload
-	params         []string
-	env            workload.Env
-	reps, warmup   int
-	minTime        time.Duration
-	swepcCap       int64
-	iters          int
-	counted        bool
-	goTest         gotest.Options
-	args           []string
-	simBefore      func([]string, workload.Env, *measure.Options) error
+	name         string // the workload
+	params       []string
+	env          workload.Env
+	reps, warmup int
+	minTime      time.Duration
+	swepcCap     int64
+	iters        int
+	counted      bool
+	goTest       gotest.Options
+	args         []string
+	simBefore    func([]string, workload.Env, *measure.Options) error
+	// epcPriced: a model prices the cell's EPC paging from the counts of
+	// its processes (--epc-priced, set by the mode that does: the
+	// workload is told what it must report, not which mode runs it).
+	epcPriced      bool
 	ops            int64 // every operation the process ran: EGo's OCALL table covers them all
 	provenanceHash *enclave.Digester
 }
@@ -131,7 +135,7 @@ func parseArgs(stderr io.Writer, args []string) (*cellArgs, error) {
 	fs.StringArrayVar(&c.goTest.Launcher, "gotest-launcher", nil, "with --gotest-bin: start it with this command, one word per flag (ego run)")
 	c.env.Size = protocol.Size{VCPUs: runtime.NumCPU()} // a process started by hand: this host's CPUs
 	fs.Var(sizeFlag{&c.env.Size}, "size", "VM size of the cell: NAME,vcpus=N,epc_bytes=N,mem_bytes=N (default: no size, this host's CPUs)")
-	fs.StringVar(&c.env.Mode, "mode", "native", "mode of the cell")
+	fs.BoolVar(&c.epcPriced, "epc-priced", false, "a model prices the cell's EPC paging from what its processes count (the sim mode sets it): a user's Go benchmark whose paging pass did not run says so on its samples")
 	fs.StringVar(&c.env.TempDir, "tmpdir", os.TempDir(), "scratch directory on the host file system")
 	fs.StringVar(&c.env.MemfsDir, "memfs-dir", "", "scratch directory on EGo's in-enclave memfs")
 	fs.StringVar(&c.env.Addr, "addr", "127.0.0.1:0", "loopback address for server workloads")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/enclavebench/enclavebench/bench/host"
+	"github.com/enclavebench/enclavebench/bench/mode"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/runspec"
 	"github.com/enclavebench/enclavebench/bench/session"
@@ -74,6 +75,13 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return usageError{err}
 	}
+	// The mode that measures an enclave on SGX hardware (sgx), asked of
+	// the registry rather than named.
+	hardware := mode.Hardware()
+	if hardware == "" {
+		return usagef("calibrate needs a mode that measures an enclave on SGX hardware, and none is registered")
+	}
+	modes := sim.CalibrationModes(hardware)
 	dir := *from
 	if dir == "" {
 		if !fp.SGX.SGX1 {
@@ -86,8 +94,8 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return usageError{err}
 		}
 		mo := session.ModeOptions{Stderr: stderr, HostSGX: testHostSGX}
-		if _, err := mo.Build(ctx, sim.CalibrationModes, &fp, wbin); err != nil {
-			return exitError{exitUsage, "calibrate needs the " + strings.Join(sim.CalibrationModes, ", ") + " modes: " + err.Error()}
+		if _, err := mo.Build(ctx, modes, &fp, wbin); err != nil {
+			return exitError{exitUsage, "calibrate needs the " + strings.Join(modes, ", ") + " modes: " + err.Error()}
 		}
 		dir = *resDir
 		if dir == "" {
@@ -97,7 +105,7 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err != nil {
 			return err
 		}
-		spec := runspec.Spec{Workloads: sim.CalibrationWorkloads, Sizes: []string{sz.Name}, Modes: sim.CalibrationModes,
+		spec := runspec.Spec{Workloads: sim.CalibrationWorkloads, Sizes: []string{sz.Name}, Modes: modes,
 			Overrides: overrides, Profile: "quick"}
 		o := session.Options{Spec: spec, Out: dir, WorkloadBin: *bin, Modes: mo, Output: newProgress(stderr, "auto"),
 			Command: append([]string{"bench", "calibrate"}, args...), HarnessVersion: harnessVersion(), HarnessCommit: harnessCommit(),
@@ -114,7 +122,7 @@ func calibrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if cpu == "" {
 		cpu = fp.CPUModel
 	}
-	pr, notes, err := sim.Calibrate(d.Samples, sz, base, cpu, time.Now())
+	pr, notes, err := sim.Calibrate(d.Samples, hardware, sz, base, cpu, time.Now())
 	if err != nil {
 		return exitError{exitFailed, "calibrate: " + err.Error()}
 	}

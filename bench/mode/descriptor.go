@@ -356,6 +356,19 @@ func Baseline() string {
 	return ""
 }
 
+// Hardware is the name of the lowest-ranked registered enclave mode whose
+// figures are measured on SGX hardware (kind Measured, Needs.SGX): the
+// figures bench calibrate fits the sim mode's prices to; "" when none is
+// registered.
+func Hardware() string {
+	for _, d := range Descriptors() {
+		if d.Enclave && d.Kind == Measured && d.Needs.SGX {
+			return d.Name
+		}
+	}
+	return ""
+}
+
 // Names lists the registered modes by rank: native, then the enclave modes
 // in the order --modes auto prefers them. The enclave modes register from
 // their own packages; import bench/mode/all to have them all.

@@ -45,6 +45,9 @@ func TestRegisteredModes(t *testing.T) {
 	if got := mode.Baseline(); got != mode.Native {
 		t.Errorf("Baseline() = %q, want the one registered mode that is no enclave, %s", got, mode.Native)
 	}
+	if got := mode.Hardware(); got != ego.SGX {
+		t.Errorf("Hardware() = %q, want the one enclave measured on SGX hardware, %s", got, ego.SGX)
+	}
 	if err := mode.Validate("tdx"); err == nil {
 		t.Error("Validate(tdx) = nil, want an error naming the valid modes")
 	}

@@ -11,23 +11,21 @@ import (
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
-// The cells bench calibrate runs on one size, in the modes Calibrate reads:
-// native, sgx (the prices are their difference) and sim (the events per
-// operation that divide it).
+// The cells bench calibrate runs on one size.
 var (
 	CalibrationWorkloads = []string{"syscall", "memsweep"}
 	CalibrationParams    = []string{"syscall.call=read", "memsweep.ws=0.5xEPC,2xEPC", "memsweep.access=random", "memsweep.op=read"}
-	CalibrationModes     = []string{mode.Native, hardwareMode, Name}
 )
 
-// hardwareMode is the mode whose figures on SGX hardware the prices are
-// fitted to: bench/ego's EGo enclave on SGX, named here rather than
-// imported, since a mode package imports no other mode.
-const hardwareMode = "sgx"
+// CalibrationModes are the modes bench calibrate runs the cells in, the
+// ones Calibrate reads: native and hardware, an enclave measured on SGX
+// hardware (the registry's mode.Hardware: the prices are their
+// difference), and sim (the events per operation that divide it).
+func CalibrationModes(hardware string) []string { return []string{mode.Native, hardware, Name} }
 
 // Calibrate derives prices for size's platform from the samples of a
-// calibration run on SGX hardware (native and sgx, and sim for the EPC
-// counts):
+// calibration run on SGX hardware (native and hardware, the mode that
+// measured the enclave there, and sim for the EPC counts; sgx below):
 //
 //   - ocall_cycles = (sgx - native) ns/op of syscall call=read, divided by
 //     the OCALLs per pread the sim mode counted (1 without sim samples),
@@ -47,7 +45,7 @@ const hardwareMode = "sgx"
 //     native ns/op of memsweep random read at 0.5xEPC).
 //
 // Medians over repetitions are used throughout. notes say what was assumed.
-func Calibrate(samples []result.Sample, size sizes.Size, base *Prices, hostCPU string, when time.Time) (*Prices, []string, error) {
+func Calibrate(samples []result.Sample, hardware string, size sizes.Size, base *Prices, hostCPU string, when time.Time) (*Prices, []string, error) {
 	cs := calibrationSamples{samples, size}
 	med, need := cs.median, cs.need
 	var notes []string
@@ -62,7 +60,7 @@ func Calibrate(samples []result.Sample, size sizes.Size, base *Prices, hostCPU s
 	if err != nil {
 		return nil, nil, err
 	}
-	sgx, err := need("syscall", read, hardwareMode)
+	sgx, err := need("syscall", read, hardware)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -86,7 +84,7 @@ func Calibrate(samples []result.Sample, size sizes.Size, base *Prices, hostCPU s
 	if err != nil {
 		return nil, nil, err
 	}
-	sgx05, err := need("memsweep", small, hardwareMode)
+	sgx05, err := need("memsweep", small, hardware)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,7 +92,7 @@ func Calibrate(samples []result.Sample, size sizes.Size, base *Prices, hostCPU s
 	if err != nil {
 		return nil, nil, err
 	}
-	sgx2, err := need("memsweep", big, hardwareMode)
+	sgx2, err := need("memsweep", big, hardware)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -73,7 +73,7 @@ func TestCalibrateArithmetic(t *testing.T) {
 	base, _ := Default().For("DCsv2")
 	for _, withSim := range []bool{true, false} {
 		d := synthDir(t, withSim)
-		pr, notes, err := Calibrate(d.Samples, sz, base, "Intel Xeon E-2288G", time.Unix(0, 0))
+		pr, notes, err := Calibrate(d.Samples, "sgx", sz, base, "Intel Xeon E-2288G", time.Unix(0, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +128,7 @@ func TestCalibrateDRAMLatency(t *testing.T) {
 		{"kept from the base", func() *Prices { p, _ := Default().For("DCsv2"); return p }, 80, false},
 		{"base without one", func() *Prices { p, _ := Default().For("DCsv3"); return p }, 80, true},
 	} {
-		pr, notes, err := Calibrate(d.Samples, sz, c.base(), "cpu", time.Unix(0, 0))
+		pr, notes, err := Calibrate(d.Samples, "sgx", sz, c.base(), "cpu", time.Unix(0, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +159,7 @@ func TestCalibrateNamesMissingCells(t *testing.T) {
 			noSGX = append(noSGX, s)
 		}
 	}
-	_, _, err := Calibrate(noSGX, sz, base, "cpu", time.Now())
+	_, _, err := Calibrate(noSGX, "sgx", sz, base, "cpu", time.Now())
 	if err == nil || !strings.Contains(err.Error(), "memsweep") || !strings.Contains(err.Error(), "sgx") {
 		t.Fatalf("err = %v, want one naming memsweep in mode sgx", err)
 	}

@@ -46,7 +46,7 @@ func (b *builder) baselines() {
 			base = n.Values
 		}
 		if base == nil {
-			g.Notes = append(g.Notes, "no native baseline")
+			g.Notes = append(g.Notes, "no "+b.r.Baseline+" baseline")
 			continue
 		}
 		g.Baseline = compare(base, g.Values, g.Summary, g.Better, b.o.Alpha)

@@ -21,7 +21,7 @@ type variantKey struct {
 // differently: other mode settings (run.json mode_settings: a traced
 // enclave, another clock) or another content of the same cost profile.
 // Their figures are kept apart under labels that name the difference:
-// never pooled, and each compared with native on its own.
+// never pooled, and each compared with the baseline on its own.
 func (b *builder) modeVariants() {
 	b.variant = map[variantKey]string{}
 	type variant struct {
@@ -106,8 +106,8 @@ func (b *builder) modeVariants() {
 			}
 		}
 		b.variantNotes = append(b.variantNotes, Warning{"settings differ", label, fmt.Sprintf(
-			"the runs measured %s differently (%s): a different measurement, so their figures are kept apart under these labels, never pooled, and each is compared with native on its own",
-			label, strings.Join(texts, "; "))})
+			"the runs measured %s differently (%s): a different measurement, so their figures are kept apart under these labels, never pooled, and each is compared with %s on its own",
+			label, strings.Join(texts, "; "), b.r.Baseline)})
 	}
 }
 

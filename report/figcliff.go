@@ -185,8 +185,8 @@ func (f *figs) footprints() []plot.Figure {
 			Title: "Slowdown by footprint and size: " + k.mode,
 			X:     plot.Axis{Label: k.family + " size"},
 			Y:     plot.Axis{Label: "workload, footprint"},
-			Caption: "Worst median slowdown vs native of each workload's cells holding the footprint, per size; green: within " +
-				fmtPct(f.r.Options.Tolerance) + " of native; —: no native baseline or failed cells.",
+			Caption: "Worst median slowdown vs " + f.r.Baseline + " of each workload's cells holding the footprint, per size; green: within " +
+				fmtPct(f.r.Options.Tolerance) + " of " + f.r.Baseline + "; —: no " + f.r.Baseline + " baseline or failed cells.",
 			Width: 2.6 + 1.3*float64(len(sizesSeen)), Height: 1.6 + 0.6*float64(max(len(as), 2)),
 		}
 		for i, s := range sizesSeen {

@@ -82,10 +82,10 @@ func (f *figs) overhead() []plot.Figure {
 			h := 1.9 + float64(len(rows))*math.Max(0.4, 0.1*float64(n))
 			fig := plot.Figure{
 				Name: name, Kind: plot.KindXY, Title: title,
-				X:      plot.Axis{Label: "slowdown vs native (×, log scale; > 1: enclave slower; " + t.Unit + ")", Log: true},
+				X:      plot.Axis{Label: "slowdown vs " + f.r.Baseline + " (×, log scale; > 1: enclave slower; " + t.Unit + ")", Log: true},
 				Y:      plot.Axis{Label: "parameters", Ticks: ticks},
 				Series: series,
-				Marks:  []plot.Mark{{Axis: "x", Value: 1, Label: "native (×1.0)", Color: -1}},
+				Marks:  []plot.Mark{{Axis: "x", Value: 1, Label: f.r.Baseline + " (×1.0)", Color: -1}},
 				Width:  9, Height: math.Min(h, 20),
 			}
 			dropErrOnLog(fig.Series)
@@ -95,11 +95,11 @@ func (f *figs) overhead() []plot.Figure {
 			}
 			inverted := ""
 			if t.Better == "higher" {
-				inverted = " (" + t.Unit + " is a throughput: slowdown = native ÷ enclave)"
+				inverted = " (" + t.Unit + " is a throughput: slowdown = " + f.r.Baseline + " ÷ enclave)"
 			}
-			fig.Caption = fmt.Sprintf("Ratio of each enclave figure to native on the same host, as a slowdown%s; the grey line marks 1.0 (as fast as native). Error bars: conservative 95%% interval from both medians' intervals.%s %s",
-				inverted, against, f.modesCaption(ss.modes))
-			f.legend(&fig, ss, "native (×1.0)", true)
+			fig.Caption = fmt.Sprintf("Ratio of each enclave figure to %s on the same host, as a slowdown%s; the grey line marks 1.0 (as fast as %s). Error bars: conservative 95%% interval from both medians' intervals.%s %s",
+				f.r.Baseline, inverted, f.r.Baseline, against, f.modesCaption(ss.modes))
+			f.legend(&fig, ss, f.r.Baseline+" (×1.0)", true)
 			out = append(out, fig)
 		}
 	}

@@ -53,13 +53,13 @@ func buildFigures(r *Report, b *builder) {
 		none  func() string
 	}{
 		{SectionFootprint, f.footprints, func() string {
-			return "No footprint heat map: no enclave-mode cells with an absolute footprint and a native baseline (bench run --footprint " + ExampleFootprints + " --modes native,sim gives one)."
+			return "No footprint heat map: no enclave-mode cells with an absolute footprint and a " + f.r.Baseline + " baseline (bench run --footprint " + ExampleFootprints + " --modes native,sim gives one)."
 		}},
 		{SectionCliff, f.cliff, func() string {
 			return "No EPC-cliff plot: no workload swept its enclave working set (memsweep's ws, kvstore's data set) over two or more values at one size and mode."
 		}},
 		{SectionOverhead, f.overhead, func() string {
-			return "No enclave-overhead plot: no enclave-mode figures (sgx, ego-sim, sim) with a native baseline from the same host (modes here: " + f.modeList() + ")."
+			return "No enclave-overhead plot: no enclave-mode figures with a " + f.r.Baseline + " baseline from the same host (modes here: " + f.modeList() + ")."
 		}},
 		{SectionTransitions, f.transitions, func() string {
 			return "No transition-cost plot: no samples of a workload with a `call` parameter (the syscall workload's OCALL classes)."

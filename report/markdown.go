@@ -98,7 +98,7 @@ func mdRuns(p printer, r *Report) {
 // mdHeadlines is the enclave overhead per workload and mode.
 func mdHeadlines(p printer, r *Report) {
 	if len(r.Headlines) > 0 {
-		p("### Enclave overhead (slowdown vs native: geometric mean over the workload's cells, range, worst cell)\n\n")
+		p("### Enclave overhead (slowdown vs %s: geometric mean over the workload's cells, range, worst cell)\n\n", r.Baseline)
 		p("| workload | mode | geomean | range | worst cell | significant |\n|---|---|---:|---|---|---|\n")
 		for _, h := range r.Headlines {
 			m := h.Mode
@@ -121,7 +121,7 @@ func mdSizing(p printer, r *Report) {
 		p("### Sizing advice\n\nNone for the sim cells whose prediction leaves EPC paging out (see the \"uncounted\" warning: a user benchmark's Go heap is not held in the software EPC yet).\n\n")
 	}
 	if len(r.Sizing) > 0 {
-		p("### Sizing advice (within %s of native)\n\n", fmtPct(r.Options.Tolerance))
+		p("### Sizing advice (within %s of %s)\n\n", fmtPct(r.Options.Tolerance), r.Baseline)
 		var rel []Advice
 		head := false
 		for _, a := range r.Sizing {
@@ -170,9 +170,9 @@ func mdTables(p printer, r *Report, maxRows int) {
 		}
 		if len(rows) > 0 {
 			if multi {
-				p("| parameters | size | host | mode | median | 95%% CI | n | vs native | verdict | notes |\n|---|---|---|---|---:|---:|---:|---|---|---|\n")
+				p("| parameters | size | host | mode | median | 95%% CI | n | vs %s | verdict | notes |\n|---|---|---|---|---:|---:|---:|---|---|---|\n", r.Baseline)
 			} else {
-				p("| parameters | size | mode | median | 95%% CI | n | vs native | verdict | notes |\n|---|---|---|---:|---:|---:|---|---|---|\n")
+				p("| parameters | size | mode | median | 95%% CI | n | vs %s | verdict | notes |\n|---|---|---|---:|---:|---:|---|---|---|\n", r.Baseline)
 			}
 		}
 		for _, g := range rows {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -40,6 +41,10 @@ type Report struct {
 	NotApplicable []CellOutcome
 	// Samples is the number of samples used.
 	Samples int
+	// Baseline is the label of the mode enclave figures are compared with
+	// (the runs' recorded facts.baseline: native), which the report's
+	// prose names.
+	Baseline string
 }
 
 // RunInfo is the metadata of one input run.
@@ -308,14 +313,27 @@ func modeInfo(label string, mf result.ModeFacts) ModeInfo {
 	return ModeInfo{label, kind, mf.Summary, mf.Cannot}
 }
 
-// baseline is the baseline mode the sources' facts name (result.Facts.Baseline).
-func (b *builder) baseline() string {
+// baselineMode is the mode enclave figures are compared with: its name
+// (in commands) and its label (in prose).
+type baselineMode struct{ name, label string }
+
+// baseline is the baseline mode the sources' facts name
+// (result.Facts.Baseline), labelled as their recorded mode facts label it.
+func (b *builder) baseline() baselineMode {
+	var m baselineMode
 	for _, s := range b.in.Sources {
-		if m := s.Dir.Facts.Baseline; m != "" {
-			return m
+		if m.name = s.Dir.Facts.Baseline; m.name != "" {
+			break
 		}
 	}
-	return ""
+	for _, s := range b.in.Sources {
+		if mf, ok := b.input[s].Modes[m.name]; ok && mf.Label != "" {
+			m.label = mf.Label
+			break
+		}
+	}
+	m.label = cmp.Or(m.label, m.name, "the baseline")
+	return m
 }
 
 // Build computes the report from what Load kept.
@@ -342,6 +360,8 @@ func Build(in *Input, o Options) *Report {
 	}
 	b.sizeOrder = newSizeOrder(b.sizes)
 	b.table()
+	base := b.baseline()
+	r.Baseline = base.label
 	b.units()
 	b.modeVariants()
 	b.collect()
@@ -352,7 +372,7 @@ func Build(in *Input, o Options) *Report {
 	b.warnings()
 	r.WarningGroups = groupWarnings(r.Warnings)
 	r.Headlines = headlines(r.Workloads)
-	r.Sizing = sizing(r.Workloads, r.Failures, o.Tolerance, b.usableEPC(), b.baseline())
+	r.Sizing = sizing(r.Workloads, r.Failures, o.Tolerance, b.usableEPC(), base)
 	buildFigures(r, b)
 	return r
 }

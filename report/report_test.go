@@ -253,6 +253,46 @@ func TestModeLabels(t *testing.T) {
 	}
 }
 
+// TestBaselineLabel: the report's prose names the baseline mode as the
+// runs' facts label it (facts.baseline, its mode facts), not "native".
+func TestBaselineLabel(t *testing.T) {
+	o := testOptions()
+	in := Load([]string{fixturePath("dc-a")}, o)
+	d := in.Sources[0].Dir
+	mf := d.Facts.Modes[d.Facts.Baseline]
+	mf.Label = "plain process"
+	d.Facts.Modes[d.Facts.Baseline] = mf
+	r := Build(in, o)
+	if r.Baseline != "plain process" {
+		t.Fatalf("Baseline %q, want the recorded label", r.Baseline)
+	}
+	var md, html bytes.Buffer
+	if err := WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&html, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| vs plain process |", "slowdown vs plain process:", "within 20% of plain process"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if !strings.Contains(html.String(), "relative to plain process on the same host") || !strings.Contains(html.String(), "ratio to plain process") {
+		t.Error("report.html does not name the recorded baseline label")
+	}
+	for _, text := range []string{md.String(), html.String()} {
+		if l := grepLines(text, "vs native"); l != "" {
+			t.Errorf("still 'vs native':\n%s", l)
+		}
+	}
+	for _, f := range r.Figures {
+		if strings.Contains(f.Caption, "to native") || strings.Contains(f.X.Label, "vs native") {
+			t.Errorf("figure %s names native: %s / %s", f.Name, f.X.Label, f.Caption)
+		}
+	}
+}
+
 // TestNotPredicted checks that sim samples the model could not predict
 // (their values are native measurements) are left out with a warning.
 func TestNotPredicted(t *testing.T) {

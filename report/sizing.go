@@ -24,8 +24,9 @@ const ExampleFootprints = "64MiB,200MiB"
 // (recorded in the run's facts) gets one answer per absolute footprint it ran
 // with; with only EPC-relative footprints it gets an answer that says
 // what the run cannot tell and the command that would, with the baseline
-// mode the runs compared with, else the one their facts name (recorded).
-func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, usable map[string]int64, recorded string) []Advice {
+// mode the runs compared with, else the one their facts name (recorded,
+// whose label the advice's prose names).
+func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, usable map[string]int64, recorded baselineMode) []Advice {
 	failed := map[cellOf]bool{}
 	for _, f := range failures {
 		failed[cellOf{f.Workload, f.Size, f.Mode}] = true
@@ -90,9 +91,9 @@ func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, usable
 			f := fam{k.mode, k.family}
 			switch {
 			case fpParam == "":
-				out = append(out, advise(t.Name, k.mode, k.family, bySize[k], failed, tol, usable))
+				out = append(out, advise(t.Name, k.mode, k.family, bySize[k], failed, tol, usable, recorded.label))
 			case footprintBytes(k.footprint) > 0:
-				a := advise(t.Name, k.mode, k.family, bySize[k], failed, tol, usable)
+				a := advise(t.Name, k.mode, k.family, bySize[k], failed, tol, usable, recorded.label)
 				a.Footprint = k.footprint
 				out = append(out, a)
 			case !absolute[f]:
@@ -134,7 +135,7 @@ func sizing(tables []*WorkloadTable, failures []CellOutcome, tol float64, usable
 				a.Note += " (slowdown range: " + strings.Join(can, "; ") + ")"
 			}
 			a.Command = fmt.Sprintf("bench run --workloads %s --sizes %s --modes %s,%s --footprint %s",
-				t.Name, strings.Join(a.Tested, ","), cmp.Or(baseline, recorded), modeOf[ks[0]], ExampleFootprints)
+				t.Name, strings.Join(a.Tested, ","), cmp.Or(baseline, recorded.name), modeOf[ks[0]], ExampleFootprints)
 			out = append(out, a)
 		}
 	}
@@ -172,7 +173,9 @@ func sortedSizes(bySize map[string][]*Group) []string {
 // cellOf names the cells of a workload at a size in a mode (its label).
 type cellOf struct{ workload, size, mode string }
 
-func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[cellOf]bool, tol float64, usable map[string]int64) Advice {
+// advise is the advice for a workload's cells of one mode and size family;
+// base is the label of the mode they were compared with.
+func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[cellOf]bool, tol float64, usable map[string]int64, base string) Advice {
 	a := Advice{Workload: w, Mode: modeLabel, Family: family}
 	names := sortedSizes(bySize)
 	a.Tested = names
@@ -197,7 +200,7 @@ func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[
 		case failed[cellOf{w, s, modeLabel}]:
 			v.Reason = "failed cells"
 		case compared == 0:
-			v.Reason = "no native baseline"
+			v.Reason = "no " + base + " baseline"
 		case v.Slowdown <= 1+tol:
 			v.OK = true
 		}
@@ -233,7 +236,7 @@ func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[
 				why = append(why, v.Size+": "+v.Reason)
 			}
 		}
-		a.Note = fmt.Sprintf("no %s size stays within %s of native", family, tolText)
+		a.Note = fmt.Sprintf("no %s size stays within %s of %s", family, tolText, base)
 		if pick != nil {
 			a.Note += fmt.Sprintf("; the best is %s at %s", pick.Size, fmtSlowdown(pick.Slowdown))
 			if pick.FootprintKnown && pick.UsableKnown && pick.HeadroomMiB < 0 {

@@ -61,7 +61,7 @@ func TestSizingFootprint(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tab := footprintTable(tc.slow)
-			as := sizing([]*WorkloadTable{tab}, nil, 0.2, tc.usable, "native")
+			as := sizing([]*WorkloadTable{tab}, nil, 0.2, tc.usable, baselineMode{"native", "native"})
 			if len(as) != 1 {
 				t.Fatalf("%d advices, want 1: %+v", len(as), as)
 			}
@@ -105,7 +105,7 @@ func TestSizingFootprint(t *testing.T) {
 // named working set; absolute ones, where present, take over.
 func TestSizingRelativeOnly(t *testing.T) {
 	tab := footprintTable(map[string][4]float64{"0.5xEPC": {1.05, 1.04, 1.03, 1.02}, "2xEPC": {30, 25, 20, 15}})
-	as := sizing([]*WorkloadTable{tab}, nil, 0.2, nil, "native")
+	as := sizing([]*WorkloadTable{tab}, nil, 0.2, nil, baselineMode{"native", "native"})
 	if len(as) != 1 || !as[0].Relative || as[0].Size != "" {
 		t.Fatalf("%+v", as)
 	}
@@ -120,7 +120,7 @@ func TestSizingRelativeOnly(t *testing.T) {
 		}
 	}
 	both := footprintTable(map[string][4]float64{"0.5xEPC": {1.05, 1.04, 1.03, 1.02}, "64MiB": {31, 24, 1.04, 1.02}})
-	as = sizing([]*WorkloadTable{both}, nil, 0.2, nil, "native")
+	as = sizing([]*WorkloadTable{both}, nil, 0.2, nil, baselineMode{"native", "native"})
 	if len(as) != 1 || as[0].Relative || as[0].Footprint != "64MiB" {
 		t.Errorf("with an absolute footprint: %+v", as)
 	}

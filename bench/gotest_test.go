@@ -399,6 +399,19 @@ func TestGoTestPages(t *testing.T) {
 	}
 }
 
+// buildPlainKV builds the test module's kv package as go test does, without
+// the sim build's overlay, into dir.
+func buildPlainKV(t *testing.T, dir string) string {
+	t.Helper()
+	plain := filepath.Join(dir, "kv.test")
+	build := exec.Command("go", "test", "-c", "-o", plain, "./kv")
+	build.Dir = userModule
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go test -c: %v\n%s", err, out)
+	}
+	return plain
+}
+
 // TestGoTestRefusesTestBinaryWithoutEPC: a test binary built without the sim
 // build's overlay and software EPC, given as the sim flavour, is refused by
 // the paging pass with the reason, not counted as paging nothing.
@@ -408,12 +421,7 @@ func TestGoTestRefusesTestBinaryWithoutEPC(t *testing.T) {
 	}
 	simBin := simWorkloadBin(t)
 	tmp := t.TempDir()
-	plain := filepath.Join(tmp, "kv.test")
-	build := exec.Command("go", "test", "-c", "-o", plain, "./kv")
-	build.Dir = userModule
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go test -c: %v\n%s", err, out)
-	}
+	plain := buildPlainKV(t, tmp)
 	cmd := exec.Command(simBin, "HeldHeap", "--size", "DC1s_v2,vcpus=1,epc_bytes=29360128,mem_bytes=4294967296",
 		"--reps", "1", "--warmup", "0", "--min-time", "2ms", "--tmpdir", tmp,
 		"--gotest-bin", plain, "--gotest-dir", filepath.Join(userModule, "kv"), "--gotest-bench", "BenchmarkHeldHeap",
@@ -434,12 +442,7 @@ func TestGoTestEPCPricedWithoutPagingPass(t *testing.T) {
 		t.Skip("builds a test binary")
 	}
 	tmp := t.TempDir()
-	plain := filepath.Join(tmp, "kv.test")
-	build := exec.Command("go", "test", "-c", "-o", plain, "./kv")
-	build.Dir = userModule
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go test -c: %v\n%s", err, out)
-	}
+	plain := buildPlainKV(t, tmp)
 	for _, priced := range []bool{false, true} {
 		args := []string{"Put", "--size", "DC1s_v2,vcpus=1,epc_bytes=29360128,mem_bytes=4294967296",
 			"--reps", "2", "--warmup", "0", "--min-time", "2ms", "--tmpdir", tmp,

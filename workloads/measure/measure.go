@@ -25,7 +25,9 @@ type Options struct {
 	MaxIters int
 	// Events, when set, is read before and after each repetition and the
 	// difference attached to the sample (the software EPC, OCALL counters).
-	// A repetition redone for being shorter than MinTime is read after
+	// The read after comes right after the operations, before the harness
+	// allocates anything for the repetition (its sample, the rusage). A
+	// repetition redone for being shorter than MinTime is read after
 	// too, so the reads always come in pairs, a start then its end (the
 	// sim's paging pass tells a window's start from its end by the order
 	// of the calls).
@@ -214,6 +216,14 @@ func measureOne(b workload.Bench, r *workload.Report, w *stopwatch, n *int, o Op
 		if o.Bracket != nil {
 			o.Bracket(false)
 		}
+		// The window's end, before the harness itself reads or
+		// allocates anything (the rusage, the sample below): on the
+		// paging pass's software EPC such a first allocation can reach
+		// a page the set-up left evicted, a load of no operation.
+		var ev1 map[string]int64
+		if o.Events != nil {
+			ev1 = o.Events()
+		}
 		d := time.Duration(l.d)
 		_ = unix.Getrusage(unix.RUSAGE_SELF, &ru1)
 		if o.Allocs {
@@ -223,9 +233,6 @@ func measureOne(b workload.Bench, r *workload.Report, w *stopwatch, n *int, o Op
 			return nil, err
 		}
 		if d < o.MinTime && *n < maxIters && o.Iters <= 0 {
-			if o.Events != nil {
-				o.Events() // the discarded window's end
-			}
 			*n = predict(*n, d, o.MinTime, maxIters)
 			continue
 		}
@@ -255,7 +262,7 @@ func measureOne(b workload.Bench, r *workload.Report, w *stopwatch, n *int, o Op
 			s.Events[k] += v
 		}
 		if o.Events != nil {
-			for k, v := range o.Events() {
+			for k, v := range ev1 {
 				if d := v - ev0[k]; d != 0 {
 					s.Events[k] += d
 				}

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +26,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sizes"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
+	"github.com/enclavebench/enclavebench/workloads/trace"
 )
 
 var (
@@ -80,6 +82,14 @@ func runCell(t *testing.T, m *Mode, workload string, params map[string]string, s
 // scratch directory holds the passes' files).
 func runCellLaunch(t *testing.T, m *Mode, workload string, params map[string]string, size string, reps int, minTime time.Duration) ([]result.Sample, mode.Launch) {
 	t.Helper()
+	s, l, _ := runCellDone(t, m, workload, params, size, reps, minTime)
+	return s, l
+}
+
+// runCellDone is runCellLaunch that also returns the extras of the cell's
+// done message (the paging pass's epc_pass.*).
+func runCellDone(t *testing.T, m *Mode, workload string, params map[string]string, size string, reps int, minTime time.Duration) ([]result.Sample, mode.Launch, map[string]string) {
+	t.Helper()
 	sz, ok := sizes.Lookup(size)
 	if !ok {
 		t.Fatalf("size %s", size)
@@ -109,10 +119,14 @@ func runCellLaunch(t *testing.T, m *Mode, workload string, params map[string]str
 		t.Fatal(err)
 	}
 	var samples []result.Sample
+	var done map[string]string
 	sc := bufio.NewScanner(out)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
 		msg, err := protocol.Parse(sc.Bytes())
+		if err == nil && msg.Type == protocol.TypeDone {
+			done = msg.Extra
+		}
 		if err != nil || msg.Type != protocol.TypeSample {
 			continue
 		}
@@ -129,7 +143,25 @@ func runCellLaunch(t *testing.T, m *Mode, workload string, params map[string]str
 	if len(samples) != reps {
 		t.Fatalf("%s: %d samples, want %d\n%s", workload, len(samples), reps, stderr.String())
 	}
-	return samples, l
+	return samples, l, done
+}
+
+// pagingPass says what a cell's paging pass counted, for a failure
+// message: its operations, loads by region, refaults, and how it settled.
+func pagingPass(m *Mode, l mode.Launch, done map[string]string) string {
+	p, err := m.pass(l.Dir)
+	if err != nil || p.EPC == nil {
+		return fmt.Sprintf("no paging pass recorded (%v)", err)
+	}
+	var regions []string
+	for k, v := range p.EPC.Events {
+		if r, ok := strings.CutPrefix(k, trace.RegionLoads); ok {
+			regions = append(regions, fmt.Sprintf("%s %d", r, v))
+		}
+	}
+	slices.Sort(regions)
+	return fmt.Sprintf("paging pass: %d operations, %d loads (%s), %d refaults; settled %s", p.EPC.Ops,
+		p.EPC.Events[protocol.EventEPCLoads], strings.Join(regions, ", "), p.EPC.Events["epc_refaults"], done["epc_pass.settled"])
 }
 
 func value(s result.Sample, unit string, native bool) float64 {
@@ -229,7 +261,7 @@ func TestGoHeapCliff(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, w := range []string{"gokv", "kvstore"} {
-			slow, perOp := map[float64]float64{}, map[float64]float64{}
+			slow, perOp, pass := map[float64]float64{}, map[float64]float64{}, map[float64]string{}
 			for _, x := range []float64{0.95, 1.05} {
 				ds := strconv.FormatInt(int64(x*float64(usable)), 10)
 				params := map[string]string{"dataset": ds, "dist": "uniform", "mix": "read95"}
@@ -238,15 +270,17 @@ func TestGoHeapCliff(t *testing.T) {
 				}
 				var loads, ops int64
 				var sd []float64
-				for _, s := range runCell(t, m, w, params, name, 3, 20*time.Millisecond) {
+				ss, l, done := runCellDone(t, m, w, params, name, 3, 20*time.Millisecond)
+				pass[x] = pagingPass(m, l, done)
+				for _, s := range ss {
 					loads += s.Events[protocol.EventEPCLoads]
 					ops += int64(s.Iters)
 					sd = append(sd, float64(s.Model.PredictedNS)/float64(s.Model.BaseNS))
 				}
 				slow[x] = median(sd)
 				perOp[x] = float64(loads) / float64(ops)
-				t.Logf("%s %s usable EPC %.1f MiB, dataset %.2fx: %.4f EPC loads per op, predicted slowdown %.2fx",
-					name, w, float64(usable)/(1<<20), x, perOp[x], slow[x])
+				t.Logf("%s %s usable EPC %.1f MiB, dataset %.2fx: %.4f EPC loads per op, predicted slowdown %.2fx; %s",
+					name, w, float64(usable)/(1<<20), x, perOp[x], slow[x], pass[x])
 			}
 			// In the model's terms: below the usable EPC (nearly) nothing
 			// is paged and priced, above it every operation pays its share.
@@ -254,8 +288,8 @@ func TestGoHeapCliff(t *testing.T) {
 			// (gokv 0.007-0.16 loads per operation at DC1s_v2 1.05x: the
 			// runtime's own pages, about 1 MiB, are 5% of that cap).
 			if perOp[0.95] > 0.002 || perOp[1.05] < 3*perOp[0.95] || perOp[1.05] < 0.002 || slow[1.05] <= slow[0.95] {
-				t.Errorf("%s %s: no cliff at the usable EPC: %.4f and %.4f EPC loads per op, predicted slowdown %.2fx and %.2fx at 0.95x and 1.05x",
-					name, w, perOp[0.95], perOp[1.05], slow[0.95], slow[1.05])
+				t.Errorf("%s %s: no cliff at the usable EPC: %.4f and %.4f EPC loads per op, predicted slowdown %.2fx and %.2fx at 0.95x and 1.05x\n0.95x %s\n1.05x %s",
+					name, w, perOp[0.95], perOp[1.05], slow[0.95], slow[1.05], pass[0.95], pass[1.05])
 			}
 		}
 	}

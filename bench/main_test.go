@@ -533,3 +533,36 @@ func TestRunJSONIsReadStrictly(t *testing.T) {
 		}
 	}
 }
+
+// TestOldBaseBinaryExplained: a --baseline binary built before the
+// harness's command line changed refuses a flag before its hello; its
+// cells fail saying so (which flag, and what to build), not with a bare
+// exit status.
+func TestOldBaseBinaryExplained(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	old := filepath.Join(tmp, "workload")
+	script := "#!/bin/sh\necho 'flag provided but not defined: -size' >&2\necho 'Usage of workload:' >&2\nexit 2\n"
+	if err := os.WriteFile(old, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(tmp, "ab")
+	_, stderr, code := runBench(t, context.Background(),
+		"run", "--baseline", old, "--workload-bin", workloadBin, "--workloads", "syscall", "--param", "syscall.call=read",
+		"--sizes", "DC1s_v2", "--min-time", "2ms", "--reps", "1", "--warmup", "0", "-o", dir, "--progress", "never")
+	if code != exitFailed {
+		t.Fatalf("exit %d, want %d:\n%s", code, exitFailed, stderr)
+	}
+	base, err := result.Load(filepath.Join(dir, "base"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(base.Cells) == 0 {
+		t.Fatal("no base cells recorded")
+	}
+	for _, c := range base.Cells {
+		if c.Status != result.StatusFailed || !strings.Contains(c.Reason, "does not know the harness's flag -size") || !strings.Contains(c.Reason, "build it from the harness's commit") {
+			t.Errorf("%s: %s %q; want failed, naming the flag and what to build", c.Cell, c.Status, c.Reason)
+		}
+	}
+}

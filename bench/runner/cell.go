@@ -23,6 +23,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/runspec"
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 	"github.com/enclavebench/enclavebench/workloads/enclave"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
@@ -312,6 +313,8 @@ func (c *Config) judge(cr *result.CellResult, rd *cellReader, m mode.Mode, expir
 		cr.Status, cr.Reason = result.StatusFailed, describeExit(waitErr, rd.protoErr)
 		if ex := m.Explain(cr.Stderr, cr.ExitCode); ex != "" {
 			cr.Reason += ": " + ex
+		} else if ex := unknownFlag(cr.Stderr, rd.helloSeen); ex != "" {
+			cr.Reason += ": " + ex
 		}
 	case cr.Status == result.StatusFailed:
 		// The mode's AfterExit failed the cell (e.g. an sgx cell that ran
@@ -370,6 +373,22 @@ func writeLines(path string, lines [][]byte) error {
 func fail(cr result.CellResult, reason string) result.CellResult {
 	cr.Status, cr.Reason = result.StatusFailed, reason
 	return cr
+}
+
+// unknownFlag explains a workload binary that refused a flag the harness
+// passed before it said hello: a binary built from another commit than the
+// harness (a --baseline or --workload-bin build from before a flag was
+// added), whose cells would all fail the same way.
+func unknownFlag(stderr string, helloSeen bool) string {
+	const refusal = "flag provided but not defined: "
+	i := strings.Index(stderr, refusal)
+	if helloSeen || i < 0 {
+		return ""
+	}
+	name := strings.TrimSpace(textfmt.FirstLine(stderr[i+len(refusal):]))
+	return "the workload binary does not know the harness's flag " + name + ": it was built from another commit than this harness " +
+		"(the workload binary and the harness change their command line together); build it from the harness's commit, " +
+		"or for a --baseline from before the change, compare against a stored run of the base instead"
 }
 
 func describeExit(err error, protoErr string) string {

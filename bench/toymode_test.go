@@ -32,6 +32,7 @@ func TestToyModeEndToEnd(t *testing.T) {
 		Name: "toy", Rank: 50, Kind: mode.Emulated, Enclave: true, RecordsLoadTime: true, Label: "toy",
 		LongLabel: func(string) string { return "toy (emulated)" },
 		Summary:   "the workload as a plain process, standing in for an enclave: a test of the mode recipe",
+		Note:      "toy figures stand in for an enclave's: not hardware figures.",
 		Flags:     []mode.Flag{{Name: "toy-knob", Usage: "toy: a knob that changes what toy cells measure", Setting: true}},
 		New: func(c mode.Config) (mode.Mode, error) {
 			knob = c.Options.String("toy-knob")
@@ -56,7 +57,8 @@ func TestToyModeEndToEnd(t *testing.T) {
 	}
 	noEPC := false // the descriptor does not say its figures model the EPC
 	want := result.ModeFacts{Rank: 50, Kind: "emulated", Enclave: true, LoadTime: true, Label: "toy (emulated)",
-		Summary: "the workload as a plain process, standing in for an enclave: a test of the mode recipe", ModelsEPC: &noEPC}
+		Summary: "the workload as a plain process, standing in for an enclave: a test of the mode recipe", ModelsEPC: &noEPC,
+		Note: "toy figures stand in for an enclave's: not hardware figures."}
 	if d.Run.Facts == nil || !reflect.DeepEqual(d.Run.Facts.Modes["toy"], want) {
 		t.Errorf("run.json facts of toy = %+v, want %+v", d.Run.Facts, want)
 	}
@@ -85,6 +87,20 @@ func TestToyModeEndToEnd(t *testing.T) {
 		}
 		if !strings.Contains(string(b), says) {
 			t.Errorf("%s does not say %q", file, says)
+		}
+	}
+	// The note above the tables is the one toy recorded, not the emulated
+	// kind's frozen note (EGo's simulation mode) nor another mode's.
+	md, err := os.ReadFile(filepath.Join(dir, "report", report.MarkdownFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "> "+want.Note+"\n") {
+		t.Errorf("%s lacks the toy mode's note %q", report.MarkdownFile, want.Note)
+	}
+	for _, other := range []string{"EGo's simulation", "ego-sim", "sim figures"} {
+		if strings.Contains(string(md), other) {
+			t.Errorf("%s says %q of a run without that mode", report.MarkdownFile, other)
 		}
 	}
 }

@@ -166,9 +166,9 @@ func (b *builder) group(c *cells.Cell, src *Source) *Group {
 	}
 	b.order = append(b.order, g)
 	if b.modes == nil {
-		b.modes = map[string]result.ModeFacts{}
+		b.modes, b.modeNames = map[string]result.ModeFacts{}, map[string]string{}
 	}
-	b.modes[mf.Label] = mf
+	b.modes[mf.Label], b.modeNames[mf.Label] = mf, c.Mode
 	if p := c.WorkloadFacts.FootprintParam; p != "" {
 		b.footprintParam[g.Workload] = p
 	}

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/stats"
 	"github.com/enclavebench/enclavebench/bench/textfmt"
 )
@@ -67,11 +66,12 @@ func mdRuns(p printer, r *Report) {
 		}
 		p("\n\n")
 	}
-	if hasMode(r, result.KindModel) {
-		p("> sim figures are **predictions** of enclavebench's model, not measurements.\n\n")
-	}
-	if hasMode(r, result.KindEmulated) {
-		p("> ego-sim figures come from EGo's simulation mode: not hardware figures.\n\n")
+	var notes []string // one line per note: runs under other settings share their mode's
+	for _, m := range r.Modes {
+		if m.Note != "" && !slices.Contains(notes, m.Note) {
+			notes = append(notes, m.Note)
+			p("> %s\n\n", m.Note)
+		}
 	}
 	p("| run | host | sizes | CPU | kernel | EGo | modes | samples |\n|---|---|---|---|---|---|---|---|\n")
 	for _, ri := range r.Runs {
@@ -234,15 +234,6 @@ func mdProblems(p printer, r *Report, maxRows int) {
 	for _, o := range r.Omitted {
 		p("- %s\n", textfmt.Markdown(o.Reason))
 	}
-}
-
-func hasMode(r *Report, kind result.ModeKind) bool {
-	for _, m := range r.Modes {
-		if m.Kind == kind {
-			return true
-		}
-	}
-	return false
 }
 
 func ratioText(g *Group) string {

@@ -68,6 +68,10 @@ type ModeInfo struct {
 	Doc   string
 	// Cannot says what the mode's figures cannot tell ("" none recorded).
 	Cannot string
+	// Note is the line (Markdown) printed above the tables so that no
+	// reader takes the figures for hardware measurements
+	// (result.ModeFacts.FigureNote; "" for measured modes).
+	Note string
 }
 
 // WorkloadTable is the summary table of one workload.
@@ -303,14 +307,14 @@ func (m ModeInfo) KindText() string {
 }
 
 // modeInfo says what the figures of a mode are, from its recorded facts.
-func modeInfo(label string, mf result.ModeFacts) ModeInfo {
+func modeInfo(name, label string, mf result.ModeFacts) ModeInfo {
 	kind := mf.Kind
 	switch kind {
 	case result.KindMeasured, result.KindModel, result.KindEmulated:
 	default:
 		kind = ""
 	}
-	return ModeInfo{label, kind, mf.Summary, mf.Cannot}
+	return ModeInfo{Label: label, Kind: kind, Doc: mf.Summary, Cannot: mf.Cannot, Note: mf.FigureNote(name)}
 }
 
 // baselineMode is the mode enclave figures are compared with: its name
@@ -393,8 +397,9 @@ type builder struct {
 	unit map[string]protocol.Value
 	// load-time records
 	loads []loadRecord
-	// the modes seen, by label
-	modes map[string]result.ModeFacts
+	// the modes seen, by label, and the name of each label's mode
+	modes     map[string]result.ModeFacts
+	modeNames map[string]string
 	// the figures each workload asks for, over every source
 	figures map[string][]result.FigureRole
 	// the footprint parameter of each workload

@@ -293,6 +293,33 @@ func TestBaselineLabel(t *testing.T) {
 	}
 }
 
+// TestModeNotes: the note above the tables is the one a mode recorded in
+// run.json (here the model mode relabelled as a toy model with its own
+// note), not its kind's frozen note, which is for runs from before notes
+// were recorded.
+func TestModeNotes(t *testing.T) {
+	o := testOptions()
+	in := Load([]string{fixturePath("dc-a")}, o)
+	d := in.Sources[0].Dir
+	const note = "toy figures are **guesses** of a test model, not measurements."
+	for name, mf := range d.Facts.Modes {
+		if mf.Kind == result.KindModel {
+			mf.Label, mf.Note = "toy (model)", note
+			d.Facts.Modes[name] = mf
+		}
+	}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, Build(in, o)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "\n> "+note+"\n") {
+		t.Errorf("report.md lacks the recorded note %q", note)
+	}
+	if l := grepLines(md.String(), "predictions"); l != "" {
+		t.Errorf("report.md still has the frozen note of the model kind:\n%s", l)
+	}
+}
+
 // TestNotPredicted checks that sim samples the model could not predict
 // (their values are native measurements) are left out with a warning.
 func TestNotPredicted(t *testing.T) {

@@ -57,7 +57,7 @@ func (b *builder) tables() {
 		sort.SliceStable(t.Rows, func(i, j int) bool { return b.sizeOrder.lessGroup(t.Rows[i], t.Rows[j]) })
 	}
 	for label, mf := range b.modes {
-		b.r.Modes = append(b.r.Modes, modeInfo(label, mf))
+		b.r.Modes = append(b.r.Modes, modeInfo(b.modeNames[label], label, mf))
 	}
 	sort.Slice(b.r.Modes, func(i, j int) bool {
 		mi, mj := b.modes[b.r.Modes[i].Label], b.modes[b.r.Modes[j].Label]

@@ -23,6 +23,7 @@ func init() {
 			Summary: "an EGo enclave on SGX hardware"},
 		{Name: EGoSim, Rank: 2, Kind: mode.Emulated,
 			Summary: "EGo's simulation mode without SGX hardware: measures the enclave runtime's software path (its OCALL marshalling, memfs, host allocations); OCALLs are plain syscalls, so these are not hardware figures",
+			Note:    "ego-sim figures come from EGo's simulation mode: not hardware figures.",
 			Cannot:  "EGo's simulation mode enforces no EPC limit (nothing pages, whatever the working set) and makes no hardware enclave transitions: its figures say nothing about EPC paging, transition costs on SGX or which size a working set needs (the sim and sgx modes answer those)"},
 	} {
 		d.Label, d.Enclave, d.RecordsLoadTime, d.Needs.EGo, d.BuildsWorkload = d.Name, true, true, true, true

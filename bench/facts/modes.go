@@ -14,6 +14,6 @@ func modeFacts(m, ref string) result.ModeFacts {
 	}
 	epc := d.Enclave && d.ModelsEPC
 	return result.ModeFacts{Rank: d.Rank, Kind: d.Kind, Enclave: d.Enclave, LoadTime: d.RecordsLoadTime,
-		Label: d.LabelFor(ref), Summary: d.Summary, ModelsEPC: &epc, Cannot: d.Cannot,
+		Label: d.LabelFor(ref), Summary: d.Summary, Note: d.Note, ModelsEPC: &epc, Cannot: d.Cannot,
 		HeapExtra: d.HeapExtra}
 }

@@ -62,6 +62,13 @@ type Descriptor struct {
 	// Summary is one sentence for a report's table of modes: what the
 	// figures are.
 	Summary string
+	// Note is the line a report prints above its tables so that no reader
+	// takes the mode's figures for hardware measurements, in Markdown
+	// ("sim figures are **predictions** of enclavebench's model, not
+	// measurements."). Required of modes whose figures are not measured on
+	// the platform (kinds Emulated and Model); bench/facts records it in
+	// run.json, so a report words it as the mode did.
+	Note string
 	// HeapExtra, when set, is the key of a cell outcome's Extra under
 	// which the mode records the enclave heap it configured, in MiB (the
 	// ego modes' "ego_heap_mb"); bench/facts records it in run.json so a
@@ -284,7 +291,11 @@ func Register(d Descriptor) {
 		panic(fmt.Sprintf("mode.Register: descriptor %q needs Name, Label and New", d.Name))
 	}
 	switch d.Kind {
-	case Measured, Emulated, Model:
+	case Measured:
+	case Emulated, Model:
+		if d.Note == "" {
+			panic(fmt.Sprintf("mode.Register: mode %q of kind %s needs a Note", d.Name, d.Kind))
+		}
 	default:
 		panic(fmt.Sprintf("mode.Register: mode %q: unknown kind %q", d.Name, d.Kind))
 	}

@@ -59,6 +59,8 @@ func TestRegisterRefusesBadDescriptors(t *testing.T) {
 		{Name: mode.Native, Label: "n", Kind: mode.Measured, New: newNative}, // duplicate
 		{Name: "x", Label: "x", Kind: "guessed", New: newNative},
 		{Name: "x", Label: "x", Kind: mode.Model},
+		{Name: "x", Label: "x", Kind: mode.Model, New: newNative},    // no Note
+		{Name: "x", Label: "x", Kind: mode.Emulated, New: newNative}, // no Note
 		{Label: "x", Kind: mode.Model, New: newNative},
 	} {
 		func() {

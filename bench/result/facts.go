@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/enclavebench/enclavebench/bench/textfmt"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
@@ -36,6 +37,26 @@ type Facts struct {
 // a frozen fact, like those of schema 1 (factsv1.go), never to follow the
 // modes of today.
 const frozenBaseline = "native"
+
+// FigureNote is the line (Markdown) a report prints above its tables for
+// the figures of the mode named name: the note the run recorded, else, for
+// runs from before modes recorded one, the note of its kind frozen as the
+// report of that time worded it (the one mode of each kind was sim and
+// ego-sim; frozen like factsv1.go, never to follow a mode of today). ""
+// for measured modes and modes of no known kind.
+func (m ModeFacts) FigureNote(name string) string {
+	if m.Note != "" {
+		return m.Note
+	}
+	name = textfmt.Markdown(name)
+	switch m.Kind {
+	case KindModel:
+		return name + " figures are **predictions** of enclavebench's model, not measurements."
+	case KindEmulated:
+		return name + " figures come from EGo's simulation mode: not hardware figures."
+	}
+	return ""
+}
 
 // SizeFacts describe a VM size a run's cells were sized for.
 type SizeFacts struct {
@@ -114,6 +135,11 @@ type ModeFacts struct {
 	Label string `json:"label"`
 	// Summary says in one sentence what the figures are.
 	Summary string `json:"summary"`
+	// Note is the line (Markdown) a report prints above its tables so that
+	// no reader takes the figures for hardware measurements; modes of kind
+	// KindEmulated and KindModel record one. Runs from before it was
+	// recorded have none: FigureNote gives theirs.
+	Note string `json:"note,omitempty"`
 	// ModelsEPC is true for enclave modes whose figures measure or model
 	// the size's EPC limit: only they answer sizing and EPC questions.
 	// Runs from before it was recorded have none (use EPC).

@@ -29,7 +29,8 @@ func genFacts(t *rapid.T) Facts {
 	for i := rapid.IntRange(0, 3).Draw(t, "modes"); i > 0; i-- {
 		f.Modes[name.Draw(t, "mode")] = ModeFacts{Rank: rapid.IntRange(0, 9).Draw(t, "rank"),
 			Kind: rapid.SampledFrom([]ModeKind{KindMeasured, KindEmulated, KindModel}).Draw(t, "kind"), Enclave: rapid.Bool().Draw(t, "enclave"),
-			LoadTime: rapid.Bool().Draw(t, "load"), Label: rapid.String().Draw(t, "label"), Summary: rapid.String().Draw(t, "summary")}
+			LoadTime: rapid.Bool().Draw(t, "load"), Label: rapid.String().Draw(t, "label"), Summary: rapid.String().Draw(t, "summary"),
+			Note: rapid.String().Draw(t, "note")}
 	}
 	for i := rapid.IntRange(0, 5).Draw(t, "cells"); i > 0; i-- {
 		f.Cells[name.Draw(t, "cell")] = CellFacts{FootprintBytes: rapid.Int64Range(-1, 1<<40).Draw(t, "fp bytes"),
@@ -163,6 +164,29 @@ func TestHeapBytes(t *testing.T) {
 		}
 		if n != c.want {
 			t.Errorf("%s: %d, want %d", c.name, n, c.want)
+		}
+	}
+}
+
+// TestFigureNote: a recorded note is the mode's own; a run without one
+// gets its kind's frozen note, worded with the mode's name, and measured
+// modes or modes of no known kind get none.
+func TestFigureNote(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mf   ModeFacts
+		want string
+	}{
+		{"toy", ModeFacts{Kind: KindModel, Note: "toy figures are guesses."}, "toy figures are guesses."},
+		{"toy", ModeFacts{Kind: KindEmulated, Note: "toy figures stand in."}, "toy figures stand in."},
+		{"sim", ModeFacts{Kind: KindModel}, "sim figures are **predictions** of enclavebench's model, not measurements."},
+		{"ego-sim", ModeFacts{Kind: KindEmulated}, "ego-sim figures come from EGo's simulation mode: not hardware figures."},
+		{"my_model", ModeFacts{Kind: KindModel}, "my\\_model figures are **predictions** of enclavebench's model, not measurements."},
+		{"sgx", ModeFacts{Kind: KindMeasured}, ""},
+		{"odd", ModeFacts{}, ""},
+	} {
+		if got := c.mf.FigureNote(c.name); got != c.want {
+			t.Errorf("FigureNote(%q) of %+v = %q, want %q", c.name, c.mf, got, c.want)
 		}
 	}
 }

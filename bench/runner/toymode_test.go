@@ -46,6 +46,7 @@ var toyDescriptor = mode.Descriptor{
 	Name: "toy", Rank: 90, Kind: mode.Emulated, Enclave: true, RecordsLoadTime: true,
 	Label: "toy", LongLabel: func(ref string) string { return "toy (" + ref + ")" },
 	Summary: "the workload under a shell launcher: a test of the mode recipe",
+	Note:    "toy figures come from a shell launcher: not an enclave's.",
 	New:     func(mode.Config) (mode.Mode, error) { return toyMode{afterExit: &atomic.Int32{}}, nil },
 }
 

@@ -22,6 +22,7 @@ func init() {
 			return "sim (model, profile " + profile + ")"
 		},
 		Summary: "predicted by enclavebench's model: each repetition's native time, measured in the sim process, plus the enclave events counted for that repetition, priced by the cost profile; its slowdown is over that base, pair by pair (never against the native cells, which another process measured): a prediction, not a measurement",
+		Note:    "sim figures are **predictions** of enclavebench's model, not measurements.",
 		Flags:   []mode.Flag{{Name: FlagProfileFile, Usage: "sim: cost profile JSON (default: the built-in published DCsv2 profile)"}},
 		New:     newMode,
 	})

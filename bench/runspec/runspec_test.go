@@ -41,7 +41,11 @@ func genSpec(t *rapid.T) Spec {
 		Reps:    rapid.IntRange(0, 50).Draw(t, "reps"), MinTimeNS: rapid.Int64Range(0, 1e12).Draw(t, "min"),
 		TimeoutNS: rapid.Int64Range(0, 1e13).Draw(t, "timeout"), Seed: rapid.Int64Range(1, 1<<62).Draw(t, "seed"),
 		Rounds: rapid.IntRange(0, 10).Draw(t, "rounds"), Counts: rapid.Bool().Draw(t, "counts")}
-	if s.TimeoutNS != 0 && s.MinTimeNS >= s.TimeoutNS { // refused: every cell would time out
+	// Refused: every cell would time out. A microsecond apart at least, so
+	// that TestArgsRoundTrip's truncation to microseconds (Args prints
+	// durations as Go does) keeps min-time below the timeout (min 1000 ns,
+	// timeout 1001 ns printed both as 1µs and failed ./test.sh once).
+	if s.TimeoutNS != 0 && s.MinTimeNS+int64(time.Microsecond) > s.TimeoutNS {
 		s.TimeoutNS = s.MinTimeNS + int64(time.Millisecond)
 	}
 	if len(s.Workloads) == 0 {

@@ -35,7 +35,7 @@ func (b *builder) baselines() {
 				g.Notes = append(g.Notes, "no paired base")
 			}
 			if n := native[key(g)]; n != nil && len(n.Values) > 0 && len(g.ModelNative) > 0 {
-				g.BaseStrays = baseStrays(n.Values, g.ModelNative, g.Unit, b.o)
+				g.BaseStrays = baseStrays(g.Mode, n.ModeLabel, n.Values, g.ModelNative, g.Unit, b.o)
 			}
 			continue
 		}
@@ -54,11 +54,12 @@ func (b *builder) baselines() {
 	}
 }
 
-// baseStrays says how a sim group's measured bases differ from the run's
-// native cell, when they differ significantly and by more than the
-// tolerance ("" otherwise): the emulation then changes the workload, and
-// a prediction over that base is not a prediction over native.
-func baseStrays(native, base []float64, unit string, o Options) string {
+// baseStrays says how the measured bases of a group of the model mode
+// named model differ from the run's cell of the baseline labelled
+// baseline, when they differ significantly and by more than the tolerance
+// ("" otherwise): the emulation then changes the workload, and a
+// prediction over that base is not a prediction over the baseline.
+func baseStrays(model, baseline string, native, base []float64, unit string, o Options) string {
 	ns, bs := stats.Summarize(native), stats.Summarize(base)
 	if !(ns.Center > 0) || !(bs.Center > 0) {
 		return ""
@@ -67,8 +68,8 @@ func baseStrays(native, base []float64, unit string, o Options) string {
 	if r <= 1+o.Tolerance && r >= 1/(1+o.Tolerance) || !stats.Compare(native, base, o.Alpha).Significant {
 		return ""
 	}
-	return fmt.Sprintf("the sim pass measured a median of %s %s against the native cell's %s %s (%.2fx, beyond the %s tolerance): the emulation changed this workload or the host's load changed between the two processes; the predicted slowdown is over the sim pass's own base, not over the native cell",
-		fmtNum(bs.Center), unit, fmtNum(ns.Center), unit, r, fmtPct(o.Tolerance))
+	return fmt.Sprintf("the %s pass measured a median of %s %s against the %s cell's %s %s (%.2fx, beyond the %s tolerance): the emulation changed this workload or the host's load changed between the two processes; the predicted slowdown is over the %s pass's own base, not over the %s cell",
+		model, fmtNum(bs.Center), unit, baseline, fmtNum(ns.Center), unit, r, fmtPct(o.Tolerance), model, baseline)
 }
 
 // pairedRatio is a sim group's predicted slowdown over its own bases: the

@@ -3,6 +3,8 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/enclavebench/enclavebench/bench/cells"
@@ -63,6 +65,7 @@ type RunInfo struct {
 
 // ModeInfo says what the figures of a mode are.
 type ModeInfo struct {
+	Name  string // the mode's name (on the command line, in cell keys)
 	Label string
 	Kind  result.ModeKind // "" when the run did not say
 	Doc   string
@@ -294,6 +297,21 @@ const (
 	SectionLoad        = "load"
 )
 
+// modeNames are the names of the report's modes of kind k, in rank order,
+// each once ("model" when there are none).
+func modeNames(r *Report, k result.ModeKind) string {
+	var names []string
+	for _, m := range r.Modes {
+		if m.Kind == k && !slices.Contains(names, m.Name) {
+			names = append(names, m.Name)
+		}
+	}
+	if len(names) == 0 {
+		return string(k)
+	}
+	return strings.Join(names, ", ")
+}
+
 // KindText names the mode's kind in the report: measured, simulation (an
 // emulated platform: EGo's simulation mode), model or unknown.
 func (m ModeInfo) KindText() string {
@@ -314,7 +332,7 @@ func modeInfo(name, label string, mf result.ModeFacts) ModeInfo {
 	default:
 		kind = ""
 	}
-	return ModeInfo{Label: label, Kind: kind, Doc: mf.Summary, Cannot: mf.Cannot, Note: mf.FigureNote(name)}
+	return ModeInfo{Name: name, Label: label, Kind: kind, Doc: mf.Summary, Cannot: mf.Cannot, Note: mf.FigureNote(name)}
 }
 
 // baselineMode is the mode enclave figures are compared with: its name
@@ -374,7 +392,7 @@ func Build(in *Input, o Options) *Report {
 	b.tables()
 	b.runs()
 	b.warnings()
-	r.WarningGroups = groupWarnings(r.Warnings)
+	r.WarningGroups = groupWarnings(r.Warnings, strings.NewReplacer("{model}", modeNames(r, result.KindModel), "{baseline}", r.Baseline))
 	r.Headlines = headlines(r.Workloads)
 	r.Sizing = sizing(r.Workloads, r.Failures, o.Tolerance, b.usableEPC(), base)
 	buildFigures(r, b)

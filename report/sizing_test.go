@@ -149,7 +149,7 @@ func TestBaseStrays(t *testing.T) {
 		{"half", scale(0.5), true},
 		{"too few to tell", []float64{200}, false},
 	} {
-		if got := baseStrays(native, tt.base, "ns/op", o); (got != "") != tt.stray {
+		if got := baseStrays("sim", "native", native, tt.base, "ns/op", o); (got != "") != tt.stray {
 			t.Errorf("%s: %q, want stray %v", tt.name, got, tt.stray)
 		}
 	}

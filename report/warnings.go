@@ -24,7 +24,10 @@ type WarningGroup struct {
 }
 
 // warningKinds orders the kinds: those that change a conclusion first, in
-// this order, then the notes. A kind not listed goes between them.
+// this order, then the notes. A kind not listed goes between them. In a
+// meaning, "{model}" is the names of the report's modes of kind model (the
+// kinds that say it arise only from their cells) and "{baseline}" the
+// baseline's label.
 var warningKinds = []struct {
 	kind, meaning string
 	matters       bool
@@ -33,11 +36,11 @@ var warningKinds = []struct {
 	{"partial", "figures from an attempt that did not finish: fewer repetitions than planned", true},
 	{"samples lost", "samples the cells recorded are missing from samples.jsonl: their figures rest on fewer samples (bench run --resume reruns them)", true},
 	{"oversubscribed", "the host has fewer CPUs than the size has vCPUs: these figures do not represent the size", true},
-	{"base strays", "the sim pass's own measured base is far from the run's native cell (the emulation changed the workload, or the host's load changed between the two processes): the prediction is over that base, so compare it with native with care", true},
+	{"base strays", "the {model} pass's own measured base is far from the run's {baseline} cell (the emulation changed the workload, or the host's load changed between the two processes): the prediction is over that base, so compare it with {baseline} with care", true},
 	{"settings differ", "runs measured a mode under other settings: kept apart, each under its own label", true},
 	{"no EPC", "the mode enforces no EPC limit: its figures say nothing about EPC paging or which size is needed", true},
-	{"not predicted", "sim samples the model could not price: left out", true},
-	{"uncounted", "sim predictions that leave an enclave cost out (a user benchmark's EPC paging): they cannot say which size is needed", true},
+	{"not predicted", "{model} samples the model could not price: left out", true},
+	{"uncounted", "{model} predictions that leave an enclave cost out (a user benchmark's EPC paging): they cannot say which size is needed", true},
 	{"no samples", "rows without a sample in the workload's unit", true},
 	{"run", "runs that did not complete: some cells may be missing", true},
 	{"left out", "directories or parts of them the report could not use", true},
@@ -50,8 +53,8 @@ var warningKinds = []struct {
 
 // groupWarnings sorts warnings into groups by kind: the kinds that change a
 // conclusion first (warningKinds' order), each group's items in the order
-// they were found.
-func groupWarnings(ws []Warning) []WarningGroup {
+// they were found. words fills the meanings' "{model}" and "{baseline}".
+func groupWarnings(ws []Warning, words *strings.Replacer) []WarningGroup {
 	rank := map[string]int{}
 	for i, k := range warningKinds {
 		rank[k.kind] = i
@@ -70,7 +73,7 @@ func groupWarnings(ws []Warning) []WarningGroup {
 		if !ok {
 			g := WarningGroup{Kind: w.Kind, Matters: true, Meaning: "other warnings"}
 			if r, known := rank[w.Kind]; known {
-				g.Matters, g.Meaning = warningKinds[r].matters, warningKinds[r].meaning
+				g.Matters, g.Meaning = warningKinds[r].matters, words.Replace(warningKinds[r].meaning)
 			}
 			i = len(groups)
 			at[w.Kind] = i
@@ -146,7 +149,7 @@ func (b *builder) warnings() {
 				add("uncounted", subj, "the prediction does not count "+g.Uncounted+": left out of the sizing advice")
 			}
 			if g.NotPredicted > 0 {
-				add("not predicted", subj, fmt.Sprintf("%d sim sample(s) could not be predicted (%s): their values are native measurements, left out", g.NotPredicted, g.NotPredictedWhy))
+				add("not predicted", subj, fmt.Sprintf("%d %s sample(s) could not be predicted (%s): their values are native measurements, left out", g.NotPredicted, g.Mode, g.NotPredictedWhy))
 				g.Notes = append(g.Notes, fmt.Sprintf("%d not predicted", g.NotPredicted))
 			}
 			if g.Summary.N == 0 {

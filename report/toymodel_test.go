@@ -1,0 +1,78 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// toyModelDir copies the schema-2 fixture dc-a with its model mode renamed
+// toy: a mode of kind model the report has never heard of, with its own
+// label, summary and note in run.json's facts.
+func toyModelDir(t *testing.T, note string) string {
+	t.Helper()
+	src := filepath.Join("testdata", "fixtures-v2", "dc-a")
+	dst := filepath.Join(t.TempDir(), "dc-a")
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	word := regexp.MustCompile(`\bsim\b`)
+	for _, f := range []string{"run.json", "cells.jsonl", "samples.jsonl"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = word.ReplaceAll(b, []byte("toy"))
+		if f == "run.json" {
+			var run map[string]any
+			if err := json.Unmarshal(b, &run); err != nil {
+				t.Fatal(err)
+			}
+			m := run["facts"].(map[string]any)["modes"].(map[string]any)["toy"].(map[string]any)
+			if m["kind"] != "model" {
+				t.Fatalf("the fixture's toy mode is of kind %v, want model", m["kind"])
+			}
+			m["label"], m["summary"], m["note"] = "toy (a test model)", "guessed by a test model", note
+			if b, err = json.Marshal(run); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dst, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// TestToyModelMode: a report of a run whose model mode is named toy
+// explains toy's figures with what toy recorded and its name, and names no
+// sim mode anywhere: the report's explanations of a model's figures come
+// from the run's facts, not from the modes of today.
+func TestToyModelMode(t *testing.T) {
+	const note = "toy figures are **guesses** of a test model, not measurements."
+	o := testOptions()
+	in := Load([]string{toyModelDir(t, note)}, o)
+	r := Build(in, o)
+	var md, html bytes.Buffer
+	if err := WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&html, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "\n> "+note+"\n") {
+		t.Errorf("report.md lacks the toy mode's note %q", note)
+	}
+	if l := grepLines(md.String(), "predictions**"); l != "" {
+		t.Errorf("report.md has the model kind's frozen note:\n%s", l)
+	}
+	for _, want := range []string{"toy samples the model could not price", "6 toy sample(s) could not be predicted"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+}

@@ -115,7 +115,7 @@ func (f *figs) load() []plot.Figure {
 	if fig.X.Log {
 		fig.X.Label += ", log scale"
 	}
-	fig.Caption = "Time from the launcher's start to the workload's first line (enclave creation, measurement, heap commit), per cell. Without EDMM the whole heap is committed at creation, so a heap larger than the EPC pages during load; dashed verticals mark each size's EPC, in the size's colour. Native and sim cells have no enclave load. " + loadFit(keys, vals, func(k key) (string, float64) { return k.label, float64(k.heap) / (1 << 20) }) + f.modesCaption(ss.modes)
+	fig.Caption = "Time from the launcher's start to the workload's first line (enclave creation, measurement, heap commit), per cell. Without EDMM the whole heap is committed at creation, so a heap larger than the EPC pages during load; dashed verticals mark each size's EPC, in the size's colour. " + f.noLoadSentence() + loadFit(keys, vals, func(k key) (string, float64) { return k.label, float64(k.heap) / (1 << 20) }) + f.modesCaption(ss.modes)
 	f.legend(&fig, ss, f.epcMarkName(), false)
 	return []plot.Figure{fig}
 }

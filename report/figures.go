@@ -3,6 +3,7 @@ package report
 import (
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,6 +98,26 @@ func (f *figs) modeList() string {
 	return strings.Join(l, ", ")
 }
 
+// noLoadSentence says which of the report's modes have no enclave load
+// (their recorded facts do not say LoadTime), by name: "Native and sim
+// cells have no enclave load. "; "" when all of them record it.
+func (f *figs) noLoadSentence() string {
+	var names []string
+	for _, m := range f.r.Modes {
+		if !f.b.modes[m.Label].LoadTime && !slices.Contains(names, m.Name) {
+			names = append(names, m.Name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	l := names[0]
+	if n := len(names); n > 1 {
+		l = strings.Join(names[:n-1], ", ") + " and " + names[n-1]
+	}
+	return strings.ToUpper(l[:1]) + l[1:] + " cells have no enclave load. "
+}
+
 func (f *figs) noLoad() string {
 	var enclave []string
 	for _, m := range f.r.Modes {
@@ -105,7 +126,7 @@ func (f *figs) noLoad() string {
 		}
 	}
 	if len(enclave) == 0 {
-		return "No enclave load-time plot: load time is recorded only by enclave modes (sgx, ego-sim), and this report has " + f.modeList() + "."
+		return "No enclave load-time plot: none of this report's modes (" + f.modeList() + ") records an enclave's load time."
 	}
 	return "No enclave load-time plot: the " + strings.Join(enclave, ", ") + " cells recorded no load time with a known heap size."
 }

@@ -12,8 +12,9 @@ import (
 
 // toyModelDir copies the schema-2 fixture dc-a with its model mode renamed
 // toy: a mode of kind model the report has never heard of, with its own
-// label, summary and note in run.json's facts.
-func toyModelDir(t *testing.T, note string) string {
+// label, summary and note in run.json's facts; edit, when not nil, then
+// changes the recorded facts of the modes.
+func toyModelDir(t *testing.T, note string, edit func(modes map[string]any)) string {
 	t.Helper()
 	src := filepath.Join("testdata", "fixtures-v2", "dc-a")
 	dst := filepath.Join(t.TempDir(), "dc-a")
@@ -32,11 +33,15 @@ func toyModelDir(t *testing.T, note string) string {
 			if err := json.Unmarshal(b, &run); err != nil {
 				t.Fatal(err)
 			}
-			m := run["facts"].(map[string]any)["modes"].(map[string]any)["toy"].(map[string]any)
+			modes := run["facts"].(map[string]any)["modes"].(map[string]any)
+			m := modes["toy"].(map[string]any)
 			if m["kind"] != "model" {
 				t.Fatalf("the fixture's toy mode is of kind %v, want model", m["kind"])
 			}
 			m["label"], m["summary"], m["note"] = "toy (a test model)", "guessed by a test model", note
+			if edit != nil {
+				edit(modes)
+			}
 			if b, err = json.Marshal(run); err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +60,7 @@ func toyModelDir(t *testing.T, note string) string {
 func TestToyModelMode(t *testing.T) {
 	const note = "toy figures are **guesses** of a test model, not measurements."
 	o := testOptions()
-	in := Load([]string{toyModelDir(t, note)}, o)
+	in := Load([]string{toyModelDir(t, note, nil)}, o)
 	r := Build(in, o)
 	var md, html bytes.Buffer
 	if err := WriteMarkdown(&md, r); err != nil {
@@ -75,4 +80,44 @@ func TestToyModelMode(t *testing.T) {
 			t.Errorf("report.md lacks %q", want)
 		}
 	}
+	loadFig := false
+	for _, f := range r.Figures {
+		if f.Section == SectionLoad {
+			loadFig = true
+			if !strings.Contains(f.Caption, " Native and toy cells have no enclave load. ") {
+				t.Errorf("load-time caption does not name the modes without an enclave load (native, toy): %s", f.Caption)
+			}
+		}
+	}
+	if !loadFig {
+		t.Error("no load-time figure (the fixture's sgx cells record load time)")
+	}
+}
+
+// TestNoLoadTimeOmission: when no cell recorded a load time and no mode of
+// the report records one (their recorded facts say so), the omission
+// names the report's modes, not modes it did not use.
+func TestNoLoadTimeOmission(t *testing.T) {
+	o := testOptions()
+	dir := toyModelDir(t, "toy figures are guesses.", func(modes map[string]any) {
+		for _, m := range modes {
+			delete(m.(map[string]any), "load_time")
+		}
+	})
+	cells := filepath.Join(dir, "cells.jsonl")
+	b, err := os.ReadFile(cells)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cells, regexp.MustCompile(`"load_ns":[0-9]+,`).ReplaceAll(b, nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := Build(Load([]string{dir}, o), o)
+	want := "No enclave load-time plot: none of this report's modes (native, sgx, toy (a test model)) records an enclave's load time."
+	for _, om := range r.Omitted {
+		if om.Reason == want {
+			return
+		}
+	}
+	t.Errorf("omissions %+v lack %q", r.Omitted, want)
 }

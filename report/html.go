@@ -68,6 +68,7 @@ var funcs = template.FuncMap{
 	"ratio":     ratioText,
 	"verdict":   verdict,
 	"slowdown":  fmtSlowdown,
+	"siteModes": siteModes,
 	"ratioNum":  fmtRatioNum,
 	"headroom":  fmtHeadroom,
 	"perSize":   perSizeText,

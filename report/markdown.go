@@ -42,6 +42,20 @@ func markdown(r *Report, maxRows int) string {
 	return b.String()
 }
 
+// uncountedModes names the modes of the groups whose prediction leaves an
+// enclave cost out ("sim").
+func uncountedModes(r *Report) string {
+	var names []string
+	for _, t := range r.Workloads {
+		for _, g := range t.Rows {
+			if g.Uncounted != "" && !slices.Contains(names, g.Mode) {
+				names = append(names, g.Mode)
+			}
+		}
+	}
+	return orList(names)
+}
+
 // printer writes formatted Markdown.
 type printer func(format string, args ...any)
 
@@ -118,7 +132,7 @@ func mdSizing(p printer, r *Report) {
 		p("### Sizing advice\n\nNone: no mode of these runs measures or models the EPC (see the \"no EPC\" warning); run `--modes native,sim` (or `sgx` on SGX hardware) for sizing answers.\n\n")
 	}
 	if len(r.Sizing) == 0 && slices.ContainsFunc(r.WarningGroups, func(g WarningGroup) bool { return g.Kind == "uncounted" }) {
-		p("### Sizing advice\n\nNone for the sim cells whose prediction leaves EPC paging out (see the \"uncounted\" warning: a user benchmark's Go heap is not held in the software EPC yet).\n\n")
+		p("### Sizing advice\n\nNone for the %s cells whose prediction leaves EPC paging out (see the \"uncounted\" warning: a user benchmark's Go heap is not held in the software EPC yet).\n\n", textfmt.Markdown(uncountedModes(r)))
 	}
 	if len(r.Sizing) > 0 {
 		p("### Sizing advice (within %s of %s)\n\n", fmtPct(r.Options.Tolerance), r.Baseline)

@@ -3,18 +3,22 @@ package report
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sites"
 	"github.com/enclavebench/enclavebench/bench/textfmt"
 )
 
-// CellSites is a sim cell's profile summarized (bench/sites): where its
-// predicted extra time comes from, by Go call site and EPC region.
+// CellSites is the profile of a cell of a model mode summarized
+// (bench/sites): where its predicted extra time comes from, by Go call
+// site and EPC region.
 type CellSites struct {
 	Origin, Cell string
+	Mode         string // the cell's mode, by name
 	// Profile is the profile's path (the result directory joined with the
 	// cell's extra "profile"); Link the same relative to the report's
 	// directory (set by Write; Profile until then).
@@ -39,7 +43,7 @@ func (b *builder) addSites(src *Source, dir string, c *result.CellResult) {
 	}
 	b.siteAttempt[key] = c.Attempt
 	path := filepath.Join(dir, filepath.FromSlash(rel))
-	b.siteCells[key] = CellSites{Origin: src.OriginLabel, Cell: c.Cell, Profile: path, Link: path}
+	b.siteCells[key] = CellSites{Origin: src.OriginLabel, Cell: c.Cell, Mode: c.Mode, Profile: path, Link: path}
 }
 
 // sites reads the recorded profiles, in cell order.
@@ -120,13 +124,35 @@ func extraPerOp(s *sites.Summary) string {
 	return textfmt.Figure(float64(s.ExtraNS)/float64(s.Ops), "ns/op")
 }
 
-// mdSites is the section on where sim cells' extra time comes from.
+// siteModes names the modes of the cells with a profile, in the order
+// first seen: "sim", "sim or toy".
+func siteModes(r *Report) string {
+	var names []string
+	for _, cs := range r.Sites {
+		if !slices.Contains(names, cs.Mode) {
+			names = append(names, cs.Mode)
+		}
+	}
+	return orList(names)
+}
+
+// orList is "a", "a or b", "a, b or c".
+func orList(l []string) string {
+	if n := len(l); n > 1 {
+		return strings.Join(l[:n-1], ", ") + " or " + l[n-1]
+	}
+	return strings.Join(l, "")
+}
+
+// mdSites is the section on where the extra time of a model's cells comes
+// from.
 func mdSites(p printer, r *Report, maxRows int) {
 	if len(r.Sites) == 0 {
 		return
 	}
-	p("### Where the enclave time goes (sim cells: OCALLs and EPC loads by Go call site)\n\n")
-	p("Each sim cell's counting pass took the Go call stack of its OCALLs and ECALLs (a random sample, scaled to each cause's exact count) and its paging pass counted EPC loads by the memory they hit; both are priced by the cost profile. The share is of that priced extra time (transitions and paging; memory encryption is not by site). The profile link opens with `go tool pprof -top`; `bench explain DIR CELL` prints the same.\n\n")
+	m := textfmt.Markdown(siteModes(r))
+	p("### Where the enclave time goes (%s cells: OCALLs and EPC loads by Go call site)\n\n", m)
+	p("Each %s cell's counting pass took the Go call stack of its OCALLs and ECALLs (a random sample, scaled to each cause's exact count) and its paging pass counted EPC loads by the memory they hit; both are priced by the cost profile. The share is of that priced extra time (transitions and paging; memory encryption is not by site). The profile link opens with `go tool pprof -top`; `bench explain DIR CELL` prints the same.\n\n", m)
 	p("| cell | priced extra | share | what | per op | where | advice |\n|---|---|---|---|---|---|---|\n")
 	shown := 0
 	for _, cs := range r.Sites {

@@ -264,8 +264,8 @@ func advise(w, modeLabel, family string, bySize map[string][]*Group, failed map[
 // encryptionNote splits a predicted slowdown with a memory-encryption part
 // into what no size removes (memory encryption: every access that misses
 // the LLC pays it, whatever the EPC) and what a larger size removes (EPC
-// paging), from the sim model's parts; "" when memory encryption is no
-// part of it.
+// paging), from the parts of the group's model; "" when memory encryption
+// is no part of it.
 func encryptionNote(g *Group, slowdown float64) string {
 	if g == nil || g.Baseline == nil || math.IsNaN(slowdown) || slowdown <= 1 {
 		return ""
@@ -287,8 +287,8 @@ func encryptionNote(g *Group, slowdown float64) string {
 	if g.Paired != nil && g.Paired.MEEUpperBound {
 		bound = "; " + g.Paired.MEEBound()
 	}
-	return fmt.Sprintf("of %s at %s, memory encryption adds %.2fx, which no larger size removes, and EPC paging %.2fx, which a larger size removes (sim model%s)",
-		fmtSlowdown(slowdown), g.Size, extra*mee, extra*epc, bound)
+	return fmt.Sprintf("of %s at %s, memory encryption adds %.2fx, which no larger size removes, and EPC paging %.2fx, which a larger size removes (%s model%s)",
+		fmtSlowdown(slowdown), g.Size, extra*mee, extra*epc, g.Mode, bound)
 }
 
 // headroom fills v's usable EPC, footprint (the largest of the groups')

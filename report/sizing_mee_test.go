@@ -22,7 +22,7 @@ func withCell(g *Group, events map[string]int64) *Group {
 // (memory encryption) and what a larger size removes (EPC paging).
 func TestEncryptionNote(t *testing.T) {
 	g := func(parts ...paired.Part) *Group {
-		return &Group{Size: "DC4s_v2", Baseline: &Ratio{Parts: parts}}
+		return &Group{Size: "DC4s_v2", Mode: "sim", Baseline: &Ratio{Parts: parts}}
 	}
 	tests := []struct {
 		name     string
@@ -32,6 +32,11 @@ func TestEncryptionNote(t *testing.T) {
 	}{
 		{"encryption and paging", g(paired.Part{Event: paired.EventMEE, Share: 0.75}, paired.Part{Event: paired.EventEPC, Share: 0.25}), 5,
 			[]string{"of 5× slower at DC4s_v2", "memory encryption adds 3.00x, which no larger size removes", "EPC paging 1.00x, which a larger size removes"}},
+		{"another model", func() *Group {
+			x := g(paired.Part{Event: paired.EventMEE, Share: 0.75}, paired.Part{Event: paired.EventEPC, Share: 0.25})
+			x.Mode = "toy"
+			return x
+		}(), 5, []string{"which a larger size removes (toy model)"}},
 		{"paging only", g(paired.Part{Event: paired.EventEPC, Share: 1}), 5, nil},
 		{"no model", &Group{Size: "DC4s_v2"}, 5, nil},
 		{"no slowdown", g(paired.Part{Event: paired.EventMEE, Share: 1}), 1, nil},

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -120,4 +121,19 @@ func TestNoLoadTimeOmission(t *testing.T) {
 		}
 	}
 	t.Errorf("omissions %+v lack %q", r.Omitted, want)
+}
+
+// TestUncountedSizingNames: with no sizing advice because a model's
+// predictions leave EPC paging out, the sizing section names that model's
+// mode.
+func TestUncountedSizingNames(t *testing.T) {
+	r := &Report{
+		Workloads:     []*WorkloadTable{{Name: "gotest", Rows: []*Group{{Mode: "toy", Uncounted: "EPC paging"}}}},
+		WarningGroups: []WarningGroup{{Kind: "uncounted"}},
+	}
+	var b strings.Builder
+	mdSizing(func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }, r)
+	if !strings.Contains(b.String(), "None for the toy cells whose prediction leaves EPC paging out") {
+		t.Errorf("sizing section does not name the toy mode:\n%s", b.String())
+	}
 }

@@ -89,32 +89,29 @@ var settled string
 // it once is no steady-state cost. Chunks last at least minTime; it stops
 // when two in a row agree within 10% (+0.001 loads per operation) and,
 // where the rate is within 0.001 of none, the chunk refaulted on at most 1%
-// of its operations, elsewhere as many pages were loaded since settling
-// began as the set-up evicted beyond what the heap's excess over the cap
-// explains. Both conditions count operations and loads, not time: chunks
-// of minTime are few operations where the emulation is slow (a loaded
-// host: 400-1,600 instead of 100,000), and the set-up's pages then come
-// back a few per chunk, at a rate two chunks agree on (gokv at 0.95x
-// DC2s_v2's usable EPC settled at 0.2062 then 0.1924 loads per operation,
-// 437 loads of the set-up's 1,437 evictions, and its counted repetitions
-// paged at 0.0618 per operation; 0.0001-0.0003 on a quiet host); and while
-// the CLOCK's first pass refaults every page once, a counted repetition is
-// a few hundred operations, so the harness's own few loads per pass came
-// out at 0.001-0.005 per operation. Past the cliff the heap's excess
-// explains nearly all of the set-up's evictions (kvstore at 2x: 92-95%),
-// which a steady state reloads anyway; waiting for all of them would cost
-// seconds per cell. It gives up after max(50 x minTime, 5 s), which
-// childExtra then reports.
+// of its operations, elsewhere the CLOCK's hand has gone once round the
+// resident pages since settling began (aged or evicted cap pages), so
+// every page the set-up left resident that nothing touches since (its
+// garbage) has been evicted. Both conditions count pages and operations,
+// not time: chunks of minTime are few operations where the emulation is
+// slow (a loaded host: 400-1,600 instead of 100,000), and the set-up's
+// garbage then displaced the working set a few pages per chunk, at a rate
+// two chunks agree on (gokv at 0.95x DC2s_v2's usable EPC settled at 0.2062
+// then 0.1924 loads per operation, and at 0.0952 then 0.1021 after more
+// loads than the set-up's evictions, and was counted at 0.0618 and 0.0064;
+// 0.0001-0.0003 on a quiet host); and while the CLOCK's first pass
+// refaults every page once, a counted repetition is a few hundred
+// operations, so the harness's own few loads per pass came out at
+// 0.001-0.005 per operation. It gives up after max(50 x minTime, 5 s),
+// which childExtra then reports.
 func settle(b workload.Bench, minTime time.Duration) error {
 	warmEvents()
 	deadline := time.Now().Add(max(50*minTime, 5*time.Second))
 	var r workload.Report
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms) // HeapAlloc: the live heap, and any garbage the set-up left uncollected
-	excess := max(0, int64(ms.HeapAlloc)/swepc.PageSize-processRegion.CapPages())
-	owed := max(0, processRegion.Stats().Evictions-excess) // the set-up's (and the start-up's) unexplained evictions
-	var loaded int64
+	start := processRegion.Stats()
+	capPages := processRegion.CapPages()
 	k, prev, chunks := 16, -1.0, 0
+	var visited int64
 	for time.Now().Before(deadline) {
 		s0 := processRegion.Stats()
 		r.Reset()
@@ -125,28 +122,31 @@ func settle(b workload.Bench, minTime time.Duration) error {
 		d := time.Since(t0)
 		s1 := processRegion.Stats()
 		loads, refaults := s1.Loads-s0.Loads, s1.Refaults-s0.Refaults
-		loaded += loads
 		rate := float64(loads) / float64(k)
 		if d < minTime {
 			k = min(k*10, max(k+1, int(1.5*float64(k)*float64(minTime)/float64(max(d, 1)))))
 			continue
 		}
 		chunks++
-		// The CLOCK's first pass: every resident page aged at the
-		// set-up's first eviction refaults once when next touched.
+		// The CLOCK's hand visits a resident page per page it ages or
+		// evicts.
+		visited = s1.Aged - start.Aged + s1.Evictions - start.Evictions
+		// Where nothing pages: the CLOCK's first pass (every page aged
+		// at the set-up's first eviction refaults once when next
+		// touched) is over.
 		steady := refaults <= int64(k)/100
 		if rate > 0.001 {
-			steady = loaded >= owed
+			steady = visited >= capPages
 		}
 		if prev >= 0 && math.Abs(rate-prev) <= 0.1*prev+0.001 && steady {
-			settled = fmt.Sprintf("after %d chunks of %d operations (%.4f then %.4f loads per operation; %d loads, the set-up's unexplained evictions %d)",
-				chunks, k, prev, rate, loaded, owed)
+			settled = fmt.Sprintf("after %d chunks of %d operations (%.4f then %.4f loads per operation; the CLOCK's hand visited %d of %d pages)",
+				chunks, k, prev, rate, visited, capPages)
 			return nil
 		}
 		prev = rate
 	}
-	settled = fmt.Sprintf("not settled: %d chunks of %d operations in the time allowed, last %.4f loads per operation (%d loads, the set-up's unexplained evictions %d)",
-		chunks, k, prev, loaded, owed)
+	settled = fmt.Sprintf("not settled: %d chunks of %d operations in the time allowed, last %.4f loads per operation (the CLOCK's hand visited %d of %d pages)",
+		chunks, k, prev, visited, capPages)
 	return nil
 }
 

@@ -5,9 +5,12 @@
 // beside the timed figures of the samples.
 //
 // The process starts with instrumentation off (--instr-atstart=no): its
-// start-up and the workload's setup run at the speed of an uninstrumented
-// Valgrind. The workload switches instrumentation on after its setup
-// (workloads/valgrind), runs one warmup repetition and Segments measured
+// start-up runs at the speed of an uninstrumented Valgrind. The workload
+// switches instrumentation on (workloads/valgrind) right before its setup,
+// or, for a workload with Spec.CountWarm (memsweep, kvstore, aesgcm),
+// after it, then repeats the setup's last pass over its data so that the
+// simulated caches hold what the setup left in them (workloads/workload
+// CountWarm); it runs one warmup repetition and Segments measured
 // repetitions of N operations (--iters), and has Callgrind dump its
 // counters right before and right after each one's operations: each
 // measured repetition gives one value per event, Segments values per cell.
@@ -18,7 +21,7 @@
 // N is the largest power of two whose operations take at most TargetTime
 // natively (one short native run finds it): a cell costs (1+Segments)N
 // operations under instrumentation, 20-100x slower than native, plus one
-// start-up and one setup uninstrumented.
+// start-up uninstrumented and one setup, instrumented or (CountWarm) not.
 package counts
 
 import (
@@ -146,7 +149,7 @@ func (c *Counter) Info() *result.Counts {
 	}
 	return &result.Counts{
 		Tool: c.Version + " callgrind",
-		Method: fmt.Sprintf("one untimed run of the plain workload binary per cell under Callgrind (--cache-sim=yes --simulate-hwpref=yes --dump-instr=yes --instr-atstart=no): start-up and setup uninstrumented, then one warmup and %d measured repetitions of N operations (--iters), "+
+		Method: fmt.Sprintf("one untimed run of the plain workload binary per cell under Callgrind (--cache-sim=yes --simulate-hwpref=yes --dump-instr=yes --instr-atstart=no): start-up uninstrumented, the workload's setup instrumented or, for workloads that repeat its last pass over their data instrumented (memsweep, kvstore, aesgcm), not, then one warmup and %d measured repetitions of N operations (--iters), "+
 			"each measured repetition's operations between two dumps of Callgrind's counters (client requests): %d values per event and cell, per op = count / N, sample rep r carries value r mod %d (cells.jsonl %s); "+
 			"system calls from the trace between the workload's marks around each repetition; allocations from runtime.ReadMemStats around it. "+
 			"Counts are of the workload process, not of an enclave runtime (EGo) around it; for enclave modes they are the plain build's", Segments, Segments, Segments, result.ExtraCountsValues),

@@ -139,3 +139,48 @@ func BenchmarkStdlibAESGCM(b *testing.B) {
 		})
 	}
 }
+
+// With Env.MaxOps (the counting pass) only the records the operations open
+// are encrypted; the operations within the bound run as with the whole
+// dataset encrypted, and one more fails loudly (an unencrypted record does
+// not authenticate) rather than count the wrong work. A bound of the
+// dataset or more encrypts every record.
+func TestMaxOpsEncryptsWhatIsOpened(t *testing.T) {
+	t.Parallel()
+	const records = 8
+	ds := int64(Stride(64)) * records
+	p, err := build(64, ds, Key, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for i := range records {
+		if _, err := p.Open(i); (err == nil) != (i < 3) {
+			t.Errorf("record %d: Open error %v, want one only from record 3 on", i, err)
+		}
+	}
+	if err := p.Step(3); err != nil {
+		t.Fatalf("3 operations within the bound: %v", err)
+	}
+	if err := p.Step(1); err == nil {
+		t.Error("a 4th operation on an unencrypted record did not fail")
+	}
+
+	whole, err := build(64, ds, Key, records)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	if err := whole.Step(2 * records); err != nil {
+		t.Errorf("bound = records: %v", err)
+	}
+
+	b, err := Spec.New(workload.Env{MaxOps: 2, Parameters: map[string]string{"record": "64B", "dataset": fmt.Sprint(ds)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.(*Pipeline).Open(2); err == nil {
+		t.Error("Spec.New ignored Env.MaxOps: record 2 of a bound of 2 was encrypted")
+	}
+}

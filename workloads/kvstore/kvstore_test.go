@@ -3,6 +3,7 @@ package kvstore
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -236,4 +237,28 @@ func benchCases() []benchCase {
 		}
 	}
 	return cs
+}
+
+// countWarm's touch gets every key in the fill's order (a missing key
+// would fail it) and changes nothing: the operations after it see the
+// store New made.
+func TestCountWarmChangesNothing(t *testing.T) {
+	for _, dist := range []string{"uniform", "zipf"} {
+		env := workload.Env{Parameters: map[string]string{"dataset": "256KiB", "dist": dist, "mix": "read95"}}
+		b, err := Spec.New(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := b.(*Store)
+		before := slices.Clone(s.T.slots)
+		order := s.T.homeOrder(s.keys)
+		if len(order) != s.keys {
+			t.Fatalf("%s: homeOrder lists %d keys, the store has %d", dist, len(order), s.keys)
+		}
+		Spec.CountWarm(b)()
+		if !slices.Equal(before, s.T.slots) || s.T.Len() != s.keys {
+			t.Errorf("%s: the touch changed the table", dist)
+		}
+		b.Close()
+	}
 }

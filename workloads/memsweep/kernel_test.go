@@ -1,9 +1,12 @@
 package memsweep
 
 import (
+	"slices"
 	"testing"
 
 	"pgregory.net/rapid"
+
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 // TestKernelsAgree: the vector kernels compute what the portable ones do,
@@ -45,5 +48,31 @@ func TestChainIsOneCycle(t *testing.T) {
 		if p != b.pos {
 			t.Fatalf("%d lines: the chase does not return to its start", lines)
 		}
+	}
+}
+
+// countWarm's touch of a random-read working set repeats link with the
+// permutation made again: it must find the one New made (the same seed),
+// so that it writes what the lines hold and leaves the start where it was;
+// otherwise it would change the chase it is to warm the caches for.
+func TestCountWarmRepeatsLink(t *testing.T) {
+	for _, access := range []string{"random", "seq"} {
+		env := workload.Env{Parameters: map[string]string{"ws": "1MiB", "access": access, "op": "read"}}
+		wb, err := Spec.New(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := wb.(*bench)
+		pos := b.pos
+		b.words[0]++ // moved by touch's rewrite if it redoes the link, kept by a sweep
+		want := slices.Clone(b.words)
+		if access == "random" {
+			want[0]--
+		}
+		Spec.CountWarm(wb)()
+		if !slices.Equal(b.words, want) || b.pos != pos {
+			t.Errorf("%s: touch changed the working set or the start (start %d -> %d)", access, pos, b.pos)
+		}
+		b.Close()
 	}
 }

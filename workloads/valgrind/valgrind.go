@@ -3,8 +3,9 @@
 // instruction sequence Valgrind recognises and real CPUs execute as
 // no-ops. The counting pass (bench run --counts) runs the workload under
 // Callgrind with instrumentation off at start and the system call trace
-// on: the workload switches instrumentation on after its setup, zeroes and
-// dumps Callgrind's counters around each measured repetition, and marks
+// on: the workload switches instrumentation on before its setup (or after
+// it, then repeats the setup's last pass over its data: workload.Spec
+// CountWarm), dumps Callgrind's counters around each measured repetition, and marks
 // the repetition's operations in Valgrind's log, so that the system calls
 // between the marks are exactly theirs.
 package valgrind
@@ -48,8 +49,9 @@ func Mark(msg string) {
 }
 
 // StartInstrumentation makes Callgrind (run with --instr-atstart=no)
-// instrument the code from here on: what ran before (start-up, setup) ran
-// at the speed of an uninstrumented Valgrind and is not counted.
+// instrument the code from here on: what ran before (start-up, and the
+// setup of a workload with workload.Spec.CountWarm) ran at the speed of an
+// uninstrumented Valgrind and is not counted.
 func StartInstrumentation() { request(reqStartInstrumenting) }
 
 // DumpStats makes Callgrind write its counters since the last zeroing or

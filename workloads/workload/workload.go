@@ -17,11 +17,17 @@ type Env struct {
 	// Size is the cell's VM size (name, vCPUs, EPC, memory), one value
 	// from the harness (--size); its fields read as Env's (env.VCPUs).
 	protocol.Size
-	HostMem    int64  // this host's physical memory (0 when unknown)
-	TempDir    string // a scratch directory on the host file system
-	InEnclave  bool   // running inside an enclave (EGo)
-	MemfsDir   string // a directory on EGo's in-enclave memfs, when in one
-	Addr       string // a loopback address the harness assigned, for servers
+	HostMem   int64  // this host's physical memory (0 when unknown)
+	TempDir   string // a scratch directory on the host file system
+	InEnclave bool   // running inside an enclave (EGo)
+	MemfsDir  string // a directory on EGo's in-enclave memfs, when in one
+	Addr      string // a loopback address the harness assigned, for servers
+	// MaxOps, when positive, is the most operations the process will run
+	// (the counting pass's fixed (warmup+reps) x iters): New may leave out
+	// of its setup the work no operation within MaxOps needs (aesgcm seals
+	// only the records they open), never the memory itself, which the
+	// counting pass's Spec.CountWarm touches whole.
+	MaxOps     int64
 	Parameters map[string]string
 }
 
@@ -76,6 +82,20 @@ type Spec struct {
 	// cell besides the standard ones (a user's Go benchmark: its test
 	// binary and full name, bench/gotest).
 	LaunchArgs func(params map[string]string) []string
+	// CountWarm, when set, lets the counting pass (bench run --counts,
+	// bench/counts) run New with Callgrind's instrumentation off, which
+	// makes a large setup several times cheaper. The simulated caches must
+	// still start the operations holding what New left in them, as the
+	// timed process's caches do (cold, they would count misses on data
+	// that fits the LLC). So CountWarm(b) is called right after New, still
+	// uninstrumented (it may prepare what it needs there), and returns
+	// touch, which the counting pass runs right after it has switched
+	// instrumentation on: touch must access the data New left in the
+	// caches in the order New last accessed it (its last pass over them),
+	// so that the simulated caches hold the same lines, the most recent
+	// last. Its counts are not the operations' (they go into a dump that is
+	// not read). Nil: New runs instrumented.
+	CountWarm func(b Bench) (touch func())
 	// Parallelism is how many goroutines run the workload's operations at
 	// once in env, when the operations are the same on every size (nil:
 	// not declared). Cells of equal parameters and parallelism do the same

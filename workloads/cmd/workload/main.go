@@ -198,16 +198,36 @@ func (c *cellArgs) measureCell(stdout io.Writer, spec *workload.Spec) error {
 			return err
 		}
 	}
-	if c.counted && valgrind.Running() {
-		// Callgrind runs with --instr-atstart=no: the process's start-up
-		// ran uninstrumented. The workload's setup runs instrumented, so
-		// that the simulated caches hold what it left in them, as the
-		// timed process's do (a cold simulated cache would count misses
-		// on a working set that fits the LLC); its counts go into a dump
-		// that is not read.
+	// Callgrind runs with --instr-atstart=no: the process's start-up runs
+	// uninstrumented. The simulated caches must start the operations
+	// holding what the setup left in them, as the timed process's caches
+	// do (cold, they would count misses on a working set that fits the
+	// LLC): a workload with Spec.CountWarm runs its setup uninstrumented
+	// and then warms them with CountWarm; any other runs its setup
+	// instrumented. Either's counts go into a dump that is not read.
+	underCallgrind := c.counted && valgrind.Running()
+	if c.counted && c.iters > 0 {
+		// The counting pass runs exactly this many operations (Iters is
+		// fixed): the setup may leave out what no operation needs.
+		c.env.MaxOps = int64(c.warmup+c.reps) * int64(c.iters)
+	}
+	warm := spec.CountWarm
+	if countSetup != nil {
+		w, err := countSetup(warm)
+		if err != nil {
+			return argError{err}
+		}
+		warm = w
+	}
+	if underCallgrind && warm == nil {
 		valgrind.StartInstrumentation()
 	}
 	b, err := spec.New(c.env)
+	if underCallgrind && warm != nil && err == nil {
+		touch := warm(b)
+		valgrind.StartInstrumentation()
+		touch()
+	}
 	if workload.IsNotApplicable(err) {
 		if err := protocol.Encode(stdout, protocol.Message{Type: protocol.TypeNA, Error: err.Error()}); err != nil {
 			return err
@@ -392,6 +412,19 @@ const SlowdownEnv = "ENCLAVEBENCH_TEST_SLOWDOWN"
 // (scripts/detection.sh). Other binaries refuse to run with it set.
 const WorkEnv = "ENCLAVEBENCH_TEST_WORK"
 
+// CountSetupEnv names a third test hook of -tags testhook binaries: how
+// the counting pass warms the simulated caches before the operations.
+// "instrumented" runs the setup instrumented (as for a workload without
+// Spec.CountWarm), "cold" runs it uninstrumented and warms nothing, ""
+// keeps the workload's way (bench/counts TestCountWarm compares them).
+const CountSetupEnv = "ENCLAVEBENCH_TEST_COUNT_SETUP"
+
+// countSetup, set by the testhook build (testhook.go), replaces a
+// workload's Spec.CountWarm in the counting pass (nil: its setup runs
+// instrumented), so that tests can compare the ways of warming the
+// simulated caches in one binary.
+var countSetup func(warm func(workload.Bench) func()) (func(workload.Bench) func(), error)
+
 // slowdown is set by the testhook build (testhook.go).
 var slowdown func(name string, b workload.Bench) (workload.Bench, error)
 
@@ -404,7 +437,7 @@ func measureSlowed(name string, b workload.Bench, o measure.Options, out io.Writ
 		}
 		b = s
 	} else {
-		for _, env := range []string{SlowdownEnv, WorkEnv} {
+		for _, env := range []string{SlowdownEnv, WorkEnv, CountSetupEnv} {
 			if os.Getenv(env) != "" {
 				return fmt.Errorf("%s is set but this workload binary was built without -tags testhook", env)
 			}

@@ -18,7 +18,22 @@ import (
 // -tags testhook (scripts/check-compare.sh builds one): never in a binary
 // that takes real measurements.
 
-func init() { slowdown = slowed }
+func init() { slowdown, countSetup = slowed, countSetupHook }
+
+// countSetupHook is countSetup: CountSetupEnv's way of warming the
+// simulated caches in place of the workload's.
+func countSetupHook(warm func(workload.Bench) func()) (func(workload.Bench) func(), error) {
+	switch v := os.Getenv(CountSetupEnv); v {
+	case "":
+		return warm, nil
+	case "instrumented":
+		return nil, nil
+	case "cold":
+		return func(workload.Bench) func() { return func() {} }, nil
+	default:
+		return nil, fmt.Errorf("%s=%q: want instrumented or cold", CountSetupEnv, v)
+	}
+}
 
 // Built-in defaults of the test hooks, set at link time, so that a
 // candidate build can carry its regression in the binary itself, as a

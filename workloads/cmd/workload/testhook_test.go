@@ -143,3 +143,31 @@ func TestBuiltinHooks(t *testing.T) {
 		t.Errorf("environment over built-in work: %#v, %v; want three calls", b, err)
 	}
 }
+
+// CountSetupEnv replaces the workload's way of warming the counting pass's
+// simulated caches: unset keeps it, instrumented drops it (the setup runs
+// instrumented), cold warms nothing; anything else is refused.
+func TestCountSetupHook(t *testing.T) {
+	touched := 0
+	warm := func(workload.Bench) func() { return func() { touched++ } }
+	for _, tt := range []struct {
+		env     string
+		nilWarm bool
+		touches int
+		bad     bool
+	}{{"", false, 1, false}, {"instrumented", true, 0, false}, {"cold", false, 0, false}, {"warm", true, 0, true}} {
+		t.Setenv(CountSetupEnv, tt.env)
+		touched = 0
+		w, err := countSetupHook(warm)
+		if (err != nil) != tt.bad || (w == nil) != tt.nilWarm {
+			t.Errorf("%q: warm nil %v, error %v; want nil %v, an error %v", tt.env, w == nil, err, tt.nilWarm, tt.bad)
+			continue
+		}
+		if w != nil {
+			w(sleepBench{})()
+		}
+		if touched != tt.touches {
+			t.Errorf("%q: the workload's touch ran %d times, want %d", tt.env, touched, tt.touches)
+		}
+	}
+}

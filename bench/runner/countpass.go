@@ -1,10 +1,12 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -53,8 +55,13 @@ func (c *Config) countAll(ctx context.Context, sides []*Side) ([]map[string]*cou
 			}
 		}()
 	}
+	// Largest footprint first: the longest counted processes are those
+	// whose setup is large, and one of them started last would keep the
+	// others' workers idle at the end.
+	order := slices.Clone(c.Cells)
+	slices.SortStableFunc(order, func(a, b plan.Cell) int { return cmp.Compare(b.Footprint, a.Footprint) })
 feed:
-	for _, cell := range c.Cells {
+	for _, cell := range order {
 		for si := range sides {
 			select {
 			case tasks <- task{si, cell}:

@@ -51,14 +51,16 @@ type htmlData struct {
 }
 
 // sectionTitles are the HTML report's sections; "{baseline}" in an intro
-// is the label of the mode enclave figures are compared with.
-var sectionTitles = []struct{ id, title, intro string }{
-	{SectionFootprint, "Slowdown by footprint and size", "The sizing advice at a glance: each square is the worst median slowdown of a workload holding that footprint on that size; green squares are within the tolerance."},
-	{SectionCliff, "The EPC cliff", "Throughput against the working set: an SGX1 enclave slows down sharply once its working set exceeds the size's EPC."},
-	{SectionOverhead, "Enclave overhead", "Each enclave figure relative to {baseline} on the same host (sim: to its own measured base, repetition by repetition)."},
-	{SectionTransitions, "Transition costs", "Per-call distributions: every forwarded syscall costs an enclave exit and re-entry (OCALL)."},
-	{SectionScaling, "Scaling", "Throughput against threads, per size."},
-	{SectionLoad, "Enclave load time", "Time to create and start the enclave, by size and heap size."},
+// is the label of the mode enclave figures are compared with, and
+// models, when the report has modes of kind model, follows the intro with
+// "{model}" their names.
+var sectionTitles = []struct{ id, title, intro, models string }{
+	{SectionFootprint, "Slowdown by footprint and size", "The sizing advice at a glance: each square is the worst median slowdown of a workload holding that footprint on that size; green squares are within the tolerance.", ""},
+	{SectionCliff, "The EPC cliff", "Throughput against the working set: an SGX1 enclave slows down sharply once its working set exceeds the size's EPC.", ""},
+	{SectionOverhead, "Enclave overhead", "Each enclave figure relative to {baseline} on the same host", " ({model}: to its own measured base, repetition by repetition)"},
+	{SectionTransitions, "Transition costs", "Per-call distributions: every forwarded syscall costs an enclave exit and re-entry (OCALL).", ""},
+	{SectionScaling, "Scaling", "Throughput against threads, per size.", ""},
+	{SectionLoad, "Enclave load time", "Time to create and start the enclave, by size and heap size.", ""},
 }
 
 var funcs = template.FuncMap{
@@ -69,6 +71,7 @@ var funcs = template.FuncMap{
 	"verdict":   verdict,
 	"slowdown":  fmtSlowdown,
 	"siteModes": siteModes,
+	"models":    modelModes,
 	"ratioNum":  fmtRatioNum,
 	"headroom":  fmtHeadroom,
 	"perSize":   perSizeText,
@@ -114,7 +117,14 @@ func WriteHTML(w io.Writer, r *Report, figs []FigureFiles) error {
 	d := htmlData{R: r, Multi: len(r.Origins) > 0, Merge: r.Options.Merge}
 	bySection := map[string]*htmlSection{}
 	for _, st := range sectionTitles {
-		d.Sections = append(d.Sections, htmlSection{ID: st.id, Title: st.title, Intro: strings.ReplaceAll(st.intro, "{baseline}", r.Baseline)})
+		intro := st.intro
+		if st.models != "" {
+			if m := modelModes(r); m != "" {
+				intro += strings.ReplaceAll(st.models, "{model}", m)
+			}
+			intro += "."
+		}
+		d.Sections = append(d.Sections, htmlSection{ID: st.id, Title: st.title, Intro: strings.ReplaceAll(intro, "{baseline}", r.Baseline)})
 	}
 	for i := range d.Sections {
 		bySection[d.Sections[i].ID] = &d.Sections[i]

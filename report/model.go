@@ -297,6 +297,15 @@ const (
 	SectionLoad        = "load"
 )
 
+// modelModes names the report's modes of kind model, in rank order ("sim",
+// "sim, toy"); "" when there are none.
+func modelModes(r *Report) string {
+	if m := modeNames(r, result.KindModel); m != string(result.KindModel) {
+		return m
+	}
+	return ""
+}
+
 // modeNames are the names of the report's modes of kind k, in rank order,
 // each once ("model" when there are none).
 func modeNames(r *Report, k result.ModeKind) string {

@@ -81,6 +81,22 @@ func TestToyModelMode(t *testing.T) {
 			t.Errorf("report.md lacks %q", want)
 		}
 	}
+	// No line names sim but the suggestions of what to run for what the
+	// run's modes cannot answer (documented as on purpose: they name modes
+	// the run did not use, so no recorded fact can word them) and the
+	// style sheet's per-mode colours.
+	word := regexp.MustCompile(`\bsim\b`)
+	suggestion := regexp.MustCompile(`--modes [a-z,-]*\bsim\b|\(sim runs record it\)|tr\.mode-[a-z-]* td `)
+	for name, text := range map[string]string{"report.md": md.String(), "report.html": html.String()} {
+		for _, l := range strings.Split(text, "\n") {
+			if word.MatchString(suggestion.ReplaceAllString(l, "")) {
+				t.Errorf("%s names sim: %.300s", name, l)
+			}
+		}
+	}
+	if !strings.Contains(html.String(), "Rows of the model (toy) are predictions") {
+		t.Error("report.html's tables intro does not name the toy model")
+	}
 	loadFig := false
 	for _, f := range r.Figures {
 		if f.Section == SectionLoad {
@@ -88,6 +104,11 @@ func TestToyModelMode(t *testing.T) {
 			if !strings.Contains(f.Caption, " Native and toy cells have no enclave load. ") {
 				t.Errorf("load-time caption does not name the modes without an enclave load (native, toy): %s", f.Caption)
 			}
+		}
+	}
+	for _, f := range r.Figures {
+		if word.MatchString(f.Caption) || word.MatchString(f.X.Label) || word.MatchString(f.Y.Label) {
+			t.Errorf("figure %s names sim: %s / %s / %s", f.Name, f.Caption, f.X.Label, f.Y.Label)
 		}
 	}
 	if !loadFig {

@@ -76,3 +76,21 @@ func TestStacksTwoSites(t *testing.T) {
 		})
 	}
 }
+
+// A window's counts can hold a wait moved to the clock's cause after it
+// was counted before the window (-1 futex_wait, +1 clock:futex_wait): the
+// sites add up to the window's OCALLs, not one more.
+func TestScaleSitesNetsAMoveToTheClock(t *testing.T) {
+	c := Counts{OCalls: 10, BySyscall: map[string]int64{"pread64": 10, "futex_wait": -1, ClockPrefix + "futex_wait": 1}}
+	sites := []Site{{Cause: "pread64", Taken: 3}, {Cause: ClockPrefix + "futex_wait", Taken: 1}}
+	var sum int64
+	for _, s := range scaleSites(sites, c) {
+		if s.Count < 0 {
+			t.Errorf("site %s: count %d", s.Cause, s.Count)
+		}
+		sum += s.Count
+	}
+	if sum != c.OCalls {
+		t.Errorf("sites add up to %d, want the window's %d OCALLs", sum, c.OCalls)
+	}
+}

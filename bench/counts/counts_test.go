@@ -178,11 +178,10 @@ func TestUnavailable(t *testing.T) {
 	}
 }
 
-// The counting pass of a real workload, and of a test-hook build asked for
-// one more system call and 2000 more loop iterations per operation through
-// a wrapper script (as scripts/check-gate-scale.sh's candidate): the
-// counts see exactly that.
-func TestCountWorkload(t *testing.T) {
+// testhookWorkload finds Valgrind (skipping the test without it, or with
+// -short) and builds the test-hook workload binary.
+func testhookWorkload(t *testing.T) (*Counter, string) {
+	t.Helper()
 	c := Find()
 	if c.Unavailable != "" {
 		t.Skip(c.Unavailable + " (./test.sh installs it)")
@@ -195,6 +194,15 @@ func TestCountWorkload(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the workload: %v\n%s", err, out)
 	}
+	return c, bin
+}
+
+// The counting pass of a real workload, and of a test-hook build asked for
+// one more system call and 2000 more loop iterations per operation through
+// a wrapper script (as scripts/check-gate-scale.sh's candidate): the
+// counts see exactly that.
+func TestCountWorkload(t *testing.T) {
+	c, bin := testhookWorkload(t)
 	args := []string{"syscall", "--param", "call=read", "--size", "DC1s_v2,vcpus=1,epc_bytes=29360128,mem_bytes=0",
 		"--reps", "6", "--warmup", "1", "--min-time", "20ms"}
 	env := []string{"GOMAXPROCS=1"}

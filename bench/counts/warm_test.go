@@ -3,7 +3,6 @@ package counts
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -22,18 +21,7 @@ import (
 //     it decides the misses) and kvstore over 32 MiB: the warm pass's
 //     LLC misses per operation within 3% of the instrumented setup's.
 func TestCountWarm(t *testing.T) {
-	c := Find()
-	if c.Unavailable != "" {
-		t.Skip(c.Unavailable + " (./test.sh installs it)")
-	}
-	if testing.Short() {
-		t.Skip("runs the workload under valgrind")
-	}
-	bin := filepath.Join(t.TempDir(), "workload")
-	build := exec.Command("go", "build", "-tags", "testhook", "-o", bin, "github.com/enclavebench/enclavebench/workloads/cmd/workload")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the workload: %v\n%s", err, out)
-	}
+	c, bin := testhookWorkload(t)
 	// One counted process of n operations a repetition: the same n on
 	// every side (Count would find n from a native run each time, and the
 	// misses per operation of a repetition depend on n).

@@ -240,6 +240,10 @@ func TestEPCCliff(t *testing.T) {
 			slow[x] = median(sd)
 			t.Logf("%s usable EPC %.1f MiB, cap %.1f MiB, ws %.1f MiB (%.3fx the usable EPC): %d EPC loads over %d pages swept, predicted %.0f MB/s",
 				name, float64(usable)/(1<<20), float64(capBytes)/(1<<20), float64(ws)/(1<<20), float64(ws)/float64(usable), loads, pages, mbs[x])
+			if strings.HasPrefix(done["epc_pass.settled"], "not needed") {
+				// 0.95x the usable EPC fills more than half the cap.
+				t.Errorf("%s ws %.2fx: the paging pass did not settle: %s", name, x, done["epc_pass.settled"])
+			}
 			if x < 1 && loads != 0 {
 				t.Errorf("%s: %d EPC loads below the usable EPC; %s", name, loads, pagingPass(m, l, done))
 			}
@@ -303,6 +307,22 @@ func TestGoHeapCliff(t *testing.T) {
 				t.Errorf("%s %s: no cliff at the usable EPC: %.4f and %.4f EPC loads per op, predicted slowdown %.2fx and %.2fx at 0.95x and 1.05x\n0.95x %s\n1.05x %s",
 					name, w, perOp[0.95], perOp[1.05], slow[0.95], slow[1.05], pass[0.95], pass[1.05])
 			}
+		}
+	}
+}
+
+// TestSmallCellNeedsNoSettling: a cell whose process holds far less than
+// the cap has nothing evicted, so its paging pass skips settling and counts
+// no load.
+func TestSmallCellNeedsNoSettling(t *testing.T) {
+	m := simMode(t)
+	ss, _, done := runCellDone(t, m, "syscall", map[string]string{"call": "read"}, "DC1s_v2", 2, 10*time.Millisecond)
+	if !strings.HasPrefix(done["epc_pass.settled"], "not needed") {
+		t.Errorf("settled %q, want not needed", done["epc_pass.settled"])
+	}
+	for _, s := range ss {
+		if s.Events[protocol.EventEPCPassOps] <= 0 || s.Events[protocol.EventEPCLoads] != 0 {
+			t.Errorf("rep %d: events %v, want a paging pass with no load", s.Rep, s.Events)
 		}
 	}
 }

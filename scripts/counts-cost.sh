@@ -6,8 +6,9 @@
 # COST_OLD_REV (default 179d73a): the pass whose setups ran instrumented
 # (one Callgrind process per cell, instrumentation switched on right
 # before the workload's setup). This tree: workloads with Spec.CountWarm
-# (memsweep, kvstore, aesgcm) run their setup uninstrumented and warm the
-# simulated caches by repeating its last pass over their data; aesgcm
+# (memsweep, kvstore, aesgcm, gokv) run their setup uninstrumented and warm
+# the simulated caches by repeating its last pass over their data (gokv:
+# by running the fill's last keys instrumented, New having left them); aesgcm
 # encrypts only the records the counted operations open; the longest cells
 # are counted first.
 #

@@ -7,8 +7,9 @@
 // The process starts with instrumentation off (--instr-atstart=no): its
 // start-up runs at the speed of an uninstrumented Valgrind. The workload
 // switches instrumentation on (workloads/valgrind) right before its setup,
-// or, for a workload with Spec.CountWarm (memsweep, kvstore, aesgcm),
-// after it, then repeats the setup's last pass over its data so that the
+// or, for a workload with Spec.CountWarm (memsweep, kvstore, aesgcm,
+// gokv), after it, then repeats the setup's last pass over its data (gokv:
+// runs the last part of it, which its setup left out) so that the
 // simulated caches hold what the setup left in them (workloads/workload
 // CountWarm); it runs one warmup repetition and Segments measured
 // repetitions of N operations (--iters), and has Callgrind dump its
@@ -149,7 +150,7 @@ func (c *Counter) Info() *result.Counts {
 	}
 	return &result.Counts{
 		Tool: c.Version + " callgrind",
-		Method: fmt.Sprintf("one untimed run of the plain workload binary per cell under Callgrind (--cache-sim=yes --simulate-hwpref=yes --dump-instr=yes --instr-atstart=no): start-up uninstrumented, the workload's setup instrumented or, for workloads that repeat its last pass over their data instrumented (memsweep, kvstore, aesgcm), not, then one warmup and %d measured repetitions of N operations (--iters), "+
+		Method: fmt.Sprintf("one untimed run of the plain workload binary per cell under Callgrind (--cache-sim=yes --simulate-hwpref=yes --dump-instr=yes --instr-atstart=no): start-up uninstrumented, the workload's setup instrumented or, for workloads that repeat its last pass over their data instrumented (memsweep, kvstore, aesgcm) or run only its last part instrumented (gokv: its fill's last 327,680 keys), not, then one warmup and %d measured repetitions of N operations (--iters), "+
 			"each measured repetition's operations between two dumps of Callgrind's counters (client requests): %d values per event and cell, per op = count / N, sample rep r carries value r mod %d (cells.jsonl %s); "+
 			"system calls from the trace between the workload's marks around each repetition; allocations from runtime.ReadMemStats around it. "+
 			"Counts are of the workload process, not of an enclave runtime (EGo) around it; for enclave modes they are the plain build's", Segments, Segments, Segments, result.ExtraCountsValues),

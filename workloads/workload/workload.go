@@ -26,7 +26,9 @@ type Env struct {
 	// (the counting pass's fixed (warmup+reps) x iters): New may leave out
 	// of its setup the work no operation within MaxOps needs (aesgcm seals
 	// only the records they open), never the memory itself, which the
-	// counting pass's Spec.CountWarm touches whole.
+	// counting pass's Spec.CountWarm touches whole; or leave the last part
+	// of its setup to CountWarm's touch (gokv), which its Run must then do
+	// if touch did not run.
 	MaxOps     int64
 	Parameters map[string]string
 }
@@ -93,8 +95,10 @@ type Spec struct {
 	// instrumentation on: touch must access the data New left in the
 	// caches in the order New last accessed it (its last pass over them),
 	// so that the simulated caches hold the same lines, the most recent
-	// last. Its counts are not the operations' (they go into a dump that is
-	// not read). Nil: New runs instrumented.
+	// last; or it may run the last part of the setup itself, which New
+	// then leaves out when Env.MaxOps is set (gokv). Its counts are not the
+	// operations' (they go into a dump that is not read). Nil: New runs
+	// instrumented.
 	CountWarm func(b Bench) (touch func())
 	// Parallelism is how many goroutines run the workload's operations at
 	// once in env, when the operations are the same on every size (nil:

@@ -417,6 +417,10 @@ const WorkEnv = "ENCLAVEBENCH_TEST_WORK"
 // "instrumented" runs the setup instrumented (as for a workload without
 // Spec.CountWarm), "cold" runs it uninstrumented and warms nothing, ""
 // keeps the workload's way (bench/counts TestCountWarm compares them).
+// gokv, whose New leaves its fill's last keys to CountWarm's touch in the
+// counting pass, adds them in its first Run when touch does not run: with
+// "instrumented" that is the whole fill instrumented, in the same order,
+// before the warmup's operations; with "cold" its tail is instrumented too.
 const CountSetupEnv = "ENCLAVEBENCH_TEST_COUNT_SETUP"
 
 // countSetup, set by the testhook build (testhook.go), replaces a

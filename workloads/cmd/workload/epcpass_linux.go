@@ -400,6 +400,8 @@ func driveEPC(ctx context.Context, ready protocol.Message, stdin io.Writer, line
 		return err
 	}
 	defer g.Close()
+	driving.Lock()
+	defer driving.Unlock()
 	period := max(minTime, 100*time.Millisecond)
 	if _, err := g.Run(ctx, period); err != nil { // warm up: connections, buffers, the heap
 		return err

@@ -285,7 +285,9 @@ func TestGoTestEnclaveModesWithStandIn(t *testing.T) {
 
 // A benchmark that hangs fails its cell with the test binary's goroutines
 // (the harness's SIGQUIT to the cell at its --timeout, before the kill),
-// not a bare kill.
+// not a bare kill. The timeout leaves room for the test binary to start on
+// a loaded runner: at 4 s a ./test.sh run (load 3) quit a process still in
+// its package initialisation, before the benchmark ran.
 func TestGoTestHangs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for a timeout")
@@ -293,7 +295,7 @@ func TestGoTestHangs(t *testing.T) {
 	t.Chdir(userModule)
 	dir := filepath.Join(t.TempDir(), "r")
 	_, stderr, code := runBench(t, context.Background(), "run", "--gotest", "./testdata/hang", "--workload-bin", workloadBin,
-		"--sizes", "DC1s_v2", "--modes", "native", "--min-time", "2ms", "--reps", "1", "--warmup", "0", "--timeout", "4s",
+		"--sizes", "DC1s_v2", "--modes", "native", "--min-time", "2ms", "--reps", "1", "--warmup", "0", "--timeout", "10s",
 		"--progress", "never", "-o", dir)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (a failed cell)\n%s", code, stderr)
@@ -303,7 +305,7 @@ func TestGoTestHangs(t *testing.T) {
 		t.Fatal(err)
 	}
 	cr := d.Cells["Hang/size=DC1s_v2/mode=native"]
-	if cr.Status != result.StatusFailed || !strings.Contains(cr.Reason, "timed out after 4s") || !strings.Contains(cr.Reason, "BenchmarkHang was still running at the cell's timeout") ||
+	if cr.Status != result.StatusFailed || !strings.Contains(cr.Reason, "timed out after 10s") || !strings.Contains(cr.Reason, "BenchmarkHang was still running at the cell's timeout") ||
 		!strings.Contains(cr.Stderr, "SIGQUIT") || !strings.Contains(cr.Stderr, "hang.BenchmarkHang") {
 		t.Errorf("cell %s: %s\nreason: %s\nstderr: %s", cr.Cell, cr.Status, cr.Reason, cr.Stderr)
 	}

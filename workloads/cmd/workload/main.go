@@ -175,6 +175,10 @@ func (c *cellArgs) prepareEnv(spec *workload.Spec) error {
 	return arena.Configure(arena.Config{CapBytes: c.swepcCap})
 }
 
+// cellMemory is the cell's memory as its workload declares it, for the sim
+// build's passes (how many of them fit in the host's memory at once).
+var cellMemory workload.Memory
+
 // errNotApplicable: the cell does not apply here, which its na line said.
 var errNotApplicable = errors.New("not applicable")
 
@@ -194,6 +198,7 @@ func (c *cellArgs) measureCell(stdout io.Writer, spec *workload.Spec) error {
 		return argError{fmt.Errorf("--iters %d: want a positive count of operations (0: calibrate)", c.iters)}
 	}
 	if c.simBefore != nil {
+		cellMemory = spec.MemoryOf(c.env)
 		if err := c.simBefore(c.args, c.env, &opts); err != nil {
 			return err
 		}

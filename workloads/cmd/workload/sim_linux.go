@@ -107,18 +107,24 @@ func addSimFlags(fs *pflag.FlagSet) func([]string, workload.Env, *measure.Option
 			}
 			// The paging pass and the counting pass count; neither is
 			// timed, so they run at once (the timed repetitions start
-			// after both). Neither's counts depend on time: the paging
-			// pass settles and decides by pages and operations, the
-			// counting pass's clock-driven OCALLs are per second.
+			// after both) where the host holds both working sets.
+			// Neither's counts depend on time: the paging pass settles
+			// and decides by pages and operations, the counting pass's
+			// clock-driven OCALLs are per second.
 			var (
 				rate *epcRate
 				err  error
 			)
 			done := make(chan struct{})
-			go func() {
+			pass := func() {
 				defer close(done)
 				rate, err = epcPass(args, o.MinTime)
-			}()
+			}
+			if *count && passesFit(cellMemory, env.HostMem) {
+				go pass()
+			} else {
+				pass()
+			}
 			paged = func() error {
 				<-done
 				if err != nil {
@@ -423,6 +429,14 @@ func moreProcs() func() {
 		runtime.GOMAXPROCS(4)
 	}
 	return func() { runtime.GOMAXPROCS(old) }
+}
+
+// passesFit says whether the paging and the counting pass may run at once:
+// each child holds the cell's working set (the Go heap up to twice its live
+// data), and together they must leave half the host's memory free, so a
+// cell that ran with its passes one after the other still runs.
+func passesFit(m workload.Memory, hostMem int64) bool {
+	return hostMem > 0 && 2*(m.Mapped+2*m.GoHeap) <= hostMem/2
 }
 
 // driving is held while a pass loads its driven child: the paging and the

@@ -47,7 +47,7 @@ var countedChild bool
 // a model prices the cell's EPC paging (--epc-priced): without a paging
 // pass, the samples say the benchmark's paging was not counted.
 func runGoTest(stdout io.Writer, args []string, name string, env workload.Env, o gotest.Options, epcPriced bool,
-	simBefore func([]string, workload.Env, *measure.Options) error) error {
+	simBefore simHook) error {
 	o.Stderr, o.Echo, o.TempDir = os.Stderr, stdout, env.TempDir
 	// The cell's timeout is a SIGQUIT to its process group: the test
 	// binary prints its goroutines' stacks and exits, and this process
@@ -73,7 +73,9 @@ func runGoTest(stdout io.Writer, args []string, name string, env workload.Env, o
 	if simBefore != nil {
 		// The sim mode's passes; its paging pass counts the sim flavour of
 		// the test binary (goTestPaged).
-		if err := simBefore(args, env, &opts); err != nil {
+		// (No memory given: a user's benchmark's paging pass runs on
+		// its own, before the counting pass.)
+		if err := simBefore(args, env, workload.Memory{}, &opts); err != nil {
 			return fail(err)
 		}
 	}

@@ -106,7 +106,7 @@ type cellArgs struct {
 	counted      bool
 	goTest       gotest.Options
 	args         []string
-	simBefore    func([]string, workload.Env, *measure.Options) error
+	simBefore    simHook
 	// epcPriced: a model prices the cell's EPC paging from the counts of
 	// its processes (--epc-priced, set by the mode that does: the
 	// workload is told what it must report, not which mode runs it).
@@ -175,10 +175,6 @@ func (c *cellArgs) prepareEnv(spec *workload.Spec) error {
 	return arena.Configure(arena.Config{CapBytes: c.swepcCap})
 }
 
-// cellMemory is the cell's memory as its workload declares it, for the sim
-// build's passes (how many of them fit in the host's memory at once).
-var cellMemory workload.Memory
-
 // errNotApplicable: the cell does not apply here, which its na line said.
 var errNotApplicable = errors.New("not applicable")
 
@@ -198,8 +194,7 @@ func (c *cellArgs) measureCell(stdout io.Writer, spec *workload.Spec) error {
 		return argError{fmt.Errorf("--iters %d: want a positive count of operations (0: calibrate)", c.iters)}
 	}
 	if c.simBefore != nil {
-		cellMemory = spec.MemoryOf(c.env)
-		if err := c.simBefore(c.args, c.env, &opts); err != nil {
+		if err := c.simBefore(c.args, c.env, spec.MemoryOf(c.env), &opts); err != nil {
 			return err
 		}
 	}
@@ -458,7 +453,12 @@ func measureSlowed(name string, b workload.Bench, o measure.Options, out io.Writ
 // simHooks is set by the sim build (sim_linux.go): it adds the sim flags
 // to fs and returns what runs before the workload is prepared (the counting
 // pass), which may change the measurement options.
-var simHooks func(fs *pflag.FlagSet) func(args []string, env workload.Env, o *measure.Options) error
+var simHooks func(fs *pflag.FlagSet) simHook
+
+// simHook runs the sim build's passes before a cell is measured; mem is the
+// cell's memory as its workload declares it (how many passes fit in the
+// host's memory at once).
+type simHook func(args []string, env workload.Env, mem workload.Memory, o *measure.Options) error
 
 // simPair is set by the sim build (sim_linux.go). Given the workload
 // prepared with its enclave memory in the software EPC, and a way to

@@ -60,13 +60,13 @@ func init() {
 	simPair = pairBench
 }
 
-func addSimFlags(fs *pflag.FlagSet) func([]string, workload.Env, *measure.Options) error {
+func addSimFlags(fs *pflag.FlagSet) simHook {
 	count := fs.Bool("sim-count", false, "sim mode: count OCALLs and ECALLs in a separate pass before the timed one")
 	child := fs.Bool("sim-count-child", false, "sim mode, internal: be the counted child")
 	stacks := fs.Int("sim-stack-every", defaultStackEvery, "sim mode: take the Go call stack of one in N counted OCALLs and ECALLs (at random; 1: all, 0: none) and write them as a pprof profile (trace.ProfileFile)")
 	process := fs.Bool("swepc-process", false, "sim mode: count EPC paging with the whole process on the software EPC (capped at --swepc-cap), in a separate paging pass; needs the binary built by scripts/build-sim.sh")
 	epcChild := fs.Bool("sim-epc-child", false, "sim mode, internal: be the paging pass's child")
-	return func(args []string, env workload.Env, o *measure.Options) error {
+	return func(args []string, env workload.Env, mem workload.Memory, o *measure.Options) error {
 		if f := fs.Lookup("swepc-cap"); f != nil {
 			swepcCap, _ = strconv.ParseInt(f.Value.String(), 10, 64)
 		}
@@ -116,14 +116,14 @@ func addSimFlags(fs *pflag.FlagSet) func([]string, workload.Env, *measure.Option
 				err  error
 			)
 			done := make(chan struct{})
-			pass := func() {
+			runPaging := func() {
 				defer close(done)
 				rate, err = epcPass(args, o.MinTime)
 			}
-			if *count && passesFit(cellMemory, env.HostMem) {
-				go pass()
+			if *count && passesFit(mem, env.HostMem) {
+				go runPaging()
 			} else {
-				pass()
+				runPaging()
 			}
 			paged = func() error {
 				<-done

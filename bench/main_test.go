@@ -30,7 +30,9 @@ func TestMain(m *testing.M) {
 	}
 	workloadBin = filepath.Join(dir, "workload")
 	os.Setenv("REAL_WORKLOAD", workloadBin) // read by testdata/faulty-workload.sh
-	out, err := exec.Command("go", "build", "-o", workloadBin, "../workloads/cmd/workload").CombinedOutput()
+	build := exec.Command("go", "build", "-o", workloadBin, "../workloads/cmd/workload")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as run.sh builds it
+	out, err := build.CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "building the workload binary: %v\n%s", err, out)
 		os.Exit(1)

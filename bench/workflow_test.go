@@ -137,7 +137,9 @@ func TestWorkflowGatesCounts(t *testing.T) {
 	dir := t.TempDir()
 	build := func(name, ldflags string) string {
 		out := filepath.Join(dir, name)
-		if b, err := exec.Command("go", "build", "-tags", "testhook", "-ldflags", ldflags, "-o", out, "../workloads/cmd/workload").CombinedOutput(); err != nil {
+		build := exec.Command("go", "build", "-tags", "testhook", "-ldflags", ldflags, "-o", out, "../workloads/cmd/workload")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0") // as the workflow builds it
+		if b, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("building %s: %v\n%s", name, err, b)
 		}
 		return out

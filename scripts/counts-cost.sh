@@ -56,9 +56,9 @@ fi
 export ENCLAVEBENCH_IMDS=off
 mkdir -p "$work/old-src" "$work/old" "$work/new"
 git archive "$OLD_REV" | tar -x -C "$work/old-src"
-(cd "$work/old-src" && go build -o "$work/old/bench" ./bench && go build -o "$work/old/workload" ./workloads/cmd/workload)
+(cd "$work/old-src" && go build -o "$work/old/bench" ./bench && CGO_ENABLED=0 go build -o "$work/old/workload" ./workloads/cmd/workload)
 go build -o "$work/new/bench" ./bench
-go build -o "$work/new/workload" ./workloads/cmd/workload
+CGO_ENABLED=0 go build -o "$work/new/workload" ./workloads/cmd/workload
 
 # seconds D: a Go duration (1m2.5s, 850ms) in seconds.
 seconds() {

@@ -77,7 +77,7 @@ bin=$work/bin
 mkdir -p "$bin"
 go build -o "$bin/bench" ./bench
 # hook NAME LDFLAGS: a -tags testhook workload binary with its hooks linked in.
-hook() { go build -tags testhook -ldflags "$2" -o "$bin/$1" ./workloads/cmd/workload; }
+hook() { CGO_ENABLED=0 go build -tags testhook -ldflags "$2" -o "$bin/$1" ./workloads/cmd/workload; }
 hook base ""
 cp "$bin/base" "$bin/A-A" # the same build under another name: a candidate identical to its base
 

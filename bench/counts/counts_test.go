@@ -191,6 +191,7 @@ func testhookWorkload(t *testing.T) (*Counter, string) {
 	}
 	bin := filepath.Join(t.TempDir(), "workload")
 	build := exec.Command("go", "build", "-tags", "testhook", "-o", bin, "github.com/enclavebench/enclavebench/workloads/cmd/workload")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as run.sh builds it: Valgrind starts it faster
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the workload: %v\n%s", err, out)
 	}
@@ -263,6 +264,40 @@ func TestCountWorkload(t *testing.T) {
 		}
 		if a := b[result.EventAllocObjects]; a != 0 {
 			t.Errorf("value %d: alloc_objects/op = %v, want 0 (pread allocates nothing)", i, a)
+		}
+	}
+}
+
+// DynamicallyLinked tells a binary with a program interpreter from a
+// static one and from what is not ELF (a wrapper script).
+func TestDynamicallyLinked(t *testing.T) {
+	dir := t.TempDir()
+	static := filepath.Join(dir, "static")
+	src := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(src, []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build := exec.Command("go", "build", "-o", static, src)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	script := filepath.Join(dir, "wrapper.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexec true\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		bin  string
+		want bool
+	}{{"/bin/sh", true}, {static, false}, {script, false}, {filepath.Join(dir, "missing"), false}} {
+		if tc.want {
+			if _, err := os.Stat(tc.bin); err != nil {
+				t.Logf("%s: %v (skipped)", tc.bin, err)
+				continue
+			}
+		}
+		if got := DynamicallyLinked(tc.bin); got != tc.want {
+			t.Errorf("DynamicallyLinked(%s) = %v, want %v", tc.bin, got, tc.want)
 		}
 	}
 }

@@ -27,6 +27,13 @@ func (c *Config) countAll(ctx context.Context, sides []*Side) ([]map[string]*cou
 		return out, nil
 	}
 	start := time.Now()
+	if c.Notice != nil {
+		for _, sd := range sides {
+			if counts.DynamicallyLinked(sd.WorkloadBin) {
+				c.Notice(fmt.Sprintf("counting pass: %s is dynamically linked, and Valgrind reads its C library's debug information at every counted process's start: build it with CGO_ENABLED=0 (as run.sh does) for a faster pass", sd.WorkloadBin))
+			}
+		}
+	}
 	scratchRoot := c.ScratchDir
 	if scratchRoot == "" {
 		scratchRoot = os.TempDir()

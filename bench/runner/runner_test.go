@@ -18,7 +18,9 @@ import (
 func buildWorkload(tb testing.TB) string {
 	tb.Helper()
 	bin := filepath.Join(tb.TempDir(), "workload")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../workloads/cmd/workload").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", bin, "../../workloads/cmd/workload")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as run.sh builds it
+	if out, err := build.CombinedOutput(); err != nil {
 		tb.Fatalf("build: %v\n%s", err, out)
 	}
 	return bin

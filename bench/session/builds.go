@@ -147,7 +147,7 @@ func FindWorkloadBin(flag string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", errors.New("cannot find the workload binary: build it with `go build -o bin/workload ./workloads/cmd/workload` (./run.sh does), then pass --workload-bin bin/workload or set $" + WorkloadEnv)
+	return "", errors.New("cannot find the workload binary: build it with `CGO_ENABLED=0 go build -o bin/workload ./workloads/cmd/workload` (./run.sh does), then pass --workload-bin bin/workload or set $" + WorkloadEnv)
 }
 
 // sharedModeBinary refuses a --baseline run of two workload binaries

@@ -154,8 +154,7 @@ func (c *Counter) Info() *result.Counts {
 		Method: fmt.Sprintf("one untimed run of the plain workload binary per cell under Callgrind (--cache-sim=yes --simulate-hwpref=yes --dump-instr=yes --instr-atstart=no): start-up uninstrumented, the workload's setup instrumented or, for workloads that repeat its last pass over their data instrumented (memsweep, kvstore, aesgcm) or run only its last part instrumented (gokv: its fill's last 327,680 keys), not, then one warmup and %d measured repetitions of N operations (--iters), "+
 			"each measured repetition's operations between two dumps of Callgrind's counters (client requests): %d values per event and cell, per op = count / N, sample rep r carries value r mod %d (cells.jsonl %s); "+
 			"system calls from the trace between the workload's marks around each repetition; allocations from runtime.ReadMemStats around it. "+
-			"Cells that do the same work on several sizes (a workload that declares its parallelism; equal parameters, footprint and parallelism) share one counted process (cells.jsonl %s names it). "+
-			"Counts are of the workload process, not of an enclave runtime (EGo) around it; for enclave modes they are the plain build's", Segments, Segments, Segments, result.ExtraCountsValues, result.ExtraCountsCell),
+			"Counts are of the workload process, not of an enclave runtime (EGo) around it; for enclave modes they are the plain build's", Segments, Segments, Segments, result.ExtraCountsValues),
 		Values: Segments,
 		Cache:  CacheDescription,
 		Events: map[string]string{
@@ -182,9 +181,6 @@ type Result struct {
 	NA string
 	// Err says why the cell could not be counted.
 	Err string
-	// Cell, when set, is the cell whose counted process gave these counts:
-	// one that does the same work on another size (bench/runner).
-	Cell string
 }
 
 // Events turns the per-op figures of the value sample rep carries (rep

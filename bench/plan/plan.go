@@ -5,7 +5,6 @@ package plan
 
 import (
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -71,22 +70,6 @@ type Cell struct {
 // Env is the workload environment of the cell (for validation and sizing).
 func (c Cell) Env(hostMem int64) workload.Env {
 	return workload.Env{Size: c.WorkloadSize(), HostMem: hostMem, Parameters: c.Params}
-}
-
-// SameWork returns what the cell shares with the cells that do the same
-// work on other sizes, for a workload that declares it
-// (workload.Spec.Parallelism): its workload, parameters, footprint and
-// parallelism; ok is false for one that does not. Cells of equal SameWork
-// differ only in the size their workload process is told.
-func (c Cell) SameWork(hostMem int64) (key string, ok bool) {
-	if c.Spec == nil || c.Spec.Parallelism == nil {
-		return "", false
-	}
-	params := slices.Sorted(maps.Keys(c.Params))
-	for i, k := range params {
-		params[i] = k + "=" + c.Params[k]
-	}
-	return fmt.Sprintf("%s/%s/footprint=%d/parallelism=%d", c.Workload, strings.Join(params, "/"), c.Footprint, c.Spec.Parallelism(c.Env(hostMem))), true
 }
 
 // WorkloadSize is the cell's size as its workload receives it (one value,

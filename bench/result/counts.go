@@ -129,5 +129,4 @@ const (
 	ExtraCountsIters  = "counts_iters"  // operations of one counted repetition (before Counts.Segments: of the smaller of two counted runs)
 	ExtraCountsValues = "counts_values" // how many values per event the cell's samples carry (rep r carries value r mod it); absent: 1
 	ExtraCountsError  = "counts_error"  // why this cell has no counts
-	ExtraCountsCell   = "counts_cell"   // the cell whose counted process gave the counts: the same work on another size (workload.Spec.Parallelism)
 )

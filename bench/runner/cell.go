@@ -120,9 +120,6 @@ func (c *Config) runCell(ctx context.Context, cell plan.Cell, attempt int, j job
 		if j.counts.Err != "" {
 			cr.Extra[result.ExtraCountsError] = j.counts.Err
 		}
-		if j.counts.Cell != "" {
-			cr.Extra[result.ExtraCountsCell] = j.counts.Cell
-		}
 	}
 	if rd.storeErr != nil {
 		return cr, rd.storeErr

@@ -17,8 +17,7 @@ import (
 
 // countAll runs the counting pass of every cell on every side, several at
 // a time (it is untimed), before any timed cell: the cell in the native
-// mode, so that its modes share one count (Counter caches by arguments),
-// and once for the cells that do the same work on several sizes (sameWork).
+// mode, so that its modes share one count (Counter caches by arguments).
 func (c *Config) countAll(ctx context.Context, sides []*Side) ([]map[string]*counts.Result, error) {
 	out := make([]map[string]*counts.Result, len(sides))
 	for i := range out {
@@ -68,7 +67,6 @@ func (c *Config) countAll(ctx context.Context, sides []*Side) ([]map[string]*cou
 	// others' workers idle at the end.
 	order := slices.Clone(c.Cells)
 	slices.SortStableFunc(order, func(a, b plan.Cell) int { return cmp.Compare(b.Footprint, a.Footprint) })
-	order, sameAs := sameWork(order)
 feed:
 	for _, cell := range order {
 		for si := range sides {
@@ -81,15 +79,6 @@ feed:
 	}
 	close(tasks)
 	wg.Wait()
-	for _, m := range out {
-		for key, rep := range sameAs {
-			if r := m[rep]; r != nil {
-				shared := *r
-				shared.Cell = rep
-				m[key] = &shared
-			}
-		}
-	}
 	if c.Notice != nil && ctx.Err() == nil {
 		failed := 0
 		for _, m := range out {
@@ -103,37 +92,6 @@ feed:
 			len(c.Cells), len(sides), time.Since(start).Round(time.Second), workers, failed))
 	}
 	return out, ctx.Err()
-}
-
-// sameWork keeps, of the cells that do the same work on several sizes
-// (plan.Cell.SameWork: a workload that declares its Parallelism, equal
-// parameters, footprint and parallelism), the first in order, and maps
-// each other one's key to the kept cell's: their workload processes differ
-// only in the size they are told, which such a workload does not read
-// beyond its parameters, so one counted process gives all their counts.
-// On the quick suite that is compute and syscall, counted once instead of
-// on each of the four DCsv2 sizes.
-func sameWork(cells []plan.Cell) (kept []plan.Cell, sameAs map[string]string) {
-	sameAs = map[string]string{}
-	first := map[string]string{}
-	for _, cell := range cells {
-		w, ok := cell.SameWork(0)
-		// By mode too: the modes of one cell share one counted process
-		// already (Counter caches by arguments), and counts_cell names
-		// the same work on another size only.
-		w = cell.Mode + "\x00" + w
-		if !ok {
-			kept = append(kept, cell)
-			continue
-		}
-		if rep, seen := first[w]; seen {
-			sameAs[cell.Key()] = rep
-			continue
-		}
-		first[w] = cell.Key()
-		kept = append(kept, cell)
-	}
-	return kept, sameAs
 }
 
 func (c *Config) countCell(ctx context.Context, scratchRoot, bin string, cell plan.Cell) *counts.Result {

@@ -2,27 +2,20 @@ package runner
 
 import (
 	"context"
-	"maps"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/enclavebench/enclavebench/bench/counts"
 	"github.com/enclavebench/enclavebench/bench/mode"
-	"github.com/enclavebench/enclavebench/bench/plan"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/runspec"
-	"github.com/enclavebench/enclavebench/bench/sizes"
-	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 // With a Counter, every sample carries the cell's counts per operation
 // (sample rep r the pass's value r mod counts.Segments), two modes of one
 // cell share one counting pass (the same figures on the same reps), and
-// the cells record the operation count and the number of values; a cell
-// doing the same work on another size has the same counts, and names the
-// cell counted.
+// the cells record the operation count and the number of values.
 func TestRunCounts(t *testing.T) {
 	c := counts.Find()
 	if c.Unavailable != "" {
@@ -37,9 +30,7 @@ func TestRunCounts(t *testing.T) {
 	cells := syscallCells(t, "DC1s_v2")
 	toy := cells[0]
 	toy.Mode = "toy"
-	// syscall declares its parallelism: on DC2s_v2 it does the DC1s_v2
-	// cell's work, and shares its counted process.
-	cells = append(cells[:1], toy, syscallCells(t, "DC2s_v2")[0])
+	cells = append(cells[:1], toy)
 	modes := map[string]mode.Mode{}
 	for _, n := range []string{mode.Native, "toy"} {
 		d, _ := mode.Lookup(n)
@@ -59,7 +50,7 @@ func TestRunCounts(t *testing.T) {
 		Spec:   runspec.Spec{Reps: 3, Warmup: new(0), MinTimeNS: int64(2 * time.Millisecond), TimeoutNS: int64(time.Minute)}, Attempts: map[string]int{}}
 	sum, err := Run(context.Background(), cfg)
 	st.Close()
-	if err != nil || sum.Done != 3 {
+	if err != nil || sum.Done != 2 {
 		t.Fatalf("summary %+v, %v", sum, err)
 	}
 	samples, cellResults, bad := result.ReadAll(dir)
@@ -93,53 +84,8 @@ func TestRunCounts(t *testing.T) {
 		if cr.Extra[result.ExtraCountsIters] == "" || cr.Extra[result.ExtraCountsError] != "" || cr.Extra[result.ExtraCountsValues] != strconv.Itoa(counts.Segments) {
 			t.Errorf("%s: extra %v, want counts_iters, counts_values %d and no counts_error", cr.Cell, cr.Extra, counts.Segments)
 		}
-		want := ""
-		if cr.Size == "DC2s_v2" {
-			want = cells[0].Key()
-		}
-		if got := cr.Extra[result.ExtraCountsCell]; got != want {
-			t.Errorf("%s: counts_cell %q, want %q", cr.Cell, got, want)
-		}
 	}
 	if len(notices) != 1 {
 		t.Errorf("notices %q, want one (the counting pass's duration)", notices)
-	}
-}
-
-// sameWork keeps one cell of each group doing the same work on several
-// sizes, the first in order, and maps the others to it; cells of a
-// workload that declares no parallelism, or of another footprint, are
-// each counted.
-func TestSameWork(t *testing.T) {
-	serial := &workload.Spec{Name: "serial", Parallelism: workload.Serial}
-	undeclared := &workload.Spec{Name: "undeclared"}
-	perVCPU := &workload.Spec{Name: "pervcpu", Parallelism: func(e workload.Env) int { return e.VCPUs }}
-	cell := func(s *workload.Spec, size string, vcpus int, footprint int64, mode string) plan.Cell {
-		return plan.Cell{Cell: result.Cell{Workload: s.Name, Params: map[string]string{"p": "1"}, Size: size, Mode: mode},
-			Spec: s, SizeInfo: sizes.Size{VCPUs: vcpus}, Footprint: footprint}
-	}
-	cells := []plan.Cell{
-		cell(serial, "A", 1, 0, "native"),
-		cell(serial, "B", 2, 0, "native"),
-		cell(serial, "B", 2, 0, "sim"),        // another mode of B: the same plain process
-		cell(serial, "C", 4, 8<<20, "native"), // another footprint (a size-relative parameter)
-		cell(undeclared, "A", 1, 0, "native"),
-		cell(undeclared, "B", 2, 0, "native"),
-		cell(perVCPU, "A", 1, 0, "native"),
-		cell(perVCPU, "B", 2, 0, "native"),
-		cell(perVCPU, "D", 2, 0, "native"), // the parallelism of B
-	}
-	kept, sameAs := sameWork(cells)
-	var keptKeys []string
-	for _, c := range kept {
-		keptKeys = append(keptKeys, c.Key())
-	}
-	wantKept := []string{cells[0].Key(), cells[2].Key(), cells[3].Key(), cells[4].Key(), cells[5].Key(), cells[6].Key(), cells[7].Key()}
-	if !slices.Equal(keptKeys, wantKept) {
-		t.Errorf("kept %q, want %q", keptKeys, wantKept)
-	}
-	wantSame := map[string]string{cells[1].Key(): cells[0].Key(), cells[8].Key(): cells[7].Key()}
-	if !maps.Equal(sameAs, wantSame) {
-		t.Errorf("sameAs %q, want %q", sameAs, wantSame)
 	}
 }

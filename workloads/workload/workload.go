@@ -102,12 +102,10 @@ type Spec struct {
 	CountWarm func(b Bench) (touch func())
 	// Parallelism is how many goroutines run the workload's operations at
 	// once in env, when the operations are the same on every size (nil:
-	// not declared). Declaring it says that cells of equal parameters,
-	// footprint and parallelism do the same work at any size: the workload
-	// reads its size only through them. So the sim mode estimates their
-	// native base across sizes (bench/sim/paired.Pools), and the counting
-	// pass counts them once (bench/plan Cell.SameWork). The runtime's own
-	// threads (collector, sysmon) are not counted.
+	// not declared). Cells of equal parameters and parallelism do the same
+	// work at any size, so the sim mode estimates their native base across
+	// sizes (bench/sim/paired.Pools). The runtime's own threads (collector,
+	// sysmon) are not counted.
 	Parallelism func(env Env) int
 }
 

@@ -131,7 +131,7 @@ type loadRecord struct {
 	loadNS              int64
 }
 
-// units picks each workload's primary unit (result.PrimaryUnit) from the
+// units picks each workload's primary unit (cells.PrimaryUnit) from the
 // figures of its cells, in the order the table holds them.
 func (b *builder) units() {
 	seen := map[string][]protocol.Value{}
@@ -146,7 +146,7 @@ func (b *builder) units() {
 	}
 	b.unit = map[string]protocol.Value{}
 	for w, us := range seen {
-		u, bt := result.PrimaryUnit(us)
+		u, bt := cells.PrimaryUnit(us)
 		b.unit[w] = protocol.Value{Unit: u, Better: bt}
 	}
 }

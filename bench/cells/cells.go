@@ -524,8 +524,29 @@ func (c *Cell) addValue(unit string, v float64) {
 }
 
 // PrimaryUnit is the cell's headline unit and which way it is better
-// (result.PrimaryUnit of its figures); "" when it has none.
-func (c *Cell) PrimaryUnit() (unit, better string) { return result.PrimaryUnit(c.Figures) }
+// (PrimaryUnit of its figures); "" when it has none.
+func (c *Cell) PrimaryUnit() (unit, better string) { return PrimaryUnit(c.Figures) }
+
+// PrimaryUnit picks the headline unit of figures: the first
+// higher-is-better unit other than ns/op (a throughput), else ns/op, else
+// the first unit. It is a reader's choice (the run summary's and the
+// report's headline), so it lives with the table, not with the records.
+func PrimaryUnit(figures []protocol.Value) (unit, better string) {
+	for _, v := range figures {
+		if v.Unit != "ns/op" && v.Better == protocol.Higher {
+			return v.Unit, v.Better
+		}
+	}
+	for _, v := range figures {
+		if v.Unit == "ns/op" {
+			return v.Unit, v.Better
+		}
+	}
+	if len(figures) > 0 {
+		return figures[0].Unit, figures[0].Better
+	}
+	return "", ""
+}
 
 // Predicted reports whether the cell's samples are a model's predictions
 // (result.Sample.Model).

@@ -210,26 +210,6 @@ type CellFacts struct {
 	Parallelism int `json:"parallelism,omitempty"`
 }
 
-// PrimaryUnit picks the headline unit of values: the first
-// higher-is-better unit other than ns/op (a throughput), else ns/op, else
-// the first unit.
-func PrimaryUnit(values []protocol.Value) (unit, better string) {
-	for _, v := range values {
-		if v.Unit != "ns/op" && v.Better == protocol.Higher {
-			return v.Unit, v.Better
-		}
-	}
-	for _, v := range values {
-		if v.Unit == "ns/op" {
-			return v.Unit, v.Better
-		}
-	}
-	if len(values) > 0 {
-		return values[0].Unit, values[0].Better
-	}
-	return "", ""
-}
-
 // Workload returns the facts of workload w (zero when unknown).
 func (f *Facts) Workload(w string) WorkloadFacts { return f.Workloads[w] }
 

@@ -54,7 +54,7 @@ func buildFigures(r *Report, b *builder) {
 		none  func() string
 	}{
 		{SectionFootprint, f.footprints, func() string {
-			return "No footprint heat map: no enclave-mode cells with an absolute footprint and a " + f.r.Baseline + " baseline (bench run --footprint " + ExampleFootprints + " --modes native,sim gives one)."
+			return "No footprint heat map: no enclave-mode cells with an absolute footprint and a " + f.r.Baseline + " baseline (bench run --footprint " + ExampleFootprints + " --modes " + f.r.BaselineMode + ",sim gives one)."
 		}},
 		{SectionCliff, f.cliff, func() string {
 			return "No EPC-cliff plot: no workload swept its enclave working set (memsweep's ws, kvstore's data set) over two or more values at one size and mode."

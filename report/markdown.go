@@ -129,7 +129,7 @@ func mdHeadlines(p printer, r *Report) {
 // mdSizing is the sizing advice, or why there is none.
 func mdSizing(p printer, r *Report) {
 	if len(r.Sizing) == 0 && slices.ContainsFunc(r.Headlines, func(h Headline) bool { return h.NoEPC }) {
-		p("### Sizing advice\n\nNone: no mode of these runs measures or models the EPC (see the \"no EPC\" warning); run `--modes native,sim` (or `sgx` on SGX hardware) for sizing answers.\n\n")
+		p("### Sizing advice\n\nNone: no mode of these runs measures or models the EPC (see the \"no EPC\" warning); run `--modes %s,sim` (or `sgx` on SGX hardware) for sizing answers.\n\n", r.BaselineMode)
 	}
 	if len(r.Sizing) == 0 && slices.ContainsFunc(r.WarningGroups, func(g WarningGroup) bool { return g.Kind == "uncounted" }) {
 		p("### Sizing advice\n\nNone for the %s cells whose prediction leaves EPC paging out (see the \"uncounted\" warning: a user benchmark's Go heap is not held in the software EPC yet).\n\n", textfmt.Markdown(uncountedModes(r)))

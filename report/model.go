@@ -45,8 +45,9 @@ type Report struct {
 	Samples int
 	// Baseline is the label of the mode enclave figures are compared with
 	// (the runs' recorded facts.baseline: native), which the report's
-	// prose names.
-	Baseline string
+	// prose names; BaselineMode is its recorded name, which the commands
+	// the report suggests pass to --modes.
+	Baseline, BaselineMode string
 }
 
 // RunInfo is the metadata of one input run.
@@ -392,7 +393,7 @@ func Build(in *Input, o Options) *Report {
 	b.sizeOrder = newSizeOrder(b.sizes)
 	b.table()
 	base := b.baseline()
-	r.Baseline = base.label
+	r.Baseline, r.BaselineMode = base.label, cmp.Or(base.name, base.label)
 	b.units()
 	b.modeVariants()
 	b.collect()

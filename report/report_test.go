@@ -293,6 +293,37 @@ func TestBaselineLabel(t *testing.T) {
 	}
 }
 
+// TestSuggestedBaseline: the commands the report suggests where it has no
+// sizing advice or no footprint heat map pass the runs' recorded baseline
+// mode (facts.baseline) to --modes, not "native" by name.
+func TestSuggestedBaseline(t *testing.T) {
+	o := testOptions()
+	in := Load([]string{fixturePath("dc-a")}, o)
+	d := in.Sources[0].Dir
+	no := false
+	for name, mf := range d.Facts.Modes {
+		mf.ModelsEPC = &no // no mode answers sizing: the "None" line
+		d.Facts.Modes[name] = mf
+	}
+	d.Facts.Baseline = "plain"
+	r := Build(in, o)
+	if r.BaselineMode != "plain" {
+		t.Fatalf("BaselineMode %q, want the recorded name", r.BaselineMode)
+	}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"run `--modes plain,sim` (or `sgx` on SGX hardware) for sizing answers", "--modes plain,sim gives one)"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if l := grepLines(md.String(), "--modes native"); l != "" {
+		t.Errorf("still suggests --modes native:\n%s", l)
+	}
+}
+
 // TestModeNotes: the note above the tables is the one a mode recorded in
 // run.json (here the model mode relabelled as a toy model with its own
 // note), not its kind's frozen note, which is for runs from before notes

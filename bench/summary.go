@@ -91,10 +91,11 @@ func printSummary(w io.Writer, d *result.Dir) {
 	for _, c := range notPredicted {
 		warnings = append(warnings, fmt.Sprintf("%s: %d sample(s) not predicted (%s): their figures would be native measurements, left out", c.Name, c.NotPredicted, textfmt.FirstLine(c.NotPredictedWhy)))
 	}
-	for _, p := range d.Partial {
+	in := t.Inputs[0]
+	for _, p := range in.Partial {
 		warnings = append(warnings, p+": samples from an unfinished attempt (resume the run to complete it)")
 	}
-	for _, s := range d.Short {
+	for _, s := range in.Short {
 		warnings = append(warnings, s.String())
 	}
 	// Outliers are common with few repetitions on a shared machine: list

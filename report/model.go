@@ -354,7 +354,7 @@ type baselineMode struct{ name, label string }
 func (b *builder) baseline() baselineMode {
 	var m baselineMode
 	for _, s := range b.in.Sources {
-		if m.name = s.Dir.Facts.Baseline; m.name != "" {
+		if m.name = b.input[s].Baseline; m.name != "" {
 			break
 		}
 	}
@@ -382,16 +382,16 @@ func Build(in *Input, o Options) *Report {
 	r := &Report{Generated: o.Now, Options: o, LeftOut: in.LeftOut, Notes: in.Notes}
 	b := &builder{r: r, o: o, in: in, figures: map[string][]result.FigureRole{}, footprintParam: map[string]string{},
 		siteCells: map[string]CellSites{}, siteAttempt: map[string]int{}}
+	b.table()
 	b.sizes = map[string]result.SizeFacts{}
 	for _, s := range in.Sources {
-		for name, sf := range s.Dir.Facts.Sizes {
+		for name, sf := range b.input[s].Sizes {
 			if _, ok := b.sizes[name]; !ok {
 				b.sizes[name] = sf
 			}
 		}
 	}
 	b.sizeOrder = newSizeOrder(b.sizes)
-	b.table()
 	base := b.baseline()
 	r.Baseline, r.BaselineMode = base.label, cmp.Or(base.name, base.label)
 	b.units()

@@ -201,6 +201,21 @@ type Input struct {
 	Modes map[string]result.ModeFacts
 	// Unsampled are the flaws of its cells that have no samples in it.
 	Unsampled []Flaw
+	// What a result directory's run recorded of itself, which readers
+	// show beside its cells (zero for a file): its baseline mode
+	// (facts.baseline), the facts of each size it used (the frozen
+	// catalog of its schema for old runs), its --rounds, why it has no
+	// counting pass and the CPU features Valgrind hid from the counted
+	// workload (result.Counts), the cells whose samples come from an
+	// unfinished attempt and those short of the samples the run recorded
+	// (result.Dir.Partial, result.Dir.Short).
+	Baseline     string
+	Sizes        map[string]result.SizeFacts
+	Rounds       int
+	NoCounts     string
+	CountsHidden []string
+	Partial      []string
+	Short        []result.ShortCell
 }
 
 // Flaw says why the values of a cell of an input are suspect.
@@ -382,6 +397,11 @@ func (b *Builder) AddDir(d *result.Dir, origin string) {
 		in.Runs = []string{d.Run.ID}
 	}
 	in.LeftOut, in.Modes = d.Problems, f.modes
+	in.Baseline, in.Sizes, in.Rounds = d.Facts.Baseline, d.Facts.Sizes, d.Run.Plan.Rounds
+	if c := d.Run.Counts; c != nil {
+		in.NoCounts, in.CountsHidden = c.Unavailable, c.CPUHidden
+	}
+	in.Partial, in.Short = d.Partial, d.Short
 	byName := map[string]*Cell{}
 	for i := range d.Samples {
 		x := &d.Samples[i]

@@ -166,3 +166,32 @@ func TestNotPredictedCell(t *testing.T) {
 		t.Errorf("flaws %+v, want the not-predicted one", c.Flaws)
 	}
 }
+
+// TestInputRunFacts: what a run recorded of itself reaches its readers
+// through the table's Input (the baseline, its sizes, --rounds, the
+// counting pass's absence and hidden CPU features, the partial and short
+// cells), so that none of them reads the directory for it.
+func TestInputRunFacts(t *testing.T) {
+	p := map[string]string{"ws": "1MiB", "access": "seq"}
+	name := "Memsweep/ws=1MiB/access=seq/size=DC1s_v2/mode=native"
+	d := dir("a", []result.Sample{sample(name, "native", p, 100, false)})
+	d.Facts.Baseline = "plain"
+	d.Facts.Sizes = map[string]result.SizeFacts{"DC1s_v2": {VCPUs: 1, Family: "DCsv2"}}
+	d.Run.Plan.Rounds = 3
+	d.Run.Counts = &result.Counts{Unavailable: "valgrind not found", CPUHidden: []string{"sha"}}
+	d.Partial = []string{name}
+	d.Short = []result.ShortCell{{Cell: name, Attempt: 1, Recorded: 2, Present: 1}}
+	in := FromDir(d).Inputs[0]
+	if in.Baseline != "plain" || in.Rounds != 3 || in.NoCounts != "valgrind not found" || !slices.Equal(in.CountsHidden, []string{"sha"}) {
+		t.Errorf("baseline %q, rounds %d, no counts %q, hidden %v; want the run's", in.Baseline, in.Rounds, in.NoCounts, in.CountsHidden)
+	}
+	if sf, ok := in.Sizes["DC1s_v2"]; !ok || sf.VCPUs != 1 || sf.Family != "DCsv2" {
+		t.Errorf("sizes %v; want the run's DC1s_v2", in.Sizes)
+	}
+	if !slices.Equal(in.Partial, []string{name}) || len(in.Short) != 1 || !in.Short[0].Lost() {
+		t.Errorf("partial %v, short %v; want the run's", in.Partial, in.Short)
+	}
+	if in := FromDir(dir("b", nil)).Inputs[0]; in.NoCounts != "" || in.CountsHidden != nil || in.Rounds != 0 {
+		t.Errorf("a run without a counting pass record: %+v", in)
+	}
+}

@@ -165,7 +165,6 @@ func loadRounds(dir string) (*Set, error) {
 		return nil, &InputError{dir, unwrapPath(err)}
 	}
 	b := cells.NewBuilder()
-	var runs []*result.Dir
 	for _, e := range entries {
 		sub := filepath.Join(dir, e.Name())
 		if !e.IsDir() || !exists(filepath.Join(sub, result.RunFile)) {
@@ -176,7 +175,6 @@ func loadRounds(dir string) (*Set, error) {
 			return nil, err
 		}
 		b.AddDir(d, "")
-		runs = append(runs, d)
 	}
 	t := b.Table()
 	if len(t.Inputs) == 0 {
@@ -186,24 +184,21 @@ func loadRounds(dir string) (*Set, error) {
 	if err != nil {
 		return nil, &InputError{dir, err}
 	}
-	for _, d := range runs {
-		s.countsInfo(d, filepath.Base(d.Path)+": ")
+	for _, in := range t.Inputs {
+		s.countsInfo(in, filepath.Base(in.Name)+": ")
 	}
 	return s, nil
 }
 
-// countsInfo notes what a run's record of its counting pass says for the
-// gate: why it has none (Valgrind missing: the gate reads time only), and
-// the CPU features Valgrind hid from the counted workload.
-func (s *Set) countsInfo(d *result.Dir, prefix string) {
-	c := d.Run.Counts
-	if c == nil {
-		return
+// countsInfo notes what an input's run recorded of its counting pass for
+// the gate (the table's Input): why it has none (Valgrind missing: the gate
+// reads time only), and the CPU features Valgrind hid from the counted
+// workload.
+func (s *Set) countsInfo(in *cells.Input, prefix string) {
+	if in.NoCounts != "" {
+		s.Warnings = append(s.Warnings, prefix+"no counting pass: "+in.NoCounts)
 	}
-	if c.Unavailable != "" {
-		s.Warnings = append(s.Warnings, prefix+"no counting pass: "+c.Unavailable)
-	}
-	for _, f := range c.CPUHidden {
+	for _, f := range in.CountsHidden {
 		if !slices.Contains(s.CountsHidden, f) {
 			s.CountsHidden = append(s.CountsHidden, f)
 		}
@@ -218,16 +213,15 @@ func LoadDir(dir string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := fromTable(cells.FromDir(d), dir)
+	t := cells.FromDir(d)
+	s, err := fromTable(t, dir)
 	if err != nil {
 		return nil, &InputError{dir, err}
 	}
-	s.countsInfo(d, "")
-	if len(s.Runs) == 0 && d.Run.ID != "" {
-		s.Runs = []string{d.Run.ID}
-	}
+	in := t.Inputs[0]
+	s.countsInfo(in, "")
 	// bench run --rounds: every cell's values come from r processes.
-	s.rounds = d.Run.Plan.Rounds
+	s.rounds = in.Rounds
 	return s, nil
 }
 

@@ -270,15 +270,7 @@ func encryptionNote(g *Group, slowdown float64) string {
 	if g == nil || g.Baseline == nil || math.IsNaN(slowdown) || slowdown <= 1 {
 		return ""
 	}
-	var mee, epc float64
-	for _, p := range g.Baseline.Parts {
-		switch p.Event {
-		case paired.EventMEE:
-			mee = p.Share
-		case paired.EventEPC:
-			epc = p.Share
-		}
-	}
+	mee, epc := paired.Shares(g.Baseline.Parts)
 	if mee < 0.01 {
 		return ""
 	}

@@ -143,6 +143,22 @@ type Part struct {
 	Share        float64 // of the summed extra time over the cell's pairs
 }
 
+// Shares are the memory-encryption and the EPC-paging parts' shares of
+// parts (0 for a part that is not there): what no larger size removes and
+// what a larger size removes, which the report's sizing advice tells
+// apart without naming the sim mode's events.
+func Shares(parts []Part) (encryption, paging float64) {
+	for _, p := range parts {
+		switch p.Event {
+		case EventMEE:
+			encryption = p.Share
+		case EventEPC:
+			paging = p.Share
+		}
+	}
+	return encryption, paging
+}
+
 // Cell is the paired summary of one sim cell.
 type Cell struct {
 	// N is the number of pairs.

@@ -119,3 +119,15 @@ func TestMEEUpperBound(t *testing.T) {
 		}
 	}
 }
+
+// TestShares: the memory-encryption and EPC-paging shares are read from
+// their own parts, whatever the order and whatever else is there.
+func TestShares(t *testing.T) {
+	parts := []Part{{Event: EventOCalls, Share: 0.5}, {Event: EventEPC, Share: 0.3}, {Event: EventMEE, Share: 0.2}}
+	if mee, epc := Shares(parts); mee != 0.2 || epc != 0.3 {
+		t.Errorf("Shares = %v, %v; want 0.2 (encryption), 0.3 (paging)", mee, epc)
+	}
+	if mee, epc := Shares(parts[:1]); mee != 0 || epc != 0 {
+		t.Errorf("Shares without those parts = %v, %v; want 0, 0", mee, epc)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/enclavebench/enclavebench/bench/cells"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
 // writeSet writes s in the Go benchmark format (the inverse of ReadBenchfmt).
@@ -74,9 +75,9 @@ var genUnits = []string{"ns/op", "MB/s", "B/op", "allocs/op", "minflt/op", "widg
 func defaultBetter(u string) string {
 	switch u {
 	case "ns/op", "B/op", "allocs/op":
-		return Lower
+		return protocol.Lower
 	case "MB/s":
-		return Higher
+		return protocol.Higher
 	}
 	return ""
 }
@@ -115,7 +116,7 @@ func genSet(t *rapid.T) *Set {
 				c.Values[u] = append(c.Values[u], v)
 			}
 			if _, ok := s.Units[u]; !ok {
-				better := rapid.SampledFrom([]string{"", Lower, Higher}).Draw(t, "better")
+				better := rapid.SampledFrom([]string{"", protocol.Lower, protocol.Higher}).Draw(t, "better")
 				assume := rapid.SampledFrom([]string{"", "exact"}).Draw(t, "assume")
 				s.Units[u] = Unit{Name: u, Better: better, Assume: assume, Count: countUnit(u)}
 			}
@@ -222,7 +223,7 @@ func genReport(t *rapid.T) *Report {
 		Tables:  []Table{}, Unmatched: []Unmatched{}, Refused: []Refused{}, Warnings: append([]string{}, strs("warnings")...),
 	}
 	for i := rapid.IntRange(0, 3).Draw(t, "tables"); i > 0; i-- {
-		tab := Table{Unit: str("tunit"), Better: rapid.SampledFrom([]string{"", Lower, Higher}).Draw(t, "better"), Rows: []Row{}}
+		tab := Table{Unit: str("tunit"), Better: rapid.SampledFrom([]string{"", protocol.Lower, protocol.Higher}).Draw(t, "better"), Rows: []Row{}}
 		for j := rapid.IntRange(0, 3).Draw(t, "rows"); j > 0; j-- {
 			row := Row{Cell: str("rcell"), OldCell: str("oc"), NewCell: str("nc"), Old: sum("old"), New: sum("new"), DeltaPct: num("delta"),
 				Delta: str("ds"), P: num("p"), PAdjusted: num("pa"), PString: str("pn"), N1: rapid.IntRange(0, 99).Draw(t, "n1"), N2: rapid.IntRange(0, 99).Draw(t, "n2"),

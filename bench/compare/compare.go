@@ -11,6 +11,7 @@ import (
 	"github.com/enclavebench/enclavebench/bench/cells"
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/textfmt"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
 // Compare compares the cells of old and new. Problems with the inputs
@@ -182,7 +183,7 @@ func (x *comparison) tables(pairs []pair) {
 				info.Better = new.Units[u].Better
 			}
 			if info.Better == "" && isCount(old, new, u) {
-				info.Better = Lower // more events per operation cost more
+				info.Better = protocol.Lower // more events per operation cost more
 			}
 			t = &Table{Unit: u, Better: info.Better, Rows: []Row{}}
 			tables[u] = t

@@ -3,6 +3,7 @@ package compare
 import (
 	"bytes"
 	"fmt"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -342,7 +343,7 @@ func TestAdjustment(t *testing.T) {
 		{CorrectionBH, []float64{0.04, 0.03, 0.03}},
 		{CorrectionNone, []float64{0.04, 0.01, 0.02}},
 	} {
-		rep := &Report{Tables: []Table{{Unit: "ns/op", Better: Lower, Rows: []Row{
+		rep := &Report{Tables: []Table{{Unit: "ns/op", Better: protocol.Lower, Rows: []Row{
 			{P: 0.04, Significant: true, DeltaPct: 10, Gate: GateTime}, {P: 0.01, Significant: true, DeltaPct: 10, Gate: GateTime},
 			{P: 0.02, Significant: true, DeltaPct: 10, Gate: GateTime},
 		}}}}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/perf/benchunit"
 
 	"github.com/enclavebench/enclavebench/bench/textfmt"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
 // Formats of a report.
@@ -98,9 +99,9 @@ func (r *Report) sideLine(name string, s Side) string {
 
 func betterWords(b string) string {
 	switch b {
-	case Lower:
+	case protocol.Lower:
 		return "lower is better"
-	case Higher:
+	case protocol.Higher:
 		return "higher is better"
 	}
 	return "direction unknown: shown, not gated"

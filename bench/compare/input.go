@@ -79,12 +79,6 @@ type NotRun struct {
 	Reason string        `json:"reason,omitempty"`
 }
 
-// Directions of a unit: the protocol's.
-const (
-	Lower  = protocol.Lower
-	Higher = protocol.Higher
-)
-
 // InputError is bad input: a missing or unreadable file, a file that is not
 // a result, a schema version this harness cannot read, no samples.
 type InputError struct {
@@ -409,9 +403,9 @@ func unitInfo(u string, md benchfmt.UnitMetadataMap) Unit {
 	info := Unit{Name: u}
 	switch md.GetBetter(u) {
 	case 1:
-		info.Better = Higher
+		info.Better = protocol.Higher
 	case -1:
-		info.Better = Lower
+		info.Better = protocol.Lower
 	}
 	if a := md.Get(u, "assume"); a != nil && a.Value == "exact" {
 		info.Assume = "exact"

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"fmt"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"math"
 	"slices"
 	"sort"
@@ -116,7 +117,7 @@ func power(gated []*Row, counts int, o Options) *Power {
 // change is a row's change in a table whose unit is better as better.
 func change(row *Row, better string, o Options) string {
 	d := float64(row.DeltaPct)
-	worse := (better == Lower && d > 0) || (better == Higher && d < 0)
+	worse := (better == protocol.Lower && d > 0) || (better == protocol.Higher && d < 0)
 	switch {
 	case row.Gate == GateCount:
 		switch {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/compare"
 	"github.com/enclavebench/enclavebench/bench/stats"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
 // Point is one cell's summary in one unit.
@@ -82,7 +83,7 @@ func Points(s *compare.Set, units []string) []Point {
 			out = append(out, p)
 		}
 		if m.N > 0 && (len(units) == 0 || want[UnitPredictedSlowdown]) {
-			out = append(out, Point{Bench: c.Name, Unit: UnitPredictedSlowdown, Better: compare.Lower, N: m.N,
+			out = append(out, Point{Bench: c.Name, Unit: UnitPredictedSlowdown, Better: protocol.Lower, N: m.N,
 				Median: m.Slowdown.Center, Lo: m.Slowdown.Lo, Hi: m.Slowdown.Hi, Runs: s.Runs, Model: m.Verdict()})
 		}
 	}
@@ -103,9 +104,9 @@ func Select(points []Point, direction string, asked []string) (kept []Point, lef
 	var want string
 	switch direction {
 	case Smaller:
-		want = compare.Lower
+		want = protocol.Lower
 	case Bigger:
-		want = compare.Higher
+		want = protocol.Higher
 	default:
 		return nil, nil, fmt.Errorf("--direction %q: want %s or %s", direction, Smaller, Bigger)
 	}

@@ -10,6 +10,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/enclavebench/enclavebench/bench/compare"
+	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
 func finite() *rapid.Generator[float64] {
@@ -131,7 +132,7 @@ func TestPointsRoundTrip(t *testing.T) {
 }
 
 func TestSelect(t *testing.T) {
-	pts := []Point{{Bench: "A", Unit: "ns/op", Better: compare.Lower}, {Bench: "A", Unit: "MB/s", Better: compare.Higher}, {Bench: "A", Unit: "minflt/op"}}
+	pts := []Point{{Bench: "A", Unit: "ns/op", Better: protocol.Lower}, {Bench: "A", Unit: "MB/s", Better: protocol.Higher}, {Bench: "A", Unit: "minflt/op"}}
 	kept, left, err := Select(pts, Smaller, nil)
 	if err != nil || len(kept) != 1 || kept[0].Unit != "ns/op" || len(left) != 2 {
 		t.Fatalf("smaller: %v %v %v", kept, left, err)
@@ -243,7 +244,7 @@ func TestSimPoints(t *testing.T) {
 		}
 		if p.Unit == UnitPredictedSlowdown {
 			sims++
-			if p.Median < 1 || p.HasCI() && p.Lo < 1 || p.Better != compare.Lower {
+			if p.Median < 1 || p.HasCI() && p.Lo < 1 || p.Better != protocol.Lower {
 				t.Errorf("%s: predicted slowdown %+v", p.Bench, p)
 			}
 		}

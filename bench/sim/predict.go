@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/enclavebench/enclavebench/bench/result"
+	"github.com/enclavebench/enclavebench/bench/sim/paired"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 	"github.com/enclavebench/enclavebench/workloads/trace"
 )
@@ -16,11 +17,13 @@ const (
 	EventCountOps    = "count_pass_ops"    // operations of the counting pass
 	EventCountOCalls = "count_pass_ocalls" // OCALLs it counted
 	EventCountECalls = "count_pass_ecalls" // ECALLs it counted
-	EventCostOCalls  = "model_ocall_ns"    // predicted time of the OCALLs
-	EventCostECalls  = "model_ecall_ns"    // predicted time of the ECALLs
-	EventCostEPC     = "model_epc_ns"      // predicted time of EPC loads and evictions
-	EventCostMEE     = "model_mee_ns"      // predicted extra time of LLC misses
-	EventLLCMisses   = "llc_misses"        // counted by the timed pass, when the host allows
+	// The cost events are the keys bench/sim/paired reads the prediction
+	// back by: one definition, theirs.
+	EventCostOCalls = paired.EventOCalls    // predicted time of the OCALLs
+	EventCostECalls = paired.EventECalls    // predicted time of the ECALLs
+	EventCostEPC    = paired.EventEPC       // predicted time of EPC loads and evictions
+	EventCostMEE    = paired.EventMEE       // predicted extra time of LLC misses
+	EventLLCMisses  = paired.EventLLCMisses // counted by the timed pass, when the host allows
 	// EventLLMissesPF are the counting pass's simulated LLC misses of the
 	// DCsv2 CPU with a stream prefetcher (bench run --counts,
 	// result.EventLLMissesPF): the memory-encryption term's count where
@@ -34,7 +37,7 @@ const (
 	// misses at the memory bandwidth's price (Prices.MemBandwidthBytesPerS),
 	// written (0 included) whenever that price applied: a reader can tell
 	// such a prediction from one that priced every miss at DRAM latency.
-	EventCostMEEStream = "model_mee_stream_ns"
+	EventCostMEEStream = paired.EventMEEStream
 )
 
 // LineBytes is the cache line of the modelled CPUs (the counting pass's

@@ -24,8 +24,9 @@ import (
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
-// The sim mode's cost events (bench/sim.EventCost*): the predicted time
-// of each kind of enclave event in a repetition, in ns.
+// The sim mode's cost events, which it writes (bench/sim.EventCost* are
+// these): the predicted time of each kind of enclave event in a
+// repetition, in ns.
 const (
 	EventOCalls = "model_ocall_ns"
 	EventECalls = "model_ecall_ns"
@@ -35,6 +36,10 @@ const (
 	// whenever they were priced at the memory bandwidth's price
 	// (published/v3 and later), 0 included.
 	EventMEEStream = "model_mee_stream_ns"
+	// EventLLCMisses are the LLC misses the timed pass counted where the
+	// host allows (a hardware count: memory encryption priced from it is
+	// no upper bound).
+	EventLLCMisses = "llc_misses"
 )
 
 // Parts are the cost events in report order, with their labels.
@@ -232,7 +237,7 @@ func Summarize(samples []*result.Sample) Cell {
 		if p.OwnBaseNS > 0 {
 			c.Pool = s.Pool
 		}
-		_, pmu := s.Events["llc_misses"]
+		_, pmu := s.Events[EventLLCMisses]
 		_, streamPriced := s.Events[EventMEEStream]
 		if p.PartNS[EventMEE] > 0 && !pmu && !streamPriced {
 			switch {

@@ -11,22 +11,23 @@ import (
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 )
 
-// baselines compares each enclave group with its native baseline.
+// baselines compares each enclave group with the group of the baseline
+// mode (no enclave, by its recorded facts) of the same cell.
 func (b *builder) baselines() {
-	native := map[groupKey]*Group{}
+	baseOf := map[groupKey]*Group{}
 	key := func(g *Group) groupKey { return groupKey{g.Origin, g.Workload, g.ParamText, g.Size, ""} }
 	for _, g := range b.order {
 		if !g.ModeFacts.Enclave {
-			native[key(g)] = g
+			baseOf[key(g)] = g
 		}
 	}
 	for _, g := range b.order {
 		if !g.ModeFacts.Enclave || len(g.Values) == 0 {
 			continue
 		}
-		// A sim figure is its own measured base plus priced events: its
-		// slowdown comes from those pairs, never from the native cell,
-		// which another process measured.
+		// A model's figure is its own measured base plus priced events:
+		// its slowdown comes from those pairs, never from the baseline's
+		// cell, which another process measured.
 		if g.ModeFacts.Kind == result.KindModel {
 			if c := g.paired; c.N > 0 {
 				g.Paired = &c
@@ -34,15 +35,15 @@ func (b *builder) baselines() {
 			} else {
 				g.Notes = append(g.Notes, "no paired base")
 			}
-			if n := native[key(g)]; n != nil && len(n.Values) > 0 && len(g.ModelNative) > 0 {
-				g.BaseStrays = baseStrays(g.Mode, n.ModeLabel, n.Values, g.ModelNative, g.Unit, b.o)
+			if n := baseOf[key(g)]; n != nil && len(n.Values) > 0 && len(g.ModelBase) > 0 {
+				g.BaseStrays = baseStrays(g.Mode, n.ModeLabel, n.Values, g.ModelBase, g.Unit, b.o)
 			}
 			continue
 		}
-		// The native cell measured in the same run is the baseline.
+		// The baseline's cell measured in the same run is the baseline.
 		var base []float64
 		against := AgainstBaseline
-		if n := native[key(g)]; n != nil && len(n.Values) > 0 {
+		if n := baseOf[key(g)]; n != nil && len(n.Values) > 0 {
 			base = n.Values
 		}
 		if base == nil {
@@ -59,13 +60,13 @@ func (b *builder) baselines() {
 // baseline, when they differ significantly and by more than the tolerance
 // ("" otherwise): the emulation then changes the workload, and a
 // prediction over that base is not a prediction over the baseline.
-func baseStrays(model, baseline string, native, base []float64, unit string, o Options) string {
-	ns, bs := stats.Summarize(native), stats.Summarize(base)
+func baseStrays(model, baseline string, baselineValues, base []float64, unit string, o Options) string {
+	ns, bs := stats.Summarize(baselineValues), stats.Summarize(base)
 	if !(ns.Center > 0) || !(bs.Center > 0) {
 		return ""
 	}
 	r := bs.Center / ns.Center
-	if r <= 1+o.Tolerance && r >= 1/(1+o.Tolerance) || !stats.Compare(native, base, o.Alpha).Significant {
+	if r <= 1+o.Tolerance && r >= 1/(1+o.Tolerance) || !stats.Compare(baselineValues, base, o.Alpha).Significant {
 		return ""
 	}
 	return fmt.Sprintf("the %s pass measured a median of %s %s against the %s cell's %s %s (%.2fx, beyond the %s tolerance): the emulation changed this workload or the host's load changed between the two processes; the predicted slowdown is over the %s pass's own base, not over the %s cell",

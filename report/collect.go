@@ -211,7 +211,7 @@ func (b *builder) collect() {
 		if c.Predicted() { // predictions: each paired with its own measured base
 			g.paired = c.Paired()
 			g.Uncounted = g.paired.Uncounted
-			g.ModelNative = c.Bases(g.Unit)
+			g.ModelBase = c.Bases(g.Unit)
 		}
 	}
 	for _, o := range t.Outcomes {
@@ -242,8 +242,8 @@ func (b *builder) collect() {
 	for _, g := range b.order {
 		g.Summary = stats.Summarize(g.Values)
 		g.nValues = len(g.Values)
-		if len(g.ModelNative) != len(g.Values) { // a base for every value, or none
-			g.ModelNative = nil
+		if len(g.ModelBase) != len(g.Values) { // a base for every value, or none
+			g.ModelBase = nil
 		}
 	}
 }

@@ -260,7 +260,7 @@ func ratioText(g *Group) string {
 		if g.Paired != nil && g.Paired.Pool != nil {
 			s = fmtRatio(g.Baseline) + " of the base pooled over " + strconv.Itoa(len(g.Paired.Pool.Cells)) + " sizes"
 		}
-		if b := stats.Summarize(g.ModelNative); b.N > 0 {
+		if b := stats.Summarize(g.ModelBase); b.N > 0 {
 			s += " " + textfmt.Figure(b.Center, g.Unit)
 		}
 	}

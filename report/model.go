@@ -108,9 +108,9 @@ type Group struct {
 	Unit      string
 	Better    string
 	Values    []float64
-	// ModelNative are the measured bases the sim predictions started
+	// ModelBase are the measured bases a model's predictions started
 	// from, in Unit (one per sample, when every sample has one).
-	ModelNative []float64
+	ModelBase []float64
 	// Paired is the paired summary of a sim group: its predicted slowdown
 	// over its own measured base, per repetition, and the events that
 	// make it up (nil for other modes).

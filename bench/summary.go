@@ -89,7 +89,7 @@ func printSummary(w io.Writer, d *result.Dir) {
 	tw.Flush()
 	sort.SliceStable(notPredicted, func(i, j int) bool { return notPredicted[i].Name < notPredicted[j].Name })
 	for _, c := range notPredicted {
-		warnings = append(warnings, fmt.Sprintf("%s: %d sample(s) not predicted (%s): their figures would be native measurements, left out", c.Name, c.NotPredicted, textfmt.FirstLine(c.NotPredictedWhy)))
+		warnings = append(warnings, fmt.Sprintf("%s: %d sample(s) not predicted (%s): their figures would be unpriced measurements, left out", c.Name, c.NotPredicted, textfmt.FirstLine(c.NotPredictedWhy)))
 	}
 	in := t.Inputs[0]
 	for _, p := range in.Partial {

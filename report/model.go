@@ -134,7 +134,7 @@ type Group struct {
 	Notes []string
 
 	// NotPredicted counts sim samples the model could not predict
-	// (Model.CountsOnly: their values are native measurements), left out.
+	// (Model.CountsOnly: their values are unpriced measurements), left out.
 	NotPredicted    int
 	NotPredictedWhy string
 	// Uncounted names enclave costs its sim predictions leave out

@@ -352,7 +352,7 @@ func TestModeNotes(t *testing.T) {
 }
 
 // TestNotPredicted checks that sim samples the model could not predict
-// (their values are native measurements) are left out with a warning.
+// (their values are unpriced measurements) are left out with a warning.
 func TestNotPredicted(t *testing.T) {
 	_, r := loadFixtures(t, testOptions(), "dc-a")
 	found := false

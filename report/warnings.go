@@ -149,7 +149,7 @@ func (b *builder) warnings() {
 				add("uncounted", subj, "the prediction does not count "+g.Uncounted+": left out of the sizing advice")
 			}
 			if g.NotPredicted > 0 {
-				add("not predicted", subj, fmt.Sprintf("%d %s sample(s) could not be predicted (%s): their values are native measurements, left out", g.NotPredicted, g.Mode, g.NotPredictedWhy))
+				add("not predicted", subj, fmt.Sprintf("%d %s sample(s) could not be predicted (%s): their values are unpriced measurements, left out", g.NotPredicted, g.Mode, g.NotPredictedWhy))
 				g.Notes = append(g.Notes, fmt.Sprintf("%d not predicted", g.NotPredicted))
 			}
 			if g.Summary.N == 0 {

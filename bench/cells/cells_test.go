@@ -134,7 +134,7 @@ func TestVariantsApart(t *testing.T) {
 }
 
 // TestNotPredictedCell: a sim cell whose samples the model could not
-// predict holds no figures (their values are native measurements), is no
+// predict holds no figures (their values are unpriced measurements), is no
 // prediction (no pairs, no bases) and carries its flaw; its counted
 // events stay.
 func TestNotPredictedCell(t *testing.T) {
@@ -148,7 +148,7 @@ func TestNotPredictedCell(t *testing.T) {
 	}
 	c := tab.Cells[0]
 	if v := c.Values["ns/op"]; len(v) != 0 {
-		t.Errorf("ns/op values %v, want none: they are native measurements under the model's name", v)
+		t.Errorf("ns/op values %v, want none: they are unpriced measurements under the model's name", v)
 	}
 	if len(c.Values["ocalls/op"]) != 2 {
 		t.Errorf("ocalls/op values %v, want the two counted", c.Values["ocalls/op"])

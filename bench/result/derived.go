@@ -125,7 +125,7 @@ func Flaws(d *Dir) map[string]string {
 		s := &d.Samples[i]
 		if why := s.NotPredicted(); why != "" && !told[s.Cell] {
 			told[s.Cell] = true
-			add(s.Cell, "not predicted ("+textfmt.FirstLine(why)+"): its figures would be native measurements, left out")
+			add(s.Cell, "not predicted ("+textfmt.FirstLine(why)+"): its figures would be unpriced measurements, left out")
 		}
 	}
 	for _, sc := range d.Short {

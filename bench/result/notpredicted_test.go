@@ -37,7 +37,7 @@ func TestNotPredictedPublishesNoFigures(t *testing.T) {
 		t.Errorf("Figures: predicted %v, not predicted %v", d.Samples[2].Figures(), d.Samples[0].Figures())
 	}
 	flaws := Flaws(d)
-	if f := flaws[blind]; !strings.Contains(f, "not predicted (OCALLs not counted: no seccomp)") || !strings.Contains(f, "native measurements") {
+	if f := flaws[blind]; !strings.Contains(f, "not predicted (OCALLs not counted: no seccomp)") || !strings.Contains(f, "unpriced measurements") {
 		t.Errorf("flaw of the unpredicted cell = %q", f)
 	}
 	if f, ok := flaws[seen]; ok {

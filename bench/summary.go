@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -17,9 +18,10 @@ import (
 type cellSummary struct {
 	Cell, Unit, Better string
 	stats.Summary
-	// Model is a sim cell's account: its measured base and the predicted
-	// slowdown over it, pair by pair ("" for other modes).
-	Model string
+	// Model is a model cell's account: its measured base and the
+	// predicted slowdown over it, pair by pair ("" for other modes); Mode
+	// is the cell's mode.
+	Model, Mode string
 }
 
 // summarize computes the statistics of each cell of t in its primary unit
@@ -33,7 +35,7 @@ func summarize(t *cells.Table) []cellSummary {
 		if len(vals) == 0 {
 			continue
 		}
-		cs := cellSummary{Cell: c.Name, Unit: u, Better: better, Summary: stats.Summarize(vals)}
+		cs := cellSummary{Cell: c.Name, Mode: c.Mode, Unit: u, Better: better, Summary: stats.Summarize(vals)}
 		if c.Predicted() {
 			cs.Model = c.Paired().Verdict()
 			if b := stats.Summarize(c.Bases(u)); b.N > 0 {
@@ -52,11 +54,14 @@ func printSummary(w io.Writer, d *result.Dir) {
 	sums := summarize(t)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	header := "cell\tmedian\t95% CI\tn\tnote"
+	var models []string // the modes of the cells with a model's account
 	for _, s := range sums {
-		if s.Model != "" {
-			header += "\tsim: measured base, predicted slowdown over it"
-			break
+		if s.Model != "" && !slices.Contains(models, s.Mode) {
+			models = append(models, s.Mode)
 		}
+	}
+	if len(models) > 0 {
+		header += "\t" + strings.Join(models, ", ") + ": measured base, predicted slowdown over it"
 	}
 	fmt.Fprintln(tw, header)
 	var warnings []string

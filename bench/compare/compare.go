@@ -471,7 +471,7 @@ func commonHint(un []Unmatched) string {
 	return ""
 }
 
-// models lists the paired accounts of a side's sim cells.
+// models lists the paired accounts of a side's model cells.
 func models(side string, s *Set) []Model {
 	var out []Model
 	for _, c := range s.Cells {
@@ -479,7 +479,7 @@ func models(side string, s *Set) []Model {
 		if pc.N == 0 {
 			continue
 		}
-		m := Model{Side: side, Cell: c.Name, Pairs: pc.N, Slowdown: Num(pc.Slowdown.Center),
+		m := Model{Side: side, Cell: c.Name, Mode: c.Mode, Pairs: pc.N, Slowdown: Num(pc.Slowdown.Center),
 			Lo: Num(pc.Slowdown.Lo), Hi: Num(pc.Slowdown.Hi), Verdict: pc.Verdict()}
 		for _, p := range pc.Parts {
 			m.Parts = append(m.Parts, ModelPart{Event: p.Event, Label: p.Label, Share: p.Share})

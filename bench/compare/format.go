@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -230,7 +231,13 @@ func writeTail(ew io.Writer, r *Report, bullet string, code func(string) string)
 		}
 	}
 	if len(r.Models) > 0 {
-		fmt.Fprintf(ew, "\nsim cells (model: predicted slowdown over the cell's own measured base, pair by pair):\n")
+		var modes []string
+		for _, m := range r.Models {
+			if !slices.Contains(modes, m.Mode) {
+				modes = append(modes, m.Mode)
+			}
+		}
+		fmt.Fprintf(ew, "\n%s cells (model: predicted slowdown over the cell's own measured base, pair by pair):\n", strings.Join(modes, ", "))
 		if bullet != "" {
 			fmt.Fprintln(ew)
 		}

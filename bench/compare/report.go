@@ -44,6 +44,7 @@ type Report struct {
 type Model struct {
 	Side     string      `json:"side"` // "old" or "new"
 	Cell     string      `json:"cell"`
+	Mode     string      `json:"mode,omitempty"` // the cell's mode (its recorded name)
 	Pairs    int         `json:"pairs"`
 	Slowdown Num         `json:"slowdown"`
 	Lo       Num         `json:"lo"`

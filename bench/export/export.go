@@ -35,12 +35,13 @@ type Point struct {
 	Lo, Hi float64
 	// Runs are the run IDs the values come from.
 	Runs []string
-	// Model is a sim cell's account (bench/sim/paired: its predicted
+	// Model is a model cell's account (bench/sim/paired: its predicted
 	// slowdown over its own measured base, pair by pair); Base is the
-	// median measured base in Unit (0 when unknown). Empty for measured
-	// cells.
+	// median measured base in Unit (0 when unknown); Mode is the cell's
+	// mode, which the account is labelled with. Empty for measured cells.
 	Model string
 	Base  float64
+	Mode  string
 }
 
 // UnitPredictedSlowdown is the unit of the point every sim cell adds: its
@@ -75,7 +76,7 @@ func Points(s *compare.Set, units []string) []Point {
 			p := Point{Bench: c.Name, Unit: u, Better: s.Units[u].Better, N: sum.N,
 				Median: float64(sum.Median), Lo: float64(sum.Lo), Hi: float64(sum.Hi), Runs: s.Runs}
 			if m.N > 0 {
-				p.Model = m.Verdict()
+				p.Model, p.Mode = m.Verdict(), c.Mode
 				if b := c.Bases(u); len(b) > 0 {
 					p.Base = stats.Summarize(b).Center
 				}
@@ -84,7 +85,7 @@ func Points(s *compare.Set, units []string) []Point {
 		}
 		if m.N > 0 && (len(units) == 0 || want[UnitPredictedSlowdown]) {
 			out = append(out, Point{Bench: c.Name, Unit: UnitPredictedSlowdown, Better: protocol.Lower, N: m.N,
-				Median: m.Slowdown.Center, Lo: m.Slowdown.Lo, Hi: m.Slowdown.Hi, Runs: s.Runs, Model: m.Verdict()})
+				Median: m.Slowdown.Center, Lo: m.Slowdown.Lo, Hi: m.Slowdown.Hi, Runs: s.Runs, Model: m.Verdict(), Mode: c.Mode})
 		}
 	}
 	return out
@@ -160,9 +161,9 @@ func GAB(points []Point) []GABEntry {
 		}
 		if p.Model != "" {
 			if p.Base > 0 {
-				extra = append(extra, "sim: measured base "+num(p.Base)+" "+p.Unit)
+				extra = append(extra, p.Mode+": measured base "+num(p.Base)+" "+p.Unit)
 			}
-			extra = append(extra, "sim model: "+p.Model)
+			extra = append(extra, p.Mode+" model: "+p.Model)
 		}
 		switch n := len(p.Runs); {
 		case n == 1:

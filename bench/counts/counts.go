@@ -8,10 +8,10 @@
 // start-up runs at the speed of an uninstrumented Valgrind. The workload
 // switches instrumentation on (workloads/valgrind) right before its setup,
 // or, for a workload with Spec.CountWarm (memsweep, kvstore, aesgcm,
-// gokv), after it, then repeats the setup's last pass over its data (gokv:
-// runs the last part of it, which its setup left out) so that the
-// simulated caches hold what the setup left in them (workloads/workload
-// CountWarm); it runs one warmup repetition and Segments measured
+// gokv), after it, then repeats the end of the setup's last pass over its
+// data, the part covering its last WarmBytes (gokv: runs the last part of
+// the setup, which it left out) so that the simulated caches hold what the
+// setup left in them (workloads/workload CountWarm, Env.WarmBytes); it runs one warmup repetition and Segments measured
 // repetitions of N operations (--iters), and has Callgrind dump its
 // counters right before and right after each one's operations: each
 // measured repetition gives one value per event, Segments values per cell.
@@ -45,6 +45,7 @@ import (
 
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/workloads/protocol"
+	"github.com/enclavebench/enclavebench/workloads/workload"
 )
 
 // The simulated caches: the Xeon E-2288G of the DCsv2 sizes (Coffee Lake).
@@ -65,7 +66,8 @@ import (
 const (
 	cacheI1 = "--I1=32768,8,64"
 	cacheD1 = "--D1=32768,8,64"
-	cacheLL = "--LL=16777216,16,64"
+	// llBytes is the LLC's size (cacheLL).
+	llBytes = 16 << 20
 	hwpref  = "--simulate-hwpref=yes"
 	// perInstr writes costs per instruction, so that ParseDump can tell
 	// the misses of streaming instructions from the others.
@@ -73,6 +75,21 @@ const (
 	// CacheDescription is run.json's account of the geometry.
 	CacheDescription = "Xeon E-2288G (DCsv2): L1i and L1d 32 KiB 8-way, LLC 16 MiB 16-way, 64-byte lines (Intel ARK E-2288G; Intel Optimization Reference Manual, Skylake client); Valgrind's cache simulator has no L2; LLC misses counted with Callgrind's stream prefetcher model (--simulate-hwpref=yes: a stream per 4 KiB page, 3 consecutive lines to detect it, each further miss fetching the line 5 ahead), event ll_misses_pf"
 )
+
+// cacheLL is the LLC's geometry: llBytes, 16 ways, 64-byte lines.
+var cacheLL = fmt.Sprintf("--LL=%d,16,64", llBytes)
+
+// WarmBytes is how much of a setup's last pass over its data the warm of
+// the counted process repeats (workload.Env.WarmBytes: its end covering
+// that many bytes): twice the LLC, which holds every LLC set's 16 ways
+// twice over, so that the simulated caches end as the whole pass leaves
+// them. The process gets it through workload.WarmBytesEnv (warmEnv).
+const WarmBytes = 2 * llBytes
+
+// warmEnv is the counted process's WarmBytesEnv. A workload binary from
+// before it ignores it and repeats the whole pass (the same counts), so a
+// baseline built earlier is counted as it was.
+var warmEnv = workload.WarmBytesEnv + "=" + strconv.Itoa(WarmBytes)
 
 // Env is what the counted processes run with beyond the cell's
 // environment, so that their counts follow the operations and not the
@@ -151,10 +168,10 @@ func (c *Counter) Info() *result.Counts {
 	}
 	return &result.Counts{
 		Tool: c.Version + " callgrind",
-		Method: fmt.Sprintf("one untimed run of the plain workload binary per cell under Callgrind (--cache-sim=yes --simulate-hwpref=yes --dump-instr=yes --instr-atstart=no): start-up uninstrumented, the workload's setup instrumented or, for workloads that repeat its last pass over their data instrumented (memsweep, kvstore, aesgcm) or run only its last part instrumented (gokv: its fill's last 327,680 keys), not, then one warmup and %d measured repetitions of N operations (--iters), "+
+		Method: fmt.Sprintf("one untimed run of the plain workload binary per cell under Callgrind (--cache-sim=yes --simulate-hwpref=yes --dump-instr=yes --instr-atstart=no): start-up uninstrumented, the workload's setup instrumented or, for workloads that repeat the end of its last pass over their data instrumented (memsweep, kvstore, aesgcm: the pass's end covering at least its data's last 2x the LLC, %s; the simulated caches are LRU per set, so they end as after the whole pass) or run only its last part instrumented (gokv: its fill's last 327,680 keys), not, then one warmup and %d measured repetitions of N operations (--iters), "+
 			"each measured repetition's operations between two dumps of Callgrind's counters (client requests): %d values per event and cell, per op = count / N, sample rep r carries value r mod %d (cells.jsonl %s); "+
 			"system calls from the trace between the workload's marks around each repetition; allocations from runtime.ReadMemStats around it. "+
-			"Counts are of the workload process, not of an enclave runtime (EGo) around it; for enclave modes they are the plain build's", Segments, Segments, Segments, result.ExtraCountsValues),
+			"Counts are of the workload process, not of an enclave runtime (EGo) around it; for enclave modes they are the plain build's", warmEnv, Segments, Segments, Segments, result.ExtraCountsValues),
 		Values: Segments,
 		Cache:  CacheDescription,
 		Events: map[string]string{
@@ -321,7 +338,8 @@ func (c *Counter) runValgrind(ctx context.Context, bin string, args, env []strin
 	vargs := []string{"--tool=callgrind", "--instr-atstart=no", "--cache-sim=yes", cacheI1, cacheD1, cacheLL, hwpref, perInstr, "--trace-children=yes",
 		"--callgrind-out-file=" + out, "--trace-syscalls=yes", "--log-file=" + log, bin}
 	cmd := exec.CommandContext(cctx, c.Valgrind, append(vargs, args...)...)
-	cmd.Env = append(append(cmd.Environ(), env...), Env...)
+	// warmEnv before env: a caller's (a test's) value wins.
+	cmd.Env = append(append(append(cmd.Environ(), warmEnv), env...), Env...)
 	cmd.Dir = dir
 	r, err := runProtocol(cmd)
 	outs, _ := filepath.Glob(strings.Replace(out, "%p", "*", 1) + "*")

@@ -207,28 +207,57 @@ func Describe() string {
 	return "plain"
 }
 
-// Sweep reads one byte of every 64-byte line of every live arena, arena
+// Sweep reads one byte of every 64-byte line of the live arenas, arena
 // after arena in the order they were made, each in address order: the
 // touch of a workload whose setup last wrote its arenas that way
 // (workload.Spec.CountWarm). The counting pass (bench run --counts) runs
 // such a setup with Callgrind's instrumentation off, switches it on and
 // sweeps: the simulated caches then hold the arenas' lines as the setup
 // left them (the last ones written in the last-level cache), without
-// simulating the setup itself.
-func Sweep() {
+// simulating the setup itself. bytes > 0 sweeps only the end of that
+// order covering the arenas' last bytes (workload.Env.WarmBytes, which
+// says why that leaves the caches the same); 0 sweeps everything.
+func Sweep(bytes int64) {
 	mu.Lock()
 	regions := make([][]byte, 0, len(every))
+	sizes := make([]int, 0, len(every))
 	for _, a := range every {
 		regions = append(regions, a.mem)
+		sizes = append(sizes, len(a.mem))
 	}
 	mu.Unlock()
 	var sum uint64
-	for _, m := range regions {
-		for i := 0; i < len(m); i += sweepLine {
+	for k, from := range tailStarts(sizes, bytes) {
+		m := regions[k]
+		for i := from; i < len(m); i += sweepLine {
 			sum += uint64(m[i])
 		}
 	}
 	sweepSink.Store(sum) // so that the reads are not optimised away
+}
+
+// tailStarts returns, for regions of the given sizes swept one after the
+// other, where in each the sweep of their last bytes starts: len(region)
+// for one left out, 0 for one swept whole. Starts are whole lines from the
+// region's start (the lines a whole sweep reads), so the tail may cover up
+// to a line more than bytes. bytes <= 0: every region whole.
+func tailStarts(sizes []int, bytes int64) []int {
+	from := make([]int, len(sizes))
+	if bytes <= 0 {
+		return from
+	}
+	left := bytes
+	for k := len(sizes) - 1; k >= 0; k-- {
+		n := int64(sizes[k])
+		switch {
+		case left <= 0:
+			from[k] = sizes[k]
+		case left < n:
+			from[k] = int((n - left) / sweepLine * sweepLine)
+		}
+		left -= n
+	}
+	return from
 }
 
 var sweepSink atomic.Uint64

@@ -167,8 +167,9 @@ const countTail = 5 << 18 / 4
 // countWarm is Spec.CountWarm: touch runs what New left of the fill (its
 // last countTail keys, or all of it) and then makes the Zipfian ring, as
 // New does after the fill: the same accesses, in the same order, as the
-// timed process's New ends with.
-func countWarm(b workload.Bench) func() {
+// timed process's New ends with. Its tail is already bounded (countTail):
+// env.WarmBytes is not needed.
+func countWarm(b workload.Bench, _ workload.Env) func() {
 	s, ok := b.(*Store)
 	if !ok {
 		return func() {}

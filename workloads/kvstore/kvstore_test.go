@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/enclavebench/enclavebench/workloads/protocol"
 
@@ -255,10 +256,89 @@ func TestCountWarmChangesNothing(t *testing.T) {
 		if len(order) != s.keys {
 			t.Fatalf("%s: homeOrder lists %d keys, the store has %d", dist, len(order), s.keys)
 		}
-		Spec.CountWarm(b)()
+		Spec.CountWarm(b, env)()
 		if !slices.Equal(before, s.T.slots) || s.T.Len() != s.keys {
 			t.Errorf("%s: the touch changed the table", dist)
 		}
 		b.Close()
+	}
+}
+
+// warmTail: 0 and a bound whose span (twice it) holds the table are the
+// whole fill; otherwise the keys from the index on are those of the
+// buckets from the span's start, every key homed in the span among them,
+// and before it only keys homed before the span.
+func TestWarmTail(t *testing.T) {
+	s, err := New(4<<20, false, 95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	order := s.T.homeOrder(s.keys)
+	for _, tt := range []struct {
+		warmBytes int64
+		whole     bool
+	}{{0, true}, {2 << 20, true}, {4 << 20, true}, {1 << 20, false}, {1<<20 - 64, false}, {64 << 10, false}, {64, false}} {
+		i := warmTail(s.T, order, tt.warmBytes)
+		if (i == 0) != tt.whole || i < 0 || i >= len(order) && !tt.whole {
+			t.Errorf("WarmBytes %d: tail from key %d of %d, want the whole fill %v", tt.warmBytes, i, len(order), tt.whole)
+			continue
+		}
+		if tt.whole {
+			continue
+		}
+		from := s.T.Cap() - int(2*tt.warmBytes/SlotBytes)
+		for j, r := range order {
+			h := s.T.home(KeyOf(uint64(r)))
+			if j < i && h >= from || j >= i && uint64(h)/s.T.homeScale() < uint64(from)/s.T.homeScale() {
+				t.Errorf("WarmBytes %d: key %d (home %d) at %d, the tail from %d (span from slot %d)", tt.warmBytes, r, h, j, i, from)
+				break
+			}
+		}
+	}
+}
+
+// The keys of the fill's end that countWarm's touch gets with the counting
+// pass's WarmBytes (bench/counts: twice its 16 MiB LLC of 16,384 sets and
+// 16 ways) probe at least 16 distinct lines of every LLC set, so the
+// simulated caches end as after the whole fill (workload.Env.WarmBytes).
+// The lines are those Get reads: its probe from the key's home to its slot.
+func TestWarmTailCoversLL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills 80 MiB")
+	}
+	const sets, ways, warmBytes = 16384, 16, 32 << 20
+	s, err := New(80<<20, false, 95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	order := s.T.homeOrder(s.keys)
+	i := warmTail(s.T, order, warmBytes)
+	if i == 0 {
+		t.Fatalf("the tail is the whole fill of %d keys: the table is too small to test it", len(order))
+	}
+	base := uintptr(unsafe.Pointer(&s.T.slots[0]))
+	var lines [sets]map[uintptr]bool
+	for _, r := range order[i:] {
+		key := KeyOf(uint64(r))
+		for j := s.T.home(key); ; j = (j + 1) % s.T.Cap() {
+			l := (base + uintptr(j)*SlotBytes) / 64
+			if lines[l%sets] == nil {
+				lines[l%sets] = map[uintptr]bool{}
+			}
+			lines[l%sets][l] = true
+			if s.T.slots[j].key == key {
+				break
+			}
+		}
+	}
+	least := len(order)
+	for _, l := range lines {
+		least = min(least, len(l))
+	}
+	t.Logf("%d keys, the tail's %d (from %d): at least %d lines in every LL set", len(order), len(order)-i, i, least)
+	if least < ways {
+		t.Errorf("the tail's gets probe %d lines in some LL set, want at least %d (its ways)", least, ways)
 	}
 }

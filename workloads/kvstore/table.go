@@ -3,6 +3,7 @@ package kvstore
 import (
 	"errors"
 	"math/bits"
+	"sort"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -118,7 +119,7 @@ const homeBuckets = 1 << 16
 // the fill no longer takes seconds of cache and TLB misses on large tables.
 func (t *Table) homeOrder(n int) []uint32 {
 	const buckets = homeBuckets
-	scale := uint64(len(t.slots))/buckets + 1
+	scale := t.homeScale()
 	counts := make([]uint32, buckets+1)
 	for r := 0; r < n; r++ {
 		counts[uint64(t.home(KeyOf(uint64(r))))/scale+1]++
@@ -133,6 +134,21 @@ func (t *Table) homeOrder(n int) []uint32 {
 		counts[b]++
 	}
 	return order
+}
+
+// homeScale is the slots of one of homeOrder's buckets.
+func (t *Table) homeScale() uint64 { return uint64(len(t.slots))/homeBuckets + 1 }
+
+// homeTail returns the index of order (homeOrder's over this table) from
+// which on the keys are those of the buckets from the one holding slot
+// from: every key whose home is from or later, and the keys of that
+// bucket homed before from (at most a bucket of scale slots).
+func (t *Table) homeTail(order []uint32, from int) int {
+	scale := t.homeScale()
+	b := uint64(max(from, 0)) / scale
+	return sort.Search(len(order), func(i int) bool {
+		return uint64(t.home(KeyOf(uint64(order[i]))))/scale >= b
+	})
 }
 
 // prefault asks the kernel to back a plain arena at once

@@ -54,24 +54,34 @@ func TestChainIsOneCycle(t *testing.T) {
 // countWarm's touch of a random-read working set repeats link with the
 // permutation made again: it must find the one New made (the same seed),
 // so that it writes what the lines hold and leaves the start where it was;
-// otherwise it would change the chase it is to warm the caches for.
+// otherwise it would change the chase it is to warm the caches for. With
+// Env.WarmBytes it relinks only the lines of the working set's last
+// WarmBytes (its first line, changed here, stays as it is then).
 func TestCountWarmRepeatsLink(t *testing.T) {
-	for _, access := range []string{"random", "seq"} {
-		env := workload.Env{Parameters: map[string]string{"ws": "1MiB", "access": access, "op": "read"}}
+	for _, tt := range []struct {
+		access    string
+		warmBytes int64
+		relinked  bool // touch rewrites the first line
+	}{{"random", 0, true}, {"random", 2 << 20, true}, {"random", 1 << 20, true}, {"random", 1<<20 - 64, false}, {"random", 64 << 10, false}, {"seq", 0, false}, {"seq", 64 << 10, false}} {
+		env := workload.Env{Parameters: map[string]string{"ws": "1MiB", "access": tt.access, "op": "read"}, WarmBytes: tt.warmBytes}
 		wb, err := Spec.New(env)
 		if err != nil {
 			t.Fatal(err)
 		}
 		b := wb.(*bench)
 		pos := b.pos
-		b.words[0]++ // moved by touch's rewrite if it redoes the link, kept by a sweep
+		b.words[0]++                              // moved by touch's rewrite if it redoes the link, kept by a sweep
+		b.words[(b.lines-1)*wordsPerLine] += 1000 // the last line: rewritten by a relink of any tail
 		want := slices.Clone(b.words)
-		if access == "random" {
+		if tt.relinked {
 			want[0]--
 		}
-		Spec.CountWarm(wb)()
+		if tt.access == "random" {
+			want[(b.lines-1)*wordsPerLine] -= 1000
+		}
+		Spec.CountWarm(wb, env)()
 		if !slices.Equal(b.words, want) || b.pos != pos {
-			t.Errorf("%s: touch changed the working set or the start (start %d -> %d)", access, pos, b.pos)
+			t.Errorf("%s, WarmBytes %d: touch changed the working set or the start (start %d -> %d)", tt.access, tt.warmBytes, pos, b.pos)
 		}
 		b.Close()
 	}

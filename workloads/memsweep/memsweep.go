@@ -157,26 +157,38 @@ func (b *bench) permutation() (perm, inv []uint32) {
 }
 
 // link writes each line's successor on the cycle into it, in address order.
-func (b *bench) link(perm, inv []uint32) {
-	for l := 0; l < b.lines; l++ {
+func (b *bench) link(perm, inv []uint32) { b.linkFrom(0, perm, inv) }
+
+// linkFrom is link's loop from line first on (the end of link's pass).
+func (b *bench) linkFrom(first int, perm, inv []uint32) {
+	for l := first; l < b.lines; l++ {
 		b.words[l*wordsPerLine] = uint64(perm[(int(inv[l])+1)%b.lines])
 	}
 	b.pos = int(perm[0])
 }
 
-// countWarm is Spec.CountWarm: the touch that repeats New's last pass over
-// its data. For seq and random writes that pass wrote the arena in address
-// order; for random reads it was link, which also read the permutation
-// and its inverse (Go heap, garbage afterwards, but in the caches): they
-// are made again here, uninstrumented, and link runs again (writing the
-// values the lines already hold, and the start position New set).
-func countWarm(wb workload.Bench) func() {
+// countWarm is Spec.CountWarm: the touch that repeats the end of New's
+// last pass over its data covering its last env.WarmBytes (all of it when
+// 0 or larger than the working set). For seq and random writes that pass
+// wrote the arena in address order (arena.Sweep); for random reads it was
+// link, which also read the permutation and its inverse (Go heap, garbage
+// afterwards, but in the caches): they are made again here,
+// uninstrumented, and link runs again over the last lines (writing the
+// values the lines already hold, and the start position New set). Its
+// tail reads the lines' part of inv in order and perm at random, as link
+// did at its end; the arena's lines alone are WarmBytes contiguous, which
+// is what makes the tail enough (workload.Env.WarmBytes).
+func countWarm(wb workload.Bench, env workload.Env) func() {
 	b, ok := wb.(*bench)
 	if !ok || !b.random || b.write {
-		return arena.Sweep
+		return func() { arena.Sweep(env.WarmBytes) }
+	}
+	first := 0
+	if env.WarmBytes > 0 {
+		first = max(0, b.lines-int((env.WarmBytes+lineBytes-1)/lineBytes))
 	}
 	perm, inv := b.permutation()
-	return func() { b.link(perm, inv) }
+	return func() { b.linkFrom(first, perm, inv) }
 }
 
 func (b *bench) Run(n int, r *workload.Report) error {

@@ -4,8 +4,8 @@
 // no-ops. The counting pass (bench run --counts) runs the workload under
 // Callgrind with instrumentation off at start and the system call trace
 // on: the workload switches instrumentation on before its setup (or after
-// it, then repeats the setup's last pass over its data: workload.Spec
-// CountWarm), dumps Callgrind's counters around each measured repetition, and marks
+// it, then repeats the end of the setup's last pass over its data:
+// workload.Spec CountWarm, Env.WarmBytes), dumps Callgrind's counters around each measured repetition, and marks
 // the repetition's operations in Valgrind's log, so that the system calls
 // between the marks are exactly theirs.
 package valgrind

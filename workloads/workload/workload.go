@@ -26,12 +26,35 @@ type Env struct {
 	// (the counting pass's fixed (warmup+reps) x iters): New may leave out
 	// of its setup the work no operation within MaxOps needs (aesgcm seals
 	// only the records they open), never the memory itself, which the
-	// counting pass's Spec.CountWarm touches whole; or leave the last part
-	// of its setup to CountWarm's touch (gokv), which its Run must then do
-	// if touch did not run.
-	MaxOps     int64
+	// counting pass's Spec.CountWarm touches; or leave the last part of its
+	// setup to CountWarm's touch (gokv), which its Run must then do if
+	// touch did not run.
+	MaxOps int64
+	// WarmBytes, when positive, bounds what Spec.CountWarm's touch must
+	// repeat of the setup's last pass: the part of it that ends the pass
+	// and covers its last WarmBytes of data in address space (0: the whole
+	// pass). The counting pass sets it (WarmBytesEnv) to twice the size of
+	// its simulated last-level cache, and it is exact, not an
+	// approximation: Callgrind's caches are LRU per set, so a set's state
+	// after a sequence of accesses is the last `ways` distinct lines that
+	// mapped to it, in recency order, and when the tail of the sequence
+	// alone holds that many of every set the state is the same whatever came
+	// before. A contiguous range of k times the cache's size holds k x ways
+	// lines of every set (set = line number mod sets): 2x holds twice the
+	// ways, a margin for a tail in several pieces (p pieces: at least
+	// 2 x ways - p lines a set) or with gaps (kvstore's empty slots, which
+	// it spans more to cover). Callgrind's stream prefetcher (8 streams, by
+	// 4 KiB page) differs only at the tail's start, lines the rest of the
+	// tail evicts. Set only in the counting pass, under Callgrind.
+	WarmBytes  int64
 	Parameters map[string]string
 }
+
+// WarmBytesEnv is the environment variable through which the counting
+// pass (bench/counts) gives the counted process Env.WarmBytes, in bytes.
+// A workload binary from before it ignores it and repeats the whole last
+// pass, which leaves the simulated caches the same.
+const WarmBytesEnv = "ENCLAVEBENCH_COUNT_WARM_BYTES"
 
 // Param describes one parameter of a workload.
 type Param struct {
@@ -89,17 +112,17 @@ type Spec struct {
 	// makes a large setup several times cheaper. The simulated caches must
 	// still start the operations holding what New left in them, as the
 	// timed process's caches do (cold, they would count misses on data
-	// that fits the LLC). So CountWarm(b) is called right after New, still
-	// uninstrumented (it may prepare what it needs there), and returns
-	// touch, which the counting pass runs right after it has switched
-	// instrumentation on: touch must access the data New left in the
-	// caches in the order New last accessed it (its last pass over them),
-	// so that the simulated caches hold the same lines, the most recent
-	// last; or it may run the last part of the setup itself, which New
-	// then leaves out when Env.MaxOps is set (gokv). Its counts are not the
-	// operations' (they go into a dump that is not read). Nil: New runs
-	// instrumented.
-	CountWarm func(b Bench) (touch func())
+	// that fits the LLC). So CountWarm(b, env) is called right after
+	// New(env), still uninstrumented (it may prepare what it needs there),
+	// and returns touch, which the counting pass runs right after it has
+	// switched instrumentation on: touch must access the data New left in
+	// the caches in the order New last accessed it (its last pass over
+	// them, or that pass's end covering env.WarmBytes), so that the
+	// simulated caches hold the same lines, the most recent last; or it
+	// may run the last part of the setup itself, which New then leaves out
+	// when Env.MaxOps is set (gokv). Its counts are not the operations'
+	// (they go into a dump that is not read). Nil: New runs instrumented.
+	CountWarm func(b Bench, env Env) (touch func())
 	// Parallelism is how many goroutines run the workload's operations at
 	// once in env, when the operations are the same on every size (nil:
 	// not declared). Cells of equal parameters and parallelism do the same

@@ -178,6 +178,19 @@ func (c *cellArgs) prepareEnv(spec *workload.Spec) error {
 // errNotApplicable: the cell does not apply here, which its na line said.
 var errNotApplicable = errors.New("not applicable")
 
+// warmBytes parses WarmBytesEnv's value: a whole number of bytes, 0 or
+// more ("" and 0: the warm repeats the setup's whole last pass).
+func warmBytes(v string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s=%q: want a whole number of bytes, 0 or more (0: the counting pass's warm repeats the setup's whole last pass)", workload.WarmBytesEnv, v)
+	}
+	return n, nil
+}
+
 // argError is an error in the process's arguments found while measuring:
 // the process exits with it and sends no error line.
 type argError struct{ error }
@@ -211,6 +224,15 @@ func (c *cellArgs) measureCell(stdout io.Writer, spec *workload.Spec) error {
 		// fixed): the setup may leave out what no operation needs.
 		c.env.MaxOps = int64(c.warmup+c.reps) * int64(c.iters)
 	}
+	if underCallgrind {
+		// How much of the setup's last pass the warm must repeat (its
+		// end): the counting pass's bound, from its cache geometry.
+		n, err := warmBytes(os.Getenv(workload.WarmBytesEnv))
+		if err != nil {
+			return argError{err}
+		}
+		c.env.WarmBytes = n
+	}
 	warm := spec.CountWarm
 	if countSetup != nil {
 		w, err := countSetup(warm)
@@ -224,7 +246,7 @@ func (c *cellArgs) measureCell(stdout io.Writer, spec *workload.Spec) error {
 	}
 	b, err := spec.New(c.env)
 	if underCallgrind && warm != nil && err == nil {
-		touch := warm(b)
+		touch := warm(b, c.env)
 		valgrind.StartInstrumentation()
 		touch()
 	}
@@ -427,7 +449,7 @@ const CountSetupEnv = "ENCLAVEBENCH_TEST_COUNT_SETUP"
 // workload's Spec.CountWarm in the counting pass (nil: its setup runs
 // instrumented), so that tests can compare the ways of warming the
 // simulated caches in one binary.
-var countSetup func(warm func(workload.Bench) func()) (func(workload.Bench) func(), error)
+var countSetup func(warm func(workload.Bench, workload.Env) func()) (func(workload.Bench, workload.Env) func(), error)
 
 // slowdown is set by the testhook build (testhook.go).
 var slowdown func(name string, b workload.Bench) (workload.Bench, error)

@@ -22,14 +22,14 @@ func init() { slowdown, countSetup = slowed, countSetupHook }
 
 // countSetupHook is countSetup: CountSetupEnv's way of warming the
 // simulated caches in place of the workload's.
-func countSetupHook(warm func(workload.Bench) func()) (func(workload.Bench) func(), error) {
+func countSetupHook(warm func(workload.Bench, workload.Env) func()) (func(workload.Bench, workload.Env) func(), error) {
 	switch v := os.Getenv(CountSetupEnv); v {
 	case "":
 		return warm, nil
 	case "instrumented":
 		return nil, nil
 	case "cold":
-		return func(workload.Bench) func() { return func() {} }, nil
+		return func(workload.Bench, workload.Env) func() { return func() {} }, nil
 	default:
 		return nil, fmt.Errorf("%s=%q: want instrumented or cold", CountSetupEnv, v)
 	}

@@ -149,7 +149,7 @@ func TestBuiltinHooks(t *testing.T) {
 // instrumented), cold warms nothing; anything else is refused.
 func TestCountSetupHook(t *testing.T) {
 	touched := 0
-	warm := func(workload.Bench) func() { return func() { touched++ } }
+	warm := func(workload.Bench, workload.Env) func() { return func() { touched++ } }
 	for _, tt := range []struct {
 		env     string
 		nilWarm bool
@@ -164,7 +164,7 @@ func TestCountSetupHook(t *testing.T) {
 			continue
 		}
 		if w != nil {
-			w(sleepBench{})()
+			w(sleepBench{}, workload.Env{})()
 		}
 		if touched != tt.touches {
 			t.Errorf("%q: the workload's touch ran %d times, want %d", tt.env, touched, tt.touches)

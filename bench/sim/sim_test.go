@@ -350,7 +350,11 @@ func TestNotApplicableStaysSo(t *testing.T) {
 // TestSyscallIsOCallBound: the predicted overhead of pread is its counted
 // OCALLs, one per operation besides those that follow the clock (the
 // runtime's sysmon, priced by time: on a loaded host they add more per
-// operation, 1.083 in all was seen).
+// operation, 1.083 in all was seen). Of the others a few are the
+// runtime's too (futex wake-ups when a P is handed off around a blocking
+// pread): 1.020 per operation was seen in a clean clone's ./test.sh with
+// the other packages' tests running beside it (load 2.5), so the bound is
+// 1.05, still far from two OCALLs per operation.
 func TestSyscallIsOCallBound(t *testing.T) {
 	m := simMode(t)
 	ss, l := runCellLaunch(t, m, "syscall", map[string]string{"call": "read"}, "DC2s_v2", 3, 20*time.Millisecond)
@@ -358,9 +362,11 @@ func TestSyscallIsOCallBound(t *testing.T) {
 	if err != nil || pass.Ops <= 0 {
 		t.Fatalf("the counting pass: %v %+v", err, pass)
 	}
-	if opDriven := float64(pass.Counts.OCalls-pass.Counts.ClockOCalls) / float64(pass.Ops); opDriven < 0.99 || opDriven > 1.02 {
+	opDriven := float64(pass.Counts.OCalls-pass.Counts.ClockOCalls) / float64(pass.Ops)
+	if opDriven < 0.99 || opDriven > 1.05 {
 		t.Errorf("%.3f OCALLs per pread besides the clock's (%d of %d follow it), want 1", opDriven, pass.Counts.ClockOCalls, pass.Counts.OCalls)
 	}
+	t.Logf("%.3f OCALLs per pread besides the clock's (%d of %d follow it)", opDriven, pass.Counts.ClockOCalls, pass.Counts.OCalls)
 	for _, s := range ss {
 		perOp := float64(s.Events[protocol.EventOCalls]) / float64(s.Iters)
 		extra := float64(s.Model.PredictedNS - s.Model.BaseNS)

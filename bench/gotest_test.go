@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/enclavebench/enclavebench/bench/result"
 	"github.com/enclavebench/enclavebench/bench/sim"
@@ -307,7 +308,12 @@ func TestGoTestHangs(t *testing.T) {
 	cr := d.Cells["Hang/size=DC1s_v2/mode=native"]
 	if cr.Status != result.StatusFailed || !strings.Contains(cr.Reason, "timed out after 10s") || !strings.Contains(cr.Reason, "BenchmarkHang was still running at the cell's timeout") ||
 		!strings.Contains(cr.Stderr, "SIGQUIT") || !strings.Contains(cr.Stderr, "hang.BenchmarkHang") {
-		t.Errorf("cell %s: %s\nreason: %s\nstderr: %s", cr.Cell, cr.Status, cr.Reason, cr.Stderr)
+		// Seen once (a clean clone's ./test.sh at d49a28e, load about 2.5):
+		// the timeout's reason alone and an empty stderr, 31 s for the
+		// whole test against about 20 s: neither process answered the
+		// SIGQUIT before the SIGKILL runspec.QuitGrace later. The exit
+		// code and wall time tell that case from others.
+		t.Errorf("cell %s: %s (exit code %d, wall %v)\nreason: %s\nstderr: %s", cr.Cell, cr.Status, cr.ExitCode, time.Duration(cr.WallNS), cr.Reason, cr.Stderr)
 	}
 }
 
